@@ -1,0 +1,49 @@
+"""The master content of a campaign, as plain values.
+
+Everything that renders a post (text composition, image layout) takes these
+values and nothing else: no session, no request. Services build them from the
+database and hand them to the pure functions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class MasterContent:
+    """What a marketer writes once for a campaign.
+
+    ``price`` and ``original_price`` are exact decimals in ``currency``; the
+    brand's price is the only price any post shows.
+    """
+
+    title: str
+    body: str
+    price: Decimal
+    currency: str = "CNY"
+    original_price: Decimal | None = None
+    hashtags: tuple[str, ...] = ()
+    brand_name: str = ""
+    brand_color: str = "#C8102E"
+    call_to_action: str = ""
+    landing_url: str = ""
+    language: str = "zh-CN"
+
+
+@dataclass(frozen=True)
+class SharerVoice:
+    """The sharer a personal version is made for.
+
+    ``link`` is their tracked ``/r/<code>`` URL; ``code`` is the short code word
+    a buyer can quote where links are not clickable.
+    """
+
+    name: str
+    link: str
+    code: str
+    qr_payload: str = field(default="")
+
+    @property
+    def qr_target(self) -> str:
+        return self.qr_payload or self.link
