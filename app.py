@@ -1,0 +1,59 @@
+"""Sharecast: the app factory and the ``flask`` CLI.
+
+``flask --app app serve`` runs everything (web server, worker, embedded
+backends); ``flask --app app worker`` a worker alone; ``flask --app app
+workspace create --name N`` bootstraps a brand.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import api
+import backends
+import database
+import errors
+import migrate
+import runner
+from config import Config
+from publishing import routes as campaign_routes
+from referrals import pages as link_pages
+from referrals import redirect
+from referrals import routes as referral_routes
+from referrals.clickwriter import ClickWriter
+from workspaces import cli as workspace_cli
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    config = Config.load(test_config)
+    app = Flask(__name__, instance_path=str(Path(config["INSTANCE_PATH"]).resolve()))
+    app.config.from_mapping(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"],
+                                x_host=app.config["PROXY_COUNT"])
+    database.init_app(app)
+    backends.init_app(app)
+    errors.init_app(app)
+    api.init_app(app)
+    api.api.register_blueprint(campaign_routes.bp)
+    api.api.register_blueprint(referral_routes.bp)
+    app.register_blueprint(link_pages.bp)
+    # The redirect goes last, like Shlink's: nothing else may shadow /r/<code>.
+    redirect.init_app(app)
+    app.extensions["sharecast.click_flush"] = lambda: click_writer(app).drain()
+    workspace_cli.init_app(app)
+    migrate.init_app(app)
+    runner.init_app(app)
+    return app
+
+
+def click_writer(app: Flask) -> ClickWriter:
+    writer = app.extensions.get("sharecast.click_writer")
+    if writer is None:
+        writer = ClickWriter(backends.connection(app), database.engine_of(app),
+                             Path(app.config["INSTANCE_PATH"]) / "click-spool", app.config["CLICK_BATCH_SIZE"])
+        app.extensions["sharecast.click_writer"] = writer
+    return writer

@@ -1,0 +1,77 @@
+"""One error shape for the whole API.
+
+``{"error": {"code": "snake_case", "message": "human text", "fields": {...}}}``
+with a 4xx status; bad input never reaches the database half-written because
+services validate before they write and every request's session rolls back on
+error.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """An expected failure with a status, a stable code and a message."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(messages: Any) -> dict[str, str]:
+    """webargs' nested messages (``{"json": {"a": {"b": ["x"]}}}``) as ``{"a.b": "x"}``."""
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            out[prefix or "_"] = " ".join(value)
+        else:
+            out[prefix or "_"] = str(value)
+
+    if isinstance(messages, dict):
+        for location, sub in messages.items():
+            walk("", sub) if location in {"json", "form", "files", "query", "querystring", "view_args"} else walk(location, sub)
+    return out
+
+
+_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+}
+
+
+def http_error_response(exc: HTTPException):
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    fields = _flatten(messages) if messages else {}
+    code = _CODES.get(exc.code or 500, "error")
+    if exc.code == 400 and "Invalid JSON" in str(data.get("message", exc.description)):
+        code = "invalid_json"
+    message = data.get("message") or exc.description or exc.name
+    if fields and exc.code == 422:
+        message = "The request has invalid fields."
+    return jsonify(error_body(code, message, fields)), exc.code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return http_error_response(exc)

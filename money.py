@@ -1,0 +1,60 @@
+"""Exact money: integer minor units at rest, decimal strings on the wire.
+
+Rounding is stated once, here: ROUND_HALF_UP to the currency's minor unit
+(ISO 4217 exponent, from Babel's CLDR data: CNY 2, JPY 0, ...).
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision, list_currencies
+
+ROUNDING = ROUND_HALF_UP
+_CURRENCIES = frozenset(list_currencies())
+# Above this a single amount is certainly a typo (and would overflow int64 minor units long before).
+MAX_MAJOR = Decimal("1000000000")
+
+
+def is_currency(code: str) -> bool:
+    return code in _CURRENCIES
+
+
+def exponent(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """A decimal string (``"199.00"``) as integer minor units of ``currency``.
+
+    :raise ValueError: not a plain non-negative decimal, more decimals than the
+        currency has, or absurdly large.
+    """
+    if not isinstance(text, str) or not text or text.strip() != text:
+        raise ValueError("must be a decimal string such as \"199.00\"")
+    if not all(ch.isdigit() or ch == "." for ch in text) or text.count(".") > 1 or text.startswith(".") or text.endswith("."):
+        raise ValueError("must be a plain decimal string such as \"199.00\"")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - filtered above
+        raise ValueError("not a decimal") from exc
+    if value > MAX_MAJOR:
+        raise ValueError("is too large")
+    exp = exponent(currency)
+    if -value.as_tuple().exponent > exp:
+        raise ValueError(f"has more than {exp} decimal places for {currency}")
+    return int(value.scaleb(exp))
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    exp = exponent(currency)
+    return (Decimal(minor).scaleb(-exp)).quantize(Decimal(1).scaleb(-exp))
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """``19900, "CNY"`` → ``"199.00"`` (the wire format)."""
+    return str(from_minor(minor, currency))
+
+
+def round_minor(value: Decimal) -> int:
+    """An exact decimal number of minor units rounded to a whole one, half up."""
+    return int(value.quantize(Decimal(1), rounding=ROUNDING))

@@ -1,0 +1,1 @@
+"""Campaigns, their master content, per-channel rendering and publishing."""

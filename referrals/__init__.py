@@ -1,0 +1,1 @@
+"""Links, the /r/<code> hot path, clicks, conversions, attribution, commissions."""

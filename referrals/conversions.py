@@ -1,0 +1,282 @@
+"""Recording sales and refunds: idempotent, attributed, booked, enrolled.
+
+``record_conversion`` gathers evidence, calls the pure attribution and
+commission functions, and writes the results in the request's transaction.
+Uniqueness per (workspace, type, order_id[, refund_id]) is the database's
+job; a losing concurrent duplicate reads the winner's stored answer.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from database import utcnow
+from errors import ApiError
+from money import format_amount, is_currency, parse_amount
+from publishing.models import Campaign
+from referrals import ledger
+from referrals.attribution import Evidence, attribute
+from referrals.commission import Rule, kept_after_refunds, shares_for_sale
+from referrals.identity import same_person
+from referrals.links import get_or_create_link, link_urls
+from referrals.models import Click, Commission, Conversion, Link, Sharer
+from referrals.sharers import create_sharer, find_customer
+from workspaces.models import Workspace
+
+EVIDENCE_KEYS = ("click_id", "code", "sharer_id", "coupon")
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict
+
+
+def fingerprint(data: dict) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_conversion(session: Session, workspace_id: int, data: dict, public_url: str) -> Outcome:
+    """Record a sale or refund shaped by ConversionIn; the caller commits.
+
+    :raise ApiError 422: bad amount, currency or evidence; nothing stored.
+    :return: 201 and the answer; 200 and the first answer on an identical
+        replay; raises 409 on a replay with different content.
+    """
+    refund_id = data.get("refund_id") or ""
+    if data["type"] == "sale" and refund_id:
+        raise ApiError(422, "validation_error", "Only a refund has a refund_id.", {"refund_id": "not allowed on a sale"})
+    request_hash = fingerprint({k: v for k, v in data.items() if v is not None})
+    key = (workspace_id, data["type"], data["order_id"], refund_id)
+    replay = _replay(session, key, request_hash)
+    if replay:
+        return replay
+    workspace = session.get(Workspace, workspace_id)
+    if data["type"] == "sale":
+        body, conversion, follow_up = _sale(session, workspace, data, public_url)
+    else:
+        body, conversion, follow_up = _refund(session, workspace, data, refund_id)
+    conversion.request_hash = request_hash
+    try:
+        with session.begin_nested():
+            session.add(conversion)
+            session.flush()
+            body["id"] = conversion.id
+            follow_up(conversion, body)
+            conversion.response = body
+            session.flush()
+    except IntegrityError:
+        # Someone recorded the same (type, order_id) while we worked: answer theirs.
+        session.rollback()
+        replay = _replay(session, key, request_hash)
+        if replay:
+            return replay
+        raise
+    return Outcome(201, conversion.response)
+
+
+def _replay(session: Session, key: tuple, request_hash: str) -> Outcome | None:
+    workspace_id, kind, order_id, refund_id = key
+    existing = session.scalar(select(Conversion).where(
+        Conversion.workspace_id == workspace_id, Conversion.type == kind,
+        Conversion.order_id == order_id, Conversion.refund_id == refund_id))
+    if existing is None:
+        return None
+    if existing.request_hash != request_hash:
+        raise ApiError(409, "conversion_conflict",
+                       f"A {kind} for order {order_id!r} was already recorded with different content.")
+    return Outcome(200, existing.response)
+
+
+def _amount(data: dict, currency: str) -> int:
+    try:
+        amount = parse_amount(data["amount"], currency)
+    except ValueError as exc:
+        raise ApiError(422, "validation_error", "Invalid amount.", {"amount": str(exc)}) from None
+    if amount <= 0:
+        raise ApiError(422, "validation_error", "Invalid amount.", {"amount": "must be above 0"})
+    return amount
+
+
+def _evidence(session: Session, workspace_id: int, data: dict) -> Evidence:
+    given = [k for k in EVIDENCE_KEYS if data.get(k) not in (None, "")]
+    if len(given) > 1:
+        raise ApiError(422, "validation_error", "Give one of click_id, code, sharer_id or coupon.",
+                       {k: "give only one" for k in given})
+    campaign_id = data.get("campaign_id")
+    if not given:
+        return Evidence("none", None, campaign_id)
+    method = given[0]
+    if method == "click_id":
+        click = session.scalar(select(Click).where(Click.id == data["click_id"], Click.workspace_id == workspace_id))
+        if click is None:
+            return Evidence("click", None, campaign_id, click_id=data["click_id"])
+        return Evidence("click", click.sharer_id, click.campaign_id, click.link_id, click.channel or None,
+                        click.id, click.clicked_at, click.bot)
+    if method == "code":
+        link = session.scalar(select(Link).where(Link.workspace_id == workspace_id, Link.code == data["code"]))
+        if link is None:
+            return Evidence("code", None, campaign_id)
+        return Evidence("code", link.sharer_id, link.campaign_id, link.id, link.channel or None)
+    if campaign_id is None:
+        raise ApiError(422, "validation_error", f"Attributing by {method} needs campaign_id.",
+                       {"campaign_id": f"required with {method}"})
+    if method == "coupon":
+        sharer = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
+                                                     Sharer.code == str(data["coupon"]).strip().upper()))
+    else:
+        sharer = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
+                                                     Sharer.id == data["sharer_id"]))
+    return Evidence(method, sharer.id if sharer else None, campaign_id)
+
+
+def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
+    if not data.get("customer") or not data["customer"].get("external_id"):
+        raise ApiError(422, "validation_error", "A sale needs the customer.",
+                       {"customer.external_id": "required for a sale"})
+    evidence = _evidence(session, workspace.id, data)
+    campaign = None
+    if evidence.campaign_id is not None:
+        campaign = session.scalar(select(Campaign).where(Campaign.id == evidence.campaign_id,
+                                                         Campaign.workspace_id == workspace.id))
+        if campaign is None:
+            raise ApiError(422, "validation_error", "No such campaign.", {"campaign_id": "no such campaign"})
+        if data.get("campaign_id") not in (None, campaign.id):
+            raise ApiError(422, "validation_error", "campaign_id does not match the click or code.",
+                           {"campaign_id": "does not match the evidence"})
+    currency = (data.get("currency") or (campaign.currency if campaign else workspace.currency)).upper()
+    if not is_currency(currency):
+        raise ApiError(422, "validation_error", "Unknown currency.", {"currency": "not an ISO-4217 code"})
+    if campaign is not None and currency != campaign.currency:
+        raise ApiError(422, "validation_error", f"The campaign sells in {campaign.currency}.",
+                       {"currency": f"must be {campaign.currency}"})
+    amount = _amount(data, currency)
+    occurred_at = data.get("occurred_at") or utcnow()
+    window = campaign.attribution_window_days if campaign else 30
+    verdict = attribute(evidence, occurred_at, window)
+    sharer = session.get(Sharer, verdict.sharer_id) if verdict.attributed else None
+    customer = data["customer"]
+    self_referral = bool(sharer) and (
+        same_person(customer.get("email"), customer.get("phone"), sharer.email, sharer.phone)
+        or (sharer.external_id is not None and sharer.external_id == customer.get("external_id")))
+    conversion = Conversion(
+        workspace_id=workspace.id, type="sale", order_id=data["order_id"], refund_id="",
+        amount_minor=amount, currency=currency, campaign_id=campaign.id if campaign else None,
+        link_id=verdict.link_id, sharer_id=verdict.sharer_id, channel=verdict.channel,
+        click_id=evidence.click_id, attribution=verdict.method if verdict.attributed else f"none:{verdict.reason}",
+        self_referral=self_referral, occurred_at=occurred_at, applied=True,
+    )
+    body = {
+        "type": "sale", "order_id": data["order_id"], "amount": format_amount(amount, currency),
+        "currency": currency, "attributed": verdict.attributed, "attribution": verdict.method,
+        "reason": verdict.reason, "campaign_id": conversion.campaign_id, "sharer_id": verdict.sharer_id,
+        "channel": verdict.channel, "click_id": verdict.click_id, "self_referral": self_referral,
+        "commissions": [], "customer_sharer": None,
+    }
+
+    def follow_up(conversion: Conversion, body: dict) -> None:
+        if verdict.attributed:
+            _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url)
+
+    return body, conversion, follow_up
+
+
+def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, sharer: Sharer,
+               conversion: Conversion, body: dict, customer: dict, public_url: str) -> None:
+    """Commissions, enrollment and early refunds for a freshly inserted attributed sale."""
+    rule = Rule(campaign.commission_type, campaign.commission_value)
+    bonus = Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None
+    approvable_at = utcnow() + timedelta(days=workspace.holding_days)
+    for share in shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
+                                 sharer.id, sharer.invited_by, conversion.self_referral):
+        commission = Commission(
+            workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
+            sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
+            amount_minor=share.amount_minor, status="pending", approvable_at=approvable_at)
+        session.add(commission)
+        ledger.book(session, commission, memo=f"order {conversion.order_id}")
+    buyer, enrolled = _enroll(session, workspace.id, customer, sharer, conversion.self_referral)
+    conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
+    link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
+    body["customer_sharer"] = {"id": buyer.id, "share_url": link_urls(public_url, link.code)["share_url"],
+                               "new": enrolled}
+    for refund in session.scalars(select(Conversion).where(
+            Conversion.workspace_id == workspace.id, Conversion.type == "refund",
+            Conversion.order_id == conversion.order_id, Conversion.applied.is_(False)).order_by(Conversion.id)):
+        _apply_refund(session, conversion, refund)
+    session.flush()
+    body["commissions"] = [
+        {"id": c.id, "sharer_id": c.sharer_id, "level": c.level,
+         "amount": format_amount(c.amount_minor, c.currency), "status": c.status}
+        for c in session.scalars(select(Commission).where(Commission.conversion_id == conversion.id)
+                                 .order_by(Commission.level))]
+
+
+def _enroll(session: Session, workspace_id: int, customer: dict, sharer: Sharer, self_referral: bool) -> tuple[Sharer, bool]:
+    """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again."""
+    if self_referral:
+        return sharer, False
+    found = find_customer(session, workspace_id, customer.get("external_id"), customer.get("email"), customer.get("phone"))
+    if found:
+        return found, False
+    try:
+        buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=customer.get("email"),
+                              phone=customer.get("phone"), external_id=customer.get("external_id"),
+                              invited_by=sharer.id, source="enrolled")
+    except ApiError:
+        # Contact details we cannot normalise must not cost the sale: enroll without them.
+        buyer = create_sharer(session, workspace_id, customer.get("name") or "",
+                              external_id=customer.get("external_id"), invited_by=sharer.id, source="enrolled")
+    return buyer, True
+
+
+def _refund(session, workspace: Workspace, data: dict, refund_id: str) -> tuple[dict, Conversion]:
+    sale = session.scalar(select(Conversion).where(
+        Conversion.workspace_id == workspace.id, Conversion.type == "sale",
+        Conversion.order_id == data["order_id"]).with_for_update())
+    currency = (data.get("currency") or (sale.currency if sale else workspace.currency)).upper()
+    if not is_currency(currency):
+        raise ApiError(422, "validation_error", "Unknown currency.", {"currency": "not an ISO-4217 code"})
+    if sale is not None and currency != sale.currency:
+        raise ApiError(422, "validation_error", f"The sale was in {sale.currency}.", {"currency": f"must be {sale.currency}"})
+    amount = _amount(data, currency)
+    if sale is not None and amount > sale.amount_minor - sale.refunded_minor:
+        raise ApiError(422, "refund_exceeds_sale", "The refunds would exceed the sale.",
+                       {"amount": f"at most {format_amount(sale.amount_minor - sale.refunded_minor, currency)}"})
+    refund = Conversion(
+        workspace_id=workspace.id, type="refund", order_id=data["order_id"], refund_id=refund_id,
+        amount_minor=amount, currency=currency, campaign_id=sale.campaign_id if sale else None,
+        sharer_id=sale.sharer_id if sale else None, attribution="refund", applied=False,
+        occurred_at=data.get("occurred_at") or utcnow())
+    body = {"type": "refund", "order_id": data["order_id"], "refund_id": refund_id or None,
+            "amount": format_amount(amount, currency), "currency": currency,
+            "applied": sale is not None, "reversals": []}
+
+    def follow_up(refund: Conversion, body: dict) -> None:
+        if sale is not None:
+            body["reversals"] = _apply_refund(session, sale, refund)
+
+    return body, refund, follow_up
+
+
+def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> list[dict]:
+    """Reverse ``refund``'s share of every commission on ``sale``, proportionally."""
+    # A refund that came before its sale may be larger than what is left of it.
+    after = sale.refunded_minor + min(refund.amount_minor, sale.amount_minor - sale.refunded_minor)
+    reversals = []
+    for c in session.scalars(select(Commission).where(Commission.conversion_id == sale.id).order_by(Commission.level)):
+        delta = (c.amount_minor - c.reversed_minor) - kept_after_refunds(c.amount_minor, sale.amount_minor, after)
+        if delta > 0:
+            kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")
+            reversals.append({"commission_id": c.id, "sharer_id": c.sharer_id, "level": c.level,
+                              "amount": format_amount(delta, c.currency), "kind": kind})
+    sale.refunded_minor = after
+    refund.applied = True
+    return reversals

@@ -1,0 +1,32 @@
+"""Normalised contact details, so a buyer and a sharer can be compared."""
+from __future__ import annotations
+
+import phonenumbers
+
+DEFAULT_REGION = "CN"
+
+
+def normalize_email(value: str | None) -> str | None:
+    if not value or "@" not in value:
+        return None
+    return value.strip().lower()
+
+
+def normalize_phone(value: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """E.164 (``+8613800138000``) or None when it is not a possible number."""
+    if not value or not value.strip():
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def same_person(a_email: str | None, a_phone: str | None, b_email: str | None, b_phone: str | None) -> bool:
+    """True when both sides share a normalised email or phone."""
+    ea, eb = normalize_email(a_email), normalize_email(b_email)
+    pa, pb = normalize_phone(a_phone), normalize_phone(b_phone)
+    return bool((ea and ea == eb) or (pa and pa == pb))

@@ -1,0 +1,40 @@
+"""Background jobs of the referral side. Jobs take ids, open their own session,
+and are safe to run twice."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rq import Queue
+
+APPROVE_JOB_ID = "sharecast:approve-due-commissions"
+APPROVE_EVERY = timedelta(minutes=10)
+
+
+def approve_due_commissions() -> int:
+    """Approve every commission whose holding period is over; then plan the next run."""
+    from rq import get_current_job
+
+    import backends
+    import database
+    from app import create_app
+    from database import utcnow
+    from referrals.ledger import approve_due
+
+    app = create_app()
+    session = database.new_session(app)
+    try:
+        done = approve_due(session, None, utcnow())
+        session.commit()
+    finally:
+        session.close()
+    job = get_current_job()
+    if job is not None:
+        job.meta["approved"] = len(done)
+        job.save_meta()
+    schedule_periodic(backends.queue(app=app), APPROVE_EVERY)
+    return len(done)
+
+
+def schedule_periodic(queue: Queue, delay: timedelta = timedelta(seconds=5)) -> None:
+    """(Re)plan the approval job; a fixed job id keeps one plan however many workers start."""
+    queue.enqueue_in(delay, approve_due_commissions, job_id=APPROVE_JOB_ID)

@@ -1,0 +1,104 @@
+"""The commission ledger: append-only movements between a sharer's buckets.
+
+pending → approved → paid, or → reversed. Every movement is a pair of
+entries that sum to zero (booking a new commission is the one exception: it
+enters pending from the sale), so the buckets always add up to what was earned.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from money import format_amount
+from referrals.models import Commission, LedgerEntry, Payout
+
+BUCKETS = ("pending", "approved", "paid", "reversed")
+
+
+def _entry(session: Session, c: Commission | None, bucket: str, amount: int, reason: str, *,
+           sharer_id: int | None = None, currency: str | None = None, workspace_id: int | None = None,
+           conversion_id: int | None = None, payout_id: int | None = None, memo: str = "") -> None:
+    session.add(LedgerEntry(
+        workspace_id=workspace_id or c.workspace_id, sharer_id=sharer_id or c.sharer_id,
+        commission_id=c.id if c else None, conversion_id=conversion_id or (c.conversion_id if c else None),
+        payout_id=payout_id, currency=currency or c.currency, bucket=bucket, amount_minor=amount,
+        reason=reason, memo=memo))
+
+
+def book(session: Session, c: Commission, memo: str = "") -> None:
+    """Enter a new commission (already added to the session) as pending."""
+    session.flush()
+    _entry(session, c, "pending", c.amount_minor, "commission", memo=memo)
+
+
+def reverse(session: Session, c: Commission, delta: int, conversion_id: int, memo: str = "") -> str:
+    """Move ``delta`` of ``c`` to reversed; returns the kind (reversal or clawback).
+
+    Before payout the money leaves the commission's own bucket. After payout
+    it is clawed back: a negative approved balance netted from the next payout.
+    """
+    source = {"pending": "pending", "approved": "approved", "paid": "approved", "reversed": "approved"}[c.status]
+    kind = "clawback" if c.status == "paid" else "reversal"
+    _entry(session, c, source, -delta, kind, conversion_id=conversion_id, memo=memo)
+    _entry(session, c, "reversed", delta, kind, conversion_id=conversion_id, memo=memo)
+    c.reversed_minor += delta
+    if c.reversed_minor >= c.amount_minor and c.status != "paid":
+        c.status = "reversed"
+    return kind
+
+
+def approve(session: Session, c: Commission, now: datetime) -> None:
+    net = c.amount_minor - c.reversed_minor
+    _entry(session, c, "pending", -net, "approval")
+    _entry(session, c, "approved", net, "approval")
+    c.status, c.approved_at = "approved", now
+
+
+def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: str, now: datetime) -> Payout | None:
+    """Pay a sharer's whole approved balance (clawbacks included) if it is positive."""
+    balance = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+        LedgerEntry.sharer_id == sharer_id, LedgerEntry.currency == currency, LedgerEntry.bucket == "approved"))
+    if balance <= 0:
+        return None
+    payout = Payout(workspace_id=workspace_id, sharer_id=sharer_id, currency=currency, amount_minor=balance)
+    session.add(payout)
+    session.flush()
+    kw = dict(sharer_id=sharer_id, currency=currency, workspace_id=workspace_id, payout_id=payout.id)
+    _entry(session, None, "approved", -balance, "payout", **kw)
+    _entry(session, None, "paid", balance, "payout", **kw)
+    for c in session.scalars(select(Commission).where(
+            Commission.sharer_id == sharer_id, Commission.currency == currency, Commission.status == "approved")):
+        c.status, c.paid_at, c.payout_id = "paid", now, payout.id
+    return payout
+
+
+def earnings(session: Session, sharer_id: int, currency: str) -> dict[str, str]:
+    rows = {bucket: total for bucket, total in session.execute(
+        select(LedgerEntry.bucket, func.sum(LedgerEntry.amount_minor))
+        .where(LedgerEntry.sharer_id == sharer_id, LedgerEntry.currency == currency)
+        .group_by(LedgerEntry.bucket))}
+    return {"currency": currency, **{b: format_amount(int(rows.get(b) or 0), currency) for b in BUCKETS}}
+
+
+def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: list[int] | None = None) -> list[Commission]:
+    """Approve pending commissions whose holding period is over (all, or ``ids``).
+
+    :raise ValueError: an id that is not a pending commission past its holding period.
+    """
+    query = select(Commission).where(Commission.status == "pending")
+    if workspace_id is not None:
+        query = query.where(Commission.workspace_id == workspace_id)
+    if ids is not None:
+        query = query.where(Commission.id.in_(ids))
+    found = list(session.scalars(query.with_for_update()))
+    if ids is not None:
+        missing = set(ids) - {c.id for c in found}
+        early = [c.id for c in found if c.approvable_at > now]
+        if missing or early:
+            raise ValueError(f"not pending: {sorted(missing)}; still holding: {sorted(early)}")
+    due = [c for c in found if c.approvable_at <= now]
+    for c in due:
+        approve(session, c, now)
+    return due

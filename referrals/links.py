@@ -1,0 +1,41 @@
+"""Tracked links: one per (campaign, sharer, channel), with a short random code."""
+from __future__ import annotations
+
+import shortuuid
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from errors import ApiError
+from referrals.models import Link
+
+# 8 characters of shortuuid's 57-letter alphabet: ~47 bits, far beyond
+# enumeration, short enough to read off a poster.
+CODE_LENGTH = 8
+_codes = shortuuid.ShortUUID()
+
+
+def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sharer_id: int,
+                       channel: str = "") -> tuple[Link, bool]:
+    """The link for the triple, made if missing; returns (link, created). Safe under races."""
+    query = select(Link).where(Link.campaign_id == campaign_id, Link.sharer_id == sharer_id, Link.channel == channel)
+    existing = session.scalar(query)
+    if existing:
+        return existing, False
+    for _ in range(5):
+        link = Link(workspace_id=workspace_id, campaign_id=campaign_id, sharer_id=sharer_id,
+                    channel=channel, code=_codes.random(length=CODE_LENGTH))
+        try:
+            with session.begin_nested():
+                session.add(link)
+            return link, True
+        except IntegrityError:
+            existing = session.scalar(query)
+            if existing:  # a concurrent request made it first
+                return existing, False
+    raise ApiError(503, "busy", "Could not allocate a link code; try again.")  # pragma: no cover
+
+
+def link_urls(public_url: str, code: str) -> dict[str, str]:
+    return {"code": code, "url": f"{public_url}/r/{code}", "qr_url": f"{public_url}/q/{code}.png",
+            "share_url": f"{public_url}/s/{code}"}

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from database import Base, UTCDateTime, utcnow
+
+
+class Sharer(Base):
+    """A seller or an enrolled buyer. ``invited_by`` is the one level above."""
+
+    __tablename__ = "sharers"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "external_id"),
+        UniqueConstraint("workspace_id", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    # The code word a buyer can quote (and a merchant can send as ``coupon``).
+    code: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16), default="invited")  # invited | enrolled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Link(Base):
+    """A tracked link: sharer × campaign × channel ('' for no channel)."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("campaign_id", "sharer_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Click(Base):
+    """One answered redirect. Written in batches from the Redis buffer.
+
+    ``id`` is made by the web process (it is the ``sc_click`` the landing page
+    receives), so a replayed batch inserts nothing twice.
+    """
+
+    __tablename__ = "clicks"
+    __table_args__ = (Index("ix_clicks_campaign_time", "campaign_id", "clicked_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    link_id: Mapped[int] = mapped_column(Integer, index=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    sharer_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(32))
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    visitor: Mapped[str] = mapped_column(String(32))
+    user_agent: Mapped[str] = mapped_column(String(512))
+    referrer: Mapped[str] = mapped_column(String(1000))
+    bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_unique: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class VisitorHour(Base):
+    """First click of a visitor on a link in an hour: what makes a click unique."""
+
+    __tablename__ = "visitor_hours"
+
+    link_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visitor: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ClickRollup(Base):
+    """Clicks per link per hour, kept by the click writer so stats never scan clicks."""
+
+    __tablename__ = "click_rollups"
+
+    link_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    campaign_id: Mapped[int] = mapped_column(Integer, index=True)
+    sharer_id: Mapped[int] = mapped_column(Integer, index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Conversion(Base):
+    """A sale or refund, unique per (workspace, type, order_id, refund_id).
+
+    ``refund_id`` is '' for sales and for an order's single refund, so the
+    database alone enforces one sale per order and one refund per refund id.
+    ``request_hash`` and ``response`` make replays answer the first result.
+    """
+
+    __tablename__ = "conversions"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "type", "order_id", "refund_id"),
+        Index("ix_conversions_campaign", "campaign_id", "type"),
+        Index("ix_conversions_order", "workspace_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    type: Mapped[str] = mapped_column(String(8))
+    order_id: Mapped[str] = mapped_column(String(200))
+    refund_id: Mapped[str] = mapped_column(String(200), default="")
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    link_id: Mapped[int | None] = mapped_column(Integer)
+    sharer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    click_id: Mapped[str | None] = mapped_column(String(32))
+    attribution: Mapped[str] = mapped_column(String(32))  # click|code|coupon|sharer_id|none:<reason>
+    self_referral: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer_sharer_id: Mapped[int | None] = mapped_column(Integer)
+    new_sharer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For refunds: has it been applied to its sale yet (a refund may come first)?
+    applied: Mapped[bool] = mapped_column(Boolean, default=True)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Commission(Base):
+    """What one sharer earns on one sale: level 1 (the seller) or 2 (their inviter)."""
+
+    __tablename__ = "commissions"
+    __table_args__ = (UniqueConstraint("conversion_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    conversion_id: Mapped[int] = mapped_column(ForeignKey("conversions.id"))
+    campaign_id: Mapped[int] = mapped_column(Integer, index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|paid|reversed
+    approvable_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerEntry(Base):
+    """An append-only movement of money between a sharer's buckets.
+
+    Buckets: pending, approved, paid, reversed. A commission enters pending;
+    approval and payout move it along; a refund moves it to reversed, from
+    approved (as a negative balance, a clawback) when it was already paid.
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_sharer_bucket", "sharer_id", "currency", "bucket"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"))
+    commission_id: Mapped[int | None] = mapped_column(ForeignKey("commissions.id"))
+    conversion_id: Mapped[int | None] = mapped_column(Integer)
+    payout_id: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    bucket: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(32))
+    memo: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Payout(Base):
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

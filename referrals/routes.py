@@ -1,0 +1,166 @@
+"""/api/v1 referral resources: sharers, links, conversions, earnings, stats, payouts."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+import database
+from database import utcnow
+from errors import ApiError
+from publishing.campaigns import get_campaign
+from referrals import ledger
+from referrals.conversions import record_conversion
+from referrals.links import get_or_create_link, link_urls
+from referrals.models import Commission
+from referrals.schemas import (ApproveIn, ConversionIn, EarningsOut, EarningsQuery, LinkIn, LinkOut, SharerIn,
+                               SharerOut, StatsOut)
+from referrals.sharers import create_sharer, get_sharer
+from referrals.stats import campaign_stats
+from workspaces.auth import current, requires
+from workspaces.keys import issue_key
+from workspaces.models import Workspace
+
+bp = Blueprint("referrals", __name__, url_prefix="/api/v1", description="Sharers, links, conversions")
+
+
+def _public_url() -> str:
+    return current_app.config["PUBLIC_URL"]
+
+
+def _own_sharer_or_staff(sharer_id: int) -> None:
+    me = current()
+    if me.role == "seller" and me.sharer_id != sharer_id:
+        raise ApiError(403, "forbidden", "A seller may act only for themselves.")
+
+
+@bp.post("/sharers")
+@requires("owner", "marketer")
+@bp.arguments(SharerIn)
+@bp.response(201, SharerOut)
+def create(data: dict):
+    """Add a sharer (a seller); answers a seller API key bound to them, shown once.
+
+    :raise 409: external_id taken. :raise 422: bad email, phone or inviter.
+    """
+    session = database.session()
+    sharer = create_sharer(session, current().workspace_id, **data)
+    key = issue_key(session, current().workspace_id, "seller", sharer.id)
+    session.commit()
+    return {"id": sharer.id, "name": sharer.name, "code": sharer.code, "invited_by": sharer.invited_by,
+            "api_key": key}
+
+
+@bp.post("/links")
+@requires("owner", "marketer", "seller")
+@bp.arguments(LinkIn)
+@bp.response(201, LinkOut)
+@bp.alt_response(200, schema=LinkOut, description="the triple already had a link")
+def create_link(data: dict):
+    """The tracked link of (campaign, sharer, channel); 200 when it already existed.
+
+    :raise 403: a seller asking for someone else. :raise 404: unknown campaign or sharer.
+    :raise 422: a channel the campaign does not use.
+    """
+    me = current()
+    _own_sharer_or_staff(data["sharer_id"])
+    session = database.session()
+    campaign = get_campaign(session, me.workspace_id, data["campaign_id"])
+    get_sharer(session, me.workspace_id, data["sharer_id"])
+    channel = data.get("channel") or ""
+    if channel and channel not in campaign.channels:
+        raise ApiError(422, "validation_error", "The campaign is not published on this channel.",
+                       {"channel": f"one of {', '.join(campaign.channels)}"})
+    link, created = get_or_create_link(session, me.workspace_id, campaign.id, data["sharer_id"], channel)
+    session.commit()
+    body = {"id": link.id, **link_urls(_public_url(), link.code), "campaign_id": campaign.id,
+            "sharer_id": link.sharer_id, "channel": link.channel or None}
+    return body, 201 if created else 200
+
+
+@bp.post("/conversions")
+@requires("owner", "server")
+@bp.arguments(ConversionIn)
+@bp.response(201, description="recorded; a sale answers attribution, commissions and customer_sharer")
+@bp.alt_response(200, description="an identical replay: the first answer")
+@bp.alt_response(409, description="a replay of the order with different content")
+def conversions(data: dict):
+    """Record a sale or refund, once per (type, order_id[, refund_id])."""
+    if data.get("click_id"):
+        # The click may still wait in the buffer; write it before our transaction begins.
+        ensure_click_written(current().workspace_id, data["click_id"])
+    session = database.session()
+    outcome = record_conversion(session, current().workspace_id, data, _public_url())
+    session.commit()
+    return jsonify(outcome.body), outcome.status
+
+
+def ensure_click_written(workspace_id: int, click_id: str) -> None:
+    from referrals.models import Click
+
+    with database.read_session() as s:
+        if s.scalar(select(Click.id).where(Click.id == click_id, Click.workspace_id == workspace_id)):
+            return
+    current_app.extensions["sharecast.click_flush"]()
+
+
+@bp.get("/sharers/<int:sharer_id>/earnings")
+@requires("owner", "marketer", "seller")
+@bp.arguments(EarningsQuery, location="query")
+@bp.response(200, EarningsOut)
+def earnings(query: dict, sharer_id: int):
+    """A sharer's money by state. :raise 403: another seller's. :raise 404: unknown sharer."""
+    _own_sharer_or_staff(sharer_id)
+    session = database.session()
+    get_sharer(session, current().workspace_id, sharer_id)
+    currency = (query.get("currency") or session.get(Workspace, current().workspace_id).currency).upper()
+    return ledger.earnings(session, sharer_id, currency)
+
+
+@bp.get("/campaigns/<int:campaign_id>/stats")
+@requires("owner", "marketer")
+@bp.response(200, StatsOut)
+def stats(campaign_id: int):
+    """Clicks, unique clicks, orders, revenue, commissions, new sharers, by channel."""
+    session = database.session()
+    return campaign_stats(session, get_campaign(session, current().workspace_id, campaign_id))
+
+
+@bp.post("/commissions/approve")
+@requires("owner", "marketer")
+@bp.arguments(ApproveIn)
+@bp.response(200)
+def approve(data: dict):
+    """Approve pending commissions past their holding period (all due, or ``ids``).
+
+    :raise 409: an id that is not pending or still in its holding period.
+    """
+    session = database.session()
+    try:
+        done = ledger.approve_due(session, current().workspace_id, utcnow(), data.get("ids"))
+    except ValueError as exc:
+        raise ApiError(409, "not_approvable", str(exc)) from None
+    session.commit()
+    return {"approved": [c.id for c in done]}
+
+
+@bp.post("/payouts")
+@requires("owner")
+@bp.response(201)
+def payouts():
+    """Pay every sharer's positive approved balance (clawbacks netted); one payout each."""
+    session = database.session()
+    me = current()
+    now = utcnow()
+    pairs = session.execute(select(Commission.sharer_id, Commission.currency).where(
+        Commission.workspace_id == me.workspace_id).distinct()).all()
+    made = []
+    for sharer_id, currency in pairs:
+        payout = ledger.pay_sharer(session, me.workspace_id, sharer_id, currency, now)
+        if payout:
+            made.append({"id": payout.id, "sharer_id": sharer_id, "currency": currency,
+                         "amount": ledger.format_amount(payout.amount_minor, currency)})
+    session.commit()
+    return {"items": made, "next_cursor": None}
+
+

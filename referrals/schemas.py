@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from fields import AwareDateTime, DecimalString
+
+_printable = validate.Regexp(r"^[^\x00-\x1f\x7f]+$", error="must not contain control characters")
+
+
+class SharerIn(Schema):
+    name = fields.String(required=True, validate=[validate.Length(1, 200), _printable])
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    external_id = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 200), _printable])
+    invited_by = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+class SharerOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    code = fields.String(metadata={"description": "code word a buyer can quote, usable as a coupon"})
+    invited_by = fields.Integer(allow_none=True)
+    api_key = fields.String(metadata={"description": "a seller key bound to this sharer, shown once"})
+
+
+class LinkIn(Schema):
+    campaign_id = fields.Integer(required=True, strict=True)
+    sharer_id = fields.Integer(required=True, strict=True)
+    channel = fields.String(load_default=None, allow_none=True)
+
+
+class LinkOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    url = fields.String()
+    qr_url = fields.String()
+    share_url = fields.String()
+    campaign_id = fields.Integer()
+    sharer_id = fields.Integer()
+    channel = fields.String(allow_none=True)
+
+
+class CustomerIn(Schema):
+    external_id = fields.String(required=True, validate=[validate.Length(1, 200), _printable])
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class ConversionIn(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["sale", "refund"]))
+    order_id = fields.String(required=True, validate=[validate.Length(1, 200), _printable])
+    refund_id = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 200), _printable],
+                              metadata={"description": "tells apart several partial refunds of one order"})
+    amount = DecimalString(required=True)
+    currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
+    click_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32))
+    code = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16))
+    sharer_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    coupon = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32))
+    campaign_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                 metadata={"description": "needed with sharer_id or coupon"})
+    customer = fields.Nested(CustomerIn, load_default=None, allow_none=True)
+    occurred_at = AwareDateTime(load_default=None, allow_none=True)
+
+
+class EarningsOut(Schema):
+    currency = fields.String()
+    pending = fields.String()
+    approved = fields.String()
+    paid = fields.String()
+    reversed = fields.String()
+
+
+class EarningsQuery(Schema):
+    currency = fields.String(load_default=None, validate=validate.Length(equal=3))
+
+
+class ApproveIn(Schema):
+    ids = fields.List(fields.Integer(strict=True), load_default=None, allow_none=True,
+                      metadata={"description": "commission ids; all due ones when omitted"})
+
+
+class StatsOut(Schema):
+    clicks = fields.Integer()
+    unique_clicks = fields.Integer()
+    orders = fields.Integer()
+    revenue = fields.String()
+    refunds = fields.String()
+    commission_total = fields.String()
+    new_sharers = fields.Integer()
+    currency = fields.String()
+    by_channel = fields.List(fields.Dict())

@@ -1,0 +1,83 @@
+"""Sharers: sellers a marketer invites, and buyers enrolled by their purchase."""
+from __future__ import annotations
+
+import shortuuid
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from errors import ApiError
+from referrals.identity import normalize_email, normalize_phone
+from referrals.models import Sharer
+
+# Code words are quoted aloud or typed from a poster: no 0/O, 1/I/l.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_codes = shortuuid.ShortUUID(alphabet=CODE_ALPHABET)
+
+
+def get_sharer(session: Session, workspace_id: int, sharer_id: int) -> Sharer:
+    """:raise ApiError 404: no such sharer in this workspace."""
+    sharer = session.scalar(select(Sharer).where(Sharer.id == sharer_id, Sharer.workspace_id == workspace_id))
+    if sharer is None:
+        raise ApiError(404, "not_found", "No such sharer.")
+    return sharer
+
+
+def create_sharer(session: Session, workspace_id: int, name: str, email: str | None = None,
+                  phone: str | None = None, external_id: str | None = None,
+                  invited_by: int | None = None, source: str = "invited") -> Sharer:
+    """Add a sharer. Joining is free: there is no fee field anywhere.
+
+    :raise ApiError 422: bad email or phone, unknown inviter.
+    :raise ApiError 409: ``external_id`` already used in this workspace.
+    """
+    errors = {}
+    norm_email = normalize_email(email)
+    if email and not norm_email:
+        errors["email"] = "not an email address"
+    norm_phone = normalize_phone(phone)
+    if phone and not norm_phone:
+        errors["phone"] = "not a phone number"
+    if invited_by is not None and session.scalar(
+            select(Sharer.id).where(Sharer.id == invited_by, Sharer.workspace_id == workspace_id)) is None:
+        errors["invited_by"] = "no such sharer in this workspace"
+    if errors:
+        raise ApiError(422, "validation_error", "The sharer has invalid fields.", errors)
+    if external_id and session.scalar(select(Sharer.id).where(
+            Sharer.workspace_id == workspace_id, Sharer.external_id == external_id)) is not None:
+        raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.", {"external_id": "taken"})
+    for _ in range(5):
+        sharer = Sharer(workspace_id=workspace_id, name=name.strip(), email=norm_email, phone=norm_phone,
+                        external_id=external_id or None, invited_by=invited_by, source=source,
+                        code=_codes.random(length=6))
+        try:
+            with session.begin_nested():
+                session.add(sharer)
+            return sharer
+        except IntegrityError:
+            # Either the random code word collided, or a concurrent request took
+            # the external_id: look again before retrying.
+            if external_id and session.scalar(select(Sharer.id).where(
+                    Sharer.workspace_id == workspace_id, Sharer.external_id == external_id)) is not None:
+                raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.",
+                               {"external_id": "taken"}) from None
+    raise ApiError(503, "busy", "Could not allocate a sharer code; try again.")  # pragma: no cover
+
+
+def find_customer(session: Session, workspace_id: int, external_id: str | None,
+                  email: str | None, phone: str | None) -> Sharer | None:
+    """The sharer this buyer already is: by external id, else by email or phone."""
+    if external_id:
+        found = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
+                                                    Sharer.external_id == external_id))
+        if found:
+            return found
+    conditions = []
+    if normalize_email(email):
+        conditions.append(Sharer.email == normalize_email(email))
+    if normalize_phone(phone):
+        conditions.append(Sharer.phone == normalize_phone(phone))
+    if not conditions:
+        return None
+    return session.scalars(select(Sharer).where(Sharer.workspace_id == workspace_id, or_(*conditions))
+                           .order_by(Sharer.id)).first()

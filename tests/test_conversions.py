@@ -1,0 +1,249 @@
+"""POST /api/v1/conversions: attribution, idempotency, commissions, refunds, enrollment."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from http.client import HTTPConnection
+
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+import database
+from conftest import BROWSER, path_of
+from referrals.models import Commission, Conversion, LedgerEntry, Sharer
+
+
+def click_id_for(client, link):
+    res = client.get(path_of(link["url"]), headers={"User-Agent": BROWSER})
+    return res.headers["Location"].split("sc_click=")[1].split("#")[0]
+
+
+def sale(owner, order="A-1", amount="199.00", key=None, **kw):
+    body = {"type": "sale", "order_id": order, "amount": amount,
+            "customer": kw.pop("customer", {"external_id": f"cust-{order}", "email": f"{order}@buyer.example"}), **kw}
+    return owner.post("/api/v1/conversions", body, key=key)
+
+
+def refund(owner, order="A-1", amount="199.00", **kw):
+    return owner.post("/api/v1/conversions", {"type": "refund", "order_id": order, "amount": amount, **kw})
+
+
+def earnings(owner, sharer_id):
+    res = owner.get(f"/api/v1/sharers/{sharer_id}/earnings")
+    assert res.status_code == 200, res.json
+    return res.json
+
+
+def count(app, model):
+    with database.new_session(app) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_sale_by_click_credits_the_sharer_with_percent_commission_and_invite_bonus(
+        client, owner, campaign, make_sharer, make_link):
+    leader = make_sharer("大李")
+    seller = make_sharer("小林", invited_by=leader["id"])
+    link = make_link(campaign["id"], seller["id"], "weibo")
+    res = sale(owner, click_id=click_id_for(client, link))
+    assert res.status_code == 201, res.json
+    assert res.json["attribution"] == "click" and res.json["channel"] == "weibo"
+    assert [(c["sharer_id"], c["level"], c["amount"], c["status"]) for c in res.json["commissions"]] == [
+        (seller["id"], 1, "19.90", "pending"), (leader["id"], 2, "3.98", "pending")]
+    assert earnings(owner, seller["id"]) == {"currency": "CNY", "pending": "19.90", "approved": "0.00",
+                                             "paid": "0.00", "reversed": "0.00"}
+
+
+def test_sale_by_code_coupon_and_sharer_id(owner, campaign, make_sharer, make_link):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    by_code = sale(owner, "O-1", code=link["code"])
+    by_coupon = sale(owner, "O-2", coupon=seller["code"].lower(), campaign_id=campaign["id"])
+    by_id = sale(owner, "O-3", sharer_id=seller["id"], campaign_id=campaign["id"])
+    for res, method in [(by_code, "code"), (by_coupon, "coupon"), (by_id, "sharer_id")]:
+        assert res.status_code == 201, res.json
+        assert res.json["attributed"] and res.json["attribution"] == method and res.json["sharer_id"] == seller["id"]
+
+
+def test_sharer_id_without_campaign_is_rejected_and_stores_nothing(app, owner, campaign, make_sharer):
+    seller = make_sharer()
+    res = sale(owner, sharer_id=seller["id"])
+    assert res.status_code == 422 and "campaign_id" in res.json["error"]["fields"]
+    assert count(app, Conversion) == 0
+
+
+def test_click_outside_the_attribution_window_credits_nobody(client, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    click_id = click_id_for(client, link)
+    later = (datetime.now(timezone.utc) + timedelta(days=31)).isoformat()
+    res = sale(owner, click_id=click_id, occurred_at=later)
+    assert res.status_code == 201
+    assert res.json["attributed"] is False and res.json["reason"] == "click_expired"
+    assert res.json["commissions"] == [] and res.json["customer_sharer"] is None
+
+
+def test_identical_replay_answers_the_first_result_and_different_content_conflicts(app, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    first = sale(owner, code=link["code"])
+    again = sale(owner, code=link["code"])
+    assert first.status_code == 201 and again.status_code == 200 and again.json == first.json
+    changed = sale(owner, code=link["code"], amount="99.00")
+    assert changed.status_code == 409 and changed.json["error"]["code"] == "conversion_conflict"
+    assert count(app, Conversion) == 1 and count(app, Commission) == 2 - 1  # no inviter: one level
+
+
+def test_fifty_concurrent_duplicates_are_credited_once(app, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    body = json.dumps({"type": "sale", "order_id": "RACE-1", "amount": "199.00", "code": link["code"],
+                       "customer": {"external_id": "racer"}})
+    statuses, barrier = [], threading.Barrier(50)
+
+    def post():
+        conn = HTTPConnection("127.0.0.1", server.server_port, timeout=60)
+        barrier.wait()
+        conn.request("POST", "/api/v1/conversions", body,
+                     {"Authorization": f"Bearer {owner.key}", "Content-Type": "application/json"})
+        statuses.append(conn.getresponse().status)
+
+    threads = [threading.Thread(target=post) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    server.shutdown()
+    assert sorted(statuses) == [200] * 49 + [201]
+    assert count(app, Conversion) == 1 and count(app, Commission) == 1
+    with database.new_session(app) as s:
+        assert s.scalar(select(func.count()).where(Sharer.external_id == "racer")) == 1
+
+
+def test_refunds_reverse_proportionally_and_a_full_refund_nets_zero(owner, campaign, make_sharer, make_link):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    sale(owner, code=link["code"])
+    first = refund(owner, amount="66.33", refund_id="r1")
+    assert first.status_code == 201 and first.json["applied"]
+    assert [r["amount"] for r in first.json["reversals"]] == ["6.63"]
+    second = refund(owner, amount="132.67", refund_id="r2")
+    assert second.status_code == 201
+    assert earnings(owner, seller["id"]) == {"currency": "CNY", "pending": "0.00", "approved": "0.00",
+                                             "paid": "0.00", "reversed": "19.90"}
+    too_much = refund(owner, amount="0.01", refund_id="r3")
+    assert too_much.status_code == 422 and too_much.json["error"]["code"] == "refund_exceeds_sale"
+
+
+def test_refund_after_payout_books_a_clawback(app, owner, campaign, make_sharer, make_link):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    sale(owner, code=link["code"])
+    with database.new_session(app) as s:  # the holding period is over
+        for c in s.scalars(select(Commission)):
+            c.approvable_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+        s.commit()
+    assert owner.post("/api/v1/commissions/approve", {}).json["approved"]
+    paid = owner.post("/api/v1/payouts")
+    assert paid.status_code == 201 and paid.json["items"][0]["amount"] == "19.90"
+    res = refund(owner, amount="99.50")
+    assert res.json["reversals"][0]["kind"] == "clawback"
+    assert earnings(owner, seller["id"]) == {"currency": "CNY", "pending": "0.00", "approved": "-9.95",
+                                             "paid": "19.90", "reversed": "9.95"}
+
+
+def test_commission_cannot_be_approved_during_its_holding_period(owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    commission_id = sale(owner, code=link["code"]).json["commissions"][0]["id"]
+    res = owner.post("/api/v1/commissions/approve", {"ids": [commission_id]})
+    assert res.status_code == 409 and res.json["error"]["code"] == "not_approvable"
+
+
+def test_refund_before_its_sale_is_kept_and_applied_when_the_sale_arrives(owner, campaign, make_sharer, make_link):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    early = refund(owner, order="EARLY", amount="199.00")
+    assert early.status_code == 201 and early.json["applied"] is False
+    res = sale(owner, order="EARLY", code=link["code"])
+    assert res.status_code == 201
+    assert earnings(owner, seller["id"])["reversed"] == "19.90"
+    assert earnings(owner, seller["id"])["pending"] == "0.00"
+
+
+def test_self_referral_earns_nothing_and_is_flagged(owner, campaign, make_sharer, make_link):
+    seller = make_sharer(email="Lin@Example.com", phone="138 0013 8000")
+    link = make_link(campaign["id"], seller["id"])
+    res = sale(owner, code=link["code"], customer={"external_id": "x1", "phone": "+86 13800138000"})
+    assert res.status_code == 201
+    assert res.json["self_referral"] is True and res.json["commissions"] == []
+    assert res.json["customer_sharer"]["id"] == seller["id"]
+
+
+def test_buyer_is_enrolled_as_a_sharer_invited_by_the_seller_and_found_again_on_a_repeat(
+        app, client, owner, campaign, make_sharer, make_link):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    buyer = {"external_id": "wx-openid-42", "email": "fang@example.com", "name": "王芳"}
+    first = sale(owner, "B-1", code=link["code"], customer=buyer).json["customer_sharer"]
+    second = sale(owner, "B-2", code=link["code"], customer=buyer).json["customer_sharer"]
+    assert first["id"] == second["id"] and first["new"] is True and second["new"] is False
+    with database.new_session(app) as s:
+        enrolled = s.get(Sharer, first["id"])
+        assert enrolled.invited_by == seller["id"] and enrolled.source == "enrolled"
+    page = client.get(path_of(first["share_url"]))
+    assert page.status_code == 200 and "免费" in page.get_data(as_text=True)
+    # The buyer's own link works straight away: consumers become distributors.
+    code = first["share_url"].rsplit("/", 1)[1]
+    assert client.get(f"/r/{code}", headers={"User-Agent": BROWSER}).status_code == 302
+
+
+def test_only_two_levels_are_ever_paid(owner, campaign, make_sharer, make_link):
+    top = make_sharer("A")
+    mid = make_sharer("B", invited_by=top["id"])
+    seller = make_sharer("C", invited_by=mid["id"])
+    link = make_link(campaign["id"], seller["id"])
+    res = sale(owner, code=link["code"])
+    assert [(c["sharer_id"], c["level"]) for c in res.json["commissions"]] == [(seller["id"], 1), (mid["id"], 2)]
+    assert earnings(owner, top["id"])["pending"] == "0.00"
+
+
+def test_recruiting_alone_earns_nothing(app, owner, make_sharer):
+    top = make_sharer("A")
+    for i in range(5):
+        make_sharer(f"R{i}", invited_by=top["id"])
+    assert count(app, LedgerEntry) == 0
+    assert earnings(owner, top["id"])["pending"] == "0.00"
+
+
+def test_bad_conversions_get_clear_errors_and_change_nothing(app, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    cases = [
+        ({"type": "sale", "order_id": "X", "amount": 199.0, "code": link["code"], "customer": {"external_id": "c"}}, "amount"),
+        ({"type": "sale", "order_id": "X", "amount": "-1", "code": link["code"], "customer": {"external_id": "c"}}, "amount"),
+        ({"type": "sale", "order_id": "X", "amount": "1.001", "code": link["code"], "customer": {"external_id": "c"}}, "amount"),
+        ({"type": "sale", "order_id": "X", "amount": "0", "code": link["code"], "customer": {"external_id": "c"}}, "amount"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "code": link["code"], "customer": {"external_id": "c"}, "currency": "USD"}, "currency"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "code": link["code"], "customer": {"external_id": "c"}, "currency": "XYZ"}, "currency"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "code": link["code"]}, "customer.external_id"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "code": link["code"], "coupon": "AB", "customer": {"external_id": "c"}}, "code"),
+        ({"type": "gift", "order_id": "X", "amount": "10.00"}, "type"),
+        ({"type": "sale", "order_id": "", "amount": "10.00"}, "order_id"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "occurred_at": "2026-01-01T10:00:00", "customer": {"external_id": "c"}}, "occurred_at"),
+    ]
+    for body, field in cases:
+        res = owner.post("/api/v1/conversions", body)
+        assert res.status_code == 422, (body, res.json)
+        assert field in res.json["error"]["fields"], (field, res.json)
+    assert owner.post("/api/v1/conversions", data="{not json", content_type="application/json").status_code == 400
+    assert count(app, Conversion) == 0 and count(app, Sharer) == 1
+
+
+def test_sellers_and_marketers_cannot_post_conversions_but_a_server_key_can(app, owner, campaign, make_sharer, make_link):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    assert sale(owner, code=link["code"], key=seller["api_key"]).status_code == 403
+    from workspaces.keys import issue_key
+
+    with database.new_session(app) as s:
+        server_key = issue_key(s, 1, "server")
+        s.commit()
+    assert sale(owner, code=link["code"], key=server_key).status_code == 201

@@ -1,0 +1,166 @@
+"""GET /r/<code>: the hot path, and the clicks it hands to the writer."""
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import redis
+from sqlalchemy import select
+
+import backends
+import database
+from conftest import BROWSER, drain, path_of
+from referrals.clickbuffer import STREAM
+from referrals.clickwriter import ClickWriter
+from referrals.models import Click
+
+
+def follow(client, link, ua=BROWSER, **headers):
+    return client.get(path_of(link["url"]), headers={"User-Agent": ua, **headers})
+
+
+def clicks(app):
+    with database.new_session(app) as s:
+        return list(s.scalars(select(Click).order_by(Click.id)))
+
+
+def test_redirect_keeps_landing_query_and_fragment_and_adds_click_id(client, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"], "weibo")
+    res = follow(client, link)
+    assert res.status_code == 302
+    location = urlsplit(res.headers["Location"])
+    assert location.netloc == "shop.example.com" and location.path == "/p/longjing"
+    query = parse_qs(location.query)
+    assert query["utm_source"] == ["sharecast"] and len(query["sc_click"][0]) == 21
+    assert location.fragment == "buy"
+    assert "no-store" in res.headers["Cache-Control"]
+
+
+def test_unknown_code_is_404_and_records_nothing(app, client):
+    res = client.get("/r/nosuchcode", headers={"User-Agent": BROWSER})
+    assert res.status_code == 404
+    assert drain(app) == 0
+
+
+def test_click_is_recorded_with_channel_referrer_and_hashed_visitor(app, client, campaign, make_sharer, make_link):
+    sharer = make_sharer()
+    link = make_link(campaign["id"], sharer["id"], "weibo")
+    res = follow(client, link, Referer="https://weibo.com/u/1", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    res = client.get(path_of(link["url"]), headers={"User-Agent": BROWSER, "Referer": "https://weibo.com/u/1"},
+                     environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert res.status_code == 302
+    assert drain(app) == 2
+    rows = clicks(app)
+    assert {(c.channel, c.sharer_id, c.campaign_id, c.referrer, c.bot) for c in rows} == {
+        ("weibo", sharer["id"], campaign["id"], "https://weibo.com/u/1", False)}
+    assert all("203.0.113.9" not in c.visitor and len(c.visitor) == 32 for c in rows)
+
+
+def test_unique_clicks_are_one_per_visitor_per_link_per_hour(app, client, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    for ip in ["198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2"]:
+        client.get(path_of(link["url"]), headers={"User-Agent": BROWSER}, environ_base={"REMOTE_ADDR": ip})
+    drain(app)
+    rows = clicks(app)
+    assert len(rows) == 4 and sum(c.is_unique for c in rows) == 2
+
+
+def test_head_redirects_without_counting_a_click(app, client, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    res = client.head(path_of(link["url"]), headers={"User-Agent": BROWSER})
+    assert res.status_code == 302 and "sc_click" not in res.headers["Location"]
+    assert drain(app) == 0
+
+
+def test_bots_and_link_previews_are_redirected_flagged_and_never_counted(app, client, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    for ua in ["facebookexternalhit/1.1", "WhatsApp/2.23.20.0", "TelegramBot (like TwitterBot)", ""]:
+        res = follow(client, link, ua=ua)
+        assert res.status_code == 302 and "sc_click" not in res.headers["Location"]
+    drain(app)
+    assert [c.bot for c in clicks(app)] == [True] * 4
+    stats = owner.get(f"/api/v1/campaigns/{campaign['id']}/stats").json
+    assert stats["clicks"] == 0 and stats["unique_clicks"] == 0
+
+
+def test_expired_campaign_link_is_404(app, client, owner, make_sharer, make_link):
+    from conftest import CAMPAIGN
+
+    soon = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 2))
+    res = owner.post("/api/v1/campaigns", {**CAMPAIGN, "ends_at": soon})
+    assert res.status_code == 201, res.json
+    link = make_link(res.json["id"], make_sharer()["id"])
+    assert follow(client, link).status_code == 302
+    time.sleep(2.1)
+    assert follow(client, link).status_code == 404
+
+
+def test_replayed_batch_is_written_once(app, client, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    follow(client, link)
+    r = redis.Redis.from_url(app.config["REDIS_URL"])
+    entries = r.xrange(STREAM)
+    drain(app)
+    for _, fields in entries:  # as if the writer died between commit and XACK
+        r.xadd(STREAM, fields)
+    assert drain(app) == 0
+    assert len(clicks(app)) == 1
+
+
+def test_clicks_wait_in_redis_while_the_database_is_down(app, client, campaign, make_sharer, make_link, tmp_path):
+    from sqlalchemy import create_engine
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    for _ in range(3):
+        follow(client, link)
+    dead = ClickWriter(redis.Redis.from_url(app.config["REDIS_URL"]),
+                       create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"), tmp_path / "spool",
+                       consumer="writer-a")
+    try:
+        dead.drain()
+        raise AssertionError("a dead database must make the drain fail")
+    except Exception as exc:  # noqa: BLE001
+        assert "connection" in str(exc).lower() or "refused" in str(exc).lower()
+    assert clicks(app) == []
+    # The failed writer is gone; a healthy one claims its entries once they have idled.
+    healthy = ClickWriter(redis.Redis.from_url(app.config["REDIS_URL"]), database.engine_of(app),
+                          tmp_path / "spool", consumer="writer-b")
+    import referrals.clickwriter as cw
+
+    old, cw.CLAIM_IDLE_MS = cw.CLAIM_IDLE_MS, 0
+    try:
+        assert healthy.drain() == 3
+    finally:
+        cw.CLAIM_IDLE_MS = old
+    assert len(clicks(app)) == 3
+
+
+def test_redis_outage_spools_clicks_to_disk_without_slowing_the_redirect(app, client, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    follow(client, link)  # warm the link cache
+    buffer = app.extensions["sharecast.clicks"]
+    buffer._redis = backends.fast_client("redis://127.0.0.1:1/0")  # nothing listens there
+    started = time.perf_counter()
+    for _ in range(20):
+        assert follow(client, link).status_code == 302
+    assert time.perf_counter() - started < 1.5  # one failed connect, then straight to the spool
+    spooled = list((app.config["INSTANCE_PATH"] / "click-spool").glob("clicks-*.jsonl"))
+    assert len(spooled) == 1 and len(spooled[0].read_text().splitlines()) == 20
+    drain(app)  # renames the spool file; it is read once it has been still for a second
+    time.sleep(1.1)
+    drain(app)
+    assert len(clicks(app)) == 21
+
+
+def test_link_cache_sees_changes_after_invalidation(app, client, campaign, make_sharer, make_link):
+    from referrals.linkcache import invalidate
+    from referrals.models import Link
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    assert follow(client, link).status_code == 302
+    with database.new_session(app) as s:
+        s.get(Link, link["id"]).disabled = True
+        s.commit()
+    invalidate(redis.Redis.from_url(app.config["REDIS_URL"]))
+    app.extensions["sharecast.links"]._next_check = 0  # the once-a-second check is due
+    assert follow(client, link).status_code == 404

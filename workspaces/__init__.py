@@ -1,0 +1,1 @@
+"""Workspaces (one brand each), their API keys and who may do what."""

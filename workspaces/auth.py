@@ -1,0 +1,61 @@
+"""Bearer-key authentication and role checks for the API.
+
+``@requires("owner", "marketer")`` loads the key from ``Authorization: Bearer``
+and puts ``g.key`` (role, workspace, sharer) in reach; every query a route
+makes then filters on ``g.key.workspace_id`` so workspaces never mix.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import g, request
+
+import database
+from errors import ApiError
+from workspaces.keys import verify_key
+
+
+@dataclass(frozen=True)
+class Principal:
+    workspace_id: int
+    role: str
+    sharer_id: int | None
+
+    def is_seller_for(self, sharer_id: int) -> bool:
+        return self.role == "seller" and self.sharer_id == sharer_id
+
+
+def current() -> Principal:
+    return g.key
+
+
+def requires(*roles: str):
+    """Let through requests whose key has one of ``roles`` (``"any"`` for every role).
+
+    :raise 401: no key, or an unknown or revoked one.
+    :raise 403: a valid key of another role.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise ApiError(401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
+            # A short read of its own, so the request's write transaction
+            # (if any) starts only when the service needs it.
+            with database.read_session() as s:
+                row = verify_key(s, token.strip())
+            if row is None:
+                raise ApiError(401, "unauthorized", "The API key is unknown or revoked.")
+            if "any" not in roles and row.role not in roles:
+                raise ApiError(403, "forbidden", f"A {row.role} key may not do this.")
+            g.key = Principal(row.workspace_id, row.role, row.sharer_id)
+            return view(*args, **kwargs)
+
+        wrapper._sharecast_roles = roles  # read by the OpenAPI security docs
+        return wrapper
+
+    return decorate
