@@ -8,7 +8,6 @@ between commit and ack) inserts and counts nothing the second time.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -17,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.orm import Session
 
 from database import insert_for
-from referrals.clickbuffer import GROUP, STREAM
+from referrals.clickbuffer import FIELD, GROUP, STREAM, decode_click
 from referrals.models import Click, ClickRollup, VisitorHour
 
 log = logging.getLogger(__name__)
@@ -34,70 +33,93 @@ class WriteResult:
     unique: int = 0
 
 
+CLICKS = Click.__table__
+VISITOR_HOURS = VisitorHour.__table__
+ROLLUPS = ClickRollup.__table__
+
+
 def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
-    """Insert ``clicks`` (stream field dicts) and update rollups; the caller commits.
+    """Insert ``clicks`` (decoded stream entries) and update rollups; the caller commits.
 
     Already-written clicks are skipped; uniqueness is one click per visitor per
-    link per UTC hour, decided against everything written before.
+    link per UTC hour, decided against everything written before. Core
+    statements with executemany parameters keep this at a few µs a click (an
+    ORM or multi-VALUES insert costs ~190 µs).
     """
     if not clicks:
         return WriteResult()
+    conn = session.connection()
     insert = insert_for(session)
     rows = {}
     for c in clicks:
+        ts = int(c["ts"])
         rows[c["id"]] = {
             "id": c["id"], "workspace_id": int(c["ws"]), "link_id": int(c["link"]),
             "campaign_id": int(c["campaign"]), "sharer_id": int(c["sharer"]), "channel": c["channel"],
-            "clicked_at": datetime.fromtimestamp(int(c["ts"]) / 1000, timezone.utc),
+            "clicked_at": datetime.fromtimestamp(ts / 1000, timezone.utc), "hour": ts // 3_600_000,
             "visitor": c["visitor"], "user_agent": c["ua"], "referrer": c["ref"],
             "bot": c["bot"] == "1", "is_unique": False,
         }
-    new_ids = set(session.scalars(
-        insert(Click).values(list(rows.values())).on_conflict_do_nothing().returning(Click.id)
-    ))
+    new_ids = set()
+    for chunk in _chunks(list(rows), 500):
+        new_ids.update(chunk)
+        new_ids.difference_update(conn.execute(select(CLICKS.c.id).where(CLICKS.c.id.in_(chunk))).scalars())
     if not new_ids:
         return WriteResult()
-    human = [rows[i] for i in sorted(new_ids) if not rows[i]["bot"]]
-    first_of_hour: dict[tuple, str] = {}
-    for r in human:
-        key = (r["link_id"], r["visitor"], int(r["clicked_at"].timestamp()) // 3600)
-        first_of_hour.setdefault(key, r["id"])
-    unique_ids: list[str] = []
-    if first_of_hour:
-        fresh = set(tuple(row) for row in session.execute(
-            insert(VisitorHour)
-            .values([{"link_id": k[0], "visitor": k[1], "hour": k[2]} for k in first_of_hour])
-            .on_conflict_do_nothing()
-            .returning(VisitorHour.link_id, VisitorHour.visitor, VisitorHour.hour)
-        ))
-        unique_ids = [first_of_hour[k] for k in fresh]
-        if unique_ids:
-            session.execute(update(Click).where(Click.id.in_(unique_ids)).values(is_unique=True))
-    unique_set = set(unique_ids)
+    fresh = [rows[i] for i in sorted(new_ids)]
+    # First human click of each (link, visitor, hour) in this batch, then
+    # against the ones already known.
+    first_of_hour: dict[tuple, dict] = {}
+    for r in fresh:
+        if not r["bot"]:
+            first_of_hour.setdefault((r["link_id"], r["visitor"], r["hour"]), r)
+    known = set()
+    for chunk in _chunks(list(first_of_hour), 300):
+        known.update(tuple(k) for k in conn.execute(
+            select(VISITOR_HOURS.c.link_id, VISITOR_HOURS.c.visitor, VISITOR_HOURS.c.hour).where(
+                tuple_(VISITOR_HOURS.c.link_id, VISITOR_HOURS.c.visitor, VISITOR_HOURS.c.hour).in_(chunk))))
+    firsts = [key for key in first_of_hour if key not in known]
+    for key in firsts:
+        first_of_hour[key]["is_unique"] = True
+    conn.execute(insert(CLICKS).on_conflict_do_nothing(), [
+        {k: v for k, v in r.items() if k != "hour"} for r in fresh])
+    if firsts:
+        conn.execute(insert(VISITOR_HOURS).on_conflict_do_nothing(),
+                     [{"link_id": k[0], "visitor": k[1], "hour": k[2]} for k in firsts])
     rollups: dict[tuple, dict] = {}
-    for r in human:
-        hour = int(r["clicked_at"].timestamp()) // 3600
-        agg = rollups.setdefault((r["link_id"], hour), {
-            "link_id": r["link_id"], "hour": hour, "workspace_id": r["workspace_id"],
+    for r in fresh:
+        if r["bot"]:
+            continue
+        agg = rollups.setdefault((r["link_id"], r["hour"]), {
+            "link_id": r["link_id"], "hour": r["hour"], "workspace_id": r["workspace_id"],
             "campaign_id": r["campaign_id"], "sharer_id": r["sharer_id"], "channel": r["channel"],
             "clicks": 0, "unique_clicks": 0,
         })
         agg["clicks"] += 1
-        agg["unique_clicks"] += r["id"] in unique_set
+        agg["unique_clicks"] += r["is_unique"]
     if rollups:
-        stmt = insert(ClickRollup).values(list(rollups.values()))
+        stmt = insert(ROLLUPS)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[ClickRollup.link_id, ClickRollup.hour],
-            set_={"clicks": ClickRollup.clicks + stmt.excluded.clicks,
-                  "unique_clicks": ClickRollup.unique_clicks + stmt.excluded.unique_clicks},
+            index_elements=[ROLLUPS.c.link_id, ROLLUPS.c.hour],
+            set_={"clicks": ROLLUPS.c.clicks + stmt.excluded.clicks,
+                  "unique_clicks": ROLLUPS.c.unique_clicks + stmt.excluded.unique_clicks},
         )
-        session.execute(stmt)
-    return WriteResult(written=len(new_ids), unique=len(unique_ids))
+        conn.execute(stmt, list(rollups.values()))
+    return WriteResult(written=len(fresh), unique=len(firsts))
 
 
-def _decode(fields: dict) -> dict:
-    return {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
-            for k, v in fields.items()}
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _decode(fields: dict) -> dict | None:
+    raw = fields.get(FIELD.encode()) if fields else None
+    try:
+        return decode_click(raw.decode()) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        log.error("dropping a malformed click entry: %r", fields)
+        return None
 
 
 class ClickWriter:
@@ -109,6 +131,11 @@ class ClickWriter:
         self.spool_dir = spool_dir
         self.batch_size = batch_size
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        # Our own unacknowledged entries are re-read only after a failure (or
+        # at start); a dead writer's are claimed at most every few seconds.
+        self._recover = True
+        self._next_claim = 0.0
+        self._next_spool = 0.0
         self._ensure_group()
 
     def _ensure_group(self) -> None:
@@ -125,26 +152,42 @@ class ClickWriter:
         entries idle for a minute in a dead writer's hands, then new ones.
         :raise: database errors propagate, leaving the batch unacknowledged.
         """
-        total = self._drain_spool()
+        total = 0
+        if time.monotonic() >= self._next_spool:
+            self._next_spool = time.monotonic() + 1.0
+            total += self._drain_spool()
         for _ in range(max_batches):
-            entries = self._next_entries(block_ms)
+            try:
+                entries = self._next_entries(block_ms)
+            except Exception:
+                self._recover = True
+                raise
             block_ms = None
             if not entries:
                 break
             ids = [entry_id for entry_id, _ in entries]
-            with Session(self.engine) as session, session.begin():
-                total += write_clicks(session, [_decode(f) for _, f in entries if f]).written
+            try:
+                with Session(self.engine) as session, session.begin():
+                    total += write_clicks(session, [c for _, f in entries if (c := _decode(f))]).written
+            except Exception:
+                self._recover = True  # the batch stays pending; read it again next time
+                raise
             self.redis.xack(STREAM, GROUP, *ids)
             self.redis.xdel(STREAM, *ids)
         return total
 
     def _next_entries(self, block_ms: int | None) -> list:
-        mine = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: "0"}, count=self.batch_size)
-        if mine and mine[0][1]:
-            return mine[0][1]
-        claimed = self.redis.xautoclaim(STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=self.batch_size)
-        if claimed and claimed[1]:
-            return claimed[1]
+        if self._recover:
+            mine = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: "0"}, count=self.batch_size)
+            if mine and mine[0][1]:
+                return mine[0][1]
+            self._recover = False
+        if time.monotonic() >= self._next_claim:
+            claimed = self.redis.xautoclaim(STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0",
+                                            count=self.batch_size)
+            if claimed and claimed[1]:
+                return claimed[1]
+            self._next_claim = time.monotonic() + 5.0
         fresh = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=self.batch_size, block=block_ms)
         return fresh[0][1] if fresh else []
 
@@ -156,26 +199,31 @@ class ClickWriter:
         """
         if not self.spool_dir.is_dir():
             return 0
-        for path in self.spool_dir.glob("clicks-*.jsonl"):
+        for path in self.spool_dir.glob("clicks-*.log"):
             path.rename(path.with_name(f"draining-{time.time_ns()}-{path.name}"))
         total = 0
         for path in sorted(self.spool_dir.glob("draining-*")):
             if time.time() - path.stat().st_mtime < 1.0:
                 continue
-            clicks = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            clicks = [decode_click(line) for line in path.read_text().splitlines() if line.strip()]
             for start in range(0, len(clicks), self.batch_size):
                 with Session(self.engine) as session, session.begin():
                     total += write_clicks(session, clicks[start:start + self.batch_size]).written
             path.unlink()
         return total
 
-    def run(self, should_stop, idle_block_ms: int = 1000) -> None:
-        """Drain until ``should_stop()``; database or Redis outages back off and retry."""
+    def run(self, should_stop, idle_block_ms: int = 1000, pause: float = 0.2) -> None:
+        """Drain until ``should_stop()``; database or Redis outages back off and retry.
+
+        The pause between drains lets clicks gather into large batches: one
+        transaction per few hundred clicks instead of one per handful.
+        """
         delay = 0.5
         while not should_stop():
             try:
                 self.drain(block_ms=idle_block_ms)
                 delay = 0.5
+                time.sleep(pause)
             except Exception:  # noqa: BLE001 - keep the writer alive; entries stay pending in Redis
                 log.exception("click write failed; retrying in %.1fs", delay)
                 time.sleep(delay)

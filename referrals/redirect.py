@@ -1,7 +1,10 @@
 """GET /r/<code>: resolve, hand the click off, answer 302. Nothing else.
 
-This module imports nothing from publishing or channels and never touches the
-ORM. The only work per request is a dict lookup, a few hashes and one XADD.
+It is a plain WSGI layer in front of Flask (like Shlink's tiny redirect
+action): Flask's request context, sessions and URL routing cost more than the
+whole redirect, so ``/r/<code>`` never enters them. The module imports
+nothing from publishing or channels and never touches the ORM; per request it
+does a dict lookup, two HMACs and one XADD.
 """
 from __future__ import annotations
 
@@ -9,21 +12,21 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, request
-from werkzeug.wrappers import Response
+from flask import Flask
 
 import backends
 import database
-from referrals.clickbuffer import ClickBuffer
+from referrals.clickbuffer import ClickBuffer, encode_click
 from referrals.linkcache import LinkCache
 from referrals.visitors import VisitorHasher, is_bot
 
-bp = Blueprint("redirect", __name__)
-
+PREFIX = "/r/"
 _NOT_FOUND = (
     "<!doctype html><meta charset=utf-8><title>Link not found</title>"
     "<p>This link does not exist or has expired. 链接不存在或已失效。</p>"
-)
+).encode()
+_NOT_FOUND_HEADERS = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(_NOT_FOUND))),
+                      ("Cache-Control", "no-store")]
 
 
 def new_click_id() -> str:
@@ -31,57 +34,60 @@ def new_click_id() -> str:
     return f"{int(time.time() * 1000):011x}{secrets.token_hex(5)}"
 
 
+class RedirectLayer:
+    """WSGI middleware answering GET/HEAD ``/r/<code>``; all else goes to ``next_app``."""
+
+    def __init__(self, next_app, links: LinkCache, clicks: ClickBuffer, visitor: VisitorHasher):
+        self.next_app = next_app
+        self.links = links
+        self.clicks = clicks
+        self.visitor = visitor
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD")
+        code = path[len(PREFIX):]
+        if not path.startswith(PREFIX) or method not in ("GET", "HEAD") or not code or "/" in code:
+            return self.next_app(environ, start_response)
+        return self.follow(code, method, environ, start_response)
+
+    def follow(self, code: str, method: str, environ, start_response):
+        """302 to the landing URL with ``sc_click`` appended; 404 for unknown or expired codes.
+
+        HEAD requests and bots are redirected without ``sc_click``; bots are
+        recorded (flagged) and never counted or credited.
+        """
+        target = self.links.resolve(code)
+        now = time.time()
+        if target is None or target.expired(now):
+            start_response("404 Not Found", _NOT_FOUND_HEADERS)
+            return [] if method == "HEAD" else [_NOT_FOUND]
+        if method == "HEAD":
+            return _redirect(start_response, target.location(None))
+        user_agent = environ.get("HTTP_USER_AGENT", "")[:512]
+        bot = is_bot(user_agent)
+        click_id = new_click_id()
+        self.clicks.push(encode_click(
+            click_id, target.link_id, target.workspace_id, target.campaign_id, target.sharer_id, target.channel,
+            int(now * 1000), self.visitor(environ.get("REMOTE_ADDR", ""), user_agent), bot,
+            user_agent, environ.get("HTTP_REFERER", "")[:1000]))
+        return _redirect(start_response, target.location(None if bot else click_id))
+
+
+def _redirect(start_response, location: str):
+    start_response("302 Found", [
+        ("Location", location),
+        ("Content-Length", "0"),
+        # Each visit must reach us to be counted; no browser or CDN may cache the hop.
+        ("Cache-Control", "private, no-store"),
+    ])
+    return []
+
+
 def init_app(app: Flask) -> None:
-    app.extensions["sharecast.links"] = LinkCache(
-        database.engine_of(app), backends.fast_connection(app), ttl=app.config["LINK_CACHE_TTL"]
-    )
-    app.extensions["sharecast.clicks"] = ClickBuffer(
-        backends.fast_connection(app), Path(app.config["INSTANCE_PATH"]) / "click-spool"
-    )
-    app.extensions["sharecast.visitor"] = VisitorHasher(app.config["SECRET_KEY"])
-    app.register_blueprint(bp)
-
-
-@bp.route("/r/<code>", methods=["GET"])
-def follow(code: str) -> Response:
-    """302 to the campaign's landing URL with ``sc_click`` appended.
-
-    :raise 404: unknown, disabled or expired code.
-    HEAD requests and bots are redirected but carry no ``sc_click``; bots are
-    recorded (flagged) and never counted or credited.
-    """
-    ext = current_app.extensions
-    target = ext["sharecast.links"].resolve(code)
-    now = time.time()
-    if target is None or target.expired(now):
-        return Response(_NOT_FOUND, status=404, content_type="text/html; charset=utf-8")
-    if request.method == "HEAD":
-        return _redirect(target.location(None))
-    environ = request.environ
-    user_agent = environ.get("HTTP_USER_AGENT", "")[:512]
-    bot = is_bot(user_agent)
-    click_id = new_click_id()
-    ext["sharecast.clicks"].push({
-        "id": click_id,
-        "link": str(target.link_id),
-        "ws": str(target.workspace_id),
-        "campaign": str(target.campaign_id),
-        "sharer": str(target.sharer_id),
-        "channel": target.channel,
-        "ts": str(int(now * 1000)),
-        "visitor": ext["sharecast.visitor"](request.remote_addr or "", user_agent),
-        "ua": user_agent,
-        "ref": environ.get("HTTP_REFERER", "")[:1000],
-        "bot": "1" if bot else "0",
-    })
-    return _redirect(target.location(None if bot else click_id))
-
-
-def _redirect(location: str) -> Response:
-    response = Response(status=302)
-    response.headers["Location"] = location
-    # Each visit must reach us to be counted; never let a browser or CDN cache the hop.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer-when-downgrade"
-    return response
-
+    """Put the redirect layer in front of the Flask app (inside any ProxyFix)."""
+    links = LinkCache(database.engine_of(app), backends.fast_connection(app), ttl=app.config["LINK_CACHE_TTL"])
+    clicks = ClickBuffer(backends.fast_connection(app), Path(app.config["INSTANCE_PATH"]) / "click-spool")
+    app.extensions["sharecast.links"] = links
+    app.extensions["sharecast.clicks"] = clicks
+    app.wsgi_app = RedirectLayer(app.wsgi_app, links, clicks, VisitorHasher(app.config["SECRET_KEY"]))
