@@ -1,0 +1,18 @@
+"""Douyin 抖音: a caption under a 9:16 cover; links are not clickable."""
+from channels.base import Channel
+from channels.spec import ChannelSpec, ImageSize
+
+SPEC = ChannelSpec(
+    id="douyin",
+    name="Douyin",
+    name_zh="抖音",
+    text_limit=1000,  # the caption
+    hashtag_style="hash",
+    link_policy="qr_only",
+    max_images=1,
+    image_sizes=(ImageSize("cover", 1080, 1920),),
+    publish_kind="kit",
+    unconfirmed=("text_limit", "hashtag_style"),
+)
+
+CHANNEL = Channel(SPEC)
