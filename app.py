@@ -31,9 +31,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(Path(config["INSTANCE_PATH"]).resolve()))
     app.config.from_mapping(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if app.config["PROXY_COUNT"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"],
-                                x_host=app.config["PROXY_COUNT"])
     database.init_app(app)
     backends.init_app(app)
     errors.init_app(app)
@@ -41,8 +38,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(campaign_routes.bp)
     api.api.register_blueprint(referral_routes.bp)
     app.register_blueprint(link_pages.bp)
-    # The redirect goes last, like Shlink's: nothing else may shadow /r/<code>.
+    # The redirect layer wraps everything else, so nothing can shadow /r/<code>
+    # and none of Flask's per-request work runs for it.
     redirect.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.extensions["sharecast.click_flush"] = lambda: click_writer(app).drain()
     workspace_cli.init_app(app)
     migrate.init_app(app)
