@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
+from marshmallow import Schema, fields
+from werkzeug.routing import Map, Rule
 
 from errors import http_error_response
 
 
+class ErrorDetail(Schema):
+    code = fields.String(metadata={"example": "validation_error"})
+    message = fields.String()
+    fields = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetail)
+
+
 class SharecastApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
     def handle_http_exception(self, error):
         return http_error_response(error)
 
@@ -27,3 +41,15 @@ def init_app(app: Flask) -> None:
     })
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
+    # The redirect is a WSGI layer in front of Flask (see referrals/redirect.py),
+    # so it is documented here rather than discovered from a view.
+    rule = Rule("/r/<code>", endpoint="redirect")
+    Map([rule])  # binds the rule so the plugin can read its parameters
+    rule.defaults = {}
+    api.spec.path(rule=rule, operations={"get": {
+        "summary": "Follow a tracked link: 302 to the landing URL with sc_click appended.",
+        "tags": ["redirect"], "security": [],
+        "responses": {"302": {"description": "to the campaign's landing URL (query kept, sc_click added)",
+                              "headers": {"Location": {"schema": {"type": "string"}}}},
+                      "404": {"description": "unknown, disabled or expired code"}},
+    }})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from zoneinfo import available_timezones
 
 import click
 from flask import Flask
@@ -50,6 +51,8 @@ def init_app(app: Flask) -> None:
 
         if not is_currency(currency):
             raise click.BadParameter(f"unknown ISO-4217 currency {currency!r}", param_hint="--currency")
+        if tz not in available_timezones():
+            raise click.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--timezone")
         session = database.new_session(app)
         try:
             workspace, key = create_workspace(session, name, currency, tz)
