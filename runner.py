@@ -89,8 +89,10 @@ def init_app(app: Flask) -> None:
 def _run_click_writer() -> None:
     from app import click_writer, create_app
 
+    parent = os.getppid()
     app = create_app()
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("now", True))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    click_writer(app).run(lambda: stop["now"])
+    # A worker killed with SIGKILL cannot stop us; an orphan stops by itself.
+    click_writer(app).run(lambda: stop["now"] or os.getppid() != parent)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from rq import Queue
 
-APPROVE_JOB_ID = "sharecast:approve-due-commissions"
+APPROVE_JOB_ID = "sharecast-approve-due-commissions"
 APPROVE_EVERY = timedelta(minutes=10)
 
 

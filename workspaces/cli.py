@@ -53,6 +53,9 @@ def init_app(app: Flask) -> None:
             raise click.BadParameter(f"unknown ISO-4217 currency {currency!r}", param_hint="--currency")
         if tz not in available_timezones():
             raise click.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--timezone")
+        import migrate
+
+        migrate.upgrade(app.config["DATABASE_URL"])  # a fresh install may not have served yet
         session = database.new_session(app)
         try:
             workspace, key = create_workspace(session, name, currency, tz)
