@@ -1,5 +1,5 @@
 """Every model, imported once so Base.metadata knows all tables (Alembic, tests)."""
 from publishing.models import Campaign  # noqa: F401
 from referrals.models import (Click, ClickRollup, Commission, Conversion, LedgerEntry, Link, Payout,  # noqa: F401
-                              Sharer, VisitorHour)
+                              LinkClickTotal, Sharer, VisitorHour)
 from workspaces.models import ApiKey, Workspace  # noqa: F401

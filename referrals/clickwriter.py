@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
 from database import insert_for
 from referrals.clickbuffer import FIELD, GROUP, STREAM, decode_click
-from referrals.models import Click, ClickRollup, VisitorHour
+from referrals.models import Click, ClickRollup, LinkClickTotal, VisitorHour
 
 log = logging.getLogger(__name__)
 CLAIM_IDLE_MS = 60_000
@@ -36,6 +36,7 @@ class WriteResult:
 CLICKS = Click.__table__
 VISITOR_HOURS = VisitorHour.__table__
 ROLLUPS = ClickRollup.__table__
+TOTALS = LinkClickTotal.__table__
 
 
 def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
@@ -67,45 +68,56 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
     if not new_ids:
         return WriteResult()
     fresh = [rows[i] for i in sorted(new_ids)]
-    # First human click of each (link, visitor, hour) in this batch, then
-    # against the ones already known.
+    # The first human click of each (link, visitor, hour) in the batch is
+    # unique if the database did not know that key: the insert tells us.
     first_of_hour: dict[tuple, dict] = {}
     for r in fresh:
         if not r["bot"]:
             first_of_hour.setdefault((r["link_id"], r["visitor"], r["hour"]), r)
-    known = set()
-    for chunk in _chunks(list(first_of_hour), 300):
-        known.update(tuple(k) for k in conn.execute(
-            select(VISITOR_HOURS.c.link_id, VISITOR_HOURS.c.visitor, VISITOR_HOURS.c.hour).where(
-                tuple_(VISITOR_HOURS.c.link_id, VISITOR_HOURS.c.visitor, VISITOR_HOURS.c.hour).in_(chunk))))
-    firsts = [key for key in first_of_hour if key not in known]
+    firsts: list[tuple] = []
+    if first_of_hour:
+        firsts = [tuple(k) for k in conn.execute(
+            insert(VISITOR_HOURS).on_conflict_do_nothing().returning(
+                VISITOR_HOURS.c.link_id, VISITOR_HOURS.c.visitor, VISITOR_HOURS.c.hour),
+            [{"link_id": k[0], "visitor": k[1], "hour": k[2]} for k in first_of_hour])]
     for key in firsts:
         first_of_hour[key]["is_unique"] = True
     conn.execute(insert(CLICKS).on_conflict_do_nothing(), [
         {k: v for k, v in r.items() if k != "hour"} for r in fresh])
-    if firsts:
-        conn.execute(insert(VISITOR_HOURS).on_conflict_do_nothing(),
-                     [{"link_id": k[0], "visitor": k[1], "hour": k[2]} for k in firsts])
-    rollups: dict[tuple, dict] = {}
+    hourly: dict[tuple, dict] = {}
+    per_link: dict[int, dict] = {}
     for r in fresh:
         if r["bot"]:
             continue
-        agg = rollups.setdefault((r["link_id"], r["hour"]), {
-            "link_id": r["link_id"], "hour": r["hour"], "workspace_id": r["workspace_id"],
-            "campaign_id": r["campaign_id"], "sharer_id": r["sharer_id"], "channel": r["channel"],
-            "clicks": 0, "unique_clicks": 0,
-        })
+        agg = hourly.setdefault((r["campaign_id"], r["channel"], r["hour"]), {
+            "campaign_id": r["campaign_id"], "channel": r["channel"], "hour": r["hour"],
+            "workspace_id": r["workspace_id"], "clicks": 0, "unique_clicks": 0})
         agg["clicks"] += 1
         agg["unique_clicks"] += r["is_unique"]
-    if rollups:
-        stmt = insert(ROLLUPS)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[ROLLUPS.c.link_id, ROLLUPS.c.hour],
-            set_={"clicks": ROLLUPS.c.clicks + stmt.excluded.clicks,
-                  "unique_clicks": ROLLUPS.c.unique_clicks + stmt.excluded.unique_clicks},
-        )
-        conn.execute(stmt, list(rollups.values()))
+        total = per_link.setdefault(r["link_id"], {
+            "link_id": r["link_id"], "workspace_id": r["workspace_id"], "campaign_id": r["campaign_id"],
+            "sharer_id": r["sharer_id"], "clicks": 0, "unique_clicks": 0, "last_click_at": r["clicked_at"]})
+        total["clicks"] += 1
+        total["unique_clicks"] += r["is_unique"]
+        total["last_click_at"] = max(total["last_click_at"], r["clicked_at"])
+    _add_counts(conn, insert, ROLLUPS, [ROLLUPS.c.campaign_id, ROLLUPS.c.channel, ROLLUPS.c.hour], hourly.values())
+    _add_counts(conn, insert, TOTALS, [TOTALS.c.link_id], per_link.values(), latest="last_click_at")
     return WriteResult(written=len(fresh), unique=len(firsts))
+
+
+def _add_counts(conn, insert, table, keys, rows, latest: str | None = None) -> None:
+    """Upsert ``rows``, adding their clicks and unique clicks to what is there."""
+    rows = list(rows)
+    if not rows:
+        return
+    stmt = insert(table)
+    changes = {"clicks": table.c.clicks + stmt.excluded.clicks,
+               "unique_clicks": table.c.unique_clicks + stmt.excluded.unique_clicks}
+    if latest:  # a spooled batch may be older than what is there
+        newer = stmt.excluded[latest]
+        changes[latest] = case((table.c[latest].is_(None), newer), (newer > table.c[latest], newer),
+                               else_=table.c[latest])
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 
 def _chunks(items: list, size: int):

@@ -81,18 +81,34 @@ class VisitorHour(Base):
 
 
 class ClickRollup(Base):
-    """Clicks per link per hour, kept by the click writer so stats never scan clicks."""
+    """Human clicks per campaign, channel and UTC hour, kept by the click writer.
+
+    Campaign stats and charts read these few rows (channels × hours), never
+    the clicks themselves.
+    """
 
     __tablename__ = "click_rollups"
 
-    link_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LinkClickTotal(Base):
+    """Human clicks per link (so per sharer × campaign × channel), kept by the click writer."""
+
+    __tablename__ = "link_click_totals"
+
+    link_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(Integer)
     campaign_id: Mapped[int] = mapped_column(Integer, index=True)
     sharer_id: Mapped[int] = mapped_column(Integer, index=True)
-    channel: Mapped[str] = mapped_column(String(32))
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Conversion(Base):

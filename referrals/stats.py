@@ -19,7 +19,7 @@ def campaign_stats(session: Session, campaign: Campaign) -> dict:
 
     for channel, clicks, unique in session.execute(
             select(ClickRollup.channel, func.sum(ClickRollup.clicks), func.sum(ClickRollup.unique_clicks))
-            .where(ClickRollup.campaign_id == campaign.id).group_by(ClickRollup.channel)):
+            .where(ClickRollup.campaign_id == campaign.id).group_by(ClickRollup.channel)):  # channels × hours rows
         r = row(channel)
         r["clicks"], r["unique_clicks"] = int(clicks), int(unique)
     attributed = (Conversion.campaign_id == campaign.id, Conversion.type == "sale",
