@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -74,16 +75,43 @@ def init_app(app: Flask) -> None:
         if not os.environ.get("SHARECAST_SKIP_MIGRATIONS"):
             migrate.upgrade(app.config["DATABASE_URL"])
         os.environ["REDIS_URL"] = app.config["REDIS_URL"]
-        writer = multiprocessing.get_context("spawn").Process(target=_run_click_writer, name="click-writer",
-                                                              daemon=True)
+        writer = WriterSupervisor()
         writer.start()
         jobs.schedule_periodic(backends.queue(app=app))
         try:
             Worker([backends.queue(app=app)], connection=backends.connection(app)).work(
                 with_scheduler=True, burst=burst)
         finally:
-            writer.terminate()
-            writer.join(5)
+            writer.stop()
+
+
+class WriterSupervisor(threading.Thread):
+    """Keeps one click-writer process alive beside the RQ worker, restarting it if it dies."""
+
+    def __init__(self, check_every: float = 2.0):
+        super().__init__(name="click-writer-supervisor", daemon=True)
+        self._check_every = check_every
+        self._stopping = threading.Event()
+        self._process = None
+
+    def _spawn(self):
+        process = multiprocessing.get_context("spawn").Process(target=_run_click_writer, name="click-writer",
+                                                               daemon=True)
+        process.start()
+        return process
+
+    def run(self) -> None:
+        self._process = self._spawn()
+        while not self._stopping.wait(self._check_every):
+            if not self._process.is_alive():
+                click.echo(f"click writer exited ({self._process.exitcode}); starting another", err=True)
+                self._process = self._spawn()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()
+            self._process.join(5)
 
 
 def _run_click_writer() -> None:

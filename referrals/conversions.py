@@ -223,17 +223,19 @@ def _enroll(session: Session, workspace_id: int, customer: dict, sharer: Sharer,
     """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again."""
     if self_referral:
         return sharer, False
-    found = find_customer(session, workspace_id, customer.get("external_id"), customer.get("email"), customer.get("phone"))
+    external_id, email, phone = customer.get("external_id"), customer.get("email"), customer.get("phone")
+    found = find_customer(session, workspace_id, external_id, email, phone)
     if found:
         return found, False
     try:
-        buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=customer.get("email"),
-                              phone=customer.get("phone"), external_id=customer.get("external_id"),
-                              invited_by=sharer.id, source="enrolled")
-    except ApiError:
+        buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=email, phone=phone,
+                              external_id=external_id, invited_by=sharer.id, source="enrolled")
+    except ApiError as exc:
+        if exc.code == "duplicate_external_id":  # another order of theirs enrolled them just now
+            return find_customer(session, workspace_id, external_id, None, None), False
         # Contact details we cannot normalise must not cost the sale: enroll without them.
-        buyer = create_sharer(session, workspace_id, customer.get("name") or "",
-                              external_id=customer.get("external_id"), invited_by=sharer.id, source="enrolled")
+        buyer = create_sharer(session, workspace_id, customer.get("name") or "", external_id=external_id,
+                              invited_by=sharer.id, source="enrolled")
     return buyer, True
 
 

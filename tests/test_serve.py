@@ -112,6 +112,14 @@ def test_a_click_answered_just_before_the_web_processes_die_is_not_lost(tmp_path
         service.start()
         stats = wait_until(lambda: (s := service.call("GET", f"/api/v1/campaigns/{campaign['id']}/stats", key))["clicks"] and s)
         assert stats["clicks"] == 1 and stats["unique_clicks"] == 1
+        # A click writer that dies is replaced by the worker, and clicks keep flowing.
+        old = wait_until(lambda: service.children("spawn_main"))[0]
+        old.kill()
+        wait_until(lambda: [p for p in service.children("spawn_main") if p.pid != old.pid])
+        conn = HTTPConnection("127.0.0.1", service.port, timeout=10)
+        conn.request("GET", f"/r/{link['code']}", headers={"User-Agent": BROWSER})
+        assert conn.getresponse().status == 302
+        wait_until(lambda: service.call("GET", f"/api/v1/campaigns/{campaign['id']}/stats", key)["clicks"] == 2)
     finally:
         service.stop()
     assert service.proc.returncode == 0
