@@ -44,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    app.extensions["sharecast.click_flush"] = lambda: click_writer(app).drain()
+    app.extensions["sharecast.click_fetch"] = lambda click_id: click_writer(app).write_now(click_id)
     workspace_cli.init_app(app)
     migrate.init_app(app)
     runner.init_app(app)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -85,6 +85,16 @@ def insert_for(engine_or_session: Engine | Session):
     """The dialect's ``insert`` (with ``on_conflict_do_nothing``/``do_update``)."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+
+
+def lock(session: Session, key: str) -> None:
+    """Hold a transaction-scoped lock on ``key`` (released at commit or rollback).
+
+    PostgreSQL takes an advisory lock; SQLite needs none, because every
+    writing transaction there begins IMMEDIATE and so runs alone.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 def init_app(app: Flask) -> None:

@@ -31,7 +31,7 @@ def parse_amount(text: str, currency: str) -> int:
     """
     if not isinstance(text, str) or not text or text.strip() != text:
         raise ValueError("must be a decimal string such as \"199.00\"")
-    if not all(ch.isdigit() or ch == "." for ch in text) or text.count(".") > 1 or text.startswith(".") or text.endswith("."):
+    if not all(ch in "0123456789." for ch in text) or text.count(".") > 1 or text.startswith(".") or text.endswith("."):
         raise ValueError("must be a plain decimal string such as \"199.00\"")
     try:
         value = Decimal(text)

@@ -82,8 +82,11 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
             [{"link_id": k[0], "visitor": k[1], "hour": k[2]} for k in first_of_hour])]
     for key in firsts:
         first_of_hour[key]["is_unique"] = True
-    conn.execute(insert(CLICKS).on_conflict_do_nothing(), [
-        {k: v for k, v in r.items() if k != "hour"} for r in fresh])
+    # Only the clicks this insert wrote are counted: another writer may hold
+    # the same click (a claimed batch, a sale fetching it early).
+    written = set(conn.execute(insert(CLICKS).on_conflict_do_nothing().returning(CLICKS.c.id),
+                               [{k: v for k, v in r.items() if k != "hour"} for r in fresh]).scalars())
+    fresh = [r for r in fresh if r["id"] in written]
     hourly: dict[tuple, dict] = {}
     per_link: dict[int, dict] = {}
     for r in fresh:
@@ -204,25 +207,70 @@ class ClickWriter:
         return fresh[0][1] if fresh else []
 
     def _drain_spool(self) -> int:
-        """Clicks spooled while Redis was away: renamed first, read after a pause.
+        """Clicks spooled while Redis was away.
 
-        The pause lets a web process that opened the file just before the
-        rename finish its single append.
+        A file is renamed away from its writers first, then, once it has been
+        still for a second (a web process that opened it just before the
+        rename finishes its single append), claimed by renaming it again to a
+        name of this writer's own, so two writers never read the same file.
         """
         if not self.spool_dir.is_dir():
             return 0
         for path in self.spool_dir.glob("clicks-*.log"):
-            path.rename(path.with_name(f"draining-{time.time_ns()}-{path.name}"))
+            try:
+                path.rename(path.with_name(f"draining-{time.time_ns()}-{path.name}"))
+            except FileNotFoundError:
+                pass
         total = 0
         for path in sorted(self.spool_dir.glob("draining-*")):
-            if time.time() - path.stat().st_mtime < 1.0:
-                continue
-            clicks = [decode_click(line) for line in path.read_text().splitlines() if line.strip()]
-            for start in range(0, len(clicks), self.batch_size):
-                with Session(self.engine) as session, session.begin():
-                    total += write_clicks(session, clicks[start:start + self.batch_size]).written
-            path.unlink()
+            try:
+                if time.time() - path.stat().st_mtime < 1.0:
+                    continue
+                claimed = path.rename(path.with_name(f"reading-{self.consumer}-{path.name}"))
+            except FileNotFoundError:
+                continue  # another writer took it
+            total += self._write_spool_file(claimed)
         return total
+
+    def _write_spool_file(self, path: Path) -> int:
+        clicks = []
+        for line in path.read_text(errors="replace").split("\n"):
+            if not line:
+                continue
+            try:
+                clicks.append(decode_click(line))
+            except ValueError:
+                log.error("dropping a malformed spooled click: %r", line[:200])
+        total = 0
+        for start in range(0, len(clicks), self.batch_size):
+            with Session(self.engine) as session, session.begin():
+                total += write_clicks(session, clicks[start:start + self.batch_size]).written
+        path.unlink()
+        return total
+
+    def write_now(self, click_id: str) -> bool:
+        """Write one click still waiting in the stream (a sale names it early).
+
+        Looks only around the time its id encodes; never raises, because a
+        sale must be recorded whatever the buffer's state. True when written.
+        """
+        try:
+            with Session(self.engine) as session:
+                if session.get(Click, click_id) is not None:
+                    return False
+            ms = int(click_id[:11], 16)
+            # Stream ids carry Redis's clock at XADD time: within a second or
+            # two of the web process's clock that stamped the click id.
+            entries = self.redis.xrange(STREAM, f"{ms - 5_000}", f"{ms + 5_000}", count=100_000)
+            for _, fields in entries:
+                click = _decode(fields)
+                if click and click["id"] == click_id:
+                    with Session(self.engine) as session, session.begin():
+                        write_clicks(session, [click])
+                    return True
+        except Exception:  # noqa: BLE001
+            log.exception("could not fetch click %s from the buffer", click_id)
+        return False
 
     def run(self, should_stop, idle_block_ms: int = 1000, pause: float = 0.2) -> None:
         """Drain until ``should_stop()``; database or Redis outages back off and retry.

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import database
 from database import utcnow
 from errors import ApiError
 from money import format_amount, is_currency, parse_amount
@@ -55,6 +56,9 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
         raise ApiError(422, "validation_error", "Only a refund has a refund_id.", {"refund_id": "not allowed on a sale"})
     request_hash = fingerprint({k: v for k, v in data.items() if v is not None})
     key = (workspace_id, data["type"], data["order_id"], refund_id)
+    # One order at a time: a sale and its refunds must see each other, and
+    # identical concurrent refunds must replay rather than both apply.
+    database.lock(session, f"order:{workspace_id}:{data['order_id']}")
     replay = _replay(session, key, request_hash)
     if replay:
         return replay
@@ -125,15 +129,19 @@ def _evidence(session: Session, workspace_id: int, data: dict) -> Evidence:
         if link is None:
             return Evidence("code", None, campaign_id)
         return Evidence("code", link.sharer_id, link.campaign_id, link.id, link.channel or None)
-    if campaign_id is None:
-        raise ApiError(422, "validation_error", f"Attributing by {method} needs campaign_id.",
-                       {"campaign_id": f"required with {method}"})
     if method == "coupon":
         sharer = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
                                                      Sharer.code == str(data["coupon"]).strip().upper()))
     else:
         sharer = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
                                                      Sharer.id == data["sharer_id"]))
+    if sharer is not None and campaign_id is None:
+        # Without a campaign, the sale belongs to what the sharer shared last.
+        campaign_id = session.scalar(select(Link.campaign_id).where(Link.sharer_id == sharer.id)
+                                     .order_by(Link.created_at.desc(), Link.id.desc()).limit(1))
+        if campaign_id is None:
+            raise ApiError(422, "validation_error", "This sharer has no links yet; give campaign_id.",
+                           {"campaign_id": f"required with {method} for a sharer without links"})
     return Evidence(method, sharer.id if sharer else None, campaign_id)
 
 
@@ -210,6 +218,12 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     for refund in session.scalars(select(Conversion).where(
             Conversion.workspace_id == workspace.id, Conversion.type == "refund",
             Conversion.order_id == conversion.order_id, Conversion.applied.is_(False)).order_by(Conversion.id)):
+        if refund.currency != conversion.currency:
+            # Never subtract one currency's minor units from another's: keep it for a human.
+            body.setdefault("warnings", []).append(
+                {"code": "refund_currency_mismatch",
+                 "message": f"refund {refund.id} is in {refund.currency}, the sale in {conversion.currency}; not applied"})
+            continue
         _apply_refund(session, conversion, refund)
     session.flush()
     body["commissions"] = [
@@ -273,7 +287,9 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
     # A refund that came before its sale may be larger than what is left of it.
     after = sale.refunded_minor + min(refund.amount_minor, sale.amount_minor - sale.refunded_minor)
     reversals = []
-    for c in session.scalars(select(Commission).where(Commission.conversion_id == sale.id).order_by(Commission.level)):
+    # Locked: the approval job may be moving these commissions right now.
+    for c in session.scalars(select(Commission).where(Commission.conversion_id == sale.id)
+                             .order_by(Commission.level).with_for_update()):
         delta = (c.amount_minor - c.reversed_minor) - kept_after_refunds(c.amount_minor, sale.amount_minor, after)
         if delta > 0:
             kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")

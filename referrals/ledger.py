@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import database
 from money import format_amount
 from referrals.models import Commission, LedgerEntry, Payout
 
@@ -72,6 +73,23 @@ def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: st
             Commission.sharer_id == sharer_id, Commission.currency == currency, Commission.status == "approved")):
         c.status, c.paid_at, c.payout_id = "paid", now, payout.id
     return payout
+
+
+def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
+    """Pay every sharer of the workspace their positive approved balance, once.
+
+    Payouts of one workspace run one at a time (a transaction lock), so two
+    concurrent calls cannot both pay the same balance.
+    """
+    database.lock(session, f"payouts:{workspace_id}")
+    pairs = session.execute(select(LedgerEntry.sharer_id, LedgerEntry.currency).where(
+        LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved").distinct()).all()
+    made = []
+    for sharer_id, currency in sorted(pairs):
+        payout = pay_sharer(session, workspace_id, sharer_id, currency, now)
+        if payout:
+            made.append(payout)
+    return made
 
 
 def earnings(session: Session, sharer_id: int, currency: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, text
@@ -63,10 +63,12 @@ def _epoch(value) -> float | None:
     if isinstance(value, str):  # SQLite hands back text for raw SELECTs
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        from datetime import timezone
-
         value = value.replace(tzinfo=timezone.utc)
     return value.timestamp()
+
+
+class LookupUnavailable(Exception):
+    """The database could not be asked and nothing (not even stale) is cached."""
 
 
 class LinkCache:
@@ -75,19 +77,30 @@ class LinkCache:
         self._redis = redis
         self._ttl = ttl
         self._max = max_entries
+        # code -> (fresh until, target or None); entries past their time are
+        # kept as a fallback for when the database cannot be reached.
         self._entries: OrderedDict[str, tuple[float, Target | None]] = OrderedDict()
         self._generation: bytes | None = None
         self._next_check = 0.0
 
     def resolve(self, code: str) -> Target | None:
-        """The live target for ``code``, or None when no such link exists or it is disabled."""
+        """The live target for ``code``, or None when no such link exists or it is disabled.
+
+        :raise LookupUnavailable: the database is down and the code was never seen.
+        """
         now = time.monotonic()
         if now >= self._next_check:
             self._check_generation(now)
         hit = self._entries.get(code)
         if hit is not None and hit[0] > now:
             return hit[1]
-        target = self._load(code)
+        try:
+            target = self._load(code)
+        except Exception as exc:  # noqa: BLE001 - a database outage must not break known links
+            if hit is not None:
+                self._entries[code] = (now + 5.0, hit[1])
+                return hit[1]
+            raise LookupUnavailable(code) from exc
         # Unknown codes are remembered briefly too, so a flood of bad codes
         # cannot turn every request into a database query.
         self._entries[code] = (now + (self._ttl if target else min(self._ttl, 5.0)), target)
@@ -107,7 +120,9 @@ class LinkCache:
             return
         if generation != self._generation:
             self._generation = generation
-            self._entries.clear()
+            # Everything is due for a fresh look, but stays as a fallback.
+            for code, (_, target) in self._entries.items():
+                self._entries[code] = (0.0, target)
 
     def _load(self, code: str) -> Target | None:
         with self._engine.connect().execution_options(sqlite_deferred=True) as conn:

@@ -8,6 +8,7 @@ does a dict lookup, two HMACs and one XADD.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from flask import Flask
 import backends
 import database
 from referrals.clickbuffer import ClickBuffer, encode_click
-from referrals.linkcache import LinkCache
+from referrals.linkcache import LinkCache, LookupUnavailable
 from referrals.visitors import VisitorHasher, is_bot
 
 PREFIX = "/r/"
@@ -27,6 +28,10 @@ _NOT_FOUND = (
 ).encode()
 _NOT_FOUND_HEADERS = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(_NOT_FOUND))),
                       ("Cache-Control", "no-store")]
+_UNAVAILABLE = ("<!doctype html><meta charset=utf-8><title>Try again</title>"
+                "<p>Please try again in a moment. 请稍后重试。</p>").encode()
+# Codes are shortuuid letters and digits; anything else is answered without a lookup.
+_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
 def new_click_id() -> str:
@@ -47,7 +52,7 @@ class RedirectLayer:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD")
         code = path[len(PREFIX):]
-        if not path.startswith(PREFIX) or method not in ("GET", "HEAD") or not code or "/" in code:
+        if not path.startswith(PREFIX) or method not in ("GET", "HEAD") or "/" in code:
             return self.next_app(environ, start_response)
         return self.follow(code, method, environ, start_response)
 
@@ -57,7 +62,12 @@ class RedirectLayer:
         HEAD requests and bots are redirected without ``sc_click``; bots are
         recorded (flagged) and never counted or credited.
         """
-        target = self.links.resolve(code)
+        try:
+            target = self.links.resolve(code) if _CODE.fullmatch(code) else None
+        except LookupUnavailable:
+            start_response("503 Service Unavailable", [("Content-Type", "text/html; charset=utf-8"),
+                                                       ("Retry-After", "5"), ("Cache-Control", "no-store")])
+            return [] if method == "HEAD" else [_UNAVAILABLE]
         now = time.time()
         if target is None or target.expired(now):
             start_response("404 Not Found", _NOT_FOUND_HEADERS)

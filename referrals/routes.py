@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 import database
 from database import utcnow
@@ -12,7 +11,7 @@ from publishing.campaigns import get_campaign
 from referrals import ledger
 from referrals.conversions import record_conversion
 from referrals.links import get_or_create_link, link_urls
-from referrals.models import Commission
+from money import format_amount, is_currency
 from referrals.schemas import (ApproveIn, ConversionIn, EarningsOut, EarningsQuery, LinkIn, LinkOut, SharerIn,
                                SharerOut, StatsOut)
 from referrals.sharers import create_sharer, get_sharer
@@ -88,23 +87,14 @@ def conversions(data: dict):
     """Record a sale or refund, once per (type, order_id[, refund_id])."""
     if data.get("click_id"):
         # The click may still wait in the buffer; write it before our transaction begins.
-        ensure_click_written(current().workspace_id, data["click_id"])
+        current_app.extensions["sharecast.click_fetch"](data["click_id"])
     session = database.session()
     outcome = record_conversion(session, current().workspace_id, data, _public_url())
     session.commit()
     return jsonify(outcome.body), outcome.status
 
 
-def ensure_click_written(workspace_id: int, click_id: str) -> None:
-    from referrals.models import Click
-
-    with database.read_session() as s:
-        if s.scalar(select(Click.id).where(Click.id == click_id, Click.workspace_id == workspace_id)):
-            return
-    current_app.extensions["sharecast.click_flush"]()
-
-
-@bp.get("/sharers/<int:sharer_id>/earnings")
+@bp.get("/sharers/<int(min=1, max=2147483647):sharer_id>/earnings")
 @requires("owner", "marketer", "seller")
 @bp.arguments(EarningsQuery, location="query")
 @bp.response(200, EarningsOut)
@@ -113,11 +103,13 @@ def earnings(query: dict, sharer_id: int):
     _own_sharer_or_staff(sharer_id)
     session = database.session()
     get_sharer(session, current().workspace_id, sharer_id)
-    currency = (query.get("currency") or session.get(Workspace, current().workspace_id).currency).upper()
+    currency = query.get("currency") or session.get(Workspace, current().workspace_id).currency
+    if not is_currency(currency):
+        raise ApiError(422, "validation_error", "Unknown currency.", {"currency": "not an ISO-4217 code"})
     return ledger.earnings(session, sharer_id, currency)
 
 
-@bp.get("/campaigns/<int:campaign_id>/stats")
+@bp.get("/campaigns/<int(min=1, max=2147483647):campaign_id>/stats")
 @requires("owner", "marketer")
 @bp.response(200, StatsOut)
 def stats(campaign_id: int):
@@ -150,17 +142,7 @@ def approve(data: dict):
 def payouts():
     """Pay every sharer's positive approved balance (clawbacks netted); one payout each."""
     session = database.session()
-    me = current()
-    now = utcnow()
-    pairs = session.execute(select(Commission.sharer_id, Commission.currency).where(
-        Commission.workspace_id == me.workspace_id).distinct()).all()
-    made = []
-    for sharer_id, currency in pairs:
-        payout = ledger.pay_sharer(session, me.workspace_id, sharer_id, currency, now)
-        if payout:
-            made.append({"id": payout.id, "sharer_id": sharer_id, "currency": currency,
-                         "amount": ledger.format_amount(payout.amount_minor, currency)})
+    made = ledger.pay_all(session, current().workspace_id, utcnow())
     session.commit()
-    return {"items": made, "next_cursor": None}
-
-
+    return {"items": [{"id": p.id, "sharer_id": p.sharer_id, "currency": p.currency,
+                       "amount": format_amount(p.amount_minor, p.currency)} for p in made], "next_cursor": None}

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, DecimalString
+from fields import AwareDateTime, DecimalString, Id, InputSchema
 
 _printable = validate.Regexp(r"^[^\x00-\x1f\x7f]+$", error="must not contain control characters")
 
 
-class SharerIn(Schema):
+class SharerIn(InputSchema):
     name = fields.String(required=True, validate=[validate.Length(1, 200), _printable])
-    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))
-    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    email = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=320), _printable])
+    phone = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=32), _printable])
     external_id = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 200), _printable])
-    invited_by = fields.Integer(load_default=None, allow_none=True, strict=True)
+    invited_by = Id(load_default=None, allow_none=True)
 
 
 class SharerOut(Schema):
@@ -23,9 +23,9 @@ class SharerOut(Schema):
     api_key = fields.String(metadata={"description": "a seller key bound to this sharer, shown once"})
 
 
-class LinkIn(Schema):
-    campaign_id = fields.Integer(required=True, strict=True)
-    sharer_id = fields.Integer(required=True, strict=True)
+class LinkIn(InputSchema):
+    campaign_id = Id(required=True)
+    sharer_id = Id(required=True)
     channel = fields.String(load_default=None, allow_none=True)
 
 
@@ -40,26 +40,29 @@ class LinkOut(Schema):
     channel = fields.String(allow_none=True)
 
 
-class CustomerIn(Schema):
+class CustomerIn(InputSchema):
     external_id = fields.String(required=True, validate=[validate.Length(1, 200), _printable])
     email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
-class ConversionIn(Schema):
+class ConversionIn(InputSchema):
     type = fields.String(required=True, validate=validate.OneOf(["sale", "refund"]))
     order_id = fields.String(required=True, validate=[validate.Length(1, 200), _printable])
     refund_id = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 200), _printable],
                               metadata={"description": "tells apart several partial refunds of one order"})
     amount = DecimalString(required=True)
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
-    click_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32))
-    code = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16))
-    sharer_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    coupon = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32))
-    campaign_id = fields.Integer(load_default=None, allow_none=True, strict=True,
-                                 metadata={"description": "needed with sharer_id or coupon"})
+    click_id = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9a-f]{21}$",
+                             error="not a click id (the sc_click value of a redirect)"))
+    code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{1,16}$",
+                         error="not a link code"))
+    sharer_id = Id(load_default=None, allow_none=True)
+    coupon = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{1,32}$",
+                           error="not a code word"))
+    campaign_id = Id(load_default=None, allow_none=True,
+                     metadata={"description": "with sharer_id or coupon; defaults to the campaign of the sharer's latest link"})
     customer = fields.Nested(CustomerIn, load_default=None, allow_none=True)
     occurred_at = AwareDateTime(load_default=None, allow_none=True)
 
@@ -72,12 +75,12 @@ class EarningsOut(Schema):
     reversed = fields.String()
 
 
-class EarningsQuery(Schema):
-    currency = fields.String(load_default=None, validate=validate.Length(equal=3))
+class EarningsQuery(InputSchema):
+    currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO-4217 code"))
 
 
-class ApproveIn(Schema):
-    ids = fields.List(fields.Integer(strict=True), load_default=None, allow_none=True,
+class ApproveIn(InputSchema):
+    ids = fields.List(Id(), load_default=None, allow_none=True, validate=validate.Length(max=10_000),
                       metadata={"description": "commission ids; all due ones when omitted"})
 
 

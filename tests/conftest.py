@@ -154,3 +154,44 @@ def path_of(url: str) -> str:
 
 
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.42"
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real threaded HTTP server on 127.0.0.1; yields a JSON poster."""
+    import threading
+    from http.client import HTTPConnection
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def post(path: str, key: str, body: dict | None = None) -> tuple[int, dict]:
+        conn = HTTPConnection("127.0.0.1", server.server_port, timeout=60)
+        conn.request("POST", path, json.dumps(body or {}),
+                     {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        res = conn.getresponse()
+        return res.status, json.loads(res.read() or b"{}")
+
+    yield post
+    server.shutdown()
+
+
+def at_once(calls, timeout: float = 90):
+    """Run the zero-argument callables in threads released together; their results in order."""
+    import threading
+
+    results = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(i, call):
+        barrier.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.client import HTTPConnection
 
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 import database
-from conftest import BROWSER, path_of
+from conftest import BROWSER, at_once, path_of
 from referrals.models import Commission, Conversion, LedgerEntry, Sharer
 
 
@@ -92,31 +89,71 @@ def test_identical_replay_answers_the_first_result_and_different_content_conflic
     assert count(app, Conversion) == 1 and count(app, Commission) == 2 - 1  # no inviter: one level
 
 
-def test_fifty_concurrent_duplicates_are_credited_once(app, owner, campaign, make_sharer, make_link):
+def test_fifty_concurrent_duplicates_are_credited_once(app, owner, campaign, make_sharer, make_link, live_server):
     link = make_link(campaign["id"], make_sharer()["id"])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    body = json.dumps({"type": "sale", "order_id": "RACE-1", "amount": "199.00", "code": link["code"],
-                       "customer": {"external_id": "racer"}})
-    statuses, barrier = [], threading.Barrier(50)
-
-    def post():
-        conn = HTTPConnection("127.0.0.1", server.server_port, timeout=60)
-        barrier.wait()
-        conn.request("POST", "/api/v1/conversions", body,
-                     {"Authorization": f"Bearer {owner.key}", "Content-Type": "application/json"})
-        statuses.append(conn.getresponse().status)
-
-    threads = [threading.Thread(target=post) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(90)
-    server.shutdown()
-    assert sorted(statuses) == [200] * 49 + [201]
+    body = {"type": "sale", "order_id": "RACE-1", "amount": "199.00", "code": link["code"],
+            "customer": {"external_id": "racer"}}
+    results = at_once([lambda: live_server("/api/v1/conversions", owner.key, body)] * 50)
+    assert sorted(status for status, _ in results) == [200] * 49 + [201]
+    assert len({json.dumps(answer, sort_keys=True) for _, answer in results}) == 1
     assert count(app, Conversion) == 1 and count(app, Commission) == 1
     with database.new_session(app) as s:
         assert s.scalar(select(func.count()).where(Sharer.external_id == "racer")) == 1
+
+
+def test_a_refund_racing_its_sale_is_never_lost(owner, campaign, make_sharer, make_link, live_server):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    for i in range(8):
+        sale_body = {"type": "sale", "order_id": f"RR-{i}", "amount": "100.00", "code": link["code"],
+                     "customer": {"external_id": f"rr-{i}"}}
+        refund_body = {"type": "refund", "order_id": f"RR-{i}", "amount": "100.00"}
+        results = at_once([lambda b=sale_body: live_server("/api/v1/conversions", owner.key, b),
+                           lambda b=refund_body: live_server("/api/v1/conversions", owner.key, b)])
+        assert [status for status, _ in results] == [201, 201], results
+    assert earnings(owner, seller["id"]) == {"currency": "CNY", "pending": "0.00", "approved": "0.00",
+                                             "paid": "0.00", "reversed": "80.00"}
+
+
+def test_identical_concurrent_refunds_apply_once_and_replay(owner, campaign, make_sharer, make_link, live_server):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    sale(owner, code=link["code"])
+    results = at_once([lambda: live_server("/api/v1/conversions", owner.key,
+                                           {"type": "refund", "order_id": "A-1", "amount": "199.00"})] * 10)
+    assert sorted(status for status, _ in results) == [200] * 9 + [201]
+    assert earnings(owner, seller["id"])["reversed"] == "19.90"
+
+
+def test_two_orders_enrolling_the_same_buyer_at_once_both_succeed(owner, campaign, make_sharer, make_link, live_server):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    bodies = [{"type": "sale", "order_id": f"E-{i}", "amount": "50.00", "code": link["code"],
+               "customer": {"external_id": "same-buyer", "email": "same@buyer.example"}} for i in range(6)]
+    results = at_once([lambda b=b: live_server("/api/v1/conversions", owner.key, b) for b in bodies])
+    assert [status for status, _ in results] == [201] * 6, results
+    assert len({answer["customer_sharer"]["id"] for _, answer in results}) == 1
+
+
+def test_concurrent_payouts_pay_a_balance_once(app, owner, campaign, make_sharer, make_link, live_server):
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    sale(owner, code=link["code"])
+    with database.new_session(app) as s:
+        for c in s.scalars(select(Commission)):
+            c.approvable_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+        s.commit()
+    owner.post("/api/v1/commissions/approve", {})
+    results = at_once([lambda: live_server("/api/v1/payouts", owner.key)] * 4)
+    assert sum(len(answer["items"]) for _, answer in results) == 1
+    assert earnings(owner, seller["id"])["paid"] == "19.90"
+    assert earnings(owner, seller["id"])["approved"] == "0.00"
+
+
+def test_sale_by_sharer_id_alone_goes_to_the_campaign_they_shared_last(owner, campaign, make_sharer, make_link):
+    seller = make_sharer()
+    make_link(campaign["id"], seller["id"])
+    res = sale(owner, sharer_id=seller["id"])
+    assert res.status_code == 201 and res.json["attributed"] and res.json["campaign_id"] == campaign["id"]
 
 
 def test_refunds_reverse_proportionally_and_a_full_refund_nets_zero(owner, campaign, make_sharer, make_link):

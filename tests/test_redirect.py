@@ -164,3 +164,42 @@ def test_link_cache_sees_changes_after_invalidation(app, client, campaign, make_
     invalidate(redis.Redis.from_url(app.config["REDIS_URL"]))
     app.extensions["sharecast.links"]._next_check = 0  # the once-a-second check is due
     assert follow(client, link).status_code == 404
+
+
+def test_known_links_keep_redirecting_while_the_database_is_down(app, client, campaign, make_sharer, make_link):
+    from sqlalchemy import create_engine
+
+    known = make_link(campaign["id"], make_sharer("a")["id"])
+    unknown_yet = make_link(campaign["id"], make_sharer("b")["id"])
+    assert follow(client, known).status_code == 302
+    cache = app.extensions["sharecast.links"]
+    cache._engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # the database is gone
+    cache._entries = type(cache._entries)((code, (0.0, target)) for code, (_, target) in cache._entries.items())
+    assert follow(client, known).status_code == 302  # served from the stale entry
+    res = follow(client, unknown_yet)
+    assert res.status_code == 503 and res.headers["Retry-After"] == "5"
+
+
+def test_malformed_codes_are_404_without_a_lookup(app, client):
+    cache = app.extensions["sharecast.links"]
+    for code in ["a" * 5000, "abc%20def", "..", "ab-cd", "汉字"]:
+        res = client.get(f"/r/{code}", headers={"User-Agent": BROWSER})
+        assert res.status_code == 404, code
+    assert len(cache._entries) == 0
+
+
+def test_a_spooled_click_with_odd_bytes_in_its_user_agent_cannot_stop_the_writer(app, client, campaign, make_sharer,
+                                                                                   make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    follow(client, link)
+    buffer = app.extensions["sharecast.clicks"]
+    buffer._redis, buffer._conn = backends.fast_client("redis://127.0.0.1:1/0"), None
+    follow(client, link, ua="Mozilla/5.0 Safari\x85odd\u2028line")
+    spooled = next((app.config["INSTANCE_PATH"] / "click-spool").glob("clicks-*.log"))
+    with spooled.open("a") as fh:
+        fh.write("garbage that is not a click\n")
+    drain(app)
+    time.sleep(1.1)
+    drain(app)
+    rows = clicks(app)
+    assert len(rows) == 2 and any("odd" in c.user_agent for c in rows)
