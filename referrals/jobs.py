@@ -16,11 +16,10 @@ def approve_due_commissions() -> int:
 
     import backends
     import database
-    from app import create_app
     from database import utcnow
     from referrals.ledger import approve_due
 
-    app = create_app()
+    app = _app()
     session = database.new_session(app)
     try:
         done = approve_due(session, None, utcnow())
@@ -33,6 +32,19 @@ def approve_due_commissions() -> int:
         job.save_meta()
     schedule_periodic(backends.queue(app=app), APPROVE_EVERY)
     return len(done)
+
+
+_worker_app = None
+
+
+def _app():
+    """One app per work horse process, made on first use (jobs run in forks of the worker)."""
+    global _worker_app
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
 
 
 def schedule_periodic(queue: Queue, delay: timedelta = timedelta(seconds=5)) -> None:

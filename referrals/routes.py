@@ -12,7 +12,8 @@ from referrals import ledger
 from referrals.conversions import record_conversion
 from referrals.links import get_or_create_link, link_urls
 from money import format_amount, is_currency
-from referrals.schemas import (ApproveIn, ConversionIn, EarningsOut, EarningsQuery, LinkIn, LinkOut, SharerIn,
+from api import ErrorSchema
+from referrals.schemas import (ApproveIn, ConversionIn, ConversionOut, EarningsOut, EarningsQuery, LinkIn, LinkOut, SharerIn,
                                SharerOut, StatsOut)
 from referrals.sharers import create_sharer, get_sharer
 from referrals.stats import campaign_stats
@@ -80,9 +81,9 @@ def create_link(data: dict):
 @bp.post("/conversions")
 @requires("owner", "server")
 @bp.arguments(ConversionIn)
-@bp.response(201, description="recorded; a sale answers attribution, commissions and customer_sharer")
-@bp.alt_response(200, description="an identical replay: the first answer")
-@bp.alt_response(409, description="a replay of the order with different content")
+@bp.alt_response(201, schema=ConversionOut, description="recorded")
+@bp.alt_response(200, schema=ConversionOut, description="an identical replay: the first answer, unchanged")
+@bp.alt_response(409, schema=ErrorSchema, description="the order was recorded with different content")
 def conversions(data: dict):
     """Record a sale or refund, once per (type, order_id[, refund_id])."""
     if data.get("click_id"):

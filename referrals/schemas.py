@@ -67,6 +67,52 @@ class ConversionIn(InputSchema):
     occurred_at = AwareDateTime(load_default=None, allow_none=True)
 
 
+class CommissionOut(Schema):
+    id = fields.Integer()
+    sharer_id = fields.Integer()
+    level = fields.Integer(metadata={"description": "1: the seller; 2: the seller's inviter"})
+    amount = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "approved", "paid", "reversed"]})
+
+
+class CustomerSharerOut(Schema):
+    id = fields.Integer()
+    share_url = fields.String()
+    new = fields.Boolean(metadata={"description": "enrolled by this sale (false for a repeat buyer)"})
+
+
+class ReversalOut(Schema):
+    commission_id = fields.Integer()
+    sharer_id = fields.Integer()
+    level = fields.Integer()
+    amount = fields.String()
+    kind = fields.String(metadata={"enum": ["reversal", "clawback"]})
+
+
+class ConversionOut(Schema):
+    """A sale's answer (attribution, commissions, customer_sharer) or a refund's (applied, reversals)."""
+
+    id = fields.Integer()
+    type = fields.String()
+    order_id = fields.String()
+    refund_id = fields.String(allow_none=True)
+    amount = fields.String()
+    currency = fields.String()
+    attributed = fields.Boolean()
+    attribution = fields.String(metadata={"enum": ["click", "code", "coupon", "sharer_id", "none"]})
+    reason = fields.String(allow_none=True, metadata={"description": "why a sale is not attributed"})
+    campaign_id = fields.Integer(allow_none=True)
+    sharer_id = fields.Integer(allow_none=True)
+    channel = fields.String(allow_none=True)
+    click_id = fields.String(allow_none=True)
+    self_referral = fields.Boolean()
+    commissions = fields.List(fields.Nested(CommissionOut))
+    customer_sharer = fields.Nested(CustomerSharerOut, allow_none=True)
+    applied = fields.Boolean(metadata={"description": "refund: applied to its sale (false until the sale arrives)"})
+    reversals = fields.List(fields.Nested(ReversalOut))
+    warnings = fields.List(fields.Dict())
+
+
 class EarningsOut(Schema):
     currency = fields.String()
     pending = fields.String()
