@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config = Config.load(test_config)
     app = Flask(__name__, instance_path=str(Path(config["INSTANCE_PATH"]).resolve()))
     app.config.from_mapping(config)
+    app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     database.init_app(app)
     backends.init_app(app)

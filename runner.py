@@ -38,6 +38,10 @@ def init_app(app: Flask) -> None:
                    SHARECAST_SKIP_MIGRATIONS="1")
         if workers:
             env["WEB_CONCURRENCY"] = str(workers)
+        if not os.environ.get("SHARECAST_PUBLIC_URL"):
+            # Links and QR codes must point where this server actually listens.
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            env["SHARECAST_PUBLIC_URL"] = f"http://{shown}:{port}"
         web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
                                 "--bind", f"{host}:{port}", "app:create_app()"], cwd=ROOT, env=env)
         worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env)
