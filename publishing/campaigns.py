@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from channels import REGISTRY as CHANNELS
 from database import utcnow
 from errors import ApiError
-from money import format_amount, is_currency, parse_amount
-from publishing.models import Campaign
+from money import is_currency, parse_amount
+from publishing.models import Campaign, CampaignImage
+from publishing.storage import public_url
+from publishing.versions import record_version
 from referrals.commission import amount_for, parse_rule
 from workspaces.models import Workspace
 
@@ -20,21 +22,83 @@ def check_landing_url(url: str, own_hosts: set[str]) -> str | None:
     """Why ``url`` cannot be a landing page, or None when it can."""
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         return "must not contain spaces or control characters"
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. "http://[::1/x": an unclosed IPv6 bracket
+        return "is not a valid URL"
+    if parts.scheme not in {"http", "https"} or not host:
         return "must be an absolute http(s) URL"
     if parts.username or parts.password:
         return "must not carry credentials"
-    if parts.hostname.lower().rstrip(".") in own_hosts:
+    if host.lower().rstrip(".") in own_hosts:
         return "must not point back at Sharecast itself"
     return None
 
 
 def create_campaign(session: Session, workspace_id: int, data: dict, own_hosts: set[str]) -> Campaign:
-    """Validate ``data`` (already shaped by CampaignIn) and store a campaign.
+    """Validate ``data`` (already shaped by CampaignIn) and store a campaign with
+    its first content version.
 
     :raise ApiError 422: bad currency, price, landing URL, channel, rule or dates;
         ``fields`` names each bad field. Nothing is stored then.
+    """
+    campaign = Campaign(workspace_id=workspace_id, **validate_campaign(session, workspace_id, data, own_hosts))
+    session.add(campaign)
+    session.flush()
+    record_version(session, campaign)
+    return campaign
+
+
+def update_campaign(session: Session, campaign: Campaign, changes: dict, own_hosts: set[str]) -> set[str]:
+    """Apply ``changes`` (shaped by CampaignPatch) after validating the campaign
+    they make exactly as :func:`create_campaign` would; record a new content
+    version when what posts show changed. Returns the names of changed columns.
+
+    :raise ApiError 422: any invalid field (nothing changes then), including a
+        ``logo_image_id`` that is not an image of this campaign.
+    """
+    changes = dict(changes)
+    logo = changes.pop("logo_image_id", campaign.logo_image_id)
+    if logo is not None and session.scalar(select(CampaignImage.id).where(
+            CampaignImage.id == logo, CampaignImage.campaign_id == campaign.id)) is None:
+        raise ApiError(422, "validation_error", "The campaign has invalid fields.",
+                       {"logo_image_id": "not an image of this campaign"})
+    values = validate_campaign(session, campaign.workspace_id, {**campaign_input(campaign), **changes}, own_hosts,
+                               end_must_be_future="ends_at" in changes)
+    values["logo_image_id"] = logo
+    changed = {name for name, value in values.items() if getattr(campaign, name) != value}
+    for name in changed:
+        setattr(campaign, name, values[name])
+    session.flush()
+    record_version(session, campaign)
+    return changed
+
+
+def campaign_input(campaign: Campaign) -> dict:
+    """The campaign as CampaignIn would load it: what an edit is merged into."""
+    def rule(kind, value):
+        return {"type": kind, "value": value} if kind else None
+
+    return {
+        "name": campaign.name, "title": campaign.title, "body": campaign.body, "hashtags": list(campaign.hashtags),
+        "price": campaign.price_text, "original_price": campaign.original_price_text,
+        "currency": campaign.currency, "landing_url": campaign.landing_url, "channels": list(campaign.channels),
+        "commission": rule(campaign.commission_type, campaign.commission_value),
+        "invite_bonus": rule(campaign.invite_type, campaign.invite_value),
+        "attribution_window_days": campaign.attribution_window_days,
+        "starts_at": campaign.starts_at, "ends_at": campaign.ends_at,
+        "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
+        "call_to_action": campaign.call_to_action, "language": campaign.language,
+    }
+
+
+def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts: set[str],
+                      end_must_be_future: bool = True) -> dict:
+    """The campaign columns ``data`` (a whole CampaignIn) stands for.
+
+    :raise ApiError 422: bad currency, price, landing URL, channel, rule or
+        dates; ``fields`` names each bad field.
     """
     workspace = session.get(Workspace, workspace_id)
     currency = (data.get("currency") or workspace.currency).upper()
@@ -82,23 +146,22 @@ def create_campaign(session: Session, workspace_id: int, data: dict, own_hosts: 
     starts, ends = data.get("starts_at"), data.get("ends_at")
     if starts and ends and ends <= starts:
         errors["ends_at"] = "must be after starts_at"
-    if ends and not starts and ends <= utcnow():
+    if ends and not starts and end_must_be_future and ends <= utcnow():
         errors["ends_at"] = "must be in the future"
     if errors:
         raise ApiError(422, "validation_error", "The campaign has invalid fields.", errors)
     invite = rules.get("invite_bonus")
-    campaign = Campaign(
-        workspace_id=workspace_id, name=data["name"].strip(), title=data["title"], body=data["body"],
+    return dict(
+        name=data["name"].strip(), title=data["title"], body=data["body"],
         hashtags=[t.strip().strip("#") for t in data["hashtags"] if t.strip().strip("#")],
         currency=currency, price_minor=price, original_price_minor=original,
         landing_url=data["landing_url"], channels=list(data["channels"]),
         commission_type=rules["commission"].type, commission_value=rules["commission"].value,
         invite_type=invite.type if invite else None, invite_value=invite.value if invite else None,
         attribution_window_days=data["attribution_window_days"], starts_at=starts, ends_at=ends,
+        brand_name=data.get("brand_name", "").strip(), brand_color=data.get("brand_color", "#C8102E").upper(),
+        call_to_action=data.get("call_to_action", "").strip(), language=data.get("language", "zh-CN"),
     )
-    session.add(campaign)
-    session.flush()
-    return campaign
 
 
 def get_campaign(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
@@ -120,15 +183,13 @@ def campaign_status(campaign: Campaign, now: datetime | None = None) -> str:
     return "draft"
 
 
-def campaign_json(campaign: Campaign) -> dict:
+def campaign_json(campaign: Campaign, images: list[CampaignImage] = ()) -> dict:
     def iso(value):
         return value.isoformat() if value else None
 
     return {
         "id": campaign.id, "name": campaign.name, "title": campaign.title, "body": campaign.body,
-        "hashtags": campaign.hashtags, "price": format_amount(campaign.price_minor, campaign.currency),
-        "original_price": (format_amount(campaign.original_price_minor, campaign.currency)
-                           if campaign.original_price_minor is not None else None),
+        "hashtags": campaign.hashtags, "price": campaign.price_text, "original_price": campaign.original_price_text,
         "currency": campaign.currency, "landing_url": campaign.landing_url, "channels": campaign.channels,
         "commission": {"type": campaign.commission_type, "value": campaign.commission_value},
         "invite_bonus": ({"type": campaign.invite_type, "value": campaign.invite_value}
@@ -137,4 +198,13 @@ def campaign_json(campaign: Campaign) -> dict:
         "starts_at": iso(campaign.starts_at), "ends_at": iso(campaign.ends_at),
         "status": campaign_status(campaign), "publications": [],
         "created_at": iso(campaign.created_at),
+        "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
+        "call_to_action": campaign.call_to_action, "language": campaign.language,
+        "logo_image_id": campaign.logo_image_id, "content_version": campaign.content_version,
+        "images": [image_json(image) for image in images],
     }
+
+
+def image_json(image: CampaignImage) -> dict:
+    return {"id": image.id, "role": image.role, "url": public_url(image.storage_key), "width": image.width,
+            "height": image.height, "media_type": image.media_type}

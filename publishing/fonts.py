@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from publishing.linebreak import graphemes
+from publishing.graphemes import graphemes
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 FACES = {

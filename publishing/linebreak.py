@@ -4,7 +4,7 @@ Pillow's own wrapper only breaks at spaces, which leaves Chinese unbroken.
 Here Chinese breaks between any two characters, Latin words stay whole, and
 the kinsoku rules hold: no line starts with closing punctuation (，。！？、）…)
 and none ends with opening punctuation (（《「“). Emoji sequences, skin tones
-and flags are grapheme clusters and never split.
+and flags are grapheme clusters (:mod:`publishing.graphemes`) and never split.
 
 Everything is pure: widths come from a ``measure(text) -> float`` function the
 caller supplies, so the same code serves any font and is testable without one.
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+
+from publishing.graphemes import EXTEND, RI, SPACING, ZWJ, break_property, graphemes
 
 Measure = Callable[[str], float]
 
@@ -34,63 +36,15 @@ NO_LINE_END = frozenset(
 )
 # Dashes and ellipses come in pairs (——, ……) that are never split.
 _INSEPARABLE = frozenset("—…⋯")
-
-_ZWJ = "\u200d"
-_VS15, _VS16 = "\ufe0e", "\ufe0f"
-_KEYCAP = "\u20e3"
-
-
-def _is_regional_indicator(ch: str) -> bool:
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
-
-
-def _is_extender(ch: str) -> bool:
-    """Whether ``ch`` continues the cluster before it (marks, modifiers, tags)."""
-    cp = ord(ch)
-    return (
-        ch in (_ZWJ, _VS15, _VS16, _KEYCAP)
-        or 0x1F3FB <= cp <= 0x1F3FF  # skin tones
-        or 0xE0020 <= cp <= 0xE007F  # tag sequences (subdivision flags)
-        or unicodedata.category(ch) in ("Mn", "Me", "Mc")
-    )
-
-
-def graphemes(text: str) -> list[str]:
-    """Split ``text`` into user-perceived characters.
-
-    A pragmatic subset of UAX #29: combining marks, variation selectors, skin
-    tones, keycaps and tags extend a cluster; a ZWJ joins the next character;
-    regional indicators pair into flags; CR LF stays together.
-    """
-    clusters: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        start = i
-        ch = text[i]
-        i += 1
-        if ch == "\r" and i < n and text[i] == "\n":
-            i += 1
-        elif _is_regional_indicator(ch) and i < n and _is_regional_indicator(text[i]):
-            i += 1
-        while i < n:
-            nxt = text[i]
-            if nxt == _ZWJ:
-                i += 1
-                if i < n:  # the joined character belongs to this cluster
-                    i += 1
-            elif _is_extender(nxt):
-                i += 1
-            else:
-                break
-        clusters.append(text[start:i])
-    return clusters
+# What continues an emoji or a flag: marks, selectors, skin tones, ZWJ, a second indicator.
+_JOINING = (EXTEND, ZWJ, SPACING, RI)
 
 
 def is_wide(cluster: str) -> bool:
     """Whether a cluster breaks like a CJK ideograph or an emoji (anywhere)."""
     cp = ord(cluster[0])
-    if len(cluster) > 1 and any(_is_extender(c) or _is_regional_indicator(c) for c in cluster[1:]):
-        return cp > 0x2000 or _KEYCAP in cluster
+    if len(cluster) > 1 and any(break_property(c) in _JOINING for c in cluster[1:]):
+        return cp > 0x2000 or "\u20e3" in cluster
     if cp >= 0x1F000:
         return True
     return unicodedata.east_asian_width(cluster[0]) in ("W", "F")
@@ -217,7 +171,7 @@ def truncate(line: str, max_width: float, measure: Measure, ellipsis: str = ELLI
         if head and measure(head + ellipsis) <= max_width:
             return head + ellipsis
     # ... and cut inside a word only when a single word is too wide.
-    clusters = graphemes(line)
+    clusters = list(graphemes(line))
     while clusters:
         head = _tidy("".join(clusters))
         if head and measure(head + ellipsis) <= max_width:

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base, UTCDateTime, utcnow
-from money import from_minor
+from money import format_amount, from_minor
 
 
 class Campaign(Base):
@@ -37,6 +37,16 @@ class Campaign(Base):
     attribution_window_days: Mapped[int] = mapped_column(Integer, default=30)
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Master content beyond the text: drawn on cards and posters.
+    brand_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    brand_color: Mapped[str] = mapped_column(String(7), default="#C8102E", server_default="#C8102E")
+    call_to_action: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    language: Mapped[str] = mapped_column(String(16), default="zh-CN", server_default="zh-CN")
+    # An image of this campaign (kept in campaign_images); no foreign key, so the
+    # two tables do not reference each other in a cycle.
+    logo_image_id: Mapped[int | None] = mapped_column(Integer)
+    # The number of the newest ContentVersion; 0 until the first is recorded.
+    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -49,3 +59,76 @@ class Campaign(Base):
         if self.original_price_minor is None:
             return None
         return from_minor(self.original_price_minor, self.currency)
+
+    @property
+    def price_text(self) -> str:
+        """The price on the wire: ``"199.00"``."""
+        return format_amount(self.price_minor, self.currency)
+
+    @property
+    def original_price_text(self) -> str | None:
+        if self.original_price_minor is None:
+            return None
+        return format_amount(self.original_price_minor, self.currency)
+
+
+class CampaignImage(Base):
+    """An uploaded image: a product photo or the brand's logo.
+
+    The bytes live in media storage under ``storage_key`` (content-addressed:
+    the sha256 of the bytes), so uploading the same file twice stores it once.
+    """
+
+    __tablename__ = "campaign_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="product")  # product | logo
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContentVersion(Base):
+    """The master content of a campaign as it was at one edit, kept forever.
+
+    ``snapshot`` holds every value a render depends on (text, prices, brand,
+    image hashes); ``content_hash`` is its digest, the key renders are cached
+    under. A post grabbed at version N can always be rendered again from N.
+    """
+
+    __tablename__ = "content_versions"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Render(Base):
+    """One rendered image, found by the digest of everything it was drawn from.
+
+    ``key`` is sha256 over the render's inputs (content hash, size, role, and
+    for a poster the QR target, name and code), so a lookup needs no other
+    column; ``storage_key`` names the encoded bytes (sha256 of the bytes).
+    Rows are never updated or deleted by the service: old versions stay served.
+    """
+
+    __tablename__ = "renders"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # card | poster
+    storage_key: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

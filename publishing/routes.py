@@ -3,21 +3,48 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
+import backends
 import database
-from publishing.campaigns import campaign_json, create_campaign, get_campaign
-from publishing.schemas import CampaignIn, CampaignOut
+from api import api
+from errors import ApiError
+from publishing import channel_routes, cli, media, storage
+from publishing.campaigns import campaign_json, create_campaign, get_campaign, image_json, update_campaign
+from publishing.images import MAX_BYTES, add_image
+from publishing.models import CampaignImage
+from publishing.posts import campaign_posts
+from publishing.schemas import (IMAGE_ROLES, CampaignIn, CampaignOut, CampaignPatch, ImageIn, ImageOut, PostsOut,
+                                PostsQuery)
+from referrals import linkcache
+from referrals.sharers import get_sharer
 from workspaces.auth import current, requires
 
 bp = Blueprint("campaigns", __name__, url_prefix="/api/v1/campaigns", description="Campaigns")
+
+# Columns the redirect reads: changing one must reach every process's link cache.
+REDIRECT_COLUMNS = {"landing_url", "ends_at"}
+
+
+def init_app(app: Flask) -> None:
+    """Wire the rest of publishing: media storage and serving, the channel list, the CLI."""
+    storage.init_app(app)
+    app.register_blueprint(media.bp)
+    api.register_blueprint(channel_routes.bp)
+    cli.init_app(app)
 
 
 def own_hosts() -> set[str]:
     hosts = {urlsplit(current_app.config["PUBLIC_URL"]).hostname or ""}
     hosts.add(request.host.rsplit(":", 1)[0].strip("[]").lower())
     return {h.lower() for h in hosts if h}
+
+
+def _images(session, campaign_id: int) -> list[CampaignImage]:
+    return list(session.scalars(select(CampaignImage).where(CampaignImage.campaign_id == campaign_id)
+                                .order_by(CampaignImage.id)))
 
 
 @bp.post("")
@@ -35,9 +62,81 @@ def create(data: dict):
     return campaign_json(campaign)
 
 
-@bp.get("/<int:campaign_id>")
+@bp.get("/<int(min=1, max=2147483647):campaign_id>")
 @requires("any")
 @bp.response(200, CampaignOut)
 def read(campaign_id: int):
     """A campaign with its status and publications. :raise 404: not in this workspace."""
-    return campaign_json(get_campaign(database.session(), current().workspace_id, campaign_id))
+    session = database.session()
+    campaign = get_campaign(session, current().workspace_id, campaign_id)
+    return campaign_json(campaign, _images(session, campaign.id))
+
+
+@bp.patch("/<int(min=1, max=2147483647):campaign_id>")
+@requires("owner", "marketer")
+@bp.arguments(CampaignPatch(partial=True))
+@bp.response(200, CampaignOut)
+def update(changes: dict, campaign_id: int):
+    """Edit a campaign; a change to what posts show makes a new ``content_version``
+    (posts grabbed earlier keep theirs).
+
+    :raise 404: not in this workspace. :raise 422: invalid fields; nothing changes.
+    """
+    session = database.session()
+    campaign = get_campaign(session, current().workspace_id, campaign_id)
+    changed = update_campaign(session, campaign, changes, own_hosts())
+    session.commit()
+    if changed & REDIRECT_COLUMNS:
+        linkcache.invalidate(backends.connection())
+    return campaign_json(campaign, _images(session, campaign.id))
+
+
+@bp.post("/<int(min=1, max=2147483647):campaign_id>/images")
+@requires("owner", "marketer")
+@bp.arguments(ImageIn, location="files")
+@bp.response(201, ImageOut)
+def upload_image(files: dict, campaign_id: int):
+    """Upload a product photo (or, with ``role=logo``, the brand's logo): PNG, JPEG or WebP.
+
+    :raise 404: not in this workspace. :raise 413: too many bytes.
+    :raise 415: not PNG, JPEG or WebP. :raise 422: too many pixels, corrupt, too many images.
+    """
+    role = request.form.get("role", "product")
+    if role not in IMAGE_ROLES:
+        raise ApiError(422, "validation_error", "The request has invalid fields.",
+                       {"role": f"one of {', '.join(IMAGE_ROLES)}"})
+    session = database.session()
+    campaign = get_campaign(session, current().workspace_id, campaign_id)
+    data = files["file"].read(MAX_BYTES + 1)
+    image = add_image(session, storage.storage(), campaign, data, role)
+    session.commit()
+    return {**image_json(image), "content_version": campaign.content_version}
+
+
+@bp.get("/<int(min=1, max=2147483647):campaign_id>/posts")
+@requires("any")
+@bp.arguments(PostsQuery, location="query")
+@bp.response(200, PostsOut)
+def posts(query: dict, campaign_id: int):
+    """The rendered post for each channel; with ``sharer_id`` in that sharer's voice,
+    with their link, code word and personal QR poster. ``version`` asks for an
+    earlier content version (what a post grabbed then showed). A seller key
+    sees its own sharer's posts when ``sharer_id`` is left out.
+
+    :raise 403: a seller asking for another sharer. :raise 404: unknown campaign,
+        sharer or version. :raise 422: a channel the campaign does not use.
+    """
+    me = current()
+    sharer_id = query["sharer_id"]
+    if me.role == "seller":
+        sharer_id = sharer_id or me.sharer_id
+        if sharer_id != me.sharer_id:
+            raise ApiError(403, "forbidden", "A seller may see only their own posts.")
+    session = database.session()
+    campaign = get_campaign(session, me.workspace_id, campaign_id)
+    sharer = get_sharer(session, me.workspace_id, sharer_id) if sharer_id else None
+    if query["channel"] and query["channel"] not in campaign.channels:
+        raise ApiError(422, "validation_error", "The campaign is not published on this channel.",
+                       {"channel": f"one of {', '.join(campaign.channels)}"})
+    return campaign_posts(session, database.new_session, storage.storage(), campaign,
+                          current_app.config["PUBLIC_URL"], sharer, query["version"], query["channel"])

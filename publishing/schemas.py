@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, DecimalString
+from fields import AwareDateTime, DecimalString, Id, InputSchema, MAX_ID
 
 
-class RuleSchema(Schema):
+class RuleSchema(InputSchema):
     type = fields.String(required=True, validate=validate.OneOf(["percent", "fixed"]))
     value = DecimalString(required=True)
 
 
-class CampaignIn(Schema):
+class CampaignIn(InputSchema):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     title = fields.String(required=True, validate=validate.Length(1, 500))
     body = fields.String(required=True, validate=validate.Length(1, 20_000))
@@ -27,6 +27,86 @@ class CampaignIn(Schema):
                                              strict=True)
     starts_at = AwareDateTime(load_default=None, allow_none=True)
     ends_at = AwareDateTime(load_default=None, allow_none=True)
+    brand_name = fields.String(load_default="", validate=validate.Length(max=100))
+    brand_color = fields.String(load_default="#C8102E", validate=validate.Regexp(
+        r"^#[0-9A-Fa-f]{6}\Z", error="Must be a colour written #RRGGBB."))
+    call_to_action = fields.String(load_default="", validate=validate.Length(max=200))
+    language = fields.String(load_default="zh-CN", validate=validate.Regexp(
+        r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z", error="Must be a language tag such as zh-CN or en."))
+
+
+class CampaignPatch(CampaignIn):
+    """Any subset of the campaign's fields; ``null`` clears an optional one."""
+
+    logo_image_id = Id(allow_none=True)
+
+
+IMAGE_ROLES = ("product", "logo")
+
+
+class ImageIn(InputSchema):
+    """multipart/form-data: ``file`` and, optionally, ``role``.
+
+    webargs reads one location per schema, so ``role`` (a form field) is
+    listed here for the document and read from the form by the route.
+    """
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    role = fields.String(load_default="product", metadata={"enum": list(IMAGE_ROLES)})
+
+
+class MediaOut(Schema):
+    """A stored image: where it is served, its size in pixels and its type."""
+
+    url = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    media_type = fields.String()
+
+
+class ImageOut(MediaOut):
+    id = fields.Integer()
+    role = fields.String()
+    content_version = fields.Integer()
+
+
+class PostsQuery(InputSchema):
+    sharer_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
+    version = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
+    channel = fields.String(load_default=None)
+
+
+class PostImageOut(MediaOut):
+    kind = fields.String(metadata={"enum": ["card", "poster"]})
+    qr = fields.Boolean(metadata={"description": "whether the image carries a QR code"})
+
+
+class WarningOut(Schema):
+    code = fields.String()
+    message = fields.String()
+
+
+class PostOut(Schema):
+    channel = fields.String()
+    name = fields.String()
+    text = fields.String()
+    title = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True)
+    caption = fields.String(allow_none=True)
+    hashtags = fields.List(fields.String())
+    link = fields.String(allow_none=True)
+    code = fields.String(allow_none=True, metadata={"description": "the sharer's code word"})
+    images = fields.List(fields.Nested(PostImageOut))
+    warnings = fields.List(fields.Nested(WarningOut))
+
+
+class PostsOut(Schema):
+    campaign_id = fields.Integer()
+    content_version = fields.Integer()
+    latest_version = fields.Integer()
+    sharer_id = fields.Integer(allow_none=True)
+    items = fields.List(fields.Nested(PostOut))
+    next_cursor = fields.String(allow_none=True)
 
 
 class CampaignOut(Schema):
@@ -48,3 +128,10 @@ class CampaignOut(Schema):
     status = fields.String(metadata={"enum": ["draft", "scheduled", "live", "ended"]})
     publications = fields.List(fields.Dict())
     created_at = fields.String()
+    brand_name = fields.String()
+    brand_color = fields.String()
+    call_to_action = fields.String()
+    language = fields.String()
+    logo_image_id = fields.Integer(allow_none=True)
+    content_version = fields.Integer()
+    images = fields.List(fields.Nested(ImageOut))

@@ -1,7 +1,5 @@
 """Product cards and posters: layout rules, scannable QR codes, safe photo loading."""
 import io
-import struct
-import zlib
 from decimal import Decimal
 
 import pytest
@@ -10,17 +8,12 @@ from PIL import Image, ImageDraw
 
 from publishing.content import MasterContent, SharerVoice
 from publishing.linebreak import NO_LINE_END, NO_LINE_START
-from publishing.render import (
-    InvalidImage,
-    contrast,
-    cover,
-    encode_jpeg,
-    encode_png,
-    load_photo,
-    poster_slot,
-    render_base,
-    render_poster,
-)
+from publishing.card import poster_slot, render_base
+from publishing.encoding import encode_jpeg, encode_png
+from publishing.palette import contrast
+from publishing.photo import InvalidImage, cover, load_photo
+from publishing.poster import render_poster
+from test_images import bomb_png
 
 SIZES = [
     (1080, 1080, "feed"),
@@ -187,6 +180,12 @@ def test_cover_fills_exactly_and_reports_the_scale():
     assert fitted.size == (300, 300) and scale == pytest.approx(1.5)
 
 
+def test_cover_survives_float_error_at_the_photo_edge():
+    # 900 * (307 / 900) comes back as 900.0000000000001: the crop must not leave the photo.
+    fitted, _ = cover(product_photo(1200, 900), 300, 307)
+    assert fitted.size == (300, 307)
+
+
 def test_small_photo_is_reported_as_upscaled():
     result = render_base(TEA, product_photo(300, 200), 1080, 1080)
     assert "image_upscaled" in result.warnings and result.upscale > 1
@@ -272,23 +271,13 @@ def test_load_photo_rejects_other_formats():
         load_photo(png_bytes(product_photo(32, 32), "GIF"))
 
 
-def _bomb_png(width: int, height: int) -> bytes:
-    """A tiny file whose header claims a huge image (a decompression bomb)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"\x00" * (width + 1) * 16, 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-
-
 def test_load_photo_rejects_a_decompression_bomb_before_decoding():
-    bomb = _bomb_png(100_000, 100_000)
+    bomb = bomb_png(100_000, 100_000)
     assert len(bomb) < 5_000
     with pytest.raises(InvalidImage, match="too many pixels"):
         load_photo(bomb)
     with pytest.raises(InvalidImage, match="pixels"):
-        load_photo(_bomb_png(8_000, 8_000))  # 64 MP: under Pillow's limit, over ours
+        load_photo(bomb_png(8_000, 8_000))  # 64 MP: under Pillow's limit, over ours
 
 
 def test_load_photo_enforces_pixel_and_byte_limits():

@@ -1,0 +1,16 @@
+"""``GET /api/v1/channels``: every channel's spec, public (specs are no secret)."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from channels import specs
+
+bp = Blueprint("channels", __name__, url_prefix="/api/v1/channels", description="Channels")
+
+
+@bp.get("")
+@bp.doc(security=[])
+def list_channels():
+    """The channel specs: id, names, text and title limits, hashtag style, link
+    policy, image count and sizes, publishing kind, and which figures are unconfirmed."""
+    return {"items": [spec.to_json() for spec in specs()], "next_cursor": None}

@@ -1,0 +1,73 @@
+"""Uploading a campaign's images: product photos and the brand's logo.
+
+An upload is decoded by :func:`publishing.photo.load_photo` (format, byte and
+pixel limits checked before any pixel is decoded), turned upright, cleaned of
+metadata (EXIF can carry a phone's GPS position, and these files are public)
+and stored content-addressed. The campaign then gets a new content version,
+since its posts now show something new.
+"""
+from __future__ import annotations
+
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from errors import ApiError
+from publishing.encoding import encode_jpeg, encode_png
+from publishing.models import Campaign, CampaignImage
+from publishing.photo import InvalidImage, load_photo
+from publishing.storage import Storage
+from publishing.versions import record_version
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MAX_IMAGES = 30
+# Cards are at most 1920 px on a side and crop a photo to fill them; beyond
+# this a stored photo only costs decoding time.
+MAX_STORED_SIDE = 3200
+
+_STATUS = {"image_too_large": 413, "unsupported_image_type": 415}
+
+
+def add_image(session: Session, store: Storage, campaign: Campaign, data: bytes, role: str = "product") -> CampaignImage:
+    """Store ``data`` as a ``product`` photo or the ``logo`` of ``campaign``.
+
+    A logo becomes the campaign's logo at once. Flushes, records the new
+    content version; the caller commits.
+
+    :raise ApiError 413: over ``MAX_BYTES``. :raise ApiError 415: not PNG, JPEG
+        or WebP (or not an image). :raise ApiError 422: too many pixels
+        (decompression bombs included), a corrupt file, or too many images.
+    """
+    try:
+        photo = load_photo(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES)
+    except InvalidImage as exc:
+        raise ApiError(_STATUS.get(exc.code, 422), exc.code, f"The file was refused: {exc}.",
+                       {"file": str(exc)}) from None
+    count = session.scalar(select(func.count()).select_from(CampaignImage)
+                           .where(CampaignImage.campaign_id == campaign.id))
+    if count >= MAX_IMAGES:
+        raise ApiError(422, "too_many_images", f"A campaign keeps at most {MAX_IMAGES} images.")
+    data, media_type = normalized(photo)
+    key = store.put(data, media_type)
+    image = CampaignImage(workspace_id=campaign.workspace_id, campaign_id=campaign.id, role=role,
+                          sha256=key.split("/")[1].split(".")[0], storage_key=key, media_type=media_type,
+                          width=photo.width, height=photo.height, size_bytes=len(data))
+    session.add(image)
+    session.flush()
+    if role == "logo":
+        campaign.logo_image_id = image.id
+    record_version(session, campaign)
+    return image
+
+
+def normalized(photo: Image.Image) -> tuple[bytes, str]:
+    """What is stored for a decoded upload: at most ``MAX_STORED_SIDE`` on a side,
+    no metadata; PNG where there is transparency (logos), else a high-quality JPEG.
+    Deterministic, so the same upload always lands under the same key."""
+    if max(photo.size) > MAX_STORED_SIDE:
+        photo = photo.copy()
+        photo.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
+    if photo.mode == "RGBA":
+        return encode_png(photo), "image/png"
+    return encode_jpeg(photo, quality=94, subsampling="4:4:4"), "image/jpeg"

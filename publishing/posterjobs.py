@@ -1,0 +1,124 @@
+"""Every sharer's posters, rendered in the background by RQ jobs.
+
+The planner (:func:`missing_sharers`) finds the sharers whose posters for the
+current content version are not stored yet, so a build resumes where the last
+one stopped; :func:`enqueue` splits them into chunks, one job each. A job
+(:func:`render_sharer_posters`) takes ids, opens its own sessions, renders
+only what is missing and reports progress in ``job.meta["done"]``: running it
+twice, or two at once, does no harm.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, has_app_context
+from rq import Queue
+from rq.job import Job
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import database
+from channels import REGISTRY
+from publishing.content import SharerVoice
+from publishing.models import Campaign
+from publishing.posts import plan, voices_for
+from publishing.renders import Renderer
+from publishing.storage import storage
+from publishing.versions import get_version
+from referrals.links import link_urls
+from referrals.models import Link, Sharer
+
+CHUNK = 100
+JOB_TIMEOUT = 1800
+
+
+def channels_of(snapshot: dict) -> list[str]:
+    return [c for c in snapshot["channels"] if c in REGISTRY]
+
+
+def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, public: str) -> tuple[list[int], int]:
+    """(ids of the workspace's sharers missing a poster for this version, how many sharers there are)."""
+    channels = channels_of(renderer.snapshot)
+    codes = {(link.sharer_id, link.channel): link.code for link in session.scalars(
+        select(Link).where(Link.campaign_id == campaign.id))}
+    sharers = session.execute(select(Sharer.id, Sharer.name, Sharer.code)
+                              .where(Sharer.workspace_id == campaign.workspace_id).order_by(Sharer.id)).all()
+    slots = plan(renderer, channels, dict.fromkeys(channels))
+    missing: set[int] = set()
+    keys: dict[str, int] = {}
+    for sharer_id, name, code in sharers:
+        for channel in channels:
+            link = codes.get((sharer_id, channel))
+            if link is None:  # no link yet, so certainly no poster
+                missing.add(sharer_id)
+                break
+            voice = SharerVoice(name=name, link=link_urls(public, link)["url"], code=code)
+            for slot in slots[channel]:
+                if slot.poster:
+                    keys[renderer.key(slot, voice)] = sharer_id
+    renderer.load_known(session, list(keys))
+    missing.update(keys[k] for k in renderer.missing(list(keys)))
+    return sorted(missing), len(sharers)
+
+
+def enqueue(queue: Queue, campaign_id: int, version: int, sharer_ids: list[int], chunk: int = CHUNK) -> list[Job]:
+    """One job per ``chunk`` sharers; ids name the campaign, version and sharer range."""
+    jobs = []
+    for start in range(0, len(sharer_ids), chunk):
+        ids = sharer_ids[start:start + chunk]
+        jobs.append(queue.enqueue(render_sharer_posters, campaign_id, version, ids, job_timeout=JOB_TIMEOUT,
+                                  job_id=f"sharecast-posters-{campaign_id}-{version}-{ids[0]}-{ids[-1]}",
+                                  description=f"posters of campaign {campaign_id} v{version}, {len(ids)} sharers",
+                                  result_ttl=3600, failure_ttl=86400))
+    return jobs
+
+
+def render_sharer_posters(campaign_id: int, version: int, sharer_ids: list[int]) -> int:
+    """Render the missing posters of ``sharer_ids`` at content ``version``; returns sharers done.
+
+    Does nothing once the campaign has a newer version (the build is stale;
+    posts of the old version are still rendered on demand).
+    """
+    app = current_app._get_current_object() if has_app_context() else _create_app()
+    with app.app_context():
+        return _render(app, campaign_id, version, sharer_ids)
+
+
+def _create_app() -> Flask:
+    from app import create_app
+
+    return create_app()
+
+
+def _render(app: Flask, campaign_id: int, version_number: int, sharer_ids: list[int]) -> int:
+    from rq import get_current_job
+
+    job = get_current_job()
+    read = database.read_session(app)
+    try:
+        campaign = read.get(Campaign, campaign_id)
+        if campaign is None or campaign.content_version != version_number:
+            return 0
+        version = get_version(read, campaign, version_number)
+        renderer = Renderer(version.snapshot, storage(app))
+        channels = channels_of(version.snapshot)
+        sharers = read.scalars(select(Sharer).where(Sharer.id.in_(sharer_ids),
+                                                    Sharer.workspace_id == campaign.workspace_id)
+                               .order_by(Sharer.id)).all()
+        public = app.config["PUBLIC_URL"]
+        writer = database.new_session
+        for done, sharer in enumerate(sharers, 1):
+            voices = voices_for(read, writer, campaign, sharer, channels, public)
+            wanted = [(slot, voices[c]) for c, slots in plan(renderer, channels, voices).items()
+                      for slot in slots if slot.poster]
+            renderer.load_known(read, [renderer.key(slot, voice) for slot, voice in wanted])
+            for slot, voice in wanted:
+                renderer.image(slot, voice)
+            with writer() as write:
+                renderer.save(write)
+                write.commit()
+            read.commit()  # end the read snapshot: the next sharer sees what other jobs stored
+            if job is not None:
+                job.meta["done"] = done
+                job.save_meta()
+        return len(sharers)
+    finally:
+        read.close()
