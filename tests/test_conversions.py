@@ -265,12 +265,20 @@ def test_bad_conversions_get_clear_errors_and_change_nothing(app, owner, campaig
         ({"type": "gift", "order_id": "X", "amount": "10.00"}, "type"),
         ({"type": "sale", "order_id": "", "amount": "10.00"}, "order_id"),
         ({"type": "sale", "order_id": "X", "amount": "10.00", "occurred_at": "2026-01-01T10:00:00", "customer": {"external_id": "c"}}, "occurred_at"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "occurred_at": "9999-12-31T23:58:00+00:00", "code": link["code"], "customer": {"external_id": "c"}}, "occurred_at"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "sharer_id": 99999999999, "customer": {"external_id": "c"}}, "sharer_id"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "campaign_id": 0, "customer": {"external_id": "c"}}, "campaign_id"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "code": link["code"], "customer": {"external_id": "c", "name": "nul\x00"}}, "customer.name"),
+        ({"type": "sale", "order_id": "X", "amount": "10.00", "click_id": "nope", "customer": {"external_id": "c"}}, "click_id"),
     ]
     for body, field in cases:
         res = owner.post("/api/v1/conversions", body)
         assert res.status_code == 422, (body, res.json)
         assert field in res.json["error"]["fields"], (field, res.json)
     assert owner.post("/api/v1/conversions", data="{not json", content_type="application/json").status_code == 400
+    assert owner.get("/api/v1/sharers/99999999999/earnings").status_code == 404
+    assert owner.get("/api/v1/campaigns/99999999999/stats").status_code == 404
+    assert owner.get("/api/v1/sharers/1/earnings?currency=XX%00").status_code == 422
     assert count(app, Conversion) == 0 and count(app, Sharer) == 1
 
 
