@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     api.init_app(app)
     api.api.register_blueprint(campaign_routes.bp)
+    campaign_routes.init_app(app)
     api.api.register_blueprint(referral_routes.bp)
     app.register_blueprint(link_pages.bp)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
