@@ -54,6 +54,10 @@ class Config:
     # is looked up again; invalidations reach every process within ~1 s anyway.
     LINK_CACHE_TTL = float(os.environ.get("SHARECAST_LINK_CACHE_TTL", "60"))
     CLICK_BATCH_SIZE = int(os.environ.get("SHARECAST_CLICK_BATCH", "2000"))
+    # Where uploaded images and renders live: a storage backend by name
+    # (publishing/storage.py) and, for "local", its folder (default instance/media).
+    MEDIA_STORAGE = os.environ.get("SHARECAST_MEDIA_STORAGE", "local")
+    MEDIA_ROOT = os.environ.get("SHARECAST_MEDIA_ROOT", "")
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 
     # flask-smorest / OpenAPI

@@ -92,8 +92,8 @@ STORAGES: dict[str, type] = {"local": LocalStorage}
 
 def init_app(app: Flask) -> None:
     """Build the configured backend once (``MEDIA_STORAGE``, ``MEDIA_ROOT``)."""
-    name = app.config.get("MEDIA_STORAGE") or os.environ.get("SHARECAST_MEDIA_STORAGE", "local")
-    root = app.config.get("MEDIA_ROOT") or os.environ.get("SHARECAST_MEDIA_ROOT") or Path(app.instance_path) / "media"
+    name = app.config["MEDIA_STORAGE"]
+    root = app.config["MEDIA_ROOT"] or Path(app.instance_path) / "media"
     try:
         backend = STORAGES[name]
     except KeyError:
