@@ -18,11 +18,13 @@ import errors
 import migrate
 import runner
 from config import Config
+from credentials import routes as credential_routes
 from publishing import routes as campaign_routes
 from referrals import pages as link_pages
 from referrals import redirect
 from referrals import routes as referral_routes
 from referrals.clickwriter import ClickWriter
+from webhooks import routes as webhook_routes
 from workspaces import cli as workspace_cli
 
 
@@ -39,6 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(campaign_routes.bp)
     campaign_routes.init_app(app)
     api.api.register_blueprint(referral_routes.bp)
+    api.api.register_blueprint(webhook_routes.bp)
+    api.api.register_blueprint(credential_routes.bp)
     app.register_blueprint(link_pages.bp)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
     # and none of Flask's per-request work runs for it.

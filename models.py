@@ -3,3 +3,5 @@ from publishing.models import Campaign  # noqa: F401
 from referrals.models import (Click, ClickRollup, Commission, Conversion, LedgerEntry, Link, Payout,  # noqa: F401
                               LinkClickTotal, Sharer, VisitorHour)
 from workspaces.models import ApiKey, Workspace  # noqa: F401
+from credentials.models import ChannelCredential  # noqa: F401
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401

@@ -21,6 +21,10 @@ from channels import (
     x,
     xiaohongshu,
 )
+from channels.adapters import smtp as smtp_adapter
+from channels.adapters import telegram as telegram_adapter
+from channels.adapters import webhook as webhook_adapter
+from channels.adapters.base import Publisher
 from channels.base import Channel
 from channels.spec import ChannelSpec
 
@@ -42,6 +46,13 @@ REGISTRY: dict[str, Channel] = {
         email.CHANNEL,
         webhook.CHANNEL,
     )
+}
+
+# Channels published through an API: channel id -> adapter (channels/adapters/).
+PUBLISHERS: dict[str, Publisher] = {
+    "telegram": telegram_adapter.PUBLISHER,
+    "email": smtp_adapter.PUBLISHER,
+    "webhook": webhook_adapter.PUBLISHER,
 }
 
 

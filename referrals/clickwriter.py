@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from database import insert_for
 from referrals.clickbuffer import FIELD, GROUP, STREAM, decode_click
 from referrals.models import Click, ClickRollup, LinkClickTotal, VisitorHour
+from webhooks import events as webhook_events  # link.clicked, one event per batch per workspace
 
 log = logging.getLogger(__name__)
 CLAIM_IDLE_MS = 60_000
@@ -87,6 +88,7 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
     written = set(conn.execute(insert(CLICKS).on_conflict_do_nothing().returning(CLICKS.c.id),
                                [{k: v for k, v in r.items() if k != "hour"} for r in fresh]).scalars())
     fresh = [r for r in fresh if r["id"] in written]
+    webhook_events.emit_clicks(session, fresh)  # webhooks: sent after commit
     hourly: dict[tuple, dict] = {}
     per_link: dict[int, dict] = {}
     for r in fresh:
@@ -153,6 +155,10 @@ class ClickWriter:
         self._next_spool = 0.0
         self._ensure_group()
 
+    def _session(self) -> Session:
+        # Names our Redis so webhook events emitted in the batch are enqueued after commit.
+        return Session(self.engine, info={webhook_events.REDIS_KEY: self.redis})
+
     def _ensure_group(self) -> None:
         try:
             self.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
@@ -182,7 +188,7 @@ class ClickWriter:
                 break
             ids = [entry_id for entry_id, _ in entries]
             try:
-                with Session(self.engine) as session, session.begin():
+                with self._session() as session, session.begin():
                     total += write_clicks(session, [c for _, f in entries if (c := _decode(f))]).written
             except Exception:
                 self._recover = True  # the batch stays pending; read it again next time
@@ -243,7 +249,7 @@ class ClickWriter:
                 log.error("dropping a malformed spooled click: %r", line[:200])
         total = 0
         for start in range(0, len(clicks), self.batch_size):
-            with Session(self.engine) as session, session.begin():
+            with self._session() as session, session.begin():
                 total += write_clicks(session, clicks[start:start + self.batch_size]).written
         path.unlink()
         return total
@@ -265,7 +271,7 @@ class ClickWriter:
             for _, fields in entries:
                 click = _decode(fields)
                 if click and click["id"] == click_id:
-                    with Session(self.engine) as session, session.begin():
+                    with self._session() as session, session.begin():
                         write_clicks(session, [click])
                     return True
         except Exception:  # noqa: BLE001

@@ -28,6 +28,7 @@ from referrals.identity import same_person
 from referrals.links import get_or_create_link, link_urls
 from referrals.models import Click, Commission, Conversion, Link, Sharer
 from referrals.sharers import create_sharer, find_customer
+from webhooks import events as webhook_events  # outgoing webhooks (sale, commission, enrollment events)
 from workspaces.models import Workspace
 
 EVIDENCE_KEYS = ("click_id", "code", "sharer_id", "coupon")
@@ -192,6 +193,7 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     def follow_up(conversion: Conversion, body: dict) -> None:
         if verdict.attributed:
             _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url)
+            webhook_events.emit_sale(session, workspace.id, body)  # webhooks: sent after commit
 
     return body, conversion, follow_up
 
@@ -297,4 +299,5 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
                               "amount": format_amount(delta, c.currency), "kind": kind})
     sale.refunded_minor = after
     refund.applied = True
+    webhook_events.emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)  # webhooks
     return reversals

@@ -1,0 +1,1 @@
+"""Channel credentials per workspace, stored encrypted, never answered back."""

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: endpoints a workspace registers, signed deliveries, retries."""
