@@ -24,6 +24,7 @@ from referrals import pages as link_pages
 from referrals import redirect
 from referrals import routes as referral_routes
 from referrals.clickwriter import ClickWriter
+from scheduling import routes as scheduling_routes
 from webhooks import routes as webhook_routes
 from workspaces import cli as workspace_cli
 
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(campaign_routes.bp)
     campaign_routes.init_app(app)
     api.api.register_blueprint(referral_routes.bp)
+    scheduling_routes.init_app(app)
     api.api.register_blueprint(webhook_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
     app.register_blueprint(link_pages.bp)

@@ -1,7 +1,8 @@
 """Every model, imported once so Base.metadata knows all tables (Alembic, tests)."""
+from credentials.models import ChannelCredential  # noqa: F401
 from publishing.models import Campaign  # noqa: F401
 from referrals.models import (Click, ClickRollup, Commission, Conversion, LedgerEntry, Link, Payout,  # noqa: F401
                               LinkClickTotal, Sharer, VisitorHour)
-from workspaces.models import ApiKey, Workspace  # noqa: F401
-from credentials.models import ChannelCredential  # noqa: F401
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
+from workspaces.models import ApiKey, Workspace  # noqa: F401
+from scheduling.models import FeedToken, Grab, Publication, TimeSlot  # noqa: F401

@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
         from rq import Worker
 
         from referrals import jobs
+        from scheduling import jobs as publish_jobs
 
         if not os.environ.get("SHARECAST_SKIP_MIGRATIONS"):
             migrate.upgrade(app.config["DATABASE_URL"])
@@ -82,11 +83,25 @@ def init_app(app: Flask) -> None:
         writer = WriterSupervisor()
         writer.start()
         jobs.schedule_periodic(backends.queue(app=app))
+        publish_jobs.schedule_periodic(backends.queue(app=app))
         try:
             Worker([backends.queue(app=app)], connection=backends.connection(app)).work(
                 with_scheduler=True, burst=burst)
         finally:
             writer.stop()
+
+
+_worker_app = None
+
+
+def worker_app() -> Flask:
+    """One app per worker process, made on first use, for jobs that run outside an app context."""
+    global _worker_app
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
 
 
 class WriterSupervisor(threading.Thread):

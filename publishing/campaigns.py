@@ -172,10 +172,19 @@ def get_campaign(session: Session, workspace_id: int, campaign_id: int) -> Campa
     return campaign
 
 
-def campaign_status(campaign: Campaign, now: datetime | None = None) -> str:
+def campaign_status(campaign: Campaign, publication_statuses: list[str] = (), now: datetime | None = None) -> str:
+    """draft → scheduled → live → ended, from the campaign's dates and its publications' statuses.
+
+    Ended once ``ends_at`` passed; live once a publication went out (or, with
+    no publications, once ``starts_at`` passed); scheduled while one waits.
+    """
     now = now or utcnow()
     if campaign.ends_at and now >= campaign.ends_at:
         return "ended"
+    if "published" in publication_statuses:
+        return "live"
+    if any(s in ("scheduled", "publishing") for s in publication_statuses):
+        return "scheduled"
     if campaign.starts_at and now < campaign.starts_at:
         return "scheduled"
     if campaign.starts_at:
@@ -183,7 +192,8 @@ def campaign_status(campaign: Campaign, now: datetime | None = None) -> str:
     return "draft"
 
 
-def campaign_json(campaign: Campaign, images: list[CampaignImage] = ()) -> dict:
+def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publications: list[dict] = ()) -> dict:
+    """The campaign as the API shows it; ``publications`` as shaped by ``scheduling.views``."""
     def iso(value):
         return value.isoformat() if value else None
 
@@ -196,7 +206,8 @@ def campaign_json(campaign: Campaign, images: list[CampaignImage] = ()) -> dict:
                          if campaign.invite_type else None),
         "attribution_window_days": campaign.attribution_window_days,
         "starts_at": iso(campaign.starts_at), "ends_at": iso(campaign.ends_at),
-        "status": campaign_status(campaign), "publications": [],
+        "status": campaign_status(campaign, [p["status"] for p in publications]),
+        "publications": list(publications),
         "created_at": iso(campaign.created_at),
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,

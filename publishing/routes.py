@@ -19,6 +19,7 @@ from publishing.posts import campaign_posts
 from publishing.schemas import (IMAGE_ROLES, CampaignIn, CampaignOut, CampaignPatch, ImageIn, ImageOut, PostsOut,
                                 PostsQuery)
 from referrals import linkcache
+from scheduling.views import campaign_publications
 from referrals.sharers import get_sharer
 from workspaces.auth import current, requires
 
@@ -47,6 +48,12 @@ def _images(session, campaign_id: int) -> list[CampaignImage]:
                                 .order_by(CampaignImage.id)))
 
 
+def campaign_view(session, campaign) -> dict:
+    """The campaign with its images and publications (the GET shape)."""
+    return campaign_json(campaign, _images(session, campaign.id),
+                         campaign_publications(session, campaign.id, campaign.workspace_id))
+
+
 @bp.post("")
 @requires("owner", "marketer")
 @bp.arguments(CampaignIn)
@@ -69,7 +76,7 @@ def read(campaign_id: int):
     """A campaign with its status and publications. :raise 404: not in this workspace."""
     session = database.session()
     campaign = get_campaign(session, current().workspace_id, campaign_id)
-    return campaign_json(campaign, _images(session, campaign.id))
+    return campaign_view(session, campaign)
 
 
 @bp.patch("/<int(min=1, max=2147483647):campaign_id>")
@@ -88,7 +95,7 @@ def update(changes: dict, campaign_id: int):
     session.commit()
     if changed & REDIRECT_COLUMNS:
         linkcache.invalidate(backends.connection())
-    return campaign_json(campaign, _images(session, campaign.id))
+    return campaign_view(session, campaign)
 
 
 @bp.post("/<int(min=1, max=2147483647):campaign_id>/images")

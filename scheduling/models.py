@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from database import Base, UTCDateTime, utcnow
+
+# Statuses; "publishing" is a claim held by one job (shown as "scheduled" by the API).
+ACTIVE = ("scheduled", "publishing")
+_ACTIVE_SQL = text("status IN ('scheduled', 'publishing')")
+
+
+class Publication(Base):
+    """One campaign on one channel at one time, and what happened when it went out.
+
+    ``publish_at`` is kept in UTC with ``publish_at_offset`` (minutes east of
+    UTC) as given, so the marketer's own wall-clock time can be shown back.
+    At most one active (scheduled or publishing) row per campaign and channel.
+    """
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        Index("uq_publications_active_channel", "campaign_id", "channel", unique=True,
+              sqlite_where=_ACTIVE_SQL, postgresql_where=_ACTIVE_SQL),
+        Index("ix_publications_due", "status", "publish_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    publish_at_offset: Mapped[int] = mapped_column(Integer, default=0)
+    slot: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" when picked from the workspace's slots
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next attempt may run (retries with backoff); None means at publish_at.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    content_version: Mapped[int | None] = mapped_column(Integer)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TimeSlot(Base):
+    """A workspace's posting time ("09:00"), in the workspace's time zone."""
+
+    __tablename__ = "time_slots"
+    __table_args__ = (UniqueConstraint("workspace_id", "minute_of_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    minute_of_day: Mapped[int] = mapped_column(Integer)
+
+
+class Grab(Base):
+    """A seller took a ready post: which sharer, campaign, channel and content version.
+
+    ``link_id`` is the sharer's link for that channel, so a sale through it
+    traces back to sharer × channel × creative.
+    """
+
+    __tablename__ = "grabs"
+    __table_args__ = (Index("ix_grabs_campaign_channel", "campaign_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    content_version: Mapped[int] = mapped_column(Integer)
+    link_id: Mapped[int | None] = mapped_column(Integer)
+    grabbed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeedToken(Base):
+    """A seller's feed address secret, stored as its SHA-256 (the URL is shown once)."""
+
+    __tablename__ = "feed_tokens"
+
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
