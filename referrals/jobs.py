@@ -19,7 +19,9 @@ def approve_due_commissions() -> int:
     from database import utcnow
     from referrals.ledger import approve_due
 
-    app = _app()
+    from runner import worker_app
+
+    app = worker_app()
     session = database.new_session(app)
     try:
         done = approve_due(session, None, utcnow())
@@ -32,19 +34,6 @@ def approve_due_commissions() -> int:
         job.save_meta()
     schedule_periodic(backends.queue(app=app), APPROVE_EVERY)
     return len(done)
-
-
-_worker_app = None
-
-
-def _app():
-    """One app per work horse process, made on first use (jobs run in forks of the worker)."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-    return _worker_app
 
 
 def schedule_periodic(queue: Queue, delay: timedelta = timedelta(seconds=5)) -> None:

@@ -9,6 +9,7 @@ from rq import Queue
 import database
 import vault
 from database import utcnow
+from runner import worker_app
 from webhooks import delivery
 
 DEFAULTS = {
@@ -43,7 +44,7 @@ def deliver(delivery_id: int, attempt: int = 1) -> str:
     :return: what happened: ``skipped`` (done, cancelled or taken already),
         ``succeeded``, ``retrying`` or ``failed``.
     """
-    app = current_app._get_current_object() if has_app_context() else _worker_app()
+    app = current_app._get_current_object() if has_app_context() else worker_app()
     with app.app_context():
         return _deliver(app, delivery_id, attempt)
 
@@ -69,16 +70,3 @@ def _deliver(app: Flask, delivery_id: int, attempt: int) -> str:
         return "failed"
     enqueue(backends.queue(app=app), delivery_id, attempt + 1, delay)
     return "retrying"
-
-
-_app = None
-
-
-def _worker_app() -> Flask:
-    """One app per work horse process, made on first use."""
-    global _app
-    if _app is None:
-        from app import create_app
-
-        _app = create_app()
-    return _app
