@@ -43,7 +43,7 @@ def index():
     return {"items": items, "next_cursor": None}
 
 
-@bp.delete("/<int:endpoint_id>")
+@bp.delete("/<int(min=1, max=2147483647):endpoint_id>")
 @requires("owner")
 @bp.response(204)
 def delete(endpoint_id: int):
@@ -53,7 +53,7 @@ def delete(endpoint_id: int):
     session.commit()
 
 
-@bp.get("/<int:endpoint_id>/deliveries")
+@bp.get("/<int(min=1, max=2147483647):endpoint_id>/deliveries")
 @requires("owner")
 @bp.arguments(DeliveryQuery, location="query")
 @bp.response(200, DeliveryList)
