@@ -5,4 +5,4 @@ from referrals.models import (Click, ClickRollup, Commission, Conversion, Ledger
                               LinkClickTotal, Sharer, VisitorHour)
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from workspaces.models import ApiKey, Workspace  # noqa: F401
-from scheduling.models import FeedToken, Grab, Publication, TimeSlot  # noqa: F401
+from scheduling.models import FeedToken, Grab, Publication, SellerNotice, TimeSlot  # noqa: F401

@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
 
         from referrals import jobs
         from scheduling import jobs as publish_jobs
+        from webhooks import jobs as webhook_jobs
 
         if not os.environ.get("SHARECAST_SKIP_MIGRATIONS"):
             migrate.upgrade(app.config["DATABASE_URL"])
@@ -84,6 +85,7 @@ def init_app(app: Flask) -> None:
         writer.start()
         jobs.schedule_periodic(backends.queue(app=app))
         publish_jobs.schedule_periodic(backends.queue(app=app))
+        webhook_jobs.schedule_periodic(backends.queue(app=app))
         try:
             Worker([backends.queue(app=app)], connection=backends.connection(app)).work(
                 with_scheduler=True, burst=burst)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base, UTCDateTime, utcnow
@@ -28,6 +28,11 @@ class Sharer(Base):
     invited_by: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"), index=True)
     source: Mapped[str] = mapped_column(String(16), default="invited")  # invited | enrolled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # New posts going live are announced by email (to ``email``) and/or to the seller's own
+    # webhook, signed with its secret (stored encrypted). See scheduling/notices.py.
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_url: Mapped[str | None] = mapped_column(String(2000))
+    notify_secret_sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class Link(Base):

@@ -5,6 +5,7 @@ from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
 import database
+import vault
 from database import utcnow
 from errors import ApiError
 from publishing.campaigns import get_campaign
@@ -17,6 +18,8 @@ from referrals.schemas import (ApproveIn, ConversionIn, ConversionOut, EarningsO
                                SharerOut, StatsOut)
 from referrals.sharers import create_sharer, get_sharer
 from referrals.stats import campaign_stats
+from scheduling.notices import notifications_json, set_notifications
+from scheduling.schemas import NotificationsIn, NotificationsOut
 from workspaces.auth import current, requires
 from workspaces.keys import issue_key
 from workspaces.models import Workspace
@@ -93,6 +96,33 @@ def conversions(data: dict):
     outcome = record_conversion(session, current().workspace_id, data, _public_url())
     session.commit()
     return jsonify(outcome.body), outcome.status
+
+
+@bp.put("/sharers/<int(min=1, max=2147483647):sharer_id>/notifications")
+@requires("owner", "marketer", "seller")
+@bp.arguments(NotificationsIn)
+@bp.response(200, NotificationsOut)
+def put_notifications(data: dict, sharer_id: int):
+    """How the seller hears of new posts: ``email`` on or off, and/or their own ``webhook_url``
+    (a new signing secret is answered once). :raise 403: another seller's.
+    :raise 404: unknown sharer. :raise 422: a URL that may not be called.
+    """
+    _own_sharer_or_staff(sharer_id)
+    session = database.session()
+    sharer = get_sharer(session, current().workspace_id, sharer_id)
+    out = set_notifications(session, vault.for_app(current_app), sharer, data,
+                            current_app.config["ALLOW_PRIVATE_TARGETS"])
+    session.commit()
+    return out
+
+
+@bp.get("/sharers/<int(min=1, max=2147483647):sharer_id>/notifications")
+@requires("owner", "marketer", "seller")
+@bp.response(200, NotificationsOut)
+def get_notifications(sharer_id: int):
+    """The seller's notification settings (never the secret). :raise 403/404: as for PUT."""
+    _own_sharer_or_staff(sharer_id)
+    return notifications_json(get_sharer(database.session(), current().workspace_id, sharer_id))
 
 
 @bp.get("/sharers/<int(min=1, max=2147483647):sharer_id>/earnings")

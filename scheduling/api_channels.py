@@ -20,18 +20,25 @@ from publishing.posts import campaign_posts
 from scheduling.publish import Claim, PublishFailed
 
 
+def outgoing_images(store: storage.Storage, images: list[dict]) -> tuple[OutgoingImage, ...]:
+    """Rendered images (``url``, ``media_type``, size) with their bytes, so adapters upload
+    or inline them: a channel's servers cannot be trusted to fetch our URLs (a local
+    deployment's are not reachable at all)."""
+    return tuple(OutgoingImage(url=i["url"], data=store.read(i["url"].rsplit("/media/", 1)[-1])
+                               if "/media/" in i["url"] else None,
+                               content_type=i["media_type"], width=i["width"], height=i["height"],
+                               filename=f"image-{n}.{i['media_type'].split('/')[-1]}")
+                 for n, i in enumerate(images, 1))
+
+
 def outgoing_post(app: Flask, session, claimed: Claim, version: int) -> OutgoingPost:
     campaign = session.get(Campaign, claimed.campaign_id)
     store = storage.storage(app)
     rendered = campaign_posts(session, lambda: database.new_session(app), store, campaign,
                               app.config["PUBLIC_URL"], None, version, claimed.channel)
     post = rendered["items"][0]
-    images = tuple(OutgoingImage(url=i["url"], data=store.read(i["url"].rsplit("/media/", 1)[-1])
-                                 if "/media/" in i["url"] else None,
-                                 content_type=i["media_type"], width=i["width"], height=i["height"],
-                                 filename=f"image-{n}.{i['media_type'].split('/')[-1]}")
-                   for n, i in enumerate(post["images"], 1))
-    return OutgoingPost(text=post["text"], title=post["title"], images=images, link=post["link"],
+    return OutgoingPost(text=post["text"], title=post["title"], images=outgoing_images(store, post["images"]),
+                        link=post["link"],
                         key=f"sharecast-publication-{claimed.publication_id}",
                         extra={"publication_id": claimed.publication_id, "campaign_id": claimed.campaign_id,
                                "channel": claimed.channel, "content_version": version})
@@ -52,4 +59,4 @@ def send(app: Flask, claimed: Claim, version: int) -> str:
     try:
         return publisher.publish(post, credentials, app.config["ALLOW_PRIVATE_TARGETS"]).external_id
     except PublishError as exc:
-        raise PublishFailed(f"{claimed.channel}: {exc.message}", exc.retryable) from None
+        raise PublishFailed(f"{claimed.channel}: {exc.message}", exc.retryable, exc.retry_after) from None

@@ -4,7 +4,8 @@
 with backoff (1, 5, 25 minutes by default) until ``PUBLISH_MAX_ATTEMPTS``,
 then stay ``failed`` with the error. ``recover_publications`` runs every
 minute and re-enqueues publications whose job was lost: due and still
-waiting, or claimed by a worker that died (its claim older than the lease).
+waiting, or claimed by a worker that died (its claim older than the lease);
+it sweeps the sellers' notices too (:func:`scheduling.notice_jobs.recover`).
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def _publish(app: Flask, publication_id: int) -> str:
     try:
         version, external_id = deliver(app, claimed)
     except PublishFailed as exc:
-        return _failed(app, claimed, exc.message, exc.retryable)
+        return _failed(app, claimed, exc.message, exc.retryable, exc.retry_after)
     except Exception as exc:  # noqa: BLE001 - any crash is recorded on the row and retried
         log.exception("publication %s failed", publication_id)
         return _failed(app, claimed, f"{type(exc).__name__}: {exc}", True)
@@ -91,8 +92,10 @@ def _publish(app: Flask, publication_id: int) -> str:
     return "published"
 
 
-def _failed(app: Flask, claimed: Claim, error: str, retryable: bool) -> str:
-    delay = retry_delay(claimed.attempt, setting(app, "PUBLISH_RETRY_BASE_SECONDS"))
+def _failed(app: Flask, claimed: Claim, error: str, retryable: bool, retry_after: float | None = None) -> str:
+    # Never sooner than the channel asked (Telegram's 429 says how long to wait).
+    delay = max(retry_delay(claimed.attempt, setting(app, "PUBLISH_RETRY_BASE_SECONDS")),
+                timedelta(seconds=retry_after or 0))
     with database.new_session(app) as session:
         retry_at = record_failure(session, claimed, utcnow(), error, retryable,
                                   int(setting(app, "PUBLISH_MAX_ATTEMPTS")), delay)
@@ -137,9 +140,12 @@ def warm_library(app: Flask, claimed: Claim, version: int) -> int:
 
 
 def recover_publications() -> int:
-    """Re-enqueue publications whose job was lost; then plan the next sweep."""
+    """Re-enqueue publications (and seller notices) whose job was lost; then plan the next sweep."""
+    from scheduling import notice_jobs
+
     app = current_app._get_current_object() if has_app_context() else worker_app()
     found = recover(app)
+    notice_jobs.recover(app)
     schedule_periodic(backends.queue(app=app), RECOVER_EVERY)
     return found
 

@@ -89,3 +89,31 @@ class FeedToken(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SellerNotice(Base):
+    """The outbox of "a new post is in your library": one row per publication, seller and kind.
+
+    Written in the publishing transaction and sent after commit by an RQ job:
+    pending → sending → succeeded, or retrying → failed; ``skipped`` (with the
+    reason in ``last_error``) when it cannot be sent at all, e.g. the workspace
+    has no email credentials. ``message_id`` is the same on every attempt.
+    """
+
+    __tablename__ = "seller_notices"
+    __table_args__ = (UniqueConstraint("publication_id", "sharer_id", "kind"),
+                      Index("ix_seller_notices_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # email | webhook
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,10 +1,10 @@
 """What happens in the same transaction as "published": the webhook event and seller notices.
 
 Both are written in the publishing transaction, so they happen exactly once
-with it: ``post.published`` is a webhook delivery row (sent after commit). Seller notifications by email or
-their own webhook are not built yet: :data:`SELLER_NOTIFIERS` is the hook a
-notifier registers with (a callable ``(session, claim, content_version)``
-adding its outbox rows to the session).
+with it: ``post.published`` is a webhook delivery row, and each seller's
+notice (email, their own webhook) an outbox row; all are sent after commit.
+:data:`SELLER_NOTIFIERS` lists the notifiers: callables ``(session, claim,
+content_version)`` adding their outbox rows to the session.
 """
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from database import utcnow
+from scheduling.notices import add_notices
 from scheduling.publish import Claim
 from webhooks.events import emit
 
-SELLER_NOTIFIERS: list[Callable[[Session, Claim, int], None]] = []
+SELLER_NOTIFIERS: list[Callable[[Session, Claim, int], object]] = [add_notices]
 
 
 def published(session: Session, claimed: Claim, content_version: int, external_id: str | None) -> None:

@@ -32,11 +32,12 @@ class Claim:
 
 
 class PublishFailed(Exception):
-    """The publication did not go out. ``retryable``: trying later may succeed."""
+    """The publication did not go out. ``retryable``: trying later may succeed;
+    ``retry_after``: the channel's own advice (seconds), when it gave one."""
 
-    def __init__(self, message: str, retryable: bool = True):
+    def __init__(self, message: str, retryable: bool = True, retry_after: float | None = None):
         super().__init__(message)
-        self.message, self.retryable = message, retryable
+        self.message, self.retryable, self.retry_after = message, retryable, retry_after
 
 
 def claim(session: Session, publication_id: int, now: datetime, lease: timedelta,

@@ -76,3 +76,19 @@ class GrabOut(Schema):
 
 class FeedOut(Schema):
     url = fields.String(metadata={"description": "the seller's Atom feed; shown once, a new one replaces it"})
+
+
+class NotificationsIn(InputSchema):
+    email = fields.Boolean(metadata={"description": "email a notice of each new post to the seller's address"})
+    webhook_url = fields.String(allow_none=True, validate=validate.Length(1, 2000),
+                                metadata={"description": "POST a signed notice (Standard Webhooks) of each new "
+                                                         "post here; null stops it"})
+
+
+class NotificationsOut(Schema):
+    sharer_id = fields.Integer()
+    email = fields.Boolean()
+    email_address = fields.Boolean(metadata={"description": "whether the seller has an email address to send to"})
+    webhook_url = fields.String(allow_none=True)
+    secret = fields.String(metadata={"description": "the webhook's signing secret (whsec_...), shown once "
+                                                   "when a URL is set"})

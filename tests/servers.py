@@ -75,8 +75,9 @@ class WebhookReceiver(_Server):
 class FakeTelegram(_Server):
     """Speaks the Bot API's shape: ``/bot<token>/<method>``, ``{"ok": true, "result": ...}``."""
 
-    def __init__(self, token: str, rate_limit_first: int = 0) -> None:
-        self.token, self.rate_limit_first = token, rate_limit_first
+    def __init__(self, token: str, rate_limit_first: int = 0, retry_after: int = 7, fail_first: int = 0) -> None:
+        self.token, self.rate_limit_first, self.retry_after = token, rate_limit_first, retry_after
+        self.fail_first = fail_first  # answer 500 to the first calls (after any rate limiting)
         self.calls: list[dict] = []
         self.next_id = 100
         super().__init__()
@@ -90,8 +91,11 @@ class FakeTelegram(_Server):
         with self.lock:
             self.calls.append({"method": method, "fields": fields, "files": files})
             if len(self.calls) <= self.rate_limit_first:
-                return 429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
-                             "parameters": {"retry_after": 7}}, {}
+                return 429, {"ok": False, "error_code": 429,
+                             "description": f"Too Many Requests: retry after {self.retry_after}",
+                             "parameters": {"retry_after": self.retry_after}}, {}
+            if len(self.calls) <= self.rate_limit_first + self.fail_first:
+                return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}, {}
             if str(fields.get("chat_id")) == "-1":
                 return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}, {}
             if method == "sendMediaGroup":

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 import backends
 import database
+import vault
 from conftest import BROWSER, drain, path_of
 from servers import WebhookReceiver
 from webhooks import jobs
@@ -272,3 +273,28 @@ def test_a_target_that_turns_private_is_refused_at_delivery(owner, app, local_ta
     work(app)
     [delivery] = deliveries(owner, endpoint["id"])
     assert server.calls == [] and delivery["status"] == "retrying" and "refused" in delivery["last_error"]
+
+
+def test_the_sweep_resends_deliveries_whose_enqueue_failed_or_whose_worker_died(owner, local_targets, receiver):
+    from webhooks import delivery
+
+    app = local_targets
+    server = receiver()
+    endpoint = register(owner, server, ["post.published"])
+    lost, killed = publish_event(app, endpoint) + publish_event(app, endpoint)
+    backends.queue(app=app).empty()  # as if Redis was down at commit
+    with app.app_context(), database.new_session(app) as s:
+        assert delivery.claim(s, vault.for_app(app), killed, 1)  # taken by a worker that then died
+        s.commit()
+    with app.app_context():
+        assert jobs.recover(app) == 0  # neither is late yet
+    app.config.update(WEBHOOK_LATE_SECONDS=0, WEBHOOK_LEASE_SECONDS=0)
+    with app.app_context():
+        assert jobs.recover_deliveries() == 2
+    assert jobs.RECOVER_JOB_ID in backends.queue(app=app).scheduled_job_registry.get_job_ids()  # the next sweep
+    work(app)
+    [second, first] = deliveries(owner, endpoint["id"])
+    assert (first["status"], first["attempts"], second["status"], second["attempts"]) == ("succeeded", 1, "succeeded", 2)
+    assert len(server.calls) == 2 and all(c["verified"] for c in server.calls)
+    with app.app_context():
+        assert jobs.recover(app) == 0

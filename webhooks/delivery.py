@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 import outbound
 import signing
+from database import utcnow
 from vault import Vault
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -62,6 +63,7 @@ def claim(session: Session, vault: Vault, delivery_id: int, attempt: int) -> Cla
         delivery.status, delivery.next_attempt_at = "cancelled", None
         return None
     delivery.attempts, delivery.status, delivery.next_attempt_at = attempt, "sending", None
+    delivery.claimed_at = utcnow()
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
     return Claim(delivery.id, attempt, endpoint.url, vault.open(endpoint.secret_sealed),
                  delivery.message_id, body)
@@ -101,3 +103,19 @@ def record(session: Session, claimed: Claim, result: Result, now: datetime, base
         return None
     delivery.status, delivery.next_attempt_at = "retrying", now + delay
     return delay
+
+
+def stuck(session: Session, model, now: datetime, lease: timedelta, late: timedelta) -> list[tuple[int, int]]:
+    """``(id, next attempt number)`` of outbox rows whose job must have been lost.
+
+    ``model`` is an outbox table with ``status``, ``attempts``, ``created_at``,
+    ``claimed_at`` and ``next_attempt_at`` (webhook deliveries, seller notices):
+    pending a while after it was written (the enqueue after commit failed), sending
+    for longer than the lease (the worker died mid-send), or retrying well past its
+    planned time (the delayed job was lost).
+    """
+    rows = session.execute(select(model.id, model.attempts).where(or_(
+        and_(model.status == "pending", model.created_at < now - late),
+        and_(model.status == "sending", model.claimed_at < now - lease),
+        and_(model.status == "retrying", model.next_attempt_at < now - late))).order_by(model.id))
+    return [(row_id, attempts + 1) for row_id, attempts in rows]

@@ -1,14 +1,16 @@
 """Emitting events: delivery rows written in the caller's transaction, sent after it commits.
 
 ``emit`` adds one delivery per subscribed endpoint to the caller's session
-and notes their ids on it; when that session commits, the ids are enqueued
-(one RQ job each). A rolled-back transaction leaves no rows and sends
-nothing. Sessions opened without an app context (the click writer) name
+and notes their ids on it (:func:`enqueue_after_commit`, which other outbox
+rows such as seller notices use too); when that session commits, the ids are
+enqueued (one RQ job each). A rolled-back transaction leaves no rows and sends
+nothing; a failed enqueue is picked up by the periodic sweep. Sessions opened without an app context (the click writer) name
 their Redis in ``session.info[REDIS_KEY]``.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from rq import Queue
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 
 EVENTS = ("post.published", "link.clicked", "sale.attributed", "commission.created",
           "commission.reversed", "sharer.enrolled")
-PENDING_KEY = "sharecast.webhook_deliveries"
+PENDING_KEY = "sharecast.enqueue_after_commit"
 REDIS_KEY = "sharecast.redis"
 
 
@@ -50,23 +52,32 @@ def emit(session: Session, workspace_id: int, event_type: str, data: dict) -> li
     session.add_all(deliveries)
     session.flush()
     ids = [d.id for d in deliveries]
-    session.info.setdefault(PENDING_KEY, []).extend(ids)
+    enqueue_after_commit(session, _first_attempt, ids)
     return ids
+
+
+def _first_attempt(queue: Queue, delivery_id: int) -> None:
+    from webhooks import jobs
+
+    jobs.enqueue(queue, delivery_id, 1)
+
+
+def enqueue_after_commit(session: Session, enqueue: Callable[[Queue, int], None], ids: list[int]) -> None:
+    """Call ``enqueue(queue, id)`` for each id once ``session`` commits; never if it rolls back."""
+    session.info.setdefault(PENDING_KEY, []).extend((enqueue, i) for i in ids)
 
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed(session: Session) -> None:
-    ids = session.info.pop(PENDING_KEY, None)
-    if not ids:
+    pending = session.info.pop(PENDING_KEY, None)
+    if not pending:
         return
-    from webhooks import jobs
-
     try:
         queue = _queue_for(session)
-        for delivery_id in ids:
-            jobs.enqueue(queue, delivery_id, 1)
-    except Exception:  # noqa: BLE001 - the rows are committed; a sweep sends them later
-        log.exception("could not enqueue webhook deliveries %s", ids)
+        for enqueue, row_id in pending:
+            enqueue(queue, row_id)
+    except Exception:  # noqa: BLE001 - the rows are committed; the periodic sweep sends them later
+        log.exception("could not enqueue after commit: %s", [(e.__qualname__, i) for e, i in pending])
 
 
 @event.listens_for(Session, "after_rollback")

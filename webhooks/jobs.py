@@ -1,4 +1,4 @@
-"""The delivery job. Takes ids, opens its own sessions, safe to run twice."""
+"""The delivery job and its periodic sweep. Jobs take ids, open their own sessions, are safe to run twice."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,13 +11,20 @@ import vault
 from database import utcnow
 from runner import worker_app
 from webhooks import delivery
+from webhooks.models import WebhookDelivery
 
 DEFAULTS = {
     "WEBHOOK_RETRY_BASE_SECONDS": 30.0,
     "WEBHOOK_RETRY_CAP_SECONDS": 6 * 3600.0,
     "WEBHOOK_MAX_AGE_SECONDS": 3 * 86400.0,
     "WEBHOOK_TIMEOUT_SECONDS": 15.0,
+    # The sweep: a "sending" attempt older than the lease lost its worker; "pending" or
+    # "retrying" rows this late past their time lost their job.
+    "WEBHOOK_LEASE_SECONDS": 300.0,
+    "WEBHOOK_LATE_SECONDS": 60.0,
 }
+RECOVER_JOB_ID = "sharecast-recover-webhooks"
+RECOVER_EVERY = timedelta(minutes=1)
 
 
 def setting(app: Flask, name: str) -> float:
@@ -30,12 +37,18 @@ def job_id(delivery_id: int, attempt: int) -> str:
 
 def enqueue(queue: Queue, delivery_id: int, attempt: int, delay: timedelta | None = None) -> None:
     """Plan attempt ``attempt`` of a delivery, now or after ``delay``."""
-    options = {"job_id": job_id(delivery_id, attempt), "result_ttl": 3600, "failure_ttl": 7 * 86400,
-               "description": f"webhook delivery {delivery_id}, attempt {attempt}"}
+    enqueue_attempt(queue, deliver, job_id(delivery_id, attempt), f"webhook delivery {delivery_id}, attempt {attempt}",
+                    delay, delivery_id, attempt)
+
+
+def enqueue_attempt(queue: Queue, job, job_id: str, description: str, delay: timedelta | None, *args) -> None:
+    """Plan an outbox attempt ``job(*args)`` now or after ``delay``; one job id per attempt,
+    so a retry never overwrites the job running it."""
+    options = {"job_id": job_id, "result_ttl": 3600, "failure_ttl": 7 * 86400, "description": description}
     if delay is None:
-        queue.enqueue(deliver, delivery_id, attempt, **options)
+        queue.enqueue(job, *args, **options)
     else:
-        queue.enqueue_in(delay, deliver, delivery_id, attempt, **options)
+        queue.enqueue_in(delay, job, *args, **options)
 
 
 def deliver(delivery_id: int, attempt: int = 1) -> str:
@@ -70,3 +83,37 @@ def _deliver(app: Flask, delivery_id: int, attempt: int) -> str:
         return "failed"
     enqueue(backends.queue(app=app), delivery_id, attempt + 1, delay)
     return "retrying"
+
+
+def recover_deliveries() -> int:
+    """The periodic sweep: re-enqueue deliveries whose job was lost; then plan the next sweep."""
+    import backends
+
+    app = current_app._get_current_object() if has_app_context() else worker_app()
+    found = recover(app)
+    schedule_periodic(backends.queue(app=app), RECOVER_EVERY)
+    return found
+
+
+def recover(app: Flask) -> int:
+    """Enqueue the next attempt now of every delivery stuck in pending, sending or retrying."""
+    return recover_outbox(app, WebhookDelivery, enqueue)
+
+
+def recover_outbox(app: Flask, model, enqueue_row) -> int:
+    """Call ``enqueue_row(queue, id, attempt)`` for every stuck row of an outbox table
+    (see :func:`webhooks.delivery.stuck`); how many there were."""
+    import backends
+
+    with database.read_session(app) as session:
+        found = delivery.stuck(session, model, utcnow(), timedelta(seconds=setting(app, "WEBHOOK_LEASE_SECONDS")),
+                               timedelta(seconds=setting(app, "WEBHOOK_LATE_SECONDS")))
+    queue = backends.queue(app=app)
+    for row_id, attempt in found:
+        enqueue_row(queue, row_id, attempt)
+    return len(found)
+
+
+def schedule_periodic(queue: Queue, delay: timedelta = timedelta(seconds=5)) -> None:
+    """(Re)plan the sweep; a fixed job id keeps one plan however many workers start."""
+    queue.enqueue_in(delay, recover_deliveries, job_id=RECOVER_JOB_ID)

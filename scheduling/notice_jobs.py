@@ -1,0 +1,132 @@
+"""The seller-notice job and its sweep. Jobs take ids, open their own sessions, are safe to run twice.
+
+Retries back off like webhook deliveries (the ``WEBHOOK_RETRY_*`` settings,
+up to ``WEBHOOK_MAX_AGE_SECONDS``); the sweep runs with the publications'
+recovery sweep and re-enqueues notices whose job was lost.
+"""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask import Flask, current_app, has_app_context
+from rq import Queue
+
+import backends
+import database
+import vault
+from channels import PUBLISHERS
+from channels.adapters.base import OutgoingPost, PublishError
+from credentials.store import load_credentials
+from database import utcnow
+from publishing import storage
+from publishing.models import Campaign
+from referrals.models import Sharer
+from runner import worker_app
+from scheduling import notices
+from scheduling.api_channels import outgoing_images
+from scheduling.library import library_items
+from scheduling.models import Publication, SellerNotice
+from webhooks import delivery
+from webhooks.jobs import enqueue_attempt, recover_outbox, setting
+
+
+def job_id(notice_id: int, attempt: int) -> str:
+    return f"sharecast-notice-{notice_id}-{attempt}"
+
+
+def enqueue(queue: Queue, notice_id: int, attempt: int, delay: timedelta | None = None) -> None:
+    """Plan attempt ``attempt`` of a notice, now or after ``delay``."""
+    enqueue_attempt(queue, send_notice, job_id(notice_id, attempt), f"seller notice {notice_id}, attempt {attempt}",
+                    delay, notice_id, attempt)
+
+
+def enqueue_first(queue: Queue, notice_id: int) -> None:
+    enqueue(queue, notice_id, 1)
+
+
+def send_notice(notice_id: int, attempt: int = 1) -> str:
+    """Make attempt ``attempt`` of a notice and plan the next one if it failed.
+
+    :return: ``skipped`` (over, taken already, or cannot be sent), ``succeeded``,
+        ``retrying`` or ``failed``.
+    """
+    app = current_app._get_current_object() if has_app_context() else worker_app()
+    with app.app_context():
+        return _send(app, notice_id, attempt)
+
+
+def _send(app: Flask, notice_id: int, attempt: int) -> str:
+    with database.new_session(app) as session:
+        claimed = notices.claim(session, notice_id, attempt, utcnow())
+        session.commit()
+    if claimed is None:
+        return "skipped"
+    try:
+        error, retryable = _deliver(app, claimed)
+    except _Skip as exc:
+        with database.new_session(app) as session:
+            notices.skip(session, claimed, str(exc))
+            session.commit()
+        return "skipped"
+    with database.new_session(app) as session:
+        delay = notices.record(session, claimed, utcnow(), error, retryable,
+                               delivery.retry_delay(attempt, setting(app, "WEBHOOK_RETRY_BASE_SECONDS"),
+                                                    setting(app, "WEBHOOK_RETRY_CAP_SECONDS")),
+                               timedelta(seconds=setting(app, "WEBHOOK_MAX_AGE_SECONDS")))
+        session.commit()
+    if error is None:
+        return "succeeded"
+    if delay is None:
+        return "failed"
+    enqueue(backends.queue(app=app), notice_id, attempt + 1, delay)
+    return "retrying"
+
+
+class _Skip(Exception):
+    """The notice cannot be sent at all; the message is the reason recorded."""
+
+
+def _deliver(app: Flask, claimed: notices.NoticeClaim) -> tuple[str | None, bool]:
+    """Send the notice; ``(error or None, whether trying again may help)``.
+
+    :raise _Skip: the seller no longer wants it, or there is no way to send it.
+    """
+    public = app.config["PUBLIC_URL"]
+    allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
+    store = storage.storage(app)
+    with database.read_session(app) as session:
+        sharer = session.get(Sharer, claimed.sharer_id)
+        pub = session.get(Publication, claimed.publication_id)
+        campaign = session.get(Campaign, pub.campaign_id)
+        library_url = f"{public}/api/v1/library?campaign_id={campaign.id}&channel={pub.channel}"
+        [item] = library_items(session, lambda: database.new_session(app), store, public, sharer,
+                               [("live", pub, campaign)])
+        if claimed.kind == "email":
+            if not (sharer.email and sharer.notify_email):
+                raise _Skip("the seller turned email notices off or has no email address")
+            credentials = load_credentials(session, vault.for_app(app), claimed.workspace_id, "email")
+            if credentials is None:
+                raise _Skip(notices.NO_MAIL_CREDENTIALS)
+        else:
+            if not sharer.notify_url:
+                raise _Skip("the seller removed their webhook")
+            url, secret = sharer.notify_url, vault.for_app(app).open(sharer.notify_secret_sealed)
+    if claimed.kind == "email":
+        post = OutgoingPost(text=notices.notice_text(sharer.name, item, library_url), title=notices.notice_title(item),
+                            images=outgoing_images(store, item["images"]), link=item["link"], key=claimed.message_id)
+        try:
+            PUBLISHERS["email"].publish(post, {**credentials, "to": [sharer.email]}, allow_private)
+        except PublishError as exc:
+            return exc.message, exc.retryable
+        return None, True
+    body = json.dumps({**notices.notice_json(sharer.id, item, library_url), "timestamp": utcnow().isoformat()},
+                      separators=(",", ":"), ensure_ascii=False)
+    result = delivery.send(delivery.Claim(claimed.notice_id, claimed.attempt, url, secret, claimed.message_id, body),
+                           allow_private, setting(app, "WEBHOOK_TIMEOUT_SECONDS"), utcnow())
+    return (None, True) if result.ok else (result.error, True)
+
+
+def recover(app: Flask) -> int:
+    """Enqueue the next attempt now of every notice stuck in pending, sending or retrying."""
+    return recover_outbox(app, SellerNotice, enqueue)
