@@ -52,6 +52,9 @@ class ChannelSpec:
       version speaks in their voice.
     * ``publish_kind``: ``"kit"`` (a copy-ready kit in the sellers' content
       library) or ``"api"`` (an adapter posts it).
+    * ``in_library``: whether sellers share this channel by hand, so its live
+      posts appear in their library, feed and notices (``False`` for
+      machine-to-machine channels such as the webhook).
 
     :raise ValueError: on construction, for an unknown style, policy or kind,
         a non-positive limit, or an ``unconfirmed`` name that is not a field.
@@ -75,6 +78,7 @@ class ChannelSpec:
     first_image_no_qr: bool = False
     personal_voice: bool = False
     publish_kind: str = "kit"
+    in_library: bool = True
     unconfirmed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ SPEC = ChannelSpec(
     link_policy="clickable",
     max_images=None,
     publish_kind="api",
+    in_library=False,  # machine-to-machine: nobody shares it by hand
 )
 
 

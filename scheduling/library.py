@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from channels import REGISTRY
 from errors import ApiError
 from publishing.models import Campaign
 from publishing.posts import Writer, campaign_posts
@@ -21,6 +22,15 @@ from publishing.storage import Storage
 from referrals.links import get_or_create_link
 from referrals.models import Sharer
 from scheduling.models import ACTIVE, FeedToken, Grab, Publication
+
+
+def library_channels() -> list[str]:
+    """The channels sellers share by hand (``in_library``): the only ones in their library, feed and notices."""
+    return [c for c, channel in REGISTRY.items() if channel.spec.in_library]
+
+
+def in_library(channel: str) -> bool:
+    return channel in REGISTRY and REGISTRY[channel].spec.in_library
 
 
 def _latest_per_channel(rows: list[Publication]) -> list[Publication]:
@@ -38,9 +48,10 @@ def library_publications(session: Session, workspace_id: int, now: datetime, sta
     """``(state, publication, campaign)`` for the workspace's live and upcoming posts, live first.
 
     Live: published, campaign not ended (newest first). Upcoming: scheduled (soonest first).
+    Only channels sellers share by hand (see :func:`library_channels`).
     """
     query = (select(Publication, Campaign).join(Campaign, Campaign.id == Publication.campaign_id)
-             .where(Publication.workspace_id == workspace_id,
+             .where(Publication.workspace_id == workspace_id, Publication.channel.in_(library_channels()),
                     or_(Campaign.ends_at.is_(None), Campaign.ends_at > now)))
     if channel:
         query = query.where(Publication.channel == channel)
@@ -62,6 +73,7 @@ def library_publications(session: Session, workspace_id: int, now: datetime, sta
 def library_items(session: Session, writer: Writer, store: Storage, public: str, sharer: Sharer,
                   entries: list[tuple[str, Publication, Campaign]]) -> list[dict]:
     """The seller's post for each entry (one render pass per campaign and content version)."""
+    entries = [e for e in entries if in_library(e[1].channel)]
     groups: dict[tuple[int, int | None], list[tuple[str, Publication]]] = {}
     for state, pub, _ in entries:
         version = pub.content_version if state == "live" else None
@@ -96,10 +108,11 @@ def record_grab(session: Session, sharer: Sharer, campaign_id: int, channel: str
                 content_version: int | None) -> Grab:
     """Note that ``sharer`` took the live post of ``campaign_id`` on ``channel``; flushes.
 
-    :raise ApiError 404: no live post of that campaign on that channel in the seller's workspace.
+    :raise ApiError 404: no live post of that campaign on that channel in the seller's workspace
+        (a channel not in the library, such as the webhook, has none).
     :raise ApiError 422: a content version the campaign never had.
     """
-    pub = session.scalar(select(Publication).where(
+    pub = None if not in_library(channel) else session.scalar(select(Publication).where(
         Publication.workspace_id == sharer.workspace_id, Publication.campaign_id == campaign_id,
         Publication.channel == channel, Publication.status == "published")
         .order_by(Publication.published_at.desc(), Publication.id.desc()).limit(1))

@@ -97,7 +97,9 @@ class SellerNotice(Base):
     Written in the publishing transaction and sent after commit by an RQ job:
     pending → sending → succeeded, or retrying → failed; ``skipped`` (with the
     reason in ``last_error``) when it cannot be sent at all, e.g. the workspace
-    has no email credentials. ``message_id`` is the same on every attempt.
+    has no email credentials. ``message_id`` is the same on every attempt; the
+    rows sent together as one digest (a seller's posts of one campaign going live
+    at once, see :mod:`scheduling.notices`) share it and their status.
     """
 
     __tablename__ = "seller_notices"

@@ -1,5 +1,9 @@
 """The seller-notice job and its sweep. Jobs take ids, open their own sessions, are safe to run twice.
 
+The first attempt waits ``SELLER_NOTICE_DELAY_SECONDS`` (default 60) so that the
+notices of a campaign going live on several channels at once gather into one
+digest per seller (see :func:`scheduling.notices.claim`).
+
 Retries back off like webhook deliveries (the ``WEBHOOK_RETRY_*`` settings,
 up to ``WEBHOOK_MAX_AGE_SECONDS``); the sweep runs with the publications'
 recovery sweep and re-enqueues notices whose job was lost.
@@ -28,7 +32,7 @@ from scheduling.api_channels import outgoing_images
 from scheduling.library import library_items
 from scheduling.models import Publication, SellerNotice
 from webhooks import delivery
-from webhooks.jobs import enqueue_attempt, recover_outbox, setting
+from webhooks.jobs import enqueue_attempt, setting
 
 
 def job_id(notice_id: int, attempt: int) -> str:
@@ -41,8 +45,19 @@ def enqueue(queue: Queue, notice_id: int, attempt: int, delay: timedelta | None 
                     delay, notice_id, attempt)
 
 
+DEFAULT_DELAY_SECONDS = 60.0
+
+
+def gathering_delay(app: Flask | None = None) -> timedelta | None:
+    """How long a first attempt waits for the rest of its digest (None: not at all)."""
+    app = app or (current_app._get_current_object() if has_app_context() else None)
+    seconds = float(app.config.get("SELLER_NOTICE_DELAY_SECONDS", DEFAULT_DELAY_SECONDS)) if app \
+        else DEFAULT_DELAY_SECONDS
+    return timedelta(seconds=seconds) if seconds > 0 else None
+
+
 def enqueue_first(queue: Queue, notice_id: int) -> None:
-    enqueue(queue, notice_id, 1)
+    enqueue(queue, notice_id, 1, gathering_delay())
 
 
 def send_notice(notice_id: int, attempt: int = 1) -> str:
@@ -88,7 +103,7 @@ class _Skip(Exception):
 
 
 def _deliver(app: Flask, claimed: notices.NoticeClaim) -> tuple[str | None, bool]:
-    """Send the notice; ``(error or None, whether trying again may help)``.
+    """Send the digest; ``(error or None, whether trying again may help)``.
 
     :raise _Skip: the seller no longer wants it, or there is no way to send it.
     """
@@ -97,11 +112,16 @@ def _deliver(app: Flask, claimed: notices.NoticeClaim) -> tuple[str | None, bool
     store = storage.storage(app)
     with database.read_session(app) as session:
         sharer = session.get(Sharer, claimed.sharer_id)
-        pub = session.get(Publication, claimed.publication_id)
-        campaign = session.get(Campaign, pub.campaign_id)
-        library_url = f"{public}/api/v1/library?campaign_id={campaign.id}&channel={pub.channel}"
-        [item] = library_items(session, lambda: database.new_session(app), store, public, sharer,
-                               [("live", pub, campaign)])
+        campaign = session.get(Campaign, claimed.campaign_id)
+        pubs = [session.get(Publication, p) for p in claimed.publication_ids]
+        pubs.sort(key=lambda p: (p.published_at or p.publish_at, p.id))
+        items = library_items(session, lambda: database.new_session(app), store, public, sharer,
+                              [("live", pub, campaign) for pub in pubs])
+        if not items:
+            raise _Skip("none of the posts is in the sellers' library")
+        library_url = f"{public}/api/v1/library?campaign_id={campaign.id}"
+        if len(items) == 1:
+            library_url += f"&channel={items[0]['channel']}"
         if claimed.kind == "email":
             if not (sharer.email and sharer.notify_email):
                 raise _Skip("the seller turned email notices off or has no email address")
@@ -113,14 +133,16 @@ def _deliver(app: Flask, claimed: notices.NoticeClaim) -> tuple[str | None, bool
                 raise _Skip("the seller removed their webhook")
             url, secret = sharer.notify_url, vault.for_app(app).open(sharer.notify_secret_sealed)
     if claimed.kind == "email":
-        post = OutgoingPost(text=notices.notice_text(sharer.name, item, library_url), title=notices.notice_title(item),
-                            images=outgoing_images(store, item["images"]), link=item["link"], key=claimed.message_id)
+        images = [image for item in items for image in item["images"]]
+        post = OutgoingPost(text=notices.notice_text(sharer.name, items, library_url),
+                            title=notices.notice_title(items), images=outgoing_images(store, images),
+                            link=items[0]["link"], key=claimed.message_id)
         try:
             PUBLISHERS["email"].publish(post, {**credentials, "to": [sharer.email]}, allow_private)
         except PublishError as exc:
             return exc.message, exc.retryable
         return None, True
-    body = json.dumps({**notices.notice_json(sharer.id, item, library_url), "timestamp": utcnow().isoformat()},
+    body = json.dumps({**notices.notice_json(sharer.id, items, library_url), "timestamp": utcnow().isoformat()},
                       separators=(",", ":"), ensure_ascii=False)
     result = delivery.send(delivery.Claim(claimed.notice_id, claimed.attempt, url, secret, claimed.message_id, body),
                            allow_private, setting(app, "WEBHOOK_TIMEOUT_SECONDS"), utcnow())
@@ -128,5 +150,14 @@ def _deliver(app: Flask, claimed: notices.NoticeClaim) -> tuple[str | None, bool
 
 
 def recover(app: Flask) -> int:
-    """Enqueue the next attempt now of every notice stuck in pending, sending or retrying."""
-    return recover_outbox(app, SellerNotice, enqueue)
+    """Enqueue the next attempt now of every notice stuck in pending, sending or retrying (the
+    thresholds counted after the gathering delay, so the sweep never cuts a gathering short). A row gathered into another's digest is
+    enqueued too when late, and its job finds it taken."""
+    with database.read_session(app) as session:
+        found = delivery.stuck(session, SellerNotice, utcnow() - (gathering_delay(app) or timedelta()),
+                               timedelta(seconds=setting(app, "WEBHOOK_LEASE_SECONDS")),
+                               timedelta(seconds=setting(app, "WEBHOOK_LATE_SECONDS")))
+    queue = backends.queue(app=app)
+    for row_id, attempt in found:
+        enqueue(queue, row_id, attempt)
+    return len(found)

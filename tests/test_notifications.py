@@ -2,12 +2,14 @@
 notice to their own webhook, sent after commit by RQ jobs, once, retried, swept when lost."""
 from __future__ import annotations
 
+import feedparser
 import pytest
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
 import backends
 import database
-from conftest import CAMPAIGN, at_once
+from conftest import CAMPAIGN, at_once, path_of
 from scheduling import jobs as publish_jobs
 from scheduling import notice_jobs
 from scheduling.models import SellerNotice
@@ -15,6 +17,12 @@ from servers import SmtpSink, WebhookReceiver
 from test_publishing_e2e import go_live, put_credentials, servers  # noqa: F401 - a fixture
 from test_scheduling import _live
 from test_webhooks import local_targets, release_scheduled, work  # noqa: F401 - a fixture
+
+
+@pytest.fixture(autouse=True)
+def no_gathering_delay(app):
+    """Send a digest as soon as its job is due (production waits SELLER_NOTICE_DELAY_SECONDS)."""
+    app.config["SELLER_NOTICE_DELAY_SECONDS"] = 0
 
 
 def notices(app) -> list[tuple[int, str, str, int]]:
@@ -67,7 +75,9 @@ def test_each_seller_gets_one_email_and_one_signed_webhook_notice_when_a_post_go
     [call] = hook.calls
     assert call["verified"] == call["body"] and call["body"]["type"] == "library.post_ready"
     data = call["body"]["data"]
-    assert data["sharer_id"] == b["id"] and data["code"] == b["code"] and data["link"] in data["text"]
+    assert data["sharer_id"] == b["id"] and data["code"] == b["code"] and data["campaign_id"] == campaign["id"]
+    [post] = data["posts"]
+    assert post["channel"] == "weibo" and post["link"] in post["text"] and post["images"]
     assert c["id"] not in {n[0] for n in notices(app)}
 
     # Exactly once: another worker pass, the sweep and a rerun of every job send nothing more.
@@ -76,6 +86,121 @@ def test_each_seller_gets_one_email_and_one_signed_webhook_notice_when_a_post_go
         assert {notice_jobs.send_notice(n, 1) for n in (1, 2)} == {"skipped"}
     work(app)
     assert len(smtp.messages) == 1 and len(hook.calls) == 1
+
+
+def test_a_campaign_live_on_several_channels_at_once_sends_each_seller_one_digest(
+        app, owner, make_sharer, local_targets, servers):
+    smtp = servers(SmtpSink)
+    hook = servers(WebhookReceiver)
+    channel_hook = servers(WebhookReceiver)
+    mail_credentials(owner, smtp)
+    put_credentials(owner, "webhook", {"url": channel_hook.url("/posts")})
+    a = make_sharer("小林", email="lin@example.com")
+    b = make_sharer("小王", email="wang@example.com")
+    hook.secret = set_notifications(owner, b["id"], {"webhook_url": hook.url("/n")}, key=b["api_key"]).json["secret"]
+    channels = ["weibo", "x", "wechat_moments", "webhook"]
+    campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "channels": channels}).json
+
+    go_live(app, owner, campaign["id"], channels)
+
+    # One row per post, seller and kind (none for the webhook channel, not in the library),
+    # every row of a seller's digest sent under one message id.
+    assert notices(app) == sorted([(a["id"], "email", "succeeded", 1)] * 3 + [(b["id"], "email", "succeeded", 1)] * 3
+                                  + [(b["id"], "webhook", "succeeded", 1)] * 3)
+    with database.read_session(app) as s:
+        groups = {}
+        for n in s.scalars(select(SellerNotice)):
+            groups.setdefault((n.sharer_id, n.kind), set()).add(n.message_id)
+    assert all(len(ids) == 1 for ids in groups.values()) and len(set().union(*groups.values())) == 3
+
+    # One email per seller, listing the three channels, each post with the seller's own link.
+    assert sorted(to for _, (to,) in smtp.envelopes) == ["lin@example.com", "wang@example.com"]
+    library = owner.get("/api/v1/library", key=a["api_key"]).json["items"]
+    assert sorted(i["channel"] for i in library) == ["wechat_moments", "weibo", "x"]
+    [mail] = [m for m in smtp.messages if m["To"] == "lin@example.com"]
+    assert mail["Subject"].startswith("New posts ready: Spring Longjing · ")
+    assert all(name in mail["Subject"] for name in ("Weibo", "X", "WeChat Moments")) and "Webhook" not in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    for item in library:
+        assert item["text"] in text and f"Your personal link: {item['link']}" in text
+    assert f"/api/v1/library?campaign_id={campaign['id']}\n" in text + "\n"
+    inline = [p for p in mail.walk() if p.get_content_maintype() == "image"]
+    assert len(inline) == sum(len(i["images"]) for i in library) >= 3
+
+    # One signed webhook call for seller b, listing the three posts.
+    [call] = hook.calls
+    assert call["verified"] == call["body"] and call["body"]["type"] == "library.post_ready"
+    posts = call["body"]["data"]["posts"]
+    assert sorted(p["channel"] for p in posts) == ["wechat_moments", "weibo", "x"]
+    b_library = {i["channel"]: i for i in owner.get("/api/v1/library", key=b["api_key"]).json["items"]}
+    assert all((p["text"], p["link"], len(p["images"])) == (b_library[p["channel"]]["text"], b_library[p["channel"]][
+        "link"], len(b_library[p["channel"]]["images"])) and p["images"] for p in posts)
+
+    # Exactly once: every row's job again, the sweep, another worker pass.
+    with app.app_context():
+        assert notice_jobs.recover(app) == 0
+        assert {notice_jobs.send_notice(n, 1) for n in range(1, 10)} == {"skipped"}
+    work(app)
+    assert len(smtp.messages) == 2 and len(hook.calls) == 1
+
+
+def test_the_jobs_of_one_digest_running_at_once_send_one_message(
+        app, owner, make_sharer, local_targets, servers):
+    smtp = servers(SmtpSink)
+    mail_credentials(owner, smtp)
+    make_sharer("小林", email="lin@example.com")
+    campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "channels": ["weibo", "x", "wechat_moments"]}).json
+    _live(app, owner, campaign["id"], "weibo", "x", "wechat_moments")
+    backends.queue(app=app).empty()  # the jobs enqueued at commit are not run here
+
+    def run(notice_id):
+        def call():
+            with app.app_context():
+                return notice_jobs.send_notice(notice_id, 1)
+        return call
+
+    calls = [run(n) for n in (1, 2, 3)] * 2
+    assert sorted(at_once(calls)) == ["skipped"] * 5 + ["succeeded"]
+    [mail] = smtp.messages
+    assert all(name in mail["Subject"] for name in ("Weibo", "X", "WeChat Moments"))
+    assert [n[2:] for n in notices(app)] == [("succeeded", 1)] * 3
+
+
+def test_a_post_going_live_later_gets_its_own_notice(app, owner, make_sharer, local_targets, servers):
+    smtp = servers(SmtpSink)
+    mail_credentials(owner, smtp)
+    make_sharer("小林", email="lin@example.com")
+    campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "channels": ["weibo", "x"]}).json
+    _live(app, owner, campaign["id"], "weibo")
+    work(app)
+    _live(app, owner, campaign["id"], "x")
+    work(app)
+    assert [m["Subject"] for m in smtp.messages] == ["New post ready: Spring Longjing · Weibo",
+                                                     "New post ready: Spring Longjing · X"]
+
+
+def test_the_first_notice_waits_the_gathering_delay(app, owner, make_sharer, local_targets, servers):
+    app.config["SELLER_NOTICE_DELAY_SECONDS"] = 1
+    smtp = servers(SmtpSink)
+    mail_credentials(owner, smtp)
+    make_sharer("小林", email="lin@example.com")
+    campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "channels": ["weibo", "x"]}).json
+    _live(app, owner, campaign["id"], "weibo", "x")
+    work(app)
+    assert smtp.messages == [] and [n[2] for n in notices(app)] == ["pending", "pending"]
+    queue = backends.queue(app=app)
+    registry = ScheduledJobRegistry(queue=queue)
+    with database.read_session(app) as s:
+        written = {n.id: n.created_at for n in s.scalars(select(SellerNotice))}
+    planned = {int(j.split("-")[2]): registry.get_scheduled_time(queue.fetch_job(j))
+               for j in registry.get_job_ids() if j.startswith("sharecast-notice-")}
+    assert set(planned) == set(written)
+    # (RQ keeps whole seconds: planned at written + 1 s, rounded down)
+    assert all(0 < (planned[i] - written[i]).total_seconds() <= 2 for i in written), (planned, written)
+    release_scheduled(app)
+    work(app)
+    [mail] = smtp.messages
+    assert mail["Subject"] == "New posts ready: Spring Longjing · Weibo, X"
 
 
 def test_without_email_credentials_email_notices_are_skipped_with_the_reason(
@@ -160,3 +285,34 @@ def test_notification_settings_belong_to_the_seller_and_staff_and_refuse_private
     cleared = set_notifications(owner, a["id"], {"webhook_url": None, "email": False}).json
     assert cleared["webhook_url"] is None and cleared["email"] is False and "secret" not in cleared
     assert owner.get(f"/api/v1/sharers/{a['id']}/notifications", key=b["api_key"]).status_code == 403
+
+
+def test_the_webhook_channel_is_not_in_the_sellers_library_feed_or_notices(
+        app, owner, make_sharer, local_targets, servers):
+    from test_publishing_e2e import put_credentials
+
+    smtp = servers(SmtpSink)
+    channel_hook = servers(WebhookReceiver)
+    mail_credentials(owner, smtp)
+    put_credentials(owner, "webhook", {"url": channel_hook.url("/posts")})
+    seller = make_sharer("小林", email="lin@example.com")
+    specs = {c["id"]: c for c in owner.get("/api/v1/channels").json["items"]}
+    assert specs["webhook"]["in_library"] is False and specs["weibo"]["in_library"] is True
+    campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "channels": ["webhook", "weibo"]}).json
+    _live(app, owner, campaign["id"], "webhook")
+    work(app)
+    assert len(channel_hook.calls) == 1  # the webhook channel itself is published
+    assert notices(app) == [] and smtp.messages == []
+    key = seller["api_key"]
+    assert owner.get("/api/v1/library", key=key).json["items"] == []
+    assert owner.get("/api/v1/library?channel=webhook", key=key).json["items"] == []
+    grab = owner.post("/api/v1/library/grabs", {"campaign_id": campaign["id"], "channel": "webhook"}, key=key)
+    assert grab.status_code == 404
+
+    _live(app, owner, campaign["id"], "weibo")
+    work(app)
+    assert [i["channel"] for i in owner.get("/api/v1/library", key=key).json["items"]] == ["weibo"]
+    feed = owner.client.get(path_of(owner.post("/api/v1/library/feed", key=key).json["url"]))
+    entries = feedparser.parse(feed.data).entries
+    assert len(entries) == 1 and "Webhook" not in feed.data.decode()
+    assert [m["Subject"] for m in smtp.messages] == ["New post ready: Spring Longjing · Weibo"]
