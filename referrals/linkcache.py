@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, text
+from werkzeug.urls import iri_to_uri
 
 GENERATION_KEY = "sc:links:generation"
 
@@ -47,7 +48,12 @@ class Target:
 
 
 def split_landing(url: str) -> tuple[str, str]:
-    """``https://a/b?x=1#f`` → (``https://a/b?x=1&``, ``#f``): query kept, fragment last."""
+    """``https://a/b?x=1#f`` → (``https://a/b?x=1&``, ``#f``): query kept, fragment last.
+
+    The URL is made ASCII first (IDNA host, percent-encoded path and query):
+    a Location header cannot carry ``https://商店.example/茶``.
+    """
+    url = iri_to_uri(url)
     fragment = ""
     if "#" in url:
         url, frag = url.split("#", 1)

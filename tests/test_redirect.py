@@ -203,3 +203,15 @@ def test_a_spooled_click_with_odd_bytes_in_its_user_agent_cannot_stop_the_writer
     drain(app)
     rows = clicks(app)
     assert len(rows) == 2 and any("odd" in c.user_agent for c in rows)
+
+
+def test_a_landing_url_in_chinese_is_redirected_to_as_ascii(app, client, owner, make_sharer, make_link):
+    from conftest import CAMPAIGN
+
+    res = owner.post("/api/v1/campaigns", {**CAMPAIGN, "landing_url": "https://商店.example/茶叶/龙井?来源=分享#购买"})
+    assert res.status_code == 201, res.json
+    link = make_link(res.json["id"], make_sharer()["id"])
+    location = follow(client, link).headers["Location"]
+    location.encode("ascii")
+    assert location.startswith("https://xn--")
+    assert "sc_click=" in location and location.endswith("#%E8%B4%AD%E4%B9%B0")
