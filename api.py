@@ -6,9 +6,13 @@ document cannot drift from the code.
 """
 from __future__ import annotations
 
+import json
+
+import flask_smorest
 from flask import Flask
 from flask_smorest import Api
 from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
 from werkzeug.routing import Map, Rule
 
 from errors import http_error_response
@@ -22,6 +26,27 @@ class ErrorDetail(Schema):
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetail)
+
+
+class Parser(FlaskParser):
+    """webargs' parser, refusing JSON nested too deeply to decode as invalid JSON (400).
+
+    ``json.loads`` raises RecursionError past Python's recursion limit, which
+    webargs does not treat as bad input.
+    """
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            # (a non-empty doc: webargs reads an empty one as "no body")
+            raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from exc
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: flask-smorest's, with the parser above."""
+
+    ARGUMENTS_PARSER = Parser()
 
 
 class SharecastApi(Api):

@@ -59,9 +59,10 @@ def http_error_response(exc: HTTPException):
     messages = data.get("messages")
     fields = _flatten(messages) if messages else {}
     code = _CODES.get(exc.code or 500, "error")
-    if exc.code == 400 and "Invalid JSON" in str(data.get("message", exc.description)):
-        code = "invalid_json"
     message = data.get("message") or exc.description or exc.name
+    # webargs answers a body it cannot decode with messages {"json": ["Invalid JSON body."]}.
+    if exc.code == 400 and ("Invalid JSON" in str(message) or "Invalid JSON" in str(messages)):
+        code, message, fields = "invalid_json", "The request body is not valid JSON.", {}
     if fields and exc.code == 422:
         message = "The request has invalid fields."
     return jsonify(error_body(code, message, fields)), exc.code

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
@@ -14,9 +15,11 @@ LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 class InputSchema(Schema):
-    """Base of every request schema: refuses NUL characters anywhere in the body.
+    """Base of every request schema: refuses NUL characters anywhere in the input
+    (a JSON body, or a query string or form, which webargs hands over as a
+    MultiDictProxy: a Mapping, not a dict).
 
-    PostgreSQL cannot store them in text, and no honest input contains one.
+    PostgreSQL cannot store or compare them in text, and no honest input contains one.
     """
 
     @pre_load
@@ -24,7 +27,7 @@ class InputSchema(Schema):
         def walk(value, path):
             if isinstance(value, str) and "\x00" in value:
                 raise ValidationError("must not contain NUL characters", path or "_")
-            if isinstance(value, dict):
+            if isinstance(value, Mapping):
                 for key, sub in value.items():
                     walk(key, path)
                     walk(sub, f"{path}.{key}" if path else str(key))
@@ -34,6 +37,20 @@ class InputSchema(Schema):
 
         walk(data, "")
         return data
+
+
+class FullMatch(validate.Regexp):
+    """A regex the whole value must match, published as an OpenAPI (ECMA-262) ``pattern``.
+
+    Write it ``^...$``: the document shows it as is, and Python checks it with
+    ``fullmatch``, so a trailing newline (which ``$`` alone lets through) is refused.
+    Python's ``\\Z`` is no ECMA-262 syntax and must not reach the document.
+    """
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 def Id(**kwargs) -> fields.Integer:

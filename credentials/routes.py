@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 import database
 import vault
+from api import Blueprint
 from credentials.store import delete_credentials, get_credential_row, redacted, save_credentials
 from fields import InputSchema
 from workspaces.auth import current, requires

@@ -4,12 +4,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 import backends
 import database
-from api import api
+from api import Blueprint, api
 from errors import ApiError
 from publishing import channel_routes, cli, media, storage
 from publishing.campaigns import campaign_json, create_campaign, get_campaign, image_json, update_campaign

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, DecimalString, Id, InputSchema, MAX_ID
+from fields import AwareDateTime, DecimalString, FullMatch, Id, InputSchema, MAX_ID
 
 
 class RuleSchema(InputSchema):
@@ -28,11 +28,12 @@ class CampaignIn(InputSchema):
     starts_at = AwareDateTime(load_default=None, allow_none=True)
     ends_at = AwareDateTime(load_default=None, allow_none=True)
     brand_name = fields.String(load_default="", validate=validate.Length(max=100))
-    brand_color = fields.String(load_default="#C8102E", validate=validate.Regexp(
-        r"^#[0-9A-Fa-f]{6}\Z", error="Must be a colour written #RRGGBB."))
+    brand_color = fields.String(load_default="#C8102E", validate=FullMatch(
+        r"^#[0-9A-Fa-f]{6}$", error="Must be a colour written #RRGGBB."))
     call_to_action = fields.String(load_default="", validate=validate.Length(max=200))
-    language = fields.String(load_default="zh-CN", validate=validate.Regexp(
-        r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z", error="Must be a language tag such as zh-CN or en."))
+    language = fields.String(load_default="zh-CN", validate=[
+        validate.Length(max=16, error="Must be at most 16 characters."),
+        FullMatch(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Must be a language tag such as zh-CN or en.")])
 
 
 class CampaignPatch(CampaignIn):

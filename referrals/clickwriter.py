@@ -267,7 +267,7 @@ class ClickWriter:
             ms = int(click_id[:11], 16)
             # Stream ids carry Redis's clock at XADD time: within a second or
             # two of the web process's clock that stamped the click id.
-            entries = self.redis.xrange(STREAM, f"{ms - 5_000}", f"{ms + 5_000}", count=100_000)
+            entries = self.redis.xrange(STREAM, f"{max(ms - 5_000, 0)}", f"{ms + 5_000}", count=100_000)
             for _, fields in entries:
                 click = _decode(fields)
                 if click and click["id"] == click_id:

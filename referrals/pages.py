@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from functools import lru_cache
 
 import segno
@@ -15,6 +16,9 @@ from referrals.links import link_urls
 from referrals.models import Link, Sharer
 
 bp = Blueprint("link_pages", __name__)
+# What a link code can be (the redirect checks the same): anything else is no
+# link, and must not reach the database (PostgreSQL refuses a NUL in text).
+_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
 @lru_cache(maxsize=4096)
@@ -26,6 +30,8 @@ def qr_png(data: str, scale: int = 8) -> bytes:
 
 
 def _link(code: str) -> Link:
+    if not _CODE.fullmatch(code):
+        abort(404)
     link = database.session().scalar(select(Link).where(Link.code == code, Link.disabled.is_(False)))
     if link is None:
         abort(404)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
-from flask_smorest import Blueprint
 
 import database
 import vault
@@ -13,7 +12,7 @@ from referrals import ledger
 from referrals.conversions import record_conversion
 from referrals.links import get_or_create_link, link_urls
 from money import format_amount, is_currency
-from api import ErrorSchema
+from api import Blueprint, ErrorSchema
 from referrals.schemas import (ApproveIn, ConversionIn, ConversionOut, EarningsOut, EarningsQuery, LinkIn, LinkOut, SharerIn,
                                SharerOut, StatsOut)
 from referrals.sharers import create_sharer, get_sharer

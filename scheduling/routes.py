@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 import backends
 import database
+from api import Blueprint
 from database import utcnow
 from errors import ApiError
 from publishing import storage

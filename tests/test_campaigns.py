@@ -62,6 +62,9 @@ BAD = [
     ({"hashtags": ["t"] * 31}, "hashtags"),
     ({"name": ""}, "name"),
     ({"title": None}, "title"),
+    ({"language": "en-abcdefgh-abcdefgh"}, "language"),  # a well-formed tag longer than the 16 stored
+    ({"language": "en\n"}, "language"),
+    ({"brand_color": "#C8102E\n"}, "brand_color"),
 ]
 
 
@@ -79,9 +82,27 @@ def test_missing_fields_and_malformed_bodies_are_4xx(owner):
     res = owner.post("/api/v1/campaigns", {})
     assert res.status_code == 422 and {"name", "title", "body", "price", "landing_url", "channels",
                                        "commission"} <= set(res.json["error"]["fields"])
-    assert owner.post("/api/v1/campaigns", data="{oops", content_type="application/json").status_code == 400
+    oops = owner.post("/api/v1/campaigns", data="{oops", content_type="application/json")
+    assert oops.status_code == 400 and oops.json["error"]["code"] == "invalid_json"
     assert owner.post("/api/v1/campaigns", ["a list"]).status_code == 422
     assert owner.post("/api/v1/campaigns", data="name=x", content_type="application/x-www-form-urlencoded").status_code in (400, 415, 422)
+
+
+def test_json_nested_too_deeply_to_decode_is_400_invalid_json(app, owner):
+    for body in ("[" * 100_000, '{"name": ' * 50_000):
+        res = owner.post("/api/v1/campaigns", data=body, content_type="application/json")
+        assert res.status_code == 400, res.json
+        assert res.json["error"] == {"code": "invalid_json", "message": "The request body is not valid JSON.", "fields": {}}
+    with database.new_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(Campaign)) == 0
+
+
+def test_editing_a_campaign_to_a_language_tag_too_long_to_store_is_422_and_changes_nothing(owner, campaign):
+    path = f"/api/v1/campaigns/{campaign['id']}"
+    res = owner.client.patch(path, headers=owner._headers(None), json={"language": "zh-" + "-".join(["Hantabcd"] * 3)})
+    assert res.status_code == 422, res.json
+    assert "language" in res.json["error"]["fields"]
+    assert owner.get(path).json["language"] == campaign["language"]
 
 
 def test_unknown_campaign_is_404(owner):

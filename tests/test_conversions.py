@@ -292,3 +292,11 @@ def test_sellers_and_marketers_cannot_post_conversions_but_a_server_key_can(app,
         server_key = issue_key(s, 1, "server")
         s.commit()
     assert sale(owner, code=link["code"], key=server_key).status_code == 201
+
+
+def test_a_sale_naming_a_click_id_from_the_epoch_is_looked_up_without_a_buffer_error(app, owner, caplog):
+    # 000... encodes millisecond 0: the stream window around it must not start below zero.
+    with caplog.at_level("ERROR", logger="referrals.clickwriter"):
+        res = sale(owner, click_id="0" * 21)
+    assert res.status_code < 500, res.json
+    assert "could not fetch click" not in caplog.text

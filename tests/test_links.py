@@ -48,3 +48,11 @@ def test_qr_png_decodes_to_the_link(client, owner, campaign, make_sharer, make_l
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(res.data)))
     assert [d.text for d in decoded] == [link["url"]]
     assert client.get("/q/nosuchcode.png").status_code == 404
+
+
+def test_link_pages_for_a_code_that_cannot_exist_are_404(client, owner, campaign, make_sharer, make_link):
+    make_link(campaign["id"], make_sharer()["id"])
+    for code in ("%00", "a%00b", "a" * 17, "a-b", "%E9%BE%99"):
+        for path in (f"/q/{code}.png", f"/s/{code}"):
+            res = client.get(path)
+            assert res.status_code == 404, (path, res.status_code)

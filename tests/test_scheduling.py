@@ -262,6 +262,14 @@ def test_seller_sees_only_their_own_library_filtered(app, owner, campaign, make_
     assert {i["code"] for i in b_items} == {make_code(app, b_id)}
 
 
+def test_a_nul_character_in_a_query_string_is_422_naming_the_parameter(owner, campaign, make_sharer):
+    _, key = seller(make_sharer, "小林")
+    for query in ("channel=%00", "channel=x%00y", "state=live%00", "campaign_id=1%00"):
+        res = owner.get(f"/api/v1/library?{query}", key=key)
+        assert res.status_code == 422, (query, res.json)
+        assert res.json["error"]["fields"] == {query.split("=")[0]: "must not contain NUL characters"}
+
+
 def make_code(app, sharer_id):
     from referrals.models import Sharer
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 import database
 import vault
+from api import Blueprint
 from webhooks.endpoints import delete_endpoint, list_deliveries, list_endpoints, register_endpoint
 from webhooks.schemas import DeliveryList, DeliveryQuery, EndpointCreated, EndpointIn, EndpointList
 from workspaces.auth import current, requires
