@@ -62,7 +62,7 @@ class DecimalString(fields.String):
     """Money or a rate on the wire: a decimal string such as ``"199.00"``, never a float."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).update({"example": "199.00", "pattern": _DECIMAL.pattern})
+        kwargs.setdefault("metadata", {}).update({"example": "199.00", "pattern": f"^{_DECIMAL.pattern}$"})
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

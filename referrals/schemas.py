@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, DecimalString, Id, InputSchema
+from fields import AwareDateTime, DecimalString, FullMatch, Id, InputSchema
 
-_printable = validate.Regexp(r"^[^\x00-\x1f\x7f]+$", error="must not contain control characters")
+_printable = FullMatch(r"^[^\x00-\x1f\x7f]+$", error="must not contain control characters")
 
 
 class SharerIn(InputSchema):
@@ -54,12 +54,12 @@ class ConversionIn(InputSchema):
                               metadata={"description": "tells apart several partial refunds of one order"})
     amount = DecimalString(required=True)
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
-    click_id = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9a-f]{21}$",
+    click_id = fields.String(load_default=None, allow_none=True, validate=FullMatch(r"^[0-9a-f]{21}$",
                              error="not a click id (the sc_click value of a redirect)"))
-    code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{1,16}$",
+    code = fields.String(load_default=None, allow_none=True, validate=FullMatch(r"^[A-Za-z0-9]{1,16}$",
                          error="not a link code"))
     sharer_id = Id(load_default=None, allow_none=True)
-    coupon = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9]{1,32}$",
+    coupon = fields.String(load_default=None, allow_none=True, validate=FullMatch(r"^[A-Za-z0-9]{1,32}$",
                            error="not a code word"))
     campaign_id = Id(load_default=None, allow_none=True,
                      metadata={"description": "with sharer_id or coupon; defaults to the campaign of the sharer's latest link"})
@@ -122,7 +122,7 @@ class EarningsOut(Schema):
 
 
 class EarningsQuery(InputSchema):
-    currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO-4217 code"))
+    currency = fields.String(load_default=None, validate=FullMatch(r"^[A-Z]{3}$", error="an ISO-4217 code"))
 
 
 class ApproveIn(InputSchema):

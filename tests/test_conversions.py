@@ -300,3 +300,12 @@ def test_a_sale_naming_a_click_id_from_the_epoch_is_looked_up_without_a_buffer_e
         res = sale(owner, click_id="0" * 21)
     assert res.status_code < 500, res.json
     assert "could not fetch click" not in caplog.text
+
+
+def test_ids_and_names_ending_in_a_newline_are_refused(app, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "A-1\n", "amount": "10.00",
+                                             "code": link["code"], "customer": {"external_id": "c"}})
+    assert res.status_code == 422 and "order_id" in res.json["error"]["fields"]
+    assert owner.post("/api/v1/sharers", {"name": "小林\n"}).status_code == 422
+    assert count(app, Conversion) == 0
