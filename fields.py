@@ -53,6 +53,18 @@ class FullMatch(validate.Regexp):
         return value
 
 
+class Currency(fields.String):
+    """An ISO-4217 currency code, upper-cased (``"cny"`` is ``"CNY"``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from money import is_currency
+
+        code = super()._deserialize(value, attr, data, **kwargs).upper()
+        if not is_currency(code):
+            raise ValidationError("not an ISO-4217 code")
+        return code
+
+
 def Id(**kwargs) -> fields.Integer:
     """A database id: a JSON integer from 1 to 2**31-1."""
     return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)

@@ -136,8 +136,8 @@ def posts(query: dict, campaign_id: int):
     sharer_id = query["sharer_id"]
     if me.role == "seller":
         sharer_id = sharer_id or me.sharer_id
-        if sharer_id != me.sharer_id:
-            raise ApiError(403, "forbidden", "A seller may see only their own posts.")
+    if sharer_id:
+        me.check_acts_for(sharer_id)
     session = database.session()
     campaign = get_campaign(session, me.workspace_id, campaign_id)
     sharer = get_sharer(session, me.workspace_id, sharer_id) if sharer_id else None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, DecimalString, FullMatch, Id, InputSchema, MAX_ID
+from fields import AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema, MAX_ID
 
 
 class RuleSchema(InputSchema):
@@ -18,7 +18,7 @@ class CampaignIn(InputSchema):
                            validate=validate.Length(max=30))
     price = DecimalString(required=True)
     original_price = DecimalString(load_default=None, allow_none=True)
-    currency = fields.String(load_default=None, validate=validate.Length(equal=3))
+    currency = Currency(load_default=None)
     landing_url = fields.String(required=True, validate=validate.Length(1, 2000))
     channels = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     commission = fields.Nested(RuleSchema, required=True)

@@ -115,9 +115,6 @@ class LinkCache:
             self._entries.popitem(last=False)
         return target
 
-    def clear(self) -> None:
-        self._entries.clear()
-
     def _check_generation(self, now: float) -> None:
         self._next_check = now + 1.0
         try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, DecimalString, FullMatch, Id, InputSchema
+from fields import AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
 
 _printable = FullMatch(r"^[^\x00-\x1f\x7f]+$", error="must not contain control characters")
 
@@ -53,7 +53,7 @@ class ConversionIn(InputSchema):
     refund_id = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 200), _printable],
                               metadata={"description": "tells apart several partial refunds of one order"})
     amount = DecimalString(required=True)
-    currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
+    currency = Currency(load_default=None, allow_none=True)
     click_id = fields.String(load_default=None, allow_none=True, validate=FullMatch(r"^[0-9a-f]{21}$",
                              error="not a click id (the sc_click value of a redirect)"))
     code = fields.String(load_default=None, allow_none=True, validate=FullMatch(r"^[A-Za-z0-9]{1,16}$",
@@ -122,7 +122,7 @@ class EarningsOut(Schema):
 
 
 class EarningsQuery(InputSchema):
-    currency = fields.String(load_default=None, validate=FullMatch(r"^[A-Z]{3}$", error="an ISO-4217 code"))
+    currency = Currency(load_default=None)
 
 
 class ApproveIn(InputSchema):

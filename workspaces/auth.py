@@ -22,8 +22,13 @@ class Principal:
     role: str
     sharer_id: int | None
 
-    def is_seller_for(self, sharer_id: int) -> bool:
-        return self.role == "seller" and self.sharer_id == sharer_id
+    def check_acts_for(self, sharer_id: int) -> None:
+        """Staff may act for any sharer; a seller only for themselves.
+
+        :raise ApiError 403: a seller key naming another sharer.
+        """
+        if self.role == "seller" and self.sharer_id != sharer_id:
+            raise ApiError(403, "forbidden", "A seller may act only for themselves.")
 
 
 def current() -> Principal:
