@@ -106,6 +106,13 @@ def worker_app() -> Flask:
     return _worker_app
 
 
+def job_app() -> Flask:
+    """The app a job runs in: the current one (tests, CLI) or this worker's."""
+    from flask import current_app, has_app_context
+
+    return current_app._get_current_object() if has_app_context() else worker_app()
+
+
 class WriterSupervisor(threading.Thread):
     """Keeps one click-writer process alive beside the RQ worker, restarting it if it dies."""
 

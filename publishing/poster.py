@@ -16,9 +16,9 @@ from publishing.palette import INK, MUTED, brand_rgb
 from publishing.textfit import Box, Fitted, draw_block, fit_text, line_height
 
 
-def qr_image(target: str, module_px: int, border: int = 4) -> Image.Image:
-    """A crisp black-on-white QR code for ``target`` with a quiet zone (mode L)."""
-    qr = segno.make(target, error="m")
+def qr_image(target: str | segno.QRCode, module_px: int, border: int = 4) -> Image.Image:
+    """A crisp black-on-white QR code for ``target`` (text or an encoded code) with a quiet zone (mode L)."""
+    qr = target if isinstance(target, segno.QRCode) else segno.make(target, error="m")
     matrix = qr.matrix
     n = len(matrix)
     side = n + 2 * border
@@ -29,10 +29,6 @@ def qr_image(target: str, module_px: int, border: int = 4) -> Image.Image:
     data += b"\xff" * side * border
     small = Image.frombytes("L", (side, side), bytes(data))
     return small.resize((side * module_px, side * module_px), Image.Resampling.NEAREST)
-
-
-def _qr_modules(target: str) -> int:
-    return len(segno.make(target, error="m").matrix) + 8
 
 
 def render_poster(base: Image.Image, voice: SharerVoice, call_to_action: str, *,
@@ -55,11 +51,12 @@ def render_poster(base: Image.Image, voice: SharerVoice, call_to_action: str, *,
     pad = round(slot_h * 0.085)
     margin = round(72 * (width / 1080)) if width < height * 1.2 else round(slot_h * 0.2)
     qr_room = slot_h - 2 * pad
-    modules = _qr_modules(voice.qr_target)
+    qr = segno.make(voice.qr_target, error="m")  # encoded once: sized from it, then drawn
+    modules = len(qr.matrix) + 8
     module_px = qr_room // modules
     if module_px < 3:
         raise ValueError(f"QR code of {modules} modules does not fit a {qr_room}px slot")
-    code = qr_image(voice.qr_target, module_px)
+    code = qr_image(qr, module_px)
     qr_x = x1 - margin - code.width
     qr_y = y0 + (slot_h - code.height) // 2
     poster.paste(code, (qr_x, qr_y))

@@ -9,13 +9,14 @@ twice, or two at once, does no harm.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from rq import Queue
 from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import database
+from runner import job_app
 from channels import REGISTRY
 from publishing.content import SharerVoice
 from publishing.models import Campaign
@@ -77,15 +78,11 @@ def render_sharer_posters(campaign_id: int, version: int, sharer_ids: list[int])
     Does nothing once the campaign has a newer version (the build is stale;
     posts of the old version are still rendered on demand).
     """
-    app = current_app._get_current_object() if has_app_context() else _create_app()
+    app = job_app()
     with app.app_context():
         return _render(app, campaign_id, version, sharer_ids)
 
 
-def _create_app() -> Flask:
-    from app import create_app
-
-    return create_app()
 
 
 def _render(app: Flask, campaign_id: int, version_number: int, sharer_ids: list[int]) -> int:

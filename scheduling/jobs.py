@@ -13,13 +13,13 @@ import logging
 import os
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from rq import Queue
 from sqlalchemy import select
 
 import backends
 import database
-from runner import worker_app
+from runner import job_app
 from channels import PUBLISHERS
 from database import utcnow
 from publishing import storage
@@ -63,7 +63,7 @@ def publish(publication_id: int) -> str:
         done, cancelled, not due, or claimed) or ``lost_claim`` (our claim
         expired and another worker took over).
     """
-    app = current_app._get_current_object() if has_app_context() else worker_app()
+    app = job_app()
     with app.app_context():
         return _publish(app, publication_id)
 
@@ -143,7 +143,7 @@ def recover_publications() -> int:
     """Re-enqueue publications (and seller notices) whose job was lost; then plan the next sweep."""
     from scheduling import notice_jobs
 
-    app = current_app._get_current_object() if has_app_context() else worker_app()
+    app = job_app()
     found = recover(app)
     notice_jobs.recover(app)
     schedule_periodic(backends.queue(app=app), RECOVER_EVERY)

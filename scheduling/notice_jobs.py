@@ -26,7 +26,7 @@ from database import utcnow
 from publishing import storage
 from publishing.models import Campaign
 from referrals.models import Sharer
-from runner import worker_app
+from runner import job_app
 from scheduling import notices
 from scheduling.api_channels import outgoing_images
 from scheduling.library import library_items
@@ -66,7 +66,7 @@ def send_notice(notice_id: int, attempt: int = 1) -> str:
     :return: ``skipped`` (over, taken already, or cannot be sent), ``succeeded``,
         ``retrying`` or ``failed``.
     """
-    app = current_app._get_current_object() if has_app_context() else worker_app()
+    app = job_app()
     with app.app_context():
         return _send(app, notice_id, attempt)
 

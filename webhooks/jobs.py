@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from rq import Queue
 
 import database
 import vault
 from database import utcnow
-from runner import worker_app
+from runner import job_app
 from webhooks import delivery
 from webhooks.models import WebhookDelivery
 
@@ -57,7 +57,7 @@ def deliver(delivery_id: int, attempt: int = 1) -> str:
     :return: what happened: ``skipped`` (done, cancelled or taken already),
         ``succeeded``, ``retrying`` or ``failed``.
     """
-    app = current_app._get_current_object() if has_app_context() else worker_app()
+    app = job_app()
     with app.app_context():
         return _deliver(app, delivery_id, attempt)
 
@@ -89,7 +89,7 @@ def recover_deliveries() -> int:
     """The periodic sweep: re-enqueue deliveries whose job was lost; then plan the next sweep."""
     import backends
 
-    app = current_app._get_current_object() if has_app_context() else worker_app()
+    app = job_app()
     found = recover(app)
     schedule_periodic(backends.queue(app=app), RECOVER_EVERY)
     return found
