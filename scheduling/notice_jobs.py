@@ -32,7 +32,7 @@ from scheduling.api_channels import outgoing_images
 from scheduling.library import library_items
 from scheduling.models import Publication, SellerNotice
 from webhooks import delivery
-from webhooks.jobs import enqueue_attempt, setting
+from webhooks.jobs import enqueue_attempt, recover_outbox, setting
 
 
 def job_id(notice_id: int, attempt: int) -> str:
@@ -146,18 +146,11 @@ def _deliver(app: Flask, claimed: notices.NoticeClaim) -> tuple[str | None, bool
                       separators=(",", ":"), ensure_ascii=False)
     result = delivery.send(delivery.Claim(claimed.notice_id, claimed.attempt, url, secret, claimed.message_id, body),
                            allow_private, setting(app, "WEBHOOK_TIMEOUT_SECONDS"), utcnow())
-    return (None, True) if result.ok else (result.error, True)
+    return result.error, True  # None when it went through
 
 
 def recover(app: Flask) -> int:
     """Enqueue the next attempt now of every notice stuck in pending, sending or retrying (the
     thresholds counted after the gathering delay, so the sweep never cuts a gathering short). A row gathered into another's digest is
     enqueued too when late, and its job finds it taken."""
-    with database.read_session(app) as session:
-        found = delivery.stuck(session, SellerNotice, utcnow() - (gathering_delay(app) or timedelta()),
-                               timedelta(seconds=setting(app, "WEBHOOK_LEASE_SECONDS")),
-                               timedelta(seconds=setting(app, "WEBHOOK_LATE_SECONDS")))
-    queue = backends.queue(app=app)
-    for row_id, attempt in found:
-        enqueue(queue, row_id, attempt)
-    return len(found)
+    return recover_outbox(app, SellerNotice, enqueue, now=utcnow() - (gathering_delay(app) or timedelta()))

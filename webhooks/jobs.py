@@ -100,13 +100,13 @@ def recover(app: Flask) -> int:
     return recover_outbox(app, WebhookDelivery, enqueue)
 
 
-def recover_outbox(app: Flask, model, enqueue_row) -> int:
+def recover_outbox(app: Flask, model, enqueue_row, now=None) -> int:
     """Call ``enqueue_row(queue, id, attempt)`` for every stuck row of an outbox table
-    (see :func:`webhooks.delivery.stuck`); how many there were."""
+    (see :func:`webhooks.delivery.stuck`), judged as of ``now``; how many there were."""
     import backends
 
     with database.read_session(app) as session:
-        found = delivery.stuck(session, model, utcnow(), timedelta(seconds=setting(app, "WEBHOOK_LEASE_SECONDS")),
+        found = delivery.stuck(session, model, now or utcnow(), timedelta(seconds=setting(app, "WEBHOOK_LEASE_SECONDS")),
                                timedelta(seconds=setting(app, "WEBHOOK_LATE_SECONDS")))
     queue = backends.queue(app=app)
     for row_id, attempt in found:
