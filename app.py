@@ -17,6 +17,8 @@ import database
 import errors
 import migrate
 import runner
+import web
+from accounts import cli as account_cli
 from config import Config
 from credentials import routes as credential_routes
 from publishing import routes as campaign_routes
@@ -46,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(webhook_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
     app.register_blueprint(link_pages.bp)
+    web.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
     # and none of Flask's per-request work runs for it.
     redirect.init_app(app)
@@ -54,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.extensions["sharecast.click_fetch"] = lambda click_id: click_writer(app).write_now(click_id)
     workspace_cli.init_app(app)
+    account_cli.init_app(app)
     migrate.init_app(app)
     runner.init_app(app)
     return app

@@ -7,6 +7,7 @@ error.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify
@@ -68,11 +69,33 @@ def http_error_response(exc: HTTPException):
     return jsonify(error_body(code, message, fields)), exc.code
 
 
+# Pages answer errors in HTML: web.init_app sets which requests are pages and
+# how to draw their error (see set_page_errors); everything else gets JSON.
+_page_errors: tuple[Callable[[], bool], Callable[[int, str], Any]] | None = None
+
+
+def set_page_errors(is_page: Callable[[], bool], render: Callable[[int, str], Any]) -> None:
+    global _page_errors
+    _page_errors = (is_page, render)
+
+
+def _page_error(status: int, message: str):
+    if _page_errors is not None and _page_errors[0]():
+        return _page_errors[1](status, message)
+    return None
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
+        page = _page_error(exc.status, exc.message)
+        if page is not None:
+            return page
         return jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        page = _page_error(exc.code or 500, exc.description or exc.name)
+        if page is not None:
+            return page
         return http_error_response(exc)

@@ -195,3 +195,171 @@ def at_once(calls, timeout: float = 90):
     for t in threads:
         t.join(timeout)
     return results
+
+
+# --- pages -------------------------------------------------------------------
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def staff(app, owner):
+    """An owner account of the ``owner`` fixture's workspace: ``{"email", "password", "workspace"}``."""
+    from sqlalchemy import select
+
+    import database
+    from accounts.users import create_user
+    from workspaces.models import Workspace
+
+    with database.new_session(app) as s:
+        workspace = s.scalars(select(Workspace).order_by(Workspace.id)).first()
+        create_user(s, workspace.id, "boss@acme-tea.com", STAFF_PASSWORD, "owner", "Boss")
+        s.commit()
+        slug = workspace.slug
+    return {"email": "boss@acme-tea.com", "password": STAFF_PASSWORD, "workspace": slug}
+
+
+def csrf_token_of(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Pages:
+    """A cookie-keeping test client for pages: ``get``, and ``post`` that fills in the CSRF token."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, path, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path, data=None, token_from=None, **kw):
+        data = dict(data or {})
+        if "csrf_token" not in data:
+            data["csrf_token"] = csrf_token_of(self.client.get(token_from or path).text)
+        return self.client.post(path, data=data, **kw)
+
+    def sign_in(self, email, password):
+        res = self.post("/console/sign-in", {"email": email, "password": password})
+        assert res.status_code == 303, res.text
+        return res
+
+
+@pytest.fixture
+def console(app, staff) -> Pages:
+    """A test client signed in to the console as the ``staff`` owner."""
+    pages = Pages(app.test_client())
+    pages.sign_in(staff["email"], staff["password"])
+    return pages
+
+
+def seller_pages(app, sharer_id: int) -> Pages:
+    """A test client signed in to the seller portal as sharer ``sharer_id`` (through an invite link)."""
+    import database
+    from accounts.passes import issue_pass
+    from referrals.models import Sharer
+
+    with database.new_session(app) as s:
+        issued = issue_pass(s, s.get(Sharer, sharer_id), "invite")
+        s.commit()
+    pages = Pages(app.test_client())
+    res = pages.post(f"/seller/pass/{issued.token}")
+    assert res.status_code == 303, res.text
+    return pages
+
+
+@pytest.fixture
+def page_server(app):
+    """The app on a real threaded HTTP server on 127.0.0.1; yields its base URL.
+
+    PUBLIC_URL points at the server, so links, QR codes and images the pages
+    show resolve in a real browser.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = base
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield base
+    server.shutdown()
+
+
+CHROMIUM = os.environ.get("SHARECAST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(os.environ.get("SHARECAST_SCREENSHOTS", Path(__file__).resolve().parent.parent / ".screenshots"))
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser).
+
+    Missing: the browser tests skip, unless ``SHARECAST_REQUIRE_BROWSER=1``
+    (CI sets it, after installing the ``chromium`` package) makes that a failure.
+    """
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("SHARECAST_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def browser_context(chromium):
+    """``open(size=PHONE|DESKTOP, locale="zh-CN")`` → a fresh Playwright page; closed afterwards."""
+    contexts = []
+
+    def open_page(size=None, locale="en-US", **kw):
+        context = chromium.new_context(**(size or DESKTOP), locale=locale, **kw)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page PNG under ``.screenshots/`` (or $SHARECAST_SCREENSHOTS) to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def no_horizontal_scroll(page) -> bool:
+    """True when nothing makes the page wider than the viewport (a 375 px phone must not scroll sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """WCAG 2 A/AA violations axe-core finds on the page (labels, contrast, names, roles...).
+
+    axe-core (MPL-2.0, vendored from npm for the tests only) is evaluated
+    through the DevTools protocol, which the pages' CSP does not block.
+    """
+    page.evaluate(AXE.read_text() + ";undefined")
+    result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in impacts]

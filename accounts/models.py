@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from database import Base, UTCDateTime, utcnow
+
+STAFF_ROLES = ("owner", "marketer")
+
+
+class User(Base):
+    """A marketer or owner who signs in to the console with email and password.
+
+    ``email`` is unique across workspaces: one account belongs to one brand.
+    ``session_epoch`` is copied into the signed session cookie; bumping it
+    (sign out everywhere, password change) ends every session at once.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SellerPass(Base):
+    """A one-time sign-in for a seller: an invitation or a magic link (stored hashed).
+
+    A pass is spent by a POST (a "Continue" button), never by the GET that
+    opens it, so link-preview fetchers in chat apps cannot use it up.
+    """
+
+    __tablename__ = "seller_passes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # invite | magic
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,95 @@
+// The only script of the pages: copy buttons, confirmations, live previews.
+// Everything works without it except copying (a long press selects the text).
+(function () {
+  "use strict";
+
+  function announce(message) {
+    var live = document.getElementById("announce");
+    if (!live) return;
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = message; }, 30);
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Plain-http pages and older in-app browsers: select a hidden textarea and copy.
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      var done = false;
+      try { done = document.execCommand("copy"); } catch (e) { done = false; }
+      document.body.removeChild(area);
+      if (done) { resolve(); } else { reject(new Error("copy refused")); }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = "value" in source && source.tagName !== "PRE" ? source.value : source.textContent;
+    var original = button.getAttribute("data-label") || button.textContent;
+    button.setAttribute("data-label", original);
+    copyText(text).then(function () {
+      var copied = button.getAttribute("data-copied") || "Copied";
+      button.textContent = copied;
+      button.setAttribute("data-done", "1");
+      announce(copied);
+      window.setTimeout(function () { button.textContent = original; }, 2000);
+      var report = button.getAttribute("data-report");
+      if (report) { fetch(report, { method: "POST", body: reportBody(button), credentials: "same-origin" }); }
+    }, function () {
+      if (source.select) { source.select(); }
+      announce(button.getAttribute("data-copy-failed") || "");
+    });
+  });
+
+  function reportBody(button) {
+    var form = new FormData();
+    var token = document.querySelector("input[name=csrf_token]");
+    if (token) form.append("csrf_token", token.value);
+    Array.prototype.forEach.call(button.attributes, function (attr) {
+      if (attr.name.indexOf("data-report-") === 0) form.append(attr.name.slice(12), attr.value);
+    });
+    return form;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // <form data-preview="/url" data-preview-target="#id">: while typing, the
+  // server renders the preview from the unsaved form and it replaces #id.
+  function wirePreview(form) {
+    var target = document.querySelector(form.getAttribute("data-preview-target"));
+    var timer = null, inflight = null;
+    if (!target) return;
+    function refresh() {
+      if (inflight) inflight.abort();
+      inflight = new AbortController();
+      target.setAttribute("aria-busy", "true");
+      fetch(form.getAttribute("data-preview"), {
+        method: "POST", body: new FormData(form), credentials: "same-origin", signal: inflight.signal
+      }).then(function (res) { return res.ok ? res.text() : Promise.reject(res.status); })
+        .then(function (html) { target.innerHTML = html; target.removeAttribute("aria-busy"); })
+        .catch(function () { target.removeAttribute("aria-busy"); });
+    }
+    form.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, 350);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-preview]"), wirePreview);
+  });
+})();
