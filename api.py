@@ -15,7 +15,7 @@ from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import Map, Rule
 
-from errors import http_error_response
+from errors import handle_http_error
 
 
 class ErrorDetail(Schema):
@@ -53,7 +53,7 @@ class SharecastApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
-        return http_error_response(error)
+        return handle_http_error(error)
 
 
 api = SharecastApi()

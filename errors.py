@@ -93,9 +93,12 @@ def init_app(app: Flask) -> None:
             return page
         return jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        page = _page_error(exc.code or 500, exc.description or exc.name)
-        if page is not None:
-            return page
-        return http_error_response(exc)
+    app.register_error_handler(HTTPException, handle_http_error)
+
+
+def handle_http_error(exc: HTTPException):
+    """An HTML page for page requests, the JSON error shape for everything else."""
+    page = _page_error(exc.code or 500, exc.description or exc.name)
+    if page is not None:
+        return page
+    return http_error_response(exc)

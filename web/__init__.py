@@ -30,6 +30,15 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
+def check_csrf() -> None:
+    """A page blueprint's ``before_request``: every state change carries the form's token.
+
+    :raise CSRFError (400): the token is missing, wrong or from another session.
+    """
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+
+
 def is_page() -> bool:
     return request.path == "/" or request.path.startswith(PAGE_PREFIXES)
 

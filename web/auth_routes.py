@@ -8,12 +8,13 @@ import database
 from accounts import mail, passes
 from accounts.users import authenticate
 from referrals.models import Sharer
-from web import limiter, session as web_session
+from web import check_csrf, limiter, session as web_session
 from web.forms import ConfirmForm, SellerSignInForm, StaffSignInForm
 from web.i18n import safe_next
 from workspaces.models import Workspace
 
 bp = Blueprint("web_auth", __name__)
+bp.before_request(check_csrf)
 
 
 def _form_email() -> str:

@@ -1,11 +1,10 @@
 """The front door, HTML error pages, and the page blueprints' registration."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from web import csrf
 from web.session import current_seller, current_staff
 
 bp = Blueprint("web", __name__)
@@ -34,15 +33,8 @@ def home():
     return render_template("web/home.html")
 
 
-def _check_csrf() -> None:
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        csrf.protect()
-
-
 def init_app(app: Flask) -> None:
     from web import auth_routes, console, seller
 
-    for blueprint in (auth_routes.bp, console.bp, seller.bp):
-        blueprint.before_request(_check_csrf)  # every state change from a page carries the form's token
+    for blueprint in (auth_routes.bp, console.bp, seller.bp, bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(bp)

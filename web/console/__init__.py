@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from web import check_csrf
+
 bp = Blueprint("console", __name__, url_prefix="/console")
+bp.before_request(check_csrf)
 
 # The console's navigation bar, in order; modules below add their entries.
 NAV: list[tuple[str, object]] = [("console.campaigns", _l("Campaigns"))]

@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from web import check_csrf
+
 bp = Blueprint("seller", __name__, url_prefix="/seller")
+bp.before_request(check_csrf)
 
 # The portal's tab bar, in order; modules below add their entries.
 NAV: list[tuple[str, object]] = [("seller.today", _l("Today"))]
