@@ -23,7 +23,9 @@ from config import Config
 from credentials import routes as credential_routes
 from publishing import routes as campaign_routes
 from referrals import pages as link_pages
+from referrals import money_routes
 from referrals import redirect
+from referrals import report_routes
 from referrals import routes as referral_routes
 from referrals.clickwriter import ClickWriter
 from scheduling import routes as scheduling_routes
@@ -44,6 +46,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(campaign_routes.bp)
     campaign_routes.init_app(app)
     api.api.register_blueprint(referral_routes.bp)
+    api.api.register_blueprint(report_routes.bp)
+    api.api.register_blueprint(money_routes.bp)
     scheduling_routes.init_app(app)
     api.api.register_blueprint(webhook_routes.bp)
     api.api.register_blueprint(credential_routes.bp)

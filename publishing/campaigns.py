@@ -11,10 +11,12 @@ from channels import REGISTRY as CHANNELS
 from database import utcnow
 from errors import ApiError
 from money import parse_amount
+from pagination import DEFAULT_LIMIT, newest_first
 from publishing.models import Campaign, CampaignImage
 from publishing.storage import public_url
 from publishing.versions import record_version
 from referrals.commission import amount_for, parse_rule
+from scheduling.models import Publication
 from workspaces.models import Workspace
 
 
@@ -188,6 +190,47 @@ def campaign_status(campaign: Campaign, publication_statuses: list[str] = (), no
     if campaign.starts_at:
         return "live"
     return "draft"
+
+
+STATUSES = ("draft", "scheduled", "live", "ended")
+
+
+def list_campaigns(session: Session, workspace_id: int, status: str | None = None, cursor: str | None = None,
+                   limit: int = DEFAULT_LIMIT, now: datetime | None = None) -> dict:
+    """One page of the workspace's campaigns, newest first: ``{"items", "next_cursor"}``.
+
+    Each item is :func:`campaign_summary`'s; ``status`` (one of STATUSES) keeps
+    only campaigns :func:`campaign_status` puts there at ``now``.
+
+    :raise ApiError 422: a cursor that is not this list's ``next_cursor``.
+    """
+    now = now or utcnow()
+    statuses: dict[int, str] = {}
+
+    def with_status(batch: list[Campaign]) -> list[Campaign]:
+        published: dict[int, list[str]] = {c.id: [] for c in batch}
+        for campaign_id, pub_status in session.execute(
+                select(Publication.campaign_id, Publication.status).distinct()
+                .where(Publication.campaign_id.in_(published))):
+            published[campaign_id].append(pub_status)
+        for c in batch:
+            statuses[c.id] = campaign_status(c, published[c.id], now)
+        return [c for c in batch if status is None or statuses[c.id] == status]
+
+    rows, next_cursor = newest_first(session, select(Campaign).where(Campaign.workspace_id == workspace_id),
+                                     Campaign.created_at, Campaign.id, cursor, limit, with_status)
+    return {"items": [campaign_summary(c, statuses[c.id]) for c in rows], "next_cursor": next_cursor}
+
+
+def campaign_summary(campaign: Campaign, status: str) -> dict:
+    """A campaign as lists show it: id, name, title, status, channels, price, currency and dates."""
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {"id": campaign.id, "name": campaign.name, "title": campaign.title, "status": status,
+            "channels": campaign.channels, "price": campaign.price_text, "currency": campaign.currency,
+            "starts_at": iso(campaign.starts_at), "ends_at": iso(campaign.ends_at),
+            "created_at": iso(campaign.created_at)}
 
 
 def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publications: list[dict] = ()) -> dict:

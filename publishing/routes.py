@@ -11,12 +11,13 @@ import database
 from api import Blueprint, api
 from errors import ApiError
 from publishing import channel_routes, cli, media, storage
-from publishing.campaigns import campaign_json, create_campaign, get_campaign, image_json, update_campaign
+from publishing.campaigns import (campaign_json, create_campaign, get_campaign, image_json, list_campaigns,
+                                  update_campaign)
 from publishing.images import MAX_BYTES, add_image
 from publishing.models import CampaignImage
 from publishing.posts import campaign_posts
-from publishing.schemas import (IMAGE_ROLES, CampaignIn, CampaignOut, CampaignPatch, ImageIn, ImageOut, PostsOut,
-                                PostsQuery)
+from publishing.schemas import (IMAGE_ROLES, CampaignIn, CampaignList, CampaignListQuery, CampaignOut, CampaignPatch,
+                                ImageIn, ImageOut, PostsOut, PostsQuery)
 from referrals import linkcache
 from scheduling.views import campaign_publications
 from referrals.sharers import get_sharer
@@ -66,6 +67,18 @@ def create(data: dict):
     campaign = create_campaign(session, current().workspace_id, data, own_hosts())
     session.commit()
     return campaign_json(campaign)
+
+
+@bp.get("")
+@requires("any")
+@bp.arguments(CampaignListQuery, location="query")
+@bp.response(200, CampaignList)
+def index(query: dict):
+    """The workspace's campaigns, newest first, a page at a time; ``status`` filters.
+
+    :raise 422: a bad status, limit or cursor.
+    """
+    return list_campaigns(database.session(), current().workspace_id, query["status"], query["cursor"], query["limit"])
 
 
 @bp.get("/<int(min=1, max=2147483647):campaign_id>")

@@ -3,6 +3,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from fields import AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema, MAX_ID
+from pagination import PageQuery, page_schema
+from publishing.campaigns import STATUSES as CAMPAIGN_STATUSES
 
 
 class RuleSchema(InputSchema):
@@ -136,3 +138,23 @@ class CampaignOut(Schema):
     logo_image_id = fields.Integer(allow_none=True)
     content_version = fields.Integer()
     images = fields.List(fields.Nested(ImageOut))
+
+
+class CampaignListQuery(PageQuery):
+    status = fields.String(load_default=None, validate=validate.OneOf(CAMPAIGN_STATUSES))
+
+
+class CampaignSummaryOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    title = fields.String()
+    status = fields.String(metadata={"enum": list(CAMPAIGN_STATUSES)})
+    channels = fields.List(fields.String())
+    price = fields.String(metadata={"example": "199.00"})
+    currency = fields.String()
+    starts_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    ends_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    created_at = fields.String(metadata={"format": "date-time"})
+
+
+CampaignList = page_schema(CampaignSummaryOut, "CampaignList")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import database
 from money import format_amount
-from referrals.models import Commission, LedgerEntry, Payout
+from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
 
@@ -57,13 +57,15 @@ def approve(session: Session, c: Commission, now: datetime) -> None:
     c.status, c.approved_at = "approved", now
 
 
-def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: str, now: datetime) -> Payout | None:
+def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: str, now: datetime,
+               batch_id: int | None = None) -> Payout | None:
     """Pay a sharer's whole approved balance (clawbacks included) if it is positive."""
     balance = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
         LedgerEntry.sharer_id == sharer_id, LedgerEntry.currency == currency, LedgerEntry.bucket == "approved"))
     if balance <= 0:
         return None
-    payout = Payout(workspace_id=workspace_id, sharer_id=sharer_id, currency=currency, amount_minor=balance)
+    payout = Payout(workspace_id=workspace_id, sharer_id=sharer_id, currency=currency, amount_minor=balance,
+                    batch_id=batch_id, created_at=now)
     session.add(payout)
     session.flush()
     kw = dict(sharer_id=sharer_id, currency=currency, workspace_id=workspace_id, payout_id=payout.id)
@@ -78,17 +80,30 @@ def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: st
 def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
     """Pay every sharer of the workspace their positive approved balance, once.
 
+    The payouts of one call form one PayoutBatch (none when nothing is due).
     Payouts of one workspace run one at a time (a transaction lock), so two
     concurrent calls cannot both pay the same balance.
     """
     database.lock(session, f"payouts:{workspace_id}")
-    pairs = session.execute(select(LedgerEntry.sharer_id, LedgerEntry.currency).where(
-        LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved").distinct()).all()
+    due = sorted(session.execute(
+        select(LedgerEntry.sharer_id, LedgerEntry.currency)
+        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved")
+        .group_by(LedgerEntry.sharer_id, LedgerEntry.currency)
+        .having(func.sum(LedgerEntry.amount_minor) > 0)).all())
+    if not due:
+        return []
+    batch = PayoutBatch(workspace_id=workspace_id, count=len(due), created_at=now)
+    session.add(batch)
+    session.flush()
     made = []
-    for sharer_id, currency in sorted(pairs):
-        payout = pay_sharer(session, workspace_id, sharer_id, currency, now)
+    for sharer_id, currency in due:
+        # (None when a refund clawed the balance back to zero in between)
+        payout = pay_sharer(session, workspace_id, sharer_id, currency, now, batch.id)
         if payout:
             made.append(payout)
+    batch.count = len(made)
+    if not made:
+        session.delete(batch)
     return made
 
 

@@ -129,6 +129,8 @@ class Conversion(Base):
         UniqueConstraint("workspace_id", "type", "order_id", "refund_id"),
         Index("ix_conversions_campaign", "campaign_id", "type"),
         Index("ix_conversions_order", "workspace_id", "order_id"),
+        # The leaderboard reads one workspace's sales of a week or month.
+        Index("ix_conversions_workspace_time", "workspace_id", "type", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -212,4 +214,17 @@ class Payout(Base):
     sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The POST /payouts call that made it (none for payouts made before batches existed).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batches.id"), index=True)
+
+
+class PayoutBatch(Base):
+    """One run of POST /payouts: the payouts it made, for the finance team's export."""
+
+    __tablename__ = "payout_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,19 +1,17 @@
-"""/api/v1 referral resources: sharers, links, conversions, earnings, stats, payouts."""
+"""/api/v1 referral resources: sharers, links, conversions, earnings, stats (money views: money_routes)."""
 from __future__ import annotations
 
 from flask import current_app, jsonify
 
 import database
 import vault
-from database import utcnow
 from errors import ApiError
 from publishing.campaigns import get_campaign
 from referrals import ledger
 from referrals.conversions import record_conversion
 from referrals.links import get_or_create_link, link_urls
-from money import format_amount
 from api import Blueprint, ErrorSchema
-from referrals.schemas import (ApproveIn, ConversionIn, ConversionOut, EarningsOut, EarningsQuery, LinkIn, LinkOut, SharerIn,
+from referrals.schemas import (ConversionIn, ConversionOut, EarningsOut, EarningsQuery, LinkIn, LinkOut, SharerIn,
                                SharerOut, StatsOut)
 from referrals.sharers import create_sharer, get_sharer
 from referrals.stats import campaign_stats
@@ -138,33 +136,3 @@ def stats(campaign_id: int):
     """Clicks, unique clicks, orders, revenue, commissions, new sharers, by channel."""
     session = database.session()
     return campaign_stats(session, get_campaign(session, current().workspace_id, campaign_id))
-
-
-@bp.post("/commissions/approve")
-@requires("owner", "marketer")
-@bp.arguments(ApproveIn)
-@bp.response(200)
-def approve(data: dict):
-    """Approve pending commissions past their holding period (all due, or ``ids``).
-
-    :raise 409: an id that is not pending or still in its holding period.
-    """
-    session = database.session()
-    try:
-        done = ledger.approve_due(session, current().workspace_id, utcnow(), data.get("ids"))
-    except ValueError as exc:
-        raise ApiError(409, "not_approvable", str(exc)) from None
-    session.commit()
-    return {"approved": [c.id for c in done]}
-
-
-@bp.post("/payouts")
-@requires("owner")
-@bp.response(201)
-def payouts():
-    """Pay every sharer's positive approved balance (clawbacks netted); one payout each."""
-    session = database.session()
-    made = ledger.pay_all(session, current().workspace_id, utcnow())
-    session.commit()
-    return {"items": [{"id": p.id, "sharer_id": p.sharer_id, "currency": p.currency,
-                       "amount": format_amount(p.amount_minor, p.currency)} for p in made], "next_cursor": None}

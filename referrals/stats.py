@@ -1,12 +1,18 @@
 """Campaign stats from rollups and the conversions index; never a scan of clicks."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from money import format_amount
 from publishing.models import Campaign
 from referrals.models import ClickRollup, Commission, Conversion
+
+
+def attributed_sales(campaign_id: int) -> tuple:
+    """Conditions for the sales that count for a campaign: attributed to a sharer."""
+    return (Conversion.campaign_id == campaign_id, Conversion.type == "sale",
+            Conversion.sharer_id.is_not(None), Conversion.attribution.not_like("none:%"))
 
 
 def campaign_stats(session: Session, campaign: Campaign) -> dict:
@@ -15,26 +21,26 @@ def campaign_stats(session: Session, campaign: Campaign) -> dict:
 
     def row(channel: str) -> dict:
         return channels.setdefault(channel or "", {"channel": channel or None, "clicks": 0, "unique_clicks": 0,
-                                                   "orders": 0, "revenue_minor": 0})
+                                                   "orders": 0, "revenue_minor": 0, "new_sharers": 0})
 
     for channel, clicks, unique in session.execute(
             select(ClickRollup.channel, func.sum(ClickRollup.clicks), func.sum(ClickRollup.unique_clicks))
             .where(ClickRollup.campaign_id == campaign.id).group_by(ClickRollup.channel)):  # channels × hours rows
         r = row(channel)
         r["clicks"], r["unique_clicks"] = int(clicks), int(unique)
-    attributed = (Conversion.campaign_id == campaign.id, Conversion.type == "sale",
-                  Conversion.sharer_id.is_not(None), Conversion.attribution.not_like("none:%"))
+    attributed = attributed_sales(campaign.id)
     refunds_minor = 0
-    for channel, orders, gross, refunded in session.execute(
-            select(Conversion.channel, func.count(), func.sum(Conversion.amount_minor), func.sum(Conversion.refunded_minor))
+    for channel, orders, gross, refunded, enrolled in session.execute(
+            select(Conversion.channel, func.count(), func.sum(Conversion.amount_minor), func.sum(Conversion.refunded_minor),
+                   func.sum(case((Conversion.new_sharer.is_(True), 1), else_=0)))
             .where(*attributed).group_by(Conversion.channel)):
         r = row(channel or "")
         r["orders"] += int(orders)
+        r["new_sharers"] += int(enrolled)
         r["revenue_minor"] += int(gross) - int(refunded)
         refunds_minor += int(refunded)
     commission = session.scalar(select(func.coalesce(func.sum(Commission.amount_minor - Commission.reversed_minor), 0))
                                 .where(Commission.campaign_id == campaign.id))
-    new_sharers = session.scalar(select(func.count()).where(*attributed, Conversion.new_sharer.is_(True)))
     by_channel = []
     for r in sorted(channels.values(), key=lambda r: (r["channel"] is None, r["channel"] or "")):
         by_channel.append({**{k: v for k, v in r.items() if k != "revenue_minor"},
@@ -47,6 +53,6 @@ def campaign_stats(session: Session, campaign: Campaign) -> dict:
         "revenue": format_amount(sum(r["revenue_minor"] for r in channels.values()), currency),
         "refunds": format_amount(refunds_minor, currency),
         "commission_total": format_amount(int(commission), currency),
-        "new_sharers": int(new_sharers),
+        "new_sharers": sum(r["new_sharers"] for r in channels.values()),
         "by_channel": by_channel,
     }

@@ -1,0 +1,150 @@
+"""The sales leaderboard: sharers ranked by their attributed sales in a week or a month.
+
+Compliance holds by construction: the rank and the team totals count sales
+only; how many people a sharer invited never ranks anyone (recruiting alone
+earns nothing, and is not celebrated either). A sharer's purchases through
+their own link (self-referrals) and fully refunded orders do not count, so
+nobody climbs by buying their own stock.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from database import utcnow
+from errors import ApiError
+from money import format_amount, is_currency
+from pagination import decode_cursor, encode_cursor
+from referrals.models import Conversion, Sharer
+from referrals.sharers import get_sharer
+from workspaces.models import Workspace
+
+PERIODS = ("week", "month")
+TOP = 20
+
+
+def period_bounds(period: str, zone: ZoneInfo, at: datetime) -> tuple[datetime, datetime]:
+    """The local week (from Monday 00:00) or month (from the 1st, 00:00) containing ``at``,
+    as aware datetimes in ``zone``: [start, end).
+    """
+    day = at.astimezone(zone).date()
+    if period == "week":
+        first = day - timedelta(days=day.weekday())
+        following = first + timedelta(days=7)
+    else:
+        first = day.replace(day=1)
+        following = (first + timedelta(days=31)).replace(day=1)
+    return datetime.combine(first, time(), zone), datetime.combine(following, time(), zone)
+
+
+def _zone(workspace: Workspace) -> ZoneInfo:
+    try:
+        return ZoneInfo(workspace.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _counted_sales(workspace_id: int, currency: str, start: datetime, end: datetime) -> tuple:
+    return (Conversion.workspace_id == workspace_id, Conversion.type == "sale",
+            Conversion.occurred_at >= start, Conversion.occurred_at < end, Conversion.currency == currency,
+            Conversion.sharer_id.is_not(None), Conversion.attribution.not_like("none:%"),
+            Conversion.self_referral.is_(False), Conversion.refunded_minor < Conversion.amount_minor)
+
+
+def _row(rank: int | None, sharer_id: int, name: str | None, orders: int, revenue: int, currency: str) -> dict:
+    return {"rank": rank, "sharer_id": sharer_id, "display_name": (name or "").strip() or None,
+            "orders": int(orders), "revenue": format_amount(int(revenue), currency)}
+
+
+def _from_cursor(cursor: str | None, period: str) -> tuple[date | None, str | None, int]:
+    """(first local day of the period, currency, offset) a leaderboard cursor pins; Nones without one."""
+    if cursor is None:
+        return None, None, 0
+    kind, first, currency, offset = decode_cursor(cursor, str, str, str, int)
+    try:
+        day = date.fromisoformat(first)
+    except ValueError:
+        day = None
+    starts_period = day is not None and (day.weekday() == 0 if kind == "week" else day.day == 1)
+    if kind != period or not starts_period or not is_currency(currency) or offset < 0:
+        raise ApiError(422, "validation_error", "The cursor is of another leaderboard.",
+                       {"cursor": "not a cursor of this period"})
+    return day, currency, offset
+
+
+def leaderboard(session: Session, workspace_id: int, *, period: str = "week", at: datetime | None = None,
+                currency: str | None = None, viewer_sharer_id: int | None = None, cursor: str | None = None,
+                limit: int = TOP) -> dict:
+    """Sharers ranked by attributed sales in the period containing ``at`` (default now), in the
+    workspace's time zone: by revenue net of refunds, then orders; ties share a rank (1, 1, 3).
+
+    Sales in ``currency`` (default the workspace's) count. A cursor pins the period and currency
+    of its first page. For a seller (``viewer_sharer_id``) ``me`` is their own row wherever it
+    ranks (rank null without sales) and ``team`` their team's totals (see ``team_totals``).
+    :raise ApiError 404: a viewer of another workspace.
+    :raise ApiError 422: ``period`` not week or month; a cursor of another list or period.
+    """
+    if period not in PERIODS:
+        raise ApiError(422, "validation_error", "Unknown period.", {"period": "week or month"})
+    workspace = session.get(Workspace, workspace_id)
+    zone = _zone(workspace)
+    first_day, pinned_currency, offset = _from_cursor(cursor, period)
+    currency = pinned_currency or currency or workspace.currency
+    if first_day is not None:
+        at = datetime.combine(first_day, time(12), zone)
+    start, end = period_bounds(period, zone, at or utcnow())
+    counted = _counted_sales(workspace_id, currency, start, end)
+    totals = (select(Conversion.sharer_id.label("sharer_id"), func.count().label("orders"),
+                     func.sum(Conversion.amount_minor - Conversion.refunded_minor).label("revenue"))
+              .where(*counted).group_by(Conversion.sharer_id).subquery())
+    ranked = select(totals, func.rank().over(order_by=(totals.c.revenue.desc(), totals.c.orders.desc()))
+                    .label("rank")).subquery()
+    rows = session.execute(
+        select(ranked.c.rank, ranked.c.sharer_id, Sharer.name, ranked.c.orders, ranked.c.revenue)
+        .join(Sharer, Sharer.id == ranked.c.sharer_id)
+        .order_by(ranked.c.rank, ranked.c.sharer_id).offset(offset).limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        # An offset, not a keyset: ranks move as sales come in, a page is a stretch of ranks.
+        rows, next_cursor = rows[:limit], encode_cursor(period, start.date().isoformat(), currency, offset + limit)
+    me = team = None
+    if viewer_sharer_id is not None:
+        viewer = get_sharer(session, workspace_id, viewer_sharer_id)
+        mine = session.execute(select(ranked.c.rank, ranked.c.orders, ranked.c.revenue)
+                               .where(ranked.c.sharer_id == viewer.id)).first()
+        rank, orders, revenue = mine or (None, 0, 0)
+        me = _row(rank, viewer.id, viewer.name, orders, revenue, currency)
+        team = team_totals(session, workspace_id, viewer.id, currency, start, end)
+    return {"items": [_row(*row, currency) for row in rows], "next_cursor": next_cursor, "currency": currency,
+            "period": {"period": period, "timezone": str(zone.key), "starts_at": start, "ends_at": end},
+            "me": me, "team": team}
+
+
+def team_leader(session: Session, workspace_id: int, sharer_id: int) -> int | None:
+    """Whose team the sharer is in: their own when they invited anyone, else their inviter's; None alone."""
+    sharer = get_sharer(session, workspace_id, sharer_id)
+    if session.scalar(select(Sharer.id).where(Sharer.workspace_id == workspace_id,
+                                              Sharer.invited_by == sharer.id).limit(1)) is not None:
+        return sharer.id
+    return sharer.invited_by
+
+
+def team_totals(session: Session, workspace_id: int, sharer_id: int, currency: str,
+                start: datetime, end: datetime) -> dict | None:
+    """The sharer's team (a leader and the sharers they invited, one level) and its sales in [start, end):
+    ``leader_id``, ``members``, ``orders``, ``revenue``; None for a sharer in no team.
+    """
+    leader_id = team_leader(session, workspace_id, sharer_id)
+    if leader_id is None:
+        return None
+    members = select(Sharer.id).where(Sharer.workspace_id == workspace_id,
+                                      or_(Sharer.id == leader_id, Sharer.invited_by == leader_id))
+    count = session.scalar(select(func.count()).select_from(members.subquery()))
+    orders, revenue = session.execute(
+        select(func.count(), func.coalesce(func.sum(Conversion.amount_minor - Conversion.refunded_minor), 0))
+        .where(*_counted_sales(workspace_id, currency, start, end), Conversion.sharer_id.in_(members))).one()
+    return {"leader_id": leader_id, "members": int(count), "orders": int(orders),
+            "revenue": format_amount(int(revenue), currency)}

@@ -1,0 +1,144 @@
+"""/api/v1 money views: commission lines, approval, payouts and their batches, a sharer's
+ledger lines and performance, the leaderboard. Routes check the role and call one service.
+"""
+from __future__ import annotations
+
+from flask import Response
+
+import database
+from api import Blueprint, ErrorSchema
+from database import utcnow
+from errors import ApiError
+from referrals import ledger
+from referrals.earnings import ledger_lines, list_commissions, sharer_performance
+from referrals.leaderboard import leaderboard as ranked_sharers
+from referrals.money_schemas import (BatchDetail, BatchList, CommissionList, CommissionQuery, LeaderboardOut,
+                                     LeaderboardQuery, LedgerList, PageQuery, PayoutRun, PerformanceOut,
+                                     PerformanceQuery)
+from referrals.payouts import batch_csv, batch_payouts, list_batches, run_payouts
+from referrals.schemas import ApproveIn
+from workspaces.auth import current, requires
+
+bp = Blueprint("money", __name__, url_prefix="/api/v1",
+               description="Commissions, payouts, ledger lines, performance, leaderboard")
+
+_ID = "int(min=1, max=2147483647)"
+
+
+@bp.get("/commissions")
+@requires("owner", "marketer")
+@bp.arguments(CommissionQuery, location="query")
+@bp.response(200, CommissionList)
+def commissions(query: dict):
+    """Commission lines, newest first; ``due=true``: what POST /commissions/approve would approve now.
+
+    :raise 404: a sharer_id or campaign_id of another workspace. :raise 422: bad filter or cursor.
+    """
+    return list_commissions(database.session(), current().workspace_id, **query)
+
+
+@bp.post("/commissions/approve")
+@requires("owner", "marketer")
+@bp.arguments(ApproveIn)
+@bp.response(200)
+@bp.alt_response(409, schema=ErrorSchema, description="an id not pending or still in its holding period")
+def approve(data: dict):
+    """Approve pending commissions past their holding period (all due, or ``ids``).
+
+    :raise 409: an id that is not pending or still in its holding period.
+    """
+    session = database.session()
+    try:
+        done = ledger.approve_due(session, current().workspace_id, utcnow(), data.get("ids"))
+    except ValueError as exc:
+        raise ApiError(409, "not_approvable", str(exc)) from None
+    session.commit()
+    return {"approved": [c.id for c in done]}
+
+
+@bp.post("/payouts")
+@requires("owner")
+@bp.response(201, PayoutRun)
+def payouts():
+    """Pay every sharer's positive approved balance (clawbacks netted): one payout each, one batch per call."""
+    session = database.session()
+    made = run_payouts(session, current().workspace_id, utcnow())
+    session.commit()
+    return made
+
+
+@bp.get("/payouts/batches")
+@requires("owner", "marketer")
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, BatchList)
+def batches(query: dict):
+    """Payout batches, newest first: id, created_at, count, totals per currency. :raise 422: bad cursor."""
+    return list_batches(database.session(), current().workspace_id, **query)
+
+
+@bp.get(f"/payouts/batches/<{_ID}:batch_id>")
+@requires("owner", "marketer")
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, BatchDetail)
+def batch(query: dict, batch_id: int):
+    """A batch and its payouts: sharer id, name, email, phone, amount, currency.
+
+    :raise 404: no such batch in this workspace. :raise 422: bad cursor.
+    """
+    return batch_payouts(database.session(), current().workspace_id, batch_id, **query)
+
+
+@bp.get(f"/payouts/batches/<{_ID}:batch_id>.csv")
+@requires("owner", "marketer")
+@bp.response(200, description=(
+    "UTF-8 with a BOM; columns batch_id, payout_id, sharer_id, name, email, phone, amount, currency; "
+    "a cell starting with = + - @ tab or CR is prefixed with an apostrophe"))
+@bp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                           "headers": {"Content-Disposition": {"schema": {"type": "string"},
+                                                               "description": "attachment; filename=..."}}}})
+def batch_export(batch_id: int):
+    """A batch's payouts as CSV for the finance team (an attachment). :raise 404: no such batch."""
+    body = batch_csv(database.session(), current().workspace_id, batch_id)
+    return Response(body.encode("utf-8"), content_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="payout-batch-{batch_id}.csv"',
+        "Cache-Control": "no-store"})  # names, emails and phones
+
+
+@bp.get(f"/sharers/<{_ID}:sharer_id>/ledger")
+@requires("owner", "marketer", "seller")
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, LedgerList)
+def sharer_ledger(query: dict, sharer_id: int):
+    """The sharer's ledger lines, newest first, each with a ``reason`` code and what its sentence needs.
+
+    :raise 403: another seller's. :raise 404: unknown sharer. :raise 422: bad cursor.
+    """
+    current().check_acts_for(sharer_id)
+    return ledger_lines(database.session(), current().workspace_id, sharer_id, **query)
+
+
+@bp.get(f"/sharers/<{_ID}:sharer_id>/performance")
+@requires("owner", "marketer", "seller")
+@bp.arguments(PerformanceQuery, location="query")
+@bp.response(200, PerformanceOut)
+def performance(query: dict, sharer_id: int):
+    """Clicks, unique clicks, attributed orders, revenue and earnings by state, optionally for one campaign.
+
+    :raise 403: another seller's. :raise 404: unknown sharer or campaign. :raise 422: a currency
+    other than the campaign's.
+    """
+    current().check_acts_for(sharer_id)
+    return sharer_performance(database.session(), current().workspace_id, sharer_id, **query)
+
+
+@bp.get("/leaderboard")
+@requires("any")
+@bp.arguments(LeaderboardQuery, location="query")
+@bp.response(200, LeaderboardOut)
+def leaderboard(query: dict):
+    """Sharers ranked by attributed sales this week (from Monday) or month, in the workspace's time
+    zone; never by recruits. A seller also gets ``me`` and ``team``. :raise 422: bad period or cursor.
+    """
+    me = current()
+    viewer = me.sharer_id if me.role == "seller" else None
+    return ranked_sharers(database.session(), me.workspace_id, viewer_sharer_id=viewer, **query)

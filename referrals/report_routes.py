@@ -1,0 +1,73 @@
+"""/api/v1 reads for the marketer console: series, sharer boards, the CSV report, the sharer list."""
+from __future__ import annotations
+
+import database
+from api import Blueprint
+from csvexport import csv_response
+from pagination import PageQuery
+from publishing.campaigns import get_campaign
+from referrals.report_schemas import SeriesOut, SeriesQuery, SharerBoard, SharerList, SharerListQuery
+from referrals.reports import REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers, list_sharers
+from workspaces.auth import current, requires
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports for the marketer console")
+
+CAMPAIGN = "/campaigns/<int(min=1, max=2147483647):campaign_id>"
+
+
+def _campaign(campaign_id: int):
+    return get_campaign(database.session(), current().workspace_id, campaign_id)
+
+
+@bp.get(f"{CAMPAIGN}/stats/series")
+@requires("owner", "marketer")
+@bp.arguments(SeriesQuery, location="query")
+@bp.response(200, SeriesOut)
+def series(query: dict, campaign_id: int):
+    """Clicks, unique clicks, orders and revenue per hour or per day (the workspace's days),
+    zero-filled; by default the last 48 hours or 14 days.
+
+    :raise 404: not in this workspace. :raise 422: a channel the campaign does not use,
+        ``from`` not before ``to``, more than 2208 buckets.
+    """
+    return campaign_series(database.session(), _campaign(campaign_id), query["granularity"], query["start"],
+                           query["end"], query["channel"])
+
+
+@bp.get(f"{CAMPAIGN}/stats/sharers")
+@requires("owner", "marketer")
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, SharerBoard)
+def sharers(query: dict, campaign_id: int):
+    """The campaign's sharers by revenue, then clicks: clicks, orders, revenue, commission.
+
+    :raise 404: not in this workspace. :raise 422: a bad limit or cursor.
+    """
+    return campaign_sharers(database.session(), _campaign(campaign_id), query["cursor"], query["limit"])
+
+
+@bp.get(f"{CAMPAIGN}/report.csv")
+@requires("owner", "marketer")
+@bp.response(200, {"type": "string"}, content_type="text/csv",
+             description="UTF-8 with a BOM; one row per sharer and channel")
+def report(campaign_id: int):
+    """The campaign's figures per sharer and channel as a spreadsheet-safe CSV download.
+
+    :raise 404: not in this workspace.
+    """
+    campaign = _campaign(campaign_id)
+    rows = campaign_report(database.session(), campaign)
+    return csv_response(f"campaign-{campaign.id}-report.csv", REPORT_COLUMNS,
+                        ([row[c] for c in REPORT_COLUMNS] for row in rows))
+
+
+@bp.get("/sharers")
+@requires("owner", "marketer")
+@bp.arguments(SharerListQuery, location="query")
+@bp.response(200, SharerList)
+def index(query: dict):
+    """The workspace's sharers, newest first; ``q`` finds a name, email or phone.
+
+    :raise 422: a bad q, limit or cursor.
+    """
+    return list_sharers(database.session(), current().workspace_id, query["q"], query["cursor"], query["limit"])

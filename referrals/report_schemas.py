@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from fields import AwareDateTime, FullMatch, InputSchema
+from pagination import PageQuery, page_schema
+from referrals.reports import GRANULARITIES
+
+# Empty is allowed: an empty search box searches nothing.
+_search_text = FullMatch(r"^[^\x00-\x1f\x7f]*$", error="must not contain control characters")
+
+
+class SeriesQuery(InputSchema):
+    granularity = fields.String(load_default="day", validate=validate.OneOf(GRANULARITIES))
+    start = AwareDateTime(data_key="from", load_default=None, metadata={
+        "description": "ISO-8601 with offset; rounded down to its bucket. Default: 48 hours or 14 days before `to`"})
+    end = AwareDateTime(data_key="to", load_default=None, metadata={
+        "description": "ISO-8601 with offset, exclusive; rounded up to a bucket edge. Default: the end of "
+                       "the current hour or day"})
+    channel = fields.String(load_default=None, validate=validate.Length(1, 32),
+                            metadata={"description": "one of the campaign's channels"})
+
+
+class FiguresOut(Schema):
+    clicks = fields.Integer()
+    unique_clicks = fields.Integer(metadata={"description": "a visitor counts once per link per hour"})
+    orders = fields.Integer(metadata={"description": "attributed sales, refunded ones included"})
+    revenue = fields.String(metadata={"example": "199.00",
+                                      "description": "attributed sales less their refunds, at the time of the sale"})
+
+
+class BucketOut(FiguresOut):
+    start = fields.String(metadata={"format": "date-time", "description": "in the workspace's time zone"})
+    end = fields.String(metadata={"format": "date-time"})
+
+
+class SeriesOut(Schema):
+    campaign_id = fields.Integer()
+    granularity = fields.String(metadata={"enum": list(GRANULARITIES)})
+    timezone = fields.String(metadata={"example": "Asia/Shanghai"})
+    currency = fields.String()
+    channel = fields.String(allow_none=True)
+    from_ = fields.String(attribute="from", data_key="from", metadata={"format": "date-time"})
+    to = fields.String(metadata={"format": "date-time"})
+    items = fields.List(fields.Nested(BucketOut))
+    totals = fields.Nested(FiguresOut)
+    next_cursor = fields.String(allow_none=True, metadata={"description": "always null: a series is one page"})
+
+
+class SharerFiguresOut(FiguresOut):
+    sharer_id = fields.Integer()
+    name = fields.String()
+    commission = fields.String(metadata={"example": "19.90",
+                                         "description": "level-1 and level-2 commissions net of reversals"})
+    currency = fields.String()
+
+
+SharerBoard = page_schema(SharerFiguresOut, "SharerBoard")
+
+
+class SharerListQuery(PageQuery):
+    q = fields.String(load_default=None, validate=[validate.Length(max=200), _search_text],
+                      metadata={"description": "part of a name, email or phone, any case"})
+
+
+class SharerRowOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    code = fields.String()
+    invited_by = fields.Integer(allow_none=True)
+    source = fields.String(metadata={"enum": ["invited", "enrolled"]})
+    created_at = fields.String(metadata={"format": "date-time"})
+
+
+SharerList = page_schema(SharerRowOut, "SharerList")
