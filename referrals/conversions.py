@@ -25,8 +25,9 @@ from referrals import ledger
 from referrals.attribution import Evidence, attribute
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
 from referrals.identity import same_person
-from referrals.links import get_or_create_link, link_urls
+from referrals.links import get_or_create_link
 from referrals.models import Click, Commission, Conversion, Link, Sharer
+from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, find_customer
 from webhooks import events as webhook_events  # outgoing webhooks (sale, commission, enrollment events)
 from workspaces.models import Workspace
@@ -213,7 +214,8 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     buyer, enrolled = _enroll(session, workspace.id, customer, sharer, conversion.self_referral)
     conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
     link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
-    body["customer_sharer"] = {"id": buyer.id, "share_url": link_urls(public_url, link.code)["share_url"],
+    # The share page's address carries a secret, never the (public) link code: see share_tokens.
+    body["customer_sharer"] = {"id": buyer.id, "share_url": share_url(public_url, workspace.id, link.id),
                                "new": enrolled}
     for refund in session.scalars(select(Conversion).where(
             Conversion.workspace_id == workspace.id, Conversion.type == "refund",

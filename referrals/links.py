@@ -37,5 +37,5 @@ def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sh
 
 
 def link_urls(public_url: str, code: str) -> dict[str, str]:
-    return {"code": code, "url": f"{public_url}/r/{code}", "qr_url": f"{public_url}/q/{code}.png",
-            "share_url": f"{public_url}/s/{code}"}
+    """A link's public addresses (its share page is not one: see referrals/share_tokens.py)."""
+    return {"code": code, "url": f"{public_url}/r/{code}", "qr_url": f"{public_url}/q/{code}.png"}

@@ -34,7 +34,6 @@ class LinkOut(Schema):
     code = fields.String()
     url = fields.String()
     qr_url = fields.String()
-    share_url = fields.String()
     campaign_id = fields.Integer()
     sharer_id = fields.Integer()
     channel = fields.String(allow_none=True)
@@ -77,7 +76,8 @@ class CommissionOut(Schema):
 
 class CustomerSharerOut(Schema):
     id = fields.Integer()
-    share_url = fields.String()
+    share_url = fields.String(metadata={"description": "the buyer's share page (their poster, link and terms); "
+                                                      "its address is a secret: show it to the buyer only"})
     new = fields.Boolean(metadata={"description": "enrolled by this sale (false for a repeat buyer)"})
 
 

@@ -119,7 +119,7 @@ def _deliver(app: Flask, claimed: notices.NoticeClaim) -> tuple[str | None, bool
                               [("live", pub, campaign) for pub in pubs])
         if not items:
             raise _Skip("none of the posts is in the sellers' library")
-        library_url = f"{public}/api/v1/library?campaign_id={campaign.id}"
+        library_url = f"{public}/seller/?campaign={campaign.id}"  # the seller portal's Today page
         if len(items) == 1:
             library_url += f"&channel={items[0]['channel']}"
         if claimed.kind == "email":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -226,10 +227,10 @@ def test_buyer_is_enrolled_as_a_sharer_invited_by_the_seller_and_found_again_on_
     with database.new_session(app) as s:
         enrolled = s.get(Sharer, first["id"])
         assert enrolled.invited_by == seller["id"] and enrolled.source == "enrolled"
-    page = client.get(path_of(first["share_url"]))
+    page = client.get(path_of(first["share_url"]), headers={"Accept-Language": "zh-CN"})
     assert page.status_code == 200 and "免费" in page.get_data(as_text=True)
     # The buyer's own link works straight away: consumers become distributors.
-    code = first["share_url"].rsplit("/", 1)[1]
+    code = re.search(r'/r/([A-Za-z0-9]+)"', page.get_data(as_text=True)).group(1)
     assert client.get(f"/r/{code}", headers={"User-Agent": BROWSER}).status_code == 302
 
 

@@ -66,7 +66,7 @@ def test_each_seller_gets_one_email_and_one_signed_webhook_notice_when_a_post_go
     [item] = owner.get("/api/v1/library", key=a["api_key"]).json["items"]
     text = mail.get_body(("plain",)).get_content()
     assert item["link"] in text and item["text"] in text
-    assert f"/api/v1/library?campaign_id={campaign['id']}&channel=weibo" in text
+    assert f"/seller/?campaign={campaign['id']}&channel=weibo" in text
     html = mail.get_body(("html",)).get_content()
     inline = [p for p in mail.walk() if p.get_content_maintype() == "image"]
     assert f'href="{item["link"]}"' in html and len(inline) == len(item["images"]) >= 1
@@ -123,7 +123,7 @@ def test_a_campaign_live_on_several_channels_at_once_sends_each_seller_one_diges
     text = mail.get_body(("plain",)).get_content()
     for item in library:
         assert item["text"] in text and f"Your personal link: {item['link']}" in text
-    assert f"/api/v1/library?campaign_id={campaign['id']}\n" in text + "\n"
+    assert f"/seller/?campaign={campaign['id']}\n" in text + "\n"
     inline = [p for p in mail.walk() if p.get_content_maintype() == "image"]
     assert len(inline) == sum(len(i["images"]) for i in library) >= 3
 

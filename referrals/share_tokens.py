@@ -1,0 +1,65 @@
+"""The secret in a buyer's share page address (``/s/<token>``).
+
+A link's code is public: it travels in every ``/r/<code>`` the buyer shares,
+so the share page, which can open the buyer's seller space, must not be
+found from it. Its address carries a token instead: the workspace and link
+ids and the time of issue, signed with HMAC-SHA256 under the app's
+``SECRET_KEY`` (itsdangerous) and a salt of its own, so a token is good for
+nothing else the key signs and nothing is stored. Signed rather than a random
+token kept hashed: no table, no migration, and the conversion answer (stored
+and replayed as it was) keeps working for as long as the key does; rotating
+the key (``SECRET_KEY_FALLBACKS`` keep old ones verifying) or disabling the
+link revokes it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+SALT = "sharecast.share-page.v1"
+_MAX_LENGTH = 200  # a real token is about 70 characters; anything longer is refused unread
+
+
+@dataclass(frozen=True)
+class ShareToken:
+    workspace_id: int
+    link_id: int
+    issued_at: datetime
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or []), current_app.config["SECRET_KEY"]]
+    # itsdangerous signs with the last key and verifies with any of them.
+    return URLSafeTimedSerializer(keys, salt=SALT, signer_kwargs={"digest_method": hashlib.sha256})
+
+
+def make_token(workspace_id: int, link_id: int) -> str:
+    return _serializer().dumps([workspace_id, link_id])
+
+
+def share_url(public_url: str, workspace_id: int, link_id: int) -> str:
+    """The buyer's share page for their link (needs the app context for the key)."""
+    return f"{public_url}/s/{make_token(workspace_id, link_id)}"
+
+
+def read_token(token: str) -> ShareToken | None:
+    """What a token names, or None for anything not signed by us (a link code, a forgery, junk)."""
+    if not token or len(token) > _MAX_LENGTH:
+        return None
+    try:
+        payload, signed_at = _serializer().loads(token, return_timestamp=True)
+    except (BadData, ValueError, TypeError):
+        return None
+    if (not isinstance(payload, list) or len(payload) != 2
+            or not all(type(v) is int and 0 < v < 2**31 for v in payload)):
+        return None
+    return ShareToken(payload[0], payload[1], signed_at.astimezone(timezone.utc))
+
+
+def spent_marker(token: str) -> str:
+    """What marks the token's one-time seller-space sign-in as used (stored, never the token)."""
+    return hashlib.sha256(f"share:{token}".encode()).hexdigest()

@@ -1,0 +1,53 @@
+"""Words the portal shows for codes: channel names, ledger reasons, other sellers' names."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+CHANNELS = {
+    "wechat_moments": _l("WeChat Moments"), "wechat_official": _l("WeChat Official Account"),
+    "weibo": _l("Weibo"), "qzone": _l("QQ Zone"), "xiaohongshu": _l("Xiaohongshu"), "douyin": _l("Douyin"),
+    "x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": _l("LinkedIn"),
+    "telegram": "Telegram", "whatsapp": "WhatsApp", "email": _l("Email"), "webhook": _l("Webhook"),
+}
+BUCKETS = {"pending": _l("Pending"), "approved": _l("Approved"), "paid": _l("Paid"), "reversed": _l("Reversed")}
+
+
+def channel_label(channel: str | None) -> str:
+    """A channel's name in the page's language; the general link (no channel) is "Any channel"."""
+    if not channel:
+        return _("Any channel")
+    return str(CHANNELS.get(channel, channel))
+
+
+def reason_sentence(line: dict) -> str:
+    """One ledger line (referrals.earnings.ledger_lines) as a sentence saying why the money moved."""
+    order = line.get("order_id") or "?"
+    campaign = line.get("campaign_title") or ""
+    reason = line["reason"]
+    if reason == "commission_earned":
+        return _("Commission on order %(order)s (%(campaign)s), waiting for the holding period.",
+                 order=order, campaign=campaign)
+    if reason == "invite_bonus_earned":
+        return _("Invite bonus: %(seller)s, who joined through you, sold order %(order)s (%(campaign)s).",
+                 seller=line.get("seller_name") or _("a seller"), order=order, campaign=campaign)
+    if reason == "reversed_by_refund":
+        return _("Order %(order)s was refunded, so its commission is reversed.", order=order)
+    if reason == "clawback_after_payout":
+        return _("Order %(order)s was refunded after you were paid; the amount comes off your next payout.",
+                 order=order)
+    if reason == "approved":
+        return _("Commission on order %(order)s approved: the holding period is over.", order=order)
+    if reason == "paid_in_payout":
+        if line.get("batch_id"):
+            return _("Paid to you in payout batch %(batch)s.", batch=line["batch_id"])
+        return _("Paid to you.")
+    return _("Balance adjustment.")
+
+
+def masked_name(name: str | None) -> str:
+    """Another seller's name on the board: the first character only (王**, L***)."""
+    name = (name or "").strip()
+    if not name:
+        return _("A seller")
+    return name[0] + "*" * min(max(len(name) - 1, 2), 3)
