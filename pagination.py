@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, or_
@@ -51,8 +51,14 @@ def encode_cursor(*key) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *types: type) -> tuple:
-    """The sort key ``cursor`` packs, each value checked against ``types`` (int, str or datetime).
+# A cursor value that is a row id: an int within the database's integer column.
+ID = "id"
+_ID_MAX = 2**31 - 1
+
+
+def decode_cursor(cursor: str, *types: type | str) -> tuple:
+    """The sort key ``cursor`` packs, each value checked against ``types``
+    (int, :data:`ID`, str, or an aware datetime in the years 2000..2100).
 
     :raise ApiError 422: not a cursor of this shape (made up, cut short, or from another list).
     """
@@ -71,10 +77,15 @@ def decode_cursor(cursor: str, *types: type) -> tuple:
         if kind is datetime:
             try:
                 value = datetime.fromisoformat(value) if isinstance(value, str) else None
-            except ValueError:
+                # Years at the calendar's edges overflow when converted to UTC.
+                if value is not None and not 2000 <= value.astimezone(timezone.utc).year <= 2100:
+                    value = None
+            except (ValueError, OverflowError):
                 value = None
             if value is None or value.tzinfo is None:
                 raise bad()
+        elif kind == ID and (type(value) is not int or not 1 <= value <= _ID_MAX):
+            raise bad()
         elif kind is int and (type(value) is not int or abs(value) >= 2**63):
             raise bad()
         elif kind is str and not isinstance(value, str):
@@ -104,7 +115,7 @@ def newest_first(session, query, created_at, id_column, cursor: str | None, limi
     """
     check_limit(limit)
     columns = [created_at, id_column]
-    key = decode_cursor(cursor, datetime, int) if cursor is not None else None
+    key = decode_cursor(cursor, datetime, ID) if cursor is not None else None
     size = limit + 1 if keep is None else max(limit + 1, 200)
     page: list = []
     while len(page) <= limit:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from database import utcnow
 from errors import ApiError
 from money import format_amount, from_minor
-from pagination import DEFAULT_LIMIT, after, check_limit, decode_cursor, encode_cursor, newest_first
+from pagination import DEFAULT_LIMIT, ID, after, check_limit, decode_cursor, encode_cursor, newest_first
 from publishing.models import Campaign
 from referrals.models import ClickRollup, Commission, Conversion, Link, LinkClickTotal, Sharer
 from referrals.stats import attributed_sales
@@ -250,7 +250,7 @@ def campaign_sharers(session: Session, campaign: Campaign, cursor: str | None = 
     query = (select(t, Sharer.name).join(Sharer, Sharer.id == t.c.sharer_id)
              .where(Sharer.workspace_id == campaign.workspace_id))
     if cursor is not None:
-        query = query.where(after(order, decode_cursor(cursor, int, int, int), [True, True, False]))
+        query = query.where(after(order, decode_cursor(cursor, int, int, ID), [True, True, False]))
     rows = session.execute(query.order_by(t.c.revenue_minor.desc(), t.c.clicks.desc(), t.c.sharer_id)
                            .limit(limit + 1)).all()
     next_cursor = None

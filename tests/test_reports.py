@@ -422,3 +422,15 @@ def test_openapi_documents_the_report_endpoints(client):
         assert "get" in paths[path], path
     params = {p["name"] for p in paths["/api/v1/campaigns/{campaign_id}/stats/series"]["get"]["parameters"]}
     assert {"granularity", "from", "to", "channel"} <= params
+
+
+@pytest.mark.parametrize("key", [["0001-01-01T00:00:00+14:00", 1], ["9999-12-31T23:59:59-14:00", 1],
+                                 ["2026-01-01T00:00:00+00:00", 2**40], ["2026-01-01T00:00:00+00:00", 0]])
+def test_cursors_from_the_calendars_edges_or_beyond_any_id_are_refused(owner, key):
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    for path in ("/api/v1/sharers", "/api/v1/campaigns", "/api/v1/commissions", "/api/v1/payouts/batches"):
+        res = owner.get(path, query_string={"cursor": cursor})
+        assert res.status_code == 422 and "cursor" in res.json["error"]["fields"], (path, res.json)
