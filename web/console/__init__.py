@@ -21,3 +21,4 @@ def _nav() -> dict:
 
 
 from web.console import campaigns  # noqa: E402,F401  (routes register on bp)
+from web.console import dashboard, sharers, money, payouts  # noqa: E402,F401  (dashboard, sharers, commissions, payouts)

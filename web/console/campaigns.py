@@ -1,13 +1,241 @@
-"""Campaign pages of the console."""
+"""Campaign pages of the console: the list, the form (new and edit) with its live preview, the
+campaign page, image uploads, and the schedule (whose bodies are in :mod:`web.console.schedule`).
+All their routes are declared here, so the navigation bar lights "Campaigns" on every one.
+
+Every page reads and writes through the services the API uses, scoped to
+the signed-in account's workspace (another workspace's campaign is a 404).
+A refused input re-shows the form with 422 and each message by its field;
+nothing is stored then.
+"""
 from __future__ import annotations
 
-from flask import render_template
+from babel.lists import format_list
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
-from web.console import bp
+import backends
+import database
+from errors import ApiError
+from publishing import storage
+from publishing.campaigns import create_campaign, get_campaign, list_campaigns, update_campaign
+from publishing.images import MAX_BYTES, add_image
+from publishing.routes import REDIRECT_COLUMNS, campaign_view, own_hosts
+from referrals import linkcache
+from scheduling.models import ACTIVE, Publication
+from web.console import bp, schedule
+from web.console.campaign_fields import Refused, changes_of, fill_form, load_input, offer_language, place_errors
+from web.console.campaign_messages import explain
+from web.console.campaign_preview import live_preview, preview_fragment, reading, saved_posts
+from web.console.forms import CampaignForm, ImageForm, channel_label
 from web.session import staff_required
+
+ID = "int(min=1, max=2147483647)"  # as the API: an id PostgreSQL can hold, else 404
+STATUS_LABELS = {"draft": _l("Draft"), "scheduled": _l("Scheduled"), "live": _l("Live"), "ended": _l("Ended"),
+                 "published": _l("Published"), "failed": _l("Failed"), "cancelled": _l("Cancelled")}
+_IMAGE_ERRORS = {
+    "image_too_large": _l("The file is too large: the limit is %(mb)s MB."),
+    "unsupported_image_type": _l("This is not a PNG, JPEG or WebP image."),
+    "image_too_many_pixels": _l("The image has too many pixels; make it smaller (at most 40 megapixels)."),
+    "corrupt_image": _l("The file is damaged or empty and cannot be read as an image."),
+    "too_many_images": _l("A campaign keeps at most 30 images."),
+}
+
+
+@bp.app_template_global()
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+bp.add_app_template_global(channel_label)
+
+
+@bp.app_template_global()
+def channel_list(channel_ids: list[str]) -> str:
+    """Channel names as a list in the page's language ("微博、X" / "Weibo, X")."""
+    return format_list([channel_label(c) for c in channel_ids], locale=get_locale())
+
+
+@bp.app_template_global()
+def publication_error(text: str) -> str:
+    """A publication's error (the scheduler's or a channel's message) in the page's language where known."""
+    return explain(text)
+
+
+def dashboard_url(campaign_id: int) -> str | None:
+    """The campaign's dashboard, once that page exists."""
+    if "console.campaign_dashboard" in current_app.view_functions:
+        return url_for("console.campaign_dashboard", campaign_id=campaign_id)
+    return None
+
+
+def next_publications(session, workspace_id: int, campaign_ids: list[int]) -> dict[int, object]:
+    """Each campaign's next scheduled publication time (UTC), where one waits."""
+    if not campaign_ids:
+        return {}
+    rows = session.execute(select(Publication.campaign_id, func.min(Publication.publish_at))
+                           .where(Publication.workspace_id == workspace_id,
+                                  Publication.campaign_id.in_(campaign_ids), Publication.status.in_(ACTIVE))
+                           .group_by(Publication.campaign_id))
+    return dict(rows.all())
 
 
 @bp.get("/")
 @staff_required()
 def campaigns():
-    return render_template("console/campaigns.html")
+    """The workspace's campaigns, newest first, a page at a time (``?cursor=``)."""
+    session = database.session()
+    cursor = request.args.get("cursor") or None
+    try:
+        page = list_campaigns(session, g.key.workspace_id, None, cursor[:200] if cursor else None)
+    except ApiError:  # a cursor from elsewhere: start from the top rather than fail
+        page = list_campaigns(session, g.key.workspace_id)
+    upcoming = next_publications(session, g.key.workspace_id, [c["id"] for c in page["items"]])
+    return render_template("console/campaigns.html", items=page["items"], next_cursor=page["next_cursor"],
+                           upcoming=upcoming, first_page=cursor is None)
+
+
+def _form_page(form: CampaignForm, campaign_id: int | None, status: int = 200, problems: list[str] = ()):
+    """The campaign form (new, or editing ``campaign_id``) beside its preview."""
+    with reading() as reader:
+        campaign = get_campaign(reader, g.key.workspace_id, campaign_id) if campaign_id else None
+        offer_language(form, campaign.language if campaign else None)
+        return render_template("console/campaign_form.html", form=form, campaign=campaign, problems=problems,
+                               preview=live_preview(reader, form, campaign)), status
+
+
+def _refused(form: CampaignForm, campaign_id: int | None, fields: dict):
+    """The form again (422) with the services' messages by their fields; nothing was stored."""
+    return _form_page(form, campaign_id, 422, place_errors(form, fields))
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@staff_required()
+def campaign_new():
+    """Write a new campaign; saved as a draft until it is scheduled."""
+    form = CampaignForm()
+    if request.method == "GET":
+        form.currency.data = g.workspace.currency
+        return _form_page(form, None)
+    if not form.validate():
+        return _form_page(form, None, 422)
+    session = database.session()
+    try:
+        campaign = create_campaign(session, g.key.workspace_id, load_input(form, g.timezone), own_hosts())
+        session.commit()
+    except Refused as exc:
+        return _refused(form, None, exc.fields)
+    except ApiError as exc:
+        return _refused(form, None, exc.fields or {"_": exc.message})
+    flash(_("The campaign is saved as a draft. Add images, then schedule it."))
+    return redirect(url_for("console.campaign", campaign_id=campaign.id), 303)
+
+
+@bp.route(f"/campaigns/<{ID}:campaign_id>/edit", methods=["GET", "POST"])
+@staff_required()
+def campaign_edit(campaign_id: int):
+    """Edit a campaign; posts grabbed before keep what they showed. :raise 404: not in this workspace."""
+    session = database.session()
+    campaign = get_campaign(session, g.key.workspace_id, campaign_id)
+    form = CampaignForm()
+    if request.method == "GET":
+        fill_form(form, campaign, g.timezone)
+        return _form_page(form, campaign_id)
+    offer_language(form, campaign.language)
+    if not form.validate():
+        return _form_page(form, campaign_id, 422)
+    try:
+        changes = changes_of(campaign, load_input(form, g.timezone), g.timezone)
+        changed = update_campaign(session, campaign, changes, own_hosts()) if changes else set()
+        session.commit()
+    except Refused as exc:
+        return _refused(form, campaign_id, exc.fields)
+    except ApiError as exc:
+        return _refused(form, campaign_id, exc.fields or {"_": exc.message})
+    if changed & REDIRECT_COLUMNS:
+        linkcache.invalidate(backends.connection())
+    flash(_("Your changes are saved.") if changed else _("Nothing changed."))
+    return redirect(url_for("console.campaign", campaign_id=campaign.id), 303)
+
+
+def _campaign_page(campaign_id: int, image_form: ImageForm, status: int = 200):
+    """The campaign page. :raise ApiError 404: not a campaign of this workspace."""
+    with reading() as reader:
+        campaign = get_campaign(reader, g.key.workspace_id, campaign_id)
+        return render_template("console/campaign.html", campaign=campaign_view(reader, campaign),
+                               posts=saved_posts(reader, campaign), image_form=image_form,
+                               dashboard=dashboard_url(campaign_id), max_mb=MAX_BYTES // (1024 * 1024)), status
+
+
+@bp.get(f"/campaigns/<{ID}:campaign_id>")
+@staff_required()
+def campaign(campaign_id: int):
+    """The campaign: summary, images, each channel's post, publications. :raise 404: not in this workspace."""
+    return _campaign_page(campaign_id, ImageForm())
+
+
+@bp.post(f"/campaigns/<{ID}:campaign_id>/images")
+@staff_required()
+def campaign_upload(campaign_id: int):
+    """Upload a product photo or the brand's logo (PNG, JPEG or WebP); refused files are
+    explained on the campaign page (413, 415 or 422). :raise 404: not in this workspace."""
+    session = database.session()
+    campaign = get_campaign(session, g.key.workspace_id, campaign_id)
+    form = ImageForm()
+    if not form.validate():
+        return _campaign_page(campaign_id, form, 422)
+    try:
+        add_image(session, storage.storage(), campaign, form.file.data.read(MAX_BYTES + 1), form.role.data)
+        session.commit()
+    except ApiError as exc:
+        message = _IMAGE_ERRORS.get(exc.code)
+        form.file.errors = [str(message) % {"mb": MAX_BYTES // (1024 * 1024)} if message else explain(exc.message)]
+        return _campaign_page(campaign_id, form, exc.status)
+    flash(_("The logo is uploaded; the images now show it.") if form.role.data == "logo"
+          else _("The photo is uploaded; the images now show it."))
+    return redirect(url_for("console.campaign", campaign_id=campaign_id, _anchor="images"), 303)
+
+
+
+@bp.post("/campaigns/preview")
+@staff_required()
+def campaign_preview_new():
+    """The live preview of a campaign being written (an HTML fragment; nothing is stored)."""
+    return preview_fragment(None)
+
+
+@bp.post(f"/campaigns/<{ID}:campaign_id>/preview")
+@staff_required()
+def campaign_preview(campaign_id: int):
+    """The live preview of a campaign being edited. :raise 404: not in this workspace."""
+    return preview_fragment(campaign_id)
+
+
+@bp.get(f"/campaigns/<{ID}:campaign_id>/schedule")
+@staff_required()
+def campaign_schedule(campaign_id: int):
+    """The month calendar (``?month=YYYY-MM``), the schedule form, the publications. :raise 404: not ours."""
+    return schedule.show(campaign_id)
+
+
+@bp.post(f"/campaigns/<{ID}:campaign_id>/schedule")
+@staff_required()
+def campaign_schedule_save(campaign_id: int):
+    """Schedule the chosen channels at one time or each at its next posting time. :raise 404: not ours."""
+    return schedule.save(campaign_id)
+
+
+@bp.post(f"/campaigns/<{ID}:campaign_id>/publications/<{ID}:publication_id>/cancel")
+@staff_required()
+def publication_cancel(campaign_id: int, publication_id: int):
+    """Cancel a scheduled publication. :raise 404: not a publication of this workspace's campaign."""
+    return schedule.cancel(campaign_id, publication_id)
+
+
+@bp.post(f"/campaigns/<{ID}:campaign_id>/slots")
+@staff_required()
+def workspace_slots_save(campaign_id: int):
+    """Replace the workspace's posting times, back to this campaign's schedule. :raise 404: not ours."""
+    return schedule.save_slots(campaign_id)
