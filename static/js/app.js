@@ -87,9 +87,50 @@
       window.clearTimeout(timer);
       timer = window.setTimeout(refresh, 350);
     });
+    // Saving ends previewing: a late preview answer must not race the save.
+    form.addEventListener("submit", function () {
+      window.clearTimeout(timer);
+      if (inflight) inflight.abort();
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-preview]"), wirePreview);
   });
 })();
+
+// ---- Console campaign pages: refuse an over-large upload before sending it ----
+// <input type="file" data-max-bytes="N" data-too-large="message">: the server
+// refuses it anyway; this saves a long upload that would end in an error.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+    var limit = parseInt(input.getAttribute("data-max-bytes"), 10);
+    var tooBig = Array.prototype.some.call(input.files || [], function (file) { return file.size > limit; });
+    input.setCustomValidity(tooBig ? input.getAttribute("data-too-large") || "Too large" : "");
+    if (tooBig) input.reportValidity();
+  });
+  document.addEventListener("submit", function (event) {
+    var input = event.target.querySelector("input[type=file][data-max-bytes]");
+    if (input && !input.checkValidity()) { event.preventDefault(); input.reportValidity(); }
+  });
+})();
+// ---- end of console campaign pages ----
+
+// ---- Console dashboard, sharers, commissions and payouts ----
+// On a phone the console's navigation bar scrolls sideways: bring the current
+// page's entry into view so the reader sees where they are.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var current = document.querySelector(".mainnav [aria-current]");
+    if (!current) return;
+    var nav = current.parentNode;
+    if (current.offsetLeft + current.offsetWidth > nav.clientWidth) {
+      nav.scrollLeft = current.offsetLeft + current.offsetWidth - nav.clientWidth + 16;
+    }
+  });
+})();
+// ---- end of console dashboard, sharers, commissions and payouts ----
