@@ -16,6 +16,7 @@ from publishing.models import Campaign, CampaignImage
 from publishing.storage import public_url
 from publishing.versions import record_version
 from referrals.commission import amount_for, parse_rule
+from referrals.models import Conversion
 from scheduling.models import Publication
 from workspaces.models import Workspace
 
@@ -70,6 +71,11 @@ def update_campaign(session: Session, campaign: Campaign, changes: dict, own_hos
                                end_must_be_future="ends_at" in changes)
     values["logo_image_id"] = logo
     changed = {name for name, value in values.items() if getattr(campaign, name) != value}
+    if "currency" in changed and session.scalar(
+            select(Conversion.id).where(Conversion.campaign_id == campaign.id).limit(1)) is not None:
+        # Its sales and commissions are amounts in the old currency; read in a new one they would lie.
+        raise ApiError(422, "validation_error", "The campaign has invalid fields.",
+                       {"currency": "cannot change once the campaign has sales"})
     for name in changed:
         setattr(campaign, name, values[name])
     session.flush()

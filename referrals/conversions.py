@@ -215,7 +215,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
     link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
     # The share page's address carries a secret, never the (public) link code: see share_tokens.
-    body["customer_sharer"] = {"id": buyer.id, "share_url": share_url(public_url, workspace.id, link.id),
+    body["customer_sharer"] = {"id": buyer.id, "share_url": share_url(public_url, workspace.id, link.id, enrolled),
                                "new": enrolled}
     for refund in session.scalars(select(Conversion).where(
             Conversion.workspace_id == workspace.id, Conversion.type == "refund",

@@ -54,6 +54,15 @@ def _counted_sales(workspace_id: int, currency: str, start: datetime, end: datet
             Conversion.self_referral.is_(False), Conversion.refunded_minor < Conversion.amount_minor)
 
 
+def masked(name: str | None) -> str | None:
+    """Another seller's name as a seller sees it: the first character only (王**, L***).
+
+    Enrolled buyers are on the board too, so their full names are for staff only.
+    """
+    name = (name or "").strip()
+    return name[0] + "*" * min(max(len(name) - 1, 2), 3) if name else None
+
+
 def _row(rank: int | None, sharer_id: int, name: str | None, orders: int, revenue: int, currency: str) -> dict:
     return {"rank": rank, "sharer_id": sharer_id, "display_name": (name or "").strip() or None,
             "orders": int(orders), "revenue": format_amount(int(revenue), currency)}
@@ -67,6 +76,8 @@ def _from_cursor(cursor: str | None, period: str) -> tuple[date | None, str | No
     try:
         day = date.fromisoformat(first)
     except ValueError:
+        day = None
+    if day is not None and not 2000 <= day.year <= 2100:  # the calendar's edges overflow in time zone maths
         day = None
     starts_period = day is not None and (day.weekday() == 0 if kind == "week" else day.day == 1)
     if kind != period or not starts_period or not is_currency(currency) or offset < 0:
@@ -118,7 +129,12 @@ def leaderboard(session: Session, workspace_id: int, *, period: str = "week", at
         rank, orders, revenue = mine or (None, 0, 0)
         me = _row(rank, viewer.id, viewer.name, orders, revenue, currency)
         team = team_totals(session, workspace_id, viewer.id, currency, start, end)
-    return {"items": [_row(*row, currency) for row in rows], "next_cursor": next_cursor, "currency": currency,
+    items = [_row(*row, currency) for row in rows]
+    if viewer_sharer_id is not None:
+        for item in items:
+            if item["sharer_id"] != viewer_sharer_id:
+                item["display_name"] = masked(item["display_name"])
+    return {"items": items, "next_cursor": next_cursor, "currency": currency,
             "period": {"period": period, "timezone": str(zone.key), "starts_at": start, "ends_at": end},
             "me": me, "team": team}
 

@@ -96,12 +96,12 @@ def _shared(token: str) -> tuple[ShareToken, Link, Sharer, Campaign]:
     return found, link, session.get(Sharer, link.sharer_id), session.get(Campaign, link.campaign_id)
 
 
-def _can_join(token: str, found: ShareToken, sharer: Sharer) -> bool:
-    """May this token still sign its buyer in? Enrolled buyers only, within JOIN_DAYS, once."""
-    if sharer.source != "enrolled" or utcnow() - found.issued_at > timedelta(days=JOIN_DAYS):
+def _can_join(found: ShareToken, sharer: Sharer) -> bool:
+    """May this token still sign its buyer in? Only the enrolling sale's token, within JOIN_DAYS, once."""
+    if not found.may_join or sharer.source != "enrolled" or utcnow() - found.issued_at > timedelta(days=JOIN_DAYS):
         return False
     return database.session().scalar(
-        select(SellerPass.id).where(SellerPass.token_hash == spent_marker(token))) is None
+        select(SellerPass.id).where(SellerPass.token_hash == spent_marker(found))) is None
 
 
 def poster_channel(campaign: Campaign) -> str | None:
@@ -152,7 +152,7 @@ def share(token: str):
     ended = campaign.ends_at is not None and campaign.ends_at <= utcnow()
     html = render_template("share/page.html", token=token, urls=urls, campaign=campaign, workspace=workspace,
                            poster=buyer_poster(campaign, sharer), terms=earning_terms(campaign), ended=ended,
-                           can_join=_can_join(token, found, sharer), form=ConfirmForm())
+                           can_join=_can_join(found, sharer), form=ConfirmForm())
     return html, 200, {"X-Robots-Tag": "noindex, nofollow"}
 
 
@@ -167,14 +167,14 @@ def join(token: str):
     from web.pages import error_page
 
     found, link, sharer, _campaign = _shared(token)
-    if not _can_join(token, found, sharer):
+    if not _can_join(found, sharer):
         return error_page(410, _("This button signs you in once only. Ask for a sign-in link by email instead."))
     session = database.session()
     now = utcnow()
     try:
         with session.begin_nested():
             session.add(SellerPass(workspace_id=sharer.workspace_id, sharer_id=sharer.id, kind="share",
-                                   token_hash=spent_marker(token), expires_at=now, used_at=now, created_at=now))
+                                   token_hash=spent_marker(found), expires_at=now, used_at=now, created_at=now))
     except IntegrityError:  # another tab spent it a moment ago
         session.rollback()
         return error_page(410, _("This button signs you in once only. Ask for a sign-in link by email instead."))

@@ -29,6 +29,10 @@ class ShareToken:
     workspace_id: int
     link_id: int
     issued_at: datetime
+    # Only the sale that enrolled the buyer mints a token that can open their
+    # seller space: a later order naming the same email or phone (which anyone
+    # can type at a checkout) gets the share page, never the sign-in.
+    may_join: bool
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -37,13 +41,17 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(keys, salt=SALT, signer_kwargs={"digest_method": hashlib.sha256})
 
 
-def make_token(workspace_id: int, link_id: int) -> str:
-    return _serializer().dumps([workspace_id, link_id])
+def make_token(workspace_id: int, link_id: int, may_join: bool) -> str:
+    return _serializer().dumps([workspace_id, link_id, int(may_join)])
 
 
-def share_url(public_url: str, workspace_id: int, link_id: int) -> str:
-    """The buyer's share page for their link (needs the app context for the key)."""
-    return f"{public_url}/s/{make_token(workspace_id, link_id)}"
+def share_url(public_url: str, workspace_id: int, link_id: int, may_join: bool) -> str:
+    """The buyer's share page for their link (needs the app context for the key).
+
+    ``may_join``: whether the page may sign its holder in as the buyer once
+    (only when this very sale enrolled them).
+    """
+    return f"{public_url}/s/{make_token(workspace_id, link_id, may_join)}"
 
 
 def read_token(token: str) -> ShareToken | None:
@@ -54,12 +62,18 @@ def read_token(token: str) -> ShareToken | None:
         payload, signed_at = _serializer().loads(token, return_timestamp=True)
     except (BadData, ValueError, TypeError):
         return None
-    if (not isinstance(payload, list) or len(payload) != 2
-            or not all(type(v) is int and 0 < v < 2**31 for v in payload)):
+    if (not isinstance(payload, list) or len(payload) != 3
+            or not all(type(v) is int and 0 < v < 2**31 for v in payload[:2]) or payload[2] not in (0, 1)):
         return None
-    return ShareToken(payload[0], payload[1], signed_at.astimezone(timezone.utc))
+    return ShareToken(payload[0], payload[1], signed_at.astimezone(timezone.utc), bool(payload[2]))
 
 
-def spent_marker(token: str) -> str:
-    """What marks the token's one-time seller-space sign-in as used (stored, never the token)."""
-    return hashlib.sha256(f"share:{token}".encode()).hexdigest()
+def spent_marker(found: ShareToken) -> str:
+    """What marks the token's one-time seller-space sign-in as used (stored, never the token).
+
+    Made from what the signature vouches for, not from the token's text: a
+    base64 text has spellings that decode alike, and each would otherwise
+    count as a new token.
+    """
+    issued = int(found.issued_at.timestamp())
+    return hashlib.sha256(f"share:{found.workspace_id}:{found.link_id}:{issued}".encode()).hexdigest()

@@ -406,3 +406,26 @@ def test_bad_parameters_get_a_4xx_in_the_error_shape(owner, make_sharer, path):
     res = owner.get(path)
     assert 400 <= res.status_code < 500, (path, res.status_code)
     assert set(res.json) == {"error"} and res.json["error"]["code"], path
+
+
+def test_a_seller_key_sees_other_sellers_names_masked_on_the_leaderboard(owner, campaign, make_sharer, make_link):
+    top = make_sharer("张伟大")
+    viewer = make_sharer("小林")
+    code = make_link(campaign["id"], top["id"], "weibo")["code"]
+    res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "L-1", "amount": "199.00", "code": code,
+                                             "customer": {"external_id": "c-9"}})
+    assert res.status_code == 201
+    as_seller = owner.get("/api/v1/leaderboard", key=viewer["api_key"]).json
+    assert [row["display_name"] for row in as_seller["items"]] == ["张**"]
+    assert as_seller["me"]["display_name"] == "小林"
+    assert [row["display_name"] for row in owner.get("/api/v1/leaderboard").json["items"]] == ["张伟大"]
+
+
+@pytest.mark.parametrize("first", ["9999-12-27", "0001-01-01"])
+def test_a_leaderboard_cursor_from_the_calendars_edge_is_refused(owner, first):
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(["week", first, "CNY", 0]).encode()).decode().rstrip("=")
+    res = owner.get("/api/v1/leaderboard", query_string={"cursor": cursor})
+    assert res.status_code == 422

@@ -434,3 +434,16 @@ def test_cursors_from_the_calendars_edges_or_beyond_any_id_are_refused(owner, ke
     for path in ("/api/v1/sharers", "/api/v1/campaigns", "/api/v1/commissions", "/api/v1/payouts/batches"):
         res = owner.get(path, query_string={"cursor": cursor})
         assert res.status_code == 422 and "cursor" in res.json["error"]["fields"], (path, res.json)
+
+
+def test_a_campaign_with_sales_keeps_its_currency(owner, campaign, make_sharer, make_link):
+    path = f"/api/v1/campaigns/{campaign['id']}"
+    assert owner.client.patch(path, json={"currency": "USD"}, headers=owner._headers(None)).status_code == 200
+    assert owner.client.patch(path, json={"currency": "CNY"}, headers=owner._headers(None)).status_code == 200
+    code = make_link(campaign["id"], make_sharer("小林")["id"], "weibo")["code"]
+    sale = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "K-1", "amount": "199.00", "code": code,
+                                              "customer": {"external_id": "c-1"}})
+    assert sale.status_code == 201
+    res = owner.client.patch(path, json={"currency": "USD"}, headers=owner._headers(None))
+    assert res.status_code == 422 and "currency" in res.json["error"]["fields"]
+    assert owner.get(path).json["currency"] == "CNY"

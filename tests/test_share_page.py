@@ -114,7 +114,7 @@ def test_a_token_cannot_be_used_across_workspaces(app, client, owner, campaign, 
         rival_ws = s.scalar(select(Link.workspace_id).where(Link.id == rival_link_id))
     with app.test_request_context():
         # Our own signature, but naming a link with another workspace's id: refused.
-        wrong_pairs = [share_tokens.make_token(rival_ws, link.id), share_tokens.make_token(link.workspace_id, rival_link_id)]
+        wrong_pairs = [share_tokens.make_token(rival_ws, link.id, True), share_tokens.make_token(link.workspace_id, rival_link_id, True)]
     for token in wrong_pairs:
         assert client.get(f"/s/{token}").status_code == 404
 
@@ -171,7 +171,7 @@ def test_an_old_share_page_no_longer_signs_in(app, monkeypatch, bought):
     with app.test_request_context():
         with monkeypatch.context() as m:
             m.setattr("itsdangerous.timed.time.time", lambda: past)
-            old = share_tokens.make_token(link.workspace_id, link.id)
+            old = share_tokens.make_token(link.workspace_id, link.id, True)
     pages = Pages(app.test_client())
     page = pages.get(f"/s/{old}").text
     assert "Your poster" in page and "Open my seller space" not in page  # the page itself still works
@@ -198,3 +198,33 @@ def test_a_share_page_for_a_campaign_without_poster_channels_shows_the_qr_code(a
     buyer = re.search(r'value="http://sharecast.test/r/(\w+)"', page).group(1)
     assert f'src="http://sharecast.test/q/{buyer}.png"' in page and "Save QR code" in page
     assert client.get(f"/r/{buyer}", headers={"User-Agent": BROWSER}).status_code == 302
+
+
+def test_a_later_order_naming_the_buyers_email_gets_no_sign_in(app, owner, campaign, make_sharer, make_link):
+    """Anyone can type a buyer's email at a checkout: the repeat order's share page must not open their space."""
+    seller = make_sharer("小林")
+    code = make_link(campaign["id"], seller["id"], "weibo")["code"]
+    first = buy(owner, code, "S-1", {"external_id": "c-1", "email": "victim@example.com", "name": "王芳"})
+    later = buy(owner, code, "S-2", {"external_id": "guest-77", "email": "victim@example.com"})
+    assert later["customer_sharer"]["id"] == first["customer_sharer"]["id"] and not later["customer_sharer"]["new"]
+    share = path_of(later["customer_sharer"]["share_url"])
+    attacker = Pages(app.test_client())
+    assert "Open my seller space" not in attacker.get(share).text
+    assert attacker.post(f"{share}/join", token_from="/seller/sign-in").status_code == 410
+    assert attacker.get("/seller/").status_code == 302
+
+
+def test_other_spellings_of_a_share_token_are_the_same_token(app, bought):
+    """base64's last character has spare bits: the spellings that verify alike share one 'used' mark."""
+    import string
+
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    share = path_of(bought["share_url"])
+    token = share.rsplit("/", 1)[1]
+    last = alphabet.index(token[-1])
+    spellings = [token[:-1] + alphabet[(last & ~3) + k] for k in range(4)]
+    answers = []
+    for spelling in spellings:
+        pages = Pages(app.test_client())
+        answers.append(pages.post(f"/s/{spelling}/join", token_from="/seller/sign-in").status_code)
+    assert sorted(answers) == [303, 410, 410, 410]

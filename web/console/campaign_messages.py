@@ -32,6 +32,8 @@ _EXACT = {
     'Must be a non-negative decimal string such as "199.00".': _l("Write an amount such as 199.00."),
     'Must be a decimal string such as "199.00" (not a number).': _l("Write an amount such as 199.00."),
     "is too large": _l("This amount is too large."),
+    "cannot change once the campaign has sales": _l(
+        "The currency cannot change once the campaign has sales: its amounts are in the old one."),
     # referrals.commission.parse_rule
     "value must be a decimal string": _l("Write a number such as 10 or 12.50."),
     "a percentage must be above 0 and at most 100": _l("A percentage must be above 0 and at most 100."),

@@ -46,8 +46,5 @@ def reason_sentence(line: dict) -> str:
 
 
 def masked_name(name: str | None) -> str:
-    """Another seller's name on the board: the first character only (王**, L***)."""
-    name = (name or "").strip()
-    if not name:
-        return _("A seller")
-    return name[0] + "*" * min(max(len(name) - 1, 2), 3)
+    """Another seller's name on the board, as the leaderboard service masked it, or "A seller"."""
+    return name or _("A seller")
