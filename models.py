@@ -1,5 +1,5 @@
 """Every model, imported once so Base.metadata knows all tables (Alembic, tests)."""
-from accounts.models import SellerPass, User  # noqa: F401
+from accounts.models import SellerPass, User, WebSession  # noqa: F401
 from credentials.models import ChannelCredential  # noqa: F401
 from publishing.models import Campaign  # noqa: F401
 from referrals.models import (Click, ClickRollup, Commission, Conversion, LedgerEntry, Link, Payout,  # noqa: F401

@@ -250,3 +250,37 @@ def test_pages_send_security_headers_and_html_errors(app):
     assert missing.status_code == 404 and missing.mimetype == "text/html"
     assert client.get("/api/v1/nope").mimetype == "application/json"  # the API keeps its JSON errors
     assert "<script>" not in res.text.replace('<script src=', '')
+
+
+def test_signing_out_kills_a_copied_cookie_too(app, staff):
+    client = pages(app)
+    client.sign_in(staff["email"], staff["password"])
+    thief = app.test_client()
+    cookie = client.client.get_cookie("sharecast")
+    thief.set_cookie("sharecast", cookie.value)
+    assert thief.get("/console/").status_code == 200
+    client.post("/console/sign-out", token_from="/console/")
+    assert thief.get("/console/").status_code == 302
+
+
+def test_staff_can_sign_a_seller_out_everywhere_and_void_their_links(app, console, make_sharer):
+    sharer = make_sharer("小林")
+    phone = seller_pages(app, sharer["id"])
+    laptop = seller_pages(app, sharer["id"])
+    with database.new_session(app) as s:
+        unused = issue_pass(s, s.get(Sharer, sharer["id"]), "invite")
+        s.commit()
+    res = console.post(f"/console/sharers/{sharer['id']}/sign-out", token_from=f"/console/sharers/{sharer['id']}")
+    assert res.status_code == 303
+    assert "sessions ended: 2" in console.get(res.headers["Location"]).text
+    assert phone.get("/seller/").status_code == 302 and laptop.get("/seller/").status_code == 302
+    assert pages(app).get(f"/seller/pass/{unused.token}").status_code == 410
+
+
+def test_staff_of_another_workspace_cannot_sign_a_seller_out(app, owner, console):
+    other_key = run_cli(app, "workspace", "create", "--name", "Other Brand")["api_key"]
+    theirs = owner.post("/api/v1/sharers", {"name": "Zed"}, key=other_key).json
+    phone = seller_pages(app, theirs["id"])
+    res = console.post(f"/console/sharers/{theirs['id']}/sign-out", token_from="/console/sharers")
+    assert res.status_code == 404
+    assert phone.get("/seller/").status_code == 200

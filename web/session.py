@@ -15,6 +15,7 @@ from functools import wraps
 from flask import abort, g, redirect, request, session, url_for
 
 import database
+from accounts import sessions
 from accounts.models import User
 from referrals.models import Sharer
 from workspaces.auth import Principal
@@ -25,22 +26,38 @@ SELLER_MAX_AGE = 60 * 24 * 3600  # sellers live on a phone; asking again often l
 
 
 def sign_in_staff(user: User) -> None:
+    """Start a console session for ``user`` (recorded and committed here)."""
+    sid = _open("staff", user.id, user.workspace_id)
     session.clear()  # a fresh session: nothing carried over from before sign-in
     session.permanent = True
-    session["staff"] = {"id": user.id, "epoch": user.session_epoch, "at": int(time.time())}
+    session["staff"] = {"id": user.id, "epoch": user.session_epoch, "at": int(time.time()), "sid": sid}
 
 
 def sign_in_seller(sharer: Sharer) -> None:
+    """Start a seller-space session for ``sharer`` (recorded and committed here)."""
+    sid = _open("seller", sharer.id, sharer.workspace_id)
     staff = session.get("staff")
     session.clear()
     if staff:  # a marketer trying the portal on their own phone stays signed in to the console
         session["staff"] = staff
     session.permanent = True
-    session["seller"] = {"id": sharer.id, "ws": sharer.workspace_id, "at": int(time.time())}
+    session["seller"] = {"id": sharer.id, "ws": sharer.workspace_id, "at": int(time.time()), "sid": sid}
+
+
+def _open(kind: str, account_id: int, workspace_id: int) -> str:
+    db = database.session()
+    sid = sessions.open_session(db, kind, account_id, workspace_id)
+    db.commit()
+    return sid
 
 
 def sign_out(which: str) -> None:
-    session.pop(which, None)
+    """End this browser's ``which`` session here and on the server (a copied cookie dies too)."""
+    entry = session.pop(which, None)
+    if isinstance(entry, dict):
+        db = database.session()
+        sessions.close_session(db, entry.get("sid"))
+        db.commit()
     if not session.get("staff") and not session.get("seller"):
         session.clear()
 
@@ -57,7 +74,7 @@ def current_staff() -> User | None:
     user = database.session().get(User, entry.get("id")) if isinstance(entry.get("id"), int) else None
     if user is None or user.session_epoch != entry.get("epoch"):
         return None
-    return user
+    return user if sessions.is_live(database.session(), entry.get("sid"), "staff", user.id) else None
 
 
 def current_seller() -> Sharer | None:
@@ -67,7 +84,7 @@ def current_seller() -> Sharer | None:
     sharer = database.session().get(Sharer, entry.get("id")) if isinstance(entry.get("id"), int) else None
     if sharer is None or sharer.workspace_id != entry.get("ws"):
         return None
-    return sharer
+    return sharer if sessions.is_live(database.session(), entry.get("sid"), "seller", sharer.id) else None
 
 
 def _enter(workspace_id: int) -> Workspace:

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 import database
 from accounts import mail, passes
+from accounts.sessions import sign_out_seller_everywhere
 from errors import ApiError
 from publishing.models import Campaign
 from referrals.earnings import ledger_lines, sharer_performance
@@ -229,4 +230,19 @@ def email_invite(sharer_id: int):
              "sign in:\n%(link)s\n\nThe link works once and is only for you.", name=name, brand=brand, link=link)
     mail.enqueue_sign_in_link(g.key.workspace_id, found.email, subject, text, link)
     flash(_("An invitation is on its way to %(email)s.", email=found.email))
+    return redirect(url_for("console.sharer", sharer_id=found.id), 303)
+
+
+@bp.post(f"{SHARER}/sign-out")
+@staff_required()
+def sign_out_everywhere(sharer_id: int):
+    """End every seller-space session of the sharer and void their unused invitation and sign-in links
+    (a lost phone, a forwarded link). :raise 404: not a sharer of this workspace.
+    """
+    session = database.session()
+    found = get_sharer(session, g.key.workspace_id, sharer_id)
+    ended = sign_out_seller_everywhere(session, g.key.workspace_id, found.id)
+    session.commit()
+    flash(_("%(name)s is signed out (sessions ended: %(num)d); their unused links no longer work.",
+            name=shown_name(found.name, found.id), num=ended))
     return redirect(url_for("console.sharer", sharer_id=found.id), 303)
