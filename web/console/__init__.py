@@ -22,3 +22,4 @@ def _nav() -> dict:
 
 from web.console import campaigns  # noqa: E402,F401  (routes register on bp)
 from web.console import dashboard, sharers, money, payouts  # noqa: E402,F401  (dashboard, sharers, commissions, payouts)
+from web.console import team  # noqa: E402,F401  (your account and the team's)
