@@ -15,6 +15,9 @@ class Sharer(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "external_id"),
         UniqueConstraint("workspace_id", "code"),
+        # Lists newest first, page by page; magic links find sellers by email.
+        Index("ix_sharers_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_sharers_email", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,7 +130,7 @@ class Conversion(Base):
     __tablename__ = "conversions"
     __table_args__ = (
         UniqueConstraint("workspace_id", "type", "order_id", "refund_id"),
-        Index("ix_conversions_campaign", "campaign_id", "type"),
+        Index("ix_conversions_campaign", "campaign_id", "type", "occurred_at"),
         Index("ix_conversions_order", "workspace_id", "order_id"),
         # The leaderboard reads one workspace's sales of a week or month.
         Index("ix_conversions_workspace_time", "workspace_id", "type", "occurred_at"),
