@@ -55,6 +55,20 @@ def format_amount(minor: int, currency: str) -> str:
     return str(from_minor(minor, currency))
 
 
+# The sign a post or card writes before an amount; a currency without one is
+# written with its code ("CHF 199.00"). One table for every place that shows a price.
+CURRENCY_SYMBOLS = {
+    "CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "KRW": "₩",
+    "INR": "₹", "HKD": "HK$", "TWD": "NT$", "SGD": "S$", "AUD": "A$",
+    "CAD": "C$", "MOP": "MOP$",
+}
+
+
+def currency_symbol(currency: str) -> str | None:
+    """The currency's sign (``"¥"``), or None when it is written by its code."""
+    return CURRENCY_SYMBOLS.get(currency)
+
+
 def round_minor(value: Decimal) -> int:
     """An exact decimal number of minor units rounded to a whole one, half up."""
     return int(value.quantize(Decimal(1), rounding=ROUNDING))

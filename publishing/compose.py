@@ -24,18 +24,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from money import ROUNDING, exponent
+from money import ROUNDING, currency_symbol, exponent
 from publishing.content import MasterContent, SharerVoice
 from publishing.textcut import ELLIPSIS, cut_text, find_urls
 
 if TYPE_CHECKING:
     from channels.spec import ChannelSpec
-
-_CURRENCY_SYMBOLS = {
-    "CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "KRW": "₩",
-    "INR": "₹", "HKD": "HK$", "TWD": "NT$", "SGD": "S$", "AUD": "A$",
-    "CAD": "C$", "MOP": "MOP$",
-}
 
 # The words compose adds, per language. Chinese for any ``zh*`` language,
 # English otherwise.
@@ -214,7 +208,7 @@ def format_price(amount: Decimal, currency: str) -> str:
     places = exponent(currency)
     value = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING)
     number = f"{value:,.{places}f}"
-    symbol = _CURRENCY_SYMBOLS.get(currency)
+    symbol = currency_symbol(currency)
     return f"{symbol}{number}" if symbol else f"{currency} {number}"
 
 

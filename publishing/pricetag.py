@@ -5,36 +5,35 @@ from decimal import Decimal
 
 from PIL import Image, ImageDraw
 
+from money import ROUNDING, currency_symbol, exponent
 from publishing import fonts
 from publishing.content import MasterContent
 from publishing.palette import FAINT
 from publishing.textfit import Box, TextBlock
 
-CURRENCY_SIGNS = {"CNY": "¥", "RMB": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£",
-                  "HKD": "HK$", "TWD": "NT$", "KRW": "₩", "SGD": "S$", "AUD": "A$", "CAD": "C$"}
-
-
-def format_amount(amount: Decimal) -> str:
-    """``128`` for whole amounts, ``99.90`` otherwise; thousands separated."""
+def format_amount(amount: Decimal, currency: str) -> str:
+    """``128`` for whole amounts, ``99.90`` otherwise (to the currency's minor unit); thousands separated."""
     amount = Decimal(amount)
     if amount == amount.to_integral_value():
         return f"{int(amount):,}"
-    return f"{amount.quantize(Decimal('0.01')):,}"
+    places = exponent(currency)
+    return f"{amount.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING):,.{places}f}"
 
 
 def currency_sign(currency: str) -> str:
-    return CURRENCY_SIGNS.get(currency.upper(), currency.upper() + " ")
+    """The sign drawn before the price: the shared symbol, else the code and a space."""
+    return currency_symbol(currency) or currency + " "
 
 
 def price_widths(content: MasterContent, size: int) -> tuple[float, float, float, float]:
     sign = currency_sign(content.currency)
     sign_w = fonts.measure(sign, "bold", max(1, round(size * 0.55)))
-    amount_w = fonts.measure(format_amount(content.price), "bold", size)
+    amount_w = fonts.measure(format_amount(content.price, content.currency), "bold", size)
     old_w = 0.0
     gap = 0.0
     if content.original_price is not None:
         old_size = max(1, round(size * 0.4))
-        old_w = fonts.measure(sign + format_amount(content.original_price), "regular", old_size)
+        old_w = fonts.measure(sign + format_amount(content.original_price, content.currency), "regular", old_size)
         gap = size * 0.3
     return sign_w, amount_w, gap, old_w
 
@@ -46,7 +45,7 @@ def draw_price(image: Image.Image, content: MasterContent, x: int, top: int, siz
     sign_size = max(1, round(size * 0.55))
     baseline = top + fonts.EM_ASCENT * size
     sign_w, amount_w, gap, old_w = price_widths(content, size)
-    amount = format_amount(content.price)
+    amount = format_amount(content.price, content.currency)
     fonts.draw_line(image, x, baseline, sign, "bold", sign_size, brand)
     fonts.draw_line(image, x + sign_w + size * 0.04, baseline, amount, "bold", size, brand)
     inks = [fonts.ink_box(sign, "bold", sign_size, x, baseline),
@@ -54,7 +53,7 @@ def draw_price(image: Image.Image, content: MasterContent, x: int, top: int, siz
     lines = [sign + amount]
     if content.original_price is not None:
         old_size = max(1, round(size * 0.4))
-        old = sign + format_amount(content.original_price)
+        old = sign + format_amount(content.original_price, content.currency)
         old_x = x + sign_w + size * 0.04 + amount_w + gap
         fonts.draw_line(image, old_x, baseline, old, "regular", old_size, FAINT)
         strike_y = round(baseline - old_size * 0.33)

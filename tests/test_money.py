@@ -102,3 +102,16 @@ def test_ledger_nets_exactly_over_any_sales_and_refunds_through_the_api(owner, c
     earnings = owner.get(f"/api/v1/sharers/{seller['id']}/earnings").json
     assert parse_amount(earnings["pending"], "CNY") == kept
     assert parse_amount(earnings["reversed"], "CNY") == sum(commission.values()) - kept
+
+
+def test_one_currency_sign_for_texts_and_cards():
+    from decimal import Decimal
+
+    from publishing.compose import format_price
+    from publishing.pricetag import currency_sign, format_amount as card_amount
+
+    for currency in ("CNY", "INR", "MOP", "CHF"):
+        text = format_price(Decimal("199"), currency)
+        assert text.startswith(currency_sign(currency).strip()), (currency, text)
+    assert card_amount(Decimal("99.9"), "CNY") == "99.90" and card_amount(Decimal("1280"), "CNY") == "1,280"
+    assert card_amount(Decimal("12.345"), "BHD") == "12.345"  # three decimals, not rounded to cents
