@@ -1,8 +1,10 @@
 """No page answers 500, whatever it is sent: every page route, signed in as staff and as a seller,
+and every form a crawl of the console and the seller space finds, filled with odd values,
 with odd ids, odd query strings and odd form bodies (with a valid CSRF token)."""
 from __future__ import annotations
 
 import random
+from html.parser import HTMLParser
 
 import pytest
 
@@ -70,3 +72,83 @@ def test_no_page_answers_500_to_odd_ids_queries_or_forms(app, signed_in):
                         assert res.status_code < 500, (who, method, path, query if method == "GET" else data,
                                                        res.status_code, res.text[:500])
     assert tried > 1000, tried
+
+
+class _Forms(HTMLParser):
+    """The links and forms (action, method, field names) of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href", "").startswith("/") and "download" not in attrs:
+            self.links.append(attrs["href"].split("#")[0])
+        elif tag == "form":
+            self.forms.append({"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").upper(),
+                               "fields": set()})
+        elif tag in ("input", "select", "textarea") and self.forms and attrs.get("name"):
+            self.forms[-1]["fields"].add(attrs["name"])
+
+
+def crawl(client, start: str, limit: int = 120) -> tuple[set[str], list[dict]]:
+    """The same-site pages reachable from ``start`` (bounded) and every form on them."""
+    seen, queue, forms = set(), [start], []
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if path in seen or path.startswith(("/lang/", "/static/", "/media/", "/q/", "/r/")) or "sign-out" in path:
+            continue
+        seen.add(path)
+        res = client.get(path)
+        assert res.status_code < 500, (path, res.status_code)
+        if res.mimetype != "text/html":
+            continue
+        parser = _Forms()
+        parser.feed(res.get_data(as_text=True))
+        queue.extend(link for link in parser.links if link not in seen)
+        for form in parser.forms:
+            form["page"] = path
+            forms.append(form)
+    return seen, forms
+
+
+@pytest.fixture
+def lived_in(app, owner, staff, make_sharer, make_link):
+    """A workspace with a campaign, a seller with a link, a click and a sale, signed-in clients."""
+    from conftest import BROWSER, drain
+
+    campaign = owner.post("/api/v1/campaigns", CAMPAIGN).json
+    sharer = make_sharer("小林", email="lin@example.com")
+    code = make_link(campaign["id"], sharer["id"], "weibo")["code"]
+    app.test_client().get(f"/r/{code}", headers={"User-Agent": BROWSER})
+    drain(app)
+    owner.post("/api/v1/conversions", {"type": "sale", "order_id": "F-1", "amount": "199.00", "code": code,
+                                       "customer": {"external_id": "c-1", "name": "美美"}})
+    staff_client = Pages(app.test_client())
+    staff_client.sign_in(staff["email"], staff["password"])
+    return {"/console/": staff_client, "/seller/": seller_pages(app, sharer["id"])}
+
+
+def test_every_form_found_by_crawling_survives_odd_values_in_its_own_fields(app, lived_in):
+    rng = random.Random(7)
+    posted = 0
+    for start, client in lived_in.items():
+        pages, forms = crawl(client, start)
+        assert len(pages) > 5
+        for form in forms:
+            action = form["action"] or form["page"]
+            fields = sorted(form["fields"] - {"csrf_token"})
+            token = csrf_token_of(client.get(form["page"]).text) if form["method"] == "POST" else None
+            for _ in range(4):
+                data = {name: rng.choice(ODD_VALUES) for name in fields}
+                if form["method"] == "POST":
+                    if "sign-out" in action:
+                        continue
+                    res = client.client.post(action, data={**data, "csrf_token": token})
+                else:
+                    res = client.client.get(action, query_string=data)
+                posted += 1
+                assert res.status_code < 500, (form["page"], action, data, res.status_code, res.text[:400])
+    assert posted > 500, posted
