@@ -1,6 +1,6 @@
-"""No page answers 500, whatever it is sent: every page route, signed in as staff and as a seller,
-and every form a crawl of the console and the seller space finds, filled with odd values,
-with odd ids, odd query strings and odd form bodies (with a valid CSRF token)."""
+"""No page answers 500, whatever it is sent: every page route (as staff, as a seller, as nobody)
+with odd ids, query strings and form bodies carrying a valid CSRF token; and every form that a
+crawl of the console and the seller space finds, filled with odd values in its own fields."""
 from __future__ import annotations
 
 import random
