@@ -3,10 +3,9 @@ ledger lines and performance, the leaderboard. Routes check the role and call on
 """
 from __future__ import annotations
 
-from flask import Response
-
 import database
 from api import Blueprint, ErrorSchema
+from csvexport import csv_response
 from database import utcnow
 from errors import ApiError
 from referrals import ledger
@@ -15,7 +14,7 @@ from referrals.leaderboard import leaderboard as ranked_sharers
 from referrals.money_schemas import (BatchDetail, BatchList, CommissionList, CommissionQuery, LeaderboardOut,
                                      LeaderboardQuery, LedgerList, PageQuery, PayoutRun, PerformanceOut,
                                      PerformanceQuery)
-from referrals.payouts import batch_csv, batch_payouts, list_batches, run_payouts
+from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, list_batches, run_payouts
 from referrals.schemas import ApproveIn
 from workspaces.auth import current, requires
 
@@ -98,10 +97,8 @@ def batch(query: dict, batch_id: int):
                                                                "description": "attachment; filename=..."}}}})
 def batch_export(batch_id: int):
     """A batch's payouts as CSV for the finance team (an attachment). :raise 404: no such batch."""
-    body = batch_csv(database.session(), current().workspace_id, batch_id)
-    return Response(body.encode("utf-8"), content_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="payout-batch-{batch_id}.csv"',
-        "Cache-Control": "no-store"})  # names, emails and phones
+    rows = batch_rows(database.session(), current().workspace_id, batch_id)
+    return csv_response(f"payout-batch-{batch_id}.csv", CSV_COLUMNS, rows)  # names, emails, phones: no-store
 
 
 @bp.get(f"/sharers/<{_ID}:sharer_id>/ledger")

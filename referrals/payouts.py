@@ -1,9 +1,8 @@
 """Payout runs and their batches: what POST /payouts made, listed and exported for finance."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,8 +14,6 @@ from referrals import ledger
 from referrals.models import Payout, PayoutBatch, Sharer
 
 CSV_COLUMNS = ("batch_id", "payout_id", "sharer_id", "name", "email", "phone", "amount", "currency")
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def run_payouts(session: Session, workspace_id: int, now: datetime) -> dict:
@@ -87,24 +84,13 @@ def batch_payouts(session: Session, workspace_id: int, batch_id: int, *, cursor:
             "next_cursor": next_cursor}
 
 
-def batch_csv(session: Session, workspace_id: int, batch_id: int) -> str:
-    """Every payout of a batch as CSV for the finance team (see ``csv_text``), in CSV_COLUMNS.
+def batch_rows(session: Session, workspace_id: int, batch_id: int) -> list[list]:
+    """Every payout of a batch as rows of CSV_COLUMNS for the finance team (amounts as Decimals,
+    so a spreadsheet reads them as numbers; see ``csvexport``).
 
     :raise ApiError 404: no such batch in this workspace.
     """
     batch = get_batch(session, workspace_id, batch_id)
     rows = _payout_rows(session, list(session.scalars(select(Payout).where(Payout.batch_id == batch.id)
                                                       .order_by(Payout.id))))
-    return csv_text(CSV_COLUMNS, ([batch.id, *(row[column] for column in CSV_COLUMNS[1:])] for row in rows))
-
-
-def csv_text(header, rows) -> str:
-    """CSV that spreadsheets open safely: a UTF-8 BOM (so Excel reads Chinese right), CRLF
-    lines, and every cell that a spreadsheet would run as a formula prefixed with ``'``.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in (header, *rows):
-        cells = ["" if value is None else str(value) for value in row]
-        writer.writerow(["'" + cell if cell.startswith(FORMULA_STARTS) else cell for cell in cells])
-    return "\ufeff" + out.getvalue()
+    return [[batch.id, *(Decimal(row[c]) if c == "amount" else row[c] for c in CSV_COLUMNS[1:])] for row in rows]

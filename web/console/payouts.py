@@ -4,17 +4,18 @@ Every list is one page of the services' keyset pagination (``?cursor=``).
 """
 from __future__ import annotations
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import database
+from csvexport import csv_response
 from database import utcnow
 from money import format_amount
 from referrals.models import LedgerEntry
-from referrals.payouts import batch_csv, batch_payouts, list_batches, run_payouts
+from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, list_batches, run_payouts
 from web.console import NAV, bp
 from web.console.sharers import one_page
 from web.session import staff_required
@@ -78,7 +79,5 @@ def payout_batch(batch_id: int):
 @staff_required()
 def payout_batch_csv(batch_id: int):
     """The batch's payouts as CSV, the same as the API's. :raise 404: not a batch of this workspace."""
-    body = batch_csv(database.session(), g.key.workspace_id, batch_id)
-    return Response(body.encode("utf-8"), content_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="payout-batch-{batch_id}.csv"',
-        "Cache-Control": "private, no-store"})  # names, emails and phones
+    rows = batch_rows(database.session(), g.key.workspace_id, batch_id)
+    return csv_response(f"payout-batch-{batch_id}.csv", CSV_COLUMNS, rows)  # names, emails, phones: no-store
