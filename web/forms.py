@@ -7,18 +7,19 @@ from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 
-def _strip(value):
+def strip_text(value):
+    """A WTForms filter: text without surrounding spaces (a pasted address often has some)."""
     return value.strip() if isinstance(value, str) else value
 
 
 class StaffSignInForm(FlaskForm):
-    email = EmailField(_l("Email"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=320)])
+    email = EmailField(_l("Email"), filters=[strip_text], validators=[DataRequired(), Email(), Length(max=320)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
 
 
 class SellerSignInForm(FlaskForm):
-    email = EmailField(_l("Email"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=320)])
+    email = EmailField(_l("Email"), filters=[strip_text], validators=[DataRequired(), Email(), Length(max=320)])
     next = HiddenField()
 
 

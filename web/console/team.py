@@ -15,15 +15,12 @@ from accounts.models import STAFF_ROLES, User
 from accounts.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, AccountError, authenticate, create_user, \
     end_sessions, set_password
 from web import session as web_session
+from web.forms import strip_text
 from web.console import NAV, bp
 from web.session import staff_required
 
 NAV.append(("console.team", _l("Team")))
 ROLE_LABELS = {"owner": _l("Owner: everything, including payouts"), "marketer": _l("Marketer: campaigns and sharers")}
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _new_password(label):
@@ -37,8 +34,8 @@ class PasswordForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    email = EmailField(_l("Email"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=320)])
-    name = StringField(_l("Name"), filters=[_strip], validators=[Length(max=200)])
+    email = EmailField(_l("Email"), filters=[strip_text], validators=[DataRequired(), Email(), Length(max=320)])
+    name = StringField(_l("Name"), filters=[strip_text], validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in STAFF_ROLES], default="marketer")
     password = _new_password(_l("First password"))
 
