@@ -1,35 +1,41 @@
-"""Sharecast: the app factory and the ``flask`` CLI.
+"""Sharecast: the app factory and its processes.
 
-``flask --app app serve`` runs everything (web server, worker, embedded
-backends); ``flask --app app worker`` a worker alone; ``flask --app app
-workspace create --name N`` bootstraps a brand.
+``create_app()`` builds the Flask app. The ``flask`` CLI runs the processes:
+
+* ``flask --app app serve``: everything on one machine, supervised: the
+  embedded Redis (unless ``REDIS_URL`` is set), the web server, an RQ worker
+  and the click writer. A child that dies is restarted with backoff while the
+  others keep running; only SIGTERM/SIGINT stops them all.
+* ``flask --app app web``: the web server alone (granian), after migrating.
+* ``flask --app app worker``: an RQ worker with its scheduler; jobs run in this
+  app's context.
+* ``flask --app app click-writer``: moves buffered clicks into the database.
 """
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from pathlib import Path
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import api
-import backends
-import database
-import errors
-import migrate
-import runner
-import web
 from accounts import cli as account_cli
-from config import Config
 from credentials import routes as credential_routes
+from events import jobs as event_jobs
+from events import routes as event_routes
+from plumbing import api, database, embedded_redis, errors, migrate, redis_client
+from plumbing.config import ROOT, Config
+from plumbing.supervisor import Child, Supervisor
+from plumbing.worker import AppWorker
+from publishing import publish_jobs, schedule_routes
 from publishing import routes as campaign_routes
-from referrals import pages as link_pages
-from referrals import money_routes
-from referrals import redirect
-from referrals import report_routes
+from referrals import clickwriter, money_routes, redirect, report_routes
+from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
-from referrals.clickwriter import ClickWriter
-from scheduling import routes as scheduling_routes
-from webhooks import routes as webhook_routes
+from web import pages
 from workspaces import cli as workspace_cli
 
 
@@ -40,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     database.init_app(app)
-    backends.init_app(app)
+    redis_client.init_app(app)
     errors.init_app(app)
     api.init_app(app)
     api.api.register_blueprint(campaign_routes.bp)
@@ -48,29 +54,103 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(referral_routes.bp)
     api.api.register_blueprint(report_routes.bp)
     api.api.register_blueprint(money_routes.bp)
-    scheduling_routes.init_app(app)
-    api.api.register_blueprint(webhook_routes.bp)
+    schedule_routes.init_app(app)
+    api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
-    app.register_blueprint(link_pages.bp)
-    web.init_app(app)
+    pages.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
     # and none of Flask's per-request work runs for it.
     redirect.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    app.extensions["sharecast.click_fetch"] = lambda click_id: click_writer(app).write_now(click_id)
     workspace_cli.init_app(app)
     account_cli.init_app(app)
     migrate.init_app(app)
-    runner.init_app(app)
+    init_processes(app)
     return app
 
 
-def click_writer(app: Flask) -> ClickWriter:
-    writer = app.extensions.get("sharecast.click_writer")
-    if writer is None:
-        writer = ClickWriter(backends.connection(app), database.engine_of(app),
-                             Path(app.config["INSTANCE_PATH"]) / "click-spool", app.config["CLICK_BATCH_SIZE"])
-        app.extensions["sharecast.click_writer"] = writer
-    return writer
+def web_server_argv(host: str, port: int, workers: int) -> list[str]:
+    """granian serving ``create_app()``: requests are read by its Rust event loop, so a
+    slow client holds a socket, never a Python thread (see README, "The web server")."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "app:create_app",
+            "--host", host, "--port", str(port), "--workers", str(workers),
+            "--blocking-threads", os.environ.get("SHARECAST_WEB_THREADS", "4"),
+            "--respawn-failed-workers", "--no-ws", "--log-level", "warning"]
+
+
+def init_processes(app: Flask) -> None:
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    @click.option("--workers", default=0, type=int, help="web worker processes (default: one per core)")
+    def serve(host: str, port: int, workers: int) -> None:
+        """Run the web server, a worker and the click writer (and the embedded Redis), supervised."""
+        migrate.upgrade(app.config["DATABASE_URL"])
+        instance = Path(app.config["INSTANCE_PATH"]).resolve()
+        env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], SECRET_KEY=app.config["SECRET_KEY"],
+                   SHARECAST_INSTANCE=str(instance), SHARECAST_SKIP_MIGRATIONS="1")
+        if not os.environ.get("SHARECAST_PUBLIC_URL"):
+            # Links and QR codes must point where this server actually listens.
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            env["SHARECAST_PUBLIC_URL"] = f"http://{shown}:{port}"
+        children = []
+        if not os.environ.get("REDIS_URL"):
+            # serve owns the embedded Redis: it (re)starts it in place, and every child
+            # keeps the same socket URL across its restarts.
+            url = embedded_redis.url_for(instance)
+            children.append(Child("redis", embedded_redis.command(instance), cwd=str(instance),
+                                  ready=lambda: embedded_redis.answers(url),
+                                  before_start=lambda: _clear_stale_socket(instance)))
+            env["REDIS_URL"] = url
+        flask_cmd = [sys.executable, "-m", "flask", "--app", "app"]
+        children += [
+            Child("web", web_server_argv(host, port, workers or os.cpu_count() or 1), env=env, cwd=str(ROOT)),
+            Child("worker", [*flask_cmd, "worker"], env=env, cwd=str(ROOT)),
+            Child("click-writer", [*flask_cmd, "click-writer"], env=env, cwd=str(ROOT)),
+        ]
+        click.echo(f"Sharecast on http://{host}:{port} (redis {env.get('REDIS_URL')})", err=True)
+        Supervisor(children).run()
+
+    @app.cli.command("web")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    @click.option("--workers", default=0, type=int, help="web worker processes (default: one per core)")
+    def web_server(host: str, port: int, workers: int) -> None:
+        """Migrate, then run the web server (granian) in this process's place."""
+        _migrate_unless_skipped(app)
+        argv = web_server_argv(host, port, workers or os.cpu_count() or 1)
+        os.execv(argv[0], argv)
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
+    def worker(burst: bool) -> None:
+        """Run an RQ worker with its scheduler; every job runs in this app's context."""
+        _migrate_unless_skipped(app)
+        redis_client.ensure_server(app)
+        queue = redis_client.queue(app=app)
+        for periodic in (referral_jobs, publish_jobs, event_jobs):
+            periodic.schedule_periodic(queue)
+        AppWorker(app, [queue], connection=redis_client.connection(app)).work(with_scheduler=True, burst=burst)
+
+    @app.cli.command("click-writer")
+    def click_writer() -> None:
+        """Move buffered clicks (Redis stream and spool files) into the database until SIGTERM."""
+        _migrate_unless_skipped(app)
+        redis_client.ensure_server(app)
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+        clickwriter.writer_for(app).run(lambda: bool(stopping))
+
+
+def _migrate_unless_skipped(app: Flask) -> None:
+    if not os.environ.get("SHARECAST_SKIP_MIGRATIONS"):
+        migrate.upgrade(app.config["DATABASE_URL"])
+
+
+def _clear_stale_socket(instance: Path) -> None:
+    sock = embedded_redis.socket_path(instance)
+    if sock.exists() and not embedded_redis.answers(f"unix://{sock}", timeout=0.2):
+        sock.unlink()

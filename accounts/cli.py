@@ -7,9 +7,9 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-import database
 from accounts.models import STAFF_ROLES
 from accounts.users import AccountError, create_user
+from plumbing import database
 from workspaces.models import Workspace
 
 
@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
     @click.password_option(help="Prompted for (twice) when not given; read from stdin when piped.")
     def create(slug: str, email: str, role: str, name: str, password: str) -> None:
         """Create a console account; print it as JSON (never the password)."""
-        import migrate
+        from plumbing import migrate
 
         migrate.upgrade(app.config["DATABASE_URL"])
         session = database.new_session(app)

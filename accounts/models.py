@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from database import Base, UTCDateTime, utcnow
+from plumbing.database import Base, UTCDateTime, utcnow
 
 STAFF_ROLES = ("owner", "marketer")
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accounts.models import SellerPass
-from database import utcnow
+from plumbing.database import utcnow
 from referrals.identity import normalize_email
 from referrals.models import Sharer
 

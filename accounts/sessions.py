@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accounts.models import SellerPass, WebSession
-from database import utcnow
+from plumbing.database import utcnow
 
 
 def _hash(sid: str) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import STAFF_ROLES, User
-from database import utcnow
+from plumbing.database import utcnow
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200

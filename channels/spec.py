@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from publishing.textcut import x_weighted_length
+from channels.textcut import x_weighted_length
 
 HASHTAG_STYLES = frozenset({"weibo", "hash", "none"})
 LINK_POLICIES = frozenset({"clickable", "qr_only", "one_link", "no_cjk_url"})

@@ -1,7 +1,7 @@
 """X: 280 weighted characters (CJK counts 2, any URL 23), posted by API."""
 from channels.base import Channel
 from channels.spec import ChannelSpec, ImageSize
-from publishing.textcut import X_LIMIT
+from channels.textcut import X_LIMIT
 
 SPEC = ChannelSpec(
     id="x",

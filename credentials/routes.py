@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, fields
 
-import database
-import vault
-from api import Blueprint
 from credentials.store import delete_credentials, get_credential_row, redacted, save_credentials
-from fields import InputSchema
+from plumbing import database, vault
+from plumbing.api import Blueprint
+from plumbing.fields import InputSchema
 from workspaces.auth import current, requires
 
 bp = Blueprint("credentials", __name__, url_prefix="/api/v1/channels", description="Channel credentials")

@@ -4,22 +4,23 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels import PUBLISHERS, REGISTRY
-from channels.adapters.base import InvalidCredentials
+from channels import REGISTRY, publishers
+from channels.base import InvalidCredentials, Publisher
 from credentials.models import ChannelCredential
-from database import insert_for, utcnow
-from errors import ApiError
-from vault import Vault
+from plumbing.database import insert_for, utcnow
+from plumbing.errors import ApiError
+from plumbing.vault import Vault
 
 
-def publisher_for(channel: str):
+def adapter_for(channel: str) -> Publisher:
     """:raise ApiError 404: unknown channel. :raise ApiError 422: a channel without an API adapter."""
     if channel not in REGISTRY:
         raise ApiError(404, "not_found", "No such channel.")
-    if channel not in PUBLISHERS:
+    adapters = publishers()
+    if channel not in adapters:
         raise ApiError(422, "no_api_adapter", f"The {channel} channel is published as a copy-ready kit; "
-                                              f"only {', '.join(PUBLISHERS)} take credentials.")
-    return PUBLISHERS[channel]
+                                              f"only {', '.join(adapters)} take credentials.")
+    return adapters[channel]
 
 
 def save_credentials(session: Session, vault: Vault, workspace_id: int, channel: str, given: dict,
@@ -29,7 +30,7 @@ def save_credentials(session: Session, vault: Vault, workspace_id: int, channel:
     :return: the row, and the generated values to show this once (e.g. a webhook secret).
     :raise ApiError 404/422: unknown channel, no adapter, or invalid fields.
     """
-    publisher = publisher_for(channel)
+    publisher = adapter_for(channel)
     try:
         clean = publisher.validate(given, allow_private)
     except InvalidCredentials as exc:
@@ -54,7 +55,7 @@ def load_credentials(session: Session, vault: Vault, workspace_id: int, channel:
 
 
 def get_credential_row(session: Session, workspace_id: int, channel: str) -> ChannelCredential | None:
-    publisher_for(channel)
+    adapter_for(channel)
     return session.scalar(select(ChannelCredential).where(ChannelCredential.workspace_id == workspace_id,
                                                           ChannelCredential.channel == channel))
 

@@ -3,8 +3,15 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import models  # noqa: F401 - registers every table on Base.metadata
-from database import Base
+# Every model module, imported so Base.metadata knows all tables.
+import accounts.models  # noqa: F401
+import catalog.models  # noqa: F401
+import credentials.models  # noqa: F401
+import events.models  # noqa: F401
+import publishing.models  # noqa: F401
+import referrals.models  # noqa: F401
+import workspaces.models  # noqa: F401
+from plumbing.database import Base
 
 config = context.config
 target_metadata = Base.metadata

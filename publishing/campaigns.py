@@ -7,17 +7,17 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.models import Campaign
 from channels import REGISTRY as CHANNELS
-from database import utcnow
-from errors import ApiError
-from money import parse_amount
-from pagination import DEFAULT_LIMIT, newest_first
-from publishing.models import Campaign, CampaignImage
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from plumbing.money import parse_amount
+from plumbing.pagination import DEFAULT_LIMIT, newest_first
+from publishing.models import CampaignImage, Publication
 from publishing.storage import public_url
 from publishing.versions import record_version
 from referrals.commission import amount_for, parse_rule
 from referrals.models import Conversion
-from scheduling.models import Publication
 from workspaces.models import Workspace
 
 
@@ -170,14 +170,6 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
     )
 
 
-def get_campaign(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
-    """:raise ApiError 404: no such campaign in this workspace."""
-    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id, Campaign.workspace_id == workspace_id))
-    if campaign is None:
-        raise ApiError(404, "not_found", "No such campaign.")
-    return campaign
-
-
 def campaign_status(campaign: Campaign, publication_statuses: list[str] = (), now: datetime | None = None) -> str:
     """draft → scheduled → live → ended, from the campaign's dates and its publications' statuses.
 
@@ -240,7 +232,7 @@ def campaign_summary(campaign: Campaign, status: str) -> dict:
 
 
 def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publications: list[dict] = ()) -> dict:
-    """The campaign as the API shows it; ``publications`` as shaped by ``scheduling.views``."""
+    """The campaign as the API shows it; ``publications`` as shaped by ``publishing.publications``."""
     def iso(value):
         return value.isoformat() if value else None
 

@@ -1,8 +1,8 @@
 """``GET /api/v1/channels``: every channel's spec, public (specs are no secret)."""
 from __future__ import annotations
 
-from api import Blueprint
 from channels import specs
+from plumbing.api import Blueprint
 
 bp = Blueprint("channels", __name__, url_prefix="/api/v1/channels", description="Channels")
 

@@ -8,10 +8,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from rq.job import Job, JobStatus
 
-import backends
-import database
+from catalog.models import Campaign
+from plumbing import database, redis_client
 from publishing import posterjobs
-from publishing.models import Campaign
 from publishing.posts import current_version, plan
 from publishing.renders import Renderer
 from publishing.storage import storage
@@ -54,14 +53,14 @@ def build(campaign_id: int, chunk: int, wait: bool, timeout: float) -> None:
                f"{total - len(missing)} up to date, {len(missing)} to render")
     if not missing:
         return
-    jobs = posterjobs.enqueue(backends.queue(app=app), campaign_id, version.number, missing, chunk)
+    jobs = posterjobs.enqueue(redis_client.queue(app=app), campaign_id, version.number, missing, chunk)
     click.echo(f"queued {len(jobs)} job(s)")
     if wait:
         _wait(app, jobs, len(missing), timeout)
 
 
 def _wait(app: Flask, jobs: list[Job], total: int, timeout: float) -> None:
-    connection = backends.connection(app)
+    connection = redis_client.connection(app)
     ids = [job.id for job in jobs]
     sizes = {job.id: len(job.args[2]) for job in jobs}
     deadline = time.monotonic() + timeout if timeout else None

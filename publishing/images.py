@@ -12,10 +12,11 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from errors import ApiError
-from publishing.encoding import encode_jpeg, encode_png
-from publishing.models import Campaign, CampaignImage
-from publishing.photo import InvalidImage, load_photo
+from catalog.models import Campaign
+from plumbing.errors import ApiError
+from publishing.models import CampaignImage
+from publishing.render.encoding import encode_jpeg, encode_png
+from publishing.render.photo import InvalidImage, load_photo
 from publishing.storage import Storage
 from publishing.versions import record_version
 

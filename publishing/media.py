@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
-from errors import ApiError
+from plumbing.errors import ApiError
 from publishing.storage import KEY_RE, MEDIA_TYPES, storage
 
 bp = Blueprint("media", __name__)

@@ -1,76 +1,12 @@
+"""Publishing's tables: images, content versions, renders; publications, slots, grabs, feeds, seller notices."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from database import Base, UTCDateTime, utcnow
-from money import format_amount, from_minor
-
-
-class Campaign(Base):
-    """One product promotion: master content, the brand's price, commission rules.
-
-    Money is kept in integer minor units of ``currency``; rule values are exact
-    decimal strings (a percentage, or an amount in major units).
-    """
-
-    __tablename__ = "campaigns"
-    __table_args__ = (Index("ix_campaigns_workspace_created", "workspace_id", "created_at", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(String(500))
-    body: Mapped[str] = mapped_column(Text)
-    hashtags: Mapped[list] = mapped_column(JSON, default=list)
-    currency: Mapped[str] = mapped_column(String(3))
-    price_minor: Mapped[int] = mapped_column(BigInteger)
-    original_price_minor: Mapped[int | None] = mapped_column(BigInteger)
-    landing_url: Mapped[str] = mapped_column(String(2000))
-    channels: Mapped[list] = mapped_column(JSON, default=list)
-    commission_type: Mapped[str] = mapped_column(String(16))
-    commission_value: Mapped[str] = mapped_column(String(32))
-    invite_type: Mapped[str | None] = mapped_column(String(16))
-    invite_value: Mapped[str | None] = mapped_column(String(32))
-    attribution_window_days: Mapped[int] = mapped_column(Integer, default=30)
-    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Master content beyond the text: drawn on cards and posters.
-    brand_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
-    brand_color: Mapped[str] = mapped_column(String(7), default="#C8102E", server_default="#C8102E")
-    call_to_action: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    language: Mapped[str] = mapped_column(String(16), default="zh-CN", server_default="zh-CN")
-    # An image of this campaign (kept in campaign_images); no foreign key, so the
-    # two tables do not reference each other in a cycle.
-    logo_image_id: Mapped[int | None] = mapped_column(Integer)
-    # The number of the newest ContentVersion; 0 until the first is recorded.
-    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    @property
-    def price(self) -> Decimal:
-        return from_minor(self.price_minor, self.currency)
-
-    @property
-    def original_price(self) -> Decimal | None:
-        if self.original_price_minor is None:
-            return None
-        return from_minor(self.original_price_minor, self.currency)
-
-    @property
-    def price_text(self) -> str:
-        """The price on the wire: ``"199.00"``."""
-        return format_amount(self.price_minor, self.currency)
-
-    @property
-    def original_price_text(self) -> str | None:
-        if self.original_price_minor is None:
-            return None
-        return format_amount(self.original_price_minor, self.currency)
+from plumbing.database import Base, UTCDateTime, utcnow
 
 
 class CampaignImage(Base):
@@ -133,3 +69,117 @@ class Render(Base):
     height: Mapped[int] = mapped_column(Integer)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Statuses; "publishing" is a claim held by one job (shown as "scheduled" by the API).
+ACTIVE = ("scheduled", "publishing")
+_ACTIVE_SQL = text("status IN ('scheduled', 'publishing')")
+
+
+class Publication(Base):
+    """One campaign on one channel at one time, and what happened when it went out.
+
+    ``publish_at`` is kept in UTC with ``publish_at_offset`` (minutes east of
+    UTC) as given, so the marketer's own wall-clock time can be shown back.
+    At most one active (scheduled or publishing) row per campaign and channel.
+    """
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        Index("uq_publications_active_channel", "campaign_id", "channel", unique=True,
+              sqlite_where=_ACTIVE_SQL, postgresql_where=_ACTIVE_SQL),
+        Index("ix_publications_due", "status", "publish_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    publish_at_offset: Mapped[int] = mapped_column(Integer, default=0)
+    slot: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" when picked from the workspace's slots
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next attempt may run (retries with backoff); None means at publish_at.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    content_version: Mapped[int | None] = mapped_column(Integer)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TimeSlot(Base):
+    """A workspace's posting time ("09:00"), in the workspace's time zone."""
+
+    __tablename__ = "time_slots"
+    __table_args__ = (UniqueConstraint("workspace_id", "minute_of_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    minute_of_day: Mapped[int] = mapped_column(Integer)
+
+
+class Grab(Base):
+    """A seller took a ready post: which sharer, campaign, channel and content version.
+
+    ``link_id`` is the sharer's link for that channel, so a sale through it
+    traces back to sharer × channel × creative.
+    """
+
+    __tablename__ = "grabs"
+    __table_args__ = (Index("ix_grabs_campaign_channel", "campaign_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    content_version: Mapped[int] = mapped_column(Integer)
+    link_id: Mapped[int | None] = mapped_column(Integer)
+    grabbed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeedToken(Base):
+    """A seller's feed address secret, stored as its SHA-256 (the URL is shown once)."""
+
+    __tablename__ = "feed_tokens"
+
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SellerNotice(Base):
+    """The outbox of "a new post is in your library": one row per publication, seller and kind.
+
+    Written in the publishing transaction and sent after commit by an RQ job:
+    pending → sending → succeeded, or retrying → failed; ``skipped`` (with the
+    reason in ``last_error``) when it cannot be sent at all, e.g. the workspace
+    has no email credentials. ``message_id`` is the same on every attempt; the
+    rows sent together as one digest (a seller's posts of one campaign going live
+    at once, see :mod:`publishing.notices`) share it and their status.
+    """
+
+    __tablename__ = "seller_notices"
+    __table_args__ = (UniqueConstraint("publication_id", "sharer_id", "kind"),
+                      Index("ix_seller_notices_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # email | webhook
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,17 +9,16 @@ twice, or two at once, does no harm.
 """
 from __future__ import annotations
 
-from flask import Flask
-from rq import Queue
+from flask import Flask, current_app
+from rq import Queue, get_current_job
 from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import database
-from runner import job_app
+from catalog.models import Campaign
 from channels import REGISTRY
-from publishing.content import SharerVoice
-from publishing.models import Campaign
+from channels.content import SharerVoice
+from plumbing import database
 from publishing.posts import plan, voices_for
 from publishing.renders import Renderer
 from publishing.storage import storage
@@ -78,16 +77,10 @@ def render_sharer_posters(campaign_id: int, version: int, sharer_ids: list[int])
     Does nothing once the campaign has a newer version (the build is stale;
     posts of the old version are still rendered on demand).
     """
-    app = job_app()
-    with app.app_context():
-        return _render(app, campaign_id, version, sharer_ids)
-
-
+    return _render(current_app._get_current_object(), campaign_id, version, sharer_ids)
 
 
 def _render(app: Flask, campaign_id: int, version_number: int, sharer_ids: list[int]) -> int:
-    from rq import get_current_job
-
     job = get_current_job()
     read = database.read_session(app)
     try:

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.models import Campaign
 from channels import REGISTRY
-from publishing.content import SharerVoice
-from publishing.models import Campaign, ContentVersion
+from channels.content import SharerVoice
+from publishing.models import ContentVersion
 from publishing.renders import Rendered, Renderer, Slot, plan_slots
 from publishing.storage import Storage, public_url
 from publishing.versions import get_version, record_version

@@ -17,14 +17,14 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.content import SharerVoice
 from channels.spec import ChannelSpec, ImageSize
-from database import insert_for
-from publishing.card import render_base
-from publishing.content import SharerVoice
-from publishing.encoding import encode_jpeg, encode_png
+from plumbing.database import insert_for
 from publishing.models import Render
-from publishing.photo import load_photo
-from publishing.poster import render_poster
+from publishing.render.card import render_base
+from publishing.render.encoding import encode_jpeg, encode_png
+from publishing.render.photo import load_photo
+from publishing.render.poster import render_poster
 from publishing.storage import Storage
 from publishing.versions import card_hash, digest, master_content
 

@@ -6,20 +6,29 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request
 from sqlalchemy import select
 
-import backends
-import database
-from api import Blueprint, api
-from errors import ApiError
+from catalog.campaigns import get_campaign
+from plumbing import database, redis_client
+from plumbing.api import Blueprint, api
+from plumbing.errors import ApiError
 from publishing import channel_routes, cli, media, storage
-from publishing.campaigns import (campaign_json, create_campaign, get_campaign, image_json, list_campaigns,
-                                  update_campaign)
+from publishing.campaigns import campaign_json, create_campaign, image_json, list_campaigns, update_campaign
 from publishing.images import MAX_BYTES, add_image
 from publishing.models import CampaignImage
 from publishing.posts import campaign_posts
-from publishing.schemas import (IMAGE_ROLES, CampaignIn, CampaignList, CampaignListQuery, CampaignOut, CampaignPatch,
-                                ImageIn, ImageOut, PostsOut, PostsQuery)
+from publishing.publications import campaign_publications
+from publishing.schemas import (
+    IMAGE_ROLES,
+    CampaignIn,
+    CampaignList,
+    CampaignListQuery,
+    CampaignOut,
+    CampaignPatch,
+    ImageIn,
+    ImageOut,
+    PostsOut,
+    PostsQuery,
+)
 from referrals import linkcache
-from scheduling.views import campaign_publications
 from referrals.sharers import get_sharer
 from workspaces.auth import current, requires
 
@@ -106,7 +115,7 @@ def update(changes: dict, campaign_id: int):
     changed = update_campaign(session, campaign, changes, own_hosts())
     session.commit()
     if changed & REDIRECT_COLUMNS:
-        linkcache.invalidate(backends.connection())
+        linkcache.invalidate(redis_client.connection())
     return campaign_view(session, campaign)
 
 

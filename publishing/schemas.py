@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema, MAX_ID
-from pagination import PageQuery, page_schema
+from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
+from plumbing.pagination import PageQuery, page_schema
 from publishing.campaigns import STATUSES as CAMPAIGN_STATUSES
 
 

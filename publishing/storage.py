@@ -17,6 +17,8 @@ from typing import Protocol
 
 from flask import Flask, current_app
 
+from plumbing.appstate import AppSlot
+
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 MEDIA_TYPES = {ext: media_type for media_type, ext in EXTENSIONS.items()}
 KEY_RE = re.compile(r"^[0-9a-f]{2}/([0-9a-f]{64})\.(png|jpg|webp)$")
@@ -88,6 +90,7 @@ class LocalStorage:
 
 
 STORAGES: dict[str, type] = {"local": LocalStorage}
+_storage: AppSlot[Storage] = AppSlot("storage")
 
 
 def init_app(app: Flask) -> None:
@@ -98,11 +101,11 @@ def init_app(app: Flask) -> None:
         backend = STORAGES[name]
     except KeyError:
         raise RuntimeError(f"unknown MEDIA_STORAGE {name!r}; one of {', '.join(STORAGES)}") from None
-    app.extensions["sharecast.storage"] = backend(root)
+    _storage.set(app, backend(root))
 
 
 def storage(app: Flask | None = None) -> Storage:
-    return (app or current_app).extensions["sharecast.storage"]
+    return _storage.get(app)
 
 
 def public_url(key: str, app: Flask | None = None) -> str:

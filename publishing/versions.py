@@ -15,9 +15,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from errors import ApiError
-from publishing.content import MasterContent
-from publishing.models import Campaign, CampaignImage, ContentVersion
+from catalog.models import Campaign
+from channels.content import MasterContent
+from plumbing.errors import ApiError
+from publishing.models import CampaignImage, ContentVersion
 from workspaces.models import Workspace
 
 # What a card shows. A change elsewhere (landing URL, call to action,

@@ -23,6 +23,11 @@ VERSION = "1"
 FIELDS = ("id", "link", "ws", "campaign", "sharer", "channel", "ts", "visitor", "bot", "ua", "ref")
 
 
+def spool_dir(config) -> Path:
+    """Where this machine's web processes spool clicks when Redis does not answer."""
+    return Path(config["INSTANCE_PATH"]) / "click-spool"
+
+
 def encode_click(click_id: str, link_id: int, workspace_id: int, campaign_id: int, sharer_id: int, channel: str,
                  ts_ms: int, visitor: str, bot: bool, user_agent: str, referrer: str) -> str:
     return SEP.join((VERSION, click_id, str(link_id), str(workspace_id), str(campaign_id), str(sharer_id), channel,

@@ -8,6 +8,7 @@ between commit and ack) inserts and counts nothing the second time.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -16,13 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
-from database import insert_for
-from referrals.clickbuffer import FIELD, GROUP, STREAM, decode_click
+from events.emit import emit_clicks
+from plumbing import database, outbox, redis_client
+from plumbing.appstate import AppSlot
+from plumbing.database import insert_for
+from referrals.clickbuffer import FIELD, GROUP, STREAM, decode_click, spool_dir
 from referrals.models import Click, ClickRollup, LinkClickTotal, VisitorHour
-from webhooks import events as webhook_events  # link.clicked, one event per batch per workspace
 
 log = logging.getLogger(__name__)
 CLAIM_IDLE_MS = 60_000
@@ -88,7 +92,7 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
     written = set(conn.execute(insert(CLICKS).on_conflict_do_nothing().returning(CLICKS.c.id),
                                [{k: v for k, v in r.items() if k != "hour"} for r in fresh]).scalars())
     fresh = [r for r in fresh if r["id"] in written]
-    webhook_events.emit_clicks(session, fresh)  # webhooks: sent after commit
+    emit_clicks(session, fresh)  # sent after commit
     hourly: dict[tuple, dict] = {}
     per_link: dict[int, dict] = {}
     for r in fresh:
@@ -153,11 +157,11 @@ class ClickWriter:
         self._recover = True
         self._next_claim = 0.0
         self._next_spool = 0.0
-        self._ensure_group()
+        self._group_ready = False
 
     def _session(self) -> Session:
         # Names our Redis so webhook events emitted in the batch are enqueued after commit.
-        return Session(self.engine, info={webhook_events.REDIS_KEY: self.redis})
+        return Session(self.engine, info=outbox.session_info(self.redis))
 
     def _ensure_group(self) -> None:
         try:
@@ -173,6 +177,9 @@ class ClickWriter:
         entries idle for a minute in a dead writer's hands, then new ones.
         :raise: database errors propagate, leaving the batch unacknowledged.
         """
+        if not self._group_ready:
+            self._ensure_group()
+            self._group_ready = True
         total = 0
         if time.monotonic() >= self._next_spool:
             self._next_spool = time.monotonic() + 1.0
@@ -294,3 +301,20 @@ class ClickWriter:
                 log.exception("click write failed; retrying in %.1fs", delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
+
+
+_writer: AppSlot[ClickWriter] = AppSlot("click_writer")
+
+
+def writer_for(app: Flask) -> ClickWriter:
+    """The app's click writer, made on first use: the click-writer process's, or the
+    one a sale uses to write the click it names before the writer gets to it."""
+    return _writer.get_or_make(app, lambda: ClickWriter(
+        redis_client.connection(app), database.engine_of(app), spool_dir(app.config),
+        app.config["CLICK_BATCH_SIZE"], consumer_name(app.config)))
+
+
+def consumer_name(config) -> str:
+    """``CLICK_CONSUMER``, else this host and instance folder: the same after a restart."""
+    digest = hashlib.sha256(str(Path(config["INSTANCE_PATH"]).resolve()).encode()).hexdigest()[:8]
+    return config["CLICK_CONSUMER"] or f"{socket.gethostname()}-{digest}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from money import exponent, parse_amount, round_minor
+from plumbing.money import exponent, parse_amount, round_minor
 
 MAX_LEVELS = 2
 MAX_PERCENT = Decimal(100)

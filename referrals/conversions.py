@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-import database
-from database import utcnow
-from errors import ApiError
-from money import format_amount, parse_amount
-from publishing.models import Campaign
+from catalog.models import Campaign
+from events.emit import emit_reversals, emit_sale
+from plumbing import database
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from plumbing.money import format_amount, parse_amount
 from referrals import ledger
 from referrals.attribution import Evidence, attribute
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
@@ -29,7 +30,6 @@ from referrals.links import get_or_create_link
 from referrals.models import Click, Commission, Conversion, Link, Sharer
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, find_customer
-from webhooks import events as webhook_events  # outgoing webhooks (sale, commission, enrollment events)
 from workspaces.models import Workspace
 
 EVIDENCE_KEYS = ("click_id", "code", "sharer_id", "coupon")
@@ -192,7 +192,7 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     def follow_up(conversion: Conversion, body: dict) -> None:
         if verdict.attributed:
             _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url)
-            webhook_events.emit_sale(session, workspace.id, body)  # webhooks: sent after commit
+            emit_sale(session, workspace.id, body)  # sent after commit
 
     return body, conversion, follow_up
 
@@ -297,5 +297,5 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
                               "amount": format_amount(delta, c.currency), "kind": kind})
     sale.refunded_minor = after
     refund.applied = True
-    webhook_events.emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)  # webhooks
+    emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)
     return reversals

@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from database import utcnow
-from errors import ApiError
-from money import format_amount
-from pagination import DEFAULT_LIMIT, newest_first
-from publishing.campaigns import get_campaign
-from publishing.models import Campaign
+from catalog.campaigns import get_campaign
+from catalog.models import Campaign
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from plumbing.money import format_amount
+from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from referrals import ledger
 from referrals.models import Commission, Conversion, LedgerEntry, LinkClickTotal, Payout, Sharer
 from referrals.sharers import get_sharer

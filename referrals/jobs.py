@@ -1,10 +1,14 @@
 """Background jobs of the referral side. Jobs take ids, open their own session,
-and are safe to run twice."""
+are safe to run twice, and run in the worker's app context."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from rq import Queue
+from rq import Queue, get_current_job
+
+from plumbing import database, redis_client
+from plumbing.database import utcnow
+from referrals.ledger import approve_due
 
 APPROVE_JOB_ID = "sharecast-approve-due-commissions"
 APPROVE_EVERY = timedelta(minutes=10)
@@ -12,27 +16,14 @@ APPROVE_EVERY = timedelta(minutes=10)
 
 def approve_due_commissions() -> int:
     """Approve every commission whose holding period is over; then plan the next run."""
-    from rq import get_current_job
-
-    import backends
-    import database
-    from database import utcnow
-    from referrals.ledger import approve_due
-
-    from runner import worker_app
-
-    app = worker_app()
-    session = database.new_session(app)
-    try:
+    with database.new_session() as session:
         done = approve_due(session, None, utcnow())
         session.commit()
-    finally:
-        session.close()
     job = get_current_job()
     if job is not None:
         job.meta["approved"] = len(done)
         job.save_meta()
-    schedule_periodic(backends.queue(app=app), APPROVE_EVERY)
+    schedule_periodic(redis_client.queue(), APPROVE_EVERY)
     return len(done)
 
 

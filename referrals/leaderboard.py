@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from database import utcnow
-from errors import ApiError
-from money import format_amount, is_currency
-from pagination import decode_cursor, encode_cursor
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from plumbing.money import format_amount, is_currency
+from plumbing.pagination import decode_cursor, encode_cursor
 from referrals.models import Conversion, Sharer
 from referrals.sharers import get_sharer
 from workspaces.models import Workspace

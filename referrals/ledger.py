@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import database
-from money import format_amount
+from plumbing import database
+from plumbing.money import format_amount
 from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch
 
 BUCKETS = ("pending", "approved", "paid", "reversed")

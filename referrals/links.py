@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from errors import ApiError
+from plumbing.errors import ApiError
 from referrals.models import Link
 
 # 8 characters of shortuuid's 57-letter alphabet: ~47 bits, far beyond

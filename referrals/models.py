@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from database import Base, UTCDateTime, utcnow
+from plumbing.database import Base, UTCDateTime, utcnow
 
 
 class Sharer(Base):
@@ -32,7 +32,7 @@ class Sharer(Base):
     source: Mapped[str] = mapped_column(String(16), default="invited")  # invited | enrolled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
-    # webhook, signed with its secret (stored encrypted). See scheduling/notices.py.
+    # webhook, signed with its secret (stored encrypted). See publishing/notices.py.
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     notify_url: Mapped[str | None] = mapped_column(String(2000))
     notify_secret_sealed: Mapped[str | None] = mapped_column(Text)

@@ -3,17 +3,27 @@ ledger lines and performance, the leaderboard. Routes check the role and call on
 """
 from __future__ import annotations
 
-import database
-from api import Blueprint, ErrorSchema
-from csvexport import csv_response
-from database import utcnow
-from errors import ApiError
+from plumbing import database
+from plumbing.api import Blueprint, ErrorSchema
+from plumbing.csvexport import csv_response
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
 from referrals import ledger
 from referrals.earnings import ledger_lines, list_commissions, sharer_performance
 from referrals.leaderboard import leaderboard as ranked_sharers
-from referrals.money_schemas import (BatchDetail, BatchList, CommissionList, CommissionQuery, LeaderboardOut,
-                                     LeaderboardQuery, LedgerList, PageQuery, PayoutRun, PerformanceOut,
-                                     PerformanceQuery)
+from referrals.money_schemas import (
+    BatchDetail,
+    BatchList,
+    CommissionList,
+    CommissionQuery,
+    LeaderboardOut,
+    LeaderboardQuery,
+    LedgerList,
+    PageQuery,
+    PayoutRun,
+    PerformanceOut,
+    PerformanceQuery,
+)
 from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, list_batches, run_payouts
 from referrals.schemas import ApproveIn
 from workspaces.auth import current, requires

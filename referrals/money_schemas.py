@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import MAX_ID, AwareDateTime, Currency, InputSchema
-from pagination import PageQuery
+from plumbing.fields import MAX_ID, AwareDateTime, Currency, InputSchema
+from plumbing.pagination import PageQuery
 from referrals.schemas import EarningsOut
 
 

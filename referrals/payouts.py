@@ -7,9 +7,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from errors import ApiError
-from money import format_amount
-from pagination import DEFAULT_LIMIT, newest_first
+from plumbing.errors import ApiError
+from plumbing.money import format_amount
+from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from referrals import ledger
 from referrals.models import Payout, PayoutBatch, Sharer
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from pathlib import Path
 
 from flask import Flask
 
-import backends
-import database
-from referrals.clickbuffer import ClickBuffer, encode_click
+from plumbing import database, redis_client
+from plumbing.appstate import AppSlot
+from referrals.clickbuffer import ClickBuffer, encode_click, spool_dir
 from referrals.linkcache import LinkCache, LookupUnavailable
 from referrals.visitors import VisitorHasher, is_bot
 
@@ -96,8 +95,14 @@ def _redirect(start_response, location: str):
 
 def init_app(app: Flask) -> None:
     """Put the redirect layer in front of the Flask app (inside any ProxyFix)."""
-    links = LinkCache(database.engine_of(app), backends.fast_connection(app), ttl=app.config["LINK_CACHE_TTL"])
-    clicks = ClickBuffer(backends.fast_connection(app), Path(app.config["INSTANCE_PATH"]) / "click-spool")
-    app.extensions["sharecast.links"] = links
-    app.extensions["sharecast.clicks"] = clicks
-    app.wsgi_app = RedirectLayer(app.wsgi_app, links, clicks, VisitorHasher(app.config["SECRET_KEY"]))
+    links = LinkCache(database.engine_of(app), redis_client.fast_connection(app), ttl=app.config["LINK_CACHE_TTL"])
+    clicks = ClickBuffer(redis_client.fast_connection(app), spool_dir(app.config))
+    app.wsgi_app = _layer.set(app, RedirectLayer(app.wsgi_app, links, clicks, VisitorHasher(app.config["SECRET_KEY"])))
+
+
+_layer: AppSlot[RedirectLayer] = AppSlot("redirect")
+
+
+def layer(app: Flask) -> RedirectLayer:
+    """The app's redirect layer (its link cache and click buffer)."""
+    return _layer.get(app)

@@ -1,11 +1,11 @@
 """/api/v1 reads for the marketer console: series, sharer boards, the CSV report, the sharer list."""
 from __future__ import annotations
 
-import database
-from api import Blueprint
-from csvexport import csv_response
-from pagination import PageQuery
-from publishing.campaigns import get_campaign
+from catalog.campaigns import get_campaign
+from plumbing import database
+from plumbing.api import Blueprint
+from plumbing.csvexport import csv_response
+from plumbing.pagination import PageQuery
 from referrals.report_schemas import SeriesOut, SeriesQuery, SharerBoard, SharerList, SharerListQuery
 from referrals.reports import REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers, list_sharers
 from workspaces.auth import current, requires

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, FullMatch, InputSchema
-from pagination import PageQuery, page_schema
+from plumbing.fields import AwareDateTime, FullMatch, InputSchema
+from plumbing.pagination import PageQuery, page_schema
 from referrals.reports import GRANULARITIES
 
 # Empty is allowed: an empty search box searches nothing.

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, Integer, cast, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from database import utcnow
-from errors import ApiError
-from money import format_amount, from_minor
-from pagination import DEFAULT_LIMIT, ID, after, check_limit, decode_cursor, encode_cursor, newest_first
-from publishing.models import Campaign
+from catalog.models import Campaign
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from plumbing.money import format_amount, from_minor
+from plumbing.pagination import DEFAULT_LIMIT, ID, after, check_limit, decode_cursor, encode_cursor, newest_first
 from referrals.models import ClickRollup, Commission, Conversion, Link, LinkClickTotal, Sharer
 from referrals.stats import attributed_sales
 from workspaces.models import Workspace

@@ -3,20 +3,26 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-import database
-import vault
-from errors import ApiError
-from publishing.campaigns import get_campaign
-from referrals import ledger
+from catalog.campaigns import get_campaign
+from plumbing import database
+from plumbing.api import Blueprint, ErrorSchema
+from plumbing.errors import ApiError
+from referrals import clickwriter, ledger
 from referrals.conversions import record_conversion
 from referrals.links import get_or_create_link, link_urls
-from api import Blueprint, ErrorSchema
-from referrals.schemas import (ConversionIn, ConversionOut, EarningsOut, EarningsQuery, LinkIn, LinkOut, SharerIn,
-                               SharerOut, StatsOut)
+from referrals.schemas import (
+    ConversionIn,
+    ConversionOut,
+    EarningsOut,
+    EarningsQuery,
+    LinkIn,
+    LinkOut,
+    SharerIn,
+    SharerOut,
+    StatsOut,
+)
 from referrals.sharers import create_sharer, get_sharer
 from referrals.stats import campaign_stats
-from scheduling.notices import notifications_json, set_notifications
-from scheduling.schemas import NotificationsIn, NotificationsOut
 from workspaces.auth import current, requires
 from workspaces.keys import issue_key
 from workspaces.models import Workspace
@@ -82,38 +88,11 @@ def conversions(data: dict):
     """Record a sale or refund, once per (type, order_id[, refund_id])."""
     if data.get("click_id"):
         # The click may still wait in the buffer; write it before our transaction begins.
-        current_app.extensions["sharecast.click_fetch"](data["click_id"])
+        clickwriter.writer_for(current_app._get_current_object()).write_now(data["click_id"])
     session = database.session()
     outcome = record_conversion(session, current().workspace_id, data, _public_url())
     session.commit()
     return jsonify(outcome.body), outcome.status
-
-
-@bp.put("/sharers/<int(min=1, max=2147483647):sharer_id>/notifications")
-@requires("owner", "marketer", "seller")
-@bp.arguments(NotificationsIn)
-@bp.response(200, NotificationsOut)
-def put_notifications(data: dict, sharer_id: int):
-    """How the seller hears of new posts: ``email`` on or off, and/or their own ``webhook_url``
-    (a new signing secret is answered once). :raise 403: another seller's.
-    :raise 404: unknown sharer. :raise 422: a URL that may not be called.
-    """
-    current().check_acts_for(sharer_id)
-    session = database.session()
-    sharer = get_sharer(session, current().workspace_id, sharer_id)
-    out = set_notifications(session, vault.for_app(current_app), sharer, data,
-                            current_app.config["ALLOW_PRIVATE_TARGETS"])
-    session.commit()
-    return out
-
-
-@bp.get("/sharers/<int(min=1, max=2147483647):sharer_id>/notifications")
-@requires("owner", "marketer", "seller")
-@bp.response(200, NotificationsOut)
-def get_notifications(sharer_id: int):
-    """The seller's notification settings (never the secret). :raise 403/404: as for PUT."""
-    current().check_acts_for(sharer_id)
-    return notifications_json(get_sharer(database.session(), current().workspace_id, sharer_id))
 
 
 @bp.get("/sharers/<int(min=1, max=2147483647):sharer_id>/earnings")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fields import AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
+from plumbing.fields import AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
 
 _printable = FullMatch(r"^[^\x00-\x1f\x7f]+$", error="must not contain control characters")
 

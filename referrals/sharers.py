@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from errors import ApiError
+from plumbing.errors import ApiError
 from referrals.identity import normalize_email, normalize_phone
 from referrals.models import Sharer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from money import format_amount
-from publishing.models import Campaign
+from catalog.models import Campaign
+from plumbing.money import format_amount
 from referrals.models import ClickRollup, Commission, Conversion
 
 

@@ -17,9 +17,10 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-import migrate
 from app import create_app
-from database import Base
+from plumbing import database, migrate
+from plumbing.database import Base
+from referrals import clickwriter
 
 PUBLIC_URL = "http://sharecast.test"
 
@@ -68,7 +69,7 @@ def app(backend_urls, tmp_path):
         "REDIS_URL": redis_url, "SECRET_KEY": "test-secret", "PUBLIC_URL": PUBLIC_URL,
     })
     yield app
-    app.extensions["sharecast.engine"].dispose()
+    database.engine_of(app).dispose()
 
 
 @pytest.fixture
@@ -143,10 +144,8 @@ def make_link(owner):
 
 
 def drain(app) -> int:
-    """Write buffered clicks now (what the worker's click writer does)."""
-    from app import click_writer
-
-    return click_writer(app).drain()
+    """Write buffered clicks now (what the click-writer process does)."""
+    return clickwriter.writer_for(app).drain()
 
 
 def path_of(url: str) -> str:
@@ -207,8 +206,8 @@ def staff(app, owner):
     """An owner account of the ``owner`` fixture's workspace: ``{"email", "password", "workspace"}``."""
     from sqlalchemy import select
 
-    import database
     from accounts.users import create_user
+    from plumbing import database
     from workspaces.models import Workspace
 
     with database.new_session(app) as s:
@@ -259,8 +258,8 @@ def console(app, staff) -> Pages:
 
 def seller_pages(app, sharer_id: int) -> Pages:
     """A test client signed in to the seller portal as sharer ``sharer_id`` (through an invite link)."""
-    import database
     from accounts.passes import issue_pass
+    from plumbing import database
     from referrals.models import Sharer
 
     with database.new_session(app) as s:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import CAMPAIGN
 from sqlalchemy import func, select
 
-import database
-from conftest import CAMPAIGN
-from publishing.models import Campaign
+from catalog.models import Campaign
+from plumbing import database
 
 
 def test_campaign_is_stored_with_exact_money_and_reads_back(owner):

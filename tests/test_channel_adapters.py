@@ -5,10 +5,10 @@ import io
 
 import pytest
 from PIL import Image
-
-from channels import PUBLISHERS
-from channels.adapters.base import InvalidCredentials, OutgoingImage, OutgoingPost, PublishError
 from servers import FakeTelegram, SmtpSink, WebhookReceiver
+
+from channels import publisher_for
+from channels.base import InvalidCredentials, OutgoingImage, OutgoingPost, PublishError
 
 TOKEN = "123456:" + "A" * 35
 
@@ -36,12 +36,12 @@ def telegram():
 
 
 def tg_credentials(server, **over):
-    return PUBLISHERS["telegram"].validate({"bot_token": TOKEN, "chat_id": "-1001234", "api_base": server.url(""),
+    return publisher_for("telegram").validate({"bot_token": TOKEN, "chat_id": "-1001234", "api_base": server.url(""),
                                             **over}, allow_private=True)
 
 
 def test_telegram_sends_text_only_posts_with_send_message(telegram):
-    result = PUBLISHERS["telegram"].publish(POST, tg_credentials(telegram), allow_private=True)
+    result = publisher_for("telegram").publish(POST, tg_credentials(telegram), allow_private=True)
     [call] = telegram.calls
     assert call["method"] == "sendMessage" and call["fields"] == {"chat_id": "-1001234", "text": POST.text}
     assert result.external_id == "101"
@@ -49,7 +49,7 @@ def test_telegram_sends_text_only_posts_with_send_message(telegram):
 
 def test_telegram_sends_one_image_with_send_photo_and_the_caption(telegram):
     post = OutgoingPost(text=POST.text, images=(image(),))
-    PUBLISHERS["telegram"].publish(post, tg_credentials(telegram), allow_private=True)
+    publisher_for("telegram").publish(post, tg_credentials(telegram), allow_private=True)
     [call] = telegram.calls
     assert call["method"] == "sendPhoto" and call["fields"]["caption"] == POST.text
     assert call["files"]["photo"]["data"] == post.images[0].data
@@ -59,7 +59,7 @@ def test_telegram_sends_an_album_with_send_media_group_caption_on_the_first(tele
     import json
 
     post = OutgoingPost(text=POST.text, images=tuple(image(i) for i in range(12)))
-    result = PUBLISHERS["telegram"].publish(post, tg_credentials(telegram), allow_private=True)
+    result = publisher_for("telegram").publish(post, tg_credentials(telegram), allow_private=True)
     [call] = telegram.calls
     media = json.loads(call["fields"]["media"])
     assert call["method"] == "sendMediaGroup" and len(media) == 10 and len(call["files"]) == 10
@@ -72,7 +72,7 @@ def test_telegram_rate_limits_are_retryable_with_the_advised_wait():
     server = FakeTelegram(TOKEN, rate_limit_first=1)
     try:
         with pytest.raises(PublishError) as caught:
-            PUBLISHERS["telegram"].publish(POST, tg_credentials(server), allow_private=True)
+            publisher_for("telegram").publish(POST, tg_credentials(server), allow_private=True)
         assert caught.value.retryable and caught.value.retry_after == 7
     finally:
         server.close()
@@ -80,10 +80,10 @@ def test_telegram_rate_limits_are_retryable_with_the_advised_wait():
 
 def test_telegram_refusals_are_final_and_never_show_the_token(telegram):
     with pytest.raises(PublishError) as caught:
-        PUBLISHERS["telegram"].publish(POST, tg_credentials(telegram, chat_id="-1"), allow_private=True)
+        publisher_for("telegram").publish(POST, tg_credentials(telegram, chat_id="-1"), allow_private=True)
     assert not caught.value.retryable and "chat not found" in str(caught.value) and TOKEN not in str(caught.value)
     with pytest.raises(PublishError) as caught:
-        PUBLISHERS["telegram"].publish(POST, {**tg_credentials(telegram), "bot_token": "999:" + "B" * 35},
+        publisher_for("telegram").publish(POST, {**tg_credentials(telegram), "bot_token": "999:" + "B" * 35},
                                        allow_private=True)
     assert not caught.value.retryable and "401" in str(caught.value)
 
@@ -91,25 +91,25 @@ def test_telegram_refusals_are_final_and_never_show_the_token(telegram):
 def test_telegram_unreachable_is_retryable():
     creds = {"bot_token": TOKEN, "chat_id": "1", "api_base": "http://127.0.0.1:1"}
     with pytest.raises(PublishError) as caught:
-        PUBLISHERS["telegram"].publish(POST, creds, allow_private=True)
+        publisher_for("telegram").publish(POST, creds, allow_private=True)
     assert caught.value.retryable
 
 
 def test_telegram_api_base_on_a_private_address_is_refused_unless_allowed(telegram):
     with pytest.raises(InvalidCredentials) as caught:
-        PUBLISHERS["telegram"].validate({"bot_token": TOKEN, "chat_id": "1", "api_base": telegram.url("")},
+        publisher_for("telegram").validate({"bot_token": TOKEN, "chat_id": "1", "api_base": telegram.url("")},
                                         allow_private=False)
     assert "private" in caught.value.fields["api_base"]
     with pytest.raises(PublishError):
-        PUBLISHERS["telegram"].publish(POST, tg_credentials(telegram), allow_private=False)
+        publisher_for("telegram").publish(POST, tg_credentials(telegram), allow_private=False)
     assert telegram.calls == []
 
 
 def test_telegram_credentials_are_checked():
     with pytest.raises(InvalidCredentials) as caught:
-        PUBLISHERS["telegram"].validate({"bot_token": "nope", "chat_id": "x y", "extra": 1}, allow_private=False)
+        publisher_for("telegram").validate({"bot_token": "nope", "chat_id": "x y", "extra": 1}, allow_private=False)
     assert set(caught.value.fields) == {"bot_token", "chat_id", "extra"}
-    clean = PUBLISHERS["telegram"].validate({"bot_token": TOKEN, "chat_id": -100123}, allow_private=False)
+    clean = publisher_for("telegram").validate({"bot_token": TOKEN, "chat_id": -100123}, allow_private=False)
     assert clean["api_base"] == "https://api.telegram.org" and clean["chat_id"] == "-100123"
 
 
@@ -121,10 +121,10 @@ def smtp():
 
 
 def test_email_arrives_as_text_and_html_with_inline_images(smtp):
-    creds = PUBLISHERS["email"].validate({"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "from": "Acme <shop@acme.example>",
+    creds = publisher_for("email").validate({"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "from": "Acme <shop@acme.example>",
                                           "to": ["a@example.com", "b@example.com"]}, allow_private=True)
     post = OutgoingPost(text=POST.text + "\n\n第二段", title=POST.title, images=(image(0), image(1)))
-    result = PUBLISHERS["email"].publish(post, creds, allow_private=True)
+    result = publisher_for("email").publish(post, creds, allow_private=True)
     [message] = smtp.messages
     assert smtp.envelopes[0] == ("shop@acme.example", ["a@example.com", "b@example.com"])
     assert message["Subject"] == "春茶首发" and message["Message-ID"] == result.external_id
@@ -141,18 +141,18 @@ def test_email_arrives_as_text_and_html_with_inline_images(smtp):
 
 def test_email_to_a_private_server_is_refused_unless_allowed(smtp):
     with pytest.raises(InvalidCredentials) as caught:
-        PUBLISHERS["email"].validate({"smtp_host": "localhost", "smtp_port": smtp.port, "from": "a@acme.example",
+        publisher_for("email").validate({"smtp_host": "localhost", "smtp_port": smtp.port, "from": "a@acme.example",
                                       "to": "b@example.com"}, allow_private=False)
     assert "private" in caught.value.fields["smtp_host"]
     creds = {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "from": "a@acme.example", "to": ["b@example.com"]}
     with pytest.raises(PublishError):
-        PUBLISHERS["email"].publish(POST, creds, allow_private=False)
+        publisher_for("email").publish(POST, creds, allow_private=False)
     assert smtp.messages == []
 
 
 def test_email_credentials_are_checked():
     with pytest.raises(InvalidCredentials) as caught:
-        PUBLISHERS["email"].validate({"smtp_host": "", "smtp_port": 0, "from": "nobody", "to": ["x"],
+        publisher_for("email").validate({"smtp_host": "", "smtp_port": 0, "from": "nobody", "to": ["x"],
                                       "password": "p"}, allow_private=True)
     assert set(caught.value.fields) == {"smtp_host", "smtp_port", "from", "to", "username"}
 
@@ -160,19 +160,19 @@ def test_email_credentials_are_checked():
 def test_an_unreachable_smtp_server_is_retryable():
     creds = {"smtp_host": "127.0.0.1", "smtp_port": 1, "from": "a@acme.example", "to": ["b@example.com"]}
     with pytest.raises(PublishError) as caught:
-        PUBLISHERS["email"].publish(POST, creds, allow_private=True)
+        publisher_for("email").publish(POST, creds, allow_private=True)
     assert caught.value.retryable
 
 
 def test_the_webhook_channel_posts_the_whole_post_signed():
     receiver = WebhookReceiver()
     try:
-        creds = PUBLISHERS["webhook"].validate({"url": receiver.url("/posts")}, allow_private=True)
+        creds = publisher_for("webhook").validate({"url": receiver.url("/posts")}, allow_private=True)
         receiver.secret = creds["secret"]
         assert creds["secret"].startswith("whsec_")
         post = OutgoingPost(text=POST.text, title=POST.title, images=(image(),), link=POST.link, key=POST.key,
                             extra=POST.extra)
-        result = PUBLISHERS["webhook"].publish(post, creds, allow_private=True)
+        result = publisher_for("webhook").publish(post, creds, allow_private=True)
         [call] = receiver.calls
         assert call["verified"]["type"] == "post.published"
         data = call["verified"]["data"]
@@ -186,9 +186,9 @@ def test_the_webhook_channel_posts_the_whole_post_signed():
 def test_a_failing_webhook_receiver_is_retryable():
     receiver = WebhookReceiver(fail_first=1)
     try:
-        creds = PUBLISHERS["webhook"].validate({"url": receiver.url("/posts")}, allow_private=True)
+        creds = publisher_for("webhook").validate({"url": receiver.url("/posts")}, allow_private=True)
         with pytest.raises(PublishError) as caught:
-            PUBLISHERS["webhook"].publish(POST, creds, allow_private=True)
+            publisher_for("webhook").publish(POST, creds, allow_private=True)
         assert caught.value.retryable
     finally:
         receiver.close()

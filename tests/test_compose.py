@@ -10,9 +10,9 @@ import pytest
 
 import channels
 from channels import get_channel
-from publishing.compose import ascii_url, compose, format_price
-from publishing.content import MasterContent, SharerVoice
-from publishing.textcut import find_urls, x_weighted_length
+from channels.compose import ascii_url, compose, format_price
+from channels.content import MasterContent, SharerVoice
+from channels.textcut import find_urls, x_weighted_length
 
 TEA_BODY_ZH = (
     "今年的明前龙井终于到了！🍵✨ 茶园在西湖龙井村，清明前采摘一芽一叶，"

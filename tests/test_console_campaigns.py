@@ -9,14 +9,14 @@ from datetime import datetime, timedelta, timezone
 from html import unescape
 
 import pytest
+from conftest import CAMPAIGN, STAFF_PASSWORD, Pages, csrf_token_of, run_cli, seller_pages
 from PIL import Image
 from sqlalchemy import func, select
 
-import database
-from conftest import CAMPAIGN, STAFF_PASSWORD, Pages, csrf_token_of, run_cli, seller_pages
+from catalog.models import Campaign
+from plumbing import database
 from publishing.images import MAX_BYTES
-from publishing.models import Campaign, CampaignImage, ContentVersion
-from scheduling.models import Publication, TimeSlot
+from publishing.models import CampaignImage, ContentVersion, Publication, TimeSlot
 
 CST = timezone(timedelta(hours=8))  # the test workspace's zone, Asia/Shanghai
 

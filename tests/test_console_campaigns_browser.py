@@ -8,10 +8,9 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
 from PIL import Image
 from playwright.sync_api import expect
-
-from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -9,11 +9,11 @@ from html import unescape
 
 import pytest
 from babel.numbers import format_currency
-
-import database
-from accounts.users import create_user
 from conftest import CAMPAIGN, STAFF_PASSWORD, Api, Pages, drain, run_cli
 from test_reports import click, sale
+
+from accounts.users import create_user
+from plumbing import database
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import io
 from decimal import Decimal
 
 import pytest
+from conftest import BROWSER, DESKTOP, PHONE, axe_violations, drain, no_horizontal_scroll, screenshot
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-import database
-from conftest import BROWSER, DESKTOP, PHONE, axe_violations, drain, no_horizontal_scroll, screenshot
+from plumbing import database
 from workspaces.models import Workspace
 
 pytestmark = pytest.mark.browser

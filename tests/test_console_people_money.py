@@ -11,14 +11,13 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from conftest import STAFF_PASSWORD, Pages, run_cli
 from sqlalchemy import func, select
+from test_money_views import end_holding, sale
 
-import backends
-import database
 from accounts.models import SellerPass
 from accounts.users import create_user
-from conftest import STAFF_PASSWORD, Pages, run_cli
-from test_money_views import end_holding, sale
+from plumbing import database, redis_client
 from referrals.models import Commission, PayoutBatch, Sharer
 from referrals.sharers import create_sharer
 from workspaces.models import Workspace
@@ -179,7 +178,7 @@ def test_an_invitation_link_is_shown_once_and_signs_the_seller_in(app, console, 
 def test_an_invitation_is_emailed_to_a_sharer_with_an_email(app, console, sales):
     leader = sales["leader"]["id"]
     with app.app_context():
-        queue = backends.queue()
+        queue = redis_client.queue()
         before = queue.count
     res = console.post(f"/console/sharers/{leader}/invite/email", token_from=f"/console/sharers/{leader}")
     assert res.status_code == 303

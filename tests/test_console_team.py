@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import STAFF_PASSWORD, Pages, run_cli
 from sqlalchemy import select
 
-import database
 from accounts.models import User
 from accounts.users import create_user
-from conftest import STAFF_PASSWORD, Pages, run_cli
+from plumbing import database
 
 NEW = "a brand new passphrase"
 

@@ -5,10 +5,10 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+from conftest import BROWSER, at_once, path_of
 from sqlalchemy import func, select
 
-import database
-from conftest import BROWSER, at_once, path_of
+from plumbing import database
 from referrals.models import Commission, Conversion, LedgerEntry, Sharer
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-import database
-import vault
 from credentials.store import load_credentials
+from plumbing import database, vault
 
 TOKEN = "123456:" + "S" * 35
 

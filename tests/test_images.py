@@ -8,9 +8,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
-
 from conftest import Api, path_of, run_cli
+from PIL import Image, ImageDraw
 
 
 def photo_bytes(width: int = 1600, height: int = 1200, fmt: str = "JPEG", seed: int = 0) -> bytes:

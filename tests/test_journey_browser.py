@@ -12,13 +12,13 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import BROWSER, DESKTOP, PHONE, axe_violations, drain, no_horizontal_scroll, screenshot
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-import database
-from conftest import BROWSER, DESKTOP, PHONE, axe_violations, drain, no_horizontal_scroll, screenshot
-from scheduling.jobs import publish
-from scheduling.models import Grab, Publication
+from plumbing import database
+from publishing.models import Grab, Publication
+from publishing.publish_jobs import publish
 
 pytestmark = pytest.mark.browser
 

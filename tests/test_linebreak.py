@@ -2,9 +2,9 @@
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from publishing import linebreak
-from publishing.graphemes import graphemes
-from publishing.linebreak import NO_LINE_END, NO_LINE_START, is_wide, truncate, wrap
+from channels.graphemes import graphemes
+from publishing.render import linebreak
+from publishing.render.linebreak import NO_LINE_END, NO_LINE_START, is_wide, truncate, wrap
 
 
 def cells(text: str) -> float:

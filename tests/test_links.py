@@ -4,9 +4,8 @@ from __future__ import annotations
 import io
 
 import zxingcpp
-from PIL import Image
-
 from conftest import path_of
+from PIL import Image
 
 
 def test_link_is_idempotent_per_campaign_sharer_and_channel(owner, campaign, make_sharer):

@@ -2,7 +2,7 @@
 from alembic import command
 from alembic.script import ScriptDirectory
 
-import migrate
+from plumbing import migrate
 
 
 def test_one_head_and_no_drift_between_models_and_migrations(backend_urls):

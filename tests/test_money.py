@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from money import format_amount, parse_amount
+from plumbing.money import format_amount, parse_amount
 from referrals.commission import Rule, amount_for, kept_after_refunds, parse_rule, shares_for_sale
 
 
@@ -107,8 +107,9 @@ def test_ledger_nets_exactly_over_any_sales_and_refunds_through_the_api(owner, c
 def test_one_currency_sign_for_texts_and_cards():
     from decimal import Decimal
 
-    from publishing.compose import format_price
-    from publishing.pricetag import currency_sign, format_amount as card_amount
+    from channels.compose import format_price
+    from publishing.render.pricetag import currency_sign
+    from publishing.render.pricetag import format_amount as card_amount
 
     for currency in ("CNY", "INR", "MOP", "CHF"):
         text = format_price(Decimal("199"), currency)

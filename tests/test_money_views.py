@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, update
-
-import database
 from conftest import BROWSER, drain, path_of, run_cli
+from sqlalchemy import update
+
+from plumbing import database
+from plumbing.csvexport import csv_text
 from referrals.models import Commission, Sharer
-from csvexport import csv_text
 from workspaces.models import Workspace
 
 

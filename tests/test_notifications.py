@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import feedparser
 import pytest
-from rq.registry import ScheduledJobRegistry
-from sqlalchemy import select, update
-
-import backends
-import database
 from conftest import CAMPAIGN, at_once, path_of
-from scheduling import jobs as publish_jobs
-from scheduling import notice_jobs
-from scheduling.models import SellerNotice
+from rq.registry import ScheduledJobRegistry
 from servers import SmtpSink, WebhookReceiver
+from sqlalchemy import select
 from test_publishing_e2e import go_live, put_credentials, servers  # noqa: F401 - a fixture
 from test_scheduling import _live
 from test_webhooks import local_targets, release_scheduled, work  # noqa: F401 - a fixture
+
+from plumbing import database, redis_client
+from publishing import notice_delivery, publish_jobs
+from publishing.models import SellerNotice
 
 
 @pytest.fixture(autouse=True)
@@ -82,8 +80,8 @@ def test_each_seller_gets_one_email_and_one_signed_webhook_notice_when_a_post_go
 
     # Exactly once: another worker pass, the sweep and a rerun of every job send nothing more.
     with app.app_context():
-        assert notice_jobs.recover(app) == 0
-        assert {notice_jobs.send_notice(n, 1) for n in (1, 2)} == {"skipped"}
+        assert notice_delivery.recover() == 0
+        assert {notice_delivery.send_notice(n, 1) for n in (1, 2)} == {"skipped"}
     work(app)
     assert len(smtp.messages) == 1 and len(hook.calls) == 1
 
@@ -138,8 +136,8 @@ def test_a_campaign_live_on_several_channels_at_once_sends_each_seller_one_diges
 
     # Exactly once: every row's job again, the sweep, another worker pass.
     with app.app_context():
-        assert notice_jobs.recover(app) == 0
-        assert {notice_jobs.send_notice(n, 1) for n in range(1, 10)} == {"skipped"}
+        assert notice_delivery.recover() == 0
+        assert {notice_delivery.send_notice(n, 1) for n in range(1, 10)} == {"skipped"}
     work(app)
     assert len(smtp.messages) == 2 and len(hook.calls) == 1
 
@@ -151,12 +149,12 @@ def test_the_jobs_of_one_digest_running_at_once_send_one_message(
     make_sharer("小林", email="lin@example.com")
     campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "channels": ["weibo", "x", "wechat_moments"]}).json
     _live(app, owner, campaign["id"], "weibo", "x", "wechat_moments")
-    backends.queue(app=app).empty()  # the jobs enqueued at commit are not run here
+    redis_client.queue(app=app).empty()  # the jobs enqueued at commit are not run here
 
     def run(notice_id):
         def call():
             with app.app_context():
-                return notice_jobs.send_notice(notice_id, 1)
+                return notice_delivery.send_notice(notice_id, 1)
         return call
 
     calls = [run(n) for n in (1, 2, 3)] * 2
@@ -188,7 +186,7 @@ def test_the_first_notice_waits_the_gathering_delay(app, owner, make_sharer, loc
     _live(app, owner, campaign["id"], "weibo", "x")
     work(app)
     assert smtp.messages == [] and [n[2] for n in notices(app)] == ["pending", "pending"]
-    queue = backends.queue(app=app)
+    queue = redis_client.queue(app=app)
     registry = ScheduledJobRegistry(queue=queue)
     with database.read_session(app) as s:
         written = {n.id: n.created_at for n in s.scalars(select(SellerNotice))}
@@ -212,7 +210,7 @@ def test_without_email_credentials_email_notices_are_skipped_with_the_reason(
     assert notices(app) == [(seller["id"], "email", "skipped", 0)]
     with database.read_session(app) as s:
         assert "no email channel credentials" in s.scalar(select(SellerNotice.last_error))
-    assert backends.queue(app=app).count == 0 and smtp.messages == []
+    assert redis_client.queue(app=app).count == 0 and smtp.messages == []
 
 
 def test_a_failing_seller_webhook_is_retried_with_backoff_under_one_message_id(
@@ -236,11 +234,11 @@ def test_a_notice_whose_job_runs_three_times_at_once_is_sent_once(
     mail_credentials(owner, smtp)
     make_sharer("小林", email="lin@example.com")
     _live(app, owner, campaign["id"], "weibo")
-    backends.queue(app=app).empty()  # the jobs enqueued at commit are not run here
+    redis_client.queue(app=app).empty()  # the jobs enqueued at commit are not run here
 
     def run():
         with app.app_context():
-            return notice_jobs.send_notice(1, 1)
+            return notice_delivery.send_notice(1, 1)
 
     assert sorted(at_once([run, run, run])) == ["skipped", "skipped", "succeeded"]
     assert len(smtp.messages) == 1
@@ -253,15 +251,15 @@ def test_notices_stuck_pending_or_sending_are_swept_and_sent_once(
     make_sharer("小林", email="lin@example.com")
     make_sharer("小王", email="wang@example.com")
     _live(app, owner, campaign["id"], "weibo")
-    backends.queue(app=app).empty()  # as if Redis was down when the publication committed
+    redis_client.queue(app=app).empty()  # as if Redis was down when the publication committed
     with app.app_context(), database.new_session(app) as s:
-        from scheduling import notices as outbox
+        from publishing import notices as outbox
 
         assert outbox.claim(s, 2, 1, database.utcnow())  # a worker took the second and died
         s.commit()
     with app.app_context():
-        assert notice_jobs.recover(app) == 0  # not late yet
-    app.config.update(WEBHOOK_LATE_SECONDS=0, WEBHOOK_LEASE_SECONDS=0)
+        assert notice_delivery.recover() == 0  # not late yet
+    app.config.update(OUTBOX_LATE_SECONDS=0, OUTBOX_LEASE_SECONDS=0)
     with app.app_context():
         publish_jobs.recover_publications()  # the periodic sweep covers notices too
     work(app)

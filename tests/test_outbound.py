@@ -5,9 +5,9 @@ import ipaddress
 import socket
 
 import pytest
-
-import outbound
 from servers import WebhookReceiver
+
+from plumbing import guarded_http
 
 REFUSED = ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1",
            "224.0.0.1", "240.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "ff02::1",
@@ -17,26 +17,26 @@ PUBLIC = ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"]
 
 @pytest.mark.parametrize("address", REFUSED)
 def test_private_loopback_link_local_multicast_reserved_and_mapped_addresses_are_not_public(address):
-    assert not outbound.is_public(ipaddress.ip_address(address))
+    assert not guarded_http.is_public(ipaddress.ip_address(address))
 
 
 @pytest.mark.parametrize("address", PUBLIC)
 def test_global_unicast_addresses_are_public(address):
-    assert outbound.is_public(ipaddress.ip_address(address))
+    assert guarded_http.is_public(ipaddress.ip_address(address))
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1/hook", "http://10.0.0.5:8080/", "http://169.254.169.254/latest/meta-data",
                                  "http://[::1]:9000/", "http://localhost/", "https://[::ffff:127.0.0.1]/",
                                  "http://0x7f000001/"])
 def test_urls_reaching_private_addresses_are_refused(url):
-    with pytest.raises(outbound.TargetRefused, match="private|resolve"):
-        outbound.check_url(url, allow_private=False)
+    with pytest.raises(guarded_http.TargetRefused, match="private|resolve"):
+        guarded_http.check_url(url, allow_private=False)
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/", "http://user:pw@example.com/", "http:///nohost", "http://h:99999/"])
 def test_urls_of_the_wrong_shape_are_refused(url):
-    with pytest.raises(outbound.TargetRefused):
-        outbound.check_url(url, allow_private=True)
+    with pytest.raises(guarded_http.TargetRefused):
+        guarded_http.check_url(url, allow_private=True)
 
 
 def test_a_host_is_refused_when_any_of_its_addresses_is_private(monkeypatch):
@@ -44,12 +44,12 @@ def test_a_host_is_refused_when_any_of_its_addresses_is_private(monkeypatch):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in ("93.184.216.34", "10.0.0.1")]
 
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    with pytest.raises(outbound.TargetRefused, match="10.0.0.1"):
-        outbound.check_url("https://mixed.example/", allow_private=False)
+    with pytest.raises(guarded_http.TargetRefused, match="10.0.0.1"):
+        guarded_http.check_url("https://mixed.example/", allow_private=False)
 
 
 def test_private_targets_are_allowed_when_the_deployment_says_so():
-    target = outbound.check_url("http://localhost:8000/x", allow_private=True)
+    target = guarded_http.check_url("http://localhost:8000/x", allow_private=True)
     assert any(ip.is_loopback for ip in target.addresses) and target.host == "localhost"
 
 
@@ -68,7 +68,7 @@ def test_the_request_goes_to_the_address_that_was_checked_not_a_second_lookup(mo
 
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     try:
-        with outbound.client(allow_private=True, timeout=5) as http:
+        with guarded_http.client(allow_private=True, timeout=5) as http:
             res = http.post(f"http://rebind.test:{receiver.port}/hook", json={"a": 1})
         assert res.status_code == 200
         assert lookups == ["rebind.test"]
@@ -80,7 +80,7 @@ def test_the_request_goes_to_the_address_that_was_checked_not_a_second_lookup(mo
 def test_the_client_refuses_a_private_target_before_connecting():
     receiver = WebhookReceiver()
     try:
-        with outbound.client(allow_private=False, timeout=5) as http, pytest.raises(outbound.TargetRefused):
+        with guarded_http.client(allow_private=False, timeout=5) as http, pytest.raises(guarded_http.TargetRefused):
             http.post(receiver.url("/hook"), json={})
         assert receiver.calls == []
     finally:
@@ -88,5 +88,5 @@ def test_the_client_refuses_a_private_target_before_connecting():
 
 
 def test_redirects_are_not_followed():
-    with outbound.client(allow_private=True) as http:
+    with guarded_http.client(allow_private=True) as http:
         assert http.follow_redirects is False and http.trust_env is False

@@ -7,9 +7,9 @@ import random
 from html.parser import HTMLParser
 
 import pytest
-
 from conftest import CAMPAIGN, Pages, csrf_token_of, seller_pages
-from web import PAGE_PREFIXES
+
+from web.security import PAGE_PREFIXES
 
 ODD_VALUES = ["", "0", "-1", "1", "2", "999999", "2147483648", "99999999999999999999", "abc", "1.5", "１２",
               "%00", "\x00", "<script>", "' OR 1=1 --", "../../etc/passwd", "😀" * 50, "x" * 5000, "null",

@@ -6,12 +6,11 @@ import threading
 import pytest
 from rq import SimpleWorker
 from sqlalchemy import func, select
-
-import backends
-import database
-from publishing.models import Render
 from test_images import photo_bytes, upload
 from test_posts import CHINESE, fetch, posts, qr_texts
+
+from plumbing import database, redis_client
+from publishing.models import Render
 
 CHANNELS = ["wechat_moments", "xiaohongshu", "weibo"]
 
@@ -28,7 +27,7 @@ def built(owner, make_sharer) -> dict:
 def burst(app) -> None:
     """Work the default queue until it is empty, in this process, against the test Redis."""
     with app.app_context():
-        SimpleWorker([backends.queue(app=app)], connection=backends.connection(app)).work(burst=True)
+        SimpleWorker([redis_client.queue(app=app)], connection=redis_client.connection(app)).work(burst=True)
 
 
 def build(app, *args):

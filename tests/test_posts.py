@@ -6,16 +6,16 @@ import time
 
 import pytest
 import zxingcpp
+from conftest import CAMPAIGN, PUBLIC_URL, path_of, run_cli
 from PIL import Image
 from sqlalchemy import func, select
-
-import backends
-import database
-from channels import REGISTRY
-from conftest import CAMPAIGN, PUBLIC_URL, path_of, run_cli
-from publishing.models import Campaign, ContentVersion, Render
-from referrals.linkcache import GENERATION_KEY
 from test_images import photo_bytes, upload
+
+from catalog.models import Campaign
+from channels import REGISTRY
+from plumbing import database, redis_client
+from publishing.models import ContentVersion, Render
+from referrals.linkcache import GENERATION_KEY
 
 ALL_CHANNELS = list(REGISTRY)
 ENGLISH = {
@@ -119,7 +119,7 @@ def test_only_owners_and_marketers_edit_and_other_workspaces_get_404(owner, camp
 
 
 def test_changing_the_landing_url_tells_every_redirect_cache(owner, campaign, app):
-    redis = backends.connection(app)
+    redis = redis_client.connection(app)
     before = int(redis.get(GENERATION_KEY) or 0)
     path = f"/api/v1/campaigns/{campaign['id']}"
     owner.client.patch(path, headers=owner._headers(None), json={"title": "新标题"})

@@ -5,11 +5,11 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import redis
+from conftest import BROWSER, drain, path_of
 from sqlalchemy import select
 
-import backends
-import database
-from conftest import BROWSER, drain, path_of
+from plumbing import database, redis_client
+from referrals import redirect
 from referrals.clickbuffer import STREAM
 from referrals.clickwriter import ClickWriter
 from referrals.models import Click
@@ -138,8 +138,8 @@ def test_clicks_wait_in_redis_while_the_database_is_down(app, client, campaign, 
 def test_redis_outage_spools_clicks_to_disk_without_slowing_the_redirect(app, client, campaign, make_sharer, make_link):
     link = make_link(campaign["id"], make_sharer()["id"])
     follow(client, link)  # warm the link cache
-    buffer = app.extensions["sharecast.clicks"]
-    buffer._redis, buffer._conn = backends.fast_client("redis://127.0.0.1:1/0"), None  # nothing listens there
+    buffer = redirect.layer(app).clicks
+    buffer._redis, buffer._conn = redis_client.fast_client("redis://127.0.0.1:1/0"), None  # nothing listens there
     started = time.perf_counter()
     for _ in range(20):
         assert follow(client, link).status_code == 302
@@ -162,7 +162,7 @@ def test_link_cache_sees_changes_after_invalidation(app, client, campaign, make_
         s.get(Link, link["id"]).disabled = True
         s.commit()
     invalidate(redis.Redis.from_url(app.config["REDIS_URL"]))
-    app.extensions["sharecast.links"]._next_check = 0  # the once-a-second check is due
+    redirect.layer(app).links._next_check = 0  # the once-a-second check is due
     assert follow(client, link).status_code == 404
 
 
@@ -172,7 +172,7 @@ def test_known_links_keep_redirecting_while_the_database_is_down(app, client, ca
     known = make_link(campaign["id"], make_sharer("a")["id"])
     unknown_yet = make_link(campaign["id"], make_sharer("b")["id"])
     assert follow(client, known).status_code == 302
-    cache = app.extensions["sharecast.links"]
+    cache = redirect.layer(app).links
     cache._engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # the database is gone
     cache._entries = type(cache._entries)((code, (0.0, target)) for code, (_, target) in cache._entries.items())
     assert follow(client, known).status_code == 302  # served from the stale entry
@@ -181,7 +181,7 @@ def test_known_links_keep_redirecting_while_the_database_is_down(app, client, ca
 
 
 def test_malformed_codes_are_404_without_a_lookup(app, client):
-    cache = app.extensions["sharecast.links"]
+    cache = redirect.layer(app).links
     for code in ["a" * 5000, "abc%20def", "..", "ab-cd", "汉字"]:
         res = client.get(f"/r/{code}", headers={"User-Agent": BROWSER})
         assert res.status_code == 404, code
@@ -192,8 +192,8 @@ def test_a_spooled_click_with_odd_bytes_in_its_user_agent_cannot_stop_the_writer
                                                                                    make_link):
     link = make_link(campaign["id"], make_sharer()["id"])
     follow(client, link)
-    buffer = app.extensions["sharecast.clicks"]
-    buffer._redis, buffer._conn = backends.fast_client("redis://127.0.0.1:1/0"), None
+    buffer = redirect.layer(app).clicks
+    buffer._redis, buffer._conn = redis_client.fast_client("redis://127.0.0.1:1/0"), None
     follow(client, link, ua="Mozilla/5.0 Safari\x85odd\u2028line")
     spooled = next((app.config["INSTANCE_PATH"] / "click-spool").glob("clicks-*.log"))
     with spooled.open("a") as fh:

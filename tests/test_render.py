@@ -5,15 +5,15 @@ from decimal import Decimal
 import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
-
-from publishing.content import MasterContent, SharerVoice
-from publishing.linebreak import NO_LINE_END, NO_LINE_START
-from publishing.card import poster_slot, render_base
-from publishing.encoding import encode_jpeg, encode_png
-from publishing.palette import contrast
-from publishing.photo import InvalidImage, cover, load_photo
-from publishing.poster import render_poster
 from test_images import bomb_png
+
+from channels.content import MasterContent, SharerVoice
+from publishing.render.card import poster_slot, render_base
+from publishing.render.encoding import encode_jpeg, encode_png
+from publishing.render.linebreak import NO_LINE_END, NO_LINE_START
+from publishing.render.palette import contrast
+from publishing.render.photo import InvalidImage, cover, load_photo
+from publishing.render.poster import render_poster
 
 SIZES = [
     (1080, 1080, "feed"),

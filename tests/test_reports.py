@@ -6,12 +6,11 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-import database
 from conftest import BROWSER, CAMPAIGN, Api, drain, path_of, run_cli
-from csvexport import csv_response
-from referrals.clickwriter import write_clicks
 
+from plumbing import database
+from plumbing.csvexport import csv_response
+from referrals.clickwriter import write_clicks
 
 # --- helpers ---------------------------------------------------------------------------------------
 
@@ -79,7 +78,7 @@ def rollup_clicks(app, link: dict, workspace_id: int, campaign_id: int, times: l
 
 
 def workspace_id_of(app, campaign_id) -> int:
-    from publishing.models import Campaign
+    from catalog.models import Campaign
 
     with database.new_session(app) as session:
         return session.get(Campaign, campaign_id).workspace_id

@@ -10,14 +10,13 @@ from datetime import datetime, timedelta, timezone
 
 import feedparser
 import pytest
+from conftest import CAMPAIGN, PUBLIC_URL, at_once, path_of
 from rq import SimpleWorker
 from sqlalchemy import select
 
-import backends
-import database
-from conftest import CAMPAIGN, PUBLIC_URL, at_once, path_of
-from scheduling import jobs
-from scheduling.models import Grab, Publication
+from plumbing import database, redis_client
+from publishing import publish_jobs as jobs
+from publishing.models import Grab, Publication
 
 CST = timezone(timedelta(hours=8))
 
@@ -50,7 +49,7 @@ def schedule(owner, campaign_id, *items, cancel=None):
 def run_worker(app) -> None:
     """A real RQ worker in burst mode (jobs run in this app's context), its scheduler moving due jobs first."""
     with app.app_context():
-        SimpleWorker([backends.queue(app=app)], connection=backends.connection(app)).work(
+        SimpleWorker([redis_client.queue(app=app)], connection=redis_client.connection(app)).work(
             burst=True, with_scheduler=True)
 
 
@@ -106,13 +105,14 @@ def test_worker_killed_mid_publication_is_finished_once_by_another(app, owner, c
     schedule(owner, campaign["id"], {"channel": "wechat_moments", "publish_at": iso(soon(0.2))})
     pub_id = publications(app)[0].id
     time.sleep(0.3)
-    backends.queue(app=app).enqueue(jobs.publish, pub_id)
+    redis_client.queue(app=app).enqueue(jobs.publish, pub_id)
     env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], REDIS_URL=app.config["REDIS_URL"],
                SECRET_KEY=app.config["SECRET_KEY"], SHARECAST_INSTANCE=str(app.config["INSTANCE_PATH"]),
                SHARECAST_PUBLIC_URL=PUBLIC_URL)
     worker = subprocess.Popen([sys.executable, "-c", (
-        "from app import create_app; import backends; from rq import SimpleWorker; app = create_app(); "
-        "SimpleWorker([backends.queue(app=app)], connection=backends.connection(app)).work(burst=True)")],
+        "from app import create_app; from plumbing import redis_client; from rq import SimpleWorker; app = create_app()\n"
+        "with app.app_context():\n"
+        "    SimpleWorker([redis_client.queue(app=app)], connection=redis_client.connection(app)).work(burst=True)")],
         env=env, cwd=os.path.dirname(os.path.dirname(__file__)))
     try:
         deadline = time.monotonic() + 60
@@ -131,12 +131,12 @@ def test_worker_killed_mid_publication_is_finished_once_by_another(app, owner, c
     assert publish_now(app, pub_id) == "skipped"  # the claim is still within its lease
     time.sleep(1.1)
     with app.app_context():
-        assert jobs.recover(app) == 1
+        assert jobs.recover() == 1
     run_worker(app)
     (pub,) = publications(app)
     assert (pub.status, pub.attempts) == ("published", 2) and pub.published_at is not None
     with app.app_context():
-        assert jobs.recover(app) == 0
+        assert jobs.recover() == 0
     assert publish_now(app, pub_id) == "skipped"
 
 
@@ -152,7 +152,7 @@ def test_failed_publication_retries_with_backoff_then_stays_failed_with_error(ap
     (pub,) = publications(app)
     assert pub.status == "scheduled" and pub.attempts == 1 and "no credentials" in pub.error
     assert timedelta(seconds=0.25) < pub.next_attempt_at - started < timedelta(seconds=1)
-    assert jobs.job_id(pub_id, 2) in backends.queue(app=app).scheduled_job_registry.get_job_ids()
+    assert jobs.job_id(pub_id, 2) in redis_client.queue(app=app).scheduled_job_registry.get_job_ids()
     assert publish_now(app, pub_id) == "skipped"  # not before the backoff is over
     time.sleep(0.35)
     assert publish_now(app, pub_id) == "retrying"

@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import select
-
-import database
-from accounts.passes import issue_pass
 from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
-from referrals.models import Sharer
-from scheduling.models import Grab
+from sqlalchemy import select
 from test_scheduling import _live
+
+from accounts.passes import issue_pass
+from plumbing import database
+from publishing.models import Grab
+from referrals.models import Sharer
 
 pytestmark = pytest.mark.browser
 

@@ -6,13 +6,13 @@ import html
 import re
 
 import pytest
-from sqlalchemy import select
-
-import database
 from conftest import BROWSER, CAMPAIGN, Api, csrf_token_of, drain, path_of, run_cli, seller_pages
-from referrals.models import Link
-from scheduling.models import Grab
+from sqlalchemy import select
 from test_scheduling import _live, iso, schedule, soon
+
+from plumbing import database
+from publishing.models import Grab
+from referrals.models import Link
 
 
 def library(owner, key, **query) -> list[dict]:

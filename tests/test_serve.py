@@ -1,8 +1,10 @@
-"""`flask serve` end to end: real gunicorn, real worker, real backends.
+"""`flask serve` on the real processes: granian, an RQ worker, the click writer and,
+on the embedded default, its own Redis; all supervised.
 
-The redirect answers only after the click is in Redis, so killing the web
-processes right after an answer (and the worker before it could write) loses
-nothing: after a restart the click is in the database.
+Each test kills something the way an operator or the kernel would (SIGKILL) while
+redirects keep coming, and checks that nobody noticed: every redirect answered,
+every answered click recorded, the dead process back, and nothing it started
+left behind.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from http.client import HTTPConnection
@@ -19,11 +22,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from conftest import BROWSER, CAMPAIGN
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
+EMBEDDED = not os.environ.get("REDIS_URL")
 
 
 def free_port() -> int:
@@ -32,7 +35,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(check, timeout=60.0, every=0.2):
+def wait_until(check, timeout=60.0, every=0.1):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -46,11 +49,14 @@ def wait_until(check, timeout=60.0, every=0.2):
 
 
 class Service:
+    """One ``flask serve`` with its own instance folder and port."""
+
     def __init__(self, tmp_path: Path):
         self.port = free_port()
-        self.env = dict(os.environ, SHARECAST_INSTANCE=str(tmp_path / "instance"),
-                        SHARECAST_PUBLIC_URL=f"http://127.0.0.1:{self.port}", WEB_CONCURRENCY="2")
-        self.proc = None
+        self.instance = tmp_path / "instance"
+        self.env = dict(os.environ, SHARECAST_INSTANCE=str(self.instance),
+                        SHARECAST_PUBLIC_URL=f"http://127.0.0.1:{self.port}")
+        self.proc: subprocess.Popen | None = None
 
     def cli(self, *args) -> str:
         out = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
@@ -59,28 +65,41 @@ class Service:
         return out.stdout
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port)],
-                                     cwd=ROOT, env=self.env, start_new_session=True)
-        wait_until(lambda: socket.create_connection(("127.0.0.1", self.port), timeout=1).close() or True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port),
+                                      "--workers", "2"], cwd=ROOT, env=self.env, start_new_session=True)
+        wait_until(lambda: self.get("/healthz") == 200 or self.get("/r/none") == 404)
+        wait_until(lambda: self.child("worker") and self.child("click-writer"))
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(30)
+                self.proc.wait(40)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
 
-    def children(self, word: str) -> list[psutil.Process]:
-        found = []
-        for p in psutil.Process(self.proc.pid).children(recursive=True):
+    def get(self, path: str) -> int:
+        conn = HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", path, headers={"User-Agent": BROWSER})
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    def child(self, role: str) -> psutil.Process | None:
+        """The supervisor's direct child playing ``role`` (redis, web, worker, click-writer)."""
+        words = {"redis": "redis-server", "web": "granian", "worker": "app worker", "click-writer": "click-writer"}
+        for p in psutil.Process(self.proc.pid).children():
             try:
-                if word in " ".join(p.cmdline()):
-                    found.append(p)
+                if words[role] in " ".join(p.cmdline()):
+                    return p
             except (psutil.ZombieProcess, psutil.NoSuchProcess):
                 pass
-        return found
+        return None
+
+    def tree(self) -> list[psutil.Process]:
+        return psutil.Process(self.proc.pid).children(recursive=True)
 
     def call(self, method: str, path: str, key: str, body: dict | None = None) -> dict:
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
@@ -89,37 +108,210 @@ class Service:
         with urllib.request.urlopen(req, timeout=30) as res:
             return json.loads(res.read())
 
+    def seed(self) -> tuple[str, dict, dict]:
+        """A workspace, a campaign and a link: (owner key, campaign, link)."""
+        key = json.loads(self.cli("workspace", "create", "--name", "Serve Tea"))["api_key"]
+        campaign = self.call("POST", "/api/v1/campaigns", key, CAMPAIGN)
+        sharer = self.call("POST", "/api/v1/sharers", key, {"name": "小林"})
+        link = self.call("POST", "/api/v1/links", key, {"campaign_id": campaign["id"], "sharer_id": sharer["id"]})
+        return key, campaign, link
 
-def test_a_click_answered_just_before_the_web_processes_die_is_not_lost(tmp_path):
+    def clicks(self, key: str, campaign: dict) -> int:
+        return self.call("GET", f"/api/v1/campaigns/{campaign['id']}/stats", key)["clicks"]
+
+
+class Traffic(threading.Thread):
+    """Redirects one after another until stopped (at most ``limit`` of them, or ``seconds``)."""
+
+    def __init__(self, port: int, code: str, limit: int = 20_000, seconds: float = 120):
+        super().__init__(daemon=True)
+        self.port, self.code, self.limit, self.seconds = port, code, limit, seconds
+        self.answered = 0
+        self.failed: list[str] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        deadline = time.time() + self.seconds
+        while not self._halt.is_set() and self.answered + len(self.failed) < self.limit and time.time() < deadline:
+            try:
+                conn = HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", f"/r/{self.code}", headers={"User-Agent": BROWSER})
+                status = conn.getresponse().status
+                conn.close()
+                if status == 302:
+                    self.answered += 1
+                else:
+                    self.failed.append(str(status))
+            except OSError as exc:
+                self.failed.append(type(exc).__name__)
+            time.sleep(0.002)
+
+    def finish(self) -> Traffic:
+        self._halt.set()
+        self.join(30)
+        return self
+
+
+def gone(pids: list[int], timeout: float = 15) -> bool:
+    return wait_until(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+                                      for p in pids), timeout)
+
+
+def group_of(pid: int) -> list[int]:
+    """Every live process in ``pid``'s process group (itself and what it started)."""
+    return [p.pid for p in psutil.process_iter(["pid"]) if _pgid(p.pid) == pid]
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+@pytest.fixture
+def service(tmp_path):
+    s = Service(tmp_path)
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_a_killed_worker_is_restarted_and_leaves_no_orphan_while_redirects_keep_answering(service):
+    key, campaign, link = service.seed()
+    old = wait_until(lambda: service.child("worker"))
+    family = wait_until(lambda: len(group_of(old.pid)) >= 2 and group_of(old.pid))  # it and RQ's scheduler
+    traffic = Traffic(service.port, link["code"])
+    traffic.start()
+    time.sleep(1)
+    old.kill()
+    gone(family)  # the scheduler went with it: no orphan under init
+    new = wait_until(lambda: (w := service.child("worker")) and w.pid != old.pid and w)
+    time.sleep(1)
+    traffic.finish()
+    assert traffic.failed == [] and traffic.answered > 100
+    assert new.is_running()
+    wait_until(lambda: service.clicks(key, campaign) == traffic.answered, timeout=60)
+
+
+def test_a_killed_click_writer_is_restarted_and_no_click_is_lost(service):
+    key, campaign, link = service.seed()
+    traffic = Traffic(service.port, link["code"])
+    traffic.start()
+    for _ in range(2):
+        time.sleep(0.5)
+        old = wait_until(lambda: service.child("click-writer"))
+        old.kill()
+        wait_until(lambda: (w := service.child("click-writer")) and w.pid != old.pid)
+    time.sleep(0.5)
+    traffic.finish()
+    assert traffic.failed == [] and traffic.answered > 50
+    wait_until(lambda: service.clicks(key, campaign) == traffic.answered, timeout=60)
+
+
+@pytest.mark.skipif(not EMBEDDED, reason="only the embedded default runs its own Redis")
+def test_a_killed_embedded_redis_is_restarted_while_redirects_answer_from_the_cache_and_spool(service):
+    key, campaign, link = service.seed()
+    assert service.get(f"/r/{link['code']}") == 302  # the link is in every web process's cache now
+    assert service.get(f"/r/{link['code']}") == 302
+    redis = wait_until(lambda: service.child("redis"))
+    traffic = Traffic(service.port, link["code"])
+    traffic.start()
+    time.sleep(0.5)
+    redis.kill()
+    time.sleep(2)  # redirects meanwhile go to the spool
+    wait_until(lambda: (r := service.child("redis")) and r.pid != redis.pid)
+    time.sleep(1)
+    traffic.finish()
+    assert traffic.failed == [] and traffic.answered > 100
+    # Clicks spooled while Redis was down and those in its append-only file both arrive.
+    wait_until(lambda: service.clicks(key, campaign) == traffic.answered + 2, timeout=90)
+
+
+def test_a_killed_web_server_is_restarted_and_the_click_it_answered_is_kept(service):
+    key, campaign, link = service.seed()
+    writer = wait_until(lambda: service.child("click-writer"))
+    os.kill(writer.pid, signal.SIGSTOP)  # nothing may write the click before the web dies
+    try:
+        assert service.get(f"/r/{link['code']}") == 302
+        web = service.child("web")
+        web_family = group_of(web.pid)
+        web.kill()
+        gone(web_family)  # granian's workers went with it
+        wait_until(lambda: service.get(f"/r/{link['code']}") == 302, timeout=60)
+    finally:
+        os.kill(writer.pid, signal.SIGCONT)
+    wait_until(lambda: service.clicks(key, campaign) == 2, timeout=60)
+
+
+def test_sigterm_stops_every_process_cleanly(tmp_path):
     service = Service(tmp_path)
     service.start()
+    tree = [p.pid for p in service.tree()]
+    assert len(tree) >= 4
+    service.proc.send_signal(signal.SIGTERM)
+    assert service.proc.wait(40) == 0
+    gone(tree)
+
+
+def test_a_killed_supervisor_takes_every_child_down(tmp_path):
+    service = Service(tmp_path)
+    service.start()
+    tree = [p.pid for p in service.tree()]
+    service.proc.kill()
+    service.proc.wait(10)
+    gone(tree, timeout=30)
+
+
+def test_slow_clients_hold_sockets_not_the_redirect(service):
+    """200 connections sending one header line every 5 s (slowloris) leave /r/ answering."""
+    _key, _campaign, link = service.seed()
+    stop = threading.Event()
+    slow: list[socket.socket] = []
+    for _ in range(200):
+        s = socket.create_connection(("127.0.0.1", service.port), timeout=5)
+        s.sendall(b"GET /console/sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        slow.append(s)
+
+    def trickle() -> None:
+        while not stop.wait(5):
+            for s in slow:
+                try:
+                    s.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass
+
+    threading.Thread(target=trickle, daemon=True).start()
     try:
-        key = json.loads(service.cli("workspace", "create", "--name", "Serve Tea"))["api_key"]
-        campaign = service.call("POST", "/api/v1/campaigns", key, CAMPAIGN)
-        sharer = service.call("POST", "/api/v1/sharers", key, {"name": "小林"})
-        link = service.call("POST", "/api/v1/links", key, {"campaign_id": campaign["id"], "sharer_id": sharer["id"]})
-        # The click writer goes first, so nothing can write the click before the web dies.
-        writers = wait_until(lambda: service.children("spawn_main"))
-        assert len(writers) == 1
-        writers[0].kill()
-        conn = HTTPConnection("127.0.0.1", service.port, timeout=10)
-        conn.request("GET", f"/r/{link['code']}", headers={"User-Agent": BROWSER})
-        answer = conn.getresponse()
-        for proc in service.children("gunicorn"):
-            proc.kill()
-        assert answer.status == 302 and "sc_click=" in answer.getheader("Location")
-        service.proc.wait(60)  # serve stops once a child has died
-        service.start()
-        stats = wait_until(lambda: (s := service.call("GET", f"/api/v1/campaigns/{campaign['id']}/stats", key))["clicks"] and s)
-        assert stats["clicks"] == 1 and stats["unique_clicks"] == 1
-        # A click writer that dies is replaced by the worker, and clicks keep flowing.
-        old = wait_until(lambda: service.children("spawn_main"))[0]
-        old.kill()
-        wait_until(lambda: [p for p in service.children("spawn_main") if p.pid != old.pid])
-        conn = HTTPConnection("127.0.0.1", service.port, timeout=10)
-        conn.request("GET", f"/r/{link['code']}", headers={"User-Agent": BROWSER})
-        assert conn.getresponse().status == 302
-        wait_until(lambda: service.call("GET", f"/api/v1/campaigns/{campaign['id']}/stats", key)["clicks"] == 2)
+        slowest = 0.0
+        for _ in range(200):
+            started = time.perf_counter()
+            assert service.get(f"/r/{link['code']}") == 302
+            slowest = max(slowest, time.perf_counter() - started)
+        assert service.get("/console/sign-in") == 200
+        # A generous bound (the figure itself is measured by bench/bench_slowloris.py):
+        # under gunicorn's sync workers every request here timed out.
+        assert slowest < 2.0
     finally:
-        service.stop()
-    assert service.proc.returncode == 0
+        stop.set()
+        for s in slow:
+            s.close()
+
+
+def test_two_services_on_one_machine_share_nothing(tmp_path):
+    one, two = Service(tmp_path / "one"), Service(tmp_path / "two")
+    one.start()
+    two.start()
+    try:
+        _, _, link = two.seed()
+        assert not (set(p.pid for p in one.tree()) & set(p.pid for p in two.tree()))
+        if EMBEDDED:
+            assert one.child("redis").pid != two.child("redis").pid
+        one.child("worker").kill()
+        one.child("web").kill()
+        assert two.get(f"/r/{link['code']}") == 302
+        one.stop()
+        assert two.get(f"/r/{link['code']}") == 302
+    finally:
+        one.stop()
+        two.stop()

@@ -3,7 +3,6 @@ the link copies, the honest terms are there, and the page passes axe without sid
 from __future__ import annotations
 
 import pytest
-
 from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.browser

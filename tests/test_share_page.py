@@ -8,12 +8,12 @@ import time
 from datetime import timedelta
 
 import pytest
+from conftest import BROWSER, CAMPAIGN, Api, Pages, path_of, run_cli
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-import database
 from accounts.models import SellerPass
-from conftest import BROWSER, CAMPAIGN, Api, Pages, path_of, run_cli
+from plumbing import database
 from referrals import share_tokens
 from referrals.models import Link
 

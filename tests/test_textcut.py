@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from publishing.graphemes import grapheme_boundaries, graphemes
-from publishing.textcut import ELLIPSIS, cut_text, find_urls, x_weighted_length
+from channels.graphemes import grapheme_boundaries, graphemes
+from channels.textcut import ELLIPSIS, cut_text, find_urls, x_weighted_length
 
 TEA_ZH = (
     "明前龙井，春茶首发。今年的头采龙井已经到了！每一片都是手工炒制，香气清高，滋味鲜爽。"

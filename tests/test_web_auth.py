@@ -5,20 +5,19 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import STAFF_PASSWORD, Pages, csrf_token_of, run_cli, seller_pages
 from rq import SimpleWorker
+from servers import SmtpSink
 from sqlalchemy import select
+from test_publishing_e2e import put_credentials
+from test_webhooks import local_targets  # noqa: F401 - a fixture
 
-import backends
-import database
 from accounts.models import SellerPass, User
 from accounts.passes import issue_pass, peek_pass, spend_pass
 from accounts.users import AccountError, authenticate, create_user, end_sessions
-from conftest import STAFF_PASSWORD, Pages, csrf_token_of, run_cli, seller_pages
-from database import utcnow
+from plumbing import database, redis_client
+from plumbing.database import utcnow
 from referrals.models import Sharer
-from servers import SmtpSink
-from test_publishing_e2e import put_credentials
-from test_webhooks import local_targets  # noqa: F401 - a fixture
 
 
 def pages(app) -> Pages:
@@ -182,8 +181,8 @@ def test_a_magic_link_is_emailed_through_the_workspace_smtp(app, owner, make_sha
         assert res.status_code == 200 and "lin@example.com" in res.text.lower()
         unknown = client.post("/seller/sign-in", {"email": "who@example.com"})
         assert unknown.status_code == 200  # the same answer: no way to learn who is a seller
-        with app.app_context():  # the job runs in this app (runner.job_app)
-            SimpleWorker([backends.queue(app=app)], connection=backends.connection(app)).work(burst=True)
+        with app.app_context():  # jobs run in the app's context, as in the worker
+            SimpleWorker([redis_client.queue(app=app)], connection=redis_client.connection(app)).work(burst=True)
         [mail] = smtp.messages
         assert mail["To"] == "lin@example.com" and "Acme Tea" in mail["Subject"]
         body = mail.get_body(("plain",)).get_content()

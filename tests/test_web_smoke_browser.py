@@ -1,6 +1,5 @@
 """The sign-in pages in a real Chromium: phone width, both languages, accessibility."""
 import pytest
-
 from conftest import PHONE, axe_violations, no_horizontal_scroll, screenshot
 
 pytestmark = pytest.mark.browser

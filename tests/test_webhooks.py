@@ -5,19 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import BROWSER, drain, path_of
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
+from servers import WebhookReceiver
 from sqlalchemy import select
 
-import backends
-import database
-import vault
-from conftest import BROWSER, drain, path_of
-from servers import WebhookReceiver
-from webhooks import jobs
-from webhooks.delivery import retry_delay
-from webhooks.events import emit
-from webhooks.models import WebhookDelivery, WebhookEndpoint
+from events import jobs
+from events.emit import emit
+from events.models import WebhookDelivery, WebhookEndpoint
+from plumbing import database, redis_client, vault
+from plumbing.outbox import retry_delay
 
 ALL_EVENTS = ["post.published", "link.clicked", "sale.attributed", "commission.created",
               "commission.reversed", "sharer.enrolled"]
@@ -53,12 +51,12 @@ def register(owner, receiver_server, events=ALL_EVENTS) -> dict:
 def work(app) -> None:
     """Run the queued jobs in this process (a burst worker against the test Redis)."""
     with app.app_context():
-        SimpleWorker([backends.queue(app=app)], connection=backends.connection(app)).work(burst=True)
+        SimpleWorker([redis_client.queue(app=app)], connection=redis_client.connection(app)).work(burst=True)
 
 
 def release_scheduled(app) -> list[float]:
     """Move every planned retry into the queue now; answers how far ahead each was planned (s)."""
-    queue = backends.queue(app=app)
+    queue = redis_client.queue(app=app)
     registry = ScheduledJobRegistry(queue=queue)
     ahead = []
     for job_id in registry.get_job_ids():
@@ -194,7 +192,7 @@ def test_failed_deliveries_retry_with_exponential_backoff_and_log_every_attempt(
 
 
 def test_a_delivery_failing_for_longer_than_its_window_ends_failed(owner, local_targets, receiver):
-    local_targets.config["WEBHOOK_MAX_AGE_SECONDS"] = 100  # the 3 days, shrunk
+    local_targets.config["DELIVERY_MAX_AGE_SECONDS"] = 100  # the 3 days, shrunk
     server = receiver(fail_first=99)
     endpoint = register(owner, server, ["post.published"])
     publish_event(local_targets, endpoint)
@@ -243,7 +241,7 @@ def test_a_rolled_back_transaction_sends_nothing(owner, local_targets, receiver)
     with local_targets.app_context(), database.new_session(local_targets) as s:
         assert emit(s, workspace_id, "post.published", {"campaign_id": 1})
         s.rollback()
-    assert backends.queue(app=local_targets).count == 0
+    assert redis_client.queue(app=local_targets).count == 0
     work(local_targets)
     assert server.calls == [] and deliveries(owner, endpoint["id"]) == []
 
@@ -276,25 +274,25 @@ def test_a_target_that_turns_private_is_refused_at_delivery(owner, app, local_ta
 
 
 def test_the_sweep_resends_deliveries_whose_enqueue_failed_or_whose_worker_died(owner, local_targets, receiver):
-    from webhooks import delivery
+    from events import delivery
 
     app = local_targets
     server = receiver()
     endpoint = register(owner, server, ["post.published"])
     lost, killed = publish_event(app, endpoint) + publish_event(app, endpoint)
-    backends.queue(app=app).empty()  # as if Redis was down at commit
+    redis_client.queue(app=app).empty()  # as if Redis was down at commit
     with app.app_context(), database.new_session(app) as s:
         assert delivery.claim(s, vault.for_app(app), killed, 1)  # taken by a worker that then died
         s.commit()
     with app.app_context():
-        assert jobs.recover(app) == 0  # neither is late yet
-    app.config.update(WEBHOOK_LATE_SECONDS=0, WEBHOOK_LEASE_SECONDS=0)
+        assert jobs.recover() == 0  # neither is late yet
+    app.config.update(OUTBOX_LATE_SECONDS=0, OUTBOX_LEASE_SECONDS=0)
     with app.app_context():
         assert jobs.recover_deliveries() == 2
-    assert jobs.RECOVER_JOB_ID in backends.queue(app=app).scheduled_job_registry.get_job_ids()  # the next sweep
+    assert jobs.RECOVER_JOB_ID in redis_client.queue(app=app).scheduled_job_registry.get_job_ids()  # the next sweep
     work(app)
     [second, first] = deliveries(owner, endpoint["id"])
     assert (first["status"], first["attempts"], second["status"], second["attempts"]) == ("succeeded", 1, "succeeded", 2)
     assert len(server.calls) == 2 and all(c["verified"] for c in server.calls)
     with app.app_context():
-        assert jobs.recover(app) == 0
+        assert jobs.recover() == 0

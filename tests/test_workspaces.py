@@ -1,10 +1,10 @@
 """Workspaces, API keys and roles: brands never see each other's data."""
 from __future__ import annotations
 
+from conftest import CAMPAIGN, Api, run_cli
 from sqlalchemy import select
 
-import database
-from conftest import CAMPAIGN, Api, run_cli
+from plumbing import database
 from workspaces.models import ApiKey
 
 
@@ -37,7 +37,7 @@ def test_requests_without_a_valid_key_are_401(client, owner):
 
 
 def test_a_revoked_key_stops_working(app, owner, campaign):
-    from database import utcnow
+    from plumbing.database import utcnow
 
     with database.new_session(app) as s:
         for row in s.scalars(select(ApiKey)):

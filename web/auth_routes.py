@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-import database
 from accounts import mail, passes
 from accounts.users import authenticate
+from plumbing import database
 from referrals.models import Sharer
-from web import check_csrf, limiter, session as web_session
+from web import session as web_session
 from web.forms import ConfirmForm, SellerSignInForm, StaffSignInForm
 from web.i18n import safe_next
+from web.security import check_csrf, limiter
 from workspaces.models import Workspace
 
 bp = Blueprint("web_auth", __name__)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, abort, g, redirect, request
 from flask_babel import Babel, format_currency, format_datetime, get_locale
 
-from config import ROOT
+from plumbing.config import ROOT
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 COOKIE = "lang"

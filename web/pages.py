@@ -1,26 +1,29 @@
-"""The front door, HTML error pages, and the page blueprints' registration."""
+"""The pages' wiring (sessions, CSRF, limits, languages, headers, error pages), the front
+door, and the registration of every page blueprint.
+
+Server-rendered Jinja templates on top of the same services the API calls:
+CSRF by Flask-WTF, sign-in rate limits by Flask-Limiter (counted in Redis),
+languages by Flask-Babel (zh-CN and English).
+"""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 
-from web.session import current_seller, current_staff
+from plumbing import errors
+from web import auth_routes, i18n, share
+from web.console import campaigns, dashboard, money, payouts, sharers, team  # noqa: F401  (routes register on bp)
+from web.console.blueprint import bp as console_bp
+from web.error_pages import error_page
+from web.security import csrf, is_page, limiter, limiter_storage, page_headers
+from web.seller import board, earnings, links, today  # noqa: F401  (routes register on bp)
+from web.seller.blueprint import bp as seller_bp
+from web.session import SELLER_MAX_AGE, STAFF_MAX_AGE, current_seller, current_staff
 
 bp = Blueprint("web", __name__)
-
-_TITLES = {400: _l("The request was not understood"), 403: _l("You may not open this page"),
-           404: _l("This page does not exist"), 405: _l("This action is not allowed here"),
-           410: _l("This link has expired or was used already"), 413: _l("The file is too large"),
-           415: _l("This file type is not supported"), 422: _l("Some fields need attention"),
-           429: _l("Too many attempts; wait a minute and try again")}
-
-
-def error_page(status: int, message: str):
-    """The HTML answer for a failed page request (no details of our internals)."""
-    title = str(_TITLES[status]) if status in _TITLES else _("Something went wrong on our side")
-    detail = message if 400 <= status < 500 and status not in (404, 405) else ""
-    return render_template("web/error.html", status=status, title=title, detail=detail), status
 
 
 @bp.get("/")
@@ -34,7 +37,26 @@ def home():
 
 
 def init_app(app: Flask) -> None:
-    from web import auth_routes, console, seller
-
-    for blueprint in (auth_routes.bp, console.bp, seller.bp, bp):
+    secure = app.config["PUBLIC_URL"].startswith("https://")
+    app.config.update(
+        # __Host-: only ever sent to this exact host, over HTTPS, for every path.
+        SESSION_COOKIE_NAME="__Host-sharecast" if secure else "sharecast",
+        SESSION_COOKIE_SECURE=secure, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=max(STAFF_MAX_AGE, SELLER_MAX_AGE)),
+    )
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage(app.config["REDIS_URL"]))
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    for blueprint in (auth_routes.bp, console_bp, seller_bp, share.bp, bp):
         app.register_blueprint(blueprint)
+    errors.set_page_errors(is_page, error_page)
+
+    @app.errorhandler(CSRFError)
+    def _stale_form(_exc):
+        return error_page(400, _("This form has expired. Go back, reload the page and try again."))
+
+    app.after_request(page_headers)

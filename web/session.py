@@ -14,9 +14,9 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
 
-import database
 from accounts import sessions
 from accounts.models import User
+from plumbing import database
 from referrals.models import Sharer
 from workspaces.auth import Principal
 from workspaces.models import Workspace

@@ -11,8 +11,8 @@ from functools import wraps
 
 from flask import g, request
 
-import database
-from errors import ApiError
+from plumbing import database
+from plumbing.errors import ApiError
 from workspaces.keys import verify_key
 
 

@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-import database
+from plumbing import database
 from workspaces.keys import issue_key
 from workspaces.models import Workspace
 
@@ -47,13 +47,13 @@ def init_app(app: Flask) -> None:
     @click.option("--timezone", "tz", default="Asia/Shanghai", show_default=True)
     def create(name: str, currency: str, tz: str) -> None:
         """Create a workspace; print it and its owner API key as JSON."""
-        from money import is_currency
+        from plumbing.money import is_currency
 
         if not is_currency(currency):
             raise click.BadParameter(f"unknown ISO-4217 currency {currency!r}", param_hint="--currency")
         if tz not in available_timezones():
             raise click.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--timezone")
-        import migrate
+        from plumbing import migrate
 
         migrate.upgrade(app.config["DATABASE_URL"])  # a fresh install may not have served yet
         session = database.new_session(app)

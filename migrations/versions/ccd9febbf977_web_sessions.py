@@ -10,7 +10,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
-import database
+from plumbing import database
 
 
 # revision identifiers, used by Alembic.

@@ -16,10 +16,10 @@ from marshmallow import ValidationError
 from wtforms import Form
 from wtforms.fields.choices import SelectChoice
 
-from money import from_minor, is_currency, parse_amount
+from catalog.models import Campaign
+from channels.content import MasterContent
+from plumbing.money import from_minor, is_currency, parse_amount
 from publishing.campaigns import campaign_input
-from publishing.content import MasterContent
-from publishing.models import Campaign
 from publishing.schemas import CampaignIn
 from web.console.campaign_messages import explain
 from web.console.forms import LANGUAGES, LOCAL_TIME, CampaignForm

@@ -47,7 +47,7 @@ _EXACT = {
     "must be between 2000 and 2100": _l("Give a date between 2000 and 2100."),
     "must not contain NUL characters": _l("Remove the invisible control characters."),
     "Missing data for required field.": _l("This field is required."),
-    # scheduling.schedule
+    # publishing.schedule
     "is in the past": _l("This time has passed."),
     "each channel may be scheduled once per request": _l("Each channel may be chosen once."),
     "no free time slot before the campaign ends": _l("No posting time is free before the campaign ends."),

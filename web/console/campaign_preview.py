@@ -17,12 +17,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-import database
+from catalog.campaigns import get_campaign
+from catalog.models import Campaign
 from channels import REGISTRY
 from channels.spec import ChannelSpec
+from plumbing import database
 from publishing import storage
-from publishing.campaigns import get_campaign
-from publishing.models import Campaign
 from publishing.posts import RENDER_WARNINGS, campaign_posts
 from web.console.campaign_fields import draft_content
 from web.console.forms import CampaignForm, channel_name

@@ -16,16 +16,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-import backends
-import database
-from errors import ApiError
+from catalog.campaigns import get_campaign
+from plumbing import database, redis_client
+from plumbing.errors import ApiError
 from publishing import storage
-from publishing.campaigns import create_campaign, get_campaign, list_campaigns, update_campaign
+from publishing.campaigns import create_campaign, list_campaigns, update_campaign
 from publishing.images import MAX_BYTES, add_image
+from publishing.models import ACTIVE, Publication
 from publishing.routes import REDIRECT_COLUMNS, campaign_view, own_hosts
 from referrals import linkcache
-from scheduling.models import ACTIVE, Publication
-from web.console import bp, schedule
+from web.console import schedule
+from web.console.blueprint import bp
 from web.console.campaign_fields import Refused, changes_of, fill_form, load_input, offer_language, place_errors
 from web.console.campaign_messages import explain
 from web.console.campaign_preview import live_preview, preview_fragment, reading, saved_posts
@@ -155,7 +156,7 @@ def campaign_edit(campaign_id: int):
     except ApiError as exc:
         return _refused(form, campaign_id, exc.fields or {"_": exc.message})
     if changed & REDIRECT_COLUMNS:
-        linkcache.invalidate(backends.connection())
+        linkcache.invalidate(redis_client.connection())
     flash(_("Your changes are saved.") if changed else _("Nothing changed."))
     return redirect(url_for("console.campaign", campaign_id=campaign.id), 303)
 

@@ -12,15 +12,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import database
+from catalog.campaigns import get_campaign
 from channels import REGISTRY
-from csvexport import csv_response
-from errors import ApiError
-from publishing.campaigns import get_campaign
+from plumbing import database
+from plumbing.csvexport import csv_response
+from plumbing.errors import ApiError
 from referrals.models import Conversion
 from referrals.reports import GRANULARITIES, REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers
 from referrals.stats import campaign_stats
-from web.console import bp
+from web.console.blueprint import bp
 from web.console.charts import Series, bar_chart
 from web.i18n import current_language
 from web.session import staff_required

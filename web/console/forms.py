@@ -9,15 +9,24 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (ColorField, DateTimeLocalField, IntegerField, RadioField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField, URLField)
+from wtforms import (
+    ColorField,
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from channels import REGISTRY
-from publishing.images import MAX_BYTES
 from channels.spec import ChannelSpec
+from publishing.images import MAX_BYTES
 from web.i18n import current_language
 
 LOCAL_TIME = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends

@@ -12,11 +12,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField
 
-import database
-from database import utcnow
+from plumbing import database
+from plumbing.database import utcnow
 from referrals import ledger
 from referrals.earnings import list_commissions
-from web.console import NAV, bp
+from web.console.blueprint import NAV, bp
 from web.console.sharers import one_page
 from web.session import staff_required
 

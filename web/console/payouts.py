@@ -10,13 +10,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import database
-from csvexport import csv_response
-from database import utcnow
-from money import format_amount
+from plumbing import database
+from plumbing.csvexport import csv_response
+from plumbing.database import utcnow
+from plumbing.money import format_amount
 from referrals.models import LedgerEntry
 from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, list_batches, run_payouts
-from web.console import NAV, bp
+from web.console.blueprint import NAV, bp
 from web.console.sharers import one_page
 from web.session import staff_required
 

@@ -15,16 +15,15 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from wtforms.fields.choices import SelectChoice
 
-import backends
-import database
-from database import utcnow
-from errors import ApiError
-from publishing.campaigns import get_campaign
+from catalog.campaigns import get_campaign
+from plumbing import database, redis_client
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from publishing import publish_jobs as jobs
 from publishing.routes import campaign_view
-from scheduling import jobs
-from scheduling.schedule import cancel_publication, get_slots, schedule, set_slots
-from scheduling.schemas import ScheduleIn
-from scheduling.times import parse_slot, slot_text
+from publishing.schedule import cancel_publication, get_slots, schedule, set_slots
+from publishing.schedule_schemas import ScheduleIn
+from publishing.slots import parse_slot, slot_text
 from web.console.campaign_calendar import month_start, month_weeks, shift
 from web.console.campaign_fields import aware, flatten, split_list
 from web.console.campaign_messages import explain
@@ -127,7 +126,7 @@ def save(campaign_id: int):
     except ApiError as exc:
         problems = _place(form, items, exc.fields) if exc.fields else [explain(exc.message)]
         return _page(campaign_id, form, status=exc.status if exc.status in (409, 422) else 422, problems=problems)
-    queue = backends.queue()
+    queue = redis_client.queue()
     for publication in new:
         jobs.enqueue(queue, publication.id, publication.publish_at)
     first = min(p.publish_at for p in new).astimezone(ZoneInfo(g.timezone))

@@ -11,18 +11,18 @@ from sqlalchemy.orm import Session
 from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-import database
 from accounts import mail, passes
 from accounts.sessions import sign_out_seller_everywhere
-from errors import ApiError
-from publishing.models import Campaign
+from catalog.models import Campaign
+from plumbing import database
+from plumbing.errors import ApiError
 from referrals.earnings import ledger_lines, sharer_performance
 from referrals.links import link_urls
 from referrals.models import Link, LinkClickTotal, Sharer
 from referrals.reports import list_sharers
 from referrals.sharers import create_sharer, get_sharer
 from web.auth_routes import pass_url
-from web.console import NAV, bp
+from web.console.blueprint import NAV, bp
 from web.console.dashboard import channel_label
 from web.session import staff_required
 

@@ -1,7 +1,7 @@
 """The console's accounts: your own (password, sign out everywhere) and, for owners, the team's."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,13 +10,20 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-import database
 from accounts.models import STAFF_ROLES, User
-from accounts.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, AccountError, authenticate, create_user, \
-    end_sessions, set_password
+from accounts.users import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    AccountError,
+    authenticate,
+    create_user,
+    end_sessions,
+    set_password,
+)
+from plumbing import database
 from web import session as web_session
+from web.console.blueprint import NAV, bp
 from web.forms import strip_text
-from web.console import NAV, bp
 from web.session import staff_required
 
 NAV.append(("console.team", _l("Team")))

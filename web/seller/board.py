@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import g, render_template, request
 
-import database
+from plumbing import database
 from referrals.leaderboard import PERIODS, leaderboard
-from web.seller import bp
+from web.seller.blueprint import bp
 from web.seller.inputs import choice
 from web.seller.labels import masked_name
 from web.session import seller_required

@@ -5,11 +5,11 @@ from flask import g, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-import database
-from errors import ApiError
+from plumbing import database
+from plumbing.errors import ApiError
 from referrals.earnings import ledger_lines, sharer_performance
 from referrals.models import LedgerEntry
-from web.seller import bp
+from web.seller.blueprint import bp
 from web.seller.labels import BUCKETS, reason_sentence
 from web.session import seller_required
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from errors import ApiError
+from plumbing.errors import ApiError
 
 _MAX_ID = 2**31 - 1
 

@@ -5,14 +5,14 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-import database
-from database import utcnow
-from errors import ApiError
-from publishing.campaigns import get_campaign
+from catalog.campaigns import get_campaign
+from plumbing import database
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from publishing.library import in_library, library_channels, library_publications
 from referrals.links import get_or_create_link, link_urls
 from referrals.models import Link, LinkClickTotal
-from scheduling.library import in_library, library_channels, library_publications
-from web.seller import bp
+from web.seller.blueprint import bp
 from web.seller.inputs import choice, required_id
 from web.session import seller_required
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template, request
 
-import database
-from database import utcnow
+from catalog.campaigns import get_campaign
+from plumbing import database
+from plumbing.database import utcnow
 from publishing import storage
-from publishing.campaigns import get_campaign
-from scheduling.library import library_channels, library_items, library_publications, record_grab
-from web.seller import bp
+from publishing.library import library_channels, library_items, library_publications, record_grab
+from web.seller.blueprint import bp
 from web.seller.inputs import choice, optional_id, required_id
 from web.session import seller_required
 

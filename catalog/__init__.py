@@ -1,0 +1,1 @@
+"""The catalogue: campaigns (and the products they promote), below publishing and referrals."""

@@ -1,0 +1,78 @@
+"""The catalogue: what a brand promotes. Publishing and referrals both build on it.
+
+A campaign is one promotion: its master content, the brand's price and its
+commission rules. Money is kept in integer minor units of ``currency``.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from plumbing.database import Base, UTCDateTime, utcnow
+from plumbing.money import format_amount, from_minor
+
+
+class Campaign(Base):
+    """One product promotion: master content, the brand's price, commission rules.
+
+    Money is kept in integer minor units of ``currency``; rule values are exact
+    decimal strings (a percentage, or an amount in major units).
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_workspace_created", "workspace_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    hashtags: Mapped[list] = mapped_column(JSON, default=list)
+    currency: Mapped[str] = mapped_column(String(3))
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    original_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    landing_url: Mapped[str] = mapped_column(String(2000))
+    channels: Mapped[list] = mapped_column(JSON, default=list)
+    commission_type: Mapped[str] = mapped_column(String(16))
+    commission_value: Mapped[str] = mapped_column(String(32))
+    invite_type: Mapped[str | None] = mapped_column(String(16))
+    invite_value: Mapped[str | None] = mapped_column(String(32))
+    attribution_window_days: Mapped[int] = mapped_column(Integer, default=30)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Master content beyond the text: drawn on cards and posters.
+    brand_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    brand_color: Mapped[str] = mapped_column(String(7), default="#C8102E", server_default="#C8102E")
+    call_to_action: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    language: Mapped[str] = mapped_column(String(16), default="zh-CN", server_default="zh-CN")
+    # An image of this campaign (kept in campaign_images); no foreign key, so the
+    # two tables do not reference each other in a cycle.
+    logo_image_id: Mapped[int | None] = mapped_column(Integer)
+    # The number of the newest ContentVersion; 0 until the first is recorded.
+    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def price(self) -> Decimal:
+        return from_minor(self.price_minor, self.currency)
+
+    @property
+    def original_price(self) -> Decimal | None:
+        if self.original_price_minor is None:
+            return None
+        return from_minor(self.original_price_minor, self.currency)
+
+    @property
+    def price_text(self) -> str:
+        """The price on the wire: ``"199.00"``."""
+        return format_amount(self.price_minor, self.currency)
+
+    @property
+    def original_price_text(self) -> str | None:
+        if self.original_price_minor is None:
+            return None
+        return format_amount(self.original_price_minor, self.currency)

@@ -1,0 +1,80 @@
+"""The API's OpenAPI 3 document and error shape, via flask-smorest.
+
+flask-smorest (marshmallow + webargs + apispec) validates bodies and queries
+from the same schemas it publishes at ``GET /api/openapi.json``, so the
+document cannot drift from the code.
+"""
+from __future__ import annotations
+
+import json
+
+import flask_smorest
+from flask import Flask
+from flask_smorest import Api
+from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
+from werkzeug.routing import Map, Rule
+
+from plumbing.errors import handle_http_error
+
+
+class ErrorDetail(Schema):
+    code = fields.String(metadata={"example": "validation_error"})
+    message = fields.String()
+    fields = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetail)
+
+
+class Parser(FlaskParser):
+    """webargs' parser, refusing JSON nested too deeply to decode as invalid JSON (400).
+
+    ``json.loads`` raises RecursionError past Python's recursion limit, which
+    webargs does not treat as bad input.
+    """
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            # (a non-empty doc: webargs reads an empty one as "no body")
+            raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from exc
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: flask-smorest's, with the parser above."""
+
+    ARGUMENTS_PARSER = Parser()
+
+
+class SharecastApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return handle_http_error(error)
+
+
+api = SharecastApi()
+
+
+def init_app(app: Flask) -> None:
+    api.init_app(app, spec_kwargs={
+        "info": {"description": "Publishing and referral engine for social sellers. "
+                               "Money is a decimal string plus an ISO-4217 currency."},
+    })
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]
+    # The redirect is a WSGI layer in front of Flask (see referrals/redirect.py),
+    # so it is documented here rather than discovered from a view.
+    rule = Rule("/r/<code>", endpoint="redirect")
+    Map([rule])  # binds the rule so the plugin can read its parameters
+    rule.defaults = {}
+    api.spec.path(rule=rule, operations={"get": {
+        "summary": "Follow a tracked link: 302 to the landing URL with sc_click appended.",
+        "tags": ["redirect"], "security": [],
+        "responses": {"302": {"description": "to the campaign's landing URL (query kept, sc_click added)",
+                              "headers": {"Location": {"schema": {"type": "string"}}}},
+                      "404": {"description": "unknown, disabled or expired code"}},
+    }})

@@ -1,0 +1,152 @@
+"""The database: engine per app, one ORM session per request or job.
+
+The session is the unit of work; code that touches data receives it and never
+opens, commits or closes it on its own (services commit; routes and jobs own
+the lifecycle). SQLite runs in WAL mode with a busy timeout, and ORM
+transactions start with ``BEGIN IMMEDIATE`` so concurrent writers queue
+instead of failing with "database is locked" on upgrade.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from plumbing.appstate import AppSlot
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook
+            # Take over transaction control from pysqlite so BEGIN IMMEDIATE works.
+            dbapi_connection.isolation_level = None
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - driver hook
+            deferred = conn.get_execution_options().get("sqlite_deferred", False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def insert_for(engine_or_session: Engine | Session):
+    """The dialect's ``insert`` (with ``on_conflict_do_nothing``/``do_update``)."""
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+
+
+def lock(session: Session, key: str) -> None:
+    """Hold a transaction-scoped lock on ``key`` (released at commit or rollback).
+
+    PostgreSQL takes an advisory lock; SQLite needs none, because every
+    writing transaction there begins IMMEDIATE and so runs alone.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
+@dataclass(frozen=True)
+class _Bound:
+    engine: Engine
+    sessions: sessionmaker
+    read_sessions: sessionmaker
+
+
+_bound: AppSlot[_Bound] = AppSlot("database")
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    # Reads need no write lock: on SQLite they start with a plain (deferred) BEGIN.
+    _bound.set(app, _Bound(engine, sessionmaker(engine, expire_on_commit=False),
+                           sessionmaker(engine.execution_options(sqlite_deferred=True), expire_on_commit=False)))
+    app.teardown_appcontext(close_session)
+
+
+def engine_of(app: Flask) -> Engine:
+    return _bound.get(app).engine
+
+
+def engine() -> Engine:
+    return engine_of(current_app)
+
+
+def new_session(app: Flask | None = None) -> Session:
+    """A fresh session for a job or a CLI command; the caller closes it."""
+    return _bound.get(app).sessions()
+
+
+def read_session(app: Flask | None = None) -> Session:
+    """A fresh session for reading only (no SQLite write lock); the caller closes it."""
+    return _bound.get(app).read_sessions()
+
+
+def session() -> Session:
+    """The request's session, opened on first use and closed at teardown.
+
+    GET and HEAD requests read without taking SQLite's write lock.
+    """
+    if "db_session" not in g:
+        g.db_session = read_session() if request.method in ("GET", "HEAD") else new_session()
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        s.close()

@@ -1,0 +1,39 @@
+"""Alembic migrations, applied on start (serve, web, worker, click-writer) and in tests."""
+from __future__ import annotations
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask
+
+from plumbing.config import ROOT
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema; safe to run twice."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def init_app(app: Flask) -> None:
+    group = click.Group("db", help="Database schema.")
+
+    @group.command("upgrade")
+    def _upgrade() -> None:
+        """Apply all migrations."""
+        upgrade(app.config["DATABASE_URL"])
+        click.echo("database is up to date")
+
+    @group.command("revision")
+    @click.option("-m", "--message", required=True)
+    def _revision(message: str) -> None:
+        """Autogenerate a migration from the models (for developers)."""
+        command.revision(alembic_config(app.config["DATABASE_URL"]), message=message, autogenerate=True)
+
+    app.cli.add_command(group)

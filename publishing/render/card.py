@@ -1,0 +1,232 @@
+"""The product card: photo, brand, title, body and price laid out for one size.
+
+:func:`render_base` is the expensive render, done once per content version
+and size; a sharer's poster is a copy of a ``poster`` card with a QR code
+pasted into the slot it leaves empty (:mod:`publishing.poster`). Pure: plain
+values and images in, an image and notes out.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+
+from channels.content import MasterContent
+from publishing.render import fonts
+from publishing.render.palette import FOOTER, HAIRLINE, INK, MUTED, PAPER, brand_rgb, tint
+from publishing.render.photo import cover
+from publishing.render.pricetag import draw_price, price_widths
+from publishing.render.textfit import Box, TextBlock, draw_block, fit_text, line_height
+
+ROLES = ("feed", "poster", "cover", "story")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A rendered base image, how it was laid out, and what went less than well.
+
+    ``warnings`` holds codes: ``image_upscaled``, ``no_photo``,
+    ``text_shrunk``, ``text_truncated``, ``body_truncated``,
+    ``brand_color_adjusted``, ``brand_color_invalid``.
+    """
+
+    image: Image.Image
+    warnings: tuple[str, ...] = ()
+    blocks: tuple[TextBlock, ...] = ()
+    photo_box: Box | None = None
+    qr_slot: Box | None = None
+    upscale: float = 1.0
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    scale: float
+    photo: Box
+    text: Box
+    accent: Box | None
+    footer: Box | None
+    qr_slot: Box | None
+    stacked: bool
+
+
+def _geometry(width: int, height: int, role: str) -> _Geometry:
+    aspect = width / height
+    poster = role == "poster"
+    if aspect <= 1.2:  # square, portrait, story: photo above, text below
+        s = width / 1080
+        margin = round(72 * s)
+        footer_h = round((0.25 if aspect >= 0.95 else 0.22) * height) if poster else 0
+        tall = height / width >= 1.6
+        safe_bottom = round(0.11 * height) if tall and not poster else 0
+        panel_h = round(width * (0.41 if aspect >= 0.95 else 0.45 if not tall else 0.52))
+        photo_bottom = height - footer_h - safe_bottom - panel_h
+        pad = round(44 * s)
+        accent_h = max(4, round(8 * s))
+        text = (margin, photo_bottom + accent_h + pad, width - margin, photo_bottom + panel_h - pad)
+        footer = (0, height - footer_h, width, height) if poster else None
+        return _Geometry(s, (0, 0, width, photo_bottom), text, (0, photo_bottom, width, photo_bottom + accent_h),
+                         footer, footer, True)
+    # landscape and covers: text on the left, photo on the right
+    s = math.sqrt((height / 900) * (width / 1600))
+    if aspect >= 2:  # banner covers are shown small: type set larger for their size
+        s = height / 640
+    text_w = round(width * (0.5 if aspect < 2 else 0.52))
+    margin = round(76 * s)
+    accent_w = max(4, round(8 * s))
+    bottom = height - margin
+    slot = None
+    if poster:
+        slot_h = round(0.34 * height)
+        slot = (0, height - slot_h, text_w, height)
+        bottom = height - slot_h - round(24 * s)
+    text = (margin, margin, text_w - margin, bottom)
+    return _Geometry(s, (text_w + accent_w, 0, width, height), text, (text_w, 0, text_w + accent_w, height),
+                     slot, slot, False)
+
+
+def poster_slot(width: int, height: int) -> Box:
+    """Where ``render_poster`` puts the QR code and sharer line for a size."""
+    return _geometry(width, height, "poster").qr_slot  # type: ignore[return-value]
+
+
+def render_base(content: MasterContent, photo: Image.Image | None, width: int, height: int,
+                role: str = "feed", logo: Image.Image | None = None) -> RenderResult:
+    """Draw the product card for one size: photo, brand, title, body, price.
+
+    ``role`` is ``feed`` (a plain card), ``cover``, ``story`` (text kept out
+    of the bottom band that story players cover) or ``poster`` (leaves an
+    empty footer slot for ``render_poster``). The photo is cover-cropped,
+    centred, never stretched; text is wrapped with kinsoku rules and shrunk
+    to fit its box, truncated with an ellipsis only at the minimum size.
+
+    :raise ValueError: for a non-positive size or an unknown role.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"size must be positive, got {width}x{height}")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+    notes: list[str] = []
+    brand = brand_rgb(content.brand_color, notes)
+    geo = _geometry(width, height, role)
+    s = geo.scale
+    image = Image.new("RGB", (width, height), PAPER)
+
+    upscale = 1.0
+    px0, py0, px1, py1 = geo.photo
+    if photo is not None and px1 > px0 and py1 > py0:
+        fitted, factor = cover(photo, px1 - px0, py1 - py0)
+        if fitted.mode == "RGBA":
+            backdrop = Image.new("RGBA", fitted.size, tint(brand, 0.06) + (255,))
+            fitted = Image.alpha_composite(backdrop, fitted).convert("RGB")
+        image.paste(fitted, (px0, py0))
+        if factor > 1.0:
+            upscale = factor
+            notes.append("image_upscaled")
+    else:
+        notes.append("no_photo")
+        ImageDraw.Draw(image).rectangle((px0, py0, px1 - 1, py1 - 1), fill=tint(brand, 0.1))
+    draw = ImageDraw.Draw(image)
+    if geo.accent:
+        draw.rectangle((geo.accent[0], geo.accent[1], geo.accent[2] - 1, geo.accent[3] - 1), fill=brand)
+    if geo.footer:
+        fx0, fy0, fx1, fy1 = geo.footer
+        draw.rectangle((fx0, fy0, fx1 - 1, fy1 - 1), fill=FOOTER)
+        draw.rectangle((fx0, fy0, fx1 - 1, fy0 + max(1, round(2 * s)) - 1), fill=HAIRLINE)
+
+    blocks = _lay_out_text(image, content, geo, brand, logo, role, notes)
+    seen: list[str] = []
+    for note in notes:
+        if note not in seen:
+            seen.append(note)
+    return RenderResult(image, tuple(seen), tuple(blocks), geo.photo, geo.qr_slot, upscale)
+
+
+def _lay_out_text(image: Image.Image, content: MasterContent, geo: _Geometry, brand, logo,
+                  role: str, notes: list[str]) -> list[TextBlock]:
+    s = geo.scale
+    tx0, ty0, tx1, ty1 = geo.text
+    text_w, text_h = tx1 - tx0, ty1 - ty0
+    compact = text_h < 300 * s or role == "cover"
+
+    brand_size = max(16, round(30 * s))
+    has_brand = bool(content.brand_name.strip()) or logo is not None
+    brand_h = line_height(brand_size, 1.3) if has_brand else 0
+    gap = round(22 * s)
+
+    price_size = round((84 if geo.stacked else 92) * s)
+    while price_size > 12 and sum(price_widths(content, price_size)) + price_size * 0.04 > text_w:
+        price_size -= 1
+    price_h = math.ceil(price_size * (fonts.EM_ASCENT + 0.28))
+
+    tall = geo.stacked and image.height / image.width >= 1.6
+    title_max = round((80 if tall else 70 if geo.stacked else 74) * s)
+    title_min = max(14, round(title_max * 0.55))
+    title_lines = 3 if geo.stacked or role == "cover" else 5
+    if tall:
+        title_lines = 4
+    title_room = text_h - brand_h - price_h - gap * (2 if has_brand else 1)
+    title = fit_text(content.title.strip(), "bold", text_w, max(1, title_room), title_max, title_min, title_lines, 1.22,
+                     balance=True)
+    if title.shrunk:
+        notes.append("text_shrunk")
+    if title.truncated:
+        notes.append("text_truncated")
+
+    body = None
+    body_text = content.body.strip().split("\n")[0].strip() if content.body else ""
+    room = title_room - title.height - gap
+    if body_text and not compact:
+        body_size = round(32 * s)
+        body_lh = line_height(body_size, 1.5)
+        if room >= body_lh:
+            body = fit_text(body_text, "regular", text_w, room, body_size, round(body_size * 0.85),
+                            min(3 if tall else 2, room // body_lh), 1.5)
+            if body.truncated:
+                notes.append("body_truncated")
+
+    stack = brand_h + (gap if has_brand else 0) + title.height + gap + price_h
+    if body:
+        stack += body.height + round(gap * 0.6)
+    y = ty0 + max(0, (text_h - stack) // 2)
+    blocks: list[TextBlock] = []
+    if has_brand:
+        blocks.append(_draw_brand(image, content, logo, tx0, y, text_w, brand_size, brand_h, brand))
+        y += brand_h + gap
+    blocks.append(draw_block(image, "title", title, "bold", tx0, y, (tx0, y, tx1, y + title.height), INK))
+    y += title.height
+    if body:
+        y += round(gap * 0.6)
+        blocks.append(draw_block(image, "body", body, "regular", tx0, y, (tx0, y, tx1, y + body.height), MUTED))
+        y += body.height
+    y += gap
+    blocks.append(draw_price(image, content, tx0, y, price_size, (tx0, y, tx1, y + price_h), brand))
+    return blocks
+
+
+def _draw_brand(image: Image.Image, content: MasterContent, logo, x: int, y: int, width: int,
+                size: int, row_h: int, brand) -> TextBlock:
+    cursor = x
+    inks: list[Box] = []
+    if logo is not None:
+        mark = logo.convert("RGBA")
+        mark_h = row_h
+        mark_w = max(1, round(mark.width * mark_h / mark.height))
+        if mark_w > width // 2:
+            mark_w = width // 2
+            mark_h = max(1, round(mark.height * mark_w / mark.width))
+        mark = mark.resize((mark_w, mark_h), Image.Resampling.LANCZOS)
+        top = y + (row_h - mark_h) // 2
+        image.paste(mark, (cursor, top), mark)
+        inks.append((cursor, top, cursor + mark_w, top + mark_h))
+        cursor += mark_w + round(size * 0.5)
+    name = content.brand_name.strip()
+    lines: tuple[str, ...] = ()
+    if name:
+        room = x + width - cursor
+        fitted = fit_text(name, "bold", room, row_h, size, max(10, round(size * 0.7)), 1, 1.3)
+        block = draw_block(image, "brand", fitted, "bold", cursor, y, (cursor, y, x + width, y + row_h), brand)
+        inks.append(block.ink)
+        lines = block.lines
+    ink = (min(b[0] for b in inks), min(b[1] for b in inks), max(b[2] for b in inks), max(b[3] for b in inks))
+    return TextBlock("brand", (x, y, x + width, y + row_h), ink, size, lines)
