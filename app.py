@@ -29,7 +29,7 @@ from events import routes as event_routes
 from plumbing import api, database, embedded_redis, errors, migrate, redis_client
 from plumbing.config import ROOT, Config
 from plumbing.supervisor import Child, Supervisor
-from plumbing.worker import AppWorker
+from plumbing.worker import AppWorker, die_with_parent
 from publishing import publish_jobs, schedule_routes
 from publishing import routes as campaign_routes
 from referrals import clickwriter, money_routes, redirect, report_routes
@@ -71,12 +71,27 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def web_app() -> Flask:
+    """``create_app()`` in a granian worker process, which dies with granian's main process.
+
+    granian forks its workers before they load the app; a worker that gets SIGTERM in
+    that window runs the handler it inherited from the main process and ignores it,
+    so granian is also told to kill a worker that has not stopped within
+    ``WEB_KILL_TIMEOUT`` seconds (see ``web_server_argv``)."""
+    die_with_parent(signal.SIGKILL)
+    return create_app()
+
+
+WEB_KILL_TIMEOUT = 10
+
+
 def web_server_argv(host: str, port: int, workers: int) -> list[str]:
-    """granian serving ``create_app()``: requests are read by its Rust event loop, so a
+    """granian serving ``web_app()``: requests are read by its Rust event loop, so a
     slow client holds a socket, never a Python thread (see README, "The web server")."""
-    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "app:create_app",
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "app:web_app",
             "--host", host, "--port", str(port), "--workers", str(workers),
             "--blocking-threads", os.environ.get("SHARECAST_WEB_THREADS", "4"),
+            "--workers-kill-timeout", str(WEB_KILL_TIMEOUT),
             "--respawn-failed-workers", "--no-ws", "--log-level", "warning"]
 
 

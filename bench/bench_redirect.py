@@ -50,7 +50,7 @@ def granian(target: str, port: int, env: dict, threads: int, factory: bool = Fal
     from app import web_server_argv
 
     argv = web_server_argv("127.0.0.1", port, os.cpu_count() or 1)
-    argv[argv.index("app:create_app")] = target
+    argv[argv.index("app:web_app")] = target
     if not factory:
         argv.remove("--factory")
     return subprocess.Popen(argv, cwd=ROOT, env={**env, "SHARECAST_WEB_THREADS": str(threads)},
@@ -165,7 +165,7 @@ def main() -> None:
     try:
         for threads in thread_counts:
             for name, target, path, factory in (("raw WSGI", "bench.rawapp:app", "/", False),
-                                                ("sharecast", "app:create_app", f"/r/{code}", True)):
+                                                ("sharecast", "app:web_app", f"/r/{code}", True)):
                 port = free_port()
                 server = granian(target, port, env, threads, factory)
                 try:
@@ -176,7 +176,7 @@ def main() -> None:
                     stop([server])
         best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in results.items()}
         port = free_port()
-        server = granian("app:create_app", port, env, best["sharecast"], True)
+        server = granian("app:web_app", port, env, best["sharecast"], True)
         try:
             wait_port(port)
             before = count_settled(app, link_id, 0, timeout=5)

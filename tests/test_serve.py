@@ -64,9 +64,12 @@ class Service:
         assert out.returncode == 0, out.stderr
         return out.stdout
 
-    def start(self) -> None:
+    def launch(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port),
                                       "--workers", "2"], cwd=ROOT, env=self.env, start_new_session=True)
+
+    def start(self) -> None:
+        self.launch()
         wait_until(lambda: self.get("/healthz") == 200 or self.get("/r/none") == 404)
         wait_until(lambda: self.child("worker") and self.child("click-writer"))
 
@@ -276,6 +279,19 @@ def test_a_killed_supervisor_takes_every_child_down(tmp_path):
     service.proc.kill()
     service.proc.wait(10)
     gone(tree, timeout=90)  # each child shuts down on its own SIGTERM; slow on a loaded machine
+
+
+def test_a_supervisor_killed_while_the_web_workers_load_takes_every_child_down(tmp_path):
+    """A granian worker that gets SIGTERM before it has loaded the app ignores it (it still
+    runs the handler inherited from granian's main process); it must not live on."""
+    service = Service(tmp_path)
+    service.launch()
+    web = wait_until(lambda: service.child("web"), every=0.02)
+    wait_until(lambda: len(group_of(web.pid)) >= 3, every=0.02)  # granian forked both workers
+    tree = [p.pid for p in service.tree()]
+    service.proc.kill()
+    service.proc.wait(10)
+    gone(tree, timeout=60)
 
 
 def test_slow_clients_hold_sockets_not_the_redirect(service):
