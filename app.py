@@ -26,7 +26,7 @@ from accounts import cli as account_cli
 from credentials import routes as credential_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
-from plumbing import api, database, embedded_redis, errors, migrate, redis_client
+from plumbing import api, database, embedded_redis, errors, logs, metrics, migrate, redis_client
 from plumbing.config import ROOT, Config
 from plumbing.supervisor import Child, Supervisor
 from plumbing.worker import AppWorker, die_with_parent
@@ -35,7 +35,7 @@ from publishing import routes as campaign_routes
 from referrals import clickwriter, money_routes, redirect, report_routes
 from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
-from web import pages
+from web import ops, pages
 from workspaces import cli as workspace_cli
 
 
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config)
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logs.init_app(app)
     database.init_app(app)
     redis_client.init_app(app)
     errors.init_app(app)
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
     pages.init_app(app)
+    ops.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
     # and none of Flask's per-request work runs for it.
     redirect.init_app(app)
@@ -106,6 +108,8 @@ def init_processes(app: Flask) -> None:
         instance = Path(app.config["INSTANCE_PATH"]).resolve()
         env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], SECRET_KEY=app.config["SECRET_KEY"],
                    SHARECAST_INSTANCE=str(instance), SHARECAST_SKIP_MIGRATIONS="1")
+        # Every child writes its counters where one scrape adds them up (plumbing/metrics.py).
+        env.setdefault(metrics.MULTIPROC_ENV, str(metrics.prepare_folder(instance / "metrics")))
         if not os.environ.get("SHARECAST_PUBLIC_URL"):
             # Links and QR codes must point where this server actually listens.
             shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from events.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -22,6 +22,11 @@ from plumbing.database import utcnow
 from plumbing.vault import Vault
 
 FINAL = ("succeeded", "failed", "cancelled")
+
+
+def oldest_waiting(session: Session) -> datetime | None:
+    """When the oldest delivery not yet settled was created (None when all are)."""
+    return session.scalar(select(func.min(WebhookDelivery.created_at)).where(WebhookDelivery.status.not_in(FINAL)))
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,11 @@ class Config:
     MEDIA_STORAGE = os.environ.get("SHARECAST_MEDIA_STORAGE", "local")
     MEDIA_ROOT = os.environ.get("SHARECAST_MEDIA_ROOT", "")
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    # Operations: log lines as JSON (or "text", or "off" to leave logging alone) at
+    # this level; the token GET /metrics asks for (without one, only this machine may scrape).
+    LOG_FORMAT = os.environ.get("SHARECAST_LOG_FORMAT", "json")
+    LOG_LEVEL = os.environ.get("SHARECAST_LOG_LEVEL", "INFO")
+    METRICS_TOKEN = os.environ.get("SHARECAST_METRICS_TOKEN", "")
 
     # Jobs. Each may be set as SHARECAST_<NAME> in the environment.
     # Publications: attempts and their backoff (1, 5, 25 minutes), the claim a

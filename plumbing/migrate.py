@@ -4,7 +4,10 @@ from __future__ import annotations
 import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
+from sqlalchemy.engine import Engine
 
 from plumbing.config import ROOT
 
@@ -19,6 +22,13 @@ def alembic_config(url: str) -> AlembicConfig:
 def upgrade(url: str) -> None:
     """Bring the database at ``url`` to the newest schema; safe to run twice."""
     command.upgrade(alembic_config(url), "head")
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database behind ``engine`` has every migration applied."""
+    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads
 
 
 def init_app(app: Flask) -> None:

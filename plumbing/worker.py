@@ -15,7 +15,7 @@ import signal
 from flask import Flask
 from rq import Worker
 
-from plumbing import database
+from plumbing import database, metrics
 
 _PR_SET_PDEATHSIG = 1
 
@@ -49,6 +49,10 @@ class AppWorker(Worker):
         # two processes' traffic on one socket. Drop them without closing them.
         database.engine_of(self.app).dispose(close=False)
         super().main_work_horse(job, queue)
+
+    def handle_job_failure(self, job, queue, *args, **kwargs):
+        metrics.JOB_FAILURES.labels(job.func_name.rsplit(".", 1)[-1] if job.func_name else "unknown").inc()
+        return super().handle_job_failure(job, queue, *args, **kwargs)
 
     def perform_job(self, job, queue, execution) -> bool:
         with self.app.app_context():

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from catalog.models import Campaign
 from channels import publisher_for
 from events.emit import emit
-from plumbing import database, redis_client
+from plumbing import database, metrics, redis_client
 from plumbing.database import utcnow
 from plumbing.outbox import retry_delay
 from publishing import notice_delivery, storage
@@ -63,7 +63,9 @@ def publish(publication_id: int) -> str:
         done, cancelled, not due, or claimed) or ``lost_claim`` (our claim
         expired and another worker took over).
     """
-    return _publish(current_app._get_current_object(), publication_id)
+    outcome = _publish(current_app._get_current_object(), publication_id)
+    metrics.PUBLICATIONS.labels(outcome).inc()
+    return outcome
 
 
 def _publish(app: Flask, publication_id: int) -> str:

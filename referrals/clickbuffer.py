@@ -15,6 +15,8 @@ import os
 import time
 from pathlib import Path
 
+from plumbing import metrics
+
 STREAM = "sc:clicks"
 GROUP = "click-writers"
 FIELD = "c"
@@ -56,12 +58,14 @@ class ClickBuffer:
         if now >= self._skip_redis_until:
             try:
                 self._xadd(click)
+                metrics.CLICKS_TO_REDIS.inc()
                 return
             except Exception:  # noqa: BLE001 - any Redis failure falls through to the spool
                 self._skip_redis_until = now + 1.0
                 if self._conn is not None:
                     self._conn.disconnect()
         self.spool(click)
+        metrics.CLICKS_TO_SPOOL.inc()
 
     def _xadd(self, click: str) -> None:
         # One connection of redis-py's pool kept for this process's redirects:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
 from events.emit import emit_clicks
-from plumbing import database, outbox, redis_client
+from plumbing import database, metrics, outbox, redis_client
 from plumbing.appstate import AppSlot
 from plumbing.database import insert_for
 from referrals.clickbuffer import FIELD, GROUP, STREAM, decode_click, spool_dir
@@ -129,6 +129,17 @@ def _add_counts(conn, insert, table, keys, rows, latest: str | None = None) -> N
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 
+def backlog(redis) -> tuple[int, float]:
+    """Clicks waiting in the stream, and the age in seconds of the oldest (0 when none)."""
+    waiting = redis.xlen(STREAM)
+    oldest = redis.xrange(STREAM, "-", "+", count=1) if waiting else []
+    if not oldest:
+        return 0, 0.0
+    entry_id = oldest[0][0]
+    ms = int((entry_id.decode() if isinstance(entry_id, bytes) else entry_id).split("-")[0])
+    return waiting, max(0.0, time.time() - ms / 1000)
+
+
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -196,12 +207,14 @@ class ClickWriter:
             ids = [entry_id for entry_id, _ in entries]
             try:
                 with self._session() as session, session.begin():
-                    total += write_clicks(session, [c for _, f in entries if (c := _decode(f))]).written
+                    written = write_clicks(session, [c for _, f in entries if (c := _decode(f))]).written
             except Exception:
                 self._recover = True  # the batch stays pending; read it again next time
                 raise
             self.redis.xack(STREAM, GROUP, *ids)
             self.redis.xdel(STREAM, *ids)
+            metrics.CLICKS_WRITTEN.inc(written)
+            total += written
         return total
 
     def _next_entries(self, block_ms: int | None) -> list:
@@ -257,7 +270,9 @@ class ClickWriter:
         total = 0
         for start in range(0, len(clicks), self.batch_size):
             with self._session() as session, session.begin():
-                total += write_clicks(session, clicks[start:start + self.batch_size]).written
+                written = write_clicks(session, clicks[start:start + self.batch_size]).written
+            metrics.CLICKS_WRITTEN.inc(written)
+            total += written
         path.unlink()
         return total
 
@@ -279,7 +294,8 @@ class ClickWriter:
                 click = _decode(fields)
                 if click and click["id"] == click_id:
                     with self._session() as session, session.begin():
-                        write_clicks(session, [click])
+                        written = write_clicks(session, [click]).written
+                    metrics.CLICKS_WRITTEN.inc(written)
                     return True
         except Exception:  # noqa: BLE001
             log.exception("could not fetch click %s from the buffer", click_id)

@@ -14,7 +14,7 @@ import time
 
 from flask import Flask
 
-from plumbing import database, redis_client
+from plumbing import database, metrics, redis_client
 from plumbing.appstate import AppSlot
 from referrals.clickbuffer import ClickBuffer, encode_click, spool_dir
 from referrals.linkcache import LinkCache, LookupUnavailable
@@ -64,13 +64,16 @@ class RedirectLayer:
         try:
             target = self.links.resolve(code) if _CODE.fullmatch(code) else None
         except LookupUnavailable:
+            metrics.REDIRECT_UNAVAILABLE.inc()
             start_response("503 Service Unavailable", [("Content-Type", "text/html; charset=utf-8"),
                                                        ("Retry-After", "5"), ("Cache-Control", "no-store")])
             return [] if method == "HEAD" else [_UNAVAILABLE]
         now = time.time()
         if target is None or target.expired(now):
+            metrics.REDIRECT_NOT_FOUND.inc()
             start_response("404 Not Found", _NOT_FOUND_HEADERS)
             return [] if method == "HEAD" else [_NOT_FOUND]
+        metrics.REDIRECT_FOUND.inc()
         if method == "HEAD":
             return _redirect(start_response, target.location(None))
         user_agent = environ.get("HTTP_USER_AGENT", "")[:512]

@@ -346,3 +346,19 @@ def test_two_services_on_one_machine_share_nothing(tmp_path):
     finally:
         one.stop()
         two.stop()
+
+
+def test_metrics_add_up_every_process_and_readyz_answers(service):
+    """Redirects are counted in granian's workers, written clicks in the click writer: one scrape sums them."""
+    from test_ops import metric
+
+    key, campaign, link = service.seed()
+    for _ in range(20):
+        assert service.get(f"/r/{link['code']}") == 302
+    wait_until(lambda: service.clicks(key, campaign) == 20)
+    with urllib.request.urlopen(f"http://127.0.0.1:{service.port}/metrics", timeout=10) as res:
+        text = res.read().decode()
+    assert metric(text, 'sharecast_redirects_total{outcome="found"}') == 20
+    assert metric(text, "sharecast_clicks_written_total") == 20
+    assert metric(text, "sharecast_clicks_waiting") == 0
+    assert service.get("/readyz") == 200
