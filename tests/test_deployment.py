@@ -58,3 +58,22 @@ def test_the_compose_services_use_commands_the_app_has():
         out = subprocess.run([sys.executable, "-m", "flask", "--app", "app", command[1], "--help"], cwd=ROOT,
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
+
+
+def test_the_service_installs_no_test_tool_and_every_package_is_pinned_with_a_hash():
+    def packages(name: str) -> dict[str, str]:
+        text = (ROOT / name).read_text().replace("\\\n", " ")
+        pins = {}
+        for line in text.splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-"):
+                assert "==" in line and "--hash=sha256:" in line, f"{name}: not pinned with a hash: {line[:60]}"
+                pins[line.split("==")[0].lower().replace("_", "-")] = line.split("==")[1].split()[0]
+        return pins
+
+    service, tests = packages("requirements.txt"), packages("requirements-test.txt")
+    assert not {"pytest", "playwright", "hypothesis", "aiosmtpd", "zxing-cpp", "ruff"} & set(service)
+    assert {"pytest", "playwright", "hypothesis"} <= set(tests)
+    assert {"flask", "granian", "sqlalchemy", "rq", "psycopg", "prometheus-client"} <= set(service)
+    shared = set(service) & set(tests)
+    assert all(service[p] == tests[p] for p in shared), "the test lock must keep the service's versions"
