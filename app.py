@@ -151,7 +151,8 @@ def init_processes(app: Flask) -> None:
         queue = redis_client.queue(app=app)
         for periodic in (referral_jobs, publish_jobs, event_jobs):
             periodic.schedule_periodic(queue)
-        AppWorker(app, [queue], connection=redis_client.connection(app)).work(with_scheduler=True, burst=burst)
+        AppWorker(app, [queue], connection=redis_client.connection(app),
+                  maintenance_interval=app.config["WORKER_MAINTENANCE_SECONDS"]).work(with_scheduler=True, burst=burst)
 
     @app.cli.command("click-writer")
     def click_writer() -> None:

@@ -65,6 +65,12 @@ class Config:
     # up its own unacknowledged clicks at once; give each writer its own name to run
     # several on one host.
     CLICK_CONSUMER = os.environ.get("SHARECAST_CLICK_CONSUMER", "")
+    # How long clicks read by a writer may stay unwritten before another writer
+    # (on any node) claims them: a writer that died mid-batch loses nothing.
+    CLICK_CLAIM_IDLE_SECONDS = _number("CLICK_CLAIM_IDLE_SECONDS", 60.0)
+    # How often a worker does RQ's upkeep, which includes taking over the scheduler
+    # when the worker that ran it (on any node) is gone: RQ's default is 10 minutes.
+    WORKER_MAINTENANCE_SECONDS = int(_number("WORKER_MAINTENANCE_SECONDS", 30))
     # Where uploaded images and renders live: a storage backend by name
     # (publishing/storage.py) and, for "local", its folder (default instance/media).
     MEDIA_STORAGE = os.environ.get("SHARECAST_MEDIA_STORAGE", "local")

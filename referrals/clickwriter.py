@@ -157,11 +157,13 @@ def _decode(fields: dict) -> dict | None:
 class ClickWriter:
     """One consumer of the click stream (and of this machine's spool files)."""
 
-    def __init__(self, redis, engine: Engine, spool_dir: Path, batch_size: int = 2000, consumer: str | None = None):
+    def __init__(self, redis, engine: Engine, spool_dir: Path, batch_size: int = 2000, consumer: str | None = None,
+                 claim_idle_ms: int = CLAIM_IDLE_MS):
         self.redis = redis
         self.engine = engine
         self.spool_dir = spool_dir
         self.batch_size = batch_size
+        self.claim_idle_ms = claim_idle_ms
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         # Our own unacknowledged entries are re-read only after a failure (or
         # at start); a dead writer's are claimed at most every few seconds.
@@ -224,7 +226,7 @@ class ClickWriter:
                 return mine[0][1]
             self._recover = False
         if time.monotonic() >= self._next_claim:
-            claimed = self.redis.xautoclaim(STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0",
+            claimed = self.redis.xautoclaim(STREAM, GROUP, self.consumer, self.claim_idle_ms, "0-0",
                                             count=self.batch_size)
             if claimed and claimed[1]:
                 return claimed[1]
@@ -327,7 +329,7 @@ def writer_for(app: Flask) -> ClickWriter:
     one a sale uses to write the click it names before the writer gets to it."""
     return _writer.get_or_make(app, lambda: ClickWriter(
         redis_client.connection(app), database.engine_of(app), spool_dir(app.config),
-        app.config["CLICK_BATCH_SIZE"], consumer_name(app.config)))
+        app.config["CLICK_BATCH_SIZE"], consumer_name(app.config), int(app.config["CLICK_CLAIM_IDLE_SECONDS"] * 1000)))
 
 
 def consumer_name(config) -> str:

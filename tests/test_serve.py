@@ -51,11 +51,12 @@ def wait_until(check, timeout=60.0, every=0.1):
 class Service:
     """One ``flask serve`` with its own instance folder and port."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, workers: int = 2, **env: str):
         self.port = free_port()
+        self.workers = workers
         self.instance = tmp_path / "instance"
-        self.env = dict(os.environ, SHARECAST_INSTANCE=str(self.instance),
-                        SHARECAST_PUBLIC_URL=f"http://127.0.0.1:{self.port}")
+        self.env = {**os.environ, "SHARECAST_INSTANCE": str(self.instance),
+                    "SHARECAST_PUBLIC_URL": f"http://127.0.0.1:{self.port}", **env}
         self.proc: subprocess.Popen | None = None
 
     def cli(self, *args) -> str:
@@ -66,7 +67,7 @@ class Service:
 
     def launch(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port),
-                                      "--workers", "2"], cwd=ROOT, env=self.env, start_new_session=True)
+                                      "--workers", str(self.workers)], cwd=ROOT, env=self.env, start_new_session=True)
 
     def start(self) -> None:
         self.launch()

@@ -1,0 +1,222 @@
+"""Several nodes behind a load balancer, against one PostgreSQL and one Redis.
+
+Each node is a whole ``flask serve`` (web server, RQ worker with its scheduler, click
+writer) with its own process group, instance folder, temporary folder and port, as on
+separate hosts; nginx (Debian's) balances between them. Nothing is shared but the
+database and Redis.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from http.client import HTTPConnection
+from pathlib import Path
+from shutil import which
+
+import psutil
+import pytest
+import redis
+from conftest import BROWSER, CAMPAIGN
+from servers import WebhookReceiver
+from test_ops import metric
+from test_serve import Service, Traffic, free_port, wait_until
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql")
+                       or not os.environ.get("REDIS_URL"), reason="nodes share one PostgreSQL and one Redis"),
+    pytest.mark.skipif(not which("nginx") and not Path("/usr/sbin/nginx").exists(), reason="needs nginx"),
+]
+NGINX = which("nginx") or "/usr/sbin/nginx"
+CLAIM_IDLE = 3  # seconds before a live writer claims a dead one's clicks (60 by default)
+
+
+class Node(Service):
+    def __init__(self, folder: Path, public_url: str):
+        folder.mkdir(parents=True)
+        (folder / "tmp").mkdir()
+        super().__init__(folder, workers=1, TMPDIR=str(folder / "tmp"), SHARECAST_PUBLIC_URL=public_url,
+                         SHARECAST_ALLOW_PRIVATE_TARGETS="1", SHARECAST_CLICK_CLAIM_IDLE_SECONDS=str(CLAIM_IDLE),
+                         SHARECAST_WORKER_MAINTENANCE_SECONDS="5", SHARECAST_LOG_FORMAT="text",
+                         SHARECAST_LOG_LEVEL="WARNING", SECRET_KEY="one-secret-for-every-node")
+        self.followed = 0
+
+    def lose(self) -> None:
+        """The host vanishes: every process of the node dies at once, nothing shuts down cleanly."""
+        family = [self.proc, *(psutil.Process(p.pid) for p in self.tree())]
+        for process in family:
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(10)
+
+    def location(self, code: str) -> tuple[int, str]:
+        """Follow ``code`` on this node alone (a counted click when it redirects)."""
+        conn = HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", f"/r/{code}", headers={"User-Agent": BROWSER})
+            res = conn.getresponse()
+            self.followed += res.status == 302
+            return res.status, res.getheader("Location", "")
+        finally:
+            conn.close()
+
+
+class Balancer:
+    """nginx in front of the nodes: round robin, a failed attempt tried on the next node."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        folder.mkdir(parents=True)
+
+    def configure(self, nodes: list[Node]) -> None:
+        servers = "\n".join(f"server 127.0.0.1:{n.port} max_fails=1 fail_timeout=30s;" for n in nodes)
+        temp = " ".join(f"{kind}_temp_path {self.folder}/{kind};" for kind in
+                        ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        user = "user root;" if os.geteuid() == 0 else ""
+        (self.folder / "nginx.conf").write_text(f"""
+            {user} daemon off; worker_processes 1; pid {self.folder}/nginx.pid;
+            error_log {self.folder}/error.log warn;
+            events {{ worker_connections 512; }}
+            http {{
+                access_log off; {temp}
+                upstream nodes {{ {servers} keepalive 16; }}
+                server {{
+                    listen 127.0.0.1:{self.port};
+                    location / {{
+                        proxy_pass http://nodes;
+                        proxy_http_version 1.1; proxy_set_header Connection "";
+                        proxy_set_header Host $http_host;
+                        proxy_connect_timeout 1s;
+                        proxy_next_upstream error timeout http_502 http_503;
+                    }}
+                }}
+            }}""")
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([NGINX, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf")],
+                                     start_new_session=True, stderr=subprocess.DEVNULL)
+        wait_until(lambda: _answers(self.port))
+
+    def reload(self) -> None:
+        subprocess.run([NGINX, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf"), "-s", "reload"],
+                       check=True, capture_output=True, timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(20)
+
+
+def _answers(port: int) -> bool:
+    conn = HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def test_nodes_behind_a_balancer_share_links_jobs_and_clicks_and_survive_losing_one(tmp_path):
+    balancer = Balancer(tmp_path / "lb")
+    public = f"http://127.0.0.1:{balancer.port}"
+    nodes = [Node(tmp_path / name, public) for name in ("a", "b", "c")]
+    events = WebhookReceiver()
+    late: Node | None = None
+    try:
+        for node in nodes:
+            node.start()
+        balancer.configure(nodes)
+        balancer.start()
+        a, b, c = nodes
+        r = redis.Redis.from_url(os.environ["REDIS_URL"])
+
+        key, campaign, link = a.seed()
+        code = link["code"]
+        endpoint = b.call("POST", "/api/v1/webhooks", key, {"url": events.url("/events"), "events": ["post.published"]})
+        assert endpoint["secret"].startswith("whsec_")
+
+        # Links: every node follows the link; an edit made through one reaches all within two seconds.
+        for node in nodes:
+            assert node.location(code)[0] == 302
+        new_landing = "https://shop.example.com/p/longjing-2?utm_source=sharecast"
+        c.call("PATCH", f"/api/v1/campaigns/{campaign['id']}", key, {"landing_url": new_landing})
+        edited = time.time()
+        wait_until(lambda: all(n.location(code)[1].startswith(new_landing) for n in nodes), timeout=5, every=0.05)
+        assert time.time() - edited < 2.5
+
+        # Load through the balancer; one node's click writer holds clicks it has read but not
+        # written when the whole node is lost.
+        traffic = Traffic(balancer.port, code, limit=3_000, seconds=60)
+        traffic.start()
+        time.sleep(2)
+        writer_b = b.child("click-writer")
+        os.kill(writer_b.pid, signal.SIGSTOP)
+        consumer_b = _consumer_of(r, b)
+        held = r.xreadgroup("click-writers", consumer_b, {"sc:clicks": ">"}, count=25)
+        time.sleep(1)
+        b.lose()
+        time.sleep(2)
+
+        # A job planned after the loss runs once, wherever the scheduler now is.
+        soon = (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()
+        a.call("POST", f"/api/v1/campaigns/{campaign['id']}/schedule", key,
+               {"publications": [{"channel": ch, "publish_at": soon} for ch in CAMPAIGN["channels"]]})
+
+        # A node added later joins without touching the others.
+        late = Node(tmp_path / "d", public)
+        late.start()
+        balancer.configure([a, c, late])  # b is gone; d is in
+        balancer.reload()
+        time.sleep(3)
+        traffic.finish()
+        assert traffic.failed == [] and traffic.answered > 200
+
+        answered = traffic.answered + sum(n.followed for n in nodes)
+        wait_until(lambda: a.clicks(key, campaign) == answered, timeout=90)
+        assert held and held[0][1], "the lost node held clicks it had read"
+        assert r.xpending("sc:clicks", "click-writers")["pending"] == 0
+        consumers = {x["name"].decode() for x in r.xinfo_consumers("sc:clicks", "click-writers")}
+        assert _consumer_of(r, late) in consumers
+        assert a.clicks(key, campaign) == answered  # written once each: no more than answered either
+
+        published = wait_until(lambda: _published(a, key, campaign), timeout=150, every=1)
+        assert sorted(p["channel"] for p in published) == sorted(CAMPAIGN["channels"])
+        assert all(p["attempts"] == 1 for p in published)
+        wait_until(lambda: len(events.calls) >= len(published), timeout=60)
+        time.sleep(2)
+        channels = [call["body"]["data"]["channel"] for call in events.calls]
+        assert sorted(channels) == sorted(CAMPAIGN["channels"])  # one event each: nothing ran twice
+
+        # The late node took its share of the load and writes clicks.
+        with_late = Traffic(balancer.port, code, limit=300, seconds=30)
+        with_late.start()
+        with_late.join(40)
+        assert with_late.failed == [] and with_late.answered == 300
+        wait_until(lambda: a.clicks(key, campaign) == answered + 300, timeout=60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{late.port}/metrics", timeout=10) as res:
+            assert metric(res.read().decode(), 'sharecast_redirects_total{outcome="found"}') >= 50
+    finally:
+        balancer.stop()
+        for node in [*nodes, *([late] if late else [])]:
+            node.stop()
+        events.close()
+
+
+def _consumer_of(r: redis.Redis, node: Node) -> str:
+    """The node's click writer's name in the consumer group (its host and instance folder)."""
+    from referrals.clickwriter import consumer_name
+
+    return consumer_name({"CLICK_CONSUMER": "", "INSTANCE_PATH": node.instance})
+
+
+def _published(node: Node, key: str, campaign: dict) -> list[dict] | None:
+    pubs = node.call("GET", f"/api/v1/campaigns/{campaign['id']}", key)["publications"]
+    return pubs if pubs and all(p["status"] == "published" for p in pubs) else None
