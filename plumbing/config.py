@@ -68,6 +68,9 @@ class Config:
     # How long clicks read by a writer may stay unwritten before another writer
     # (on any node) claims them: a writer that died mid-batch loses nothing.
     CLICK_CLAIM_IDLE_SECONDS = _number("CLICK_CLAIM_IDLE_SECONDS", 60.0)
+    # Whole months raw clicks are kept (figures live on in roll-ups); at least 13,
+    # since a campaign's attribution window may be a year (referrals/retention.py).
+    CLICK_RETENTION_MONTHS = int(_number("CLICK_RETENTION_MONTHS", 13))
     # How often a worker does RQ's upkeep, which includes taking over the scheduler
     # when the worker that ran it (on any node) is gone: RQ's default is 10 minutes.
     WORKER_MAINTENANCE_SECONDS = int(_number("WORKER_MAINTENANCE_SECONDS", 30))

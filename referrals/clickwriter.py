@@ -69,7 +69,10 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
     new_ids = set()
     for chunk in _chunks(list(rows), 500):
         new_ids.update(chunk)
-        new_ids.difference_update(conn.execute(select(CLICKS.c.id).where(CLICKS.c.id.in_(chunk))).scalars())
+        # The time bounds let PostgreSQL look only in the months' partitions the chunk falls in.
+        times = [rows[i]["clicked_at"] for i in chunk]
+        new_ids.difference_update(conn.execute(select(CLICKS.c.id).where(
+            CLICKS.c.id.in_(chunk), CLICKS.c.clicked_at.between(min(times), max(times)))).scalars())
     if not new_ids:
         return WriteResult()
     fresh = [rows[i] for i in sorted(new_ids)]
@@ -286,7 +289,7 @@ class ClickWriter:
         """
         try:
             with Session(self.engine) as session:
-                if session.get(Click, click_id) is not None:
+                if session.scalar(select(Click.id).where(Click.id == click_id)) is not None:
                     return False
             ms = int(click_id[:11], 16)
             # Stream ids carry Redis's clock at XADD time: within a second or

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from rq import Queue, get_current_job
 
 from plumbing import database, redis_client
 from plumbing.database import utcnow
+from referrals import retention
 from referrals.ledger import approve_due
 
 APPROVE_JOB_ID = "sharecast-approve-due-commissions"
@@ -27,6 +29,22 @@ def approve_due_commissions() -> int:
     return len(done)
 
 
+CLICKS_JOB_ID = "sharecast-maintain-clicks"
+CLICKS_EVERY = timedelta(hours=6)
+
+
+def maintain_clicks() -> dict:
+    """Make next months' click partitions and drop raw clicks past retention; then plan the next run."""
+    engine = database.engine_of(current_app)
+    with engine.begin() as conn:
+        made = retention.ensure_partitions(conn, utcnow())
+        kept = retention.retain(conn, utcnow(), current_app.config["CLICK_RETENTION_MONTHS"])
+    redis_client.queue().enqueue_in(CLICKS_EVERY, maintain_clicks, job_id=CLICKS_JOB_ID)
+    return {"partitions_made": made, "partitions_dropped": kept.partitions_dropped,
+            "clicks_deleted": kept.clicks_deleted, "visitor_hours_deleted": kept.visitor_hours_deleted}
+
+
 def schedule_periodic(queue: Queue, delay: timedelta = timedelta(seconds=5)) -> None:
-    """(Re)plan the approval job; a fixed job id keeps one plan however many workers start."""
+    """(Re)plan the approval and click upkeep jobs; a fixed job id keeps one plan however many workers start."""
     queue.enqueue_in(delay, approve_due_commissions, job_id=APPROVE_JOB_ID)
+    queue.enqueue_in(delay, maintain_clicks, job_id=CLICKS_JOB_ID)

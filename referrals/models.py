@@ -58,11 +58,14 @@ class Click(Base):
     """One answered redirect. Written in batches from the Redis buffer.
 
     ``id`` is made by the web process (it is the ``sc_click`` the landing page
-    receives), so a replayed batch inserts nothing twice.
+    receives), so a replayed batch inserts nothing twice. ``clicked_at`` is part of
+    the key (the time the id encodes) because PostgreSQL partitions the table by
+    month of it (see ``referrals/retention.py``).
     """
 
     __tablename__ = "clicks"
-    __table_args__ = (Index("ix_clicks_campaign_time", "campaign_id", "clicked_at"),)
+    __table_args__ = (Index("ix_clicks_campaign_time", "campaign_id", "clicked_at"),
+                      {"postgresql_partition_by": "RANGE (clicked_at)"})
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     workspace_id: Mapped[int] = mapped_column(Integer)
@@ -70,7 +73,7 @@ class Click(Base):
     campaign_id: Mapped[int] = mapped_column(Integer)
     sharer_id: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(32))
-    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     visitor: Mapped[str] = mapped_column(String(32))
     user_agent: Mapped[str] = mapped_column(String(512))
     referrer: Mapped[str] = mapped_column(String(1000))

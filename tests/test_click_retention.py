@@ -1,0 +1,80 @@
+"""Raw clicks: monthly partitions on PostgreSQL, kept 13 months at least, figures untouched."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, text
+
+from plumbing import database
+from referrals import retention
+from referrals.clickwriter import write_clicks
+from referrals.jobs import maintain_clicks
+from referrals.models import Click, VisitorHour
+
+NOW = datetime.now(timezone.utc)
+
+
+def click(link: dict, campaign: dict, at: datetime, n: int) -> dict:
+    ms = int(at.timestamp() * 1000)
+    return {"id": f"{ms:011x}{n:010x}", "ts": str(ms), "ws": str(campaign["workspace"]), "link": str(link["id"]),
+            "campaign": str(campaign["id"]), "sharer": str(link["sharer_id"]), "channel": "weibo",
+            "visitor": f"v{n}", "ua": "Mozilla/5.0", "ref": "", "bot": "0"}
+
+
+def workspace_of(app, campaign: dict) -> dict:
+    with database.engine_of(app).connect() as conn:
+        ws = conn.scalar(text("SELECT workspace_id FROM campaigns WHERE id = :id"), {"id": campaign["id"]})
+    return {**campaign, "workspace": ws}
+
+
+def test_old_raw_clicks_go_and_the_figures_stay(app, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    campaign = workspace_of(app, campaign)
+    ages = {"20 months": 610, "14 months": 426, "12 months": 365, "now": 0}
+    engine = database.engine_of(app)
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:  # months back to the oldest click, as the migration would make them
+        retention.ensure_partitions(conn, NOW, since=retention.month_start(NOW - timedelta(days=610)))
+    clicks = {age: click(link, campaign, NOW - timedelta(days=days), n) for n, (age, days) in enumerate(ages.items())}
+    with database.new_session(app) as session, session.begin():
+        assert write_clicks(session, list(clicks.values())).written == 4
+    stats = owner.get(f"/api/v1/campaigns/{campaign['id']}/stats").json
+    assert stats["clicks"] == 4
+
+    if postgres:
+        with engine.connect() as conn:
+            where = conn.scalar(text("SELECT tableoid::regclass::text FROM clicks WHERE id = :id"),
+                                {"id": clicks["now"]["id"]})
+        assert where == retention.partition_name(retention.month_start(NOW))
+
+    with app.app_context():
+        done = maintain_clicks()
+    with database.new_session(app) as session:
+        left = set(session.scalars(select(Click.id)))
+        hours = session.scalar(select(VisitorHour.hour).order_by(VisitorHour.hour).limit(1))
+    assert left == {clicks["12 months"]["id"], clicks["now"]["id"]}
+    assert hours >= int((NOW - timedelta(days=400)).timestamp()) // 3600
+    assert owner.get(f"/api/v1/campaigns/{campaign['id']}/stats").json == stats  # roll-ups keep the figures
+    if postgres:
+        assert done["partitions_dropped"] >= 2  # the months of the 20- and 14-month-old clicks
+        with engine.connect() as conn:
+            names = set(conn.scalars(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'clicks_y%'")))
+        assert retention.partition_name(retention.month_start(NOW, 3)) in names  # three months ahead
+        assert retention.partition_name(retention.month_start(NOW - timedelta(days=610))) not in names
+    else:
+        assert done["clicks_deleted"] == 2
+    with app.app_context():
+        again = maintain_clicks()
+    assert (again["partitions_dropped"], again["clicks_deleted"], again["partitions_made"]) == (0, 0, [])
+
+
+def test_retention_is_never_shorter_than_a_year_long_attribution_window(app, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    campaign = workspace_of(app, campaign)
+    year_old = click(link, campaign, NOW - timedelta(days=365), 1)
+    with database.new_session(app) as session, session.begin():
+        write_clicks(session, [year_old])
+    with database.engine_of(app).begin() as conn:
+        retention.retain(conn, NOW, months=2)  # asked for two months: thirteen it is
+    with database.new_session(app) as session:
+        assert session.scalar(select(Click.id)) == year_old["id"]
