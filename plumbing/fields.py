@@ -14,19 +14,43 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
-class InputSchema(Schema):
-    """Base of every request schema: refuses NUL characters anywhere in the input
-    (a JSON body, or a query string or form, which webargs hands over as a
-    MultiDictProxy: a Mapping, not a dict).
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored as it is, or None when it can.
 
-    PostgreSQL cannot store or compare them in text, and no honest input contains one.
+    A NUL character: PostgreSQL cannot store or compare it in text. A lone
+    surrogate (JSON's ``"\\ud800"`` decodes to one): it is no character at all,
+    UTF-8 cannot encode it, so neither a database, a hash nor an answer can
+    carry it. No honest input contains either.
+    """
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    if _SURROGATE.search(text):
+        return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Longer than any text a field keeps (a campaign's body is the longest): a field
+# without its own Length is held to this, so no text reaches a column or a
+# renderer unbounded.
+MAX_TEXT = 20_000
+
+
+class InputSchema(Schema):
+    """Base of every request schema: refuses text that cannot be stored anywhere
+    in the input (see ``unstorable``), in values and keys alike, and text longer
+    than ``MAX_TEXT``; the input is a JSON body, or a query string or form, which
+    webargs hands over as a MultiDictProxy: a Mapping, not a dict.
     """
 
     @pre_load
-    def _refuse_nul(self, data, **kwargs):
+    def _refuse_unstorable(self, data, **kwargs):
         def walk(value, path):
-            if isinstance(value, str) and "\x00" in value:
-                raise ValidationError("must not contain NUL characters", path or "_")
+            if isinstance(value, str):
+                reason = unstorable(value) or (f"must be at most {MAX_TEXT} characters"
+                                               if len(value) > MAX_TEXT else None)
+                if reason:
+                    raise ValidationError(reason, path or "_")
             if isinstance(value, Mapping):
                 for key, sub in value.items():
                     walk(key, path)
