@@ -171,9 +171,7 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     verdict = attribute(evidence, occurred_at, window)
     sharer = session.get(Sharer, verdict.sharer_id) if verdict.attributed else None
     customer = data["customer"]
-    self_referral = bool(sharer) and (
-        same_person(customer.get("email"), customer.get("phone"), sharer.email, sharer.phone)
-        or (sharer.external_id is not None and sharer.external_id == customer.get("external_id")))
+    self_referral = bool(sharer) and _self_buyer(session, customer, sharer) is not None
     conversion = Conversion(
         workspace_id=workspace.id, type="sale", order_id=data["order_id"], refund_id="",
         amount_minor=amount, currency=currency, campaign_id=campaign.id if campaign else None,
@@ -195,6 +193,18 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
             emit_sale(session, workspace.id, body)  # sent after commit
 
     return body, conversion, follow_up
+
+
+def _self_buyer(session: Session, customer: dict, sharer: Sharer) -> Sharer | None:
+    """The sharer who would be paid on their own order: the seller, or the seller's inviter
+    (the level-2 bonus). Either makes the sale a self-referral, which pays nobody."""
+    inviter = session.get(Sharer, sharer.invited_by) if sharer.invited_by else None
+    for paid in (sharer, inviter):
+        if paid is not None and (
+                same_person(customer.get("email"), customer.get("phone"), paid.email, paid.phone)
+                or (paid.external_id is not None and paid.external_id == customer.get("external_id"))):
+            return paid
+    return None
 
 
 def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, sharer: Sharer,
@@ -238,7 +248,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
 def _enroll(session: Session, workspace_id: int, customer: dict, sharer: Sharer, self_referral: bool) -> tuple[Sharer, bool]:
     """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again."""
     if self_referral:
-        return sharer, False
+        return _self_buyer(session, customer, sharer) or sharer, False
     external_id, email, phone = customer.get("external_id"), customer.get("email"), customer.get("phone")
     found = find_customer(session, workspace_id, external_id, email, phone)
     if found:

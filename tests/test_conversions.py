@@ -5,6 +5,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from conftest import BROWSER, at_once, path_of
 from sqlalchemy import func, select
 
@@ -310,3 +311,44 @@ def test_ids_and_names_ending_in_a_newline_are_refused(app, owner, campaign, mak
     assert res.status_code == 422 and "order_id" in res.json["error"]["fields"]
     assert owner.post("/api/v1/sharers", {"name": "小林\n"}).status_code == 422
     assert count(app, Conversion) == 0
+
+
+@pytest.mark.parametrize("seller_email, buyer_email", [
+    ("seller@shop.com", "seller+shop@shop.com"),          # a plus-tag
+    ("seller@gmail.com", "s.el.ler@gmail.com"),           # Gmail ignores dots
+    ("seller@gmail.com", "Seller@googlemail.com"),        # the same mailbox
+    ("seller@shop.com", "seller＠shop.com"),              # a full-width at sign
+    ("seller@shop.com", "ｓｅｌｌｅｒ@ｓｈｏｐ.ｃｏｍ"),        # full-width letters
+    ("seller@shop.com", "seller@shop.com."),              # a trailing dot on the domain
+    ("kelly@shop.com", "\u212aelly@shop.com"),            # the Kelvin sign for K
+    ("STRASSE@shop.com", "straße@shop.com"),              # case-folded, not just lower-cased
+])
+def test_self_referral_sees_through_disguised_addresses(owner, campaign, make_sharer, make_link,
+                                                         seller_email, buyer_email):
+    seller = make_sharer(email=seller_email)
+    link = make_link(campaign["id"], seller["id"])
+    res = sale(owner, code=link["code"], customer={"external_id": "me-again", "email": buyer_email})
+    assert res.status_code == 201, res.json
+    assert res.json["self_referral"] is True and res.json["commissions"] == []
+
+
+@pytest.mark.parametrize("buyer_email", ["s.eller@shop.com", "seller@shop.co", "other@shop.com"])
+def test_different_mailboxes_are_different_people(owner, campaign, make_sharer, make_link, buyer_email):
+    seller = make_sharer(email="seller@shop.com")
+    link = make_link(campaign["id"], seller["id"])
+    res = sale(owner, code=link["code"], customer={"external_id": "friend", "email": buyer_email})
+    assert res.json["self_referral"] is False and len(res.json["commissions"]) == 1
+
+
+def test_an_inviter_buying_through_their_invitees_link_earns_no_bonus_on_their_own_order(
+        owner, campaign, make_sharer, make_link):
+    inviter = make_sharer("老王", email="wang@shop.com")
+    invitee = make_sharer("小林", email="lin@shop.com", invited_by=inviter["id"])
+    link = make_link(campaign["id"], invitee["id"])
+    res = sale(owner, code=link["code"], customer={"external_id": "w", "email": "Wang+tea@shop.com"})
+    assert res.status_code == 201, res.json
+    assert res.json["self_referral"] is True and res.json["commissions"] == []
+    assert res.json["customer_sharer"]["id"] == inviter["id"]  # the buyer is the inviter, not a new sharer
+    # a stranger's order through the same link pays both levels as before
+    res = sale(owner, order="O-2", code=link["code"], customer={"external_id": "s", "email": "s@else.com"})
+    assert [c["level"] for c in res.json["commissions"]] == [1, 2]
