@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
@@ -12,6 +12,7 @@ _DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")
 MAX_ID = 2**31 - 1  # PostgreSQL integer
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def unstorable(text: str) -> str | None:
@@ -117,8 +118,11 @@ class AwareDateTime(fields.AwareDateTime):
     (and overflow date arithmetic).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, past: bool = False, **kwargs):
+        """``past``: the time of something that happened, so not later than now (give or
+        take ``CLOCK_SKEW`` between the caller's clock and ours)."""
         super().__init__(format="iso", **kwargs)
+        self.past = past
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
@@ -127,4 +131,6 @@ class AwareDateTime(fields.AwareDateTime):
             raise ValidationError("is out of range") from exc
         if not EARLIEST <= result < LATEST:
             raise ValidationError("must be between 2000 and 2100")
+        if self.past and result > datetime.now(timezone.utc) + CLOCK_SKEW:
+            raise ValidationError("is in the future")
         return result

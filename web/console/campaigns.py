@@ -124,7 +124,8 @@ def campaign_new():
         return _form_page(form, None, 422)
     session = database.session()
     try:
-        campaign = create_campaign(session, g.key.workspace_id, load_input(form, g.timezone), own_hosts())
+        campaign = create_campaign(session, g.key.workspace_id, load_input(form, g.timezone), own_hosts(),
+                                       current_app.config["ALLOW_PRIVATE_TARGETS"])
         session.commit()
     except Refused as exc:
         return _refused(form, None, exc.fields)
@@ -149,7 +150,8 @@ def campaign_edit(campaign_id: int):
         return _form_page(form, campaign_id, 422)
     try:
         changes = changes_of(campaign, load_input(form, g.timezone), g.timezone)
-        changed = update_campaign(session, campaign, changes, own_hosts()) if changes else set()
+        changed = update_campaign(session, campaign, changes, own_hosts(),
+                                  current_app.config["ALLOW_PRIVATE_TARGETS"]) if changes else set()
         session.commit()
     except Refused as exc:
         return _refused(form, campaign_id, exc.fields)
