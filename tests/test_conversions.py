@@ -10,7 +10,7 @@ from conftest import BROWSER, at_once, path_of
 from sqlalchemy import func, select
 
 from plumbing import database
-from referrals.models import Commission, Conversion, LedgerEntry, Sharer
+from referrals.models import Click, Commission, Conversion, LedgerEntry, Sharer
 
 
 def click_id_for(client, link):
@@ -71,11 +71,16 @@ def test_sharer_id_without_campaign_is_rejected_and_stores_nothing(app, owner, c
     assert count(app, Conversion) == 0
 
 
-def test_click_outside_the_attribution_window_credits_nobody(client, owner, campaign, make_sharer, make_link):
+def test_click_outside_the_attribution_window_credits_nobody(app, client, owner, campaign, make_sharer, make_link):
+    from conftest import drain
+
     link = make_link(campaign["id"], make_sharer()["id"])
     click_id = click_id_for(client, link)
-    later = (datetime.now(timezone.utc) + timedelta(days=31)).isoformat()
-    res = sale(owner, click_id=click_id, occurred_at=later)
+    drain(app)
+    with database.new_session(app) as s:  # the click was 31 days ago (a sale may not come from the future)
+        s.get(Click, click_id).clicked_at = datetime.now(timezone.utc) - timedelta(days=31)
+        s.commit()
+    res = sale(owner, click_id=click_id)
     assert res.status_code == 201
     assert res.json["attributed"] is False and res.json["reason"] == "click_expired"
     assert res.json["commissions"] == [] and res.json["customer_sharer"] is None
@@ -352,3 +357,17 @@ def test_an_inviter_buying_through_their_invitees_link_earns_no_bonus_on_their_o
     # a stranger's order through the same link pays both levels as before
     res = sale(owner, order="O-2", code=link["code"], customer={"external_id": "s", "email": "s@else.com"})
     assert [c["level"] for c in res.json["commissions"]] == [1, 2]
+
+
+def test_the_buyers_share_url_is_not_stored_but_replayed_the_same(app, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    first = sale(owner, code=link["code"], customer={"external_id": "buyer-1", "email": "b1@buyer.example"})
+    assert first.status_code == 201
+    url = first.json["customer_sharer"]["share_url"]
+    token = url.rsplit("/", 1)[1]
+    with database.new_session(app) as s:
+        stored = json.dumps(s.scalar(select(Conversion.response).where(Conversion.order_id == "A-1")))
+    assert token not in stored and "share_url" not in stored
+    replay = sale(owner, code=link["code"], customer={"external_id": "buyer-1", "email": "b1@buyer.example"})
+    assert replay.status_code == 200 and replay.json == first.json  # re-derived: the very same URL
+    assert "share" not in replay.json["customer_sharer"]
