@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask
 
+from plumbing import database
 from plumbing.config import ROOT
 
 
@@ -18,6 +19,7 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(url: str) -> None:
     """Bring the database at ``url`` to the newest schema; safe to run twice."""
+    database.create_private_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")
 
 

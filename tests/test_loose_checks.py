@@ -82,3 +82,23 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused_in_any_width(text):
 @pytest.mark.parametrize("text", ["小林", "1+1", "a=b", "Ｔｅａ"])
 def test_csv_cells_that_are_plain_text_are_left_alone(text):
     assert safe_cell(text) == text
+
+
+def test_instance_files_are_private_to_their_owner(tmp_path, backend_urls):
+    import stat
+
+    from app import create_app
+    from plumbing import migrate
+
+    instance = tmp_path / "instance"
+    url = f"sqlite:///{instance / 'sharecast.db'}"
+    app = create_app({"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url,
+                      "REDIS_URL": backend_urls[2], "SECRET_KEY": "test-secret"})
+    migrate.upgrade(url)
+    with database.new_session(app) as s:
+        s.execute(select(func.count()).select_from(Conversion))
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+    for path in instance.glob("sharecast.db*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert (instance / "sharecast.db").exists()
+    database.engine_of(app).dispose()
