@@ -118,6 +118,18 @@ def test_user_create_command(app, owner):
     assert bad.exit_code == 2 and "no workspace" in bad.output
 
 
+def test_user_create_reads_one_piped_line_as_the_password(app, owner):
+    slug = run_cli(app, "workspace", "create", "--name", "Piped Brand")["workspace"]["slug"]
+    res = app.test_cli_runner().invoke(args=["user", "create", "--workspace", slug, "--email", "pipe@other.com"],
+                                       input="a piped passphrase\n")
+    assert res.exit_code == 0, res.output
+    with database.new_session(app) as s:
+        assert authenticate(s, "pipe@other.com", "a piped passphrase") is not None
+    empty = app.test_cli_runner().invoke(args=["user", "create", "--workspace", slug, "--email", "x@other.com"],
+                                         input="")
+    assert empty.exit_code == 2 and "stdin" in empty.output
+
+
 def _sharer(app, sharer_id) -> Sharer:
     with database.read_session(app) as s:
         return s.get(Sharer, sharer_id)
