@@ -7,7 +7,6 @@ import time
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from web.security import limiter
 
@@ -27,7 +26,7 @@ def error_page(status: int, message: str):
         # Flask-Limiter's own message ("10 per 15 minute") is English and says nothing of when.
         wait = _seconds_to_wait()
         minutes = max(1, math.ceil(wait / 60))
-        detail = ngettext("Try again in %(num)d minute.", "Try again in %(num)d minutes.", minutes)
+        detail = _("Try again in %(minutes)s min.", minutes=minutes)
         headers["Retry-After"] = str(wait)
     return render_template("web/error.html", status=status, title=title, detail=detail), status, headers
 
