@@ -371,3 +371,26 @@ def test_the_buyers_share_url_is_not_stored_but_replayed_the_same(app, owner, ca
     replay = sale(owner, code=link["code"], customer={"external_id": "buyer-1", "email": "b1@buyer.example"})
     assert replay.status_code == 200 and replay.json == first.json  # re-derived: the very same URL
     assert "share" not in replay.json["customer_sharer"]
+
+
+def test_a_migration_takes_share_urls_out_of_answers_stored_before(app, owner, campaign, make_sharer, make_link):
+    from sqlalchemy import text, update
+
+    from plumbing import migrate
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    first = sale(owner, code=link["code"], customer={"external_id": "old-1", "email": "old@buyer.example"})
+    url = first.json["customer_sharer"]["share_url"]
+    with database.new_session(app) as s:  # as the row was stored before: the URL itself, no "share"
+        conversion = s.scalar(select(Conversion).where(Conversion.order_id == "A-1"))
+        old = dict(conversion.response)
+        old["customer_sharer"] = {k: v for k, v in old["customer_sharer"].items() if k != "share"} | {"share_url": url}
+        s.execute(update(Conversion).where(Conversion.id == conversion.id).values(response=old))
+        s.execute(text("UPDATE alembic_version SET version_num = 'f81b240dbb17'"))
+        s.commit()
+    migrate.upgrade(app.config["DATABASE_URL"])
+    with database.new_session(app) as s:
+        stored = s.scalar(select(Conversion.response).where(Conversion.order_id == "A-1"))
+    assert "share_url" not in stored["customer_sharer"] and url.rsplit("/", 1)[1] not in json.dumps(stored)
+    replay = sale(owner, code=link["code"], customer={"external_id": "old-1", "email": "old@buyer.example"})
+    assert replay.status_code == 200 and replay.json["customer_sharer"]["share_url"] == url
