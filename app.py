@@ -44,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(Path(config["INSTANCE_PATH"]).resolve()))
     app.config.from_mapping(config)
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)  # secrets, database, spool
     logs.init_app(app)
     database.init_app(app)
     redis_client.init_app(app)

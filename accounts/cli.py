@@ -13,6 +13,20 @@ from plumbing import database
 from workspaces.models import Workspace
 
 
+def _read_password() -> str:
+    """Asked twice at a terminal; piped, the first line of stdin (``echo pw | flask user create ...``).
+
+    :raise click.UsageError: nothing on stdin.
+    """
+    stdin = click.get_text_stream("stdin")
+    if stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    line = stdin.readline()
+    if not line.strip():
+        raise click.UsageError("no password on stdin (pipe one line, or run it at a terminal to be asked)")
+    return line.rstrip("\r\n")
+
+
 def init_app(app: Flask) -> None:
     group = click.Group("user", help="Manage console accounts.")
 
@@ -21,9 +35,12 @@ def init_app(app: Flask) -> None:
     @click.option("--email", required=True)
     @click.option("--role", type=click.Choice(STAFF_ROLES), default="owner", show_default=True)
     @click.option("--name", default="")
-    @click.password_option(help="Prompted for (twice) when not given; read from stdin when piped.")
-    def create(slug: str, email: str, role: str, name: str, password: str) -> None:
+    @click.option("--password", default=None,
+                  help="Prompted for (twice) at a terminal when not given; else one line read from stdin.")
+    def create(slug: str, email: str, role: str, name: str, password: str | None) -> None:
         """Create a console account; print it as JSON (never the password)."""
+        if password is None:
+            password = _read_password()
         from plumbing import migrate
 
         migrate.upgrade(app.config["DATABASE_URL"])

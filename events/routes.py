@@ -7,6 +7,7 @@ from events.endpoints import delete_endpoint, list_deliveries, list_endpoints, r
 from events.schemas import DeliveryList, DeliveryQuery, EndpointCreated, EndpointIn, EndpointList
 from plumbing import database, vault
 from plumbing.api import Blueprint
+from plumbing.pagination import OnePageQuery
 from workspaces.auth import current, requires
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description="Outgoing webhooks")
@@ -35,8 +36,9 @@ def create(data: dict):
 
 @bp.get("")
 @requires("owner")
+@bp.arguments(OnePageQuery, location="query")
 @bp.response(200, EndpointList)
-def index():
+def index(_query: dict):
     """The workspace's endpoints (never their secrets)."""
     items = [_endpoint(e) for e in list_endpoints(database.session(), current().workspace_id)]
     return {"items": items, "next_cursor": None}

@@ -29,18 +29,21 @@ class ErrorSchema(Schema):
 
 
 class Parser(FlaskParser):
-    """webargs' parser, refusing JSON nested too deeply to decode as invalid JSON (400).
-
-    ``json.loads`` raises RecursionError past Python's recursion limit, which
-    webargs does not treat as bad input.
+    """webargs' parser, answering invalid JSON (400) to documents ``json.loads``
+    fails on with other errors than its own, which webargs takes for a bug (500):
+    nesting past Python's recursion limit (RecursionError), and integer literals
+    longer than Python converts (ValueError, past ``sys.get_int_max_str_digits()``,
+    4,300 digits by default).
     """
 
     def _raw_load_json(self, req):
         try:
             return super()._raw_load_json(req)
-        except RecursionError as exc:
+        except json.JSONDecodeError:
+            raise
+        except (RecursionError, ValueError) as exc:
             # (a non-empty doc: webargs reads an empty one as "no body")
-            raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from exc
+            raise json.JSONDecodeError(f"JSON not decodable: {type(exc).__name__}", "[", 0) from exc
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -2,7 +2,7 @@
 
 Excel reads a CSV without a byte order mark in the machine's legacy code page
 (GBK on a Chinese Windows), garbling Chinese names; with the BOM it reads UTF-8.
-A text cell starting with ``= + - @``, a tab or a carriage return is taken by
+A text cell starting with ``= + - @`` (in any width, after any spaces), a tab or a carriage return is taken by
 spreadsheets as a formula (CSV injection), so it gets a leading apostrophe.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
@@ -27,7 +28,9 @@ def safe_cell(value) -> object:
     """
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    # Spreadsheets also start a formula at a full-width or small form (＝, ﹢, ＠...), and
+    # after leading spaces: judge the NFKC form of the start, spaces dropped.
+    if isinstance(value, str) and unicodedata.normalize("NFKC", value[:16]).lstrip(" ").startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

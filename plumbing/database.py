@@ -8,12 +8,14 @@ instead of failing with "database is locked" on upgrade.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -59,9 +61,27 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600), before SQLite
+    would create it world-readable (0644 under the usual umask); its -wal and -shm
+    files take the database file's mode. Other URLs and existing files: nothing."""
+    if not url.startswith("sqlite"):
+        return
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout."""
     if url.startswith("sqlite"):
+        create_private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
@@ -12,21 +12,46 @@ _DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")
 MAX_ID = 2**31 - 1  # PostgreSQL integer
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored as it is, or None when it can.
+
+    A NUL character: PostgreSQL cannot store or compare it in text. A lone
+    surrogate (JSON's ``"\\ud800"`` decodes to one): it is no character at all,
+    UTF-8 cannot encode it, so neither a database, a hash nor an answer can
+    carry it. No honest input contains either.
+    """
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    if _SURROGATE.search(text):
+        return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Longer than any text a field keeps (a campaign's body is the longest): a field
+# without its own Length is held to this, so no text reaches a column or a
+# renderer unbounded.
+MAX_TEXT = 20_000
 
 
 class InputSchema(Schema):
-    """Base of every request schema: refuses NUL characters anywhere in the input
-    (a JSON body, or a query string or form, which webargs hands over as a
-    MultiDictProxy: a Mapping, not a dict).
-
-    PostgreSQL cannot store or compare them in text, and no honest input contains one.
+    """Base of every request schema: refuses text that cannot be stored anywhere
+    in the input (see ``unstorable``), in values and keys alike, and text longer
+    than ``MAX_TEXT``; the input is a JSON body, or a query string or form, which
+    webargs hands over as a MultiDictProxy: a Mapping, not a dict.
     """
 
     @pre_load
-    def _refuse_nul(self, data, **kwargs):
+    def _refuse_unstorable(self, data, **kwargs):
         def walk(value, path):
-            if isinstance(value, str) and "\x00" in value:
-                raise ValidationError("must not contain NUL characters", path or "_")
+            if isinstance(value, str):
+                reason = unstorable(value) or (f"must be at most {MAX_TEXT} characters"
+                                               if len(value) > MAX_TEXT else None)
+                if reason:
+                    raise ValidationError(reason, path or "_")
             if isinstance(value, Mapping):
                 for key, sub in value.items():
                     walk(key, path)
@@ -93,8 +118,11 @@ class AwareDateTime(fields.AwareDateTime):
     (and overflow date arithmetic).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, past: bool = False, **kwargs):
+        """``past``: the time of something that happened, so not later than now (give or
+        take ``CLOCK_SKEW`` between the caller's clock and ours)."""
         super().__init__(format="iso", **kwargs)
+        self.past = past
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
@@ -103,4 +131,6 @@ class AwareDateTime(fields.AwareDateTime):
             raise ValidationError("is out of range") from exc
         if not EARLIEST <= result < LATEST:
             raise ValidationError("must be between 2000 and 2100")
+        if self.past and result > datetime.now(timezone.utc) + CLOCK_SKEW:
+            raise ValidationError("is in the future")
         return result

@@ -62,6 +62,23 @@ def is_public(ip: IPAddress) -> bool:
                 or ip.is_reserved or ip.is_unspecified or not ip.is_global)
 
 
+def is_local_name(host: str) -> bool:
+    """True when ``host``, as written in a URL, names a machine that is not public without a
+    DNS lookup: ``localhost`` and its subdomains, or an IP literal in any spelling a browser
+    accepts (``[::1]``, ``127.1``, ``0x7f.0.0.1``, ``2130706433``) that ``is_public`` refuses."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost") or name == "localhost.localdomain":
+        return True
+    try:
+        ip = ipaddress.ip_address(name.split("%")[0])
+    except ValueError:
+        try:  # the legacy IPv4 spellings inet_aton (and browsers) accept
+            ip = ipaddress.IPv4Address(socket.inet_aton(name))
+        except (OSError, ValueError):
+            return False
+    return not is_public(ip)
+
+
 def resolve(host: str, port: int) -> tuple[IPAddress, ...]:
     """Every address ``host`` resolves to, in the resolver's order.
 

@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy.engine import Engine
 
+from plumbing import database
 from plumbing.config import ROOT
 
 
@@ -21,6 +22,7 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(url: str) -> None:
     """Bring the database at ``url`` to the newest schema; safe to run twice."""
+    database.create_private_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")
 
 

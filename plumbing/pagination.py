@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import and_, or_
 
 from plumbing.errors import ApiError
@@ -20,6 +20,18 @@ from plumbing.fields import InputSchema
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+
+def _no_cursor(value: str) -> None:
+    raise ValidationError("this list is always one page: it has no cursor to continue from")
+
+
+class OnePageQuery(InputSchema):
+    """The query of a list that is always one page (``next_cursor`` always null): any
+    ``?cursor=`` was made up, and is refused (422) rather than silently ignored."""
+
+    cursor = fields.String(load_default=None, validate=_no_cursor,
+                           metadata={"description": "none: the list is one page"})
 
 
 class PageQuery(InputSchema):

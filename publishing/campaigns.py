@@ -11,6 +11,7 @@ from catalog.models import Campaign
 from channels import REGISTRY as CHANNELS
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
+from plumbing.guarded_http import is_local_name
 from plumbing.money import parse_amount
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from publishing.models import CampaignImage, Publication
@@ -21,8 +22,13 @@ from referrals.models import Conversion
 from workspaces.models import Workspace
 
 
-def check_landing_url(url: str, own_hosts: set[str]) -> str | None:
-    """Why ``url`` cannot be a landing page, or None when it can."""
+def check_landing_url(url: str, own_hosts: set[str], allow_private: bool = False) -> str | None:
+    """Why ``url`` cannot be a landing page, or None when it can.
+
+    Refused: this service by any of its names (``own_hosts``), and, unless
+    ``allow_private`` (development), any loopback, private or otherwise
+    non-public address or name (``localhost``, ``[::1]``, ``0x7f.1``...).
+    """
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         return "must not contain spaces or control characters"
     try:
@@ -36,24 +42,29 @@ def check_landing_url(url: str, own_hosts: set[str]) -> str | None:
         return "must not carry credentials"
     if host.lower().rstrip(".") in own_hosts:
         return "must not point back at Sharecast itself"
+    if not allow_private and is_local_name(host):
+        return "must be a public address (not localhost, loopback or a private network)"
     return None
 
 
-def create_campaign(session: Session, workspace_id: int, data: dict, own_hosts: set[str]) -> Campaign:
+def create_campaign(session: Session, workspace_id: int, data: dict, own_hosts: set[str],
+                    allow_private: bool = False) -> Campaign:
     """Validate ``data`` (already shaped by CampaignIn) and store a campaign with
     its first content version.
 
     :raise ApiError 422: bad currency, price, landing URL, channel, rule or dates;
         ``fields`` names each bad field. Nothing is stored then.
     """
-    campaign = Campaign(workspace_id=workspace_id, **validate_campaign(session, workspace_id, data, own_hosts))
+    campaign = Campaign(workspace_id=workspace_id, **validate_campaign(session, workspace_id, data, own_hosts,
+                                                                       allow_private=allow_private))
     session.add(campaign)
     session.flush()
     record_version(session, campaign)
     return campaign
 
 
-def update_campaign(session: Session, campaign: Campaign, changes: dict, own_hosts: set[str]) -> set[str]:
+def update_campaign(session: Session, campaign: Campaign, changes: dict, own_hosts: set[str],
+                    allow_private: bool = False) -> set[str]:
     """Apply ``changes`` (shaped by CampaignPatch) after validating the campaign
     they make exactly as :func:`create_campaign` would; record a new content
     version when what posts show changed. Returns the names of changed columns.
@@ -68,7 +79,7 @@ def update_campaign(session: Session, campaign: Campaign, changes: dict, own_hos
         raise ApiError(422, "validation_error", "The campaign has invalid fields.",
                        {"logo_image_id": "not an image of this campaign"})
     values = validate_campaign(session, campaign.workspace_id, {**campaign_input(campaign), **changes}, own_hosts,
-                               end_must_be_future="ends_at" in changes)
+                               end_must_be_future="ends_at" in changes, allow_private=allow_private)
     values["logo_image_id"] = logo
     changed = {name for name, value in values.items() if getattr(campaign, name) != value}
     if "currency" in changed and session.scalar(
@@ -102,7 +113,7 @@ def campaign_input(campaign: Campaign) -> dict:
 
 
 def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts: set[str],
-                      end_must_be_future: bool = True) -> dict:
+                      end_must_be_future: bool = True, allow_private: bool = False) -> dict:
     """The campaign columns ``data`` (a whole CampaignIn) stands for.
 
     :raise ApiError 422: bad currency, price, landing URL, channel, rule or
@@ -128,7 +139,7 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
     original = amount("original_price")
     if price and original is not None and original < price:
         errors["original_price"] = "must not be below the price"
-    problem = check_landing_url(data["landing_url"], own_hosts)
+    problem = check_landing_url(data["landing_url"], own_hosts, allow_private)
     if problem:
         errors["landing_url"] = problem
     unknown = [c for c in data["channels"] if c not in CHANNELS]

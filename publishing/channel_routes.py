@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from channels import specs
 from plumbing.api import Blueprint
+from plumbing.pagination import OnePageQuery
 
 bp = Blueprint("channels", __name__, url_prefix="/api/v1/channels", description="Channels")
 
 
 @bp.get("")
 @bp.doc(security=[])
-def list_channels():
+@bp.arguments(OnePageQuery, location="query")
+def list_channels(_query: dict):
     """The channel specs: id, names, text and title limits, hashtag style, link
     policy, image count and sizes, publishing kind, and which figures are unconfirmed."""
     return {"items": [spec.to_json() for spec in specs()], "next_cursor": None}

@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from catalog.models import Campaign
+from channels import publisher_for
 from publishing.models import Publication
 from publishing.slots import local, with_offset
 from workspaces.models import Workspace
@@ -112,8 +113,12 @@ def _iso(value) -> str | None:
 
 
 def publication_json(pub: Publication, zone: str) -> dict:
-    """``status`` is one of API.md's four: a claim in progress still shows as ``scheduled``."""
+    """``status`` is one of API.md's four: a claim in progress still shows as ``scheduled``.
+    ``delivered_to`` says what publishing does there: ``account`` (posted to the brand's own
+    account through the channel's API) or ``library`` (copy-ready: it goes live in the
+    sellers' content library, and sellers post it themselves)."""
     return {
+        "delivered_to": "library" if publisher_for(pub.channel) is None else "account",
         "id": pub.id, "campaign_id": pub.campaign_id, "channel": pub.channel,
         "publish_at": with_offset(pub.publish_at, pub.publish_at_offset).isoformat(),
         "publish_at_utc": _iso(pub.publish_at), "publish_at_local": local(pub.publish_at, zone).isoformat(),

@@ -73,7 +73,8 @@ def create(data: dict):
     :raise 422: invalid fields, listed in ``error.fields``.
     """
     session = database.session()
-    campaign = create_campaign(session, current().workspace_id, data, own_hosts())
+    campaign = create_campaign(session, current().workspace_id, data, own_hosts(),
+                               current_app.config["ALLOW_PRIVATE_TARGETS"])
     session.commit()
     return campaign_json(campaign)
 
@@ -112,7 +113,7 @@ def update(changes: dict, campaign_id: int):
     """
     session = database.session()
     campaign = get_campaign(session, current().workspace_id, campaign_id)
-    changed = update_campaign(session, campaign, changes, own_hosts())
+    changed = update_campaign(session, campaign, changes, own_hosts(), current_app.config["ALLOW_PRIVATE_TARGETS"])
     session.commit()
     if changed & REDIRECT_COLUMNS:
         linkcache.invalidate(redis_client.connection())

@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from plumbing.fields import MAX_ID, AwareDateTime, Id, InputSchema
+from plumbing.pagination import OnePageQuery
 
 
 class PublicationIn(InputSchema):
@@ -28,7 +29,7 @@ class SlotsOut(Schema):
     timezone = fields.String()
 
 
-class LibraryQuery(InputSchema):
+class LibraryQuery(OnePageQuery):
     channel = fields.String(load_default=None, validate=validate.Length(1, 32))
     campaign_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     state = fields.String(load_default=None, validate=validate.OneOf(["live", "upcoming"]))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
-from plumbing.pagination import PageQuery, page_schema
+from plumbing.pagination import OnePageQuery, PageQuery, page_schema
 from publishing.campaigns import STATUSES as CAMPAIGN_STATUSES
 
 
@@ -73,7 +73,7 @@ class ImageOut(MediaOut):
     content_version = fields.Integer()
 
 
-class PostsQuery(InputSchema):
+class PostsQuery(OnePageQuery):
     sharer_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     version = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     channel = fields.String(load_default=None)

@@ -30,6 +30,10 @@ from referrals.models import Click, ClickRollup, LinkClickTotal, VisitorHour
 
 log = logging.getLogger(__name__)
 CLAIM_IDLE_MS = 60_000
+# A spool file another writer claimed and has not touched for this long is
+# taken as abandoned (its writer is gone for good); a live writer reads a file
+# in seconds.
+STALE_READING_SECONDS = 300
 
 
 @dataclass
@@ -238,12 +242,22 @@ class ClickWriter:
         return fresh[0][1] if fresh else []
 
     def _drain_spool(self) -> int:
-        """Clicks spooled while Redis was away.
+        """Clicks spooled while Redis was away, whatever state their file was left in.
 
-        A file is renamed away from its writers first, then, once it has been
-        still for a second (a web process that opened it just before the
-        rename finishes its single append), claimed by renaming it again to a
-        name of this writer's own, so two writers never read the same file.
+        A spool file goes through three names, and each is recovered:
+
+        - ``clicks-<pid>.log``: web processes append to it. Renamed away from
+          them to ``draining-<ns>-clicks-<pid>.log``.
+        - ``draining-...``: once still for a second (a web process that opened
+          it just before the rename finishes its single append), claimed by
+          renaming it to ``reading-<consumer>-draining-...``, so two writers
+          never read the same file at once.
+        - ``reading-<consumer>-...``: written to the database, then deleted. A
+          writer that dies, or whose database write raises, leaves it: the same
+          consumer (its name survives a restart) takes it back at its next
+          drain, and any writer takes it once untouched for
+          ``STALE_READING_SECONDS`` (a consumer that never came back). Writes
+          are idempotent by click id, so a file read twice counts once.
         """
         if not self.spool_dir.is_dir():
             return 0
@@ -252,20 +266,44 @@ class ClickWriter:
                 path.rename(path.with_name(f"draining-{time.time_ns()}-{path.name}"))
             except FileNotFoundError:
                 pass
+        mine = f"reading-{self.consumer}-draining-"
         total = 0
+        for path in sorted(self.spool_dir.glob("reading-*")):
+            if path.name.startswith(mine):
+                total += self._write_spool_file(path)
+            elif self._stale(path):
+                total += self._claim_and_write(path, "draining-" + path.name.split("-draining-", 1)[-1])
         for path in sorted(self.spool_dir.glob("draining-*")):
             try:
                 if time.time() - path.stat().st_mtime < 1.0:
                     continue
-                claimed = path.rename(path.with_name(f"reading-{self.consumer}-{path.name}"))
             except FileNotFoundError:
                 continue  # another writer took it
-            total += self._write_spool_file(claimed)
+            total += self._claim_and_write(path, path.name)
         return total
+
+    @staticmethod
+    def _stale(path: Path) -> bool:
+        try:
+            return time.time() - path.stat().st_mtime > STALE_READING_SECONDS
+        except FileNotFoundError:
+            return False
+
+    def _claim_and_write(self, path: Path, draining_name: str) -> int:
+        try:
+            claimed = path.rename(path.with_name(f"reading-{self.consumer}-{draining_name}"))
+            os.utime(claimed)  # fresh again: other writers now see it as taken, not abandoned
+        except FileNotFoundError:
+            return 0  # another writer took it
+        return self._write_spool_file(claimed)
 
     def _write_spool_file(self, path: Path) -> int:
         clicks = []
-        for line in path.read_text(errors="replace").split("\n"):
+        try:
+            text = path.read_text(errors="replace")
+        except FileNotFoundError:
+            return 0  # written and deleted by a writer that took it as abandoned
+        for line in text.split("\n"):
             if not line:
                 continue
             try:
@@ -278,7 +316,7 @@ class ClickWriter:
                 written = write_clicks(session, clicks[start:start + self.batch_size]).written
             metrics.CLICKS_WRITTEN.inc(written)
             total += written
-        path.unlink()
+        path.unlink(missing_ok=True)
         return total
 
     def write_now(self, click_id: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,7 +62,7 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     # One order at a time: a sale and its refunds must see each other, and
     # identical concurrent refunds must replay rather than both apply.
     database.lock(session, f"order:{workspace_id}:{data['order_id']}")
-    replay = _replay(session, key, request_hash)
+    replay = _replay(session, key, request_hash, public_url)
     if replay:
         return replay
     workspace = session.get(Workspace, workspace_id)
@@ -76,19 +77,39 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
             session.flush()
             body["id"] = conversion.id
             follow_up(conversion, body)
-            conversion.response = body
+            conversion.response = _stored(body)
             session.flush()
     except IntegrityError:
         # Someone recorded the same (type, order_id) while we worked: answer theirs.
         session.rollback()
-        replay = _replay(session, key, request_hash)
+        replay = _replay(session, key, request_hash, public_url)
         if replay:
             return replay
         raise
-    return Outcome(201, conversion.response)
+    return Outcome(201, _answer(conversion.response, workspace_id, public_url))
 
 
-def _replay(session: Session, key: tuple, request_hash: str) -> Outcome | None:
+def _stored(body: dict) -> dict:
+    """The answer as kept for replays: without the buyer's share URL, which can sign them in
+    once, but with what re-derives it (``share``: link id, may_join, issued at)."""
+    buyer = body.get("customer_sharer")
+    if not buyer:
+        return body
+    return {**body, "customer_sharer": {k: v for k, v in buyer.items() if k != "share_url"}}
+
+
+def _answer(stored: dict, workspace_id: int, public_url: str) -> dict:
+    """The answer as sent: the share URL re-derived (the same URL as first issued), ``share`` dropped."""
+    buyer = stored.get("customer_sharer")
+    if not buyer or "share" not in buyer:
+        return stored  # no buyer, or a row from before share URLs were re-derived
+    link_id, may_join, issued_at = buyer["share"]
+    shown = {k: v for k, v in buyer.items() if k != "share"}
+    shown["share_url"] = share_url(public_url, workspace_id, link_id, may_join, issued_at)
+    return {**stored, "customer_sharer": shown}
+
+
+def _replay(session: Session, key: tuple, request_hash: str, public_url: str) -> Outcome | None:
     workspace_id, kind, order_id, refund_id = key
     existing = session.scalar(select(Conversion).where(
         Conversion.workspace_id == workspace_id, Conversion.type == kind,
@@ -98,7 +119,7 @@ def _replay(session: Session, key: tuple, request_hash: str) -> Outcome | None:
     if existing.request_hash != request_hash:
         raise ApiError(409, "conversion_conflict",
                        f"A {kind} for order {order_id!r} was already recorded with different content.")
-    return Outcome(200, existing.response)
+    return Outcome(200, _answer(existing.response, workspace_id, public_url))
 
 
 def _amount(data: dict, currency: str) -> int:
@@ -171,9 +192,7 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     verdict = attribute(evidence, occurred_at, window)
     sharer = session.get(Sharer, verdict.sharer_id) if verdict.attributed else None
     customer = data["customer"]
-    self_referral = bool(sharer) and (
-        same_person(customer.get("email"), customer.get("phone"), sharer.email, sharer.phone)
-        or (sharer.external_id is not None and sharer.external_id == customer.get("external_id")))
+    self_referral = bool(sharer) and _self_buyer(session, customer, sharer) is not None
     conversion = Conversion(
         workspace_id=workspace.id, type="sale", order_id=data["order_id"], refund_id="",
         amount_minor=amount, currency=currency, campaign_id=campaign.id if campaign else None,
@@ -192,9 +211,21 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     def follow_up(conversion: Conversion, body: dict) -> None:
         if verdict.attributed:
             _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url)
-            emit_sale(session, workspace.id, body)  # sent after commit
+            emit_sale(session, workspace.id, _answer(_stored(body), workspace.id, public_url))  # sent after commit
 
     return body, conversion, follow_up
+
+
+def _self_buyer(session: Session, customer: dict, sharer: Sharer) -> Sharer | None:
+    """The sharer who would be paid on their own order: the seller, or the seller's inviter
+    (the level-2 bonus). Either makes the sale a self-referral, which pays nobody."""
+    inviter = session.get(Sharer, sharer.invited_by) if sharer.invited_by else None
+    for paid in (sharer, inviter):
+        if paid is not None and (
+                same_person(customer.get("email"), customer.get("phone"), paid.email, paid.phone)
+                or (paid.external_id is not None and paid.external_id == customer.get("external_id"))):
+            return paid
+    return None
 
 
 def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, sharer: Sharer,
@@ -215,8 +246,9 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
     link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
     # The share page's address carries a secret, never the (public) link code: see share_tokens.
-    body["customer_sharer"] = {"id": buyer.id, "share_url": share_url(public_url, workspace.id, link.id, enrolled),
-                               "new": enrolled}
+    issued_at = int(time.time())
+    body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
+                               "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
     for refund in session.scalars(select(Conversion).where(
             Conversion.workspace_id == workspace.id, Conversion.type == "refund",
             Conversion.order_id == conversion.order_id, Conversion.applied.is_(False)).order_by(Conversion.id)):
@@ -238,7 +270,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
 def _enroll(session: Session, workspace_id: int, customer: dict, sharer: Sharer, self_referral: bool) -> tuple[Sharer, bool]:
     """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again."""
     if self_referral:
-        return sharer, False
+        return _self_buyer(session, customer, sharer) or sharer, False
     external_id, email, phone = customer.get("external_id"), customer.get("email"), customer.get("phone")
     found = find_customer(session, workspace_id, external_id, email, phone)
     if found:

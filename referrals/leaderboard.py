@@ -20,6 +20,7 @@ from plumbing.money import format_amount, is_currency
 from plumbing.pagination import decode_cursor, encode_cursor
 from referrals.models import Conversion, Sharer
 from referrals.sharers import get_sharer
+from referrals.stats import counted_sales
 from workspaces.models import Workspace
 
 PERIODS = ("week", "month")
@@ -48,10 +49,8 @@ def _zone(workspace: Workspace) -> ZoneInfo:
 
 
 def _counted_sales(workspace_id: int, currency: str, start: datetime, end: datetime) -> tuple:
-    return (Conversion.workspace_id == workspace_id, Conversion.type == "sale",
-            Conversion.occurred_at >= start, Conversion.occurred_at < end, Conversion.currency == currency,
-            Conversion.sharer_id.is_not(None), Conversion.attribution.not_like("none:%"),
-            Conversion.self_referral.is_(False), Conversion.refunded_minor < Conversion.amount_minor)
+    return (Conversion.workspace_id == workspace_id, *counted_sales(),
+            Conversion.occurred_at >= start, Conversion.occurred_at < end, Conversion.currency == currency)
 
 
 def masked(name: str | None) -> str | None:

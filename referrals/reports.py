@@ -5,11 +5,12 @@ Services take a session and answer plain dicts shaped like the API's JSON
 Clicks come from the hourly rollups and the per-link totals the click writer
 keeps, never from the clicks table.
 
-Revenue, everywhere here as in ``campaign_stats``, is what attributed sales
-kept: each sale's amount less the refunds applied to it (``refunded_minor``),
+Orders and revenue, everywhere here as in ``campaign_stats`` and the
+leaderboard, are of the orders that count (``stats.counted_sales``: credited to
+a sharer, not self-referred, not wholly refunded); revenue is what they kept:
+each sale's amount less the refunds applied to it (``refunded_minor``),
 counted at the time of the sale. So a series adds up to the campaign's stats,
-and a refund lowers the bucket its sale is in rather than the day it came.
-``orders`` counts attributed sales, refunded or not. Commission is what was
+and a refund lowers the bucket its sale is in rather than the day it came. Commission is what was
 booked less what was reversed, whatever its state (pending, approved, paid).
 """
 from __future__ import annotations

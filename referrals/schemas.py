@@ -4,7 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from plumbing.fields import AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
 
-_printable = FullMatch(r"^[^\x00-\x1f\x7f]+$", error="must not contain control characters")
+# Something besides spaces (an order id of "   " names nothing), and no control characters.
+_printable = FullMatch(r"^(?=.*\S)[^\x00-\x1f\x7f]+$", error="must not be blank or contain control characters")
 
 
 class SharerIn(InputSchema):
@@ -63,7 +64,7 @@ class ConversionIn(InputSchema):
     campaign_id = Id(load_default=None, allow_none=True,
                      metadata={"description": "with sharer_id or coupon; defaults to the campaign of the sharer's latest link"})
     customer = fields.Nested(CustomerIn, load_default=None, allow_none=True)
-    occurred_at = AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = AwareDateTime(load_default=None, allow_none=True, past=True)
 
 
 class CommissionOut(Schema):

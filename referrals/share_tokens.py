@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 SALT = "sharecast.share-page.v1"
 _MAX_LENGTH = 200  # a real token is about 70 characters; anything longer is refused unread
@@ -35,23 +35,27 @@ class ShareToken:
     may_join: bool
 
 
-def _serializer() -> URLSafeTimedSerializer:
+def _serializer(issued_at: int | None = None) -> URLSafeTimedSerializer:
     keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or []), current_app.config["SECRET_KEY"]]
+    signer = TimestampSigner
+    if issued_at is not None:  # the same token again: same payload, key and time sign alike
+        signer = type("IssuedAt", (TimestampSigner,), {"get_timestamp": lambda self: issued_at})
     # itsdangerous signs with the last key and verifies with any of them.
-    return URLSafeTimedSerializer(keys, salt=SALT, signer_kwargs={"digest_method": hashlib.sha256})
+    return URLSafeTimedSerializer(keys, salt=SALT, signer=signer, signer_kwargs={"digest_method": hashlib.sha256})
 
 
-def make_token(workspace_id: int, link_id: int, may_join: bool) -> str:
-    return _serializer().dumps([workspace_id, link_id, int(may_join)])
+def make_token(workspace_id: int, link_id: int, may_join: bool, issued_at: int | None = None) -> str:
+    return _serializer(issued_at).dumps([workspace_id, link_id, int(may_join)])
 
 
-def share_url(public_url: str, workspace_id: int, link_id: int, may_join: bool) -> str:
+def share_url(public_url: str, workspace_id: int, link_id: int, may_join: bool, issued_at: int | None = None) -> str:
     """The buyer's share page for their link (needs the app context for the key).
 
     ``may_join``: whether the page may sign its holder in as the buyer once
-    (only when this very sale enrolled them).
+    (only when this very sale enrolled them). ``issued_at`` (Unix seconds):
+    re-derive the very URL issued then, so it need not be stored.
     """
-    return f"{public_url}/s/{make_token(workspace_id, link_id, may_join)}"
+    return f"{public_url}/s/{make_token(workspace_id, link_id, may_join, issued_at)}"
 
 
 def read_token(token: str) -> ShareToken | None:

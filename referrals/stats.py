@@ -9,10 +9,22 @@ from plumbing.money import format_amount
 from referrals.models import ClickRollup, Commission, Conversion
 
 
+def credited_sales() -> tuple:
+    """Conditions for a sale credited to a sharer (attributed), whatever became of it."""
+    return (Conversion.type == "sale", Conversion.sharer_id.is_not(None), Conversion.attribution.not_like("none:%"))
+
+
+def counted_sales() -> tuple:
+    """Conditions for "an order that counts", the one definition behind every figure of orders
+    and revenue (campaign stats in the API and the dashboard, its series, top sharers and CSV
+    report, the leaderboard and team contests): a sale credited to a sharer, not a
+    self-referral, and not wholly refunded. Its revenue is its amount less its refunds."""
+    return (*credited_sales(), Conversion.self_referral.is_(False), Conversion.refunded_minor < Conversion.amount_minor)
+
+
 def attributed_sales(campaign_id: int) -> tuple:
-    """Conditions for the sales that count for a campaign: attributed to a sharer."""
-    return (Conversion.campaign_id == campaign_id, Conversion.type == "sale",
-            Conversion.sharer_id.is_not(None), Conversion.attribution.not_like("none:%"))
+    """The orders that count (``counted_sales``) of one campaign."""
+    return (Conversion.campaign_id == campaign_id, *counted_sales())
 
 
 def campaign_stats(session: Session, campaign: Campaign) -> dict:
@@ -28,16 +40,19 @@ def campaign_stats(session: Session, campaign: Campaign) -> dict:
             .where(ClickRollup.campaign_id == campaign.id).group_by(ClickRollup.channel)):  # channels × hours rows
         r = row(channel)
         r["clicks"], r["unique_clicks"] = int(clicks), int(unique)
-    attributed = attributed_sales(campaign.id)
-    refunds_minor = 0
-    for channel, orders, gross, refunded, enrolled in session.execute(
-            select(Conversion.channel, func.count(), func.sum(Conversion.amount_minor), func.sum(Conversion.refunded_minor),
-                   func.sum(case((Conversion.new_sharer.is_(True), 1), else_=0)))
-            .where(*attributed).group_by(Conversion.channel)):
+    for channel, orders, kept in session.execute(
+            select(Conversion.channel, func.count(), func.sum(Conversion.amount_minor - Conversion.refunded_minor))
+            .where(*attributed_sales(campaign.id)).group_by(Conversion.channel)):
         r = row(channel or "")
         r["orders"] += int(orders)
-        r["new_sharers"] += int(enrolled)
-        r["revenue_minor"] += int(gross) - int(refunded)
+        r["revenue_minor"] += int(kept)
+    # Refunds and enrolled buyers are of every credited sale, counted or not.
+    refunds_minor = 0
+    for channel, refunded, enrolled in session.execute(
+            select(Conversion.channel, func.sum(Conversion.refunded_minor),
+                   func.sum(case((Conversion.new_sharer.is_(True), 1), else_=0)))
+            .where(Conversion.campaign_id == campaign.id, *credited_sales()).group_by(Conversion.channel)):
+        row(channel or "")["new_sharers"] += int(enrolled)
         refunds_minor += int(refunded)
     commission = session.scalar(select(func.coalesce(func.sum(Commission.amount_minor - Commission.reversed_minor), 0))
                                 .where(Commission.campaign_id == campaign.id))

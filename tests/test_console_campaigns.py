@@ -458,6 +458,28 @@ def test_a_failed_publication_shows_its_error_and_attempts(app, console, owner, 
     assert 'badge-failed">Failed' in page and "X said: 401 Unauthorized" in page
 
 
+def test_a_published_publication_says_whether_it_reached_the_library_or_the_brands_account(
+        app, console, owner):
+    campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "channels": ["x", "telegram"]}).json
+    res = owner.post(f"/api/v1/campaigns/{campaign['id']}/schedule",
+                     {"publications": [{"channel": "x", "publish_at": later().isoformat()},
+                                       {"channel": "telegram", "publish_at": later().isoformat()}]})
+    assert res.status_code == 200, res.json
+    with database.new_session(app) as s:
+        for row in res.json["publications"]:
+            pub = s.get(Publication, row["id"])
+            pub.status, pub.attempts = "published", 1
+            pub.external_id = "42" if pub.channel == "telegram" else None
+        s.commit()
+    shown = {p["channel"]: p for p in owner.get(f"/api/v1/campaigns/{campaign['id']}").json["publications"]}
+    assert shown["x"]["delivered_to"] == "library" and shown["telegram"]["delivered_to"] == "account"
+    page = text_of(console.get(f"/console/campaigns/{campaign['id']}"))
+    assert "In sellers' library" in page and "Posted to the brand's account" in page
+    assert 'badge-published">Published' not in page
+    zh = text_of(console.get(f"/console/campaigns/{campaign['id']}", headers={"Accept-Language": "zh-CN"}))
+    assert "已进入卖家素材库" in zh and "已发布到品牌账号" in zh
+
+
 # --- who may see what ---------------------------------------------------------------------------------
 
 def other_workspace(app) -> Pages:

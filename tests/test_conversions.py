@@ -5,11 +5,12 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from conftest import BROWSER, at_once, path_of
 from sqlalchemy import func, select
 
 from plumbing import database
-from referrals.models import Commission, Conversion, LedgerEntry, Sharer
+from referrals.models import Click, Commission, Conversion, LedgerEntry, Sharer
 
 
 def click_id_for(client, link):
@@ -70,11 +71,16 @@ def test_sharer_id_without_campaign_is_rejected_and_stores_nothing(app, owner, c
     assert count(app, Conversion) == 0
 
 
-def test_click_outside_the_attribution_window_credits_nobody(client, owner, campaign, make_sharer, make_link):
+def test_click_outside_the_attribution_window_credits_nobody(app, client, owner, campaign, make_sharer, make_link):
+    from conftest import drain
+
     link = make_link(campaign["id"], make_sharer()["id"])
     click_id = click_id_for(client, link)
-    later = (datetime.now(timezone.utc) + timedelta(days=31)).isoformat()
-    res = sale(owner, click_id=click_id, occurred_at=later)
+    drain(app)
+    with database.new_session(app) as s:  # the click was 31 days ago (a sale may not come from the future)
+        s.scalar(select(Click).where(Click.id == click_id)).clicked_at = datetime.now(timezone.utc) - timedelta(days=31)
+        s.commit()
+    res = sale(owner, click_id=click_id)
     assert res.status_code == 201
     assert res.json["attributed"] is False and res.json["reason"] == "click_expired"
     assert res.json["commissions"] == [] and res.json["customer_sharer"] is None
@@ -310,3 +316,81 @@ def test_ids_and_names_ending_in_a_newline_are_refused(app, owner, campaign, mak
     assert res.status_code == 422 and "order_id" in res.json["error"]["fields"]
     assert owner.post("/api/v1/sharers", {"name": "小林\n"}).status_code == 422
     assert count(app, Conversion) == 0
+
+
+@pytest.mark.parametrize("seller_email, buyer_email", [
+    ("seller@shop.com", "seller+shop@shop.com"),          # a plus-tag
+    ("seller@gmail.com", "s.el.ler@gmail.com"),           # Gmail ignores dots
+    ("seller@gmail.com", "Seller@googlemail.com"),        # the same mailbox
+    ("seller@shop.com", "seller＠shop.com"),              # a full-width at sign
+    ("seller@shop.com", "ｓｅｌｌｅｒ@ｓｈｏｐ.ｃｏｍ"),        # full-width letters
+    ("seller@shop.com", "seller@shop.com."),              # a trailing dot on the domain
+    ("kelly@shop.com", "\u212aelly@shop.com"),            # the Kelvin sign for K
+    ("STRASSE@shop.com", "straße@shop.com"),              # case-folded, not just lower-cased
+])
+def test_self_referral_sees_through_disguised_addresses(owner, campaign, make_sharer, make_link,
+                                                         seller_email, buyer_email):
+    seller = make_sharer(email=seller_email)
+    link = make_link(campaign["id"], seller["id"])
+    res = sale(owner, code=link["code"], customer={"external_id": "me-again", "email": buyer_email})
+    assert res.status_code == 201, res.json
+    assert res.json["self_referral"] is True and res.json["commissions"] == []
+
+
+@pytest.mark.parametrize("buyer_email", ["s.eller@shop.com", "seller@shop.co", "other@shop.com"])
+def test_different_mailboxes_are_different_people(owner, campaign, make_sharer, make_link, buyer_email):
+    seller = make_sharer(email="seller@shop.com")
+    link = make_link(campaign["id"], seller["id"])
+    res = sale(owner, code=link["code"], customer={"external_id": "friend", "email": buyer_email})
+    assert res.json["self_referral"] is False and len(res.json["commissions"]) == 1
+
+
+def test_an_inviter_buying_through_their_invitees_link_earns_no_bonus_on_their_own_order(
+        owner, campaign, make_sharer, make_link):
+    inviter = make_sharer("老王", email="wang@shop.com")
+    invitee = make_sharer("小林", email="lin@shop.com", invited_by=inviter["id"])
+    link = make_link(campaign["id"], invitee["id"])
+    res = sale(owner, code=link["code"], customer={"external_id": "w", "email": "Wang+tea@shop.com"})
+    assert res.status_code == 201, res.json
+    assert res.json["self_referral"] is True and res.json["commissions"] == []
+    assert res.json["customer_sharer"]["id"] == inviter["id"]  # the buyer is the inviter, not a new sharer
+    # a stranger's order through the same link pays both levels as before
+    res = sale(owner, order="O-2", code=link["code"], customer={"external_id": "s", "email": "s@else.com"})
+    assert [c["level"] for c in res.json["commissions"]] == [1, 2]
+
+
+def test_the_buyers_share_url_is_not_stored_but_replayed_the_same(app, owner, campaign, make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    first = sale(owner, code=link["code"], customer={"external_id": "buyer-1", "email": "b1@buyer.example"})
+    assert first.status_code == 201
+    url = first.json["customer_sharer"]["share_url"]
+    token = url.rsplit("/", 1)[1]
+    with database.new_session(app) as s:
+        stored = json.dumps(s.scalar(select(Conversion.response).where(Conversion.order_id == "A-1")))
+    assert token not in stored and "share_url" not in stored
+    replay = sale(owner, code=link["code"], customer={"external_id": "buyer-1", "email": "b1@buyer.example"})
+    assert replay.status_code == 200 and replay.json == first.json  # re-derived: the very same URL
+    assert "share" not in replay.json["customer_sharer"]
+
+
+def test_a_migration_takes_share_urls_out_of_answers_stored_before(app, owner, campaign, make_sharer, make_link):
+    from sqlalchemy import text, update
+
+    from plumbing import migrate
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    first = sale(owner, code=link["code"], customer={"external_id": "old-1", "email": "old@buyer.example"})
+    url = first.json["customer_sharer"]["share_url"]
+    with database.new_session(app) as s:  # as the row was stored before: the URL itself, no "share"
+        conversion = s.scalar(select(Conversion).where(Conversion.order_id == "A-1"))
+        old = dict(conversion.response)
+        old["customer_sharer"] = {k: v for k, v in old["customer_sharer"].items() if k != "share"} | {"share_url": url}
+        s.execute(update(Conversion).where(Conversion.id == conversion.id).values(response=old))
+        s.execute(text("UPDATE alembic_version SET version_num = 'f81b240dbb17'"))
+        s.commit()
+    migrate.upgrade(app.config["DATABASE_URL"])
+    with database.new_session(app) as s:
+        stored = s.scalar(select(Conversion.response).where(Conversion.order_id == "A-1"))
+    assert "share_url" not in stored["customer_sharer"] and url.rsplit("/", 1)[1] not in json.dumps(stored)
+    replay = sale(owner, code=link["code"], customer={"external_id": "old-1", "email": "old@buyer.example"})
+    assert replay.status_code == 200 and replay.json["customer_sharer"]["share_url"] == url

@@ -108,6 +108,28 @@ def test_a_decompression_bomb_is_refused_and_nothing_changes(owner, campaign):
     assert after["images"] == [] and after["content_version"] == before["content_version"]
 
 
+def test_a_tiny_file_of_forty_megapixels_is_refused_before_it_is_decoded(owner, campaign):
+    """A 40 MP PNG of a few KB used to hold a web worker for seconds; PNG and WebP are decoded
+    whole, so they stop at MAX_PIXELS (16 MP)."""
+    from publishing.images import MAX_PIXELS
+
+    buf = io.BytesIO()
+    Image.new("L", (8000, 5000)).save(buf, "PNG", optimize=True)
+    assert len(buf.getvalue()) < 60_000
+    res = upload(owner, campaign["id"], buf.getvalue(), "flat.png")
+    assert res.status_code == 422 and res.json["error"]["code"] == "image_too_many_pixels", res.json
+    assert f"{MAX_PIXELS}" in res.json["error"]["message"]
+    assert campaign_row(owner, campaign["id"])["images"] == []
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_scale_and_stored_at_most_2400_on_a_side(owner, campaign):
+    buf = io.BytesIO()
+    Image.new("RGB", (7200, 5400), (180, 40, 40)).save(buf, "JPEG", quality=70)  # 39 MP on paper
+    res = upload(owner, campaign["id"], buf.getvalue(), "phone.jpg")
+    assert res.status_code == 201, res.json
+    assert max(res.json["width"], res.json["height"]) <= 3600  # decoded at 1/2 scale, not 7200 x 5400
+
+
 @pytest.mark.parametrize("data,name", [
     (b"Spring tea is here!\n" * 20, "notes.txt"),
     (b"", "empty.png"),

@@ -13,7 +13,13 @@ from web.security import PAGE_PREFIXES
 
 ODD_VALUES = ["", "0", "-1", "1", "2", "999999", "2147483648", "99999999999999999999", "abc", "1.5", "１２",
               "%00", "\x00", "<script>", "' OR 1=1 --", "../../etc/passwd", "😀" * 50, "x" * 5000, "null",
-              "2026-02-30T25:61", "true", "[]", "{}"]
+              "2026-02-30T25:61", "true", "[]", "{}",
+              # the input classes an outside review found (see test_hostile_input.py for the API's side)
+              "9" * 5000, "x" * 100_000, "\u202egnp.exe", "\ufeff\u200d", "\uffff\U0010ffff", "e" + "\u0301" * 40,
+              "\u212a＠．", "\ue000", "a\x00b", "🏳️‍🌈" * 30]
+# Bytes no UTF-8 decoder should let through: a surrogate encoded as UTF-8 (CESU), an overlong "/",
+# a lone continuation byte, bytes never valid in UTF-8. A client can send them; a browser will not.
+BAD_BYTES = [b"\xed\xa0\x80", b"\xc0\xaf", b"\x80", b"\xff\xfe", b"ok\xed\xbf\xbf"]
 FORM_FIELDS = ["name", "title", "body", "price", "original_price", "currency", "landing_url", "channels",
                "commission_type", "commission_value", "invite_bonus_type", "invite_bonus_value", "starts_at",
                "ends_at", "publish_at", "channel", "slot", "email", "phone", "invited_by", "ids", "q", "cursor",
@@ -152,3 +158,27 @@ def test_every_form_found_by_crawling_survives_odd_values_in_its_own_fields(app,
                 posted += 1
                 assert res.status_code < 500, (form["page"], action, data, res.status_code, res.text[:400])
     assert posted > 500, posted
+
+
+def test_every_form_found_by_crawling_survives_bytes_that_are_not_utf8(app, lived_in):
+    from urllib.parse import urlencode
+
+    posted = 0
+    for start, client in lived_in.items():
+        _, forms = crawl(client, start)
+        for form in forms:
+            action = form["action"] or form["page"]
+            if "sign-out" in action:
+                continue
+            fields = sorted(form["fields"] - {"csrf_token"})
+            token = csrf_token_of(client.get(form["page"]).text) if form["method"] == "POST" else None
+            for bad in BAD_BYTES:
+                encoded = urlencode([(name, bad) for name in fields] + ([("csrf_token", token)] if token else []))
+                if form["method"] == "POST":
+                    res = client.client.post(action, data=encoded.encode(),
+                                             content_type="application/x-www-form-urlencoded")
+                else:
+                    res = client.client.get(f"{action.split('?')[0]}?{encoded}")
+                posted += 1
+                assert res.status_code < 500, (form["page"], action, bad, res.status_code, res.text[:400])
+    assert posted > 50, posted

@@ -12,6 +12,7 @@ from web import session as web_session
 from web.forms import ConfirmForm, SellerSignInForm, StaffSignInForm
 from web.i18n import safe_next
 from web.security import check_csrf, limiter
+from web.sign_in_limits import SIGN_IN_LIMITS, remember_browser
 from workspaces.models import Workspace
 
 bp = Blueprint("web_auth", __name__)
@@ -22,9 +23,6 @@ def _form_email() -> str:
     return (request.form.get("email") or "").strip().lower()[:320] or request.remote_addr or "-"
 
 
-# Per address and per account: a botnet spread over many addresses still hits the second.
-_SIGN_IN_LIMITS = [limiter.limit("10 per minute;60 per hour", methods=["POST"]),
-                   limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_form_email, scope="sign-in-email")]
 _LINK_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]),
                 limiter.limit("3 per 15 minutes", methods=["POST"], key_func=_form_email, scope="link-email")]
 
@@ -39,7 +37,7 @@ def _limited(limits):
 
 
 @bp.route("/console/sign-in", methods=["GET", "POST"])
-@_limited(_SIGN_IN_LIMITS)
+@_limited(SIGN_IN_LIMITS)
 def staff_sign_in():
     """Email and password; a wrong pair gets one message whichever part was wrong."""
     form = StaffSignInForm()
@@ -51,7 +49,8 @@ def staff_sign_in():
         session.commit()
         if user is not None:
             web_session.sign_in_staff(user)
-            return redirect(safe_next(form.next.data, url_for("console.campaigns")), 303)
+            return remember_browser(redirect(safe_next(form.next.data, url_for("console.campaigns")), 303),
+                                    form.email.data)
         form.password.errors.append(_("The email or password is not right."))
     status = 422 if request.method == "POST" else 200
     return render_template("web/staff_sign_in.html", form=form), status
@@ -98,7 +97,7 @@ def pass_url(token: str) -> str:
 
 
 @bp.route("/seller/pass/<token>", methods=["GET", "POST"])
-@_limited(_SIGN_IN_LIMITS[:1])
+@_limited(SIGN_IN_LIMITS[:1])
 def seller_pass(token: str):
     """An invitation or magic link: GET shows a Continue button, its POST spends the pass."""
     session = database.session()

@@ -29,12 +29,16 @@ class InvalidImage(ValueError):
         self.code = code
 
 
-def load_photo(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES) -> Image.Image:
+def load_photo(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+               max_side: int | None = None) -> Image.Image:
     """Decode an uploaded photo safely and turn it upright.
 
     Accepts PNG, JPEG and WebP (first frame). Dimensions are checked from the
     header before any pixel is decoded, so a decompression bomb costs nothing.
-    Returns an RGB or RGBA image with EXIF orientation applied.
+    Returns an RGB or RGBA image with EXIF orientation applied. With ``max_side``
+    a JPEG is decoded at the smallest of 1/2, 1/4 or 1/8 scale that still keeps
+    ``max_side`` pixels on its longer side (libjpeg's DCT scaling: a fraction
+    of the work); the caller shrinks the rest of the way.
 
     :raise InvalidImage: for too many bytes, bytes that are not an image, an
         unsupported format, too many pixels, or a truncated or corrupt file.
@@ -54,13 +58,24 @@ def load_photo(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: 
     except Exception:
         raise InvalidImage(_describe_rejected(data), "unsupported_image_type") from None
     pixels = image.width * image.height
-    if pixels > max_pixels:
+    # A JPEG decoded at reduced scale (max_side) may be larger on paper: up to Pillow's own
+    # bomb limit here, and max_pixels once reduced, below.
+    if pixels > (max(max_pixels, DEFAULT_MAX_PIXELS) if max_side and image.format == "JPEG" else max_pixels):
         raise InvalidImage(f"image has {image.width}x{image.height} = {pixels} pixels; the limit is {max_pixels}",
                            "image_too_many_pixels")
     try:
         image.seek(0)
+        if max_side and image.format == "JPEG":
+            scale = max_side / max(image.size)
+            image.draft("RGB" if image.mode != "CMYK" else image.mode,
+                        (max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+        if image.width * image.height > max_pixels:
+            raise InvalidImage(f"image has {image.width}x{image.height} pixels to decode; the limit is {max_pixels}",
+                               "image_too_many_pixels")
         image.load()
         image = ImageOps.exif_transpose(image)
+    except InvalidImage:
+        raise
     except Exception as exc:
         raise InvalidImage(f"image data is corrupt or truncated: {exc}") from None
     return _to_srgb(image)

@@ -39,15 +39,27 @@ STATUS_LABELS = {"draft": _l("Draft"), "scheduled": _l("Scheduled"), "live": _l(
 _IMAGE_ERRORS = {
     "image_too_large": _l("The file is too large: the limit is %(mb)s MB."),
     "unsupported_image_type": _l("This is not a PNG, JPEG or WebP image."),
-    "image_too_many_pixels": _l("The image has too many pixels; make it smaller (at most 40 megapixels)."),
+    "image_too_many_pixels": _l("The image has too many pixels; make it smaller (at most 16 megapixels; a JPEG up to 50)."),
     "corrupt_image": _l("The file is damaged or empty and cannot be read as an image."),
     "too_many_images": _l("A campaign keeps at most 30 images."),
 }
 
 
+# "Published" alone would claim a post went out where it only reached the sellers' library.
+PUBLISHED_LABELS = {"library": _l("In sellers' library"), "account": _l("Posted to the brand's account")}
+
+
 @bp.app_template_global()
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global()
+def publication_label(pub: dict) -> str:
+    """A publication's status in words; a published one says where it went."""
+    if pub["status"] == "published":
+        return str(PUBLISHED_LABELS[pub["delivered_to"]])
+    return status_label(pub["status"])
 
 
 bp.add_app_template_global(channel_label)
@@ -124,7 +136,8 @@ def campaign_new():
         return _form_page(form, None, 422)
     session = database.session()
     try:
-        campaign = create_campaign(session, g.key.workspace_id, load_input(form, g.timezone), own_hosts())
+        campaign = create_campaign(session, g.key.workspace_id, load_input(form, g.timezone), own_hosts(),
+                                       current_app.config["ALLOW_PRIVATE_TARGETS"])
         session.commit()
     except Refused as exc:
         return _refused(form, None, exc.fields)
@@ -149,7 +162,8 @@ def campaign_edit(campaign_id: int):
         return _form_page(form, campaign_id, 422)
     try:
         changes = changes_of(campaign, load_input(form, g.timezone), g.timezone)
-        changed = update_campaign(session, campaign, changes, own_hosts()) if changes else set()
+        changed = update_campaign(session, campaign, changes, own_hosts(),
+                                  current_app.config["ALLOW_PRIVATE_TARGETS"]) if changes else set()
         session.commit()
     except Refused as exc:
         return _refused(form, campaign_id, exc.fields)

@@ -19,7 +19,7 @@ from plumbing.csvexport import csv_response
 from plumbing.errors import ApiError
 from referrals.models import Conversion
 from referrals.reports import GRANULARITIES, REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers
-from referrals.stats import campaign_stats
+from referrals.stats import campaign_stats, credited_sales
 from web.console.blueprint import bp
 from web.console.charts import Series, bar_chart
 from web.i18n import current_language
@@ -44,8 +44,7 @@ def new_sharers_by_channel(session: Session, campaign_id: int) -> dict[str | Non
     (counted as ``campaign_stats`` counts ``new_sharers``)."""
     rows = session.execute(
         select(Conversion.channel, func.count())
-        .where(Conversion.campaign_id == campaign_id, Conversion.type == "sale", Conversion.sharer_id.is_not(None),
-               Conversion.attribution.not_like("none:%"), Conversion.new_sharer.is_(True))
+        .where(Conversion.campaign_id == campaign_id, *credited_sales(), Conversion.new_sharer.is_(True))
         .group_by(Conversion.channel))
     return {channel or None: int(count) for channel, count in rows}
 
