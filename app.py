@@ -23,6 +23,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accounts import cli as account_cli
+from catalog import routes as product_routes
 from credentials import routes as credential_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
     api.api.register_blueprint(campaign_routes.bp)
     campaign_routes.init_app(app)
+    api.api.register_blueprint(product_routes.bp)
     api.api.register_blueprint(referral_routes.bp)
     api.api.register_blueprint(report_routes.bp)
     api.api.register_blueprint(money_routes.bp)

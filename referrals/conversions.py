@@ -26,6 +26,7 @@ from referrals import ledger
 from referrals.attribution import Evidence, attribute
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
 from referrals.identity import same_person
+from referrals.lines import held, pay_lines, resolve_lines, store_lines
 from referrals.links import get_or_create_link
 from referrals.models import Click, Commission, Conversion, Link, Sharer
 from referrals.share_tokens import share_url
@@ -33,6 +34,8 @@ from referrals.sharers import create_sharer, find_customer
 from workspaces.models import Workspace
 
 EVIDENCE_KEYS = ("click_id", "code", "sharer_id", "coupon")
+# The API's names for how a sale was attributed (``attributed_by``).
+ATTRIBUTED_BY = {"click": "click", "code": "code", "sharer_id": "sharer", "coupon": "coupon"}
 
 
 @dataclass
@@ -166,6 +169,7 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
         raise ApiError(422, "validation_error", f"The campaign sells in {campaign.currency}.",
                        {"currency": f"must be {campaign.currency}"})
     amount = _amount(data, currency)
+    lines = resolve_lines(session, workspace.id, data.get("items"), currency, amount)
     occurred_at = data.get("occurred_at") or utcnow()
     window = campaign.attribution_window_days if campaign else 30
     verdict = attribute(evidence, occurred_at, window)
@@ -186,29 +190,47 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
         "currency": currency, "attributed": verdict.attributed, "attribution": verdict.method,
         "reason": verdict.reason, "campaign_id": conversion.campaign_id, "sharer_id": verdict.sharer_id,
         "channel": verdict.channel, "click_id": verdict.click_id, "self_referral": self_referral,
+        "attributed_by": ATTRIBUTED_BY.get(verdict.method) if verdict.attributed else None,
         "commissions": [], "customer_sharer": None,
     }
 
     def follow_up(conversion: Conversion, body: dict) -> None:
         if verdict.attributed:
-            _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url)
+            _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url, lines)
+        if lines:
+            body["items"] = store_lines(session, conversion.id, lines, currency)
+            flagged = [line for line in lines if line.flag]
+            for line in flagged:
+                body.setdefault("warnings", []).append(
+                    {"code": line.flag, "message": f"line {line.sku or line.product.id}: {line.flag.replace('_', ' ')}"})
+        if verdict.attributed:
             emit_sale(session, workspace.id, body)  # sent after commit
 
     return body, conversion, follow_up
 
 
 def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, sharer: Sharer,
-               conversion: Conversion, body: dict, customer: dict, public_url: str) -> None:
-    """Commissions, enrollment and early refunds for a freshly inserted attributed sale."""
-    rule = Rule(campaign.commission_type, campaign.commission_value)
-    bonus = Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None
+               conversion: Conversion, body: dict, customer: dict, public_url: str, lines: list) -> None:
+    """Commissions, enrollment and early refunds for a freshly inserted attributed sale.
+
+    Without lines the whole amount follows the campaign's rule; with lines each
+    pays by its product's rule, and a line off the brand's price holds them all.
+    """
     approvable_at = utcnow() + timedelta(days=workspace.holding_days)
-    for share in shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
-                                 sharer.id, sharer.invited_by, conversion.self_referral):
+    if lines:
+        shares = pay_lines(lines, campaign, workspace.margin_ceiling_percent, conversion.currency,
+                           sharer.id, sharer.invited_by, conversion.self_referral)
+    else:
+        rule = Rule(campaign.commission_type, campaign.commission_value)
+        bonus = Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None
+        shares = shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
+                                 sharer.id, sharer.invited_by, conversion.self_referral)
+    status = "held" if held(lines) else "pending"
+    for share in shares:
         commission = Commission(
             workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
             sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
-            amount_minor=share.amount_minor, status="pending", approvable_at=approvable_at)
+            amount_minor=share.amount_minor, status=status, approvable_at=approvable_at)
         session.add(commission)
         ledger.book(session, commission, memo=f"order {conversion.order_id}")
     buyer, enrolled = _enroll(session, workspace.id, customer, sharer, conversion.self_referral)

@@ -40,7 +40,7 @@ def reverse(session: Session, c: Commission, delta: int, conversion_id: int, mem
     Before payout the money leaves the commission's own bucket. After payout
     it is clawed back: a negative approved balance netted from the next payout.
     """
-    source = {"pending": "pending", "approved": "approved", "paid": "approved", "reversed": "approved"}[c.status]
+    source = {"pending": "pending", "held": "pending", "approved": "approved", "paid": "approved", "reversed": "approved"}[c.status]
     kind = "clawback" if c.status == "paid" else "reversal"
     _entry(session, c, source, -delta, kind, conversion_id=conversion_id, memo=memo)
     _entry(session, c, "reversed", delta, kind, conversion_id=conversion_id, memo=memo)

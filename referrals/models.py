@@ -231,3 +231,25 @@ class PayoutBatch(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConversionItem(Base):
+    """One line of a sale: a catalogue product (or an unknown SKU), its quantity and amount.
+
+    ``rule_*`` is the rule the line was paid by, ``flag`` why it was held
+    (``above_brand_price``, ``below_brand_price``) or ``""``.
+    """
+
+    __tablename__ = "conversion_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversion_id: Mapped[int] = mapped_column(ForeignKey("conversions.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    sku: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    rule_type: Mapped[str] = mapped_column(String(16))
+    rule_value: Mapped[str] = mapped_column(String(32))
+    commission_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    invite_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    flag: Mapped[str] = mapped_column(String(32), default="")

@@ -19,6 +19,8 @@ class Workspace(Base):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     holding_days: Mapped[int] = mapped_column(Integer, default=7)
+    # The margin guard: both paid levels together take at most this percentage of (price - cost).
+    margin_ceiling_percent: Mapped[str] = mapped_column(String(8), default="100", server_default="100")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

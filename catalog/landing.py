@@ -1,0 +1,22 @@
+"""Where a campaign or product may send buyers."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def check_landing_url(url: str, own_hosts: set[str]) -> str | None:
+    """Why ``url`` cannot be a landing page, or None when it can."""
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. "http://[::1/x": an unclosed IPv6 bracket
+        return "is not a valid URL"
+    if parts.scheme not in {"http", "https"} or not host:
+        return "must be an absolute http(s) URL"
+    if parts.username or parts.password:
+        return "must not carry credentials"
+    if host.lower().rstrip(".") in own_hosts:
+        return "must not point back at Sharecast itself"
+    return None
