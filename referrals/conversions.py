@@ -24,6 +24,7 @@ from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
 from referrals import ledger
 from referrals.attribution import Evidence, attribute
+from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
 from referrals.identity import same_person
 from referrals.lines import held, pay_lines, resolve_lines, store_lines
@@ -35,7 +36,7 @@ from workspaces.models import Workspace
 
 EVIDENCE_KEYS = ("click_id", "code", "sharer_id", "coupon")
 # The API's names for how a sale was attributed (``attributed_by``).
-ATTRIBUTED_BY = {"click": "click", "code": "code", "sharer_id": "sharer", "coupon": "coupon"}
+ATTRIBUTED_BY = {"click": "click", "code": "code", "sharer_id": "sharer", "coupon": "coupon", "binding": "binding"}
 
 
 @dataclass
@@ -154,14 +155,19 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     if not data.get("customer") or not data["customer"].get("external_id"):
         raise ApiError(422, "validation_error", "A sale needs the customer.",
                        {"customer.external_id": "required for a sale"})
-    evidence = _evidence(session, workspace.id, data)
+    occurred_at = data.get("occurred_at") or utcnow()
+    binding = (find_binding(session, workspace.id, data["customer"], occurred_at)
+               if workspace.binding_mode != "none" else None)
+    evidence, protected = bound_evidence(_evidence(session, workspace.id, data),
+                                         binding.sharer_id if binding else None,
+                                         binding.campaign_id if binding else None, workspace.binding_takeover)
     campaign = None
     if evidence.campaign_id is not None:
         campaign = session.scalar(select(Campaign).where(Campaign.id == evidence.campaign_id,
                                                          Campaign.workspace_id == workspace.id))
         if campaign is None:
             raise ApiError(422, "validation_error", "No such campaign.", {"campaign_id": "no such campaign"})
-        if data.get("campaign_id") not in (None, campaign.id):
+        if data.get("campaign_id") not in (None, campaign.id) and evidence.method != "binding":
             raise ApiError(422, "validation_error", "campaign_id does not match the click or code.",
                            {"campaign_id": "does not match the evidence"})
     currency = data.get("currency") or (campaign.currency if campaign else workspace.currency)
@@ -170,7 +176,6 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
                        {"currency": f"must be {campaign.currency}"})
     amount = _amount(data, currency)
     lines = resolve_lines(session, workspace.id, data.get("items"), currency, amount)
-    occurred_at = data.get("occurred_at") or utcnow()
     window = campaign.attribution_window_days if campaign else 30
     verdict = attribute(evidence, occurred_at, window)
     sharer = session.get(Sharer, verdict.sharer_id) if verdict.attributed else None
@@ -195,6 +200,10 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     }
 
     def follow_up(conversion: Conversion, body: dict) -> None:
+        if verdict.attributed and not self_referral:
+            kept = bind(session, workspace, customer, binding, conversion)
+            if kept is not None:
+                body["binding"] = binding_json(kept, protected)
         if verdict.attributed:
             _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url, lines)
         if lines:
@@ -317,6 +326,7 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
             kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")
             reversals.append({"commission_id": c.id, "sharer_id": c.sharer_id, "level": c.level,
                               "amount": format_amount(delta, c.currency), "kind": kind})
+    refunded(session, sale, after - sale.refunded_minor)
     sale.refunded_minor = after
     refund.applied = True
     emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)

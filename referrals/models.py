@@ -159,6 +159,8 @@ class Conversion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The customer binding this sale counted towards (its sharer's customer list).
+    binding_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Commission(Base):
@@ -253,3 +255,38 @@ class ConversionItem(Base):
     commission_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     invite_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     flag: Mapped[str] = mapped_column(String(32), default="")
+
+
+class CustomerBinding(Base):
+    """A buyer kept by the sharer who sold to them (客户关系), until ``expires_at`` (None: permanent).
+
+    The buyer is known by the merchant's customer id and/or normalised email or
+    phone. A binding ends (``ended_at``) when another sharer takes the customer
+    over; the row stays, so each sharer keeps the history of their customers.
+    Orders and net sales (refunds netted) count the sales booked under it.
+    """
+
+    __tablename__ = "customer_bindings"
+    __table_args__ = (
+        Index("ix_bindings_external", "workspace_id", "external_id"),
+        Index("ix_bindings_email", "workspace_id", "email"),
+        Index("ix_bindings_phone", "workspace_id", "phone"),
+        Index("ix_bindings_sharer", "sharer_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"))
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_order_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_order_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    net_sales_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

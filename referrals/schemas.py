@@ -105,6 +105,13 @@ class CustomerSharerOut(Schema):
     new = fields.Boolean(metadata={"description": "enrolled by this sale (false for a repeat buyer)"})
 
 
+class SaleBindingOut(Schema):
+    id = fields.Integer()
+    sharer_id = fields.Integer(metadata={"description": "the sharer the buyer is bound to"})
+    expires_at = fields.String(allow_none=True, metadata={"description": "null: permanent"})
+    protected = fields.Boolean(metadata={"description": "another sharer's link named this sale; the binding kept it"})
+
+
 class ReversalOut(Schema):
     commission_id = fields.Integer()
     sharer_id = fields.Integer()
@@ -123,7 +130,7 @@ class ConversionOut(Schema):
     amount = fields.String()
     currency = fields.String()
     attributed = fields.Boolean()
-    attribution = fields.String(metadata={"enum": ["click", "code", "coupon", "sharer_id", "none"]})
+    attribution = fields.String(metadata={"enum": ["click", "code", "coupon", "sharer_id", "binding", "none"]})
     attributed_by = fields.String(allow_none=True, metadata={"enum": ["click", "code", "sharer", "coupon", "binding"]})
     reason = fields.String(allow_none=True, metadata={"description": "why a sale is not attributed"})
     campaign_id = fields.Integer(allow_none=True)
@@ -133,6 +140,7 @@ class ConversionOut(Schema):
     self_referral = fields.Boolean()
     commissions = fields.List(fields.Nested(CommissionOut))
     items = fields.List(fields.Nested(ItemOut))
+    binding = fields.Nested(SaleBindingOut, allow_none=True)
     customer_sharer = fields.Nested(CustomerSharerOut, allow_none=True)
     applied = fields.Boolean(metadata={"description": "refund: applied to its sale (false until the sale arrives)"})
     reversals = fields.List(fields.Nested(ReversalOut))

@@ -142,6 +142,12 @@ def test_a_line_off_the_brand_price_is_flagged_and_its_commissions_held(app, own
     assert approve.status_code == 200
     with database.new_session(app) as s:
         assert set(s.scalars(select(Commission.status))) == {"held"}
+    held = owner.get("/api/v1/commissions?status=held").json["items"]
+    assert [c["status"] for c in held] == ["held"]
+    assert owner.post("/api/v1/commissions/release", {"ids": [999]}).status_code == 409
+    res = owner.post("/api/v1/commissions/release", {"ids": [held[0]["id"]]})
+    assert res.status_code == 200 and res.json["released"] == [held[0]["id"]]
+    assert owner.get("/api/v1/commissions?status=pending").json["items"][0]["id"] == held[0]["id"]
 
 
 def test_a_line_is_never_paid_above_its_margin_ceiling(owner, campaign, make_sharer):
