@@ -26,6 +26,7 @@ from referrals import ledger
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
+from referrals.grades import rates_for
 from referrals.identity import same_person
 from referrals.lines import held, pay_lines, resolve_lines, store_lines
 from referrals.links import get_or_create_link
@@ -226,12 +227,14 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     pays by its product's rule, and a line off the brand's price holds them all.
     """
     approvable_at = utcnow() + timedelta(days=workspace.holding_days)
+    # A grade replaces the seller's rule and their inviter's bonus; it never adds a level.
+    grade_rule, grade_bonus = rates_for(session, sharer)
     if lines:
         shares = pay_lines(lines, campaign, workspace.margin_ceiling_percent, conversion.currency,
-                           sharer.id, sharer.invited_by, conversion.self_referral)
+                           sharer.id, sharer.invited_by, conversion.self_referral, grade_rule, grade_bonus)
     else:
-        rule = Rule(campaign.commission_type, campaign.commission_value)
-        bonus = Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None
+        rule = grade_rule or Rule(campaign.commission_type, campaign.commission_value)
+        bonus = grade_bonus or (Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None)
         shares = shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
                                  sharer.id, sharer.invited_by, conversion.self_referral)
     status = "held" if held(lines) else "pending"

@@ -83,15 +83,20 @@ def resolve_lines(session: Session, workspace_id: int, items: list[dict] | None,
 
 
 def pay_lines(lines: list[SaleLine], campaign: Campaign, ceiling_percent: str, currency: str,
-              seller_id: int, inviter_id: int | None, self_referral: bool):
-    """The sale's shares (one per level) from its lines; records each line's rule and pay on it."""
+              seller_id: int, inviter_id: int | None, self_referral: bool,
+              grade_rule: Rule | None = None, grade_bonus: Rule | None = None):
+    """The sale's shares (one per level) from its lines; records each line's rule and pay on it.
+
+    A line's level-1 rule: the seller's grade, else its product's, else the
+    campaign's; level 2: the inviter's grade bonus, else the campaign's.
+    """
     campaign_rule = Rule(campaign.commission_type, campaign.commission_value)
-    bonus = Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None
+    bonus = grade_bonus or (Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None)
     math_lines = []
     for line in lines:
         product = line.product
-        line.rule = (Rule(product.commission_type, product.commission_value)
-                     if product is not None and product.commission_type else campaign_rule)
+        line.rule = grade_rule or (Rule(product.commission_type, product.commission_value)
+                                   if product is not None and product.commission_type else campaign_rule)
         ceiling = (margin_ceiling(line.amount_minor, product.cost_minor, line.quantity, ceiling_percent)
                    if product is not None else None)
         math_lines.append(Line(line.amount_minor, line.rule, ceiling))

@@ -30,6 +30,8 @@ class Sharer(Base):
     code: Mapped[str] = mapped_column(String(16))
     invited_by: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"), index=True)
     source: Mapped[str] = mapped_column(String(16), default="invited")  # invited | enrolled
+    # The sharer's grade (its rates), earned by their own sales; None: the campaign's rates.
+    grade_id: Mapped[int | None] = mapped_column(ForeignKey("grades.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
     # webhook, signed with its secret (stored encrypted). See publishing/notices.py.
@@ -290,3 +292,45 @@ class CustomerBinding(Base):
     orders: Mapped[int] = mapped_column(Integer, default=0)
     net_sales_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Grade(Base):
+    """A seller grade (普通 / 银牌 / 金牌): its rates and what earns it.
+
+    ``commission_*`` replaces the product's or campaign's rule on the sharer's
+    own sales; ``invite_*`` replaces the campaign's invite bonus when they are
+    the inviter. A sharer holds the highest ``rank`` whose thresholds their own
+    net sales and orders over the last ``period_days`` meet (never recruits,
+    never a fee). Grades change rates, never the number of paid levels.
+    """
+
+    __tablename__ = "grades"
+    __table_args__ = (UniqueConstraint("workspace_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    rank: Mapped[int] = mapped_column(Integer)
+    commission_type: Mapped[str | None] = mapped_column(String(16))
+    commission_value: Mapped[str | None] = mapped_column(String(32))
+    invite_type: Mapped[str | None] = mapped_column(String(16))
+    invite_value: Mapped[str | None] = mapped_column(String(32))
+    min_net_sales_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_orders: Mapped[int] = mapped_column(Integer, default=0)
+    period_days: Mapped[int] = mapped_column(Integer, default=30)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GradeChange(Base):
+    """One promotion or demotion, with the figures it was decided on."""
+
+    __tablename__ = "grade_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    from_grade_id: Mapped[int | None] = mapped_column(Integer)
+    to_grade_id: Mapped[int | None] = mapped_column(Integer)
+    net_sales_minor: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
