@@ -26,11 +26,12 @@ from referrals import ledger
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
+from referrals.enrollment import apply
 from referrals.grades import rates_for
 from referrals.identity import same_person
 from referrals.lines import held, pay_lines, resolve_lines, store_lines
 from referrals.links import get_or_create_link
-from referrals.models import Click, Commission, Conversion, Link, Sharer
+from referrals.models import Application, Click, Commission, Conversion, Link, Sharer
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, find_customer
 from workspaces.models import Workspace
@@ -245,12 +246,16 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
             amount_minor=share.amount_minor, status=status, approvable_at=approvable_at)
         session.add(commission)
         ledger.book(session, commission, memo=f"order {conversion.order_id}")
-    buyer, enrolled = _enroll(session, workspace.id, customer, sharer, conversion.self_referral)
-    conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
-    link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
-    # The share page's address carries a secret, never the (public) link code: see share_tokens.
-    body["customer_sharer"] = {"id": buyer.id, "share_url": share_url(public_url, workspace.id, link.id, enrolled),
-                               "new": enrolled}
+    buyer, enrolled = _enroll(session, workspace, customer, sharer, conversion.self_referral)
+    if isinstance(buyer, Application):
+        # Enrollment by approval: the buyer's request waits for a marketer like any other.
+        body["customer_application"] = {"id": buyer.id, "status": buyer.status}
+    else:
+        conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
+        link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
+        # The share page's address carries a secret, never the (public) link code: see share_tokens.
+        body["customer_sharer"] = {"id": buyer.id, "new": enrolled,
+                                   "share_url": share_url(public_url, workspace.id, link.id, enrolled)}
     for refund in session.scalars(select(Conversion).where(
             Conversion.workspace_id == workspace.id, Conversion.type == "refund",
             Conversion.order_id == conversion.order_id, Conversion.applied.is_(False)).order_by(Conversion.id)):
@@ -269,14 +274,31 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
                                  .order_by(Commission.level))]
 
 
-def _enroll(session: Session, workspace_id: int, customer: dict, sharer: Sharer, self_referral: bool) -> tuple[Sharer, bool]:
-    """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again."""
+def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Sharer,
+            self_referral: bool) -> tuple[Sharer | Application, bool]:
+    """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again.
+
+    By approval, a new buyer gets an application (one, however often they buy) instead.
+    """
     if self_referral:
         return sharer, False
+    workspace_id = workspace.id
     external_id, email, phone = customer.get("external_id"), customer.get("email"), customer.get("phone")
     found = find_customer(session, workspace_id, external_id, email, phone)
     if found:
         return found, False
+    if workspace.enrollment == "approval":
+        waiting = session.scalar(select(Application).where(
+            Application.workspace_id == workspace_id, Application.external_id == external_id,
+            Application.status == "pending"))
+        if waiting is not None:
+            return waiting, False
+        try:
+            return apply(session, workspace, customer.get("name") or "", email, phone, external_id,
+                         invited_by=sharer.id, source="sale")[1], True
+        except ApiError:  # contact details we cannot normalise must not cost the sale
+            return apply(session, workspace, customer.get("name") or "", external_id=external_id,
+                         invited_by=sharer.id, source="sale")[1], True
     try:
         buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=email, phone=phone,
                               external_id=external_id, invited_by=sharer.id, source="enrolled")

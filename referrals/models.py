@@ -334,3 +334,29 @@ class GradeChange(Base):
     net_sales_minor: Mapped[int] = mapped_column(BigInteger)
     orders: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Application(Base):
+    """A request to join the programme, waiting for a marketer (enrollment by approval).
+
+    ``source``: ``join_page`` or ``sale`` (a buyer whose purchase would have
+    enrolled them). ``token_hash`` lets the applicant read the decision.
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_workspace_created", "workspace_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | refused
+    reason: Mapped[str] = mapped_column(Text, default="")
+    sharer_id: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,4 @@
-"""The programme's settings: holding period, minimum payout, customer binding, margin ceiling."""
+"""The programme's settings: holding period, minimum payout, customer binding, enrollment, margin ceiling."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -16,7 +16,7 @@ def program_json(workspace: Workspace) -> dict:
             "binding": {"mode": workspace.binding_mode,
                         "days": workspace.binding_days if workspace.binding_mode == "days" else None,
                         "takeover": workspace.binding_takeover},
-            "margin_ceiling": workspace.margin_ceiling_percent}
+            "enrollment": workspace.enrollment, "margin_ceiling": workspace.margin_ceiling_percent}
 
 
 def update_program(session: Session, workspace: Workspace, data: dict) -> None:
@@ -49,6 +49,8 @@ def update_program(session: Session, workspace: Workspace, data: dict) -> None:
         workspace.binding_mode = binding["mode"]
         workspace.binding_days = binding.get("days") or workspace.binding_days
         workspace.binding_takeover = binding.get("takeover", workspace.binding_takeover)
+    if "enrollment" in data:
+        workspace.enrollment = data["enrollment"]
     if "margin_ceiling" in data:
         workspace.margin_ceiling_percent = data["margin_ceiling"]
     session.flush()

@@ -1,6 +1,7 @@
 """/api/v1/program (the workspace's programme settings) and each sharer's customers."""
 from __future__ import annotations
 
+from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from plumbing import database
@@ -9,6 +10,8 @@ from plumbing.fields import DecimalString, InputSchema
 from plumbing.pagination import PageQuery, page_schema
 from referrals.binding import MODES
 from referrals.customers import list_customers
+from referrals.enrollment import MODES as ENROLLMENT_MODES
+from referrals.enrollment import application_json, decide, get_application, list_applications, tell_applicant
 from referrals.program import program_json, update_program
 from referrals.sharers import get_sharer
 from workspaces.auth import current, requires
@@ -28,6 +31,9 @@ class ProgramIn(InputSchema):
     holding_days = fields.Integer(strict=True, validate=validate.Range(0, 365))
     min_payout = DecimalString()
     binding = fields.Nested(BindingIn)
+    enrollment = fields.String(validate=validate.OneOf(ENROLLMENT_MODES),
+                               metadata={"description": "open: /join makes a sharer at once; approval: requests wait "
+                                                        "for a marketer; invite: only sharers you add"})
     margin_ceiling = DecimalString(metadata={"description": "percent of (price − cost) both paid levels may take"})
 
 
@@ -42,6 +48,7 @@ class ProgramOut(Schema):
     currency = fields.String()
     min_payout = fields.String()
     binding = fields.Nested(ProgramBindingOut)
+    enrollment = fields.String()
     margin_ceiling = fields.String()
 
 
@@ -97,3 +104,64 @@ def customers(query: dict, sharer_id: int):
     session = database.session()
     get_sharer(session, current().workspace_id, sharer_id)
     return list_customers(session, sharer_id, query["cursor"], query["limit"])
+
+
+class ApplicationOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    source = fields.String(metadata={"enum": ["join_page", "sale"]})
+    invited_by = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"enum": ["pending", "approved", "refused"]})
+    reason = fields.String(allow_none=True)
+    sharer_id = fields.Integer(allow_none=True)
+    created_at = fields.String()
+    decided_at = fields.String(allow_none=True)
+
+
+class ApplicationQuery(PageQuery):
+    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "approved", "refused"]))
+
+
+class RefuseIn(InputSchema):
+    reason = fields.String(required=True, validate=validate.Length(1, 1000), metadata={"description": "told to the applicant"})
+
+
+ApplicationList = page_schema(ApplicationOut, "ApplicationList")
+
+
+@bp.get("/applications")
+@requires("owner", "marketer")
+@bp.arguments(ApplicationQuery, location="query")
+@bp.response(200, ApplicationList)
+def applications(query: dict):
+    """Requests to join (enrollment by approval), newest first; ``status`` filters."""
+    return list_applications(database.session(), current().workspace_id, query["status"], query["cursor"],
+                             query["limit"])
+
+
+def _decide(application_id: int, approve: bool, reason: str = "") -> dict:
+    session = database.session()
+    application = get_application(session, current().workspace_id, application_id)
+    decide(session, application, approve, reason)
+    session.commit()
+    tell_applicant(application, f"{current_app.config['PUBLIC_URL']}/seller/sign-in")
+    return application_json(application)
+
+
+@bp.post("/applications/<int(min=1, max=2147483647):application_id>/approve")
+@requires("owner", "marketer")
+@bp.response(200, ApplicationOut)
+def approve(application_id: int):
+    """Approve: the applicant becomes a sharer. :raise 404. :raise 409: decided already."""
+    return _decide(application_id, True)
+
+
+@bp.post("/applications/<int(min=1, max=2147483647):application_id>/refuse")
+@requires("owner", "marketer")
+@bp.arguments(RefuseIn)
+@bp.response(200, ApplicationOut)
+def refuse(data: dict, application_id: int):
+    """Refuse with a reason the applicant is told. :raise 404. :raise 409: decided already."""
+    return _decide(application_id, False, data["reason"])

@@ -142,6 +142,8 @@ class ConversionOut(Schema):
     items = fields.List(fields.Nested(ItemOut))
     binding = fields.Nested(SaleBindingOut, allow_none=True)
     customer_sharer = fields.Nested(CustomerSharerOut, allow_none=True)
+    customer_application = fields.Dict(metadata={"description": "enrollment by approval: the buyer's request "
+                                                                "(id, status), in place of customer_sharer"})
     applied = fields.Boolean(metadata={"description": "refund: applied to its sale (false until the sale arrives)"})
     reversals = fields.List(fields.Nested(ReversalOut))
     warnings = fields.List(fields.Dict())

@@ -26,6 +26,9 @@ class Workspace(Base):
     binding_mode: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     binding_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     binding_takeover: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who may join: open (the join page makes a sharer at once), approval (applications wait for a
+    # marketer), invite (only sharers the brand adds, and buyers enrolled by their sales).
+    enrollment: Mapped[str] = mapped_column(String(16), default="invite", server_default="invite")
     # A sharer's approved balance (in ``currency``) is paid once it reaches this.
     min_payout_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
