@@ -25,7 +25,8 @@ def at(days: int) -> str:
 def test_programme_settings_read_and_change(owner):
     got = owner.get("/api/v1/program").json
     assert got == {"holding_days": 7, "currency": "CNY", "min_payout": "0.00",
-                   "binding": {"mode": "none", "days": None, "takeover": False}, "margin_ceiling": "100"}
+                   "binding": {"mode": "none", "days": None, "takeover": False}, "margin_ceiling": "100",
+                   "enrollment": "invite"}
     res = put(owner, {"holding_days": 14, "min_payout": "50.00",
                       "binding": {"mode": "days", "days": 30, "takeover": False}, "margin_ceiling": "80"})
     assert res.status_code == 200, res.json

@@ -49,3 +49,17 @@ def test_another_workspaces_product_is_not_found(console, owner, app):
                                              "landing_url": "https://b.example.com/x"}).json
     res = console.post(f"/console/products/{theirs['id']}/archive", {}, token_from="/console/products")
     assert res.status_code == 404
+
+
+def test_an_owner_changes_the_programme_in_the_console(console, owner):
+    page = console.get("/console/programme")
+    assert page.status_code == 200 and "/join/acme-tea" in page.text
+    res = console.post("/console/programme", {"holding_days": "10", "min_payout": "20.00", "binding_mode": "days",
+                                              "binding_days": "15", "takeover": "y", "enrollment": "approval"})
+    assert res.status_code == 303, res.text
+    assert owner.get("/api/v1/program").json == {
+        "holding_days": 10, "currency": "CNY", "min_payout": "20.00", "enrollment": "approval",
+        "binding": {"mode": "days", "days": 15, "takeover": True}, "margin_ceiling": "100"}
+    bad = console.post("/console/programme", {"holding_days": "10", "min_payout": "2.001", "binding_mode": "days",
+                                              "binding_days": "15", "enrollment": "open"})
+    assert bad.status_code == 422 and owner.get("/api/v1/program").json["enrollment"] == "approval"
