@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from plumbing import database
 from referrals.attribution import Evidence
+from referrals.commission import Rule
 from referrals.identity import normalize_email, normalize_phone
 from referrals.models import Conversion, CustomerBinding
 from workspaces.models import Workspace
@@ -40,6 +42,13 @@ def bound_evidence(evidence: Evidence, bound_sharer_id: int | None, bound_campai
         return replace(evidence, method="binding", sharer_id=bound_sharer_id, link_id=None, channel=None,
                        click_id=None, clicked_at=None, bot=False), True
     return evidence, False
+
+
+def repeat_terms(workspace: Workspace, binding: CustomerBinding, at: datetime) -> tuple[bool, Rule | None]:
+    """Whether a repeat purchase through ``binding`` at ``at`` still pays, and the repeat rule, if any."""
+    if workspace.repeat_months and at >= binding.bound_at + relativedelta(months=workspace.repeat_months):
+        return False, None
+    return True, Rule(workspace.repeat_type, workspace.repeat_value) if workspace.repeat_type else None
 
 
 def _keys(customer: dict) -> tuple[str | None, str | None, str | None]:

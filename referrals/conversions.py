@@ -24,14 +24,14 @@ from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
 from referrals import ledger
 from referrals.attribution import Evidence, attribute
-from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded
+from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
 from referrals.enrollment import apply
 from referrals.grades import rates_for
 from referrals.identity import same_person
 from referrals.lines import held, pay_lines, resolve_lines, store_lines
 from referrals.links import get_or_create_link
-from referrals.models import Application, Click, Commission, Conversion, Link, Sharer
+from referrals.models import Application, Click, Commission, Conversion, CustomerBinding, Link, Sharer
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, find_customer
 from workspaces.models import Workspace
@@ -202,12 +202,14 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     }
 
     def follow_up(conversion: Conversion, body: dict) -> None:
+        kept = None
         if verdict.attributed and not self_referral:
             kept = bind(session, workspace, customer, binding, conversion)
             if kept is not None:
                 body["binding"] = binding_json(kept, protected)
         if verdict.attributed:
-            _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url, lines)
+            _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url, lines,
+                       kept)
         if lines:
             body["items"] = store_lines(session, conversion.id, lines, currency)
             flagged = [line for line in lines if line.flag]
@@ -221,16 +223,27 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
 
 
 def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, sharer: Sharer,
-               conversion: Conversion, body: dict, customer: dict, public_url: str, lines: list) -> None:
+               conversion: Conversion, body: dict, customer: dict, public_url: str, lines: list,
+               binding: CustomerBinding | None = None) -> None:
     """Commissions, enrollment and early refunds for a freshly inserted attributed sale.
 
     Without lines the whole amount follows the campaign's rule; with lines each
     pays by its product's rule, and a line off the brand's price holds them all.
+    A repeat purchase through a binding pays the programme's repeat rule, if
+    set, and nothing once past its limit in months.
     """
     approvable_at = utcnow() + timedelta(days=workspace.holding_days)
     # A grade replaces the seller's rule and their inviter's bonus; it never adds a level.
     grade_rule, grade_bonus = rates_for(session, sharer)
-    if lines:
+    pays = True
+    if conversion.attribution == "binding" and binding is not None:
+        pays, repeat_rule = repeat_terms(workspace, binding, conversion.occurred_at)
+        grade_rule = repeat_rule or grade_rule
+        if not pays:
+            body["reason"] = "repeat_limit_reached"
+    if not pays:
+        shares = []
+    elif lines:
         shares = pay_lines(lines, campaign, workspace.margin_ceiling_percent, conversion.currency,
                            sharer.id, sharer.invited_by, conversion.self_referral, grade_rule, grade_bonus)
     else:

@@ -71,7 +71,7 @@ def _values(session: Session, workspace: Workspace, data: dict, grade: Grade | N
     if taken is not None:
         raise ApiError(409, "duplicate_rank", "Another grade has this rank.", {"rank": "taken"})
     commission, invite = rules.get("commission"), rules.get("invite_bonus")
-    _check_margin(session, workspace, commission, invite)
+    check_rule_margin(session, workspace, commission, invite)
     return dict(name=data["name"].strip(), rank=data["rank"], min_net_sales_minor=min_net,
                 min_orders=data.get("min_orders") or 0, period_days=data.get("period_days") or 30,
                 commission_type=commission.type if commission else None,
@@ -79,10 +79,11 @@ def _values(session: Session, workspace: Workspace, data: dict, grade: Grade | N
                 invite_type=invite.type if invite else None, invite_value=invite.value if invite else None)
 
 
-def _check_margin(session: Session, workspace: Workspace, commission: Rule | None, invite: Rule | None) -> None:
-    """A grade's rates at the brand price of every costed product stay within its margin ceiling.
+def check_rule_margin(session: Session, workspace: Workspace, commission: Rule | None, invite: Rule | None,
+                      whose: str = "grade's", field_prefix: str = "") -> None:
+    """Rates (a grade's, the repeat rule) at the brand price of every costed product stay within its margin ceiling.
 
-    :raise ApiError 422 margin_exceeded: naming the grade's rule and the product.
+    :raise ApiError 422 margin_exceeded: naming the rule and the product.
     """
     if commission is None and invite is None:
         return
@@ -97,10 +98,10 @@ def _check_margin(session: Session, workspace: Workspace, commission: Rule | Non
         if paid > ceiling:
             name = "commission" if commission is not None else "invite_bonus"
             raise ApiError(422, "margin_exceeded",
-                           f"The grade's {name} would pay {format_amount(paid, product.currency)} on product "
+                           f"The {whose} {name} would pay {format_amount(paid, product.currency)} on product "
                            f"{product.id} at the brand's price, above its margin ceiling of "
                            f"{format_amount(ceiling, product.currency)}.",
-                           {name: f"exceeds the margin ceiling of product {product.id}"})
+                           {field_prefix + name: f"exceeds the margin ceiling of product {product.id}"})
 
 
 def grade_input(grade: Grade, currency: str) -> dict:

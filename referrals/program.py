@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
+from referrals.commission import parse_rule
+from referrals.grades import check_rule_margin
 from workspaces.models import Workspace
 
 
@@ -16,6 +18,8 @@ def program_json(workspace: Workspace) -> dict:
             "binding": {"mode": workspace.binding_mode,
                         "days": workspace.binding_days if workspace.binding_mode == "days" else None,
                         "takeover": workspace.binding_takeover},
+            "repeat": {"commission": {"type": workspace.repeat_type, "value": workspace.repeat_value}
+                       if workspace.repeat_type else None, "months": workspace.repeat_months},
             "enrollment": workspace.enrollment, "margin_ceiling": workspace.margin_ceiling_percent}
 
 
@@ -39,8 +43,17 @@ def update_program(session: Session, workspace: Workspace, data: dict) -> None:
         errors["binding.days"] = "required when the mode is days"
     if "margin_ceiling" in data and not Decimal(0) < Decimal(data["margin_ceiling"]) <= 100:
         errors["margin_ceiling"] = "a percentage above 0 and at most 100"
+    repeat = data.get("repeat")
+    repeat_rule = None
+    if repeat is not None and repeat.get("commission") is not None:
+        try:
+            repeat_rule = parse_rule(repeat["commission"], workspace.currency)
+        except ValueError as exc:
+            errors["repeat.commission.value"] = str(exc)
     if errors:
         raise ApiError(422, "validation_error", "The programme settings are invalid.", errors)
+    if repeat_rule is not None:
+        check_rule_margin(session, workspace, repeat_rule, None, "repeat", "repeat.")
     if "holding_days" in data:
         workspace.holding_days = data["holding_days"]
     if min_payout is not None:
@@ -49,6 +62,10 @@ def update_program(session: Session, workspace: Workspace, data: dict) -> None:
         workspace.binding_mode = binding["mode"]
         workspace.binding_days = binding.get("days") or workspace.binding_days
         workspace.binding_takeover = binding.get("takeover", workspace.binding_takeover)
+    if repeat is not None:
+        workspace.repeat_type = repeat_rule.type if repeat_rule else None
+        workspace.repeat_value = repeat_rule.value if repeat_rule else None
+        workspace.repeat_months = repeat.get("months")
     if "enrollment" in data:
         workspace.enrollment = data["enrollment"]
     if "margin_ceiling" in data:

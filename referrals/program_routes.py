@@ -8,6 +8,7 @@ from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.fields import DecimalString, InputSchema
 from plumbing.pagination import PageQuery, page_schema
+from publishing.schemas import RuleSchema
 from referrals.binding import MODES
 from referrals.customers import list_customers
 from referrals.enrollment import MODES as ENROLLMENT_MODES
@@ -27,10 +28,23 @@ class BindingIn(InputSchema):
                               metadata={"description": "may a newer sharer's link take a bound customer over"})
 
 
+class RepeatIn(InputSchema):
+    commission = fields.Nested(RuleSchema, load_default=None, allow_none=True,
+                               metadata={"description": "the seller's rule on a bound customer's repeat purchases"})
+    months = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 120),
+                            metadata={"description": "repeat purchases pay for this many months from the binding"})
+
+
+class RepeatOut(Schema):
+    commission = fields.Nested(RuleSchema, allow_none=True)
+    months = fields.Integer(allow_none=True)
+
+
 class ProgramIn(InputSchema):
     holding_days = fields.Integer(strict=True, validate=validate.Range(0, 365))
     min_payout = DecimalString()
     binding = fields.Nested(BindingIn)
+    repeat = fields.Nested(RepeatIn)
     enrollment = fields.String(validate=validate.OneOf(ENROLLMENT_MODES),
                                metadata={"description": "open: /join makes a sharer at once; approval: requests wait "
                                                         "for a marketer; invite: only sharers you add"})
@@ -48,6 +62,7 @@ class ProgramOut(Schema):
     currency = fields.String()
     min_payout = fields.String()
     binding = fields.Nested(ProgramBindingOut)
+    repeat = fields.Nested(RepeatOut)
     enrollment = fields.String()
     margin_ceiling = fields.String()
 

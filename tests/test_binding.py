@@ -26,7 +26,7 @@ def test_programme_settings_read_and_change(owner):
     got = owner.get("/api/v1/program").json
     assert got == {"holding_days": 7, "currency": "CNY", "min_payout": "0.00",
                    "binding": {"mode": "none", "days": None, "takeover": False}, "margin_ceiling": "100",
-                   "enrollment": "invite"}
+                   "enrollment": "invite", "repeat": {"commission": None, "months": None}}
     res = put(owner, {"holding_days": 14, "min_payout": "50.00",
                       "binding": {"mode": "days", "days": 30, "takeover": False}, "margin_ceiling": "80"})
     assert res.status_code == 200, res.json
@@ -131,3 +131,28 @@ def test_the_minimum_payout_holds_small_balances(app, owner, campaign, make_shar
     assert res.status_code == 201, res.json
     paid = {item["sharer_id"] for item in res.json["items"]}
     assert paid == {big["id"]}
+
+
+def test_repeat_purchases_may_pay_a_lower_rate_and_stop_after_a_limit_in_months(owner, campaign, make_sharer,
+                                                                                 make_link):
+    res = put(owner, {"binding": {"mode": "permanent"},
+                      "repeat": {"commission": {"type": "percent", "value": "5"}, "months": 3}})
+    assert res.status_code == 200 and res.json["repeat"] == {"commission": {"type": "percent", "value": "5"},
+                                                              "months": 3}
+    seller = make_sharer()
+    first = sale(owner, "R-1", BUYER, code=make_link(campaign["id"], seller["id"])["code"])
+    assert [c["amount"] for c in first.json["commissions"]] == ["10.00"]  # the first sale: the campaign's 10%
+    repeat = sale(owner, "R-2", BUYER, occurred_at=at(30))
+    assert repeat.json["attributed_by"] == "binding" and [c["amount"] for c in repeat.json["commissions"]] == ["5.00"]
+    late = sale(owner, "R-3", BUYER, occurred_at=at(100))
+    assert late.json["attributed_by"] == "binding" and late.json["commissions"] == []
+    assert late.json["reason"] == "repeat_limit_reached"
+
+
+def test_a_repeat_rule_over_a_products_margin_is_refused(owner):
+    owner.post("/api/v1/products", {"name": "thin", "price": "100.00", "cost": "95.00",
+                                    "landing_url": "https://shop.example.com/thin"})
+    res = put(owner, {"repeat": {"commission": {"type": "percent", "value": "6"}}})
+    assert res.status_code == 422 and res.json["error"]["code"] == "margin_exceeded"
+    assert "repeat.commission" in res.json["error"]["fields"]
+    assert owner.get("/api/v1/program").json["repeat"]["commission"] is None

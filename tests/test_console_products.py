@@ -59,7 +59,8 @@ def test_an_owner_changes_the_programme_in_the_console(console, owner):
     assert res.status_code == 303, res.text
     assert owner.get("/api/v1/program").json == {
         "holding_days": 10, "currency": "CNY", "min_payout": "20.00", "enrollment": "approval",
-        "binding": {"mode": "days", "days": 15, "takeover": True}, "margin_ceiling": "100"}
+        "binding": {"mode": "days", "days": 15, "takeover": True}, "margin_ceiling": "100",
+        "repeat": {"commission": None, "months": None}}
     bad = console.post("/console/programme", {"holding_days": "10", "min_payout": "2.001", "binding_mode": "days",
                                               "binding_days": "15", "enrollment": "open"})
     assert bad.status_code == 422 and owner.get("/api/v1/program").json["enrollment"] == "approval"

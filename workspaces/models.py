@@ -26,6 +26,11 @@ class Workspace(Base):
     binding_mode: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     binding_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     binding_takeover: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Repeat purchases of a bound customer: an optional lower rule, and an optional limit in
+    # months from the binding (Dub's "recurring for N months"); after it they pay nothing.
+    repeat_type: Mapped[str | None] = mapped_column(String(16))
+    repeat_value: Mapped[str | None] = mapped_column(String(32))
+    repeat_months: Mapped[int | None] = mapped_column(Integer)
     # Who may join: open (the join page makes a sharer at once), approval (applications wait for a
     # marketer), invite (only sharers the brand adds, and buyers enrolled by their sales).
     enrollment: Mapped[str] = mapped_column(String(16), default="invite", server_default="invite")
