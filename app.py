@@ -23,6 +23,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accounts import cli as account_cli
+from catalog import routes as product_routes
 from credentials import routes as credential_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
@@ -32,7 +33,7 @@ from plumbing.supervisor import Child, Supervisor
 from plumbing.worker import AppWorker, die_with_parent
 from publishing import publish_jobs, schedule_routes
 from publishing import routes as campaign_routes
-from referrals import clickwriter, money_routes, redirect, report_routes
+from referrals import clickwriter, grade_routes, money_routes, program_routes, redirect, report_routes
 from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
 from web import ops, pages
@@ -52,9 +53,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
     api.api.register_blueprint(campaign_routes.bp)
     campaign_routes.init_app(app)
+    api.api.register_blueprint(product_routes.bp)
     api.api.register_blueprint(referral_routes.bp)
     api.api.register_blueprint(report_routes.bp)
     api.api.register_blueprint(money_routes.bp)
+    api.api.register_blueprint(program_routes.bp)
+    api.api.register_blueprint(grade_routes.bp)
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plumbing.database import Base, UTCDateTime, utcnow
@@ -76,3 +76,44 @@ class Campaign(Base):
         if self.original_price_minor is None:
             return None
         return format_amount(self.original_price_minor, self.currency)
+
+
+class Product(Base):
+    """A catalogue product: the brand's price is the price.
+
+    ``cost_minor`` (optional) bounds what the two paid levels may take (the
+    margin guard); ``commission_*`` (optional) overrides the campaign's rule for
+    this product's lines. A product once sold is archived, never deleted.
+    """
+
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "sku"),
+        Index("ix_products_workspace_created", "workspace_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    original_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    landing_url: Mapped[str] = mapped_column(String(2000))
+    images: Mapped[list] = mapped_column(JSON, default=list)
+    commission_type: Mapped[str | None] = mapped_column(String(16))
+    commission_value: Mapped[str | None] = mapped_column(String(32))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CampaignProduct(Base):
+    """A product a campaign promotes; ``position`` 0 is the hero product."""
+
+    __tablename__ = "campaign_products"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -72,3 +72,20 @@ def currency_symbol(currency: str) -> str | None:
 def round_minor(value: Decimal) -> int:
     """An exact decimal number of minor units rounded to a whole one, half up."""
     return int(value.quantize(Decimal(1), rounding=ROUNDING))
+
+
+def amount_field(data: dict, field: str, currency: str, errors: dict[str, str], allow_zero: bool = False) -> int | None:
+    """``data[field]`` (a decimal string or None) in minor units; a problem goes to ``errors[field]``.
+
+    Forms of several amounts collect every bad field before answering once.
+    """
+    if data.get(field) is None:
+        return None
+    try:
+        value = parse_amount(data[field], currency)
+    except ValueError as exc:
+        errors[field] = str(exc)
+        return None
+    if value < 0 or (value == 0 and not allow_zero):
+        errors[field] = "must be above 0"
+    return value

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.landing import check_landing_url
 from catalog.models import Campaign
+from catalog.products import campaign_products, resolve_products, set_campaign_products
 from channels import REGISTRY as CHANNELS
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
-from plumbing.guarded_http import is_local_name
-from plumbing.money import parse_amount
+from plumbing.money import amount_field, format_amount
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from publishing.models import CampaignImage, Publication
 from publishing.storage import public_url
@@ -20,31 +20,6 @@ from publishing.versions import record_version
 from referrals.commission import amount_for, parse_rule
 from referrals.models import Conversion
 from workspaces.models import Workspace
-
-
-def check_landing_url(url: str, own_hosts: set[str], allow_private: bool = False) -> str | None:
-    """Why ``url`` cannot be a landing page, or None when it can.
-
-    Refused: this service by any of its names (``own_hosts``), and, unless
-    ``allow_private`` (development), any loopback, private or otherwise
-    non-public address or name (``localhost``, ``[::1]``, ``0x7f.1``...).
-    """
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        return "must not contain spaces or control characters"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:  # e.g. "http://[::1/x": an unclosed IPv6 bracket
-        return "is not a valid URL"
-    if parts.scheme not in {"http", "https"} or not host:
-        return "must be an absolute http(s) URL"
-    if parts.username or parts.password:
-        return "must not carry credentials"
-    if host.lower().rstrip(".") in own_hosts:
-        return "must not point back at Sharecast itself"
-    if not allow_private and is_local_name(host):
-        return "must be a public address (not localhost, loopback or a private network)"
-    return None
 
 
 def create_campaign(session: Session, workspace_id: int, data: dict, own_hosts: set[str],
@@ -55,10 +30,13 @@ def create_campaign(session: Session, workspace_id: int, data: dict, own_hosts: 
     :raise ApiError 422: bad currency, price, landing URL, channel, rule or dates;
         ``fields`` names each bad field. Nothing is stored then.
     """
-    campaign = Campaign(workspace_id=workspace_id, **validate_campaign(session, workspace_id, data, own_hosts,
-                                                                       allow_private=allow_private))
+    values = validate_campaign(session, workspace_id, data, own_hosts, allow_private=allow_private)
+    products = values.pop("products")
+    campaign = Campaign(workspace_id=workspace_id, **values)
     session.add(campaign)
     session.flush()
+    if products is not None:
+        set_campaign_products(session, campaign, products)
     record_version(session, campaign)
     return campaign
 
@@ -78,8 +56,10 @@ def update_campaign(session: Session, campaign: Campaign, changes: dict, own_hos
             CampaignImage.id == logo, CampaignImage.campaign_id == campaign.id)) is None:
         raise ApiError(422, "validation_error", "The campaign has invalid fields.",
                        {"logo_image_id": "not an image of this campaign"})
-    values = validate_campaign(session, campaign.workspace_id, {**campaign_input(campaign), **changes}, own_hosts,
+    current = {**campaign_input(campaign), "product_ids": [p.id for p in campaign_products(session, campaign.id)] or None}
+    values = validate_campaign(session, campaign.workspace_id, {**current, **changes}, own_hosts,
                                end_must_be_future="ends_at" in changes, allow_private=allow_private)
+    products = values.pop("products")
     values["logo_image_id"] = logo
     changed = {name for name, value in values.items() if getattr(campaign, name) != value}
     if "currency" in changed and session.scalar(
@@ -90,6 +70,10 @@ def update_campaign(session: Session, campaign: Campaign, changes: dict, own_hos
     for name in changed:
         setattr(campaign, name, values[name])
     session.flush()
+    if products is not None or "product_ids" in changes:
+        # Checked after the new rules are set: the margin guard weighs them.
+        set_campaign_products(session, campaign, products or [])
+        changed.add("product_ids")
     record_version(session, campaign)
     return changed
 
@@ -123,23 +107,24 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
     currency = data.get("currency") or workspace.currency  # CampaignIn checked it
     errors: dict[str, str] = {}
 
-    def amount(field: str) -> int | None:
-        if data.get(field) is None:
-            return None
-        try:
-            value = parse_amount(data[field], currency)
-        except ValueError as exc:
-            errors[field] = str(exc)
-            return None
-        if value <= 0:
-            errors[field] = "must be above 0"
-        return value
-
-    price = amount("price")
-    original = amount("original_price")
+    products = None
+    if data.get("product_ids"):
+        products, problem = resolve_products(session, workspace_id, data["product_ids"], data.get("currency"))
+        if problem:
+            errors["product_ids"] = problem
+        elif not data.get("currency"):
+            currency = products[0].currency
+    hero = products[0] if products else None
+    data = {**data, "price": data.get("price") or (hero and format_amount(hero.price_minor, hero.currency)),
+            "landing_url": data.get("landing_url") or (hero and hero.landing_url)}
+    for field in ("price", "landing_url"):
+        if not data.get(field) and not errors.get("product_ids"):
+            errors[field] = "Missing data for required field."
+    price = amount_field(data, "price", currency, errors)
+    original = amount_field(data, "original_price", currency, errors)
     if price and original is not None and original < price:
         errors["original_price"] = "must not be below the price"
-    problem = check_landing_url(data["landing_url"], own_hosts, allow_private)
+    problem = check_landing_url(data["landing_url"], own_hosts, allow_private) if data.get("landing_url") else None
     if problem:
         errors["landing_url"] = problem
     unknown = [c for c in data["channels"] if c not in CHANNELS]
@@ -178,6 +163,7 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
         attribution_window_days=data["attribution_window_days"], starts_at=starts, ends_at=ends,
         brand_name=data.get("brand_name", "").strip(), brand_color=data.get("brand_color", "#C8102E").upper(),
         call_to_action=data.get("call_to_action", "").strip(), language=data.get("language", "zh-CN"),
+        products=products,
     )
 
 
@@ -242,7 +228,8 @@ def campaign_summary(campaign: Campaign, status: str) -> dict:
             "created_at": iso(campaign.created_at)}
 
 
-def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publications: list[dict] = ()) -> dict:
+def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publications: list[dict] = (),
+                  product_ids: list[int] = ()) -> dict:
     """The campaign as the API shows it; ``publications`` as shaped by ``publishing.publications``."""
     def iso(value):
         return value.isoformat() if value else None
@@ -263,6 +250,7 @@ def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publicat
         "call_to_action": campaign.call_to_action, "language": campaign.language,
         "logo_image_id": campaign.logo_image_id, "content_version": campaign.content_version,
         "images": [image_json(image) for image in images],
+        "product_ids": list(product_ids),
     }
 
 

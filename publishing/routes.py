@@ -7,6 +7,7 @@ from flask import Flask, current_app, request
 from sqlalchemy import select
 
 from catalog.campaigns import get_campaign
+from catalog.products import campaign_products
 from plumbing import database, redis_client
 from plumbing.api import Blueprint, api
 from plumbing.errors import ApiError
@@ -60,7 +61,8 @@ def _images(session, campaign_id: int) -> list[CampaignImage]:
 def campaign_view(session, campaign) -> dict:
     """The campaign with its images and publications (the GET shape)."""
     return campaign_json(campaign, _images(session, campaign.id),
-                         campaign_publications(session, campaign.id, campaign.workspace_id))
+                         campaign_publications(session, campaign.id, campaign.workspace_id),
+                         [p.id for p in campaign_products(session, campaign.id)])
 
 
 @bp.post("")
@@ -76,7 +78,7 @@ def create(data: dict):
     campaign = create_campaign(session, current().workspace_id, data, own_hosts(),
                                current_app.config["ALLOW_PRIVATE_TARGETS"])
     session.commit()
-    return campaign_json(campaign)
+    return campaign_view(session, campaign)
 
 
 @bp.get("")

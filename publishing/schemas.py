@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
 from plumbing.pagination import OnePageQuery, PageQuery, page_schema
@@ -18,10 +18,14 @@ class CampaignIn(InputSchema):
     body = fields.String(required=True, validate=validate.Length(1, 20_000))
     hashtags = fields.List(fields.String(validate=validate.Length(1, 100)), load_default=list,
                            validate=validate.Length(max=30))
-    price = DecimalString(required=True)
+    price = DecimalString(load_default=None, metadata={"description": "required unless product_ids is given "
+                                                                      "(then the hero product's price)"})
     original_price = DecimalString(load_default=None, allow_none=True)
     currency = Currency(load_default=None)
-    landing_url = fields.String(required=True, validate=validate.Length(1, 2000))
+    landing_url = fields.String(load_default=None, validate=validate.Length(1, 2000),
+                                metadata={"description": "required unless product_ids is given"})
+    product_ids = fields.List(Id(), load_default=None, allow_none=True, validate=validate.Length(1, 50),
+                              metadata={"description": "the catalogue products it promotes, the hero first"})
     channels = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     commission = fields.Nested(RuleSchema, required=True)
     invite_bonus = fields.Nested(RuleSchema, load_default=None, allow_none=True)
@@ -36,6 +40,15 @@ class CampaignIn(InputSchema):
     language = fields.String(load_default="zh-CN", validate=[
         validate.Length(max=16, error="Must be at most 16 characters."),
         FullMatch(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Must be a language tag such as zh-CN or en.")])
+
+    @validates_schema(skip_on_field_errors=False)
+    def _price_and_landing_or_products(self, data: dict, partial=False, **kwargs) -> None:
+        """A campaign of one product (as before) names its price and landing URL; products bring theirs."""
+        if partial or data.get("product_ids"):
+            return
+        missing = {f: ["Missing data for required field."] for f in ("price", "landing_url") if not data.get(f)}
+        if missing:
+            raise ValidationError(missing)
 
 
 class CampaignPatch(CampaignIn):
@@ -138,6 +151,7 @@ class CampaignOut(Schema):
     logo_image_id = fields.Integer(allow_none=True)
     content_version = fields.Integer()
     images = fields.List(fields.Nested(ImageOut))
+    product_ids = fields.List(fields.Integer(), metadata={"description": "its catalogue products, the hero first"})
 
 
 class CampaignListQuery(PageQuery):

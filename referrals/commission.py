@@ -101,3 +101,68 @@ def kept_after_refunds(amount_minor: int, sale_minor: int, refunded_minor: int) 
     if sale_minor <= 0:
         return 0
     return round_minor(Decimal(amount_minor) * Decimal(sale_minor - refunded_minor) / Decimal(sale_minor))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a sale as the commission math sees it.
+
+    ``ceiling_minor`` is what both paid levels together may take from this line
+    (the margin guard), or None when the product's cost is unknown.
+    """
+
+    amount_minor: int
+    rule: Rule
+    ceiling_minor: int | None = None
+
+
+def margin_ceiling(amount_minor: int, cost_minor: int | None, quantity: int, ceiling_percent: str) -> int | None:
+    """What the two paid levels may take from a line: (amount − cost × quantity) × ceiling %.
+
+    None when the cost is unknown; never below 0. Rounded down, so the ceiling is never exceeded.
+    """
+    if cost_minor is None:
+        return None
+    margin = max(0, amount_minor - cost_minor * quantity)
+    return int(Decimal(margin) * Decimal(ceiling_percent) / 100)
+
+
+def paid_at_price(price_minor: int, currency: str, rule: Rule, invite_bonus: Rule | None) -> int:
+    """What both levels would take on one sale at ``price_minor``: what the margin guard checks."""
+    first = amount_for(rule, price_minor, currency)
+    second = min(amount_for(invite_bonus, price_minor, currency), price_minor - first) if invite_bonus else 0
+    return first + second
+
+
+def shares_for_lines(
+    lines: list[Line],
+    currency: str,
+    invite_bonus: Rule | None,
+    seller_id: int,
+    inviter_id: int | None,
+    self_referral: bool,
+) -> tuple[list[Share], list[tuple[int, int]]]:
+    """The commissions of a sale with line items: each line by its own rule, capped at its ceiling.
+
+    Returns one Share per level (the lines' amounts summed: still at most two
+    levels) and, per line, what it paid at level 1 and level 2.
+    """
+    per_line: list[tuple[int, int]] = []
+    for line in lines:
+        first = second = 0
+        for share in shares_for_sale(line.amount_minor, currency, line.rule, invite_bonus,
+                                     seller_id, inviter_id, self_referral):
+            if share.level == 1:
+                first = share.amount_minor
+            else:
+                second = share.amount_minor
+        if line.ceiling_minor is not None:
+            first = min(first, line.ceiling_minor)
+            second = min(second, line.ceiling_minor - first)
+        per_line.append((first, second))
+    totals = {1: sum(f for f, _ in per_line), 2: sum(s for _, s in per_line)}
+    shares = [Share(seller_id, 1, totals[1])] if totals[1] > 0 else []
+    if totals[2] > 0 and inviter_id is not None:
+        shares.append(Share(inviter_id, 2, totals[2]))
+    assert len(shares) <= MAX_LEVELS
+    return shares, per_line

@@ -25,15 +25,21 @@ from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
 from referrals import ledger
 from referrals.attribution import Evidence, attribute
+from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
+from referrals.enrollment import apply
+from referrals.grades import rates_for
 from referrals.identity import same_person
+from referrals.lines import held, pay_lines, resolve_lines, store_lines
 from referrals.links import get_or_create_link
-from referrals.models import Click, Commission, Conversion, Link, Sharer
+from referrals.models import Application, Click, Commission, Conversion, CustomerBinding, Link, Sharer
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, find_customer
 from workspaces.models import Workspace
 
 EVIDENCE_KEYS = ("click_id", "code", "sharer_id", "coupon")
+# The API's names for how a sale was attributed (``attributed_by``).
+ATTRIBUTED_BY = {"click": "click", "code": "code", "sharer_id": "sharer", "coupon": "coupon", "binding": "binding"}
 
 
 @dataclass
@@ -172,14 +178,19 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
     if not data.get("customer") or not data["customer"].get("external_id"):
         raise ApiError(422, "validation_error", "A sale needs the customer.",
                        {"customer.external_id": "required for a sale"})
-    evidence = _evidence(session, workspace.id, data)
+    occurred_at = data.get("occurred_at") or utcnow()
+    binding = (find_binding(session, workspace.id, data["customer"], occurred_at)
+               if workspace.binding_mode != "none" else None)
+    evidence, protected = bound_evidence(_evidence(session, workspace.id, data),
+                                         binding.sharer_id if binding else None,
+                                         binding.campaign_id if binding else None, workspace.binding_takeover)
     campaign = None
     if evidence.campaign_id is not None:
         campaign = session.scalar(select(Campaign).where(Campaign.id == evidence.campaign_id,
                                                          Campaign.workspace_id == workspace.id))
         if campaign is None:
             raise ApiError(422, "validation_error", "No such campaign.", {"campaign_id": "no such campaign"})
-        if data.get("campaign_id") not in (None, campaign.id):
+        if data.get("campaign_id") not in (None, campaign.id) and evidence.method != "binding":
             raise ApiError(422, "validation_error", "campaign_id does not match the click or code.",
                            {"campaign_id": "does not match the evidence"})
     currency = data.get("currency") or (campaign.currency if campaign else workspace.currency)
@@ -187,7 +198,7 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
         raise ApiError(422, "validation_error", f"The campaign sells in {campaign.currency}.",
                        {"currency": f"must be {campaign.currency}"})
     amount = _amount(data, currency)
-    occurred_at = data.get("occurred_at") or utcnow()
+    lines = resolve_lines(session, workspace.id, data.get("items"), currency, amount)
     window = campaign.attribution_window_days if campaign else 30
     verdict = attribute(evidence, occurred_at, window)
     sharer = session.get(Sharer, verdict.sharer_id) if verdict.attributed else None
@@ -205,12 +216,26 @@ def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
         "currency": currency, "attributed": verdict.attributed, "attribution": verdict.method,
         "reason": verdict.reason, "campaign_id": conversion.campaign_id, "sharer_id": verdict.sharer_id,
         "channel": verdict.channel, "click_id": verdict.click_id, "self_referral": self_referral,
+        "attributed_by": ATTRIBUTED_BY.get(verdict.method) if verdict.attributed else None,
         "commissions": [], "customer_sharer": None,
     }
 
     def follow_up(conversion: Conversion, body: dict) -> None:
+        kept = None
+        if verdict.attributed and not self_referral:
+            kept = bind(session, workspace, customer, binding, conversion)
+            if kept is not None:
+                body["binding"] = binding_json(kept, protected)
         if verdict.attributed:
-            _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url)
+            _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url, lines,
+                       kept)
+        if lines:
+            body["items"] = store_lines(session, conversion.id, lines, currency)
+            flagged = [line for line in lines if line.flag]
+            for line in flagged:
+                body.setdefault("warnings", []).append(
+                    {"code": line.flag, "message": f"line {line.sku or line.product.id}: {line.flag.replace('_', ' ')}"})
+        if verdict.attributed:
             emit_sale(session, workspace.id, _answer(_stored(body), workspace.id, public_url))  # sent after commit
 
     return body, conversion, follow_up
@@ -229,26 +254,53 @@ def _self_buyer(session: Session, customer: dict, sharer: Sharer) -> Sharer | No
 
 
 def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, sharer: Sharer,
-               conversion: Conversion, body: dict, customer: dict, public_url: str) -> None:
-    """Commissions, enrollment and early refunds for a freshly inserted attributed sale."""
-    rule = Rule(campaign.commission_type, campaign.commission_value)
-    bonus = Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None
+               conversion: Conversion, body: dict, customer: dict, public_url: str, lines: list,
+               binding: CustomerBinding | None = None) -> None:
+    """Commissions, enrollment and early refunds for a freshly inserted attributed sale.
+
+    Without lines the whole amount follows the campaign's rule; with lines each
+    pays by its product's rule, and a line off the brand's price holds them all.
+    A repeat purchase through a binding pays the programme's repeat rule, if
+    set, and nothing once past its limit in months.
+    """
     approvable_at = utcnow() + timedelta(days=workspace.holding_days)
-    for share in shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
-                                 sharer.id, sharer.invited_by, conversion.self_referral):
+    # A grade replaces the seller's rule and their inviter's bonus; it never adds a level.
+    grade_rule, grade_bonus = rates_for(session, sharer)
+    pays = True
+    if conversion.attribution == "binding" and binding is not None:
+        pays, repeat_rule = repeat_terms(workspace, binding, conversion.occurred_at)
+        grade_rule = repeat_rule or grade_rule
+        if not pays:
+            body["reason"] = "repeat_limit_reached"
+    if not pays:
+        shares = []
+    elif lines:
+        shares = pay_lines(lines, campaign, workspace.margin_ceiling_percent, conversion.currency,
+                           sharer.id, sharer.invited_by, conversion.self_referral, grade_rule, grade_bonus)
+    else:
+        rule = grade_rule or Rule(campaign.commission_type, campaign.commission_value)
+        bonus = grade_bonus or (Rule(campaign.invite_type, campaign.invite_value) if campaign.invite_type else None)
+        shares = shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
+                                 sharer.id, sharer.invited_by, conversion.self_referral)
+    status = "held" if held(lines) else "pending"
+    for share in shares:
         commission = Commission(
             workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
             sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
-            amount_minor=share.amount_minor, status="pending", approvable_at=approvable_at)
+            amount_minor=share.amount_minor, status=status, approvable_at=approvable_at)
         session.add(commission)
         ledger.book(session, commission, memo=f"order {conversion.order_id}")
-    buyer, enrolled = _enroll(session, workspace.id, customer, sharer, conversion.self_referral)
-    conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
-    link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
-    # The share page's address carries a secret, never the (public) link code: see share_tokens.
-    issued_at = int(time.time())
-    body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
-                               "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
+    buyer, enrolled = _enroll(session, workspace, customer, sharer, conversion.self_referral)
+    if isinstance(buyer, Application):
+        # Enrollment by approval: the buyer's request waits for a marketer like any other.
+        body["customer_application"] = {"id": buyer.id, "status": buyer.status}
+    else:
+        conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
+        link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
+        # The share page's address carries a secret, never the (public) link code: see share_tokens.
+        issued_at = int(time.time())
+        body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
+                                   "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
     for refund in session.scalars(select(Conversion).where(
             Conversion.workspace_id == workspace.id, Conversion.type == "refund",
             Conversion.order_id == conversion.order_id, Conversion.applied.is_(False)).order_by(Conversion.id)):
@@ -267,14 +319,31 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
                                  .order_by(Commission.level))]
 
 
-def _enroll(session: Session, workspace_id: int, customer: dict, sharer: Sharer, self_referral: bool) -> tuple[Sharer, bool]:
-    """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again."""
+def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Sharer,
+            self_referral: bool) -> tuple[Sharer | Application, bool]:
+    """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again.
+
+    By approval, a new buyer gets an application (one, however often they buy) instead.
+    """
     if self_referral:
         return _self_buyer(session, customer, sharer) or sharer, False
+    workspace_id = workspace.id
     external_id, email, phone = customer.get("external_id"), customer.get("email"), customer.get("phone")
     found = find_customer(session, workspace_id, external_id, email, phone)
     if found:
         return found, False
+    if workspace.enrollment == "approval":
+        waiting = session.scalar(select(Application).where(
+            Application.workspace_id == workspace_id, Application.external_id == external_id,
+            Application.status == "pending"))
+        if waiting is not None:
+            return waiting, False
+        try:
+            return apply(session, workspace, customer.get("name") or "", email, phone, external_id,
+                         invited_by=sharer.id, source="sale")[1], True
+        except ApiError:  # contact details we cannot normalise must not cost the sale
+            return apply(session, workspace, customer.get("name") or "", external_id=external_id,
+                         invited_by=sharer.id, source="sale")[1], True
     try:
         buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=email, phone=phone,
                               external_id=external_id, invited_by=sharer.id, source="enrolled")
@@ -327,6 +396,7 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
             kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")
             reversals.append({"commission_id": c.id, "sharer_id": c.sharer_id, "level": c.level,
                               "amount": format_amount(delta, c.currency), "kind": kind})
+    refunded(session, sale, after - sale.refunded_minor)
     sale.refunded_minor = after
     refund.applied = True
     emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from plumbing import database
 from plumbing.money import format_amount
 from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch
+from workspaces.models import Workspace
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
 
@@ -40,7 +41,7 @@ def reverse(session: Session, c: Commission, delta: int, conversion_id: int, mem
     Before payout the money leaves the commission's own bucket. After payout
     it is clawed back: a negative approved balance netted from the next payout.
     """
-    source = {"pending": "pending", "approved": "approved", "paid": "approved", "reversed": "approved"}[c.status]
+    source = {"pending": "pending", "held": "pending", "approved": "approved", "paid": "approved", "reversed": "approved"}[c.status]
     kind = "clawback" if c.status == "paid" else "reversal"
     _entry(session, c, source, -delta, kind, conversion_id=conversion_id, memo=memo)
     _entry(session, c, "reversed", delta, kind, conversion_id=conversion_id, memo=memo)
@@ -78,18 +79,22 @@ def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: st
 
 
 def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
-    """Pay every sharer of the workspace their positive approved balance, once.
+    """Pay every sharer of the workspace their approved balance, once, when it is positive and
+    at least the programme's minimum payout.
 
     The payouts of one call form one PayoutBatch (none when nothing is due).
     Payouts of one workspace run one at a time (a transaction lock), so two
     concurrent calls cannot both pay the same balance.
     """
     database.lock(session, f"payouts:{workspace_id}")
-    due = sorted(session.execute(
-        select(LedgerEntry.sharer_id, LedgerEntry.currency)
+    workspace = session.get(Workspace, workspace_id)
+    due = sorted((sharer_id, currency) for sharer_id, currency, balance in session.execute(
+        select(LedgerEntry.sharer_id, LedgerEntry.currency, func.sum(LedgerEntry.amount_minor))
         .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved")
         .group_by(LedgerEntry.sharer_id, LedgerEntry.currency)
-        .having(func.sum(LedgerEntry.amount_minor) > 0)).all())
+        .having(func.sum(LedgerEntry.amount_minor) > 0))
+        # The programme's minimum payout (in its currency): smaller balances wait for the next run.
+        if currency != workspace.currency or balance >= workspace.min_payout_minor)
     if not due:
         return []
     batch = PayoutBatch(workspace_id=workspace_id, count=len(due), created_at=now)
@@ -135,3 +140,19 @@ def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: 
     for c in due:
         approve(session, c, now)
     return due
+
+
+def release(session: Session, workspace_id: int, ids: list[int]) -> list[Commission]:
+    """Held commissions back to pending (both sit in the pending bucket: no money moves).
+
+    :raise ValueError: an id that is not a held commission of the workspace.
+    """
+    found = list(session.scalars(select(Commission).where(
+        Commission.workspace_id == workspace_id, Commission.id.in_(ids), Commission.status == "held")
+        .with_for_update()))
+    missing = set(ids) - {c.id for c in found}
+    if missing:
+        raise ValueError(f"not held: {sorted(missing)}")
+    for c in found:
+        c.status = "pending"
+    return found

@@ -30,6 +30,8 @@ class Sharer(Base):
     code: Mapped[str] = mapped_column(String(16))
     invited_by: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"), index=True)
     source: Mapped[str] = mapped_column(String(16), default="invited")  # invited | enrolled
+    # The sharer's grade (its rates), earned by their own sales; None: the campaign's rates.
+    grade_id: Mapped[int | None] = mapped_column(ForeignKey("grades.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
     # webhook, signed with its secret (stored encrypted). See publishing/notices.py.
@@ -162,6 +164,8 @@ class Conversion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The customer binding this sale counted towards (its sharer's customer list).
+    binding_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Commission(Base):
@@ -234,3 +238,128 @@ class PayoutBatch(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConversionItem(Base):
+    """One line of a sale: a catalogue product (or an unknown SKU), its quantity and amount.
+
+    ``rule_*`` is the rule the line was paid by, ``flag`` why it was held
+    (``above_brand_price``, ``below_brand_price``) or ``""``.
+    """
+
+    __tablename__ = "conversion_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversion_id: Mapped[int] = mapped_column(ForeignKey("conversions.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    sku: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    rule_type: Mapped[str] = mapped_column(String(16))
+    rule_value: Mapped[str] = mapped_column(String(32))
+    commission_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    invite_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    flag: Mapped[str] = mapped_column(String(32), default="")
+
+
+class CustomerBinding(Base):
+    """A buyer kept by the sharer who sold to them (客户关系), until ``expires_at`` (None: permanent).
+
+    The buyer is known by the merchant's customer id and/or normalised email or
+    phone. A binding ends (``ended_at``) when another sharer takes the customer
+    over; the row stays, so each sharer keeps the history of their customers.
+    Orders and net sales (refunds netted) count the sales booked under it.
+    """
+
+    __tablename__ = "customer_bindings"
+    __table_args__ = (
+        Index("ix_bindings_external", "workspace_id", "external_id"),
+        Index("ix_bindings_email", "workspace_id", "email"),
+        Index("ix_bindings_phone", "workspace_id", "phone"),
+        Index("ix_bindings_sharer", "sharer_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"))
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_order_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_order_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    net_sales_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Grade(Base):
+    """A seller grade (普通 / 银牌 / 金牌): its rates and what earns it.
+
+    ``commission_*`` replaces the product's or campaign's rule on the sharer's
+    own sales; ``invite_*`` replaces the campaign's invite bonus when they are
+    the inviter. A sharer holds the highest ``rank`` whose thresholds their own
+    net sales and orders over the last ``period_days`` meet (never recruits,
+    never a fee). Grades change rates, never the number of paid levels.
+    """
+
+    __tablename__ = "grades"
+    __table_args__ = (UniqueConstraint("workspace_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    rank: Mapped[int] = mapped_column(Integer)
+    commission_type: Mapped[str | None] = mapped_column(String(16))
+    commission_value: Mapped[str | None] = mapped_column(String(32))
+    invite_type: Mapped[str | None] = mapped_column(String(16))
+    invite_value: Mapped[str | None] = mapped_column(String(32))
+    min_net_sales_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_orders: Mapped[int] = mapped_column(Integer, default=0)
+    period_days: Mapped[int] = mapped_column(Integer, default=30)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GradeChange(Base):
+    """One promotion or demotion, with the figures it was decided on."""
+
+    __tablename__ = "grade_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    from_grade_id: Mapped[int | None] = mapped_column(Integer)
+    to_grade_id: Mapped[int | None] = mapped_column(Integer)
+    net_sales_minor: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Application(Base):
+    """A request to join the programme, waiting for a marketer (enrollment by approval).
+
+    ``source``: ``join_page`` or ``sale`` (a buyer whose purchase would have
+    enrolled them). ``token_hash`` lets the applicant read the decision.
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_workspace_created", "workspace_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | refused
+    reason: Mapped[str] = mapped_column(Text, default="")
+    sharer_id: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,6 +23,7 @@ from referrals.money_schemas import (
     PayoutRun,
     PerformanceOut,
     PerformanceQuery,
+    ReleaseIn,
 )
 from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, list_batches, run_payouts
 from referrals.schemas import ApproveIn
@@ -63,6 +64,25 @@ def approve(data: dict):
         raise ApiError(409, "not_approvable", str(exc)) from None
     session.commit()
     return {"approved": [c.id for c in done]}
+
+
+@bp.post("/commissions/release")
+@requires("owner", "marketer")
+@bp.arguments(ReleaseIn)
+@bp.response(200)
+@bp.alt_response(409, schema=ErrorSchema, description="an id that is not held")
+def release(data: dict):
+    """Release held commissions (a line sold off the brand's price, reviewed) to pending.
+
+    :raise 409: an id that is not a held commission of this workspace; nothing changes.
+    """
+    session = database.session()
+    try:
+        done = ledger.release(session, current().workspace_id, data["ids"])
+    except ValueError as exc:
+        raise ApiError(409, "not_held", str(exc)) from None
+    session.commit()
+    return {"released": [c.id for c in done]}
 
 
 @bp.post("/payouts")

@@ -7,9 +7,12 @@ from plumbing.fields import MAX_ID, AwareDateTime, Currency, InputSchema
 from plumbing.pagination import PageQuery
 from referrals.schemas import EarningsOut
 
+# "held": a line of its sale was sold off the brand's price; waits for POST /commissions/release.
+COMMISSION_STATUSES = ("pending", "held", "approved", "paid", "reversed")
+
 
 class CommissionQuery(PageQuery):
-    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "approved", "paid", "reversed"]))
+    status = fields.String(load_default=None, validate=validate.OneOf(COMMISSION_STATUSES))
     sharer_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     campaign_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     due = fields.Boolean(load_default=None, metadata={
@@ -27,7 +30,7 @@ class CommissionLineOut(Schema):
     amount = fields.String(metadata={"description": "as booked on the sale"})
     reversed_amount = fields.String(metadata={"description": "taken back by refunds"})
     currency = fields.String()
-    status = fields.String(metadata={"enum": ["pending", "approved", "paid", "reversed"]})
+    status = fields.String(metadata={"enum": list(COMMISSION_STATUSES)})
     due = fields.Boolean(metadata={"description": "pending and past its holding period"})
     approvable_at = fields.DateTime()
     approved_at = fields.DateTime(allow_none=True)
@@ -178,3 +181,8 @@ class LeaderboardOut(Schema):
     period = fields.Nested(PeriodOut)
     me = fields.Nested(RankOut, allow_none=True, metadata={"description": "a seller's own row, wherever it ranks"})
     team = fields.Nested(TeamOut, allow_none=True)
+
+
+class ReleaseIn(InputSchema):
+    ids = fields.List(fields.Integer(strict=True, validate=validate.Range(1, MAX_ID)), required=True,
+                      validate=validate.Length(1, 10_000), metadata={"description": "held commission ids"})

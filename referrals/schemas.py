@@ -47,6 +47,15 @@ class CustomerIn(InputSchema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
+class ItemIn(InputSchema):
+    """One line of an order: a catalogue product (by id or SKU), its quantity and line amount."""
+
+    product_id = Id(load_default=None, allow_none=True)
+    sku = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 64), _printable])
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100_000))
+    amount = DecimalString(required=True, metadata={"description": "the line's total (quantity × unit price)"})
+
+
 class ConversionIn(InputSchema):
     type = fields.String(required=True, validate=validate.OneOf(["sale", "refund"]))
     order_id = fields.String(required=True, validate=[validate.Length(1, 200), _printable])
@@ -65,6 +74,21 @@ class ConversionIn(InputSchema):
                      metadata={"description": "with sharer_id or coupon; defaults to the campaign of the sharer's latest link"})
     customer = fields.Nested(CustomerIn, load_default=None, allow_none=True)
     occurred_at = AwareDateTime(load_default=None, allow_none=True, past=True)
+    items = fields.List(fields.Nested(ItemIn), load_default=None, allow_none=True,
+                        validate=validate.Length(1, 500),
+                        metadata={"description": "a sale's lines: commission per line by its product's rule; "
+                                                 "their amounts may not add up to more than the sale"})
+
+
+class ItemOut(Schema):
+    product_id = fields.Integer(allow_none=True)
+    sku = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    amount = fields.String()
+    commission = fields.String(metadata={"description": "what the line pays the seller (level 1)"})
+    invite_bonus = fields.String(metadata={"description": "what the line pays the inviter (level 2)"})
+    flag = fields.String(allow_none=True, metadata={"enum": ["above_brand_price", "below_brand_price",
+                                                              "unknown_sku", None]})
 
 
 class CommissionOut(Schema):
@@ -72,7 +96,7 @@ class CommissionOut(Schema):
     sharer_id = fields.Integer()
     level = fields.Integer(metadata={"description": "1: the seller; 2: the seller's inviter"})
     amount = fields.String()
-    status = fields.String(metadata={"enum": ["pending", "approved", "paid", "reversed"]})
+    status = fields.String(metadata={"enum": ["pending", "held", "approved", "paid", "reversed"]})
 
 
 class CustomerSharerOut(Schema):
@@ -80,6 +104,13 @@ class CustomerSharerOut(Schema):
     share_url = fields.String(metadata={"description": "the buyer's share page (their poster, link and terms); "
                                                       "its address is a secret: show it to the buyer only"})
     new = fields.Boolean(metadata={"description": "enrolled by this sale (false for a repeat buyer)"})
+
+
+class SaleBindingOut(Schema):
+    id = fields.Integer()
+    sharer_id = fields.Integer(metadata={"description": "the sharer the buyer is bound to"})
+    expires_at = fields.String(allow_none=True, metadata={"description": "null: permanent"})
+    protected = fields.Boolean(metadata={"description": "another sharer's link named this sale; the binding kept it"})
 
 
 class ReversalOut(Schema):
@@ -100,7 +131,8 @@ class ConversionOut(Schema):
     amount = fields.String()
     currency = fields.String()
     attributed = fields.Boolean()
-    attribution = fields.String(metadata={"enum": ["click", "code", "coupon", "sharer_id", "none"]})
+    attribution = fields.String(metadata={"enum": ["click", "code", "coupon", "sharer_id", "binding", "none"]})
+    attributed_by = fields.String(allow_none=True, metadata={"enum": ["click", "code", "sharer", "coupon", "binding"]})
     reason = fields.String(allow_none=True, metadata={"description": "why a sale is not attributed"})
     campaign_id = fields.Integer(allow_none=True)
     sharer_id = fields.Integer(allow_none=True)
@@ -108,7 +140,11 @@ class ConversionOut(Schema):
     click_id = fields.String(allow_none=True)
     self_referral = fields.Boolean()
     commissions = fields.List(fields.Nested(CommissionOut))
+    items = fields.List(fields.Nested(ItemOut))
+    binding = fields.Nested(SaleBindingOut, allow_none=True)
     customer_sharer = fields.Nested(CustomerSharerOut, allow_none=True)
+    customer_application = fields.Dict(metadata={"description": "enrollment by approval: the buyer's request "
+                                                                "(id, status), in place of customer_sharer"})
     applied = fields.Boolean(metadata={"description": "refund: applied to its sale (false until the sale arrives)"})
     reversals = fields.List(fields.Nested(ReversalOut))
     warnings = fields.List(fields.Dict())

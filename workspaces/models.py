@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plumbing.database import Base, UTCDateTime, utcnow
@@ -19,6 +19,23 @@ class Workspace(Base):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     holding_days: Mapped[int] = mapped_column(Integer, default=7)
+    # The margin guard: both paid levels together take at most this percentage of (price - cost).
+    margin_ceiling_percent: Mapped[str] = mapped_column(String(8), default="100", server_default="100")
+    # Programme settings (GET/PUT /api/v1/program). Customer binding: none | days | permanent;
+    # ``binding_takeover``: may a newer sharer's link take a bound customer over?
+    binding_mode: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    binding_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    binding_takeover: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Repeat purchases of a bound customer: an optional lower rule, and an optional limit in
+    # months from the binding (Dub's "recurring for N months"); after it they pay nothing.
+    repeat_type: Mapped[str | None] = mapped_column(String(16))
+    repeat_value: Mapped[str | None] = mapped_column(String(32))
+    repeat_months: Mapped[int | None] = mapped_column(Integer)
+    # Who may join: open (the join page makes a sharer at once), approval (applications wait for a
+    # marketer), invite (only sharers the brand adds, and buyers enrolled by their sales).
+    enrollment: Mapped[str] = mapped_column(String(16), default="invite", server_default="invite")
+    # A sharer's approved balance (in ``currency``) is paid once it reaches this.
+    min_payout_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,0 +1,71 @@
+"""The programme in a real Chromium: the owner sets enrollment by approval and adds a product, two people
+ask to join on their phones, the marketer approves one and refuses the other, who reads the reason."""
+from __future__ import annotations
+
+import pytest
+from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base, staff):
+    page.goto(f"{base}/console/sign-in")
+    page.fill("input[name=email]", staff["email"])
+    page.fill("input[name=password]", staff["password"])
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(f"{base}/console/")
+
+
+def ask_to_join(browser_context, base, name, locale):
+    page = browser_context(PHONE, locale=locale)
+    page.goto(f"{base}/join/acme-tea")
+    assert axe_violations(page) == [] and no_horizontal_scroll(page)
+    page.fill("input[name=name]", name)
+    page.get_by_role("button", name={"zh-CN": "申请加入", "en-US": "Ask to join"}[locale]).click()
+    page.wait_for_url(f"{base}/join/acme-tea/status/**")
+    return page
+
+
+def test_an_owner_opens_approval_two_apply_one_is_approved_one_refused(page_server, browser_context, staff, owner):
+    console = browser_context(DESKTOP, locale="en-US")
+    sign_in(console, page_server, staff)
+    console.goto(f"{page_server}/console/programme")
+    console.select_option("select[name=enrollment]", "approval")
+    console.select_option("select[name=binding_mode]", "permanent")
+    console.get_by_role("button", name="Save settings").click()
+    console.wait_for_url(f"{page_server}/console/programme")
+    assert owner.get("/api/v1/program").json["enrollment"] == "approval"
+    assert axe_violations(console) == []
+
+    console.goto(f"{page_server}/console/products/new")
+    console.fill("input[name=name]", "明前龙井 250g")
+    console.fill("input[name=sku]", "LJ-250")
+    console.fill("input[name=price]", "199.00")
+    console.fill("input[name=cost]", "80.00")
+    console.fill("input[name=landing_url]", "https://shop.example.com/p/lj250")
+    console.get_by_role("button", name="Add product").click()
+    console.wait_for_url(f"{page_server}/console/products")
+    assert "LJ-250" in console.inner_text("main") and axe_violations(console) == []
+    screenshot(console, "console-products")
+
+    wang = ask_to_join(browser_context, page_server, "小王", "zh-CN")
+    assert "正在等待品牌方答复" in wang.inner_text("main")
+    li = ask_to_join(browser_context, page_server, "Li", "en-US")
+    screenshot(wang, "join-status-phone-zh")
+
+    console.goto(f"{page_server}/console/applications")
+    assert axe_violations(console) == []
+    console.get_by_role("button", name="Approve 小王").click()
+    console.wait_for_url(f"{page_server}/console/applications")
+    console.fill("input[name=reason]", "We take sellers from Shanghai only this season.")
+    console.get_by_role("button", name="Refuse Li").click()
+    console.wait_for_url(f"{page_server}/console/applications")
+    screenshot(console, "console-applications")
+
+    wang.reload()
+    assert "已通过" in wang.inner_text("main")
+    li.reload()
+    assert "We take sellers from Shanghai only this season." in li.inner_text("main")
+    assert axe_violations(li) == []
+    names = {s["name"] for s in owner.get("/api/v1/sharers").json["items"]}
+    assert "小王" in names and "Li" not in names
