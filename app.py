@@ -32,11 +32,12 @@ from plumbing.supervisor import Child, Supervisor
 from plumbing.worker import AppWorker
 from publishing import publish_jobs, schedule_routes
 from publishing import routes as campaign_routes
-from referrals import clickwriter, money_routes, redirect, report_routes
+from referrals import clickwriter, money_routes, redirect, report_routes, snippet
 from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
 from web import pages
 from workspaces import cli as workspace_cli
+from workspaces import key_routes
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -57,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
+    api.api.register_blueprint(key_routes.bp)
+    app.register_blueprint(snippet.bp)
     pages.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
     # and none of Flask's per-request work runs for it.
