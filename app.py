@@ -26,6 +26,7 @@ from accounts import cli as account_cli
 from credentials import routes as credential_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
+from integrations import routes as integration_routes
 from plumbing import api, database, embedded_redis, errors, migrate, redis_client
 from plumbing.config import ROOT, Config
 from plumbing.supervisor import Child, Supervisor
@@ -59,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
     api.api.register_blueprint(key_routes.bp)
+    api.api.register_blueprint(integration_routes.bp)
+    app.register_blueprint(integration_routes.hooks)
     app.register_blueprint(snippet.bp)
     pages.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
