@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +31,7 @@ class OrderEvent:
     type: str  # "sale" | "refund"
     order_id: str
     amount: str  # decimal string in the currency's major unit
-    currency: str
+    currency: str | None  # None: the campaign's (or the sale's) currency
     refund_id: str | None = None
     click_id: str | None = None
     coupon: str | None = None
@@ -44,7 +45,9 @@ class OrderEvent:
 
     def conversion(self) -> dict:
         """The ``POST /api/v1/conversions`` body (``items`` left out until the service takes them)."""
-        body = {"type": self.type, "order_id": self.order_id, "amount": self.amount, "currency": self.currency}
+        body = {"type": self.type, "order_id": self.order_id, "amount": self.amount}
+        if self.currency:
+            body["currency"] = self.currency
         if self.refund_id:
             body["refund_id"] = self.refund_id
         if self.type == "sale":
@@ -72,6 +75,8 @@ class Adapter(Protocol):
     title: str
     # Settings the owner pastes from the platform (all secret).
     fields: tuple[str, ...]
+    # Settings Sharecast makes when they are not given, shown once (e.g. a signing secret).
+    generated: tuple[str, ...]
 
     def validate(self, settings: dict) -> dict:
         """Clean settings. :raise ValueError: with ``{field: message}`` as its argument."""
@@ -96,6 +101,26 @@ def click_id_in_url(url: str | None) -> str | None:
         return None
     values = parse_qs(urlsplit(url).query).get("sc_click") or []
     return values[0].lower() if values and CLICK_ID.match(values[0].lower()) else None
+
+
+def money(value) -> str:
+    """A platform's decimal amount (string or number) as a plain decimal string.
+
+    :raise BadPayload: not a finite, non-negative number.
+    """
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise BadPayload(f"not an amount: {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise BadPayload(f"not an amount: {value!r}")
+    return format(amount, "f")
+
+
+def code_word(value) -> str | None:
+    """A sharer's code word as a coupon would carry it, or None when it cannot be one."""
+    value = str(value or "").strip()
+    return value.upper() if value and value.isascii() and value.isalnum() and len(value) <= 32 else None
 
 
 def click_id_in(value) -> str | None:

@@ -34,6 +34,7 @@ class IntegrationOut(Schema):
     set_fields = fields.List(fields.String(), attribute="fields", data_key="fields",
                              metadata={"description": "names of the settings stored; values are never shown"})
     webhook_url = fields.String(allow_none=True, metadata={"description": "paste this on the platform's side"})
+    secret = fields.String(metadata={"description": "signed_orders only: the signing secret made, shown once"})
     last_received_at = fields.DateTime(allow_none=True)
 
 
@@ -56,16 +57,18 @@ def index():
 
 @bp.put("/<provider>")
 @requires("owner")
-@bp.arguments(SettingsIn, description="Shopify {secret}; Stripe {secret: whsec_...}; "
-                                      "WeChat Pay {apiv3_key, platform_key (PEM), serial}")
+@bp.arguments(SettingsIn, description="shopify {secret}; stripe {secret: whsec_...}; wechatpay {apiv3_key, "
+                                      "platform_key (PEM), serial}; alipay {app_id, alipay_public_key}; "
+                                      "woocommerce {secret}; signed_orders {secret?} (made when absent)")
 @bp.response(200, IntegrationOut)
 def put(data: dict, provider: str):
     """Connect a platform (or replace its settings; the address stays). Settings are stored
     encrypted and never shown again. :raise 404: unknown platform. :raise 422: bad settings."""
     session = database.session()
-    connect(session, vault.for_app(current_app), current().workspace_id, provider, data)
+    shown_once = connect(session, vault.for_app(current_app), current().workspace_id, provider, data)
     session.commit()
-    return next(i for i in overview(session, current().workspace_id, _public_url()) if i["provider"] == provider)
+    view = next(i for i in overview(session, current().workspace_id, _public_url()) if i["provider"] == provider)
+    return {**view, **shown_once}
 
 
 @bp.delete("/<provider>")

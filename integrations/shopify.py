@@ -15,9 +15,17 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
-from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in, click_id_in_url
+from integrations.base import (
+    BadPayload,
+    BadSignature,
+    OrderEvent,
+    Reply,
+    click_id_in,
+    click_id_in_url,
+    code_word,
+    money,
+)
 from integrations.timestamps import parse_time
 
 SALE_TOPICS = ("orders/paid", "orders/create")
@@ -28,6 +36,7 @@ class Shopify:
     name = "shopify"
     title = "Shopify"
     fields = ("secret",)
+    generated = ()
 
     def validate(self, settings: dict) -> dict:
         secret = str(settings.get("secret") or "").strip()
@@ -69,30 +78,20 @@ def _json(body: bytes) -> dict:
     return payload
 
 
-def _money(value) -> str:
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise BadPayload(f"not an amount: {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise BadPayload(f"not an amount: {value!r}")
-    return format(amount, "f")
-
-
 def _sale(order: dict) -> OrderEvent:
     if order.get("id") in (None, ""):
         raise BadPayload("an order without an id")
     notes = {str(n.get("name")): n.get("value") for n in order.get("note_attributes") or [] if isinstance(n, dict)}
     click_id = click_id_in_url(order.get("landing_site")) or click_id_in(notes.get("sc_click"))
     codes = [str(d.get("code") or "").strip() for d in order.get("discount_codes") or [] if isinstance(d, dict)]
-    coupon = next((c.upper() for c in codes if c.isascii() and c.isalnum() and len(c) <= 32), None)
+    coupon = next(filter(None, map(code_word, codes)), None)
     customer = order.get("customer") or {}
     name = " ".join(filter(None, (customer.get("first_name"), customer.get("last_name")))) or None
     customer_id = customer.get("id") or order.get("email") or f"order-{order['id']}"
-    items = [{"sku": line.get("sku") or None, "quantity": line.get("quantity"), "amount": _money(line.get("price", "0"))}
+    items = [{"sku": line.get("sku") or None, "quantity": line.get("quantity"), "amount": money(line.get("price", "0"))}
              for line in order.get("line_items") or [] if isinstance(line, dict)]
     return OrderEvent(
-        type="sale", order_id=str(order["id"]), amount=_money(order.get("total_price")),
+        type="sale", order_id=str(order["id"]), amount=money(order.get("total_price")),
         currency=str(order.get("currency") or "").upper(), click_id=click_id, coupon=coupon if not click_id else None,
         customer={"external_id": f"shopify:{customer_id}", "email": customer.get("email") or order.get("email"),
                   "phone": customer.get("phone") or order.get("phone"), "name": name},
@@ -109,6 +108,6 @@ def _refunds(refund: dict) -> list[OrderEvent]:
             continue
         events.append(OrderEvent(
             type="refund", order_id=str(refund["order_id"]), refund_id=f"{refund['id']}:{tx.get('id')}",
-            amount=_money(tx.get("amount")), currency=str(tx.get("currency") or "").upper(),
+            amount=money(tx.get("amount")), currency=str(tx.get("currency") or "").upper(),
             occurred_at=parse_time(tx.get("processed_at") or refund.get("created_at"))))
     return events

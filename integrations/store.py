@@ -25,8 +25,10 @@ def inbound_url(public_url: str, row: Integration) -> str:
     return f"{public_url}/hooks/{row.provider}/{row.token}"
 
 
-def connect(session: Session, vault: Vault, workspace_id: int, provider: str, given: dict) -> Integration:
+def connect(session: Session, vault: Vault, workspace_id: int, provider: str, given: dict) -> dict:
     """Store (or replace) the platform's settings; the inbound address stays the same. The caller commits.
+
+    :return: the settings Sharecast made (e.g. a signing secret), to show this once.
 
     :raise ApiError 404: unknown provider. :raise ApiError 422: settings the adapter refuses.
     """
@@ -41,7 +43,7 @@ def connect(session: Session, vault: Vault, workspace_id: int, provider: str, gi
         session.add(row)
     row.sealed, row.field_names, row.updated_at = vault.seal(clean), sorted(clean), utcnow()
     session.flush()
-    return row
+    return {k: clean[k] for k in adapter.generated if not given.get(k)}
 
 
 def find(session: Session, workspace_id: int, provider: str) -> Integration | None:

@@ -27,6 +27,7 @@ class StripeCheckout:
     name = "stripe"
     title = "Stripe"
     fields = ("secret",)
+    generated = ()
 
     def validate(self, settings: dict) -> dict:
         secret = str(settings.get("secret") or "").strip()

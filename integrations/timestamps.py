@@ -30,3 +30,11 @@ def from_unix(value) -> datetime | None:
         return datetime.fromtimestamp(int(value), tz=timezone.utc)
     except (TypeError, ValueError, OverflowError, OSError):
         raise BadPayload(f"not a timestamp: {value!r}") from None
+
+
+def parse_local(value, offset: str) -> datetime | None:
+    """A time the platform writes without an offset (WooCommerce's ``*_gmt``: ``+00:00``;
+    Alipay's Beijing time: ``+08:00``), or None when absent. :raise BadPayload: unreadable."""
+    if value in (None, ""):
+        return None
+    return parse_time(str(value).replace(" ", "T") + offset)

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509 import load_pem_x509_certificate
 
-from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in
+from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in, code_word
 from integrations.timestamps import parse_time
 from plumbing.money import format_amount, is_currency
 
@@ -48,6 +48,7 @@ class WeChatPay:
     name = "wechatpay"
     title = "WeChat Pay"
     fields = ("apiv3_key", "platform_key", "serial")
+    generated = ()
 
     def validate(self, settings: dict) -> dict:
         errors = {}
@@ -131,7 +132,7 @@ def _evidence(attach: str) -> tuple[str | None, str | None]:
         return click_id_in(data.get("sc_click")), (str(data.get("code") or "").strip().upper() or None)
     if click_id_in(attach):
         return click_id_in(attach), None
-    return None, attach.upper() if attach.isascii() and attach.isalnum() and len(attach) <= 32 else None
+    return None, code_word(attach)
 
 
 def _sale(tx: dict) -> OrderEvent:

@@ -47,9 +47,27 @@ def commissions(app) -> list[tuple[int, int, int]]:
                 for c in s.scalars(select(Commission).order_by(Commission.level))]
 
 
+_start: list[datetime] = []
+
+
+@pytest.fixture(autouse=True)
+def _test_start():
+    """One "now" per test, so a payload built twice is the same payload."""
+    _start[:] = [datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0)]
+
+
+def moment(minutes=1) -> datetime:
+    """A moment after the test's click."""
+    return _start[0] + timedelta(minutes=minutes)
+
+
 def soon(minutes=1) -> str:
-    """A moment after the test's click, in China's time zone as the platforms write it."""
-    return (datetime.now(timezone(timedelta(hours=8))) + timedelta(minutes=minutes)).isoformat(timespec="seconds")
+    """``moment`` in China's time zone, as the platforms write it."""
+    return moment(minutes).isoformat()
+
+
+def stamp(minutes=1) -> int:
+    return int(moment(minutes).timestamp())
 
 
 # --- Shopify -----------------------------------------------------------------------------
@@ -182,14 +200,14 @@ def test_bad_settings_are_refused_and_only_owners_connect(app, world):
 def checkout_session(click_id=None, amount=19900, currency="cny", pi="pi_3MtwBwLkdIwHu7ix28a3tqPa", **extra):
     return {"id": "cs_test_a1b2c3", "object": "checkout.session", "amount_total": amount, "currency": currency,
             "client_reference_id": click_id, "payment_intent": pi, "payment_status": "paid", "status": "complete",
-            "created": int(time.time()) + 60, "customer": "cus_NffrFeUfNV2Hib",
+            "created": stamp(), "customer": "cus_NffrFeUfNV2Hib",
             "customer_details": {"email": "buyer@example.com", "name": "Wang", "phone": None}, "metadata": {}, **extra}
 
 
 def charge(amount_refunded, pi="pi_3MtwBwLkdIwHu7ix28a3tqPa", currency="cny"):
     return {"id": "ch_3MtwBwLkdIwHu7ix28a3tqPa", "object": "charge", "amount": 19900, "amount_captured": 19900,
             "amount_refunded": amount_refunded, "currency": currency, "payment_intent": pi, "refunded": False,
-            "created": int(time.time()) + 60}
+            "created": stamp(5)}
 
 
 @pytest.fixture
@@ -232,7 +250,7 @@ def test_stripe_refunds_from_charge_totals_record_what_is_new_once(app, world, s
 def test_stripe_listed_refunds_and_currency_mismatch(app, world, stripe_sender):
     assert stripe_sender.send("checkout.session.completed", checkout_session(world["click_id"])).status_code == 200
     listed = {**charge(1990), "refunds": {"object": "list", "data": [
-        {"id": "re_1", "amount": 1990, "currency": "cny", "status": "succeeded", "created": int(time.time()) + 300}]}}
+        {"id": "re_1", "amount": 1990, "currency": "cny", "status": "succeeded", "created": stamp(5)}]}}
     assert stripe_sender.send("charge.refunded", listed).status_code == 200
     assert stripe_sender.send("charge.refunded", listed).status_code == 200
     assert commissions(app) == [(1, 1990, 199)]
