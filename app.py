@@ -27,17 +27,28 @@ from catalog import routes as product_routes
 from credentials import routes as credential_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
+from integrations import routes as integration_routes
 from plumbing import api, database, embedded_redis, errors, logs, metrics, migrate, redis_client
 from plumbing.config import ROOT, Config
 from plumbing.supervisor import Child, Supervisor
 from plumbing.worker import AppWorker, die_with_parent
 from publishing import publish_jobs, schedule_routes
 from publishing import routes as campaign_routes
-from referrals import clickwriter, grade_routes, money_routes, program_routes, redirect, report_routes
+from referrals import (
+    clickwriter,
+    grade_routes,
+    import_routes,
+    money_routes,
+    program_routes,
+    redirect,
+    report_routes,
+    snippet,
+)
 from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
 from web import ops, pages
 from workspaces import cli as workspace_cli
+from workspaces import key_routes
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -59,9 +70,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(money_routes.bp)
     api.api.register_blueprint(program_routes.bp)
     api.api.register_blueprint(grade_routes.bp)
+    api.api.register_blueprint(import_routes.bp)
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
+    api.api.register_blueprint(key_routes.bp)
+    api.api.register_blueprint(integration_routes.bp)
+    app.register_blueprint(integration_routes.hooks)
+    app.register_blueprint(snippet.bp)
     pages.init_app(app)
     ops.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>

@@ -29,7 +29,7 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _flatten(messages: Any) -> dict[str, str]:
+def flatten_messages(messages: Any) -> dict[str, str]:
     """webargs' nested messages (``{"json": {"a": {"b": ["x"]}}}``) as ``{"a.b": "x"}``."""
     out: dict[str, str] = {}
 
@@ -58,7 +58,7 @@ _CODES = {
 def http_error_response(exc: HTTPException):
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
-    fields = _flatten(messages) if messages else {}
+    fields = flatten_messages(messages) if messages else {}
     code = _CODES.get(exc.code or 500, "error")
     message = data.get("message") or exc.description or exc.name
     # webargs answers a body it cannot decode with messages {"json": ["Invalid JSON body."]}.

@@ -82,7 +82,7 @@ def create(data: dict):
 
 
 @bp.get("")
-@requires("any")
+@requires("any", "server")
 @bp.arguments(CampaignListQuery, location="query")
 @bp.response(200, CampaignList)
 def index(query: dict):
@@ -94,7 +94,7 @@ def index(query: dict):
 
 
 @bp.get("/<int(min=1, max=2147483647):campaign_id>")
-@requires("any")
+@requires("any", "server")
 @bp.response(200, CampaignOut)
 def read(campaign_id: int):
     """A campaign with its status and publications. :raise 404: not in this workspace."""

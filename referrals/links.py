@@ -6,8 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from catalog.campaigns import get_campaign
 from plumbing.errors import ApiError
 from referrals.models import Link
+from referrals.sharers import get_sharer
 
 # 8 characters of shortuuid's 57-letter alphabet: ~47 bits, far beyond
 # enumeration, short enough to read off a poster.
@@ -39,3 +41,23 @@ def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sh
 def link_urls(public_url: str, code: str) -> dict[str, str]:
     """A link's public addresses (its share page is not one: see referrals/share_tokens.py)."""
     return {"code": code, "url": f"{public_url}/r/{code}", "qr_url": f"{public_url}/q/{code}.png"}
+
+
+def link_for(session: Session, workspace_id: int, campaign_id: int, sharer_id: int,
+             channel: str | None) -> tuple[Link, bool]:
+    """The link of (campaign, sharer, channel) after checking each exists here; (link, created).
+
+    :raise ApiError 404: unknown campaign or sharer. :raise ApiError 422: a channel the campaign does not use.
+    """
+    campaign = get_campaign(session, workspace_id, campaign_id)
+    get_sharer(session, workspace_id, sharer_id)
+    channel = channel or ""
+    if channel and channel not in campaign.channels:
+        raise ApiError(422, "validation_error", "The campaign is not published on this channel.",
+                       {"channel": f"one of {', '.join(campaign.channels)}"})
+    return get_or_create_link(session, workspace_id, campaign.id, sharer_id, channel)
+
+
+def link_view(public_url: str, link: Link) -> dict:
+    return {"id": link.id, **link_urls(public_url, link.code), "campaign_id": link.campaign_id,
+            "sharer_id": link.sharer_id, "channel": link.channel or None}

@@ -6,10 +6,10 @@ from flask import current_app, jsonify
 from catalog.campaigns import get_campaign
 from plumbing import database
 from plumbing.api import Blueprint, ErrorSchema
-from plumbing.errors import ApiError
+from plumbing.errors import ApiError, error_body
 from referrals import clickwriter, ledger
 from referrals.conversions import record_conversion
-from referrals.links import get_or_create_link, link_urls
+from referrals.links import link_for, link_view
 from referrals.schemas import (
     ConversionIn,
     ConversionOut,
@@ -17,6 +17,8 @@ from referrals.schemas import (
     EarningsQuery,
     LinkIn,
     LinkOut,
+    LinksBulkIn,
+    LinksBulkOut,
     SharerIn,
     SharerOut,
     StatsOut,
@@ -63,19 +65,37 @@ def create_link(data: dict):
     :raise 422: a channel the campaign does not use.
     """
     me = current()
-    current().check_acts_for(data["sharer_id"])
+    me.check_acts_for(data["sharer_id"])
     session = database.session()
-    campaign = get_campaign(session, me.workspace_id, data["campaign_id"])
-    get_sharer(session, me.workspace_id, data["sharer_id"])
-    channel = data.get("channel") or ""
-    if channel and channel not in campaign.channels:
-        raise ApiError(422, "validation_error", "The campaign is not published on this channel.",
-                       {"channel": f"one of {', '.join(campaign.channels)}"})
-    link, created = get_or_create_link(session, me.workspace_id, campaign.id, data["sharer_id"], channel)
+    link, created = link_for(session, me.workspace_id, data["campaign_id"], data["sharer_id"], data.get("channel"))
     session.commit()
-    body = {"id": link.id, **link_urls(_public_url(), link.code), "campaign_id": campaign.id,
-            "sharer_id": link.sharer_id, "channel": link.channel or None}
-    return body, 201 if created else 200
+    return link_view(_public_url(), link), 201 if created else 200
+
+
+@bp.post("/links/bulk")
+@requires("owner", "marketer")
+@bp.arguments(LinksBulkIn)
+@bp.response(200, LinksBulkOut)
+def create_links(data: dict):
+    """Up to 1,000 links at once, each like ``POST /links`` (idempotent per triple); one result
+    per row, in order: ``status`` ``created``/``existing`` with the link, or ``failed`` with the error.
+    A failing row never stops the others.
+
+    :raise 422: no rows, more than 1,000, or a malformed row.
+    """
+    session = database.session()
+    results = []
+    for row in data["links"]:
+        try:
+            with session.begin_nested():
+                link, created = link_for(session, current().workspace_id, row["campaign_id"], row["sharer_id"],
+                                         row.get("channel"))
+        except ApiError as exc:
+            results.append({"status": "failed", **error_body(exc.code, exc.message, exc.fields)})
+            continue
+        results.append({"status": "created" if created else "existing", **link_view(_public_url(), link)})
+    session.commit()
+    return {"items": results}
 
 
 @bp.post("/conversions")

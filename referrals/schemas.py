@@ -40,6 +40,19 @@ class LinkOut(Schema):
     channel = fields.String(allow_none=True)
 
 
+class LinksBulkIn(InputSchema):
+    links = fields.List(fields.Nested(LinkIn), required=True, validate=validate.Length(1, 1000))
+
+
+class LinkResultOut(LinkOut):
+    status = fields.String(metadata={"enum": ["created", "existing", "failed"]})
+    error = fields.Dict(metadata={"description": "for a failed row: the API's error shape"})
+
+
+class LinksBulkOut(Schema):
+    items = fields.List(fields.Nested(LinkResultOut))
+
+
 class CustomerIn(InputSchema):
     external_id = fields.String(required=True, validate=[validate.Length(1, 200), _printable])
     email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))

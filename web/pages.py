@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 
 from plumbing import errors
 from web import auth_routes, i18n, join, share
-from web.console import applications, campaigns, dashboard, money, payouts, products, programme, sharers, team  # noqa: F401  (routes register on bp)
+from web.console import applications, campaigns, connect, dashboard, money, payouts, products, programme, sharers, team  # noqa: F401  (routes register on bp)
 from web.console.blueprint import bp as console_bp
 from web.error_pages import error_page
 from web.security import csrf, is_page, limiter, limiter_storage, page_headers

@@ -13,7 +13,7 @@ from flask import g, request
 
 from plumbing import database
 from plumbing.errors import ApiError
-from workspaces.keys import verify_key
+from workspaces.keys import note_use, verify_key
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Principal:
     workspace_id: int
     role: str
     sharer_id: int | None
+    key_id: int | None = None
 
     def check_acts_for(self, sharer_id: int) -> None:
         """Staff may act for any sharer; a seller only for themselves.
@@ -55,9 +56,13 @@ def requires(*roles: str):
                 row = verify_key(s, token.strip())
             if row is None:
                 raise ApiError(401, "unauthorized", "The API key is unknown or revoked.")
-            if "any" not in roles and row.role not in roles:
+            # "any" means every role that acts in the console or library; a server key is
+            # a merchant's backend and is let in only where it is named.
+            if row.role not in roles and ("any" not in roles or row.role == "server"):
                 raise ApiError(403, "forbidden", f"A {row.role} key may not do this.")
-            g.key = Principal(row.workspace_id, row.role, row.sharer_id)
+            with database.new_session() as s:
+                note_use(s, row)
+            g.key = Principal(row.workspace_id, row.role, row.sharer_id, row.id)
             return view(*args, **kwargs)
 
         wrapper._sharecast_roles = roles  # read by the OpenAPI security docs

@@ -50,5 +50,8 @@ class ApiKey(Base):
     sharer_id: Mapped[int | None] = mapped_column(ForeignKey("sharers.id"), index=True)
     prefix: Mapped[str] = mapped_column(String(24), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Refreshed at most once per KEY_USE_RESOLUTION, so authentication stays a read.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

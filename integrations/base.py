@@ -1,0 +1,128 @@
+"""What every integration adapter provides, and the plain values it hands back.
+
+An adapter is pure: bytes and headers in, ``OrderEvent`` values out. It never
+touches the database or the network, so each is tested against the platform's
+documented payloads and signatures alone.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Protocol
+from urllib.parse import parse_qs, urlsplit
+
+CLICK_ID = re.compile(r"^[0-9a-f]{21}$")
+
+
+class BadSignature(Exception):
+    """The notification is not from the platform (or was altered, or is too old): answer 401."""
+
+
+class BadPayload(Exception):
+    """Signed, but not a notification we can read: answer 400."""
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """One sale or refund, shaped like the body of ``POST /api/v1/conversions``."""
+
+    type: str  # "sale" | "refund"
+    order_id: str
+    amount: str  # decimal string in the currency's major unit
+    currency: str | None  # None: the campaign's (or the sale's) currency
+    refund_id: str | None = None
+    click_id: str | None = None
+    coupon: str | None = None
+    customer: dict | None = None
+    occurred_at: datetime | None = None
+    # Order lines as the platform gave them: the conversion service does not take items yet.
+    items: list[dict] = field(default_factory=list)
+    # A refund whose amount is the order's refunded total so far (Stripe's charge.refunded
+    # without its refund list): the inbound service records only what is new.
+    cumulative: bool = False
+
+    def conversion(self) -> dict:
+        """The ``POST /api/v1/conversions`` body (``items`` left out until the service takes them)."""
+        body = {"type": self.type, "order_id": self.order_id, "amount": self.amount}
+        if self.currency:
+            body["currency"] = self.currency
+        if self.refund_id:
+            body["refund_id"] = self.refund_id
+        if self.type == "sale":
+            body["customer"] = self.customer
+            if self.click_id:
+                body["click_id"] = self.click_id
+            elif self.coupon:
+                body["coupon"] = self.coupon
+        if self.occurred_at:
+            body["occurred_at"] = self.occurred_at.isoformat()
+        return body
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the platform expects back."""
+
+    status: int
+    body: str = ""
+    content_type: str = "text/plain"
+
+
+class Adapter(Protocol):
+    name: str
+    title: str
+    # Settings the owner pastes from the platform (all secret).
+    fields: tuple[str, ...]
+    # Settings Sharecast makes when they are not given, shown once (e.g. a signing secret).
+    generated: tuple[str, ...]
+
+    def validate(self, settings: dict) -> dict:
+        """Clean settings. :raise ValueError: with ``{field: message}`` as its argument."""
+
+    def verify(self, headers: dict, body: bytes, settings: dict, now: datetime) -> None:
+        """:raise BadSignature: not from the platform."""
+
+    def events(self, headers: dict, body: bytes, settings: dict) -> list[OrderEvent]:
+        """The sales and refunds a verified notification reports (none for other topics).
+
+        :raise BadPayload: unreadable.
+        """
+
+    def accepted(self) -> Reply: ...
+
+    def refused(self, status: int, message: str) -> Reply: ...
+
+
+def click_id_in_url(url: str | None) -> str | None:
+    """The ``sc_click`` a landing URL (absolute or a path) carries, when it is a real click id."""
+    if not url:
+        return None
+    values = parse_qs(urlsplit(url).query).get("sc_click") or []
+    return values[0].lower() if values and CLICK_ID.match(values[0].lower()) else None
+
+
+def money(value) -> str:
+    """A platform's decimal amount (string or number) as a plain decimal string.
+
+    :raise BadPayload: not a finite, non-negative number.
+    """
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise BadPayload(f"not an amount: {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise BadPayload(f"not an amount: {value!r}")
+    return format(amount, "f")
+
+
+def code_word(value) -> str | None:
+    """A sharer's code word as a coupon would carry it, or None when it cannot be one."""
+    value = str(value or "").strip()
+    return value.upper() if value and value.isascii() and value.isalnum() and len(value) <= 32 else None
+
+
+def click_id_in(value) -> str | None:
+    value = str(value or "").strip().lower()
+    return value if CLICK_ID.match(value) else None

@@ -1,0 +1,113 @@
+"""Shopify order webhooks (``orders/paid``, ``orders/create``, ``refunds/create``).
+
+Verification per shopify.dev "Deliver webhooks through HTTPS": the
+``X-Shopify-Hmac-Sha256`` header is the base64 HMAC-SHA256 of the raw body
+under the app's client secret (or, for a webhook made in the shop admin,
+the secret shown under Settings → Notifications → Webhooks).
+Attribution, first found wins: ``sc_click`` in ``landing_site``, a
+``sc_click`` note attribute (the snippet's hidden field on the cart form), a
+discount code equal to a sharer's code word.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import datetime
+
+from integrations.base import (
+    BadPayload,
+    BadSignature,
+    OrderEvent,
+    Reply,
+    click_id_in,
+    click_id_in_url,
+    code_word,
+    money,
+)
+from integrations.timestamps import parse_time
+
+SALE_TOPICS = ("orders/paid", "orders/create")
+REFUND_TOPIC = "refunds/create"
+
+
+class Shopify:
+    name = "shopify"
+    title = "Shopify"
+    fields = ("secret",)
+    generated = ()
+
+    def validate(self, settings: dict) -> dict:
+        secret = str(settings.get("secret") or "").strip()
+        if not 8 <= len(secret) <= 200:
+            raise ValueError({"secret": "the webhook signing secret from Shopify (8 to 200 characters)"})
+        return {"secret": secret}
+
+    def verify(self, headers, body: bytes, settings: dict, now: datetime) -> None:
+        given = headers.get("X-Shopify-Hmac-Sha256") or ""
+        expected = base64.b64encode(hmac.new(settings["secret"].encode(), body, hashlib.sha256).digest()).decode()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise BadSignature("X-Shopify-Hmac-Sha256 does not match the body")
+
+    def events(self, headers, body: bytes, settings: dict) -> list[OrderEvent]:
+        topic = headers.get("X-Shopify-Topic") or ""
+        payload = _json(body)
+        if topic in SALE_TOPICS:
+            if topic == "orders/create" and payload.get("financial_status") not in ("paid", None):
+                return []  # an unpaid order is not a sale yet; orders/paid will come
+            return [_sale(payload)]
+        if topic == REFUND_TOPIC:
+            return _refunds(payload)
+        return []
+
+    def accepted(self) -> Reply:
+        return Reply(200)
+
+    def refused(self, status: int, message: str) -> Reply:
+        return Reply(status, message)
+
+
+def _json(body: bytes) -> dict:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise BadPayload("the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise BadPayload("the body is not a JSON object")
+    return payload
+
+
+def _sale(order: dict) -> OrderEvent:
+    if order.get("id") in (None, ""):
+        raise BadPayload("an order without an id")
+    notes = {str(n.get("name")): n.get("value") for n in order.get("note_attributes") or [] if isinstance(n, dict)}
+    click_id = click_id_in_url(order.get("landing_site")) or click_id_in(notes.get("sc_click"))
+    codes = [str(d.get("code") or "").strip() for d in order.get("discount_codes") or [] if isinstance(d, dict)]
+    coupon = next(filter(None, map(code_word, codes)), None)
+    customer = order.get("customer") or {}
+    name = " ".join(filter(None, (customer.get("first_name"), customer.get("last_name")))) or None
+    customer_id = customer.get("id") or order.get("email") or f"order-{order['id']}"
+    items = [{"sku": line.get("sku") or None, "quantity": line.get("quantity"), "amount": money(line.get("price", "0"))}
+             for line in order.get("line_items") or [] if isinstance(line, dict)]
+    return OrderEvent(
+        type="sale", order_id=str(order["id"]), amount=money(order.get("total_price")),
+        currency=str(order.get("currency") or "").upper(), click_id=click_id, coupon=coupon if not click_id else None,
+        customer={"external_id": f"shopify:{customer_id}", "email": customer.get("email") or order.get("email"),
+                  "phone": customer.get("phone") or order.get("phone"), "name": name},
+        occurred_at=parse_time(order.get("processed_at") or order.get("created_at")), items=items)
+
+
+def _refunds(refund: dict) -> list[OrderEvent]:
+    """One refund event per successful refund transaction (a refund may pay back in several)."""
+    if refund.get("id") in (None, "") or refund.get("order_id") in (None, ""):
+        raise BadPayload("a refund without its id or order_id")
+    events = []
+    for tx in refund.get("transactions") or []:
+        if not isinstance(tx, dict) or tx.get("kind") != "refund" or tx.get("status") != "success":
+            continue
+        events.append(OrderEvent(
+            type="refund", order_id=str(refund["order_id"]), refund_id=f"{refund['id']}:{tx.get('id')}",
+            amount=money(tx.get("amount")), currency=str(tx.get("currency") or "").upper(),
+            occurred_at=parse_time(tx.get("processed_at") or refund.get("created_at"))))
+    return events

@@ -1,0 +1,81 @@
+"""The console's Connect page: snippet tag with its SRI hash, API keys, integrations (owners only)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import DESKTOP, PHONE, Pages, axe_violations, no_horizontal_scroll, screenshot
+from platform_senders import ShopifySender
+from test_integrations import _test_start, conversions, shopify_order  # noqa: F401 (an autouse fixture)
+
+from referrals.snippet import snippet
+
+
+def test_connect_page_shows_the_snippet_and_its_integrity_hash(console):
+    html = console.get("/console/connect").text
+    assert snippet()[1] in html and "/sc.js" in html
+
+
+def test_issue_a_key_shown_once_then_revoke_it(console, owner):
+    res = console.post("/console/connect/keys", {"name": "shop backend", "role": "server"}, token_from="/console/connect")
+    assert res.status_code == 201
+    key = re.search(r'id="new-key">(sc_[^<]+)<', res.text).group(1)
+    assert owner.get("/api/v1/campaigns", key=key).status_code == 200
+    page = console.get("/console/connect").text
+    assert key not in page and "shop backend" in page
+    key_id = [k for k in owner.get("/api/v1/keys").json["items"] if k["name"] == "shop backend"][0]["id"]
+    res = console.post(f"/console/connect/keys/{key_id}/revoke", token_from="/console/connect")
+    assert res.status_code == 303
+    assert owner.get("/api/v1/campaigns", key=key).status_code == 401
+
+
+def test_bad_key_and_integration_settings_are_refused(console, owner):
+    assert console.post("/console/connect/keys", {"name": "", "role": "server"}, token_from="/console/connect").status_code == 422
+    assert console.post("/console/connect/keys", {"name": "x", "role": "owner"}, token_from="/console/connect").status_code == 422
+    res = console.post("/console/connect/integrations/wechatpay", {"apiv3_key": "short"}, token_from="/console/connect")
+    assert res.status_code == 422 and 'aria-invalid="true"' in res.text
+    assert len(owner.get("/api/v1/keys").json["items"]) == 1
+    assert not any(i["connected"] for i in owner.get("/api/v1/integrations").json["items"])
+
+
+def test_marketers_cannot_open_the_connect_page(app, console, owner):
+    from accounts.users import create_user
+    from plumbing import database
+
+    with database.new_session(app) as s:
+        create_user(s, 1, "m@acme-tea.com", "correct horse battery staple", "marketer", "M")
+        s.commit()
+    pages = Pages(app.test_client())
+    pages.sign_in("m@acme-tea.com", "correct horse battery staple")
+    assert pages.get("/console/connect").status_code == 403
+
+
+def test_connect_shopify_in_the_console_and_a_test_order_is_credited(app, console, owner, campaign, make_sharer,
+                                                                     make_link, page_server):
+    sender = ShopifySender()
+    res = console.post("/console/connect/integrations/shopify", {"secret": sender.secret}, token_from="/console/connect")
+    assert res.status_code == 200
+    sender.url = re.search(r'id="url-shopify">([^<]+)<', res.text).group(1)
+    sharer = make_sharer()
+    make_link(campaign["id"], sharer["id"])
+    order = shopify_order(discount_codes=[{"code": sharer["code"], "amount": "0.00", "type": "fixed_amount"}])
+    assert sender.send("orders/paid", order).status_code == 200
+    assert conversions(app)[0].sharer_id == sharer["id"]
+    assert "—" not in re.search(r"Last notification:[^<]*", console.get("/console/connect").text).group(0)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_connect_page_in_a_browser(page_server, browser_context, staff, size):
+    page = browser_context(size)
+    page.goto(f"{page_server}/console/sign-in")
+    page.fill("input[name=email]", staff["email"])
+    page.fill("input[name=password]", staff["password"])
+    page.click("button[type=submit]")
+    page.goto(f"{page_server}/console/connect")
+    page.fill("#key-name", "checkout server")
+    page.click("text=Issue key")
+    assert page.inner_text("#new-key").startswith("sc_")
+    assert no_horizontal_scroll(page)
+    assert axe_violations(page) == []
+    screenshot(page, f"console-connect-{'phone' if size is PHONE else 'desktop'}")

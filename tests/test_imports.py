@@ -1,0 +1,73 @@
+"""CSV import of past orders and refunds: line-by-line report, dry run, idempotent, bad rows alone."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from plumbing import database
+from referrals.models import Commission, Conversion, Sharer
+
+
+def post_csv(owner, text: str, dry_run=False, key=None):
+    return owner.client.post("/api/v1/conversions/import" + ("?dry_run=true" if dry_run else ""),
+                             data=text.encode("utf-8"), headers={**owner._headers(key), "Content-Type": "text/csv"})
+
+
+def counts(app) -> tuple[int, int, int]:
+    with database.new_session(app) as s:
+        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Conversion, Commission, Sharer))
+
+
+def backfill(code: str) -> str:
+    return ("\ufefftype,order_id,amount,code,customer_external_id,customer_email,occurred_at\n"
+            f"sale,A-1,199.00,{code},c-1,a@buyer.example,2026-11-01T10:00:00+08:00\n"
+            f"sale,A-2,-5,{code},c-2,,\n"                        # bad amount
+            f"sale,A-3,99.00,{code},,,\n"                        # no customer
+            f"sale,A-4,100.00,{code},c-4,,2026-11-02T10:00:00+08:00\n"
+            "refund,A-1,19.90,,,,\n"
+            "refund,A-4,500.00,,,,\n")                           # more than the sale
+
+
+def test_dry_run_shows_what_would_be_credited_and_keeps_nothing(app, owner, campaign, make_sharer, make_link):
+    sharer = make_sharer()
+    link = make_link(campaign["id"], sharer["id"])
+    before = counts(app)
+    res = post_csv(owner, backfill(link["code"]), dry_run=True)
+    assert res.status_code == 200, res.json
+    body = res.json
+    assert (body["dry_run"], body["rows"], body["created"], body["failed"]) == (True, 6, 3, 3)
+    by_line = {r["line"]: r for r in body["results"]}
+    assert by_line[2]["status"] == "created" and by_line[2]["commissions"][0]["amount"] == "19.90"
+    assert by_line[3]["status"] == "failed" and "amount" in by_line[3]["error"]["fields"]
+    assert by_line[4]["error"]["fields"] == {"customer.external_id": "required for a sale"}
+    assert by_line[6]["reversals"][0]["amount"] == "1.99"
+    assert by_line[7]["error"]["code"] == "refund_exceeds_sale"
+    assert counts(app) == before
+
+
+def test_import_records_good_rows_reports_bad_ones_and_is_idempotent(app, owner, campaign, make_sharer, make_link):
+    sharer = make_sharer()
+    link = make_link(campaign["id"], sharer["id"])
+    first = post_csv(owner, backfill(link["code"])).json
+    assert (first["created"], first["failed"]) == (3, 3)
+    after_first = counts(app)
+    second = post_csv(owner, backfill(link["code"])).json
+    assert (second["created"], second["replayed"], second["failed"]) == (0, 3, 3)
+    assert counts(app) == after_first
+    with database.new_session(app) as s:
+        orders = sorted(s.scalars(select(Conversion.order_id).where(Conversion.type == "sale")))
+    assert orders == ["A-1", "A-4"]
+
+
+def test_bad_files_are_refused_whole(owner, campaign):
+    assert post_csv(owner, "order,amount\nA-1,1.00\n").status_code == 422
+    assert post_csv(owner, "type,order_id,amount,color\n").json["error"]["fields"]["columns"].startswith("missing none")
+    res = owner.client.post("/api/v1/conversions/import", data=b"type,order_id,amount\n\xff\n",
+                            headers={**owner._headers(None), "Content-Type": "text/csv"})
+    assert res.status_code == 422
+    rows = "type,order_id,amount\n" + "sale,x,1\n" * 5001
+    assert post_csv(owner, rows).json["error"]["code"] == "too_many_rows"
+
+
+def test_only_owners_import(owner, campaign):
+    server = owner.post("/api/v1/keys", {"role": "server", "name": "s"}).json["key"]
+    assert post_csv(owner, "type,order_id,amount\n", key=server).status_code == 403
