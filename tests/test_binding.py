@@ -46,10 +46,10 @@ def test_a_bound_repeat_purchase_without_a_click_credits_the_bound_sharer(owner,
     put(owner, {"binding": {"mode": "days", "days": 30}})
     seller = make_sharer()
     link = make_link(campaign["id"], seller["id"])
-    first = sale(owner, "B-1", BUYER, code=link["code"])
+    first = sale(owner, "B-1", BUYER, code=link["code"], occurred_at=at(-30))
     assert first.status_code == 201 and first.json["binding"]["sharer_id"] == seller["id"]
-    # Weeks later the same buyer (known by email only this time) buys again with no click or code.
-    again = sale(owner, "B-2", {"external_id": "other-id", "email": "lin@buyer.example"}, occurred_at=at(20))
+    # Weeks later (sales are reported after the fact) the same buyer (known by email only this time) buys again with no click or code.
+    again = sale(owner, "B-2", {"external_id": "other-id", "email": "lin@buyer.example"}, occurred_at=at(-10))
     assert again.status_code == 201, again.json
     assert again.json["attributed"] and again.json["attributed_by"] == "binding"
     assert again.json["sharer_id"] == seller["id"] and again.json["campaign_id"] == campaign["id"]
@@ -66,8 +66,8 @@ def test_a_bound_repeat_purchase_without_a_click_credits_the_bound_sharer(owner,
 def test_a_binding_expires_after_its_days(owner, campaign, make_sharer, make_link):
     put(owner, {"binding": {"mode": "days", "days": 30}})
     seller = make_sharer()
-    sale(owner, "E-1", BUYER, code=make_link(campaign["id"], seller["id"])["code"])
-    late = sale(owner, "E-2", BUYER, occurred_at=at(45))
+    sale(owner, "E-1", BUYER, code=make_link(campaign["id"], seller["id"])["code"], occurred_at=at(-50))
+    late = sale(owner, "E-2", BUYER, occurred_at=at(-5))
     assert late.status_code == 201 and late.json["attributed"] is False and late.json["commissions"] == []
 
 
@@ -140,11 +140,12 @@ def test_repeat_purchases_may_pay_a_lower_rate_and_stop_after_a_limit_in_months(
     assert res.status_code == 200 and res.json["repeat"] == {"commission": {"type": "percent", "value": "5"},
                                                               "months": 3}
     seller = make_sharer()
-    first = sale(owner, "R-1", BUYER, code=make_link(campaign["id"], seller["id"])["code"])
+    first = sale(owner, "R-1", BUYER, code=make_link(campaign["id"], seller["id"])["code"],
+                 occurred_at=at(-110))
     assert [c["amount"] for c in first.json["commissions"]] == ["10.00"]  # the first sale: the campaign's 10%
-    repeat = sale(owner, "R-2", BUYER, occurred_at=at(30))
+    repeat = sale(owner, "R-2", BUYER, occurred_at=at(-80))
     assert repeat.json["attributed_by"] == "binding" and [c["amount"] for c in repeat.json["commissions"]] == ["5.00"]
-    late = sale(owner, "R-3", BUYER, occurred_at=at(100))
+    late = sale(owner, "R-3", BUYER, occurred_at=at(-10))
     assert late.json["attributed_by"] == "binding" and late.json["commissions"] == []
     assert late.json["reason"] == "repeat_limit_reached"
 
