@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import EmailField, HiddenField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -25,3 +25,14 @@ class SellerSignInForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token: sign out, continue with a link."""
+
+
+class PhoneForm(FlaskForm):
+    phone = TelField(_l("Mobile number"), filters=[strip_text], validators=[DataRequired(), Length(max=32)],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"), filters=[strip_text], validators=[DataRequired(), Length(max=12)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"})
