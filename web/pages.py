@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from plumbing import errors
-from web import auth_routes, i18n, phone_sign_in, share
+from web import auth_routes, i18n, phone_sign_in, share, wechat_sign_in
 from web.console import campaigns, dashboard, money, payouts, sharers, team  # noqa: F401  (routes register on bp)
 from web.console.blueprint import bp as console_bp
 from web.error_pages import error_page
@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
-    for blueprint in (auth_routes.bp, phone_sign_in.bp, console_bp, seller_bp, share.bp, bp):
+    for blueprint in (auth_routes.bp, phone_sign_in.bp, wechat_sign_in.bp, console_bp, seller_bp, share.bp, bp):
         app.register_blueprint(blueprint)
     errors.set_page_errors(is_page, error_page)
 
