@@ -45,3 +45,12 @@ def mask_email(value: str | None) -> str:
         return ""
     local, domain = value.rsplit("@", 1)
     return f"{local[:1]}***@{domain}"
+
+
+def poster_name(name: str | None, display_name: str | None, source: str) -> str:
+    """The name a public poster prints for a sharer: the one they chose; else, for a seller the brand
+    invited, their name; for a buyer enrolled by a sale, nothing ("a friend"): the shop's copy of a
+    buyer's real name never goes public until they choose what to show."""
+    if display_name:
+        return display_name
+    return (name or "") if source != "enrolled" else ""

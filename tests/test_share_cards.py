@@ -3,15 +3,19 @@ checked by parsing the served HTML and recomputing the signature as WeChat docum
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import BROWSER, CAMPAIGN, path_of, seller_pages
+from conftest import BROWSER, CAMPAIGN, Pages, path_of, seller_pages
+from sqlalchemy import select
 from test_share_page import buy, buyer_link
 from test_wechat_sign_in import APP_ID, fake_wechat  # noqa: F401 - a fixture
 
 from platforms import wechat
-from plumbing import redis_client
+from plumbing import database, redis_client
+from referrals.identity import poster_name
+from referrals.models import Sharer
 
 DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Safari/537.36"
 
@@ -105,3 +109,29 @@ def test_the_sellers_link_page_has_the_card_and_a_share_button(app, sale, fake_w
     config = head.wx["config"]
     assert config["signature"] == wechat.js_sdk_signature(
         ticket, config["nonceStr"], config["timestamp"], f"http://sharecast.test/seller/links/{sale['link']['id']}")
+
+
+
+def test_poster_names_are_chosen_never_taken_from_the_shop():
+    assert poster_name("王芳", None, "enrolled") == ""  # a buyer: "好友推荐" on the poster
+    assert poster_name("王芳", "芳芳", "enrolled") == "芳芳"
+    assert poster_name("小林", None, "invited") == "小林"  # a seller the brand invited by that name
+    assert poster_name("小林", "林老师", "invited") == "林老师"
+
+
+def test_a_buyer_chooses_the_name_on_their_poster(app, client, sale):
+    path = path_of(sale["buyer"]["share_url"])
+    before = client.get(path).get_data(as_text=True)
+    assert "王芳" not in before and "recommended by a friend" in before
+    poster_before = re.search(r'<img src="([^"]+)"', before).group(1)
+    buyer = Pages(client)
+    assert buyer.post(f"{path}/name", {"display_name": "x" * 21}, token_from=path).status_code == 422
+    assert buyer.post(f"{path}/name", {"display_name": "\x07"}, token_from=path).status_code == 422
+    res = buyer.post(f"{path}/name", {"display_name": " 芳芳 "}, token_from=path)
+    assert res.status_code == 303
+    with database.read_session(app) as s:
+        assert s.scalars(select(Sharer.display_name).where(Sharer.id == sale["buyer"]["id"])).one() == "芳芳"
+    after = client.get(path).get_data(as_text=True)
+    assert "“芳芳”" in after and "王芳" not in after
+    poster_after = re.search(r'<img src="([^"]+)"', after).group(1)
+    assert poster_after != poster_before and poster_after.startswith("http://sharecast.test/media/")  # drawn again

@@ -38,12 +38,13 @@ from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from publishing import storage
 from publishing.posts import campaign_posts
+from referrals.identity import poster_name
 from referrals.links import link_urls
 from referrals.models import Link, Sharer
 from referrals.share_tokens import ShareToken, read_token, spent_marker
 from web import session as web_session
 from web.error_pages import error_page
-from web.forms import ConfirmForm
+from web.forms import ConfirmForm, DisplayNameForm
 from web.i18n import money
 from web.security import check_csrf, limiter
 from web.share_cards import share_card, wechat_config, wechat_headers
@@ -161,8 +162,26 @@ def share(token: str):
     wx = wechat_config(workspace.id)
     html = render_template("share/page.html", token=token, urls=urls, campaign=campaign, workspace=workspace,
                            poster=images.get("poster"), terms=earning_terms(campaign), ended=ended,
-                           can_join=_can_join(found, sharer), form=ConfirmForm(), card=card, wx=wx)
+                           can_join=_can_join(found, sharer), form=ConfirmForm(), card=card, wx=wx,
+                           shown_name=poster_name(sharer.name, sharer.display_name, sharer.source),
+                           name_form=DisplayNameForm(display_name=sharer.display_name or ""))
     return html, 200, {"X-Robots-Tag": "noindex, nofollow", **wechat_headers(wx)}
+
+
+@bp.post("/s/<token>/name")
+@limiter.limit("10 per minute")
+def choose_name(token: str):
+    """The buyer chooses the name their poster shows (their real name never goes public by default).
+
+    :raise 404: not a share token. :raise 422: an empty, too long or unprintable name.
+    """
+    _found, _link, sharer, _campaign = _shared(token)
+    form = DisplayNameForm()
+    if not form.validate_on_submit():
+        return error_page(422, " ".join(str(e) for e in form.display_name.errors))
+    sharer.display_name = form.display_name.data
+    database.session().commit()
+    return redirect(url_for("link_pages.share", token=token, _anchor="poster-heading"), 303)
 
 
 @bp.post("/s/<token>/join")
