@@ -1,0 +1,69 @@
+"""The seller's profile: the name their posters show, WeChat, a copy of their data, and erasure."""
+from __future__ import annotations
+
+import json
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from accounts.privacy import erase_sharer, export_sharer
+from plumbing import database, redis_client
+from referrals import linkcache
+from referrals.identity import mask_email, mask_phone, poster_name
+from web import session as web_session
+from web.forms import ConfirmForm, DisplayNameForm
+from web.seller.blueprint import bp
+from web.session import seller_required
+from web.wechat_sign_in import wechat_status
+
+ERASE_WORD = "DELETE"
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@seller_required
+def profile():
+    """The profile page; its form sets the poster name. :raise 422: an empty, too long or unprintable name."""
+    sharer = g.sharer
+    form = DisplayNameForm(display_name=sharer.display_name or sharer.name)
+    if request.method == "POST" and form.validate_on_submit():
+        sharer.display_name = form.display_name.data
+        database.session().commit()
+        flash(_("Your posters now show “%(name)s”.", name=sharer.display_name))
+        return redirect(url_for("seller.profile"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("seller/profile.html", form=form, confirm=ConfirmForm(), erase_word=ERASE_WORD,
+                           shown=poster_name(sharer.name, sharer.display_name, sharer.source) or _("a friend"),
+                           phone=mask_phone(sharer.phone), email=mask_email(sharer.email),
+                           wechat=wechat_status(sharer)), status
+
+
+@bp.get("/profile/data.json")
+@seller_required
+def export():
+    """Everything kept about the seller, as a JSON download."""
+    data = export_sharer(database.session(), g.sharer, current_app.config["PUBLIC_URL"])
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return Response(body, content_type="application/json; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="sharecast-data-{g.sharer.id}.json"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.post("/profile/erase")
+@seller_required
+def erase():
+    """Erase the seller's personal data (typed confirmation), keep the amounts, sign out everywhere.
+
+    :raise 422: the confirmation word is missing or wrong (nothing is erased).
+    """
+    form = ConfirmForm()
+    if not form.validate_on_submit() or (request.form.get("confirm") or "").strip().upper() != ERASE_WORD:
+        flash(_("Nothing was deleted: type %(word)s to confirm.", word=ERASE_WORD))
+        return redirect(url_for("seller.profile"), 303)
+    session = database.session()
+    erase_sharer(session, g.sharer)
+    session.commit()
+    linkcache.invalidate(redis_client.connection())
+    web_session.sign_out("seller")
+    flash(_("Your personal data is deleted and you are signed out."))
+    return redirect(url_for("web_auth.seller_sign_in"), 303)
