@@ -71,3 +71,23 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
     # Phone sign-in no longer finds the number.
     ask = Pages(app.test_client()).post("/seller/sign-in/phone", {"phone": "13800138000"})
     assert ask.status_code == 303
+
+
+def test_the_console_masks_contact_details_and_records_every_full_view(app, console, make_sharer):
+    from accounts.models import ContactView
+
+    seller = make_sharer("小林", phone="13800138000", email="lin@example.com")
+    listing = console.get("/console/sharers").get_data(as_text=True)
+    assert "+86138****8000" in listing and "l***@example.com" in listing
+    assert "13800138000" not in listing and "lin@example.com" not in listing
+    detail = console.get(f"/console/sharers/{seller['id']}").get_data(as_text=True)
+    assert "+86138****8000" in detail and "lin@example.com" not in detail
+    with database.read_session(app) as s:
+        assert s.scalars(select(ContactView)).all() == []
+    full = console.post(f"/console/sharers/{seller['id']}/contact", token_from=f"/console/sharers/{seller['id']}")
+    assert full.status_code == 200
+    assert "+8613800138000" in full.get_data(as_text=True) and "lin@example.com" in full.get_data(as_text=True)
+    with database.read_session(app) as s:
+        [view] = s.scalars(select(ContactView)).all()
+        assert view.sharer_id == seller["id"] and view.user_id is not None
+    assert console.get("/console/sharers?q=13800138000").status_code == 200  # search still finds by number

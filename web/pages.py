@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from plumbing import errors
+from referrals.identity import mask_email, mask_phone
 from web import auth_routes, i18n, phone_sign_in, share, wechat_sign_in
 from web.console import campaigns, dashboard, money, payouts, sharers, team  # noqa: F401  (routes register on bp)
 from web.console.blueprint import bp as console_bp
@@ -51,6 +52,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    # Contact details as people without need see them (console lists, the seller's profile).
+    app.jinja_env.filters.update(mask_phone=mask_phone, mask_email=mask_email)
     for blueprint in (auth_routes.bp, phone_sign_in.bp, wechat_sign_in.bp, console_bp, seller_bp, share.bp, bp):
         app.register_blueprint(blueprint)
     errors.set_page_errors(is_page, error_page)
