@@ -145,3 +145,28 @@ def test_a_number_of_sellers_of_two_brands_chooses_one(app, owner, make_sharer, 
     res = client.post("/seller/sign-in/phone/choose", {"sharer": str(beta_sharer)})
     assert res.status_code == 303 and res.headers["Location"] == "/seller/"
     assert "Beta Soap" in client.get("/seller/").text
+
+
+def test_a_seller_adds_a_phone_number_only_once_its_code_is_confirmed(app, make_sharer, sms_provider):
+    from conftest import seller_pages
+
+    from referrals.models import Sharer
+
+    sms_provider.limit = 5  # two codes to the new number within a minute (the providers' default is lower)
+    seller = make_sharer("小林", email="lin@example.com")
+    pages = seller_pages(app, seller["id"])
+    res = pages.post("/seller/profile/phone", {"phone": "139 0013 9000"}, token_from="/seller/profile")
+    assert res.status_code == 303
+    assert "+86139****9000" in pages.get("/seller/profile").get_data(as_text=True)
+    code = texted_code(app, sms_provider)
+    with database.read_session(app) as s:
+        assert s.get(Sharer, seller["id"]).phone is None  # not used before it is confirmed
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    pages.post("/seller/profile/phone/confirm", {"code": wrong}, token_from="/seller/profile")
+    with database.read_session(app) as s:
+        assert s.get(Sharer, seller["id"]).phone is None
+    pages.post("/seller/profile/phone/confirm", {"code": code}, token_from="/seller/profile")
+    with database.read_session(app) as s:
+        assert s.get(Sharer, seller["id"]).phone == "+8613900139000"
+    # One code a minute per number, wherever it is asked for.
+    assert Pages(app.test_client()).post("/seller/sign-in/phone", {"phone": "13900139000"}).status_code == 429

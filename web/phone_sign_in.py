@@ -29,7 +29,8 @@ PENDING_SECONDS = 10 * 60  # how long this browser remembers which number it ask
 VERIFIED_SECONDS = 5 * 60  # how long a right code lets the browser choose among the number's brands
 
 
-def _form_phone() -> str:
+def form_phone() -> str:
+    """The rate-limit key of a form's number (its E.164 form, so spellings of one number share it)."""
     return normalize_phone(request.form.get("phone")) or request.remote_addr or "-"
 
 
@@ -40,9 +41,14 @@ def _pending_phone() -> str | None:
     return None
 
 
+# Codes texted to one number, wherever they are asked for (sign-in, a seller adding their number).
+CODES_PER_NUMBER = limiter.shared_limit("1 per minute;5 per hour", scope="code-phone", key_func=form_phone,
+                                        methods=["POST"])
+
+
 @bp.route("/seller/sign-in/phone", methods=["GET", "POST"])
 @limiter.limit("5 per minute;20 per hour", methods=["POST"])
-@limiter.limit("1 per minute;5 per hour", methods=["POST"], key_func=_form_phone, scope="code-phone")
+@CODES_PER_NUMBER
 def ask_code():
     """Ask for a code; the answer is the code page whatever the number."""
     form = PhoneForm()
