@@ -14,7 +14,7 @@ import json
 import secrets
 import time
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from tests.servers import _Server
 
@@ -138,6 +138,7 @@ class FakeWeChat(_Server):
         self.codes: dict[str, dict] = {}  # authorisation code → {"openid", "unionid", "scope", "used"}
         self.user_tokens: dict[str, str] = {}
         self.expire_next_token = False
+        self.next_user: tuple[str, str | None] = ("o-user", None)  # who "agrees" on the authorize page
         super().__init__()
 
     def issue_code(self, openid: str, scope: str = "snsapi_base", unionid: str | None = None) -> str:
@@ -151,6 +152,14 @@ class FakeWeChat(_Server):
         query = dict(parse_qsl(parts.query))
         with self.lock:
             self.calls.append(parts.path)
+            if parts.path == "/connect/oauth2/authorize":  # the user agrees at once, as ``next_user``
+                if query.get("appid") != self.app_id or query.get("response_type") != "code":
+                    return 400, {"errcode": 10003, "errmsg": "redirect_uri or appid mismatch"}, {}
+                openid, unionid = self.next_user
+                code = secrets.token_hex(16)
+                self.codes[code] = {"openid": openid, "unionid": unionid, "scope": query["scope"], "used": False}
+                back = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+                return 302, {}, {"Location": back}
             if parts.path == "/cgi-bin/stable_token":
                 data = json.loads(body)
                 if data.get("appid") != self.app_id or data.get("secret") != self.secret:
