@@ -14,6 +14,7 @@ from rq import Retry
 from platforms import aliyun_sms, tencent_sms
 from platforms.sms import LogSms, SmsError, SmsProvider, SmsSettings
 from plumbing import guarded_http, redis_client
+from referrals.identity import mask_phone
 
 log = logging.getLogger(__name__)
 PROVIDERS: dict[str, SmsProvider] = {"log": LogSms(), "aliyun": aliyun_sms.AliyunSms(),
@@ -38,7 +39,7 @@ def send_sign_in_code(phone: str, code: str) -> str:
         try:
             message_id = provider_from(config).send_code(phone, code, settings_from(config), client)
         except SmsError as exc:
-            log.warning("sign-in code to %s not sent: %s", phone[:-4] + "****", exc)
+            log.warning("sign-in code to %s not sent: %s", mask_phone(phone), exc)
             if exc.retryable:
                 raise
             return f"failed: {exc.code}"

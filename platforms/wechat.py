@@ -21,13 +21,13 @@ Another module posting to the Official Account reuses :func:`access_token` with 
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import httpx
+from redis.exceptions import RedisError
 
 API_BASE = "https://api.weixin.qq.com"
 OPEN_BASE = "https://open.weixin.qq.com"
@@ -99,17 +99,23 @@ def _call(client: httpx.Client, method: str, url: str, **kwargs) -> dict:
 
 
 def _cached(cache: TokenCache, kind: str, app_id: str, fetch) -> str:
-    """The cached value, or the one ``fetch()`` returns (``(value, expires_in)``), fetched by one process."""
-    value = cache.get(kind, app_id)
-    if value:
-        return value
-    with cache.lock(kind, app_id):
-        value = cache.get(kind, app_id)  # another process may have fetched it while we waited
+    """The cached value, or the one ``fetch()`` returns (``(value, expires_in)``), fetched by one process.
+
+    :raise WeChatError: the fetch failed, or the cache (Redis) did not answer or stayed locked (-3).
+    """
+    try:
+        value = cache.get(kind, app_id)
         if value:
             return value
-        value, expires_in = fetch()
-        cache.put(kind, app_id, value, expires_in)
-        return value
+        with cache.lock(kind, app_id):
+            value = cache.get(kind, app_id)  # another process may have fetched it while we waited
+            if value:
+                return value
+            value, expires_in = fetch()
+            cache.put(kind, app_id, value, expires_in)
+            return value
+    except RedisError as exc:  # LockError included: another process held the fetch too long
+        raise WeChatError(-3, f"token cache unavailable: {exc}") from None
 
 
 def access_token(account: OfficialAccount, client: httpx.Client, cache: TokenCache,
@@ -205,8 +211,3 @@ def user_info(account: OfficialAccount, grant: Grant, client: httpx.Client) -> d
     """
     return _call(client, "GET", f"{account.api_base}/sns/userinfo",
                  params={"access_token": grant.access_token, "openid": grant.openid, "lang": "zh_CN"})
-
-
-def share_data(title: str, desc: str, link: str, img_url: str) -> str:
-    """The share card for ``updateAppMessageShareData``/``updateTimelineShareData``, as JSON for the page."""
-    return json.dumps({"title": title, "desc": desc, "link": link, "imgUrl": img_url}, ensure_ascii=False)

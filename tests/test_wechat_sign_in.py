@@ -160,3 +160,13 @@ def test_the_authorize_url_is_shaped_as_documented():
                    "&state=st#wechat_redirect")
     with pytest.raises(ValueError):
         wechat.authorize_url(APP_ID, "https://a.example/cb", "snsapi_login", "st")
+
+
+def test_a_cache_that_does_not_answer_is_a_wechat_error_not_a_crash(fake_wechat):
+    import redis
+
+    account = wechat.OfficialAccount(APP_ID, SECRET, fake_wechat.url("").rstrip("/"))
+    dead = wechat.TokenCache(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5))
+    with guarded_http.client(True) as client, pytest.raises(wechat.WeChatError) as caught:
+        wechat.jsapi_ticket(account, client, dead)
+    assert caught.value.errcode == -3
