@@ -25,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from accounts import cli as account_cli
 from catalog import routes as product_routes
 from credentials import routes as credential_routes
+from credentials import wechat_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
 from integrations import routes as integration_routes
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(integration_routes.bp)
     app.register_blueprint(integration_routes.hooks)
     app.register_blueprint(snippet.bp)
+    api.api.register_blueprint(wechat_routes.bp)
     pages.init_app(app)
     ops.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>

@@ -23,3 +23,16 @@ class ChannelCredential(Base):
     sealed: Mapped[str] = mapped_column(Text)
     field_names: Mapped[list] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WeChatAccount(Base):
+    """The workspace's WeChat Official Account: its app id (public: it is in every JS-SDK config)
+    and its app secret, sealed like channel credentials."""
+
+    __tablename__ = "wechat_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), unique=True)
+    app_id: Mapped[str] = mapped_column(String(64))
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -106,6 +106,20 @@ class Config:
     # Seller notices wait this long so posts going live together make one digest.
     SELLER_NOTICE_DELAY_SECONDS = _number("SELLER_NOTICE_DELAY_SECONDS", 60.0)
 
+    # Phone sign-in: the SMS provider (log | aliyun | tencent, see platforms/sms.py) and its
+    # account. ``SMS_ENDPOINT`` empty means the provider's public endpoint.
+    SMS_PROVIDER = os.environ.get("SHARECAST_SMS_PROVIDER", "log")
+    SMS_ACCESS_KEY_ID = os.environ.get("SHARECAST_SMS_ACCESS_KEY_ID", "")
+    SMS_ACCESS_KEY_SECRET = os.environ.get("SHARECAST_SMS_ACCESS_KEY_SECRET", "")
+    SMS_SIGN_NAME = os.environ.get("SHARECAST_SMS_SIGN_NAME", "")
+    SMS_TEMPLATE = os.environ.get("SHARECAST_SMS_TEMPLATE", "")
+    SMS_APP_ID = os.environ.get("SHARECAST_SMS_APP_ID", "")
+    SMS_REGION = os.environ.get("SHARECAST_SMS_REGION", "")
+    SMS_ENDPOINT = os.environ.get("SHARECAST_SMS_ENDPOINT", "")
+    # WeChat's API and web-authorisation hosts (a relay in front of them, or a local fake in tests).
+    WECHAT_API_BASE = os.environ.get("SHARECAST_WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/")
+    WECHAT_OPEN_BASE = os.environ.get("SHARECAST_WECHAT_OPEN_BASE", "https://open.weixin.qq.com").rstrip("/")
+
     # flask-smorest / OpenAPI
     API_TITLE = "Sharecast"
     API_VERSION = "v1"

@@ -23,6 +23,7 @@ from publishing.posts import plan, voices_for
 from publishing.renders import Renderer
 from publishing.storage import storage
 from publishing.versions import get_version
+from referrals.identity import poster_name
 from referrals.links import link_urls
 from referrals.models import Link, Sharer
 
@@ -39,12 +40,13 @@ def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, pu
     channels = channels_of(renderer.snapshot)
     codes = {(link.sharer_id, link.channel): link.code for link in session.scalars(
         select(Link).where(Link.campaign_id == campaign.id))}
-    sharers = session.execute(select(Sharer.id, Sharer.name, Sharer.code)
+    sharers = session.execute(select(Sharer.id, Sharer.name, Sharer.display_name, Sharer.source, Sharer.code)
                               .where(Sharer.workspace_id == campaign.workspace_id).order_by(Sharer.id)).all()
     slots = plan(renderer, channels, dict.fromkeys(channels))
     missing: set[int] = set()
     keys: dict[str, int] = {}
-    for sharer_id, name, code in sharers:
+    for sharer_id, real_name, display_name, source, code in sharers:
+        name = poster_name(real_name, display_name, source)
         for channel in channels:
             link = codes.get((sharer_id, channel))
             if link is None:  # no link yet, so certainly no poster

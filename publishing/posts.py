@@ -19,6 +19,7 @@ from publishing.models import ContentVersion
 from publishing.renders import Rendered, Renderer, Slot, plan_slots
 from publishing.storage import Storage, public_url
 from publishing.versions import get_version, record_version
+from referrals.identity import poster_name
 from referrals.links import get_or_create_link, link_urls
 from referrals.models import Link, Sharer
 
@@ -73,7 +74,8 @@ def voices_for(session: Session, writer: Writer, campaign: Campaign, sharer: Sha
                public: str) -> dict[str, SharerVoice]:
     """Each channel's SharerVoice: the sharer's name, their ``/r/`` link for it, their code word."""
     codes = sharer_links(session, writer, campaign, sharer.id, channels)
-    return {c: SharerVoice(name=sharer.name, link=link_urls(public, codes[c])["url"], code=sharer.code)
+    name = poster_name(sharer.name, sharer.display_name, sharer.source)
+    return {c: SharerVoice(name=name, link=link_urls(public, codes[c])["url"], code=sharer.code)
             for c in channels}
 
 

@@ -18,6 +18,7 @@ class Sharer(Base):
         # Lists newest first, page by page; magic links find sellers by email.
         Index("ix_sharers_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_sharers_email", "email"),
+        Index("ix_sharers_phone", "phone"),  # phone sign-in finds sellers by number
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +33,9 @@ class Sharer(Base):
     source: Mapped[str] = mapped_column(String(16), default="invited")  # invited | enrolled
     # The sharer's grade (its rates), earned by their own sales; None: the campaign's rates.
     grade_id: Mapped[int | None] = mapped_column(ForeignKey("grades.id"), index=True)
+    # The name printed on public posters, chosen by the sharer; until then posters say "好友推荐"
+    # (a buyer's real name from the shop never goes public by default).
+    display_name: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
     # webhook, signed with its secret (stored encrypted). See publishing/notices.py.

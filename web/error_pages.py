@@ -12,6 +12,7 @@ from web.security import limiter
 
 _TITLES = {400: _l("The request was not understood"), 403: _l("You may not open this page"),
            404: _l("This page does not exist"), 405: _l("This action is not allowed here"),
+           409: _l("This is connected elsewhere already"),
            410: _l("This link has expired or was used already"), 413: _l("The file is too large"),
            415: _l("This file type is not supported"), 422: _l("Some fields need attention"),
            429: _l("Too many attempts")}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, HiddenField, PasswordField, StringField, TelField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 
 def strip_text(value):
@@ -25,3 +25,24 @@ class SellerSignInForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token: sign out, continue with a link."""
+
+
+class PhoneForm(FlaskForm):
+    phone = TelField(_l("Mobile number"), filters=[strip_text], validators=[DataRequired(), Length(max=32)],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"), filters=[strip_text], validators=[DataRequired(), Length(max=12)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"})
+
+
+def _printable(form, field) -> None:
+    if field.data and any(not ch.isprintable() for ch in field.data):
+        raise ValidationError(_l("Use letters, digits and punctuation only."))
+
+
+class DisplayNameForm(FlaskForm):
+    display_name = StringField(_l("Name on your poster"), filters=[strip_text],
+                               validators=[DataRequired(), Length(max=20), _printable])

@@ -14,12 +14,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from plumbing import errors
-from web import auth_routes, i18n, join, share
+from referrals.identity import mask_email, mask_phone
+from web import auth_routes, i18n, join, phone_sign_in, share, wechat_sign_in
 from web.console import applications, campaigns, connect, dashboard, money, payouts, products, programme, sharers, team  # noqa: F401  (routes register on bp)
 from web.console.blueprint import bp as console_bp
 from web.error_pages import error_page
 from web.security import csrf, is_page, limiter, limiter_storage, page_headers
-from web.seller import board, earnings, links, today  # noqa: F401  (routes register on bp)
+from web.seller import board, earnings, links, profile, today  # noqa: F401  (routes register on bp)
 from web.seller.blueprint import bp as seller_bp
 from web.session import SELLER_MAX_AGE, STAFF_MAX_AGE, current_seller, current_staff
 
@@ -51,7 +52,10 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
-    for blueprint in (auth_routes.bp, console_bp, seller_bp, share.bp, join.bp, bp):
+    # Contact details as people without need see them (console lists, the seller's profile).
+    app.jinja_env.filters.update(mask_phone=mask_phone, mask_email=mask_email)
+    for blueprint in (auth_routes.bp, phone_sign_in.bp, wechat_sign_in.bp, console_bp, seller_bp, share.bp, join.bp,
+                      bp):
         app.register_blueprint(blueprint)
     errors.set_page_errors(is_page, error_page)
 

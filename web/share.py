@@ -38,14 +38,16 @@ from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from publishing import storage
 from publishing.posts import campaign_posts
+from referrals.identity import poster_name
 from referrals.links import link_urls
 from referrals.models import Link, Sharer
 from referrals.share_tokens import ShareToken, read_token, spent_marker
 from web import session as web_session
 from web.error_pages import error_page
-from web.forms import ConfirmForm
+from web.forms import ConfirmForm, DisplayNameForm
 from web.i18n import money
 from web.security import check_csrf, limiter
+from web.share_cards import share_card, wechat_config, wechat_headers
 from workspaces.models import Workspace
 
 bp = Blueprint("link_pages", __name__)
@@ -115,18 +117,21 @@ def poster_channel(campaign: Campaign) -> str | None:
     return usable[0] if usable else None
 
 
-def buyer_poster(campaign: Campaign, sharer: Sharer) -> dict | None:
-    """The buyer's personal QR poster (``url``, ``width``, ``height``), drawn now if never drawn; None without one."""
+def share_images(campaign: Campaign, sharer: Sharer) -> dict[str, dict]:
+    """The sharer's personal QR poster and the campaign's card image (each ``url``, ``width``, ``height``),
+    drawn now if never drawn; keyed ``poster`` and ``card``, either missing when the campaign has none."""
     channel = poster_channel(campaign)
     if channel is None:
-        return None
+        return {}
     try:
         posts = campaign_posts(database.session(), database.new_session, storage.storage(), campaign,
                                current_app.config["PUBLIC_URL"], sharer, None, channel)
     except ApiError:
-        return None
-    images = [image for item in posts["items"] for image in item["images"] if image["kind"] == "poster"]
-    return images[0] if images else None
+        return {}
+    found: dict[str, dict] = {}
+    for image in (image for item in posts["items"] for image in item["images"]):
+        found.setdefault(image["kind"], image)
+    return found
 
 
 def earning_terms(campaign: Campaign) -> dict[str, str | None]:
@@ -152,10 +157,31 @@ def share(token: str):
     workspace = database.session().get(Workspace, link.workspace_id)
     urls = link_urls(current_app.config["PUBLIC_URL"], link.code)
     ended = campaign.ends_at is not None and campaign.ends_at <= utcnow()
+    images = share_images(campaign, sharer)
+    card = share_card(campaign, urls["url"], (images.get("card") or images.get("poster") or {}).get("url"))
+    wx = wechat_config(workspace.id)
     html = render_template("share/page.html", token=token, urls=urls, campaign=campaign, workspace=workspace,
-                           poster=buyer_poster(campaign, sharer), terms=earning_terms(campaign), ended=ended,
-                           can_join=_can_join(found, sharer), form=ConfirmForm())
-    return html, 200, {"X-Robots-Tag": "noindex, nofollow"}
+                           poster=images.get("poster"), terms=earning_terms(campaign), ended=ended,
+                           can_join=_can_join(found, sharer), form=ConfirmForm(), card=card, wx=wx,
+                           shown_name=poster_name(sharer.name, sharer.display_name, sharer.source),
+                           name_form=DisplayNameForm(display_name=sharer.display_name or ""))
+    return html, 200, {"X-Robots-Tag": "noindex, nofollow", **wechat_headers(wx)}
+
+
+@bp.post("/s/<token>/name")
+@limiter.limit("10 per minute")
+def choose_name(token: str):
+    """The buyer chooses the name their poster shows (their real name never goes public by default).
+
+    :raise 404: not a share token. :raise 422: an empty, too long or unprintable name.
+    """
+    _found, _link, sharer, _campaign = _shared(token)
+    form = DisplayNameForm()
+    if not form.validate_on_submit():
+        return error_page(422, " ".join(str(e) for e in form.display_name.errors))
+    sharer.display_name = form.display_name.data
+    database.session().commit()
+    return redirect(url_for("link_pages.share", token=token, _anchor="poster-heading"), 303)
 
 
 @bp.post("/s/<token>/join")

@@ -65,7 +65,10 @@ def render_poster(base: Image.Image, voice: SharerVoice, call_to_action: str, *,
     if accent:
         accent_rgb = brand_rgb(accent, [])
     chinese = language.lower().startswith("zh")
-    label = f"{voice.name} 为你推荐" if chinese else f"Shared by {voice.name}"
+    if voice.name:
+        label = f"{voice.name} 为你推荐" if chinese else f"Shared by {voice.name}"
+    else:  # a buyer who has not chosen a name to show: never their real one
+        label = "好友推荐" if chinese else "Recommended by a friend"
     code_line = (f"口令：{voice.code}" if chinese else f"Code: {voice.code}") if voice.code else ""
 
     tx = x0 + margin

@@ -97,6 +97,36 @@
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-preview]"), wirePreview);
   });
+  // Web Share API: a "Share…" button where the browser has one (with the poster where files can be
+  // shared); elsewhere the button stays hidden and the copy buttons do the job.
+  if (navigator.share) {
+    document.querySelectorAll("[data-share]").forEach(function (button) { button.hidden = false; });
+  }
+
+  function shareData(button) {
+    var source = document.querySelector(button.getAttribute("data-share"));
+    var data = { title: button.getAttribute("data-share-title") || document.title,
+                 text: source ? source.textContent : "" };
+    var url = button.getAttribute("data-share-url");
+    if (url) data.url = url;
+    var image = button.getAttribute("data-share-image");
+    if (!image || !navigator.canShare || !window.fetch) return Promise.resolve(data);
+    return fetch(image).then(function (res) { return res.blob(); }).then(function (blob) {
+      var file = new File([blob], image.split("/").pop(), { type: blob.type });
+      if (navigator.canShare({ files: [file] })) data.files = [file];
+      return data;
+    }).catch(function () { return data; });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-share]");
+    if (!button || !navigator.share) return;
+    shareData(button).then(function (data) { return navigator.share(data); }).catch(function (error) {
+      if (error && error.name === "AbortError") return;  // the seller closed the share sheet
+      var text = (button.getAttribute("data-share-url") || "");
+      copyText(text).then(function () { announce(button.getAttribute("data-copied") || text); });
+    });
+  });
 })();
 
 // ---- Console campaign pages: refuse an over-large upload before sending it ----

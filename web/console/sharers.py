@@ -12,6 +12,7 @@ from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from accounts import mail, passes
+from accounts.models import ContactView
 from accounts.sessions import sign_out_seller_everywhere
 from catalog.models import Campaign
 from plumbing import database
@@ -179,11 +180,29 @@ def sharer(sharer_id: int):
 
     :raise 404: not a sharer of this workspace. :raise 422: a bad cursor.
     """
+    return _detail(get_sharer(database.session(), g.key.workspace_id, sharer_id), full_contact=False)
+
+
+@bp.post(f"{SHARER}/contact")
+@staff_required()
+def contact(sharer_id: int):
+    """The sharer's page with their full phone number and email; the view is recorded (who, whom, when).
+
+    :raise 404: not a sharer of this workspace.
+    """
     session = database.session()
     found = get_sharer(session, g.key.workspace_id, sharer_id)
+    session.add(ContactView(workspace_id=g.key.workspace_id, user_id=g.user.id, sharer_id=found.id))
+    session.commit()
+    return _detail(found, full_contact=True)
+
+
+def _detail(found: Sharer, full_contact: bool):
+    """Contact details are masked unless ``full_contact`` (asked for, and recorded, by :func:`contact`)."""
+    session = database.session()
     inviter = session.get(Sharer, found.invited_by) if found.invited_by else None
     return render_template(
-        "console/sharers_detail.html", sharer=found, inviter=inviter,
+        "console/sharers_detail.html", sharer=found, inviter=inviter, full_contact=full_contact,
         performance=sharer_performance(session, g.key.workspace_id, found.id),
         links=sharer_links(session, g.key.workspace_id, found.id),
         ledger=one_page(ledger_lines, session, g.key.workspace_id, found.id, cursor=request.args.get("cursor"),

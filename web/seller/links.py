@@ -15,6 +15,8 @@ from referrals.models import Link, LinkClickTotal
 from web.seller.blueprint import bp
 from web.seller.inputs import choice, required_id
 from web.session import seller_required
+from web.share import share_images
+from web.share_cards import share_card, wechat_config, wechat_headers
 
 ID = "int(min=1, max=2147483647)"
 
@@ -90,4 +92,9 @@ def link(link_id: int):
     if found is None:
         raise ApiError(404, "not_found", "No such link.")
     campaign = get_campaign(session, g.key.workspace_id, found.campaign_id)
-    return render_template("seller/link.html", link=_view(found, _clicks(session, [found.id])), campaign=campaign)
+    view = _view(found, _clicks(session, [found.id]))
+    images = share_images(campaign, g.sharer)
+    card = share_card(campaign, view["url"], (images.get("card") or images.get("poster") or {}).get("url"))
+    wx = wechat_config(g.sharer.workspace_id)
+    return render_template("seller/link.html", link=view, campaign=campaign, card=card, wx=wx,
+                           poster=images.get("poster")), 200, wechat_headers(wx)

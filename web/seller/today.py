@@ -11,6 +11,8 @@ from publishing.library import library_channels, library_items, library_publicat
 from web.seller.blueprint import bp
 from web.seller.inputs import choice, optional_id, required_id
 from web.session import seller_required
+from web.share_cards import in_wechat
+from web.wechat_sign_in import wechat_status
 
 
 def _grouped(items: list[dict]) -> list[dict]:
@@ -48,7 +50,7 @@ def today():
     channels = sorted({pub.channel for _, pub, _ in every}, key=library_channels().index)
     upcoming = [(pub, campaign) for state, pub, campaign in chosen if state == "upcoming"]
     return render_template("seller/today.html", groups=_grouped(items), upcoming=upcoming, channels=channels,
-                           channel=channel, campaign_id=campaign_id)
+                           channel=channel, campaign_id=campaign_id, wechat=wechat_status(g.sharer) if in_wechat() else None)
 
 
 @bp.post("/grabs")

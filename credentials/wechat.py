@@ -1,0 +1,59 @@
+"""The workspace's WeChat Official Account: app id and app secret, the secret sealed like channel credentials.
+
+Sign-in (web/wechat_sign_in.py) and share cards (web/share_cards.py) load it as a
+:class:`platforms.wechat.OfficialAccount`; anything else that calls the
+Official Account's API (posting to it) loads it the same way and shares the
+token cache of :mod:`platforms.wechat`.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credentials.models import WeChatAccount
+from platforms.wechat import OfficialAccount, TokenCache
+from plumbing import redis_client, vault
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+
+_APP_ID = re.compile(r"wx[0-9a-f]{16}")
+_SECRET = re.compile(r"[0-9a-zA-Z]{16,64}")
+
+
+def save_account(session: Session, workspace_id: int, app_id: str, app_secret: str) -> WeChatAccount:
+    """Store (replace) the account; the caller commits. :raise ApiError 422: a malformed app id or secret."""
+    fields = {}
+    if not isinstance(app_id, str) or not _APP_ID.fullmatch(app_id):
+        fields["app_id"] = ["An Official Account's AppID: wx followed by 16 hexadecimal characters."]
+    if not isinstance(app_secret, str) or not _SECRET.fullmatch(app_secret):
+        fields["app_secret"] = ["The AppSecret from the Official Account platform (letters and digits)."]
+    if fields:
+        raise ApiError(422, "validation_error", "The WeChat account is invalid.", fields)
+    row = session.scalar(select(WeChatAccount).where(WeChatAccount.workspace_id == workspace_id))
+    if row is None:
+        row = WeChatAccount(workspace_id=workspace_id)
+        session.add(row)
+    row.app_id, row.secret_sealed, row.updated_at = app_id, vault.for_app(current_app).seal(app_secret), utcnow()
+    session.flush()
+    return row
+
+
+def account_row(session: Session, workspace_id: int) -> WeChatAccount | None:
+    return session.scalar(select(WeChatAccount).where(WeChatAccount.workspace_id == workspace_id))
+
+
+def load_account(session: Session, workspace_id: int) -> OfficialAccount | None:
+    """The workspace's Official Account with its secret in clear, or None when none is connected."""
+    row = account_row(session, workspace_id)
+    if row is None:
+        return None
+    return OfficialAccount(row.app_id, vault.for_app(current_app).open(row.secret_sealed),
+                           current_app.config["WECHAT_API_BASE"])
+
+
+def token_cache() -> TokenCache:
+    """The one cache of access tokens and tickets, in the app's Redis."""
+    return TokenCache(redis_client.connection())

@@ -1,0 +1,93 @@
+"""Privacy by default: a seller's poster name, a copy of their data, erasure that keeps the books balanced,
+masked contact details."""
+from __future__ import annotations
+
+import json
+
+from conftest import Pages, seller_pages
+from sqlalchemy import func, select
+from test_share_page import buy
+
+from accounts.models import WebSession
+from plumbing import database
+from referrals.identity import mask_email, mask_phone
+from referrals.models import Commission, LedgerEntry, Link, Sharer
+
+
+def test_masks_hide_the_middle_of_numbers_and_the_local_part_of_addresses():
+    assert mask_phone("+8613800138000") == "+86138****8000"
+    assert mask_phone("+85291234567") == "+852****4567"
+    assert mask_phone(None) == "" and mask_email(None) == ""
+    assert mask_email("lin.wang@example.com") == "l***@example.com"
+
+
+def test_a_seller_chooses_the_name_on_their_posters(app, make_sharer):
+    seller = make_sharer("林小红", phone="13800138000", email="lin@example.com")
+    pages = seller_pages(app, seller["id"])
+    page = pages.get("/seller/profile").get_data(as_text=True)
+    assert "+86138****8000" in page and "l***@example.com" in page and "13800138000" not in page
+    assert pages.post("/seller/profile", {"display_name": ""}).status_code == 422
+    res = pages.post("/seller/profile", {"display_name": "小红老师"})
+    assert res.status_code == 303
+    with database.read_session(app) as s:
+        assert s.get(Sharer, seller["id"]).display_name == "小红老师"
+
+
+def test_a_seller_downloads_their_data(app, owner, campaign, make_sharer, make_link):
+    seller = make_sharer("小林", phone="13800138000", email="lin@example.com")
+    link = make_link(campaign["id"], seller["id"], "weibo")
+    buy(owner, link["code"])
+    res = seller_pages(app, seller["id"]).get("/seller/profile/data.json")
+    assert res.status_code == 200 and "attachment" in res.headers["Content-Disposition"]
+    data = json.loads(res.get_data(as_text=True))
+    assert data["sharer"]["phone"] == "+8613800138000" and data["sharer"]["email"] == "lin@example.com"
+    assert [lk["code"] for lk in data["links"]] == [link["code"]]
+    assert data["commissions"][0]["amount"] == "19.90" and data["commissions"][0]["status"] == "pending"
+    assert data["ledger"][0]["bucket"] == "pending" and data["ledger"][0]["amount"] == "19.90"
+
+
+def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, make_sharer, make_link, client):
+    seller = make_sharer("小林", phone="13800138000", email="lin@example.com", external_id="crm-7")
+    link = make_link(campaign["id"], seller["id"], "weibo")
+    buy(owner, link["code"])
+    pages = seller_pages(app, seller["id"])
+    with database.read_session(app) as s:
+        before = s.scalar(select(func.sum(LedgerEntry.amount_minor)).where(LedgerEntry.sharer_id == seller["id"]))
+    refused = pages.post("/seller/profile/erase", {"confirm": "maybe"}, token_from="/seller/profile")
+    assert refused.status_code == 303 and pages.get("/seller/").status_code == 200  # nothing happened
+    res = pages.post("/seller/profile/erase", {"confirm": "delete"}, token_from="/seller/profile")
+    assert res.status_code == 303 and res.headers["Location"] == "/seller/sign-in"
+    assert pages.get("/seller/").status_code == 302
+    with database.read_session(app) as s:
+        gone = s.get(Sharer, seller["id"])
+        assert (gone.name, gone.email, gone.phone, gone.external_id) == ("—", None, None, None)
+        assert s.scalars(select(Link.disabled).where(Link.sharer_id == seller["id"])).all() == [True]
+        assert s.scalar(select(func.sum(LedgerEntry.amount_minor))
+                        .where(LedgerEntry.sharer_id == seller["id"])) == before
+        assert s.scalars(select(Commission.amount_minor).where(Commission.sharer_id == seller["id"])).all() == [1990]
+        assert s.scalars(select(WebSession).where(WebSession.account_id == seller["id"],
+                                                  WebSession.revoked_at.is_(None))).all() == []
+    assert client.get(f"/r/{link['code']}").status_code == 404  # the link no longer earns
+    # Phone sign-in no longer finds the number.
+    ask = Pages(app.test_client()).post("/seller/sign-in/phone", {"phone": "13800138000"})
+    assert ask.status_code == 303
+
+
+def test_the_console_masks_contact_details_and_records_every_full_view(app, console, make_sharer):
+    from accounts.models import ContactView
+
+    seller = make_sharer("小林", phone="13800138000", email="lin@example.com")
+    listing = console.get("/console/sharers").get_data(as_text=True)
+    assert "+86138****8000" in listing and "l***@example.com" in listing
+    assert "13800138000" not in listing and "lin@example.com" not in listing
+    detail = console.get(f"/console/sharers/{seller['id']}").get_data(as_text=True)
+    assert "+86138****8000" in detail and "lin@example.com" not in detail
+    with database.read_session(app) as s:
+        assert s.scalars(select(ContactView)).all() == []
+    full = console.post(f"/console/sharers/{seller['id']}/contact", token_from=f"/console/sharers/{seller['id']}")
+    assert full.status_code == 200
+    assert "+8613800138000" in full.get_data(as_text=True) and "lin@example.com" in full.get_data(as_text=True)
+    with database.read_session(app) as s:
+        [view] = s.scalars(select(ContactView)).all()
+        assert view.sharer_id == seller["id"] and view.user_id is not None
+    assert console.get("/console/sharers?q=13800138000").status_code == 200  # search still finds by number

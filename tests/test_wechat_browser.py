@@ -1,0 +1,56 @@
+"""WeChat sign-in in a real Chromium posing as WeChat's browser (phone width, Chinese): a seller connects
+WeChat from their profile, then WeChat alone signs them in on another phone. WeChat's endpoints and its
+authorisation page are a local fake that agrees at once."""
+from __future__ import annotations
+
+import pytest
+from conftest import BROWSER, PHONE, axe_violations, no_horizontal_scroll, screenshot
+from platform_fakes import FakeWeChat
+from sqlalchemy import select
+from test_seller_browser import invite_url
+from test_wechat_sign_in import APP_ID, SECRET, slug
+
+from accounts.models import WeChatIdentity
+from plumbing import database
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_seller_connects_wechat_and_is_then_signed_in_by_it(app, page_server, browser_context, owner,
+                                                              make_sharer):
+    fake = FakeWeChat(APP_ID, SECRET)
+    base = fake.url("").rstrip("/")
+    app.config.update(ALLOW_PRIVATE_TARGETS=True, WECHAT_API_BASE=base, WECHAT_OPEN_BASE=base)
+    try:
+        assert owner.client.put("/api/v1/wechat/account", json={"app_id": APP_ID, "app_secret": SECRET},
+                                headers={"Authorization": f"Bearer {owner.key}"}).status_code == 200
+        seller = make_sharer("小林", phone="13800138000")
+        fake.next_user = ("o-lin", "u-lin")
+        page = browser_context(PHONE, locale="zh-CN", user_agent=BROWSER)
+        page.goto(invite_url(app, page_server, seller["id"]))
+        page.get_by_role("button", name="继续").click()
+        page.wait_for_url(f"{page_server}/seller/")
+        page.get_by_role("link", name="小林").click()
+        page.wait_for_url(f"{page_server}/seller/profile")
+        assert axe_violations(page) == [] and no_horizontal_scroll(page)
+        screenshot(page, "seller-profile-phone-zh")
+        page.get_by_role("link", name="绑定微信").click()
+        page.get_by_role("status").filter(has_text="微信已绑定").wait_for()
+        # The browser keeps WeChat's #wechat_redirect across the redirects, as WeChat's own browser does.
+        assert page.url.split("#")[0] == f"{page_server}/seller/?wechat=connected"
+        with database.read_session(app) as s:
+            assert s.scalars(select(WeChatIdentity.openid)).all() == ["o-lin"]
+
+        other = browser_context(PHONE, locale="zh-CN", user_agent=BROWSER)
+        other.goto(f"{page_server}/seller/wechat/{slug(app)}", wait_until="commit")
+        other.get_by_role("heading", level=1, name="今日素材").wait_for()
+        assert other.url.split("#")[0] == f"{page_server}/seller/"
+
+        stranger = browser_context(PHONE, locale="zh-CN", user_agent=BROWSER)
+        fake.next_user = ("o-stranger", None)
+        stranger.goto(f"{page_server}/seller/wechat/{slug(app)}", wait_until="commit")
+        stranger.get_by_role("heading", level=1, name="微信尚未绑定").wait_for()
+        assert axe_violations(stranger) == [] and no_horizontal_scroll(stranger)
+        screenshot(stranger, "wechat-not-connected-phone-zh")
+    finally:
+        fake.close()

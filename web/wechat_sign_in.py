@@ -1,0 +1,143 @@
+"""Signing in with WeChat inside WeChat's browser (网页授权, OAuth 2.0), and connecting WeChat to a seller.
+
+``/seller/wechat/<workspace slug>`` sends the browser to WeChat with ``snsapi_base``
+(silent) to recognise a seller whose WeChat is connected; a signed-in seller
+connects theirs with ``?connect=1`` (``snsapi_userinfo``, WeChat asks them). The
+``state`` is a random value kept in this browser's session and checked, once,
+on the way back, so nobody can make a seller's browser finish someone else's
+authorisation (CSRF). The openid (and unionid) is all that is kept: no nickname,
+no picture.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from accounts.models import WeChatIdentity
+from credentials.wechat import account_row, load_account
+from platforms import wechat
+from plumbing import database, guarded_http
+from referrals.models import Sharer
+from web import session as web_session
+from web.error_pages import error_page
+from web.security import limiter
+from workspaces.models import Workspace
+
+bp = Blueprint("wechat_auth", __name__)
+STATE_SECONDS = 10 * 60
+
+
+def _workspace(slug: str) -> tuple[Workspace, wechat.OfficialAccount]:
+    """:raise 404: no such workspace, or it has no Official Account connected."""
+    db = database.session()
+    workspace = db.scalar(select(Workspace).where(Workspace.slug == slug[:64]))
+    account = load_account(db, workspace.id) if workspace is not None else None
+    if account is None:
+        abort(404)
+    return workspace, account
+
+
+@bp.get("/seller/wechat/<slug>")
+@limiter.limit("20 per minute")
+def start(slug: str):
+    """Off to WeChat's authorisation page, with a fresh ``state``."""
+    workspace, account = _workspace(slug)
+    connect = request.args.get("connect") == "1"
+    if connect:
+        seller = web_session.current_seller()
+        if seller is None or seller.workspace_id != workspace.id:
+            return redirect(url_for("web_auth.seller_sign_in"), 303)
+    state = secrets.token_urlsafe(16)
+    session["wechat_state"] = {"state": state, "ws": workspace.id, "connect": connect, "at": int(time.time())}
+    callback = f"{current_app.config['PUBLIC_URL']}{url_for('wechat_auth.callback')}"
+    scope = "snsapi_userinfo" if connect else "snsapi_base"
+    return redirect(wechat.authorize_url(account.app_id, callback, scope, state,
+                                         current_app.config["WECHAT_OPEN_BASE"]), 302)
+
+
+def _state_matches(given: str | None) -> dict | None:
+    entry = session.pop("wechat_state", None)
+    if not (isinstance(entry, dict) and isinstance(given, str) and isinstance(entry.get("at"), int)):
+        return None
+    if time.time() - entry["at"] > STATE_SECONDS or not hmac.compare_digest(entry.get("state", ""), given):
+        return None
+    return entry
+
+
+@bp.get("/seller/wechat/callback")
+@limiter.limit("20 per minute")
+def callback():
+    """WeChat sends the browser back with ``code`` and ``state``.
+
+    :raise 400: a missing, wrong or old state (CSRF), or a code WeChat refuses (40029 invalid, 40163 used).
+    """
+    entry = _state_matches(request.args.get("state"))
+    if entry is None:
+        return error_page(400, _("This WeChat sign-in was not started here, or took too long. Please try again."))
+    code = request.args.get("code")
+    if not code:  # the user said no on WeChat's page
+        return redirect(url_for("web_auth.seller_sign_in"), 303)
+    db = database.session()
+    workspace = db.get(Workspace, entry["ws"])
+    account = load_account(db, workspace.id) if workspace is not None else None
+    if account is None:
+        abort(404)
+    try:
+        with guarded_http.client(current_app.config["ALLOW_PRIVATE_TARGETS"], timeout=10.0) as client:
+            grant = wechat.exchange_code(account, code[:512], client)
+            if entry["connect"] and grant.unionid is None and grant.scope == "snsapi_userinfo":
+                grant_unionid = wechat.user_info(account, grant, client).get("unionid")
+            else:
+                grant_unionid = grant.unionid
+    except wechat.WeChatError as exc:
+        if exc.errcode in (wechat.INVALID_CODE, wechat.CODE_USED):
+            return error_page(400, _("This WeChat sign-in has expired or was used already. Please try again."))
+        current_app.logger.warning("WeChat sign-in failed: %s", exc)
+        return error_page(502, "")
+    if entry["connect"]:
+        return _connect(workspace, account, grant.openid, grant_unionid)
+    found = db.scalar(select(WeChatIdentity).where(WeChatIdentity.app_id == account.app_id,
+                                                   WeChatIdentity.openid == grant.openid,
+                                                   WeChatIdentity.workspace_id == workspace.id))
+    sharer = db.get(Sharer, found.sharer_id) if found is not None else None
+    if sharer is None:
+        return render_template("web/wechat_not_connected.html", workspace=workspace), 404
+    web_session.sign_in_seller(sharer)
+    return redirect(url_for("seller.today"), 303)
+
+
+def _connect(workspace: Workspace, account: wechat.OfficialAccount, openid: str, unionid: str | None):
+    seller = web_session.current_seller()
+    if seller is None or seller.workspace_id != workspace.id:
+        return redirect(url_for("web_auth.seller_sign_in"), 303)
+    db = database.session()
+    try:
+        with db.begin_nested():
+            db.add(WeChatIdentity(workspace_id=workspace.id, sharer_id=seller.id, app_id=account.app_id,
+                                  openid=openid, unionid=unionid))
+    except IntegrityError:
+        db.rollback()
+        mine = db.scalar(select(WeChatIdentity.id).where(WeChatIdentity.app_id == account.app_id,
+                                                         WeChatIdentity.openid == openid,
+                                                         WeChatIdentity.sharer_id == seller.id))
+        if mine is None:
+            return error_page(409, _("This WeChat is already connected to another seller."))
+    db.commit()
+    return redirect(url_for("seller.today", wechat="connected"), 303)
+
+
+def wechat_status(sharer: Sharer) -> str | None:
+    """For the seller's pages: None (no Official Account), ``connect`` or ``connected``."""
+    db = database.session()
+    account = account_row(db, sharer.workspace_id)
+    if account is None:
+        return None
+    bound = db.scalar(select(WeChatIdentity.id).where(WeChatIdentity.sharer_id == sharer.id,
+                                                      WeChatIdentity.app_id == account.app_id))
+    return "connected" if bound is not None else "connect"
