@@ -163,6 +163,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="email",
+    timeline_width=343,
+    unconfirmed=("timeline_width",),
     name="Email",
     name_zh="电子邮件",
     text_limit=None,

@@ -107,6 +107,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="telegram",
+    timeline_width=300,
+    unconfirmed=("timeline_width",),
     name="Telegram",
     name_zh="电报",
     text_limit=4096,

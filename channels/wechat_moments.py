@@ -8,6 +8,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="wechat_moments",
+    timeline_width=200,
+    long_press_qr=True,
     name="WeChat Moments",
     name_zh="朋友圈",
     # Moments folds long text and has no published limit; 1,500 keeps a post
@@ -19,7 +21,7 @@ SPEC = ChannelSpec(
     image_sizes=(ImageSize("feed", 1080, 1080), ImageSize("poster", 1080, 1440)),
     personal_voice=True,
     publish_kind="kit",
-    unconfirmed=("text_limit", "hashtag_style", "max_images"),
+    unconfirmed=("text_limit", "hashtag_style", "max_images", "timeline_width"),
 )
 
 CHANNEL = Channel(SPEC)

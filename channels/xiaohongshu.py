@@ -8,6 +8,7 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="xiaohongshu",
+    timeline_width=375,
     name="Xiaohongshu",
     name_zh="小红书",
     text_limit=1000,
@@ -20,7 +21,7 @@ SPEC = ChannelSpec(
     first_image_no_qr=True,
     personal_voice=True,
     publish_kind="kit",
-    unconfirmed=("text_limit", "title_limit", "max_hashtags", "max_images"),
+    unconfirmed=("text_limit", "title_limit", "max_hashtags", "max_images", "timeline_width"),
 )
 
 CHANNEL = Channel(SPEC)

@@ -27,6 +27,7 @@ Writer = Callable[[], Session]  # opens a short write session; the caller of the
 RENDER_WARNINGS = {
     "image_upscaled": "The product photo is smaller than the {size} image and was enlarged; upload a larger one.",
     "no_photo": "No product photo yet: the {size} image shows a plain panel.",
+    "photo_contained": "A crop would cut the product on the {size} image, so the whole photo is shown.",
     "text_shrunk": "The title was set smaller to fit the {size} image.",
     "text_truncated": "The title is too long for the {size} image and was cut there.",
     "body_truncated": "The body was cut on the {size} image.",

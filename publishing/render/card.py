@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from channels.content import MasterContent
 from publishing.render import fonts
 from publishing.render.palette import FOOTER, HAIRLINE, INK, MUTED, PAPER, brand_rgb, tint
-from publishing.render.photo import cover
+from publishing.render.photo import Focus, contain, cover, kept_interest
 from publishing.render.pricetag import draw_price, price_widths
 from publishing.render.textfit import Box, TextBlock, draw_block, fit_text, line_height
 
@@ -26,7 +26,7 @@ ROLES = ("feed", "poster", "cover", "story")
 class RenderResult:
     """A rendered base image, how it was laid out, and what went less than well.
 
-    ``warnings`` holds codes: ``image_upscaled``, ``no_photo``,
+    ``warnings`` holds codes: ``image_upscaled``, ``no_photo``, ``photo_contained``,
     ``text_shrunk``, ``text_truncated``, ``body_truncated``,
     ``brand_color_adjusted``, ``brand_color_invalid``.
     """
@@ -35,8 +35,18 @@ class RenderResult:
     warnings: tuple[str, ...] = ()
     blocks: tuple[TextBlock, ...] = ()
     photo_box: Box | None = None
-    qr_slot: Box | None = None
+    slots: PosterSlots | None = None
     upscale: float = 1.0
+
+
+@dataclass(frozen=True)
+class PosterSlots:
+    """Where ``render_poster`` draws on a poster card: the QR tile (quiet zone
+    included) with the scan hint under it, and the sharer's line."""
+
+    qr: Box
+    hint: Box
+    note: Box
 
 
 @dataclass(frozen=True)
@@ -46,58 +56,110 @@ class _Geometry:
     text: Box
     accent: Box | None
     footer: Box | None
-    qr_slot: Box | None
+    slots: PosterSlots | None
     stacked: bool
+
+
+# The QR tile's side (quiet zone included) as a share of the short side: the
+# code's modules then span about 24% of it, which still decodes when a phone
+# timeline shows the picture a third of its size (tests/test_poster_scan.py).
+QR_TILE = 0.30
 
 
 def _geometry(width: int, height: int, role: str) -> _Geometry:
     aspect = width / height
-    poster = role == "poster"
+    if role == "poster":
+        return _poster_geometry(width, height)
     if aspect <= 1.2:  # square, portrait, story: photo above, text below
         s = width / 1080
         margin = round(72 * s)
-        footer_h = round((0.25 if aspect >= 0.95 else 0.22) * height) if poster else 0
         tall = height / width >= 1.6
-        safe_bottom = round(0.11 * height) if tall and not poster else 0
+        safe_bottom = round(0.11 * height) if tall else 0
         panel_h = round(width * (0.41 if aspect >= 0.95 else 0.45 if not tall else 0.52))
-        photo_bottom = height - footer_h - safe_bottom - panel_h
+        photo_bottom = height - safe_bottom - panel_h
         pad = round(44 * s)
         accent_h = max(4, round(8 * s))
         text = (margin, photo_bottom + accent_h + pad, width - margin, photo_bottom + panel_h - pad)
-        footer = (0, height - footer_h, width, height) if poster else None
         return _Geometry(s, (0, 0, width, photo_bottom), text, (0, photo_bottom, width, photo_bottom + accent_h),
-                         footer, footer, True)
+                         None, None, True)
     # landscape and covers: text on the left, photo on the right
-    s = math.sqrt((height / 900) * (width / 1600))
-    if aspect >= 2:  # banner covers are shown small: type set larger for their size
-        s = height / 640
+    s = _landscape_scale(width, height)
     text_w = round(width * (0.5 if aspect < 2 else 0.52))
     margin = round(76 * s)
     accent_w = max(4, round(8 * s))
-    bottom = height - margin
-    slot = None
-    if poster:
-        slot_h = round(0.34 * height)
-        slot = (0, height - slot_h, text_w, height)
-        bottom = height - slot_h - round(24 * s)
-    text = (margin, margin, text_w - margin, bottom)
+    text = (margin, margin, text_w - margin, height - margin)
     return _Geometry(s, (text_w + accent_w, 0, width, height), text, (text_w, 0, text_w + accent_w, height),
-                     slot, slot, False)
+                     None, None, False)
 
 
-def poster_slot(width: int, height: int) -> Box:
-    """Where ``render_poster`` puts the QR code and sharer line for a size."""
-    return _geometry(width, height, "poster").qr_slot  # type: ignore[return-value]
+def _landscape_scale(width: int, height: int) -> float:
+    if width / height >= 2:  # banner covers are shown small: type set larger for their size
+        return height / 640
+    return math.sqrt((height / 900) * (width / 1600))
+
+
+def _poster_geometry(width: int, height: int) -> _Geometry:
+    """A poster: the photo, then a band with the words on the left and the QR tile on the right
+    (portrait and square), or the words above a QR row beside the photo (landscape).
+
+    The tile is :data:`QR_TILE` of the short side whatever the size, so the code
+    is as large on a square Weibo picture as on a Moments poster.
+    """
+    tile = round(QR_TILE * min(width, height))
+    if width / height <= 1.2:
+        s = width / 1080
+        margin = round(72 * s)
+        tall = height / width >= 1.6
+        # Story players (Douyin's caption and buttons) cover the bottom: the band sits above that.
+        safe_bottom = round(0.11 * height) if tall else 0
+        band_h = round(height * (0.42 if width / height >= 0.95 else 0.36 if not tall else 0.30))
+        band_top = height - safe_bottom - band_h
+        accent_h = max(4, round(8 * s))
+        pad = round(40 * s)
+        hint_h = round(44 * s)
+        qr_x1 = width - round(56 * s)
+        qr_y0 = band_top + accent_h + max(pad // 2, (band_h - accent_h - tile - hint_h) // 2)
+        qr = (qr_x1 - tile, qr_y0, qr_x1, qr_y0 + tile)
+        hint = (qr[0], qr[3], qr[2], qr[3] + hint_h)
+        column = qr[0] - round(40 * s)
+        note_h = round(104 * s)
+        bottom = band_top + band_h - pad
+        note = (margin, bottom - note_h, column, bottom)
+        text = (margin, band_top + accent_h + pad, column, note[1] - round(16 * s))
+        footer = (0, height - safe_bottom, width, height) if safe_bottom else None
+        return _Geometry(s, (0, 0, width, band_top), text, (0, band_top, width, band_top + accent_h), footer,
+                         PosterSlots(qr, hint, note), True)
+    s = _landscape_scale(width, height)
+    text_w = round(width * (0.5 if width / height < 2 else 0.52))
+    margin = round(76 * s)
+    accent_w = max(4, round(8 * s))
+    pad = round(20 * s)
+    hint_h = round(40 * s)
+    row_h = tile + hint_h + 2 * pad
+    row_top = height - row_h
+    qr_x1 = text_w - round(40 * s)
+    qr = (qr_x1 - tile, row_top + pad, qr_x1, row_top + pad + tile)
+    hint = (qr[0], qr[3], qr[2], qr[3] + hint_h)
+    note = (margin, row_top + pad, qr[0] - round(32 * s), height - pad)
+    text = (margin, round(56 * s), text_w - margin, row_top - round(16 * s))
+    return _Geometry(s, (text_w + accent_w, 0, width, height), text, (text_w, 0, text_w + accent_w, height),
+                     (0, row_top, text_w, height), PosterSlots(qr, hint, note), False)
+
+
+def poster_slots(width: int, height: int) -> PosterSlots:
+    """Where ``render_poster`` puts the QR code, its hint and the sharer line for a size."""
+    return _poster_geometry(width, height).slots  # type: ignore[return-value]
 
 
 def render_base(content: MasterContent, photo: Image.Image | None, width: int, height: int,
-                role: str = "feed", logo: Image.Image | None = None) -> RenderResult:
+                role: str = "feed", logo: Image.Image | None = None, focus: Focus | None = None) -> RenderResult:
     """Draw the product card for one size: photo, brand, title, body, price.
 
     ``role`` is ``feed`` (a plain card), ``cover``, ``story`` (text kept out
     of the bottom band that story players cover) or ``poster`` (leaves an
-    empty footer slot for ``render_poster``). The photo is cover-cropped,
-    centred, never stretched; text is wrapped with kinsoku rules and shrunk
+    empty QR tile and sharer line for ``render_poster``). The photo is
+    cropped around ``focus`` or its most detailed part, or shown whole on
+    its own backdrop when a crop would lose the product; never stretched; text is wrapped with kinsoku rules and shrunk
     to fit its box, truncated with an ellipsis only at the minimum size.
 
     :raise ValueError: for a non-positive size or an unknown role.
@@ -115,7 +177,7 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
     upscale = 1.0
     px0, py0, px1, py1 = geo.photo
     if photo is not None and px1 > px0 and py1 > py0:
-        fitted, factor = cover(photo, px1 - px0, py1 - py0)
+        fitted, factor = _frame(photo, px1 - px0, py1 - py0, focus, notes)
         if fitted.mode == "RGBA":
             backdrop = Image.new("RGBA", fitted.size, tint(brand, 0.06) + (255,))
             fitted = Image.alpha_composite(backdrop, fitted).convert("RGB")
@@ -139,7 +201,18 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
     for note in notes:
         if note not in seen:
             seen.append(note)
-    return RenderResult(image, tuple(seen), tuple(blocks), geo.photo, geo.qr_slot, upscale)
+    return RenderResult(image, tuple(seen), tuple(blocks), geo.photo, geo.slots, upscale)
+
+
+# Below this share of the photo's interest kept by a crop, the whole photo is shown instead.
+_MIN_KEPT = 0.8
+
+
+def _frame(photo: Image.Image, width: int, height: int, focus: Focus | None, notes: list[str]):
+    if focus is None and kept_interest(photo, width, height) < _MIN_KEPT:
+        notes.append("photo_contained")
+        return contain(photo, width, height)
+    return cover(photo, width, height, focus)
 
 
 def _lay_out_text(image: Image.Image, content: MasterContent, geo: _Geometry, brand, logo,

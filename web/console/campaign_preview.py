@@ -42,6 +42,7 @@ _WARNINGS = {
     "image_upscaled": _l("The product photo is smaller than the %(size)s image and was enlarged; "
                          "upload a larger one."),
     "no_photo": _l("No product photo yet: the %(size)s image shows a plain panel."),
+    "photo_contained": _l("A crop would cut the product on the %(size)s image, so the whole photo is shown."),
     "text_shrunk": _l("The title was set smaller to fit the %(size)s image."),
     "text_truncated": _l("The title is too long for the %(size)s image and was cut there."),
     "body_truncated": _l("The text was cut on the %(size)s image."),
