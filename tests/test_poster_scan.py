@@ -1,8 +1,9 @@
-"""Every poster of every channel scans where it is seen: scaled to the width a phone timeline
+"""Every poster of every channel and look scans where it is seen: scaled to the width a phone timeline
 shows it at (at two device pixels per CSS pixel) and decoded with zbar, as a reviewer would."""
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from PIL import Image, ImageDraw
 from channels import REGISTRY
 from channels.content import MasterContent, SharerVoice
 from publishing.render.card import poster_slots, render_base
+from publishing.render.looks import LOOKS
 from publishing.render.poster import render_poster, scan_hint
 from publishing.renders import plan_slots
 
@@ -35,11 +37,11 @@ def product_photo(width=4000, height=3000) -> Image.Image:
 
 
 def poster_cases():
-    for channel_id, channel in REGISTRY.items():
-        spec = channel.spec
-        for slot in plan_slots(spec, True, (4000, 3000)):
-            if slot.poster:
-                yield pytest.param(channel_id, slot, id=f"{channel_id}-{slot.width}x{slot.height}")
+    for look in LOOKS:
+        for channel_id, channel in REGISTRY.items():
+            for slot in plan_slots(channel.spec, True, (4000, 3000)):
+                if slot.poster:
+                    yield pytest.param(channel_id, slot, look, id=f"{look}-{channel_id}-{slot.width}x{slot.height}")
 
 
 CASES = list(poster_cases())
@@ -59,15 +61,17 @@ def zbar(image: Image.Image, path) -> list[str]:
 
 def test_every_channel_that_carries_a_poster_is_covered():
     assert {c for c in REGISTRY if REGISTRY[c].spec.image_sizes and c != "webhook"} <= {p.values[0] for p in CASES}
+    assert {p.values[2] for p in CASES} == set(LOOKS)
 
 
-@pytest.mark.parametrize("channel_id, slot", CASES)
-def test_poster_decodes_at_the_size_the_channel_shows_it(channel_id, slot, photo, tmp_path):
+@pytest.mark.parametrize("channel_id, slot, look", CASES)
+def test_poster_decodes_at_the_size_the_channel_shows_it(channel_id, slot, look, photo, tmp_path):
     spec = REGISTRY[channel_id].spec
-    base = render_base(CONTENT, photo, slot.width, slot.height, "poster")
+    content = replace(CONTENT, look=look, badges=("包邮", "赠品", "限时"))
+    base = render_base(content, photo, slot.width, slot.height, "poster")
     poster = render_poster(base.image, VOICE, scan_hint("zh-CN", slot.long_press), accent=CONTENT.brand_color)
 
-    [found] = zxingcpp.read_barcodes(poster)
+    [found] = zxingcpp.read_barcodes(poster, formats=zxingcpp.BarcodeFormat.QRCode)
     assert found.text == VOICE.link
     xs = [found.position.top_left.x, found.position.top_right.x, found.position.bottom_right.x]
     short = min(slot.width, slot.height)
@@ -79,7 +83,7 @@ def test_poster_decodes_at_the_size_the_channel_shows_it(channel_id, slot, photo
     assert shown < slot.width, "the check must shrink the poster"
     small = poster.resize((shown, round(slot.height * shown / slot.width)), Image.Resampling.LANCZOS)
     assert zbar(small, tmp_path / "shown.png") == [VOICE.link]
-    assert [c.text for c in zxingcpp.read_barcodes(small)] == [VOICE.link]
+    assert [c.text for c in zxingcpp.read_barcodes(small, formats=zxingcpp.BarcodeFormat.QRCode)] == [VOICE.link]
 
 
 def test_poster_says_how_to_scan_it_in_the_channels_own_words():

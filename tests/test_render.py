@@ -1,5 +1,6 @@
 """Product cards and posters: layout rules, scannable QR codes, safe photo loading."""
 import io
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -351,3 +352,35 @@ def test_a_card_shows_the_whole_photo_when_any_crop_would_cut_the_product():
     left, _, right, _ = dark_box(photo_area)
     assert left > 0 and right < photo_area.width, "both ends of the product are in the picture"
     assert "photo_contained" not in render_base(TEA, off_centre_product(), 1080, 1440, "feed").warnings
+
+
+@pytest.mark.parametrize("look", ["clean", "bold_price", "festive"])
+@pytest.mark.parametrize("width,height,role", [(1080, 1080, "poster"), (1600, 900, "feed"), (1080, 1920, "story"),
+                                               (1080, 1440, "poster")])
+def test_every_look_keeps_text_inside_its_boxes_and_clear_of_the_qr_tile(look, width, height, role, photo):
+    content = replace(LONG_TEA, look=look, badges=("包邮", "赠品", "限时"))
+    result = render_base(content, photo, width, height, role)
+    for block in result.blocks:
+        assert inside(block.ink, block.box), block
+        assert inside(block.box, (0, 0, width, height)), block
+        if result.slots:
+            assert not overlaps(block.box, result.slots.note), "the price's colour block never meets the sharer line"
+            assert not overlaps(block.ink, result.slots.qr) and not overlaps(block.ink, result.slots.note)
+
+
+def test_looks_differ_where_a_marketer_would_see_it(photo):
+    def pixel_at_price(look):
+        result = render_base(replace(TEA, look=look, badges=("包邮",)), photo, 1080, 1080)
+        price = next(b for b in result.blocks if b.name == "price")
+        return result.image.getpixel((price.box[0] + 2, price.ink[1] + 2)), result.image
+    clean, clean_image = pixel_at_price("clean")
+    bold, _ = pixel_at_price("bold_price")
+    assert clean == (255, 255, 255) and bold != (255, 255, 255), "bold price sits on a block of colour"
+    festive = render_base(replace(TEA, look="festive", badges=("包邮",)), photo, 1080, 1080).image
+    assert festive.getpixel((70, 40)) == (198, 40, 40), "a red badge pill in the photo's corner"
+    assert clean_image.getpixel((70, 40)) != (198, 40, 40)
+
+
+def test_an_unknown_look_is_refused():
+    with pytest.raises(ValueError, match="look must be one of"):
+        render_base(replace(TEA, look="neon"), None, 1080, 1080)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageColor, ImageDraw
 
 from channels.content import MasterContent
 from publishing.render import fonts
+from publishing.render.looks import Look, get_look
 from publishing.render.palette import FOOTER, HAIRLINE, INK, MUTED, PAPER, brand_rgb, tint
 from publishing.render.photo import Focus, contain, cover, kept_interest
 from publishing.render.pricetag import draw_price, price_widths
@@ -169,7 +170,8 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {role!r}")
     notes: list[str] = []
-    brand = brand_rgb(content.brand_color, notes)
+    look = get_look(content.look)
+    brand = brand_rgb(look.accent or content.brand_color, notes)
     geo = _geometry(width, height, role)
     s = geo.scale
     image = Image.new("RGB", (width, height), PAPER)
@@ -190,13 +192,16 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
         ImageDraw.Draw(image).rectangle((px0, py0, px1 - 1, py1 - 1), fill=tint(brand, 0.1))
     draw = ImageDraw.Draw(image)
     if geo.accent:
-        draw.rectangle((geo.accent[0], geo.accent[1], geo.accent[2] - 1, geo.accent[3] - 1), fill=brand)
+        rule = ImageColor.getrgb(look.rule_color) if look.rule_color else brand
+        draw.rectangle((geo.accent[0], geo.accent[1], geo.accent[2] - 1, geo.accent[3] - 1), fill=rule)
+    if content.badges and px1 > px0:
+        _draw_badges(image, content.badges, look, geo.photo, s)
     if geo.footer:
         fx0, fy0, fx1, fy1 = geo.footer
         draw.rectangle((fx0, fy0, fx1 - 1, fy1 - 1), fill=FOOTER)
         draw.rectangle((fx0, fy0, fx1 - 1, fy0 + max(1, round(2 * s)) - 1), fill=HAIRLINE)
 
-    blocks = _lay_out_text(image, content, geo, brand, logo, role, notes)
+    blocks = _lay_out_text(image, content, geo, brand, logo, role, notes, look)
     seen: list[str] = []
     for note in notes:
         if note not in seen:
@@ -216,7 +221,7 @@ def _frame(photo: Image.Image, width: int, height: int, focus: Focus | None, not
 
 
 def _lay_out_text(image: Image.Image, content: MasterContent, geo: _Geometry, brand, logo,
-                  role: str, notes: list[str]) -> list[TextBlock]:
+                  role: str, notes: list[str], look: Look) -> list[TextBlock]:
     s = geo.scale
     tx0, ty0, tx1, ty1 = geo.text
     text_w, text_h = tx1 - tx0, ty1 - ty0
@@ -227,14 +232,26 @@ def _lay_out_text(image: Image.Image, content: MasterContent, geo: _Geometry, br
     brand_h = line_height(brand_size, 1.3) if has_brand else 0
     gap = round(22 * s)
 
-    price_size = round((84 if geo.stacked else 92) * s)
-    while price_size > 12 and sum(price_widths(content, price_size)) + price_size * 0.04 > text_w:
+    price_size = round((84 if geo.stacked else 92) * s * look.price_scale)
+    band_pad = (lambda size: round(size * 0.22)) if look.price_band else (lambda size: 0)
+    while price_size > 12 and sum(price_widths(content, price_size)) + price_size * 0.04 + 2 * band_pad(price_size) > text_w:
         price_size -= 1
-    price_h = math.ceil(price_size * (fonts.EM_ASCENT + 0.28))
+
+    def price_height(size: int) -> int:
+        return math.ceil(size * (fonts.EM_ASCENT + 0.28)) + 2 * round(band_pad(size) * 0.45)
 
     tall = geo.stacked and image.height / image.width >= 1.6
     title_max = round((80 if tall else 70 if geo.stacked else 74) * s)
     title_min = max(14, round(title_max * 0.55))
+    # A short panel (a square poster's band) keeps room for one line of title:
+    # the price gives up to a third of its size, then the brand line goes.
+    one_line = line_height(title_min, 1.22) + math.ceil(title_min * 0.1)
+    floor = round(price_size * 0.67)
+    while price_size > floor and text_h - brand_h - price_height(price_size) - gap * (2 if has_brand else 1) < one_line:
+        price_size -= 1
+    if has_brand and text_h - brand_h - price_height(price_size) - gap * 2 < one_line:
+        has_brand, brand_h = False, 0
+    price_h = price_height(price_size)
     title_lines = 3 if geo.stacked or role == "cover" else 5
     if tall:
         title_lines = 4
@@ -273,8 +290,34 @@ def _lay_out_text(image: Image.Image, content: MasterContent, geo: _Geometry, br
         blocks.append(draw_block(image, "body", body, "regular", tx0, y, (tx0, y, tx1, y + body.height), MUTED))
         y += body.height
     y += gap
-    blocks.append(draw_price(image, content, tx0, y, price_size, (tx0, y, tx1, y + price_h), brand))
+    if look.price_band:  # white price on a block of the brand colour
+        pad = band_pad(price_size)
+        width = round(sum(price_widths(content, price_size)) + price_size * 0.04) + 2 * pad
+        ImageDraw.Draw(image).rounded_rectangle((tx0, y, tx0 + width - 1, y + price_h - 1), radius=round(pad * 0.6),
+                                                fill=brand)
+        blocks.append(draw_price(image, content, tx0 + pad, y + round(pad * 0.45), price_size,
+                                 (tx0, y, tx1, y + price_h), PAPER, old_fill=tint(brand, 0.35)))
+    else:
+        blocks.append(draw_price(image, content, tx0, y, price_size, (tx0, y, tx1, y + price_h), brand))
     return blocks
+
+
+def _draw_badges(image: Image.Image, badges: tuple[str, ...], look: Look, photo: Box, s: float) -> None:
+    """Pills such as 包邮 · 赠品 in the photo's top-left corner; a badge that would leave the photo is left out."""
+    size = max(14, round(34 * s))
+    pad_x, pad_y = round(size * 0.55), round(size * 0.32)
+    x, y = photo[0] + round(36 * s), photo[1] + round(36 * s)
+    draw = ImageDraw.Draw(image)
+    fill, ink = ImageColor.getrgb(look.badge_fill), ImageColor.getrgb(look.badge_ink)
+    for badge in badges:
+        text = badge.strip()
+        width = round(fonts.measure(text, "bold", size)) + 2 * pad_x
+        height = line_height(size, 1.0) + 2 * pad_y
+        if x + width > photo[2] - round(36 * s) or y + height > photo[3]:
+            break
+        draw.rounded_rectangle((x, y, x + width - 1, y + height - 1), radius=height // 2, fill=fill)
+        fonts.draw_line(image, x + pad_x, y + pad_y + fonts.EM_ASCENT * size, text, "bold", size, ink)
+        x += width + round(14 * s)
 
 
 def _draw_brand(image: Image.Image, content: MasterContent, logo, x: int, y: int, width: int,

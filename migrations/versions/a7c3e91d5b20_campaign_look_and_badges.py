@@ -1,0 +1,28 @@
+"""campaign look and badges
+
+Revision ID: a7c3e91d5b20
+Revises: f81b240dbb17
+Create Date: 2026-11-30 12:15:00
+
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = 'a7c3e91d5b20'
+down_revision: Union[str, Sequence[str], None] = 'f81b240dbb17'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('look', sa.String(length=16), server_default='clean', nullable=False))
+        batch_op.add_column(sa.Column('badges', sa.JSON(), server_default='[]', nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_column('badges')
+        batch_op.drop_column('look')
