@@ -99,7 +99,7 @@ def campaign_input(campaign: Campaign) -> dict:
         "starts_at": campaign.starts_at, "ends_at": campaign.ends_at,
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,
-        "look": campaign.look, "badges": list(campaign.badges or []),
+        "look": campaign.look, "badges": list(campaign.badges or []), "seller_opener": campaign.seller_opener,
     }
 
 
@@ -173,6 +173,7 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
         brand_name=data.get("brand_name", "").strip(), brand_color=data.get("brand_color", "#C8102E").upper(),
         call_to_action=data.get("call_to_action", "").strip(), language=data.get("language", "zh-CN"),
         look=data.get("look", "clean"), badges=[b.strip() for b in data.get("badges", [])],
+        seller_opener=data.get("seller_opener", "").strip(),
     )
 
 
@@ -256,7 +257,7 @@ def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publicat
         "created_at": iso(campaign.created_at),
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,
-        "look": campaign.look, "badges": list(campaign.badges or []),
+        "look": campaign.look, "badges": list(campaign.badges or []), "seller_opener": campaign.seller_opener,
         "logo_image_id": campaign.logo_image_id, "content_version": campaign.content_version,
         "images": [image_json(image) for image in images],
     }

@@ -39,6 +39,8 @@ class CampaignIn(InputSchema):
     badges = fields.List(fields.String(), load_default=list,
                          metadata={"description": f"Up to {MAX_BADGES} short promises drawn on the photo, "
                                                   f"such as 包邮, 赠品, 限时 (1 to {MAX_BADGE_LENGTH} characters each)."})
+    seller_opener = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "What a seller's post on a personal channel opens with; empty for none."})
     language = fields.String(load_default="zh-CN", validate=[
         validate.Length(max=16, error="Must be at most 16 characters."),
         FullMatch(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Must be a language tag such as zh-CN or en.")])
@@ -142,6 +144,7 @@ class CampaignOut(Schema):
     call_to_action = fields.String()
     look = fields.String()
     badges = fields.List(fields.String())
+    seller_opener = fields.String()
     language = fields.String()
     logo_image_id = fields.Integer(allow_none=True)
     content_version = fields.Integer()

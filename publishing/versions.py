@@ -50,7 +50,7 @@ def snapshot_of(session: Session, campaign: Campaign) -> dict:
         "currency": campaign.currency, "landing_url": campaign.landing_url, "channels": list(campaign.channels),
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,
-        "look": campaign.look, "badges": list(campaign.badges or []),
+        "look": campaign.look, "badges": list(campaign.badges or []), "seller_opener": campaign.seller_opener,
         # Who a poster without a sharer is "recommended by".
         "publisher": campaign.brand_name or workspace_name or campaign.name,
         "photos": [_image_json(i) for i in images if i.role == "product"],
@@ -74,6 +74,7 @@ def master_content(snapshot: dict) -> MasterContent:
         landing_url=snapshot["landing_url"], language=snapshot["language"],
         # Versions recorded before looks existed are drawn as they were: clean, no badges.
         look=snapshot.get("look", "clean"), badges=tuple(snapshot.get("badges", ())),
+        seller_opener=snapshot.get("seller_opener", ""),
     )
 
 

@@ -115,12 +115,14 @@ def test_unknown_campaign_is_404(owner):
 
 
 def test_a_campaign_keeps_its_look_and_badges_and_its_posters_show_them(owner):
-    res = owner.post("/api/v1/campaigns", {**CAMPAIGN, "look": "festive", "badges": [" 包邮", "限时"]})
+    res = owner.post("/api/v1/campaigns", {**CAMPAIGN, "look": "festive", "badges": [" 包邮", "限时"],
+                                           "seller_opener": " 今年的新茶到了："})
     assert res.status_code == 201, res.json
     got = owner.get(f"/api/v1/campaigns/{res.json['id']}").json
-    assert got["look"] == "festive" and got["badges"] == ["包邮", "限时"]
+    assert got["look"] == "festive" and got["badges"] == ["包邮", "限时"] and got["seller_opener"] == "今年的新茶到了："
     plain = owner.post("/api/v1/campaigns", CAMPAIGN).json
-    assert (plain["look"], plain["badges"]) == ("clean", [])
+    assert (plain["look"], plain["badges"], plain["seller_opener"]) == ("clean", [], "")
+    assert owner.post("/api/v1/campaigns", {**CAMPAIGN, "seller_opener": "长" * 201}).status_code == 422
     festive = owner.get(f"/api/v1/campaigns/{got['id']}/posts").json["items"]
     clean = owner.get(f"/api/v1/campaigns/{plain['id']}/posts").json["items"]
     assert {p["channel"]: p["images"][0]["url"] for p in festive} != {p["channel"]: p["images"][0]["url"] for p in clean}

@@ -1,4 +1,4 @@
-"""campaign look and badges
+"""campaign look, badges and seller opener
 
 Revision ID: a7c3e91d5b20
 Revises: f81b240dbb17
@@ -20,9 +20,11 @@ def upgrade() -> None:
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('look', sa.String(length=16), server_default='clean', nullable=False))
         batch_op.add_column(sa.Column('badges', sa.JSON(), server_default='[]', nullable=False))
+        batch_op.add_column(sa.Column('seller_opener', sa.String(length=200), server_default='', nullable=False))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_column('seller_opener')
         batch_op.drop_column('badges')
         batch_op.drop_column('look')

@@ -78,6 +78,7 @@ def raw_input(form: CampaignForm, zone: str) -> dict:
         "brand_name": _text(form.brand_name.data), "brand_color": _text(form.brand_color.data).upper(),
         "call_to_action": _text(form.call_to_action.data), "language": form.language.data,
         "look": form.look.data, "badges": split_list(form.badges.data),
+        "seller_opener": _text(form.seller_opener.data),
     }
 
 
@@ -156,6 +157,7 @@ def fill_form(form: CampaignForm, campaign: Campaign, zone: str) -> None:
     form.brand_name.data, form.brand_color.data = values["brand_name"], values["brand_color"].lower()
     form.language.data = values["language"]
     form.look.data, form.badges.data = values["look"], " ".join(values["badges"])
+    form.seller_opener.data = values["seller_opener"]
 
 
 def offer_language(form: CampaignForm, language: str | None) -> None:
@@ -185,6 +187,6 @@ def draft_content(form: CampaignForm, default_currency: str) -> tuple[MasterCont
         call_to_action=_text(form.call_to_action.data), landing_url=_text(form.landing_url.data),
         language=form.language.data or "zh-CN",
         look=form.look.data if form.look.data in LOOKS else "clean",
-        badges=tuple(split_list(form.badges.data))[:MAX_BADGES],
+        badges=tuple(split_list(form.badges.data))[:MAX_BADGES], seller_opener=_text(form.seller_opener.data),
     )
     return content, price is not None

@@ -86,6 +86,7 @@ class CampaignForm(FlaskForm):
     language = SelectField(_l("Language of the posts"), choices=LANGUAGES, default="zh-CN")
     look = SelectField(_l("Poster look"), choices=LOOK_CHOICES, default="clean")
     badges = StringField(_l("Badges"), validators=[Length(max=60)], render_kw={"autocomplete": "off"})
+    seller_opener = StringField(_l("Sellers' opening line"), validators=[Length(max=200)])
 
     def validate_invite_value(self, field) -> None:
         if self.invite_type.data and not (field.data or "").strip():
