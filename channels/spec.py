@@ -54,6 +54,10 @@ class ChannelSpec:
       library) or ``"api"`` (an adapter posts it).
     * ``long_press_qr``: the channel's app recognises a QR code in a picture
       pressed and held, so posters say "长按识别二维码" rather than "scan".
+    * ``qr_reduces_reach``: the platform is reported to show posts whose
+      images carry a QR code to fewer people.
+    * ``covered_corner``: where the app's own buttons and caption cover the
+      image (``"bottom_right"``).
     * ``timeline_width``: how wide (CSS px on a 375 px phone) the timeline
       shows a single image; posters must still scan at that size.
     * ``in_library``: whether sellers share this channel by hand, so its live
@@ -81,6 +85,8 @@ class ChannelSpec:
     max_image_bytes: int | None = None
     first_image_no_qr: bool = False
     long_press_qr: bool = False
+    qr_reduces_reach: bool = False
+    covered_corner: str | None = None
     timeline_width: int | None = None
     personal_voice: bool = False
     publish_kind: str = "kit"
