@@ -265,4 +265,5 @@ def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publicat
 
 def image_json(image: CampaignImage) -> dict:
     return {"id": image.id, "role": image.role, "url": public_url(image.storage_key), "width": image.width,
-            "height": image.height, "media_type": image.media_type}
+            "height": image.height, "media_type": image.media_type,
+            "focus": [image.focus_x, image.focus_y] if image.focus_x is not None else None}

@@ -195,7 +195,8 @@ class Renderer:
         photos, logo = self.snapshot["photos"], self.snapshot.get("logo")
         photo = _photo(self.store, photos[0]["storage_key"]) if photos else None
         mark = _photo(self.store, logo["storage_key"]) if logo else None
-        return render_base(self.content, photo, slot.width, slot.height, role, logo=mark)
+        focus = tuple(photos[0]["focus"]) if photos and photos[0].get("focus") else None
+        return render_base(self.content, photo, slot.width, slot.height, role, logo=mark, focus=focus)
 
     def _card(self, key: str, slot: Slot) -> Rendered:
         result = self._draw_card(slot, slot.role)

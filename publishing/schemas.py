@@ -78,6 +78,8 @@ class MediaOut(Schema):
 class ImageOut(MediaOut):
     id = fields.Integer()
     role = fields.String()
+    focus = fields.List(fields.Float(), allow_none=True,
+                        metadata={"description": "Where the product is (x, y as fractions), when set."})
     content_version = fields.Integer()
 
 

@@ -34,8 +34,11 @@ def digest(value) -> str:
 
 
 def _image_json(image: CampaignImage) -> dict:
-    return {"id": image.id, "sha256": image.sha256, "storage_key": image.storage_key,
-            "width": image.width, "height": image.height}
+    out = {"id": image.id, "sha256": image.sha256, "storage_key": image.storage_key,
+           "width": image.width, "height": image.height}
+    if image.focus_x is not None:  # only when set: versions recorded before focus points keep their hash
+        out["focus"] = [image.focus_x, image.focus_y]
+    return out
 
 
 def snapshot_of(session: Session, campaign: Campaign) -> dict:

@@ -1,4 +1,4 @@
-"""campaign look, badges and seller opener
+"""campaign look, badges, seller opener and photo focus
 
 Revision ID: a7c3e91d5b20
 Revises: f81b240dbb17
@@ -21,9 +21,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('look', sa.String(length=16), server_default='clean', nullable=False))
         batch_op.add_column(sa.Column('badges', sa.JSON(), server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('seller_opener', sa.String(length=200), server_default='', nullable=False))
+    with op.batch_alter_table('campaign_images', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('focus_x', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('focus_y', sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('campaign_images', schema=None) as batch_op:
+        batch_op.drop_column('focus_y')
+        batch_op.drop_column('focus_x')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_column('seller_opener')
         batch_op.drop_column('badges')

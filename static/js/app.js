@@ -157,3 +157,9 @@
     button.textContent = open ? more : button.getAttribute("data-less");
   });
 })();
+
+// The photo to click for a focus point is scaled to the page: send how wide it was shown.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("input[type=image][data-focus]");
+  if (button) { button.form.elements.shown_width.value = String(button.clientWidth); }
+});
