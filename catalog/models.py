@@ -48,6 +48,11 @@ class Campaign(Base):
     brand_color: Mapped[str] = mapped_column(String(7), default="#C8102E", server_default="#C8102E")
     call_to_action: Mapped[str] = mapped_column(String(200), default="", server_default="")
     language: Mapped[str] = mapped_column(String(16), default="zh-CN", server_default="zh-CN")
+    # The designed look of cards and posters (publishing.render.looks) and badges such as 包邮.
+    look: Mapped[str] = mapped_column(String(16), default="clean", server_default="clean")
+    badges: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # What a seller's post on a personal channel opens with, in the marketer's words; none by default.
+    seller_opener: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # An image of this campaign (kept in campaign_images); no foreign key, so the
     # two tables do not reference each other in a cycle.
     logo_image_id: Mapped[int | None] = mapped_column(Integer)

@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 # English otherwise.
 _PHRASES = {
     "zh": {
-        "voice": "我在用{brand}，推荐给大家：",
-        "voice_unbranded": "我自己也在用，推荐给大家：",
         "title": "【{title}】",
         "was": "（原价{price}）",
         "separator": "：",
@@ -46,8 +44,6 @@ _PHRASES = {
         "read_original": "点击「阅读原文」",
     },
     "en": {
-        "voice": "I use {brand} and recommend it:",
-        "voice_unbranded": "I use this myself and recommend it:",
         "title": "{title}",
         "was": " (was {price})",
         "separator": ": ",
@@ -258,10 +254,11 @@ def _link(spec: ChannelSpec, content: MasterContent, voice: SharerVoice | None) 
 
 
 def _voice_line(spec: ChannelSpec, content: MasterContent, voice: SharerVoice | None, phrases: dict) -> str:
+    # The marketer writes the opener per campaign: a stock "I use X and recommend it" read
+    # like an app's referral banner, so without one the post opens with the product itself.
     if voice is None or not spec.personal_voice:
         return ""
-    brand = content.brand_name.strip()
-    return phrases["voice"].format(brand=brand) if brand else phrases["voice_unbranded"]
+    return content.seller_opener.strip()
 
 
 def _price_line(content: MasterContent, phrases: dict, warnings: list[ComposeWarning]) -> str:

@@ -15,7 +15,10 @@ class MasterContent:
     """What a marketer writes once for a campaign.
 
     ``price`` and ``original_price`` are exact decimals in ``currency``; the
-    brand's price is the only price any post shows.
+    brand's price is the only price any post shows. ``look`` names one of
+    ``publishing.render.looks.LOOKS``; ``badges`` are short promises (包邮,
+    赠品, 限时) drawn on the photo. ``seller_opener`` is the line a seller's
+    post on a personal channel opens with, in the marketer's words (none by default).
     """
 
     title: str
@@ -29,6 +32,9 @@ class MasterContent:
     call_to_action: str = ""
     landing_url: str = ""
     language: str = "zh-CN"
+    look: str = "clean"
+    seller_opener: str = ""
+    badges: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

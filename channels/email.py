@@ -163,6 +163,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="email",
+    timeline_width=343,
+    unconfirmed=("timeline_width",),
     name="Email",
     name_zh="电子邮件",
     text_limit=None,
@@ -173,6 +175,7 @@ SPEC = ChannelSpec(
     max_images=None,  # inline, as many as the body holds
     image_sizes=(ImageSize("inline", 1200),),
     publish_kind="api",
+    in_library=False,  # sent from the brand's mail server to the brand's list, not by sellers
 )
 
 CHANNEL = Channel(SPEC, publisher=SmtpPublisher())

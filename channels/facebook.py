@@ -4,6 +4,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="facebook",
+    timeline_width=375,
+    unconfirmed=("timeline_width",),
     name="Facebook",
     name_zh="脸书",
     text_limit=5000,

@@ -4,6 +4,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="instagram",
+    timeline_width=375,
+    unconfirmed=("timeline_width",),
     name="Instagram",
     name_zh="照片墙",
     text_limit=2200,  # the caption

@@ -4,6 +4,7 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="linkedin",
+    timeline_width=375,
     name="LinkedIn",
     name_zh="领英",
     text_limit=3000,
@@ -12,7 +13,7 @@ SPEC = ChannelSpec(
     max_images=9,  # "several"
     image_sizes=(ImageSize("feed", 1200, 627),),
     publish_kind="api",
-    unconfirmed=("max_images",),
+    unconfirmed=("max_images", "timeline_width"),
 )
 
 CHANNEL = Channel(SPEC)

@@ -4,6 +4,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="qzone",
+    timeline_width=343,
+    long_press_qr=True,
     name="QQ Zone",
     name_zh="QQ空间",
     text_limit=600,
@@ -14,7 +16,7 @@ SPEC = ChannelSpec(
     image_sizes=(ImageSize("feed", 1080, 1080),),
     personal_voice=True,
     publish_kind="kit",
-    unconfirmed=("hashtag_style", "max_images"),
+    unconfirmed=("hashtag_style", "max_images", "timeline_width", "long_press_qr"),
 )
 
 CHANNEL = Channel(SPEC)

@@ -52,6 +52,14 @@ class ChannelSpec:
       version speaks in their voice.
     * ``publish_kind``: ``"kit"`` (a copy-ready kit in the sellers' content
       library) or ``"api"`` (an adapter posts it).
+    * ``long_press_qr``: the channel's app recognises a QR code in a picture
+      pressed and held, so posters say "长按识别二维码" rather than "scan".
+    * ``qr_reduces_reach``: the platform is reported to show posts whose
+      images carry a QR code to fewer people.
+    * ``covered_corner``: where the app's own buttons and caption cover the
+      image (``"bottom_right"``).
+    * ``timeline_width``: how wide (CSS px on a 375 px phone) the timeline
+      shows a single image; posters must still scan at that size.
     * ``in_library``: whether sellers share this channel by hand, so its live
       posts appear in their library, feed and notices (``False`` for
       machine-to-machine channels such as the webhook).
@@ -76,6 +84,10 @@ class ChannelSpec:
     image_sizes: tuple[ImageSize, ...] = ()
     max_image_bytes: int | None = None
     first_image_no_qr: bool = False
+    long_press_qr: bool = False
+    qr_reduces_reach: bool = False
+    covered_corner: str | None = None
+    timeline_width: int | None = None
     personal_voice: bool = False
     publish_kind: str = "kit"
     in_library: bool = True
@@ -91,7 +103,7 @@ class ChannelSpec:
         if self.publish_kind not in PUBLISH_KINDS:
             raise ValueError(f"{self.id}: unknown publish_kind {self.publish_kind!r}")
         for name in ("text_limit", "title_limit", "summary_limit", "caption_limit",
-                     "preview_limit", "max_hashtags", "max_images", "max_image_bytes"):
+                     "preview_limit", "max_hashtags", "max_images", "max_image_bytes", "timeline_width"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{self.id}: {name} must be positive")

@@ -107,6 +107,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="telegram",
+    timeline_width=300,
+    unconfirmed=("timeline_width",),
     name="Telegram",
     name_zh="电报",
     text_limit=4096,
@@ -118,6 +120,7 @@ SPEC = ChannelSpec(
     image_sizes=(ImageSize("photo", 1280, 1280),),
     personal_voice=True,
     publish_kind="api",
+    in_library=False,  # the brand's bot posts to the brand's own channel: sellers have nothing to post there
 )
 
 CHANNEL = Channel(SPEC, publisher=TelegramPublisher())

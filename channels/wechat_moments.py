@@ -8,18 +8,21 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="wechat_moments",
+    timeline_width=200,
+    long_press_qr=True,
     name="WeChat Moments",
     name_zh="朋友圈",
     # Moments folds long text and has no published limit; 1,500 keeps a post
     # well inside what pastes cleanly.
     text_limit=1500,
+    preview_limit=120,  # about six lines on a phone before "全文"
     hashtag_style="hash",
     link_policy="qr_only",
     max_images=9,
     image_sizes=(ImageSize("feed", 1080, 1080), ImageSize("poster", 1080, 1440)),
     personal_voice=True,
     publish_kind="kit",
-    unconfirmed=("text_limit", "hashtag_style", "max_images"),
+    unconfirmed=("text_limit", "hashtag_style", "max_images", "timeline_width", "preview_limit"),
 )
 
 CHANNEL = Channel(SPEC)

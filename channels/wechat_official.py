@@ -8,6 +8,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="wechat_official",
+    timeline_width=343,
+    long_press_qr=True,
     name="WeChat Official Account",
     name_zh="公众号",
     text_limit=19_999,  # body < 20,000 characters
@@ -19,7 +21,7 @@ SPEC = ChannelSpec(
     # The 1:1 cover's pixel size is ours: only the ratio is documented.
     image_sizes=(ImageSize("cover", 900, 383), ImageSize("cover_square", 900, 900)),
     publish_kind="kit",
-    unconfirmed=("image_sizes",),
+    unconfirmed=("image_sizes", "timeline_width"),
 )
 
 CHANNEL = Channel(SPEC)

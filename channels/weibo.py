@@ -4,6 +4,8 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="weibo",
+    timeline_width=240,
+    long_press_qr=True,
     name="Weibo",
     name_zh="微博",
     text_limit=2000,
@@ -14,7 +16,7 @@ SPEC = ChannelSpec(
     image_sizes=(ImageSize("feed", 1080, 1080), ImageSize("portrait", 1080, 1350)),
     personal_voice=True,
     publish_kind="kit",
-    unconfirmed=("max_images",),
+    unconfirmed=("max_images", "timeline_width", "long_press_qr"),
 )
 
 CHANNEL = Channel(SPEC)

@@ -4,6 +4,7 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="whatsapp",
+    timeline_width=260,
     name="WhatsApp",
     name_zh="WhatsApp",
     text_limit=1024,  # the caption travels with the one image
@@ -16,7 +17,7 @@ SPEC = ChannelSpec(
     max_image_bytes=5 * 1024 * 1024,
     personal_voice=True,
     publish_kind="kit",
-    unconfirmed=("image_sizes",),
+    unconfirmed=("image_sizes", "timeline_width"),
 )
 
 CHANNEL = Channel(SPEC)

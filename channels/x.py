@@ -5,6 +5,8 @@ from channels.textcut import X_LIMIT
 
 SPEC = ChannelSpec(
     id="x",
+    timeline_width=290,
+    unconfirmed=("timeline_width",),
     name="X",
     name_zh="X（推特）",
     text_limit=X_LIMIT,

@@ -8,6 +8,7 @@ from channels.spec import ChannelSpec, ImageSize
 
 SPEC = ChannelSpec(
     id="xiaohongshu",
+    timeline_width=375,
     name="Xiaohongshu",
     name_zh="小红书",
     text_limit=1000,
@@ -18,9 +19,10 @@ SPEC = ChannelSpec(
     max_images=18,  # "several"
     image_sizes=(ImageSize("feed", 1080, 1440),),
     first_image_no_qr=True,
+    qr_reduces_reach=True,
     personal_voice=True,
     publish_kind="kit",
-    unconfirmed=("text_limit", "title_limit", "max_hashtags", "max_images"),
+    unconfirmed=("text_limit", "title_limit", "max_hashtags", "max_images", "timeline_width", "qr_reduces_reach"),
 )
 
 CHANNEL = Channel(SPEC)

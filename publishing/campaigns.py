@@ -15,6 +15,7 @@ from plumbing.errors import ApiError
 from plumbing.money import amount_field, format_amount
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from publishing.models import CampaignImage, Publication
+from publishing.render.looks import badge_errors
 from publishing.storage import public_url
 from publishing.versions import record_version
 from referrals.commission import amount_for, parse_rule
@@ -93,6 +94,7 @@ def campaign_input(campaign: Campaign) -> dict:
         "starts_at": campaign.starts_at, "ends_at": campaign.ends_at,
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,
+        "look": campaign.look, "badges": list(campaign.badges or []), "seller_opener": campaign.seller_opener,
     }
 
 
@@ -150,6 +152,9 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
         errors["ends_at"] = "must be after starts_at"
     if ends and not starts and end_must_be_future and ends <= utcnow():
         errors["ends_at"] = "must be in the future"
+    badge_problem = badge_errors(list(data.get("badges", [])))
+    if badge_problem:
+        errors["badges"] = badge_problem
     if errors:
         raise ApiError(422, "validation_error", "The campaign has invalid fields.", errors)
     invite = rules.get("invite_bonus")
@@ -164,6 +169,8 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
         brand_name=data.get("brand_name", "").strip(), brand_color=data.get("brand_color", "#C8102E").upper(),
         call_to_action=data.get("call_to_action", "").strip(), language=data.get("language", "zh-CN"),
         products=products,
+        look=data.get("look", "clean"), badges=[b.strip() for b in data.get("badges", [])],
+        seller_opener=data.get("seller_opener", "").strip(),
     )
 
 
@@ -248,6 +255,7 @@ def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publicat
         "created_at": iso(campaign.created_at),
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,
+        "look": campaign.look, "badges": list(campaign.badges or []), "seller_opener": campaign.seller_opener,
         "logo_image_id": campaign.logo_image_id, "content_version": campaign.content_version,
         "images": [image_json(image) for image in images],
         "product_ids": list(product_ids),
@@ -256,4 +264,5 @@ def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publicat
 
 def image_json(image: CampaignImage) -> dict:
     return {"id": image.id, "role": image.role, "url": public_url(image.storage_key), "width": image.width,
-            "height": image.height, "media_type": image.media_type}
+            "height": image.height, "media_type": image.media_type,
+            "focus": [image.focus_x, image.focus_y] if image.focus_x is not None else None}

@@ -27,7 +27,7 @@ def atom_feed(feed_id: str, title: str, self_url: str, updated: datetime, items:
         entry = SubElement(feed, "entry")
         SubElement(entry, "id").text = (f"{feed_id}:publication:{item['publication_id']}"
                                         f":v{item['content_version']}")
-        SubElement(entry, "title").text = f"{item['campaign_name']} · {item['name']}"
+        SubElement(entry, "title").text = f"{item['campaign_title']} · {item['name']}"
         SubElement(entry, "updated").text = item["published_at"]
         SubElement(entry, "published").text = item["published_at"]
         SubElement(entry, "category", term=item["channel"], label=item["name"])

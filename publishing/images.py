@@ -65,6 +65,25 @@ def add_image(session: Session, store: Storage, campaign: Campaign, data: bytes,
     return image
 
 
+def set_focus(session: Session, campaign: Campaign, image_id: int, x: float, y: float) -> CampaignImage:
+    """Mark where the product is in a product photo (fractions of its width and height, 0 to 1);
+    crops centre on it from the next content version, recorded here. Flushes; the caller commits.
+
+    :raise ApiError 404: no such image of the campaign. :raise ApiError 422: a point outside the photo.
+    """
+    image = session.scalar(select(CampaignImage).where(CampaignImage.id == image_id,
+                                                       CampaignImage.campaign_id == campaign.id))
+    if image is None:
+        raise ApiError(404, "not_found", "No such image of this campaign.")
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise ApiError(422, "validation_error", "The focus point must be inside the photo.",
+                       {"focus": "x and y between 0 and 1"})
+    image.focus_x, image.focus_y = round(x, 4), round(y, 4)
+    session.flush()
+    record_version(session, campaign)
+    return image
+
+
 def normalized(photo: Image.Image) -> tuple[bytes, str]:
     """What is stored for a decoded upload: at most ``MAX_STORED_SIDE`` on a side,
     no metadata; PNG where there is transparency (logos), else a high-quality JPEG.

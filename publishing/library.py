@@ -95,6 +95,8 @@ def library_items(session: Session, writer: Writer, store: Storage, public: str,
 def library_item(state: str, pub: Publication, campaign: Campaign, post: dict, version: int) -> dict:
     return {
         "publication_id": pub.id, "campaign_id": campaign.id, "campaign_name": campaign.name,
+        # What sellers see: the campaign's name is the marketers' own (the form promises it stays private).
+        "campaign_title": campaign.title,
         "channel": pub.channel, "name": post["name"], "state": state,
         "text": post["text"], "title": post["title"], "hashtags": post["hashtags"],
         "images": post["images"], "link": post["link"], "code": post["code"],

@@ -158,8 +158,8 @@ def skip(session: Session, claimed: NoticeClaim, reason: str) -> None:
 def notice_title(items: list[dict]) -> str:
     first = items[0]
     if len(items) == 1:
-        return f"New post ready: {first['campaign_name']} · {first['name']}"
-    return f"New posts ready: {first['campaign_name']} · {', '.join(i['name'] for i in items)}"
+        return f"New post ready: {first['campaign_title']} · {first['name']}"
+    return f"New posts ready: {first['campaign_title']} · {', '.join(i['name'] for i in items)}"
 
 
 def notice_text(seller_name: str, items: list[dict], library_url: str) -> str:
@@ -167,10 +167,10 @@ def notice_text(seller_name: str, items: list[dict], library_url: str) -> str:
     first = items[0]
     if len(items) == 1:
         lines = [f"{seller_name}, a new post is live in your Sharecast library: "
-                 f"{first['campaign_name']} for {first['name']}.", "", "Your post, ready to copy:", ""]
+                 f"{first['campaign_title']} for {first['name']}.", "", "Your post, ready to copy:", ""]
     else:
         lines = [f"{seller_name}, {len(items)} new posts are live in your Sharecast library: "
-                 f"{first['campaign_name']} for {', '.join(i['name'] for i in items)}.", "",
+                 f"{first['campaign_title']} for {', '.join(i['name'] for i in items)}.", "",
                  "Your posts, ready to copy:", ""]
     for item in items:
         if len(items) > 1:
@@ -187,6 +187,7 @@ def notice_json(sharer_id: int, items: list[dict], library_url: str) -> dict:
     first = items[0]
     return {"type": NOTICE_EVENT, "data": {
         "sharer_id": sharer_id, "campaign_id": first["campaign_id"], "campaign_name": first["campaign_name"],
+        "campaign_title": first["campaign_title"],
         "code": first["code"], "library_url": library_url,
         "posts": [{"publication_id": item["publication_id"], "channel": item["channel"], "name": item["name"],
                    "title": item["title"], "text": item["text"], "link": item["link"],

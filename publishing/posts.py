@@ -28,6 +28,7 @@ Writer = Callable[[], Session]  # opens a short write session; the caller of the
 RENDER_WARNINGS = {
     "image_upscaled": "The product photo is smaller than the {size} image and was enlarged; upload a larger one.",
     "no_photo": "No product photo yet: the {size} image shows a plain panel.",
+    "photo_contained": "A crop would cut the product on the {size} image, so the whole photo is shown.",
     "text_shrunk": "The title was set smaller to fit the {size} image.",
     "text_truncated": "The title is too long for the {size} image and was cut there.",
     "body_truncated": "The body was cut on the {size} image.",
@@ -35,6 +36,26 @@ RENDER_WARNINGS = {
     "brand_color_invalid": "The brand colour is not valid; images use the default colour.",
     "qr_unavailable": "The QR code does not fit the {size} image, which shows the plain card instead.",
 }
+CHANNEL_CAUTIONS = {
+    "qr_reach_risk": "{channel} is reported to show posts whose images carry a QR code to fewer people.",
+    "cover_overlay": "{channel}'s caption and buttons cover the bottom and right of the image: keep the product and "
+                     "the QR code clear of them.",
+    "text_folds": "{channel} shows the first {limit} characters, then folds the rest: put what matters first, "
+                  "or post the details as a first comment.",
+}
+
+
+def channel_cautions(spec, text: str, has_qr: bool) -> list[dict]:
+    """What a marketer should know about how ``spec``'s app shows this post (pure)."""
+    codes = []
+    if has_qr and spec.qr_reduces_reach:
+        codes.append("qr_reach_risk")
+    if spec.covered_corner:
+        codes.append("cover_overlay")
+    if spec.preview_limit and spec.measure(text) > spec.preview_limit:
+        codes.append("text_folds")
+    return [{"code": code, "message": CHANNEL_CAUTIONS[code].format(channel=spec.name, limit=spec.preview_limit)}
+            for code in codes]
 
 
 def current_version(session: Session, writer: Writer, campaign: Campaign,
@@ -123,6 +144,7 @@ def post_json(channel: str, composed, images: list[Rendered], voice: SharerVoice
                 seen.add(code)
                 message = RENDER_WARNINGS.get(code, code).format(size=f"{image.width}x{image.height}")
                 warnings.append({"code": code, "message": message})
+    warnings += channel_cautions(REGISTRY[channel].spec, composed.text, any(i.kind == "poster" for i in images))
     return {
         "channel": channel, "name": REGISTRY[channel].spec.name, "text": composed.text, "title": composed.title,
         "summary": composed.summary, "caption": composed.caption, "hashtags": list(composed.hashtags),

@@ -24,13 +24,13 @@ from publishing.models import Render
 from publishing.render.card import render_base
 from publishing.render.encoding import encode_jpeg, encode_png
 from publishing.render.photo import load_photo
-from publishing.render.poster import render_poster
+from publishing.render.poster import render_poster, scan_hint
 from publishing.storage import Storage
 from publishing.versions import card_hash, digest, master_content
 
 # Part of every key: bump it when drawing code changes, and everything is
 # redrawn under new keys while old files stay where grabbed posts point.
-RENDERER = 1
+RENDERER = 2
 
 _STORY_ASPECT = 1.6  # height/width from which a card keeps clear of a story player's bottom band
 _MIN_POSTER_ASPECT = 0.5  # height/width below which a size gets no poster
@@ -44,6 +44,7 @@ class Slot:
     height: int
     role: str
     poster: bool = False
+    long_press: bool = False  # the channel's app scans a QR code pressed and held in a picture
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def plan_slots(spec: ChannelSpec, with_poster: bool, photo: tuple[int, int] | No
     for size in spec.image_sizes:
         height = resolve_height(size, photo)
         if size.role == "poster":
-            slots.append(Slot(size.width, height, "poster", True) if with_poster
+            slots.append(Slot(size.width, height, "poster", True, spec.long_press_qr) if with_poster
                          else Slot(size.width, height, "feed"))
         else:
             slots.append(Slot(size.width, height, card_role(size, height)))
@@ -95,7 +96,7 @@ def plan_slots(spec: ChannelSpec, with_poster: bool, photo: tuple[int, int] | No
         fits = [i for i, slot in enumerate(slots) if slot.height / slot.width >= _MIN_POSTER_ASPECT]
         if fits:
             i = fits[0]
-            poster = Slot(slots[i].width, slots[i].height, "poster", True)
+            poster = Slot(slots[i].width, slots[i].height, "poster", True, spec.long_press_qr)
             if spec.first_image_no_qr and i == 0:
                 slots.append(poster)
             else:
@@ -155,7 +156,7 @@ class Renderer:
             return self.card_key(slot)
         voice = voice or self.publisher_voice()
         return digest([RENDERER, "poster", self.card_key(slot), voice.qr_target, voice.name, voice.code,
-                       self.content.call_to_action, self.content.brand_color, self.content.language])
+                       slot.long_press, self.content.brand_color, self.content.language])
 
     def publisher_voice(self) -> SharerVoice:
         """Who a poster without a sharer is from: the brand, pointing at the landing page."""
@@ -194,7 +195,8 @@ class Renderer:
         photos, logo = self.snapshot["photos"], self.snapshot.get("logo")
         photo = _photo(self.store, photos[0]["storage_key"]) if photos else None
         mark = _photo(self.store, logo["storage_key"]) if logo else None
-        return render_base(self.content, photo, slot.width, slot.height, role, logo=mark)
+        focus = tuple(photos[0]["focus"]) if photos and photos[0].get("focus") else None
+        return render_base(self.content, photo, slot.width, slot.height, role, logo=mark, focus=focus)
 
     def _card(self, key: str, slot: Slot) -> Rendered:
         result = self._draw_card(slot, slot.role)
@@ -234,8 +236,8 @@ class Renderer:
     def _poster(self, key: str, slot: Slot, voice: SharerVoice) -> Rendered:
         card, warnings = self._poster_card(slot)
         try:
-            poster = render_poster(card, voice, self.content.call_to_action, accent=self.content.brand_color,
-                                   language=self.content.language)
+            poster = render_poster(card, voice, scan_hint(self.content.language, slot.long_press),
+                                   accent=self.content.brand_color, language=self.content.language)
         except ValueError:  # the QR code does not fit this size: a plain card instead
             plain = self.image(Slot(slot.width, slot.height, "feed"))
             return Rendered(key, "card", plain.storage_key, plain.media_type, plain.width, plain.height,

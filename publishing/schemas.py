@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
 from plumbing.pagination import OnePageQuery, PageQuery, page_schema
 from publishing.campaigns import STATUSES as CAMPAIGN_STATUSES
+from publishing.render.looks import LOOKS, MAX_BADGE_LENGTH, MAX_BADGES
 
 
 class RuleSchema(InputSchema):
@@ -37,6 +38,13 @@ class CampaignIn(InputSchema):
     brand_color = fields.String(load_default="#C8102E", validate=FullMatch(
         r"^#[0-9A-Fa-f]{6}$", error="Must be a colour written #RRGGBB."))
     call_to_action = fields.String(load_default="", validate=validate.Length(max=200))
+    look = fields.String(load_default="clean", validate=validate.OneOf(sorted(LOOKS)),
+                         metadata={"description": "The designed look of cards and posters."})
+    badges = fields.List(fields.String(), load_default=list,
+                         metadata={"description": f"Up to {MAX_BADGES} short promises drawn on the photo, "
+                                                  f"such as 包邮, 赠品, 限时 (1 to {MAX_BADGE_LENGTH} characters each)."})
+    seller_opener = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "What a seller's post on a personal channel opens with; empty for none."})
     language = fields.String(load_default="zh-CN", validate=[
         validate.Length(max=16, error="Must be at most 16 characters."),
         FullMatch(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Must be a language tag such as zh-CN or en.")])
@@ -83,6 +91,8 @@ class MediaOut(Schema):
 class ImageOut(MediaOut):
     id = fields.Integer()
     role = fields.String()
+    focus = fields.List(fields.Float(), allow_none=True,
+                        metadata={"description": "Where the product is (x, y as fractions), when set."})
     content_version = fields.Integer()
 
 
@@ -147,6 +157,9 @@ class CampaignOut(Schema):
     brand_name = fields.String()
     brand_color = fields.String()
     call_to_action = fields.String()
+    look = fields.String()
+    badges = fields.List(fields.String())
+    seller_opener = fields.String()
     language = fields.String()
     logo_image_id = fields.Integer(allow_none=True)
     content_version = fields.Integer()

@@ -24,7 +24,7 @@ from workspaces.models import Workspace
 # What a card shows. A change elsewhere (landing URL, call to action,
 # channels) makes a new version but leaves the cards' cache keys alone.
 CARD_FIELDS = ("title", "body", "price", "original_price", "currency", "brand_name", "brand_color", "language",
-               "photos", "logo")
+               "photos", "logo", "look", "badges")
 
 
 def digest(value) -> str:
@@ -34,8 +34,11 @@ def digest(value) -> str:
 
 
 def _image_json(image: CampaignImage) -> dict:
-    return {"id": image.id, "sha256": image.sha256, "storage_key": image.storage_key,
-            "width": image.width, "height": image.height}
+    out = {"id": image.id, "sha256": image.sha256, "storage_key": image.storage_key,
+           "width": image.width, "height": image.height}
+    if image.focus_x is not None:  # only when set: versions recorded before focus points keep their hash
+        out["focus"] = [image.focus_x, image.focus_y]
+    return out
 
 
 def snapshot_of(session: Session, campaign: Campaign) -> dict:
@@ -50,6 +53,7 @@ def snapshot_of(session: Session, campaign: Campaign) -> dict:
         "currency": campaign.currency, "landing_url": campaign.landing_url, "channels": list(campaign.channels),
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,
+        "look": campaign.look, "badges": list(campaign.badges or []), "seller_opener": campaign.seller_opener,
         # Who a poster without a sharer is "recommended by".
         "publisher": campaign.brand_name or workspace_name or campaign.name,
         "photos": [_image_json(i) for i in images if i.role == "product"],
@@ -71,6 +75,9 @@ def master_content(snapshot: dict) -> MasterContent:
         hashtags=tuple(snapshot["hashtags"]), brand_name=snapshot["brand_name"],
         brand_color=snapshot["brand_color"], call_to_action=snapshot["call_to_action"],
         landing_url=snapshot["landing_url"], language=snapshot["language"],
+        # Versions recorded before looks existed are drawn as they were: clean, no badges.
+        look=snapshot.get("look", "clean"), badges=tuple(snapshot.get("badges", ())),
+        seller_opener=snapshot.get("seller_opener", ""),
     )
 
 

@@ -65,6 +65,10 @@ BAD = [
     ({"language": "en-abcdefgh-abcdefgh"}, "language"),  # a well-formed tag longer than the 16 stored
     ({"language": "en\n"}, "language"),
     ({"brand_color": "#C8102E\n"}, "brand_color"),
+    ({"look": "neon"}, "look"),
+    ({"badges": ["包邮", "赠品", "限时", "新品"]}, "badges"),
+    ({"badges": ["顺丰包邮送礼袋"]}, "badges"),
+    ({"badges": [" "]}, "badges"),
 ]
 
 
@@ -108,3 +112,17 @@ def test_editing_a_campaign_to_a_language_tag_too_long_to_store_is_422_and_chang
 def test_unknown_campaign_is_404(owner):
     res = owner.get("/api/v1/campaigns/999999")
     assert res.status_code == 404 and res.json["error"]["code"] == "not_found"
+
+
+def test_a_campaign_keeps_its_look_and_badges_and_its_posters_show_them(owner):
+    res = owner.post("/api/v1/campaigns", {**CAMPAIGN, "look": "festive", "badges": [" 包邮", "限时"],
+                                           "seller_opener": " 今年的新茶到了："})
+    assert res.status_code == 201, res.json
+    got = owner.get(f"/api/v1/campaigns/{res.json['id']}").json
+    assert got["look"] == "festive" and got["badges"] == ["包邮", "限时"] and got["seller_opener"] == "今年的新茶到了："
+    plain = owner.post("/api/v1/campaigns", CAMPAIGN).json
+    assert (plain["look"], plain["badges"], plain["seller_opener"]) == ("clean", [], "")
+    assert owner.post("/api/v1/campaigns", {**CAMPAIGN, "seller_opener": "长" * 201}).status_code == 422
+    festive = owner.get(f"/api/v1/campaigns/{got['id']}/posts").json["items"]
+    clean = owner.get(f"/api/v1/campaigns/{plain['id']}/posts").json["items"]
+    assert {p["channel"]: p["images"][0]["url"] for p in festive} != {p["channel"]: p["images"][0]["url"] for p in clean}

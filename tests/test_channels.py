@@ -117,7 +117,7 @@ def test_secondary_source_figures_are_marked_unconfirmed():
     assert "text_limit" in get_channel("wechat_moments").spec.unconfirmed
     assert {"title_limit", "text_limit"} <= set(get_channel("xiaohongshu").spec.unconfirmed)
     assert "text_limit" in get_channel("douyin").spec.unconfirmed
-    assert get_channel("x").spec.unconfirmed == ()
+    assert get_channel("x").spec.unconfirmed == ("timeline_width",)
 
 
 @pytest.mark.parametrize("bad", [

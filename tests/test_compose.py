@@ -222,24 +222,27 @@ def test_no_landing_url_means_no_link_and_a_warning():
 # --- the sharer's voice -------------------------------------------------------------
 
 @pytest.mark.parametrize("channel_id", PERSONAL_CHANNELS)
-def test_personal_channels_speak_in_the_sellers_voice(channel_id):
-    assert post_for(channel_id, tea_zh(), SELLER).text.startswith("我在用西湖茶社，推荐给大家：")
-    assert post_for(channel_id, tea_en(), SELLER).text.startswith("I use West Lake Tea and recommend it:")
+def test_personal_channels_open_with_the_marketers_line_for_sellers(channel_id):
+    opener = "今年的新茶到了，我先替大家尝过："
+    assert post_for(channel_id, tea_zh(seller_opener=opener), SELLER).text.startswith(opener)
+    assert post_for(channel_id, tea_en(seller_opener="Tasted it first for you:"), SELLER).text.startswith(
+        "Tasted it first for you:")
+
+
+@pytest.mark.parametrize("channel_id", PERSONAL_CHANNELS)
+def test_without_an_opener_a_sellers_post_opens_with_the_product(channel_id):
+    text = post_for(channel_id, tea_zh(), SELLER).text
+    assert "我在用" not in text and "推荐给大家" not in text
 
 
 @pytest.mark.parametrize("channel_id", [c for c in ALL_CHANNELS if c not in PERSONAL_CHANNELS])
 def test_brand_channels_do_not_speak_as_the_seller(channel_id):
-    text = post_for(channel_id, tea_zh(), SELLER).text
-    assert "我在用" not in text
+    text = post_for(channel_id, tea_zh(seller_opener="我先替大家尝过："), SELLER).text
+    assert "我先替大家尝过" not in text
 
 
 def test_without_a_voice_a_personal_channel_posts_as_the_brand():
-    assert "我在用" not in post_for("weibo", tea_zh()).text
-
-
-def test_the_voice_line_works_without_a_brand_name():
-    text = post_for("weibo", tea_zh(brand_name=""), SELLER).text
-    assert text.startswith("我自己也在用，推荐给大家：")
+    assert "我先替大家尝过" not in post_for("weibo", tea_zh(seller_opener="我先替大家尝过：")).text
 
 
 # --- hashtags ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from html import unescape
 
 import pytest
 from conftest import CAMPAIGN, STAFF_PASSWORD, Pages, csrf_token_of, run_cli, seller_pages
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
 from catalog.models import Campaign
@@ -657,3 +657,33 @@ def test_every_warning_code_is_said_in_both_languages(app):
         said = warning_text(REGISTRY["x"].spec, "price_mismatch", "The body mentions ¥99, which is not the price.")
         assert said == "正文中提到了 ¥99，与活动售价不符。"
         assert warning_text(REGISTRY["x"].spec, "new_code", "Something new.") == "Something new."
+
+
+def test_clicking_the_product_in_the_photo_sets_where_crops_centre(app, console, owner, campaign):
+    photo = Image.new("RGB", (1200, 1200), (240, 238, 232))
+    ImageDraw.Draw(photo).rectangle((250, 500, 450, 700), fill=(20, 60, 30))  # something to crop around
+    out = io.BytesIO()
+    photo.save(out, "PNG")
+    assert upload(console, campaign["id"], out.getvalue()).status_code == 303
+    got = owner.get(f"/api/v1/campaigns/{campaign['id']}").json
+    image_id, version = got["images"][0]["id"], got["content_version"]
+    page = f"/console/campaigns/{campaign['id']}"
+    assert 'type="image" data-focus' in console.get(page).text
+    before = owner.get(f"/api/v1/campaigns/{campaign['id']}/posts?channel=weibo").json["items"][0]["images"]
+    # The photo was shown 300 px wide; the marketer clicked 3/4 across, 1/4 down.
+    res = console.post(f"{page}/images/{image_id}/focus", {"focus.x": "225", "focus.y": "75", "shown_width": "300"},
+                       token_from=page)
+    assert res.status_code == 303
+    got = owner.get(f"/api/v1/campaigns/{campaign['id']}").json
+    assert got["images"][0]["focus"] == [0.75, 0.25] and got["content_version"] == version + 1
+    assert "Focus set at 75% across, 25% down." in text_of(console.get(page))
+    after = owner.get(f"/api/v1/campaigns/{campaign['id']}/posts?channel=weibo").json["items"][0]["images"]
+    assert [i["url"] for i in after] != [i["url"] for i in before], "the cards are drawn again around the point"
+
+    outside = console.post(f"{page}/images/{image_id}/focus", {"focus.x": "400", "focus.y": "10", "shown_width": "300"},
+                           token_from=page)
+    assert outside.status_code == 422
+    assert console.post(f"{page}/images/{image_id}/focus", {}, token_from=page).status_code == 422
+    assert console.post(f"{page}/images/{image_id + 99}/focus", {"focus.x": "1", "focus.y": "1"},
+                        token_from=page).status_code == 404
+    assert owner.get(f"/api/v1/campaigns/{campaign['id']}").json["images"][0]["focus"] == [0.75, 0.25]

@@ -289,3 +289,18 @@ def test_a_campaign_from_before_versions_gets_its_first_version_on_first_read(ow
     assert body["content_version"] == body["latest_version"] == 1 and "¥199.00" in body["items"][0]["text"]
     assert owner.get(f"/api/v1/campaigns/{campaign['id']}").json["content_version"] == 1
     assert posts(owner, campaign["id"], "?version=1")["items"] == body["items"]
+
+
+def test_posts_warn_where_the_channels_app_gets_in_the_way(owner, make_sharer):
+    long_body = {**CHINESE, "body": "明前头采，一芽一叶。" * 30}
+    campaign = make_campaign(owner, long_body, ["xiaohongshu", "douyin", "wechat_moments", "weibo"])
+    sharer = make_sharer("小林")
+    items = {i["channel"]: {w["code"] for w in i["warnings"]}
+             for i in posts(owner, campaign["id"], f"?sharer_id={sharer['id']}")["items"]}
+    assert "qr_reach_risk" in items["xiaohongshu"] and "qr_reach_risk" in items["douyin"]
+    assert "qr_reach_risk" not in items["wechat_moments"]
+    assert "cover_overlay" in items["douyin"] and "cover_overlay" not in items["xiaohongshu"]
+    assert "text_folds" in items["wechat_moments"] and "text_folds" in items["weibo"]
+    short = make_campaign(owner, {**CHINESE, "body": "明前头采。"}, ["wechat_moments"])
+    [moments] = posts(owner, short["id"])["items"]
+    assert "text_folds" not in {w["code"] for w in moments["warnings"]}

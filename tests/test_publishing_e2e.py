@@ -121,10 +121,10 @@ def test_a_scheduled_campaign_goes_live_on_every_api_channel_and_in_the_library(
     assert posted["headers"]["webhook-id"] == by_channel["webhook"]["external_id"]
 
     # The kit channel: in every seller's library, in their own voice (every channel a person
-    # shares: not the machine-to-machine webhook).
+    # shares: not the machine-to-machine webhook, nor the brand's own Telegram channel and mailing list).
     for seller in sellers:
         items = owner.get("/api/v1/library", key=seller["api_key"]).json["items"]
-        assert {i["channel"] for i in items if i["state"] == "live"} == set(CHANNELS) - {"webhook"}
+        assert {i["channel"] for i in items if i["state"] == "live"} == set(CHANNELS) - {"webhook", "telegram", "email"}
         weibo = next(i for i in items if i["channel"] == "weibo")
         assert weibo["code"] == seller["code"] and weibo["link"] in weibo["text"] and weibo["images"]
 

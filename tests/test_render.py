@@ -1,5 +1,6 @@
 """Product cards and posters: layout rules, scannable QR codes, safe photo loading."""
 import io
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,7 @@ from PIL import Image, ImageDraw
 from test_images import bomb_png
 
 from channels.content import MasterContent, SharerVoice
-from publishing.render.card import poster_slot, render_base
+from publishing.render.card import poster_slots, render_base
 from publishing.render.encoding import encode_jpeg, encode_png
 from publishing.render.linebreak import NO_LINE_END, NO_LINE_START
 from publishing.render.palette import contrast
@@ -75,6 +76,10 @@ def inside(inner, outer) -> bool:
     return inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
+def overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def png_bytes(image: Image.Image, fmt="PNG", **params) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **params)
@@ -99,8 +104,9 @@ def test_every_text_box_stays_inside_its_box_and_the_canvas(content, width, heig
         assert inside(block.ink, canvas), block
         assert inside(block.ink, block.box), block
         assert block.ink[1] >= result.photo_box[3] or block.ink[0] >= 0  # below or beside the photo
-        if result.qr_slot:
-            assert block.ink[3] <= result.qr_slot[1] or block.ink[2] <= result.qr_slot[0], block
+        if result.slots:  # nothing the card draws reaches where the poster's QR code and sharer line go
+            for slot in (result.slots.qr, result.slots.hint, result.slots.note):
+                assert not overlaps(block.ink, slot), (block, slot)
     boxes = [block.box for block in result.blocks]
     for upper, lower in zip(boxes, boxes[1:]):
         assert upper[3] <= lower[1], "text blocks overlap"
@@ -213,7 +219,7 @@ def test_poster_qr_code_decodes_to_the_sharers_link(width, height, photo):
     # still scannable when a chat app shrinks the picture to half its size
     half = poster.resize((width // 2, height // 2), Image.Resampling.LANCZOS)
     assert [code.text for code in zxingcpp.read_barcodes(half)] == [SHARER.link]
-    slot = poster_slot(width, height)
+    slot = poster_slots(width, height).qr
     box = found[0].position
     xs = [box.top_left.x, box.top_right.x, box.bottom_left.x, box.bottom_right.x]
     ys = [box.top_left.y, box.top_right.y, box.bottom_left.y, box.bottom_right.y]
@@ -307,3 +313,74 @@ def test_load_photo_keeps_transparency_and_cards_flatten_it():
     loaded = load_photo(png_bytes(cutout))
     assert loaded.mode == "RGBA"
     assert render_base(TEA, loaded, 1080, 1080).image.mode == "RGB"
+
+
+def off_centre_product(width=4000, height=3000, at=0.8) -> Image.Image:
+    """A studio shot: plain backdrop, a dark product near the right edge."""
+    image = Image.new("RGB", (width, height), (240, 238, 232))
+    side = height // 3
+    cx = round(width * at)
+    ImageDraw.Draw(image).rectangle((cx - side // 2, height // 3, cx + side // 2, height // 3 + side), fill=(10, 30, 15))
+    return image
+
+
+def test_crop_follows_the_product_not_the_middle():
+    fitted, _ = cover(off_centre_product(), 600, 600)
+    left, top, right, bottom = dark_box(fitted)
+    assert right - left >= 190, "the whole product is in the square"
+    assert 0 < left and right < 600
+    # A centre crop would have cut it: the product starts at 80% - 1/6 of a 4000 px photo.
+    centre_crop = off_centre_product().crop((500, 0, 3500, 3000)).resize((600, 600))
+    box = dark_box(centre_crop)
+    assert box[2] >= 599, "the old centre crop cut the product at the edge"
+
+
+def test_a_focus_point_the_marketer_set_wins_over_the_detected_one():
+    photo = off_centre_product(at=0.8)
+    ImageDraw.Draw(photo).ellipse((200, 1200, 600, 1600), fill=(200, 20, 20))
+    fitted, _ = cover(photo, 600, 600, focus=(0.1, 0.5))
+    reds = fitted.convert("RGB").getpixel((70, 300))
+    assert reds[0] > 150 and reds[1] < 80, "the crop starts at the left edge, where the focus is"
+
+
+def test_a_card_shows_the_whole_photo_when_any_crop_would_cut_the_product():
+    wide = Image.new("RGB", (4000, 1000), (240, 238, 232))
+    ImageDraw.Draw(wide).rectangle((300, 300, 3700, 700), fill=(10, 30, 15))  # a long product: a tea tray
+    result = render_base(TEA, wide, 1080, 1440, "feed")
+    assert "photo_contained" in result.warnings
+    photo_area = result.image.crop(result.photo_box)
+    left, _, right, _ = dark_box(photo_area)
+    assert left > 0 and right < photo_area.width, "both ends of the product are in the picture"
+    assert "photo_contained" not in render_base(TEA, off_centre_product(), 1080, 1440, "feed").warnings
+
+
+@pytest.mark.parametrize("look", ["clean", "bold_price", "festive"])
+@pytest.mark.parametrize("width,height,role", [(1080, 1080, "poster"), (1600, 900, "feed"), (1080, 1920, "story"),
+                                               (1080, 1440, "poster")])
+def test_every_look_keeps_text_inside_its_boxes_and_clear_of_the_qr_tile(look, width, height, role, photo):
+    content = replace(LONG_TEA, look=look, badges=("包邮", "赠品", "限时"))
+    result = render_base(content, photo, width, height, role)
+    for block in result.blocks:
+        assert inside(block.ink, block.box), block
+        assert inside(block.box, (0, 0, width, height)), block
+        if result.slots:
+            assert not overlaps(block.box, result.slots.note), "the price's colour block never meets the sharer line"
+            assert not overlaps(block.ink, result.slots.qr) and not overlaps(block.ink, result.slots.note)
+
+
+def test_looks_differ_where_a_marketer_would_see_it(photo):
+    def pixel_at_price(look):
+        result = render_base(replace(TEA, look=look, badges=("包邮",)), photo, 1080, 1080)
+        price = next(b for b in result.blocks if b.name == "price")
+        return result.image.getpixel((price.box[0] + 2, price.ink[1] + 2)), result.image
+    clean, clean_image = pixel_at_price("clean")
+    bold, _ = pixel_at_price("bold_price")
+    assert clean == (255, 255, 255) and bold != (255, 255, 255), "bold price sits on a block of colour"
+    festive = render_base(replace(TEA, look="festive", badges=("包邮",)), photo, 1080, 1080).image
+    assert festive.getpixel((70, 40)) == (198, 40, 40), "a red badge pill in the photo's corner"
+    assert clean_image.getpixel((70, 40)) != (198, 40, 40)
+
+
+def test_an_unknown_look_is_refused():
+    with pytest.raises(ValueError, match="look must be one of"):
+        render_base(replace(TEA, look="neon"), None, 1080, 1080)

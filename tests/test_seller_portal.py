@@ -49,7 +49,7 @@ def test_today_shows_each_live_post_with_the_sellers_own_text_images_and_poster(
     res = pages.get("/seller/")
     assert res.status_code == 200 and res.mimetype == "text/html"
     page = text_of(res)
-    assert CAMPAIGN["name"] in page
+    assert CAMPAIGN["title"] in page and CAMPAIGN["name"] not in page  # the name is the marketers' own
     for item in library(owner, sharer["api_key"]):
         assert f">{item['text']}</pre>" in page  # exactly what the seller pastes, their link in it
         for image in item["images"]:
@@ -146,7 +146,7 @@ def test_links_page_gets_a_missing_link_on_demand_and_shows_its_qr_code(app, own
     sharer, pages = seller_a
     schedule(owner, campaign["id"], {"channel": "weibo", "publish_at": iso(soon(3600))})
     page = text_of(pages.get("/seller/links"))
-    assert CAMPAIGN["name"] in page and "Get my link" in page
+    assert CAMPAIGN["title"] in page and CAMPAIGN["name"] not in page and "Get my link" in page
     res = pages.post("/seller/links", {"campaign_id": campaign["id"], "channel": "weibo"})
     assert res.status_code == 303
     with database.read_session(app) as s:
@@ -282,7 +282,8 @@ def test_a_bad_board_period_is_a_422_page(app, seller_a, period):
 def test_a_seller_never_sees_another_workspaces_posts_links_or_campaigns(app, client, owner, campaign, seller_a):
     _, pages = seller_a
     rival = rival_workspace(app, client)
-    theirs = rival.post("/api/v1/campaigns", {**CAMPAIGN, "name": "Rival Oolong", "channels": ["weibo"]}).json
+    theirs = rival.post("/api/v1/campaigns", {**CAMPAIGN, "name": "Rival Oolong", "title": "Rival Oolong",
+                                              "channels": ["weibo"]}).json
     rival_seller = rival.post("/api/v1/sharers", {"name": "对手"}).json
     _live(app, rival, theirs["id"], "weibo")
     rival_link = rival.post("/api/v1/links", {"campaign_id": theirs["id"], "sharer_id": rival_seller["id"],
@@ -298,7 +299,7 @@ def test_a_seller_never_sees_another_workspaces_posts_links_or_campaigns(app, cl
         rival_link_id = s.scalar(select(Link.id).where(Link.code == rival_link["code"]))
     assert pages.get(f"/seller/links/{rival_link_id}").status_code == 404
     rival_pages = seller_pages(app, rival_seller["id"])
-    assert "Rival Oolong" in rival_pages.get("/seller/").text and CAMPAIGN["name"] not in rival_pages.get("/seller/").text
+    assert "Rival Oolong" in rival_pages.get("/seller/").text and CAMPAIGN["title"] not in rival_pages.get("/seller/").text
 
 
 def test_two_sellers_see_their_own_links_in_the_same_posts(app, owner, campaign, seller_a, make_sharer):

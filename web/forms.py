@@ -14,7 +14,8 @@ def strip_text(value):
 
 class StaffSignInForm(FlaskForm):
     email = EmailField(_l("Email"), filters=[strip_text], validators=[DataRequired(), Email(), Length(max=320)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageColor, ImageDraw
 
 from channels.content import MasterContent
 from publishing.render import fonts
+from publishing.render.looks import Look, get_look
 from publishing.render.palette import FOOTER, HAIRLINE, INK, MUTED, PAPER, brand_rgb, tint
-from publishing.render.photo import cover
+from publishing.render.photo import Focus, contain, cover, kept_interest
 from publishing.render.pricetag import draw_price, price_widths
 from publishing.render.textfit import Box, TextBlock, draw_block, fit_text, line_height
 
@@ -26,7 +27,7 @@ ROLES = ("feed", "poster", "cover", "story")
 class RenderResult:
     """A rendered base image, how it was laid out, and what went less than well.
 
-    ``warnings`` holds codes: ``image_upscaled``, ``no_photo``,
+    ``warnings`` holds codes: ``image_upscaled``, ``no_photo``, ``photo_contained``,
     ``text_shrunk``, ``text_truncated``, ``body_truncated``,
     ``brand_color_adjusted``, ``brand_color_invalid``.
     """
@@ -35,8 +36,18 @@ class RenderResult:
     warnings: tuple[str, ...] = ()
     blocks: tuple[TextBlock, ...] = ()
     photo_box: Box | None = None
-    qr_slot: Box | None = None
+    slots: PosterSlots | None = None
     upscale: float = 1.0
+
+
+@dataclass(frozen=True)
+class PosterSlots:
+    """Where ``render_poster`` draws on a poster card: the QR tile (quiet zone
+    included) with the scan hint under it, and the sharer's line."""
+
+    qr: Box
+    hint: Box
+    note: Box
 
 
 @dataclass(frozen=True)
@@ -46,58 +57,110 @@ class _Geometry:
     text: Box
     accent: Box | None
     footer: Box | None
-    qr_slot: Box | None
+    slots: PosterSlots | None
     stacked: bool
+
+
+# The QR tile's side (quiet zone included) as a share of the short side: the
+# code's modules then span about 24% of it, which still decodes when a phone
+# timeline shows the picture a third of its size (tests/test_poster_scan.py).
+QR_TILE = 0.30
 
 
 def _geometry(width: int, height: int, role: str) -> _Geometry:
     aspect = width / height
-    poster = role == "poster"
+    if role == "poster":
+        return _poster_geometry(width, height)
     if aspect <= 1.2:  # square, portrait, story: photo above, text below
         s = width / 1080
         margin = round(72 * s)
-        footer_h = round((0.25 if aspect >= 0.95 else 0.22) * height) if poster else 0
         tall = height / width >= 1.6
-        safe_bottom = round(0.11 * height) if tall and not poster else 0
+        safe_bottom = round(0.11 * height) if tall else 0
         panel_h = round(width * (0.41 if aspect >= 0.95 else 0.45 if not tall else 0.52))
-        photo_bottom = height - footer_h - safe_bottom - panel_h
+        photo_bottom = height - safe_bottom - panel_h
         pad = round(44 * s)
         accent_h = max(4, round(8 * s))
         text = (margin, photo_bottom + accent_h + pad, width - margin, photo_bottom + panel_h - pad)
-        footer = (0, height - footer_h, width, height) if poster else None
         return _Geometry(s, (0, 0, width, photo_bottom), text, (0, photo_bottom, width, photo_bottom + accent_h),
-                         footer, footer, True)
+                         None, None, True)
     # landscape and covers: text on the left, photo on the right
-    s = math.sqrt((height / 900) * (width / 1600))
-    if aspect >= 2:  # banner covers are shown small: type set larger for their size
-        s = height / 640
+    s = _landscape_scale(width, height)
     text_w = round(width * (0.5 if aspect < 2 else 0.52))
     margin = round(76 * s)
     accent_w = max(4, round(8 * s))
-    bottom = height - margin
-    slot = None
-    if poster:
-        slot_h = round(0.34 * height)
-        slot = (0, height - slot_h, text_w, height)
-        bottom = height - slot_h - round(24 * s)
-    text = (margin, margin, text_w - margin, bottom)
+    text = (margin, margin, text_w - margin, height - margin)
     return _Geometry(s, (text_w + accent_w, 0, width, height), text, (text_w, 0, text_w + accent_w, height),
-                     slot, slot, False)
+                     None, None, False)
 
 
-def poster_slot(width: int, height: int) -> Box:
-    """Where ``render_poster`` puts the QR code and sharer line for a size."""
-    return _geometry(width, height, "poster").qr_slot  # type: ignore[return-value]
+def _landscape_scale(width: int, height: int) -> float:
+    if width / height >= 2:  # banner covers are shown small: type set larger for their size
+        return height / 640
+    return math.sqrt((height / 900) * (width / 1600))
+
+
+def _poster_geometry(width: int, height: int) -> _Geometry:
+    """A poster: the photo, then a band with the words on the left and the QR tile on the right
+    (portrait and square), or the words above a QR row beside the photo (landscape).
+
+    The tile is :data:`QR_TILE` of the short side whatever the size, so the code
+    is as large on a square Weibo picture as on a Moments poster.
+    """
+    tile = round(QR_TILE * min(width, height))
+    if width / height <= 1.2:
+        s = width / 1080
+        margin = round(72 * s)
+        tall = height / width >= 1.6
+        # Story players (Douyin's caption and buttons) cover the bottom: the band sits above that.
+        safe_bottom = round(0.11 * height) if tall else 0
+        band_h = round(height * (0.42 if width / height >= 0.95 else 0.36 if not tall else 0.30))
+        band_top = height - safe_bottom - band_h
+        accent_h = max(4, round(8 * s))
+        pad = round(40 * s)
+        hint_h = round(44 * s)
+        qr_x1 = width - round(56 * s)
+        qr_y0 = band_top + accent_h + max(pad // 2, (band_h - accent_h - tile - hint_h) // 2)
+        qr = (qr_x1 - tile, qr_y0, qr_x1, qr_y0 + tile)
+        hint = (qr[0], qr[3], qr[2], qr[3] + hint_h)
+        column = qr[0] - round(40 * s)
+        note_h = round(104 * s)
+        bottom = band_top + band_h - pad
+        note = (margin, bottom - note_h, column, bottom)
+        text = (margin, band_top + accent_h + pad, column, note[1] - round(16 * s))
+        footer = (0, height - safe_bottom, width, height) if safe_bottom else None
+        return _Geometry(s, (0, 0, width, band_top), text, (0, band_top, width, band_top + accent_h), footer,
+                         PosterSlots(qr, hint, note), True)
+    s = _landscape_scale(width, height)
+    text_w = round(width * (0.5 if width / height < 2 else 0.52))
+    margin = round(76 * s)
+    accent_w = max(4, round(8 * s))
+    pad = round(20 * s)
+    hint_h = round(40 * s)
+    row_h = tile + hint_h + 2 * pad
+    row_top = height - row_h
+    qr_x1 = text_w - round(40 * s)
+    qr = (qr_x1 - tile, row_top + pad, qr_x1, row_top + pad + tile)
+    hint = (qr[0], qr[3], qr[2], qr[3] + hint_h)
+    note = (margin, row_top + pad, qr[0] - round(32 * s), height - pad)
+    text = (margin, round(56 * s), text_w - margin, row_top - round(16 * s))
+    return _Geometry(s, (text_w + accent_w, 0, width, height), text, (text_w, 0, text_w + accent_w, height),
+                     (0, row_top, text_w, height), PosterSlots(qr, hint, note), False)
+
+
+def poster_slots(width: int, height: int) -> PosterSlots:
+    """Where ``render_poster`` puts the QR code, its hint and the sharer line for a size."""
+    return _poster_geometry(width, height).slots  # type: ignore[return-value]
 
 
 def render_base(content: MasterContent, photo: Image.Image | None, width: int, height: int,
-                role: str = "feed", logo: Image.Image | None = None) -> RenderResult:
+                role: str = "feed", logo: Image.Image | None = None, focus: Focus | None = None) -> RenderResult:
     """Draw the product card for one size: photo, brand, title, body, price.
 
     ``role`` is ``feed`` (a plain card), ``cover``, ``story`` (text kept out
     of the bottom band that story players cover) or ``poster`` (leaves an
-    empty footer slot for ``render_poster``). The photo is cover-cropped,
-    centred, never stretched; text is wrapped with kinsoku rules and shrunk
+    empty QR tile and sharer line for ``render_poster``). The photo is
+    cropped around ``focus`` or its most detailed part, or shown whole on
+    its own backdrop when a crop would lose the product; never stretched; text is wrapped with kinsoku rules and shrunk
     to fit its box, truncated with an ellipsis only at the minimum size.
 
     :raise ValueError: for a non-positive size or an unknown role.
@@ -107,7 +170,8 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {role!r}")
     notes: list[str] = []
-    brand = brand_rgb(content.brand_color, notes)
+    look = get_look(content.look)
+    brand = brand_rgb(look.accent or content.brand_color, notes)
     geo = _geometry(width, height, role)
     s = geo.scale
     image = Image.new("RGB", (width, height), PAPER)
@@ -115,7 +179,7 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
     upscale = 1.0
     px0, py0, px1, py1 = geo.photo
     if photo is not None and px1 > px0 and py1 > py0:
-        fitted, factor = cover(photo, px1 - px0, py1 - py0)
+        fitted, factor = _frame(photo, px1 - px0, py1 - py0, focus, notes)
         if fitted.mode == "RGBA":
             backdrop = Image.new("RGBA", fitted.size, tint(brand, 0.06) + (255,))
             fitted = Image.alpha_composite(backdrop, fitted).convert("RGB")
@@ -128,22 +192,36 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
         ImageDraw.Draw(image).rectangle((px0, py0, px1 - 1, py1 - 1), fill=tint(brand, 0.1))
     draw = ImageDraw.Draw(image)
     if geo.accent:
-        draw.rectangle((geo.accent[0], geo.accent[1], geo.accent[2] - 1, geo.accent[3] - 1), fill=brand)
+        rule = ImageColor.getrgb(look.rule_color) if look.rule_color else brand
+        draw.rectangle((geo.accent[0], geo.accent[1], geo.accent[2] - 1, geo.accent[3] - 1), fill=rule)
+    if content.badges and px1 > px0:
+        _draw_badges(image, content.badges, look, geo.photo, s)
     if geo.footer:
         fx0, fy0, fx1, fy1 = geo.footer
         draw.rectangle((fx0, fy0, fx1 - 1, fy1 - 1), fill=FOOTER)
         draw.rectangle((fx0, fy0, fx1 - 1, fy0 + max(1, round(2 * s)) - 1), fill=HAIRLINE)
 
-    blocks = _lay_out_text(image, content, geo, brand, logo, role, notes)
+    blocks = _lay_out_text(image, content, geo, brand, logo, role, notes, look)
     seen: list[str] = []
     for note in notes:
         if note not in seen:
             seen.append(note)
-    return RenderResult(image, tuple(seen), tuple(blocks), geo.photo, geo.qr_slot, upscale)
+    return RenderResult(image, tuple(seen), tuple(blocks), geo.photo, geo.slots, upscale)
+
+
+# Below this share of the photo's interest kept by a crop, the whole photo is shown instead.
+_MIN_KEPT = 0.8
+
+
+def _frame(photo: Image.Image, width: int, height: int, focus: Focus | None, notes: list[str]):
+    if focus is None and kept_interest(photo, width, height) < _MIN_KEPT:
+        notes.append("photo_contained")
+        return contain(photo, width, height)
+    return cover(photo, width, height, focus)
 
 
 def _lay_out_text(image: Image.Image, content: MasterContent, geo: _Geometry, brand, logo,
-                  role: str, notes: list[str]) -> list[TextBlock]:
+                  role: str, notes: list[str], look: Look) -> list[TextBlock]:
     s = geo.scale
     tx0, ty0, tx1, ty1 = geo.text
     text_w, text_h = tx1 - tx0, ty1 - ty0
@@ -154,14 +232,26 @@ def _lay_out_text(image: Image.Image, content: MasterContent, geo: _Geometry, br
     brand_h = line_height(brand_size, 1.3) if has_brand else 0
     gap = round(22 * s)
 
-    price_size = round((84 if geo.stacked else 92) * s)
-    while price_size > 12 and sum(price_widths(content, price_size)) + price_size * 0.04 > text_w:
+    price_size = round((84 if geo.stacked else 92) * s * look.price_scale)
+    band_pad = (lambda size: round(size * 0.22)) if look.price_band else (lambda size: 0)
+    while price_size > 12 and sum(price_widths(content, price_size)) + price_size * 0.04 + 2 * band_pad(price_size) > text_w:
         price_size -= 1
-    price_h = math.ceil(price_size * (fonts.EM_ASCENT + 0.28))
+
+    def price_height(size: int) -> int:
+        return math.ceil(size * (fonts.EM_ASCENT + 0.28)) + 2 * round(band_pad(size) * 0.45)
 
     tall = geo.stacked and image.height / image.width >= 1.6
     title_max = round((80 if tall else 70 if geo.stacked else 74) * s)
     title_min = max(14, round(title_max * 0.55))
+    # A short panel (a square poster's band) keeps room for one line of title:
+    # the price gives up to a third of its size, then the brand line goes.
+    one_line = line_height(title_min, 1.22) + math.ceil(title_min * 0.1)
+    floor = round(price_size * 0.67)
+    while price_size > floor and text_h - brand_h - price_height(price_size) - gap * (2 if has_brand else 1) < one_line:
+        price_size -= 1
+    if has_brand and text_h - brand_h - price_height(price_size) - gap * 2 < one_line:
+        has_brand, brand_h = False, 0
+    price_h = price_height(price_size)
     title_lines = 3 if geo.stacked or role == "cover" else 5
     if tall:
         title_lines = 4
@@ -200,8 +290,34 @@ def _lay_out_text(image: Image.Image, content: MasterContent, geo: _Geometry, br
         blocks.append(draw_block(image, "body", body, "regular", tx0, y, (tx0, y, tx1, y + body.height), MUTED))
         y += body.height
     y += gap
-    blocks.append(draw_price(image, content, tx0, y, price_size, (tx0, y, tx1, y + price_h), brand))
+    if look.price_band:  # white price on a block of the brand colour
+        pad = band_pad(price_size)
+        width = round(sum(price_widths(content, price_size)) + price_size * 0.04) + 2 * pad
+        ImageDraw.Draw(image).rounded_rectangle((tx0, y, tx0 + width - 1, y + price_h - 1), radius=round(pad * 0.6),
+                                                fill=brand)
+        blocks.append(draw_price(image, content, tx0 + pad, y + round(pad * 0.45), price_size,
+                                 (tx0, y, tx1, y + price_h), PAPER, old_fill=tint(brand, 0.35)))
+    else:
+        blocks.append(draw_price(image, content, tx0, y, price_size, (tx0, y, tx1, y + price_h), brand))
     return blocks
+
+
+def _draw_badges(image: Image.Image, badges: tuple[str, ...], look: Look, photo: Box, s: float) -> None:
+    """Pills such as 包邮 · 赠品 in the photo's top-left corner; a badge that would leave the photo is left out."""
+    size = max(14, round(34 * s))
+    pad_x, pad_y = round(size * 0.55), round(size * 0.32)
+    x, y = photo[0] + round(36 * s), photo[1] + round(36 * s)
+    draw = ImageDraw.Draw(image)
+    fill, ink = ImageColor.getrgb(look.badge_fill), ImageColor.getrgb(look.badge_ink)
+    for badge in badges:
+        text = badge.strip()
+        width = round(fonts.measure(text, "bold", size)) + 2 * pad_x
+        height = line_height(size, 1.0) + 2 * pad_y
+        if x + width > photo[2] - round(36 * s) or y + height > photo[3]:
+            break
+        draw.rounded_rectangle((x, y, x + width - 1, y + height - 1), radius=height // 2, fill=fill)
+        fonts.draw_line(image, x + pad_x, y + pad_y + fonts.EM_ASCENT * size, text, "bold", size, ink)
+        x += width + round(14 * s)
 
 
 def _draw_brand(image: Image.Image, content: MasterContent, logo, x: int, y: int, width: int,

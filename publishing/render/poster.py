@@ -1,4 +1,4 @@
-"""A sharer's poster: a copy of the poster card with their QR code, name and call to action.
+"""A sharer's poster: a copy of the poster card with their QR code, how to scan it, and their name.
 
 About 9 ms from a cached card, against about 130 ms for a full render, which
 is why cards are rendered once per content version and posters pasted on copies.
@@ -11,9 +11,10 @@ import segno
 from PIL import Image
 
 from channels.content import SharerVoice
-from publishing.render.card import poster_slot
+from publishing.render import fonts
+from publishing.render.card import PosterSlots, poster_slots
 from publishing.render.palette import INK, MUTED, brand_rgb
-from publishing.render.textfit import Box, Fitted, draw_block, fit_text, line_height
+from publishing.render.textfit import Fitted, draw_block, fit_text, line_height
 
 
 def qr_image(target: str | segno.QRCode, module_px: int, border: int = 4) -> Image.Image:
@@ -31,67 +32,79 @@ def qr_image(target: str | segno.QRCode, module_px: int, border: int = 4) -> Ima
     return small.resize((side * module_px, side * module_px), Image.Resampling.NEAREST)
 
 
-def render_poster(base: Image.Image, voice: SharerVoice, call_to_action: str, *,
-                  accent: str | None = None, language: str = "zh-CN", slot: Box | None = None) -> Image.Image:
-    """A sharer's poster: a copy of ``base`` with their QR code, name and CTA.
+def scan_hint(language: str, long_press: bool) -> str:
+    """What a person does with the poster: a picture cannot be tapped, so it says how to scan it.
+
+    ``long_press``: the app recognises a QR code in a picture pressed and held
+    (WeChat, QQ, Weibo), so nobody needs a second phone.
+    """
+    chinese = language.lower().startswith("zh")
+    if long_press:
+        return "长按识别二维码" if chinese else "Press and hold to scan"
+    return "扫码立即购买" if chinese else "Scan the code to buy"
+
+
+def render_poster(base: Image.Image, voice: SharerVoice, hint: str, *, accent: str | None = None,
+                  language: str = "zh-CN", slots: PosterSlots | None = None) -> Image.Image:
+    """A sharer's poster: a copy of ``base`` with their QR code, the scan ``hint`` under it and their name.
 
     ``base`` should come from ``render_base(..., role="poster")`` at the same
-    size, which leaves ``slot`` (default ``poster_slot(width, height)``) empty.
-    The QR code points at ``voice.qr_target``, has a four-module quiet zone
-    and whole-pixel modules. ``base`` itself is never modified.
+    size, which leaves ``slots`` (default ``poster_slots(width, height)``) empty.
+    The QR code points at ``voice.qr_target``, fills its tile with whole-pixel
+    modules and a quiet zone of at least two white modules (the band around
+    the tile is light too). ``base`` itself is never modified.
 
-    :raise ValueError: if the QR code cannot fit the slot at 3 px a module.
+    :raise ValueError: if the QR code cannot fit its tile at 3 px a module.
     """
     width, height = base.size
-    x0, y0, x1, y1 = slot or poster_slot(width, height)
-    slot_h = y1 - y0
+    where = slots or poster_slots(width, height)
     poster = base.copy()
-    s = min(width / 1080, slot_h / 300) if width < height * 1.2 else slot_h / 300
-
-    pad = round(slot_h * 0.085)
-    margin = round(72 * (width / 1080)) if width < height * 1.2 else round(slot_h * 0.2)
-    qr_room = slot_h - 2 * pad
+    qx0, qy0, qx1, qy1 = where.qr
+    tile = min(qx1 - qx0, qy1 - qy0)
     qr = segno.make(voice.qr_target, error="m")  # encoded once: sized from it, then drawn
-    modules = len(qr.matrix) + 8
-    module_px = qr_room // modules
+    n = len(qr.matrix)
+    module_px = tile // (n + 4)
     if module_px < 3:
-        raise ValueError(f"QR code of {modules} modules does not fit a {qr_room}px slot")
-    code = qr_image(qr, module_px)
-    qr_x = x1 - margin - code.width
-    qr_y = y0 + (slot_h - code.height) // 2
-    poster.paste(code, (qr_x, qr_y))
+        raise ValueError(f"QR code of {n} modules does not fit a {tile}px tile")
+    border = (tile // module_px - n) // 2
+    code = qr_image(qr, module_px, border)
+    offset = (tile - code.width) // 2
+    poster.paste(code, (qx0 + offset, qy0 + offset))
 
-    accent_rgb = INK
-    if accent:
-        accent_rgb = brand_rgb(accent, [])
+    accent_rgb = brand_rgb(accent, []) if accent else INK
+    s = tile / 324
+    hx0, hy0, hx1, hy1 = where.hint
+    hint_fit = _line_fit(hint.strip(), "bold", hx1 - hx0, hy1 - hy0, round(30 * s))
+    if hint_fit.lines:
+        line_w = fonts.measure(hint_fit.lines[0], "bold", hint_fit.size)
+        hx = hx0 + max(0, round((hx1 - hx0 - line_w) / 2))
+        draw_block(poster, "hint", hint_fit, "bold", hx, hy0, where.hint, accent_rgb)
+
     chinese = language.lower().startswith("zh")
     if voice.name:
         label = f"{voice.name} 为你推荐" if chinese else f"Shared by {voice.name}"
     else:  # a buyer who has not chosen a name to show: never their real one
         label = "好友推荐" if chinese else "Recommended by a friend"
     code_line = (f"口令：{voice.code}" if chinese else f"Code: {voice.code}") if voice.code else ""
-
-    tx = x0 + margin
-    text_w = qr_x - round(40 * s) - tx
-    name_fit = fit_text(label, "bold", text_w, round(60 * s), round(44 * s), round(26 * s), 1, 1.25)
-    cta_fit = _cta_fit(call_to_action.strip(), text_w, round(31 * s))
-    code_fit = fit_text(code_line, "bold", text_w, round(48 * s), round(30 * s), round(20 * s), 1, 1.3) if code_line else None
-    gap = round(14 * s)
-    stack = name_fit.height + (gap + cta_fit.height if cta_fit.lines else 0) + (gap + code_fit.height if code_fit else 0)
-    y = y0 + max(0, (slot_h - stack) // 2)
-    draw_block(poster, "name", name_fit, "bold", tx, y, (tx, y, tx + text_w, y + name_fit.height), INK)
-    y += name_fit.height + gap
-    if cta_fit.lines:
-        draw_block(poster, "cta", cta_fit, "regular", tx, y, (tx, y, tx + text_w, y + cta_fit.height), MUTED)
-        y += cta_fit.height + gap
+    nx0, ny0, nx1, ny1 = where.note
+    text_w = nx1 - nx0
+    gap = round(8 * s)
+    room = ny1 - ny0
+    code_fit = _line_fit(code_line, "bold", text_w, room // 2, round(30 * s)) if code_line else None
+    name_room = room - (code_fit.height + gap if code_fit else 0)
+    name_fit = fit_text(label, "bold", text_w, name_room, round(40 * s), max(12, round(22 * s)), 1, 1.25)
+    stack = name_fit.height + (gap + code_fit.height if code_fit else 0)
+    y = ny1 - stack  # sits on the band's bottom edge, under the price
+    draw_block(poster, "name", name_fit, "bold", nx0, y, (nx0, y, nx1, y + name_fit.height), INK)
     if code_fit:
-        draw_block(poster, "code", code_fit, "bold", tx, y, (tx, y, tx + text_w, y + code_fit.height), accent_rgb)
+        y += name_fit.height + gap
+        draw_block(poster, "code", code_fit, "bold", nx0, y, (nx0, y, nx1, y + code_fit.height), MUTED)
     return poster
 
 
 @lru_cache(maxsize=256)
-def _cta_fit(text: str, width: int, size: int) -> Fitted:
-    """The call to action is the same on every sharer's poster: fit it once."""
+def _line_fit(text: str, face: str, width: int, height: int, size: int) -> Fitted:
+    """One line that is the same on every sharer's poster (the hint) or nearly: fit it once."""
     if not text:
-        return Fitted(size, [], line_height(size, 1.35))
-    return fit_text(text, "regular", width, line_height(size, 1.35) * 2, size, max(12, round(size * 0.75)), 2, 1.35)
+        return Fitted(size, [], line_height(size, 1.3))
+    return fit_text(text, face, width, max(1, height), size, max(10, round(size * 0.6)), 1, 1.3)

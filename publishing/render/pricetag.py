@@ -40,7 +40,7 @@ def price_widths(content: MasterContent, size: int) -> tuple[float, float, float
 
 
 def draw_price(image: Image.Image, content: MasterContent, x: int, top: int, size: int,
-                box: Box, brand) -> TextBlock:
+                box: Box, brand, old_fill=FAINT) -> TextBlock:
     draw = ImageDraw.Draw(image)
     sign = currency_sign(content.currency)
     sign_size = max(1, round(size * 0.55))
@@ -56,11 +56,11 @@ def draw_price(image: Image.Image, content: MasterContent, x: int, top: int, siz
         old_size = max(1, round(size * 0.4))
         old = sign + format_amount(content.original_price, content.currency)
         old_x = x + sign_w + size * 0.04 + amount_w + gap
-        fonts.draw_line(image, old_x, baseline, old, "regular", old_size, FAINT)
+        fonts.draw_line(image, old_x, baseline, old, "regular", old_size, old_fill)
         strike_y = round(baseline - old_size * 0.33)
         thickness = max(2, round(old_size * 0.07))
         draw.rectangle((round(old_x) - 2, strike_y - thickness // 2, round(old_x + old_w) + 2,
-                        strike_y - thickness // 2 + thickness - 1), fill=FAINT)
+                        strike_y - thickness // 2 + thickness - 1), fill=old_fill)
         inks.append(fonts.ink_box(old, "regular", old_size, old_x, baseline))
         lines.append(old)
     ink = (min(b[0] for b in inks), min(b[1] for b in inks), max(b[2] for b in inks), max(b[3] for b in inks))

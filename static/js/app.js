@@ -164,3 +164,32 @@
   });
 })();
 // ---- end of console dashboard, sharers, commissions and payouts ----
+
+// Folded text: "Show all" appears only where the fold hides something, and toggles it.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-expand]"), function (button) {
+      var text = document.querySelector(button.getAttribute("data-expand"));
+      if (text && text.scrollHeight > text.clientHeight + 1) { button.hidden = false; }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-expand]");
+    if (!button) return;
+    var text = document.querySelector(button.getAttribute("data-expand"));
+    if (!text) return;
+    var open = button.getAttribute("aria-expanded") === "true";
+    var more = button.getAttribute("data-more") || button.textContent;
+    button.setAttribute("data-more", more);
+    text.classList.toggle("clamped", open);
+    button.setAttribute("aria-expanded", open ? "false" : "true");
+    button.textContent = open ? more : button.getAttribute("data-less");
+  });
+})();
+
+// The photo to click for a focus point is scaled to the page: send how wide it was shown.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("input[type=image][data-focus]");
+  if (button) { button.form.elements.shown_width.value = String(button.clientWidth); }
+});

@@ -20,6 +20,7 @@ from catalog.models import Campaign
 from channels.content import MasterContent
 from plumbing.money import from_minor, is_currency, parse_amount
 from publishing.campaigns import campaign_input
+from publishing.render.looks import LOOKS, MAX_BADGES
 from publishing.schemas import CampaignIn
 from web.console.campaign_messages import explain
 from web.console.forms import LANGUAGES, LOCAL_TIME, CampaignForm
@@ -76,6 +77,8 @@ def raw_input(form: CampaignForm, zone: str) -> dict:
         "starts_at": iso(form.starts_at.data), "ends_at": iso(form.ends_at.data),
         "brand_name": _text(form.brand_name.data), "brand_color": _text(form.brand_color.data).upper(),
         "call_to_action": _text(form.call_to_action.data), "language": form.language.data,
+        "look": form.look.data, "badges": split_list(form.badges.data),
+        "seller_opener": _text(form.seller_opener.data),
     }
 
 
@@ -153,6 +156,8 @@ def fill_form(form: CampaignForm, campaign: Campaign, zone: str) -> None:
             if value else None
     form.brand_name.data, form.brand_color.data = values["brand_name"], values["brand_color"].lower()
     form.language.data = values["language"]
+    form.look.data, form.badges.data = values["look"], " ".join(values["badges"])
+    form.seller_opener.data = values["seller_opener"]
 
 
 def offer_language(form: CampaignForm, language: str | None) -> None:
@@ -181,5 +186,7 @@ def draft_content(form: CampaignForm, default_currency: str) -> tuple[MasterCont
         brand_name=_text(form.brand_name.data), brand_color=_text(form.brand_color.data) or "#C8102E",
         call_to_action=_text(form.call_to_action.data), landing_url=_text(form.landing_url.data),
         language=form.language.data or "zh-CN",
+        look=form.look.data if form.look.data in LOOKS else "clean",
+        badges=tuple(split_list(form.badges.data))[:MAX_BADGES], seller_opener=_text(form.seller_opener.data),
     )
     return content, price is not None

@@ -42,14 +42,21 @@ _WARNINGS = {
     "image_upscaled": _l("The product photo is smaller than the %(size)s image and was enlarged; "
                          "upload a larger one."),
     "no_photo": _l("No product photo yet: the %(size)s image shows a plain panel."),
+    "photo_contained": _l("A crop would cut the product on the %(size)s image, so the whole photo is shown."),
     "text_shrunk": _l("The title was set smaller to fit the %(size)s image."),
     "text_truncated": _l("The title is too long for the %(size)s image and was cut there."),
     "body_truncated": _l("The text was cut on the %(size)s image."),
     "brand_color_adjusted": _l("The brand colour was darkened on images so that it stays legible on white."),
     "brand_color_invalid": _l("The brand colour is not valid; images use the default colour."),
+    "qr_reach_risk": _l("%(channel)s is reported to show posts whose images carry a QR code to fewer people."),
+    "cover_overlay": _l("%(channel)s's caption and buttons cover the bottom and right of the image: keep the "
+                        "product and the QR code clear of them."),
+    "text_folds": _l("%(channel)s shows the first %(limit)s characters, then folds the rest: put what matters "
+                     "first, or post the details as a first comment."),
     "qr_unavailable": _l("The QR code does not fit the %(size)s image, which shows the plain card instead."),
 }
-_LIMIT_OF = {"title_cut": "title_limit", "text_cut": "text_limit", "caption_cut": "caption_limit",
+_LIMIT_OF = {"text_folds": "preview_limit", "title_cut": "title_limit", "text_cut": "text_limit",
+             "caption_cut": "caption_limit",
              "too_many_hashtags": "max_hashtags"}
 _LINK_NOTES = {
     "qr_only": _l("Links are not clickable here: each seller's poster carries their QR code and code word."),

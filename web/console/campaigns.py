@@ -21,7 +21,7 @@ from plumbing import database, redis_client
 from plumbing.errors import ApiError
 from publishing import storage
 from publishing.campaigns import create_campaign, list_campaigns, update_campaign
-from publishing.images import MAX_BYTES, add_image
+from publishing.images import MAX_BYTES, add_image, set_focus
 from publishing.models import ACTIVE, Publication
 from publishing.routes import REDIRECT_COLUMNS, campaign_view, own_hosts
 from referrals import linkcache
@@ -189,6 +189,37 @@ def _campaign_page(campaign_id: int, image_form: ImageForm, status: int = 200):
 def campaign(campaign_id: int):
     """The campaign: summary, images, each channel's post, publications. :raise 404: not in this workspace."""
     return _campaign_page(campaign_id, ImageForm())
+
+
+FOCUS_WIDTH = 320  # the photo is shown this wide to be clicked: the click's x and y divide by it
+
+
+@bp.post(f"/campaigns/<{ID}:campaign_id>/images/<{ID}:image_id>/focus")
+@staff_required()
+def campaign_focus(campaign_id: int, image_id: int):
+    """Set where the product is in a photo: the marketer clicks it (an image button sends the
+    click's ``focus.x`` and ``focus.y`` on the photo shown ``FOCUS_WIDTH`` wide).
+
+    :raise 404: not in this workspace. :raise 422: no click, or a click outside the photo.
+    """
+    session = database.session()
+    campaign = get_campaign(session, g.key.workspace_id, campaign_id)
+    image = next((i for i in campaign_view(session, campaign)["images"] if i["id"] == image_id), None)
+    if image is None:
+        raise ApiError(404, "not_found", _("No such image of this campaign."))
+    try:
+        # The page's script sends how wide the photo was shown; without it, FOCUS_WIDTH.
+        shown = float(request.form.get("shown_width") or FOCUS_WIDTH)
+        if not 1 <= shown <= 4000:
+            raise ValueError(shown)
+        x = float(request.form["focus.x"]) / shown
+        y = float(request.form["focus.y"]) / (shown * image["height"] / image["width"])
+    except (KeyError, ValueError):
+        raise ApiError(422, "validation_error", _("Click the product in the photo."), {"focus": "missing"}) from None
+    set_focus(session, campaign, image_id, x, y)
+    session.commit()
+    flash(_("Crops now centre on the point you clicked."))
+    return redirect(url_for("console.campaign", campaign_id=campaign_id, _anchor="images"), 303)
 
 
 @bp.post(f"/campaigns/<{ID}:campaign_id>/images")

@@ -32,6 +32,8 @@ from web.i18n import current_language
 LOCAL_TIME = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 RULE_TYPES = [SelectChoice("percent", _l("Percent of the price")), SelectChoice("fixed", _l("Fixed amount"))]
 LANGUAGES = [SelectChoice("zh-CN", _l("Chinese (simplified)")), SelectChoice("en", _l("English"))]
+LOOK_CHOICES = [SelectChoice("clean", _l("Clean")), SelectChoice("bold_price", _l("Bold price")),
+                SelectChoice("festive", _l("Festive promotion"))]
 IMAGE_TYPES = "image/png,image/jpeg,image/webp"
 
 
@@ -82,6 +84,9 @@ class CampaignForm(FlaskForm):
     brand_name = StringField(_l("Brand name"), validators=[Length(max=100)])
     brand_color = ColorField(_l("Brand colour"), default="#C8102E", validators=[DataRequired(), Length(max=7)])
     language = SelectField(_l("Language of the posts"), choices=LANGUAGES, default="zh-CN")
+    look = SelectField(_l("Poster look"), choices=LOOK_CHOICES, default="clean")
+    badges = StringField(_l("Badges"), validators=[Length(max=60)], render_kw={"autocomplete": "off"})
+    seller_opener = StringField(_l("Sellers' opening line"), validators=[Length(max=200)])
 
     def validate_invite_value(self, field) -> None:
         if self.invite_type.data and not (field.data or "").strip():

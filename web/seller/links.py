@@ -41,7 +41,7 @@ def links():
     me = g.sharer
     campaigns: dict[int, dict] = {}
     for _state, pub, campaign in library_publications(session, me.workspace_id, utcnow()):
-        entry = campaigns.setdefault(campaign.id, {"id": campaign.id, "name": campaign.name, "channels": set()})
+        entry = campaigns.setdefault(campaign.id, {"id": campaign.id, "title": campaign.title, "channels": set()})
         entry["channels"].add(pub.channel)
     mine = list(session.scalars(select(Link).where(Link.workspace_id == me.workspace_id, Link.sharer_id == me.id,
                                                    Link.campaign_id.in_(list(campaigns)))))

@@ -19,7 +19,7 @@ def _grouped(items: list[dict]) -> list[dict]:
     """Live posts by campaign (newest campaign first), each campaign's channels in library order."""
     campaigns: dict[int, dict] = {}
     for item in items:
-        group = campaigns.setdefault(item["campaign_id"], {"id": item["campaign_id"], "name": item["campaign_name"],
+        group = campaigns.setdefault(item["campaign_id"], {"id": item["campaign_id"], "title": item["campaign_title"],
                                                           "posts": []})
         group["posts"].append(item)
     order = {c: i for i, c in enumerate(library_channels())}

@@ -1,0 +1,99 @@
+"""Every poster of every channel and look scans where it is seen: scaled to the width a phone timeline
+shows it at (at two device pixels per CSS pixel) and decoded with zbar, as a reviewer would."""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
+
+from channels import REGISTRY
+from channels.content import MasterContent, SharerVoice
+from publishing.render.card import poster_slots, render_base
+from publishing.render.looks import LOOKS
+from publishing.render.poster import render_poster, scan_hint
+from publishing.renders import plan_slots
+
+DEVICE_PX = 2  # a phone shows a CSS pixel as 2 to 3 device pixels: the smaller is the harder case
+# A real link: a public host of ordinary length and an 8-letter code.
+VOICE = SharerVoice(name="林小满", link="https://share.shanjian-tea.cn/r/Hk7PqZ2x", code="HK7PQZ2X")
+CONTENT = MasterContent(
+    title="明前狮峰龙井 · 2026 春茶首发，一芽一叶手工炒制 🍵",
+    body="西湖产区明前头采，豆香清雅。",
+    price=Decimal("268"), original_price=Decimal("328"), brand_name="山间茶舍", brand_color="#2E7D32",
+)
+
+
+def product_photo(width=4000, height=3000) -> Image.Image:
+    image = Image.new("RGB", (width, height), (236, 230, 218))
+    draw = ImageDraw.Draw(image)
+    for y in range(0, height, 40):  # a busy background, like a wooden table
+        draw.line((0, y, width, y + 200), fill=(190, 160, 120), width=12)
+    draw.ellipse((width * 0.3, height * 0.2, width * 0.7, height * 0.8), fill=(40, 90, 50))
+    return image
+
+
+def poster_cases():
+    for look in LOOKS:
+        for channel_id, channel in REGISTRY.items():
+            for slot in plan_slots(channel.spec, True, (4000, 3000)):
+                if slot.poster:
+                    yield pytest.param(channel_id, slot, look, id=f"{look}-{channel_id}-{slot.width}x{slot.height}")
+
+
+CASES = list(poster_cases())
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return product_photo()
+
+
+def zbar(image: Image.Image, path) -> list[str]:
+    image.save(path)
+    done = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
+                          capture_output=True, text=True, timeout=30)
+    return done.stdout.split()
+
+
+def test_every_channel_that_carries_a_poster_is_covered():
+    assert {c for c in REGISTRY if REGISTRY[c].spec.image_sizes and c != "webhook"} <= {p.values[0] for p in CASES}
+    assert {p.values[2] for p in CASES} == set(LOOKS)
+
+
+@pytest.mark.parametrize("channel_id, slot, look", CASES)
+def test_poster_decodes_at_the_size_the_channel_shows_it(channel_id, slot, look, photo, tmp_path):
+    spec = REGISTRY[channel_id].spec
+    content = replace(CONTENT, look=look, badges=("包邮", "赠品", "限时"))
+    base = render_base(content, photo, slot.width, slot.height, "poster")
+    poster = render_poster(base.image, VOICE, scan_hint("zh-CN", slot.long_press), accent=CONTENT.brand_color)
+
+    [found] = zxingcpp.read_barcodes(poster, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert found.text == VOICE.link
+    xs = [found.position.top_left.x, found.position.top_right.x, found.position.bottom_right.x]
+    short = min(slot.width, slot.height)
+    assert (max(xs) - min(xs)) / short >= 0.22, "the code's modules span at least 22% of the short side"
+    tile = poster_slots(slot.width, slot.height).qr
+    assert tile[0] <= min(xs) and max(xs) <= tile[2]
+
+    shown = spec.timeline_width * DEVICE_PX
+    assert shown < slot.width, "the check must shrink the poster"
+    small = poster.resize((shown, round(slot.height * shown / slot.width)), Image.Resampling.LANCZOS)
+    assert zbar(small, tmp_path / "shown.png") == [VOICE.link]
+    assert [c.text for c in zxingcpp.read_barcodes(small, formats=zxingcpp.BarcodeFormat.QRCode)] == [VOICE.link]
+
+
+def test_poster_says_how_to_scan_it_in_the_channels_own_words():
+    assert scan_hint("zh-CN", True) == "长按识别二维码"
+    assert scan_hint("zh-CN", False) == "扫码立即购买"
+    assert scan_hint("en", True) == "Press and hold to scan"
+    assert REGISTRY["wechat_moments"].spec.long_press_qr and not REGISTRY["x"].spec.long_press_qr
+
+
+def test_a_poster_thats_too_small_for_its_code_says_so(photo):
+    base = render_base(CONTENT, photo, 200, 200, "poster").image
+    with pytest.raises(ValueError, match="does not fit"):
+        render_poster(base, VOICE, "长按识别二维码")
