@@ -23,6 +23,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accounts import cli as account_cli
+from brand_accounts import routes as brand_account_routes
 from credentials import routes as credential_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
@@ -57,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
+    api.api.register_blueprint(brand_account_routes.bp)
     pages.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
     # and none of Flask's per-request work runs for it.

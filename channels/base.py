@@ -61,6 +61,24 @@ class PublishError(Exception):
         self.message, self.retryable, self.retry_after = message, retryable, retry_after
 
 
+class TokenExpired(PublishError):
+    """The platform refused the access token as expired or revoked: refresh it (or fetch a new
+    one) and try once more; if that fails too, the brand must connect the account again."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=True)
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """How one post did, as far as the platform tells (None: not offered)."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    views: int | None = None
+
+
 class InvalidCredentials(ValueError):
     """Credentials that cannot work; ``fields`` maps each bad field to why."""
 

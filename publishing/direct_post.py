@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from brand_accounts.tokens import AccountUnusable, account_credentials, oauth_channels
 from catalog.models import Campaign
 from channels import publisher_for
-from channels.base import OutgoingImage, OutgoingPost, PublishError
+from channels.base import OutgoingImage, OutgoingPost, PublishError, TokenExpired
+from channels.oauth import OAuthError
 from credentials.store import load_credentials
 from plumbing import database, vault
 from publishing import storage
@@ -43,19 +45,63 @@ def outgoing_post(app: Flask, session, claimed: Claim, version: int) -> Outgoing
                                "channel": claimed.channel, "content_version": version})
 
 
+def has_account(app: Flask, workspace_id: int, channel: str) -> bool:
+    """Whether the publication goes to the brand's own account: always for channels set up with
+    credentials; for OAuth channels only once an account is connected (else it fills the
+    sellers' libraries, as a copy-ready kit channel does)."""
+    if publisher_for(channel) is None:
+        return False
+    if channel not in oauth_channels():
+        return True
+    try:
+        return account_credentials(app, workspace_id, channel) is not None
+    except (AccountUnusable, OAuthError):
+        return True  # connected but unusable: send() fails it with the reason
+
+
 def send(app: Flask, claimed: Claim, version: int) -> str:
     """Publish through the channel's adapter; the channel's external id.
 
-    :raise PublishFailed: no credentials, or the adapter's error (retryable as it says).
+    An access token the platform refuses as expired is refreshed once and the
+    post tried again.
+
+    :raise PublishFailed: no credentials, an account to connect again, or the adapter's
+        error (retryable as it says).
     """
     publisher = publisher_for(claimed.channel)
+    oauth = claimed.channel in oauth_channels()
+    credentials = _credentials(app, claimed, oauth, force_refresh=False)
     with database.read_session(app) as session:
-        credentials = load_credentials(session, vault.for_app(app), claimed.workspace_id, claimed.channel)
-        if credentials is None:
-            raise PublishFailed(f"no credentials for the {claimed.channel} channel; set them with "
-                                f"PUT /api/v1/channels/{claimed.channel}/credentials")
         post = outgoing_post(app, session, claimed, version)
+    allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
     try:
-        return publisher.publish(post, credentials, app.config["ALLOW_PRIVATE_TARGETS"]).external_id
+        try:
+            return publisher.publish(post, credentials, allow_private).external_id
+        except TokenExpired:
+            if not oauth:
+                raise
+            return publisher.publish(post, _credentials(app, claimed, oauth, force_refresh=True),
+                                     allow_private).external_id
     except PublishError as exc:
         raise PublishFailed(f"{claimed.channel}: {exc.message}", exc.retryable, exc.retry_after) from None
+
+
+def _credentials(app: Flask, claimed: Claim, oauth: bool, force_refresh: bool) -> dict:
+    """:raise PublishFailed: none stored, or the account must be connected again (final)."""
+    if oauth:
+        try:
+            credentials = account_credentials(app, claimed.workspace_id, claimed.channel, force_refresh)
+        except AccountUnusable as exc:
+            raise PublishFailed(f"{claimed.channel}: {exc}", retryable=False) from None
+        except OAuthError as exc:
+            raise PublishFailed(f"{claimed.channel}: {exc.message}", exc.retryable) from None
+        if credentials is None:
+            raise PublishFailed(f"no {claimed.channel} account is connected; connect it with "
+                                f"POST /api/v1/accounts/{claimed.channel}/connect", retryable=False)
+        return credentials
+    with database.read_session(app) as session:
+        credentials = load_credentials(session, vault.for_app(app), claimed.workspace_id, claimed.channel)
+    if credentials is None:
+        raise PublishFailed(f"no credentials for the {claimed.channel} channel; set them with "
+                            f"PUT /api/v1/channels/{claimed.channel}/credentials")
+    return credentials

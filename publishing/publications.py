@@ -122,6 +122,9 @@ def publication_json(pub: Publication, zone: str) -> dict:
         "attempts": pub.attempts, "error": pub.error, "external_id": pub.external_id,
         "next_attempt_at": _iso(pub.next_attempt_at), "content_version": pub.content_version,
         "published_at": _iso(pub.published_at),
+        # Which of the two happened: the brand's own account (it has the post's id there) or
+        # the sellers' libraries only (a kit channel, or no account connected).
+        "posted_to": ("account" if pub.external_id else "library") if pub.status == "published" else None,
         "published_at_local": local(pub.published_at, zone).isoformat() if pub.published_at else None,
     }
 

@@ -18,13 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Campaign
-from channels import publisher_for
 from events.emit import emit
 from plumbing import database, redis_client
 from plumbing.database import utcnow
 from plumbing.outbox import retry_delay
 from publishing import notice_delivery, storage
-from publishing.direct_post import send
+from publishing.direct_post import has_account, send
 from publishing.notices import add_notices
 from publishing.posts import campaign_posts
 from publishing.publications import (
@@ -111,7 +110,7 @@ def deliver(app: Flask, claimed: Claim) -> tuple[int, str | None]:
     """
     with database.read_session(app) as session:
         version = current_version(session, claimed.campaign_id)
-    if publisher_for(claimed.channel) is not None:
+    if has_account(app, claimed.workspace_id, claimed.channel):
         return version, send(app, claimed, version)
     warm_library(app, claimed, version)
     return version, None
