@@ -119,14 +119,14 @@ def x_app(app, local_targets, fake_x):  # noqa: F811 - local_targets is a fixtur
     return app
 
 
-def connect_x(owner, fake_x) -> dict:
-    """What the marketer's browser does: start, approve at X (the fake), come back to the callback."""
-    res = owner.client.post("/api/v1/accounts/x/connect", headers=owner._headers(None))
+def connect_x(owner, fake_x, channel="x") -> dict:
+    """What the marketer's browser does: start, approve at the platform (the fake), come back to the callback."""
+    res = owner.client.post(f"/api/v1/accounts/{channel}/connect", headers=owner._headers(None))
     assert res.status_code == 200, res.json
     at_x = httpx.get(res.json["authorize_url"], follow_redirects=False)
     assert at_x.status_code == 302, at_x.text
     back = urlsplit(at_x.headers["location"])
-    assert back.path == "/api/v1/accounts/x/callback"
+    assert back.path == f"/api/v1/accounts/{channel}/callback"
     done = owner.client.get(f"{back.path}?{back.query}")
     assert done.status_code == 200, done.json
     return {"authorize_url": res.json["authorize_url"], "callback": f"{back.path}?{back.query}", "account": done.json}
