@@ -59,6 +59,11 @@ def load_credentials(session: Session, vault: Vault, workspace_id: int, channel:
     return vault.open(sealed) if sealed is not None else None
 
 
+def credential_exists(session: Session, workspace_id: int, channel: str) -> bool:
+    return session.scalar(select(ChannelCredential.id).where(ChannelCredential.workspace_id == workspace_id,
+                                                             ChannelCredential.channel == channel)) is not None
+
+
 def get_credential_row(session: Session, workspace_id: int, channel: str) -> ChannelCredential | None:
     adapter_for(channel)
     return session.scalar(select(ChannelCredential).where(ChannelCredential.workspace_id == workspace_id,

@@ -10,11 +10,12 @@ from __future__ import annotations
 from flask import Flask
 
 from brand_accounts.tokens import AccountUnusable, account_credentials, oauth_channels
+from brand_accounts.wechat_token import TOKEN_PROVIDERS
 from catalog.models import Campaign
-from channels import publisher_for
+from channels import get_channel, publisher_for
 from channels.base import OutgoingImage, OutgoingPost, PublishError, TokenExpired
 from channels.oauth import OAuthError
-from credentials.store import load_credentials
+from credentials.store import credential_exists, load_credentials
 from plumbing import database, vault
 from publishing import storage
 from publishing.posts import campaign_posts
@@ -46,31 +47,36 @@ def outgoing_post(app: Flask, session, claimed: Claim, version: int) -> Outgoing
 
 
 def has_account(app: Flask, workspace_id: int, channel: str) -> bool:
-    """Whether the publication goes to the brand's own account: always for channels set up with
-    credentials; for OAuth channels only once an account is connected (else it fills the
-    sellers' libraries, as a copy-ready kit channel does)."""
+    """Whether the publication goes to the brand's own account. OAuth channels: once an account is
+    connected. Kit channels with an adapter (the Official Account): once credentials are stored.
+    Otherwise (the sellers' libraries) the publication fills the libraries, as a kit does. Other
+    API channels always post (and fail without credentials, saying how to set them)."""
     if publisher_for(channel) is None:
         return False
-    if channel not in oauth_channels():
-        return True
-    try:
-        return account_credentials(app, workspace_id, channel) is not None
-    except (AccountUnusable, OAuthError):
-        return True  # connected but unusable: send() fails it with the reason
+    if channel in oauth_channels():
+        try:
+            return account_credentials(app, workspace_id, channel) is not None
+        except (AccountUnusable, OAuthError):
+            return True  # connected but unusable: send() fails it with the reason
+    if get_channel(channel).spec.publish_kind == "kit":
+        with database.read_session(app) as session:
+            return credential_exists(session, workspace_id, channel)
+    return True
 
 
 def send(app: Flask, claimed: Claim, version: int) -> str:
     """Publish through the channel's adapter; the channel's external id.
 
-    An access token the platform refuses as expired is refreshed once and the
+    An access token the platform refuses (expired or revoked) is renewed once
+    (OAuth refresh, or a new token from the channel's token provider) and the
     post tried again.
 
     :raise PublishFailed: no credentials, an account to connect again, or the adapter's
         error (retryable as it says).
     """
     publisher = publisher_for(claimed.channel)
-    oauth = claimed.channel in oauth_channels()
-    credentials = _credentials(app, claimed, oauth, force_refresh=False)
+    renewable = claimed.channel in oauth_channels() or claimed.channel in TOKEN_PROVIDERS
+    credentials = _credentials(app, claimed, refused=None)
     with database.read_session(app) as session:
         post = outgoing_post(app, session, claimed, version)
     allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
@@ -78,30 +84,40 @@ def send(app: Flask, claimed: Claim, version: int) -> str:
         try:
             return publisher.publish(post, credentials, allow_private).external_id
         except TokenExpired:
-            if not oauth:
+            if not renewable:
                 raise
-            return publisher.publish(post, _credentials(app, claimed, oauth, force_refresh=True),
-                                     allow_private).external_id
+            credentials = _credentials(app, claimed, refused=credentials.get("access_token"))
+            return publisher.publish(post, credentials, allow_private).external_id
     except PublishError as exc:
         raise PublishFailed(f"{claimed.channel}: {exc.message}", exc.retryable, exc.retry_after) from None
 
 
-def _credentials(app: Flask, claimed: Claim, oauth: bool, force_refresh: bool) -> dict:
-    """:raise PublishFailed: none stored, or the account must be connected again (final)."""
-    if oauth:
+def _credentials(app: Flask, claimed: Claim, refused: str | None) -> dict:
+    """The adapter's credentials with a usable token; ``refused``: the token the platform just refused.
+
+    :raise PublishFailed: none stored, or the account must be connected again (final).
+    :raise PublishError: the token provider could not get a token.
+    """
+    channel = claimed.channel
+    if channel in oauth_channels():
         try:
-            credentials = account_credentials(app, claimed.workspace_id, claimed.channel, force_refresh)
+            credentials = account_credentials(app, claimed.workspace_id, channel, force_refresh=refused is not None)
         except AccountUnusable as exc:
-            raise PublishFailed(f"{claimed.channel}: {exc}", retryable=False) from None
+            raise PublishFailed(f"{channel}: {exc}", retryable=False) from None
         except OAuthError as exc:
-            raise PublishFailed(f"{claimed.channel}: {exc.message}", exc.retryable) from None
+            raise PublishFailed(f"{channel}: {exc.message}", exc.retryable) from None
         if credentials is None:
-            raise PublishFailed(f"no {claimed.channel} account is connected; connect it with "
-                                f"POST /api/v1/accounts/{claimed.channel}/connect", retryable=False)
+            raise PublishFailed(f"no {channel} account is connected; connect it with "
+                                f"POST /api/v1/accounts/{channel}/connect", retryable=False)
         return credentials
     with database.read_session(app) as session:
-        credentials = load_credentials(session, vault.for_app(app), claimed.workspace_id, claimed.channel)
+        credentials = load_credentials(session, vault.for_app(app), claimed.workspace_id, channel)
     if credentials is None:
-        raise PublishFailed(f"no credentials for the {claimed.channel} channel; set them with "
-                            f"PUT /api/v1/channels/{claimed.channel}/credentials")
+        raise PublishFailed(f"no credentials for the {channel} channel; set them with "
+                            f"PUT /api/v1/channels/{channel}/credentials")
+    if channel in TOKEN_PROVIDERS:
+        try:
+            credentials["access_token"] = TOKEN_PROVIDERS[channel](app, credentials, refused)
+        except PublishError as exc:
+            raise PublishFailed(f"{channel}: {exc.message}", exc.retryable, exc.retry_after) from None
     return credentials

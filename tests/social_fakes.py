@@ -256,3 +256,86 @@ class FakeWeibo(FakePlatform):
             ids = [i for i in query.get("ids", "").split(",") if i in self.statuses]
             return 200, [{"id": int(i), "comments": 4, "reposts": 2, "attitudes": 9} for i in ids], {}
         return self.error(404, 10014, "Insufficient app permissions", path)
+
+
+class FakeWechat(FakePlatform):
+    """The Official Account API: ``stable_token`` (AppID and AppSecret; ``force_refresh`` makes a new
+    token), ``material/add_material``, ``media/uploadimg``, ``draft/add``, ``freepublish/submit`` and
+    ``freepublish/get``; ``{"errcode", "errmsg"}`` errors (40001 unknown token, 42001 expired, 40007
+    unknown media, 45003 title too long, 45011 per-minute quota after ``quota`` calls)."""
+
+    def __init__(self, appid="wx0123456789abcdef", secret="0123456789abcdef0123456789abcdef", quota=1000):
+        self.appid, self.secret, self.quota = appid, secret, quota
+        self.tokens: dict[str, float] = {}
+        self.current: str | None = None
+        self.materials: dict[str, bytes] = {}
+        self.hosted: list[str] = []
+        self.drafts: dict[str, dict] = {}
+        self.published: dict[str, dict] = {}
+        self.api_calls = 0
+        super().__init__()
+
+    @staticmethod
+    def err(code, msg):
+        return 200, {"errcode": code, "errmsg": f"{msg} rid: 6f1e-{code}"}, {}
+
+    def answer(self, method, path, query, headers, fields, files):
+        if path == "/cgi-bin/stable_token":
+            if fields.get("grant_type") != "client_credential" or fields.get("appid") != self.appid:
+                return self.err(40013, "invalid appid")
+            if fields.get("secret") != self.secret:
+                return self.err(40125, "invalid appsecret")
+            if fields.get("force_refresh") or self.current is None or self.tokens[self.current] < time.time():
+                self.current = "ACCESS_" + secrets.token_hex(16)
+                self.tokens[self.current] = time.time() + 7200
+            return 200, {"access_token": self.current, "expires_in": 7200}, {}
+        token = query.get("access_token", "")
+        if token not in self.tokens:
+            return self.err(40001, "invalid credential, access_token is invalid or not latest")
+        if self.tokens[token] < time.time():
+            return self.err(42001, "access_token expired")
+        self.api_calls += 1
+        if self.api_calls > self.quota:
+            return self.err(45011, "api minute-quota reach limit  mustslower  retry next minute")
+        if path == "/cgi-bin/material/add_material":
+            if query.get("type") != "image" or "media" not in files:
+                return self.err(40004, "invalid media type")
+            media_id = "MEDIA_" + secrets.token_hex(8)
+            self.materials[media_id] = files["media"]["data"]
+            return 200, {"media_id": media_id, "url": f"http://mmbiz.qpic.cn/mmbiz_png/{media_id}/0"}, {}
+        if path == "/cgi-bin/media/uploadimg":
+            if "media" not in files:
+                return self.err(41005, "media data missing")
+            url = f"http://mmbiz.qpic.cn/mmbiz_jpg/{secrets.token_hex(8)}/0"
+            self.hosted.append(url)
+            return 200, {"url": url}, {}
+        if path == "/cgi-bin/draft/add":
+            articles = fields.get("articles") or []
+            if not 1 <= len(articles) <= 8:
+                return self.err(40002, "invalid articles")
+            for a in articles:
+                if not a.get("title") or len(a["title"]) > 32:
+                    return self.err(45003, "title size out of limit")
+                if a.get("thumb_media_id") not in self.materials:
+                    return self.err(40007, "invalid media_id")
+                if not a.get("content"):
+                    return self.err(44004, "empty content")
+            media_id = "DRAFT_" + secrets.token_hex(8)
+            self.drafts[media_id] = {"articles": articles}
+            return 200, {"media_id": media_id}, {}
+        if path == "/cgi-bin/freepublish/submit":
+            draft = self.drafts.pop(fields.get("media_id", ""), None)  # a published draft leaves the draft box
+            if draft is None:
+                return self.err(40007, "invalid media_id")
+            publish_id = str(100000001 + len(self.published))
+            self.published[publish_id] = draft
+            return 200, {"errcode": 0, "errmsg": "ok", "publish_id": publish_id}, {}
+        if path == "/cgi-bin/freepublish/get":
+            publish_id = str(fields.get("publish_id", ""))
+            if publish_id not in self.published:
+                return self.err(40007, "invalid publish_id")
+            return 200, {"publish_id": publish_id, "publish_status": 0, "article_id": f"ARTICLE_{publish_id}",
+                         "article_detail": {"count": 1, "item": [
+                             {"idx": 1, "article_url": f"http://mp.weixin.qq.com/s/{publish_id}"}]},
+                         "fail_idx": []}, {}
+        return self.err(40066, "invalid url")
