@@ -76,7 +76,7 @@ def send(app: Flask, claimed: Claim, version: int) -> str:
     """
     publisher = publisher_for(claimed.channel)
     renewable = claimed.channel in oauth_channels() or claimed.channel in TOKEN_PROVIDERS
-    credentials = _credentials(app, claimed, refused=None)
+    credentials = credentials_for(app, claimed.workspace_id, claimed.channel, refused=None)
     with database.read_session(app) as session:
         post = outgoing_post(app, session, claimed, version)
     allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
@@ -86,22 +86,22 @@ def send(app: Flask, claimed: Claim, version: int) -> str:
         except TokenExpired:
             if not renewable:
                 raise
-            credentials = _credentials(app, claimed, refused=credentials.get("access_token"))
+            credentials = credentials_for(app, claimed.workspace_id, claimed.channel,
+                                       refused=credentials.get("access_token"))
             return publisher.publish(post, credentials, allow_private).external_id
     except PublishError as exc:
         raise PublishFailed(f"{claimed.channel}: {exc.message}", exc.retryable, exc.retry_after) from None
 
 
-def _credentials(app: Flask, claimed: Claim, refused: str | None) -> dict:
+def credentials_for(app: Flask, workspace_id: int, channel: str, refused: str | None = None) -> dict:
     """The adapter's credentials with a usable token; ``refused``: the token the platform just refused.
 
     :raise PublishFailed: none stored, or the account must be connected again (final).
     :raise PublishError: the token provider could not get a token.
     """
-    channel = claimed.channel
     if channel in oauth_channels():
         try:
-            credentials = account_credentials(app, claimed.workspace_id, channel, force_refresh=refused is not None)
+            credentials = account_credentials(app, workspace_id, channel, force_refresh=refused is not None)
         except AccountUnusable as exc:
             raise PublishFailed(f"{channel}: {exc}", retryable=False) from None
         except OAuthError as exc:
@@ -111,7 +111,7 @@ def _credentials(app: Flask, claimed: Claim, refused: str | None) -> dict:
                                 f"POST /api/v1/accounts/{channel}/connect", retryable=False)
         return credentials
     with database.read_session(app) as session:
-        credentials = load_credentials(session, vault.for_app(app), claimed.workspace_id, channel)
+        credentials = load_credentials(session, vault.for_app(app), workspace_id, channel)
     if credentials is None:
         raise PublishFailed(f"no credentials for the {channel} channel; set them with "
                             f"PUT /api/v1/channels/{channel}/credentials")
