@@ -15,6 +15,7 @@ from typing import Protocol
 from channels.compose import ComposedPost, compose
 from channels.content import MasterContent, SharerVoice
 from channels.spec import ChannelSpec
+from channels.textcut import find_urls
 from plumbing import guarded_http
 
 
@@ -85,6 +86,17 @@ class InvalidCredentials(ValueError):
     def __init__(self, fields: dict[str, str]):
         super().__init__("invalid credentials: " + ", ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = fields
+
+
+def same_post_text(ours: str, theirs: str) -> bool:
+    """Whether a platform's copy of a post is the text we sent: platforms wrap links (t.co,
+    t.cn) and may trim whitespace, so links and spacing are ignored."""
+    def plain(text: str) -> str:
+        for start, end in reversed(find_urls(text)):
+            text = text[:start] + "\u2063" + text[end:]
+        return " ".join(text.split())
+
+    return plain(ours) == plain(theirs)
 
 
 class Publisher(Protocol):

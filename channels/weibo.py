@@ -29,6 +29,7 @@ from channels.base import (
     PublishError,
     PublishResult,
     TokenExpired,
+    same_post_text,
     text_field,
 )
 from channels.oauth import OAuthProvider
@@ -95,6 +96,21 @@ class WeiboPublisher(BasePublisher):
         if not status_id:
             raise PublishError("Weibo answered no status id", retryable=False)
         return PublishResult(external_id=str(status_id), detail={"text": status})
+
+    def find(self, post: OutgoingPost, credentials: dict, allow_private: bool) -> PublishResult | None:
+        """The account's recent status with this text, if an earlier attempt sent it
+        (``statuses/user_timeline``, the latest 20 of the connected ``uid``)."""
+        if not credentials.get("uid"):
+            return None
+        status = share_text(post.text, post.link, credentials.get("secure_domain") or "")
+        body = self._request("GET", "/2/statuses/user_timeline.json", credentials, allow_private,
+                             params={"access_token": credentials["access_token"], "uid": credentials["uid"],
+                                     "count": 20})
+        items = body.get("statuses") if isinstance(body, dict) else None
+        for item in items or []:
+            if same_post_text(status, item.get("text") or ""):
+                return PublishResult(external_id=str(item.get("idstr") or item.get("id")), detail={"found": True})
+        return None
 
     def metrics(self, external_ids: list[str], credentials: dict, allow_private: bool) -> dict[str, PostMetrics]:
         """Comments, reposts and likes (attitudes) of up to 100 statuses by ``statuses/count``."""

@@ -22,6 +22,7 @@ from channels.base import (
     PublishError,
     PublishResult,
     TokenExpired,
+    same_post_text,
     text_field,
     url_field,
 )
@@ -35,6 +36,7 @@ MAX_IMAGES = 4
 OAUTH = OAuthProvider(platform="x", authorize_url="https://x.com/i/oauth2/authorize",
                       token_url=f"{DEFAULT_API_BASE}/2/oauth2/token",
                       scopes=("tweet.read", "tweet.write", "users.read", "media.write", "offline.access"))
+# users.read lets an attempt that follows a lost one look the post up (find) instead of posting twice.
 
 
 class XPublisher(BasePublisher):
@@ -57,6 +59,19 @@ class XPublisher(BasePublisher):
         if not tweet.get("id"):
             raise PublishError("X answered no post id", retryable=False)
         return PublishResult(external_id=str(tweet["id"]), detail={"media_ids": media_ids})
+
+    def find(self, post: OutgoingPost, credentials: dict, allow_private: bool) -> PublishResult | None:
+        """The brand's recent post with this text, if an earlier attempt sent it (a worker died before
+        recording it): ``GET /2/users/me``, then ``GET /2/users/:id/tweets`` (the latest 20)."""
+        me = json_body(self._request("GET", "/2/users/me", credentials, allow_private)).get("data") or {}
+        if not me.get("id"):
+            return None
+        res = self._request("GET", f"/2/users/{me['id']}/tweets", credentials, allow_private,
+                            params={"max_results": 20, "exclude": "retweets,replies"})
+        for tweet in json_body(res).get("data") or []:
+            if same_post_text(post.text, tweet.get("text") or ""):
+                return PublishResult(external_id=str(tweet["id"]), detail={"found": True})
+        return None
 
     def metrics(self, external_ids: list[str], credentials: dict, allow_private: bool) -> dict[str, PostMetrics]:
         """Public metrics of up to 100 posts (one request); missing posts are left out."""

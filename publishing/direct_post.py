@@ -82,15 +82,26 @@ def send(app: Flask, claimed: Claim, version: int) -> str:
     allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
     try:
         try:
-            return publisher.publish(post, credentials, allow_private).external_id
+            return _send_once(publisher, claimed, post, credentials, allow_private)
         except TokenExpired:
             if not renewable:
                 raise
             credentials = credentials_for(app, claimed.workspace_id, claimed.channel,
-                                       refused=credentials.get("access_token"))
-            return publisher.publish(post, credentials, allow_private).external_id
+                                          refused=credentials.get("access_token"))
+            return _send_once(publisher, claimed, post, credentials, allow_private)
     except PublishError as exc:
         raise PublishFailed(f"{claimed.channel}: {exc.message}", exc.retryable, exc.retry_after) from None
+
+
+def _send_once(publisher, claimed: Claim, post: OutgoingPost, credentials: dict, allow_private: bool) -> str:
+    """Post, unless an earlier attempt already did: after a first attempt whose outcome may be
+    lost (a worker that died after the call, a timeout after the platform took the post), an
+    adapter that can look the post up (``find``) is asked first."""
+    if claimed.attempt > 1 and hasattr(publisher, "find"):
+        found = publisher.find(post, credentials, allow_private)
+        if found is not None:
+            return found.external_id
+    return publisher.publish(post, credentials, allow_private).external_id
 
 
 def credentials_for(app: Flask, workspace_id: int, channel: str, refused: str | None = None) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import threading
 import time
@@ -72,6 +73,14 @@ class FakePlatform:
 
     def paths(self) -> list[str]:
         return [c["path"] for c in self.calls]
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def shorten(text: str, host: str) -> str:
+    """What X (t.co) and Weibo (t.cn) store: every link wrapped by their shortener."""
+    return _URL.sub(lambda m: f"https://{host}/{hashlib.sha1(m.group().encode()).hexdigest()[:10]}", text)
 
 
 def s256(verifier: str) -> str:
@@ -167,15 +176,22 @@ class FakeX(FakePlatform):
             if len(text) > 280:
                 return 403, {"title": "Forbidden", "status": 403, "type": "about:blank",
                              "detail": "Your Tweet text is too long."}, rate
-            if any(t["text"] == text for t in self.tweets.values()):
+            if any(t["sent"] == text for t in self.tweets.values()):
                 return 403, {"title": "Forbidden", "status": 403, "type": "about:blank",
                              "detail": "You are not allowed to create a Tweet with duplicate content."}, rate
             tweet_id = str(1445880548472328192 + len(self.tweets))
-            self.tweets[tweet_id] = {"text": text, "media_ids": ids,
+            self.tweets[tweet_id] = {"text": shorten(text, "t.co"), "sent": text, "media_ids": ids,
                                      "public_metrics": {"retweet_count": 2, "reply_count": 1, "like_count": 5,
                                                         "quote_count": 1, "bookmark_count": 0,
                                                         "impression_count": 120}}
-            return 201, {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}, rate
+            return 201, {"data": {"id": tweet_id, "text": self.tweets[tweet_id]["text"],
+                                  "edit_history_tweet_ids": [tweet_id]}}, rate
+        if path == "/2/users/me":
+            return 200, {"data": {"id": "2244994945", "name": "Acme Tea", "username": "acmetea"}}, rate
+        if path == "/2/users/2244994945/tweets":
+            newest = sorted(self.tweets, reverse=True)[:int(query.get("max_results", 10))]
+            return 200, {"data": [{"id": i, "text": self.tweets[i]["text"]} for i in newest],
+                         "meta": {"result_count": len(newest)}}, rate
         if path == "/2/tweets" and method == "GET":
             wanted = [i for i in query.get("ids", "").split(",") if i]
             data = [{"id": i, "text": self.tweets[i]["text"],
@@ -246,12 +262,18 @@ class FakeWeibo(FakePlatform):
                 return self.error(400, 10017, "parameter (status)'s value invalid, url not in the secure domain", path)
             if len(files) > 1 or (files and "pic" not in files):
                 return self.error(400, 10008, "param error, see doc for more info", path)
-            if any(s["text"] == text for s in self.statuses.values()):
+            if any(s["sent"] == text for s in self.statuses.values()):
                 return self.error(400, 20019, "Repeat content!", path)
             idstr = str(3504803600502730 + len(self.statuses))
-            self.statuses[idstr] = {"text": text, "pic": files.get("pic"), "rip": rip}
+            self.statuses[idstr] = {"text": shorten(text, "t.cn"), "sent": text, "pic": files.get("pic"), "rip": rip}
             return 200, {"created_at": "Wed Oct 24 23:49:17 +0800 2012", "id": int(idstr), "mid": idstr,
-                         "idstr": idstr, "text": text, "truncated": False}, {}
+                         "idstr": idstr, "text": self.statuses[idstr]["text"], "truncated": False}, {}
+        if path == "/2/statuses/user_timeline.json":
+            if query.get("uid") != "1404376560":
+                return self.error(400, 20003, "User does not exists!", path)
+            newest = sorted(self.statuses, reverse=True)[:int(query.get("count", 20))]
+            return 200, {"statuses": [{"idstr": i, "id": int(i), "text": self.statuses[i]["text"]} for i in newest],
+                         "total_number": len(self.statuses)}, {}
         if path == "/2/statuses/count.json":
             ids = [i for i in query.get("ids", "").split(",") if i in self.statuses]
             return 200, [{"id": int(i), "comments": 4, "reposts": 2, "attitudes": 9} for i in ids], {}

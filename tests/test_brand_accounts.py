@@ -13,6 +13,7 @@ from PIL import Image
 from social_fakes import FakeX, s256
 from sqlalchemy import select, update
 from test_publishing_e2e import api_campaign, go_live
+from test_scheduling import iso, schedule, soon
 from test_webhooks import local_targets  # noqa: F401 - a fixture
 
 from brand_accounts.models import BrandAccount
@@ -22,7 +23,9 @@ from channels.base import OutgoingImage, OutgoingPost, PublishError, TokenExpire
 from channels.oauth import code_challenge
 from plumbing import database
 from plumbing.database import utcnow
+from publishing.direct_post import outgoing_post
 from publishing.models import Publication
+from publishing.publications import Claim, current_version
 from publishing.publish_jobs import _publish
 
 
@@ -253,3 +256,27 @@ def test_disconnect_forgets_the_tokens(x_app, owner, fake_x):
     assert owner.client.delete("/api/v1/accounts/x", headers=owner._headers(None)).status_code == 404
     with database.read_session(x_app) as s:
         assert s.scalar(select(BrandAccount)) is None
+
+
+def test_a_post_sent_by_a_worker_that_died_before_recording_it_is_found_not_sent_again(x_app, owner, fake_x):
+    """Worker 1 posts, then dies before recording; after the lease, worker 2 takes over and finds
+    the post on X (its links wrapped in t.co) instead of posting it twice."""
+    connect_x(owner, fake_x)
+    campaign = api_campaign(owner, channels=["x"], images=0)
+    at = soon(3600)  # scheduled, not yet due
+    assert schedule(owner, campaign["id"], {"channel": "x", "publish_at": iso(at)}).status_code == 200
+    with database.new_session(x_app) as s:
+        pub = s.scalar(select(Publication))
+        s.execute(update(Publication).values(status="publishing", attempts=1, publish_at=utcnow() - timedelta(hours=1),
+                                             claimed_at=utcnow() - timedelta(hours=1), claim_token="dead"))
+        s.commit()
+    claimed = Claim(pub.id, "dead", 1, pub.workspace_id, pub.campaign_id, "x")
+    with x_app.app_context(), database.read_session(x_app) as s:
+        post = outgoing_post(x_app, s, claimed, current_version(s, pub.campaign_id))
+    assert "https://" in post.text
+    sent = publisher_for("x").publish(post, account_credentials(x_app, 1, "x"), allow_private=True)
+    with x_app.app_context():
+        assert _publish(x_app, pub.id) == "published"
+    after = pub_of(x_app)
+    assert (after.status, after.external_id, after.attempts) == ("published", sent.external_id, 2)
+    assert len(fake_x.tweets) == 1

@@ -52,7 +52,7 @@ def test_weibo_shares_text(fake_weibo):
     result = publisher_for("weibo").publish(OutgoingPost(text=f"新茶上市 {LINK}", link=LINK), creds(fake_weibo),
                                             allow_private=True)
     status = fake_weibo.statuses[result.external_id]
-    assert status["text"] == f"新茶上市 {LINK}" and status["rip"] == "203.0.113.9" and status["pic"] is None
+    assert status["sent"] == f"新茶上市 {LINK}" and status["rip"] == "203.0.113.9" and status["pic"] is None
 
 
 def test_weibo_shares_one_picture_of_several(fake_weibo):
@@ -108,7 +108,7 @@ def test_a_scheduled_post_goes_to_the_connected_weibo_account_once(weibo_app, ow
     pub = pub_of(weibo_app, "weibo")
     assert (pub.status, pub.error) == ("published", None), pub.error
     [status] = fake_weibo.statuses.values()
-    assert "https://shop.example.com/" in status["text"] and weibo_length(status["text"]) <= 140 and status["pic"] is not None
+    assert "https://shop.example.com/" in status["sent"] and weibo_length(status["sent"]) <= 140 and status["pic"] is not None
     with weibo_app.app_context():
         assert _publish(weibo_app, pub.id) == "skipped"
     assert len(fake_weibo.statuses) == 1
@@ -124,3 +124,17 @@ def test_an_expired_weibo_connection_fails_the_post_and_asks_to_reconnect(weibo_
     assert pub.status == "failed" and "connecting again" in pub.error
     listed = {a["channel"]: a for a in owner.get("/api/v1/accounts").json["items"]}
     assert listed["weibo"]["status"] == "needs_reconnect"
+
+
+def test_a_retry_after_a_lost_answer_finds_the_status_on_the_timeline(fake_weibo):
+    """The first share went through but its answer was lost; the next attempt looks the status up
+    (links wrapped in t.cn) rather than sharing it again."""
+    post = OutgoingPost(text=f"找得到 {LINK}", link=LINK)
+    credentials = {**creds(fake_weibo), "uid": "1404376560"}
+    assert publisher_for("weibo").find(post, credentials, allow_private=True) is None
+    sent = publisher_for("weibo").publish(post, credentials, allow_private=True)
+    assert "t.cn" in fake_weibo.statuses[sent.external_id]["text"]
+    found = publisher_for("weibo").find(post, credentials, allow_private=True)
+    assert found is not None and found.external_id == sent.external_id
+    other = OutgoingPost(text=f"另一条 {LINK}", link=LINK)
+    assert publisher_for("weibo").find(other, credentials, allow_private=True) is None
