@@ -1,7 +1,9 @@
 """/api/v1/accounts: connect the brand's own accounts (OAuth), list them, disconnect."""
 from __future__ import annotations
 
-from flask import current_app, request
+from urllib.parse import urlencode
+
+from flask import current_app, redirect, request
 from marshmallow import Schema, fields
 
 from brand_accounts.tokens import accounts, disconnect, finish_connect, start_connect
@@ -61,18 +63,22 @@ def connect(channel: str):
 @bp.get("/<channel>/callback")
 @bp.arguments(CallbackIn, location="query")
 @bp.response(200, AccountOut)
+@bp.alt_response(303, description="back to the page that started the connect, with ?connected= or ?declined=")
 def callback(args: dict, channel: str):
     """Where the platform sends the browser back; the one-time ``state`` names the workspace.
 
     :raise 400: unknown, used or expired state; or the brand declined (``error``).
     :raise 502: the platform refused the code.
     """
-    if args.get("error"):
-        raise ApiError(400, "connect_declined", f"The {channel} account was not connected: "
-                                                f"{args.get('error_description') or args['error']}")
     session = database.session()
-    row = finish_connect(current_app, session, channel, args["state"], args["code"])
+    declined = bool(args.get("error")) or not args["code"]
+    row, return_to = finish_connect(current_app, session, channel, args["state"], None if declined else args["code"])
     session.commit()
+    if return_to:
+        return redirect(f"{return_to}?{urlencode({'declined' if row is None else 'connected': channel})}", 303)
+    if row is None:
+        raise ApiError(400, "connect_declined", f"The {channel} account was not connected: "
+                                                f"{args.get('error_description') or args.get('error') or 'no code'}")
     return next(a for a in accounts(session, row.workspace_id) if a["channel"] == channel)
 
 

@@ -72,20 +72,27 @@ def redirect_uri(app: Flask, channel: str) -> str:
     return f"{app.config['PUBLIC_URL']}/api/v1/accounts/{channel}/callback"
 
 
-def start_connect(app: Flask, workspace_id: int, channel: str, operator_ip: str | None) -> str:
-    """Where to send the marketer's browser; the state waits in Redis. :raise ApiError: see :func:`platform`."""
+def start_connect(app: Flask, workspace_id: int, channel: str, operator_ip: str | None,
+                  return_to: str | None = None) -> str:
+    """Where to send the marketer's browser; the state waits in Redis. ``return_to``: a path of
+    ours to send the browser back to after the callback (a page), else the callback answers JSON.
+
+    :raise ApiError: see :func:`platform`.
+    """
     plat = platform(app, channel)
     state = secrets.token_urlsafe(24)
     verifier = code_verifier() if plat.provider.pkce else None
     sealed = vault.for_app(app).seal({"workspace_id": workspace_id, "channel": channel, "verifier": verifier,
-                                      "ip": operator_ip})
+                                      "ip": operator_ip, "return_to": return_to})
     redis_client.connection(app).set(_STATE_KEY.format(state), sealed, ex=STATE_TTL_SECONDS)
     return authorize_url(plat.provider, plat.client_id, redirect_uri(app, channel), state, verifier)
 
 
-def finish_connect(app: Flask, session: Session, channel: str, state: str, code: str) -> BrandAccount:
+def finish_connect(app: Flask, session: Session, channel: str, state: str, code: str | None
+                   ) -> tuple[BrandAccount | None, str | None]:
     """Trade the callback's code for tokens and keep them (replacing an earlier connection); the caller commits.
 
+    :return: the account (None when the brand declined: no ``code``) and the state's ``return_to``.
     :raise ApiError 400: unknown, used or expired state, or one for another channel.
     :raise ApiError 502: the platform refused the code.
     """
@@ -95,13 +102,16 @@ def finish_connect(app: Flask, session: Session, channel: str, state: str, code:
     pending = vault.for_app(app).open(sealed.decode())
     if pending["channel"] != channel:
         raise ApiError(400, "invalid_state", "This connect link belongs to another channel.")
+    if not code:
+        return None, pending.get("return_to")
     plat = platform(app, channel)
     try:
         tokens = exchange_code(plat.provider, plat.client_id, plat.client_secret, code, redirect_uri(app, channel),
                                pending["verifier"], app.config["ALLOW_PRIVATE_TARGETS"])
     except OAuthError as exc:
         raise ApiError(502, "connect_refused", exc.message) from None
-    return save_tokens(app, session, pending["workspace_id"], channel, tokens, {"operator_ip": pending.get("ip")})
+    row = save_tokens(app, session, pending["workspace_id"], channel, tokens, {"operator_ip": pending.get("ip")})
+    return row, pending.get("return_to")
 
 
 def save_tokens(app: Flask, session: Session, workspace_id: int, channel: str, tokens: Tokens,

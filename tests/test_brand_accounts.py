@@ -162,8 +162,11 @@ def test_connect_refuses_unknown_channels_kits_and_missing_app_registration(app,
 
 
 def test_a_declined_or_forged_callback_stores_nothing(x_app, owner):
-    declined = owner.client.get("/api/v1/accounts/x/callback?error=access_denied&state=abc")
+    started = owner.client.post("/api/v1/accounts/x/connect", headers=owner._headers(None)).json["authorize_url"]
+    state = parse_qs(urlsplit(started).query)["state"][0]
+    declined = owner.client.get(f"/api/v1/accounts/x/callback?error=access_denied&state={state}")
     assert declined.status_code == 400 and declined.json["error"]["code"] == "connect_declined"
+    assert owner.client.get(f"/api/v1/accounts/x/callback?state={state}&code=abc").status_code == 400  # used
     forged = owner.client.get("/api/v1/accounts/x/callback?state=forged&code=abc")
     assert forged.status_code == 400
     with database.read_session(x_app) as s:
