@@ -6,7 +6,7 @@ are, for the adapter to read its platform's error codes.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -32,6 +32,16 @@ def json_body(res: httpx.Response):
         return res.json()
     except ValueError:
         return {}
+
+
+def rate_limited(platform: str, retry_after: float | None, code: object = None) -> PublishError:
+    """A retryable error saying when the platform's limit resets (the console shows that time)."""
+    resets = ""
+    if retry_after is not None:
+        at = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+        resets = f"; resets at {at.replace(microsecond=0).isoformat()}"
+    suffix = f" ({code})" if code is not None else ""
+    return PublishError(f"{platform} rate limit reached{resets}{suffix}", retryable=True, retry_after=retry_after)
 
 
 def seconds_until(reset: str | None, now: datetime | None = None) -> float | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -31,10 +32,11 @@ from channels.base import (
     text_field,
     url_field,
 )
-from channels.remote import call, json_body
+from channels.remote import call, json_body, rate_limited
 from channels.spec import ChannelSpec, ImageSize
 from channels.textcut import cut_text
 
+log = logging.getLogger(__name__)
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 _APPID = re.compile(r"wx[0-9a-f]{16}")
@@ -108,13 +110,14 @@ class WechatOfficialPublisher(BasePublisher):
             or f"HTTP {res.status_code}"
         step = path.rsplit("/cgi-bin/", 1)[-1]
         if code in TOKEN_ERRORS:
-            raise TokenExpired(f"WeChat refused the access token at {step} ({code} {message})")
-        if code == 45011:
-            raise PublishError(f"WeChat per-minute quota reached at {step} ({code})", retryable=True, retry_after=60)
-        if code == 45009:
-            raise PublishError(f"WeChat daily quota reached at {step} ({code})", retryable=True,
-                               retry_after=seconds_to_beijing_midnight())
-        raise PublishError(f"WeChat refused {step} ({code if code is not None else res.status_code}: {message})",
+            raise TokenExpired(f"WeChat refused the access token ({code} {message})")
+        if code == 45011:  # per minute
+            raise rate_limited("WeChat", 60, code)
+        if code == 45009:  # per day
+            raise rate_limited("WeChat", seconds_to_beijing_midnight(), code)
+        # The step stays in the log, not in the message the marketer reads.
+        log.info("WeChat refused %s: %s %s", step, code, message)
+        raise PublishError(f"WeChat refused the article: {message} ({code if code is not None else res.status_code})",
                            retryable=code == -1 or res.status_code >= 500)
 
 

@@ -33,7 +33,7 @@ from channels.base import (
     text_field,
 )
 from channels.oauth import OAuthProvider
-from channels.remote import call, json_body
+from channels.remote import call, json_body, rate_limited
 from channels.spec import ChannelSpec, ImageSize
 from channels.textcut import cut_text
 
@@ -133,9 +133,8 @@ class WeiboPublisher(BasePublisher):
             raise TokenExpired(f"Weibo refused the access token ({code} {error})")
         if code in RATE_LIMIT_ERRORS:
             now = datetime.now(timezone.utc)
-            raise PublishError(f"Weibo rate limit reached ({code} {error})", retryable=True,
-                               retry_after=3600 - (now.minute * 60 + now.second))
-        raise PublishError(f"Weibo refused the post ({code or res.status_code}: {error})",
+            raise rate_limited("Weibo", 3600 - (now.minute * 60 + now.second), code)
+        raise PublishError(f"Weibo refused the post: {error} ({code or res.status_code})",
                            retryable=res.status_code >= 500 or code in (10001, 10009))
 
 

@@ -27,7 +27,7 @@ from channels.base import (
     url_field,
 )
 from channels.oauth import OAuthProvider
-from channels.remote import call, json_body, seconds_until
+from channels.remote import call, json_body, rate_limited, seconds_until
 from channels.spec import ChannelSpec, ImageSize
 from channels.textcut import X_LIMIT
 
@@ -107,9 +107,8 @@ class XPublisher(BasePublisher):
         if res.status_code == 401:
             raise TokenExpired(f"X refused the access token ({detail})")
         if res.status_code == 429:
-            raise PublishError(f"X rate limit reached ({detail})", retryable=True,
-                               retry_after=seconds_until(res.headers.get("x-rate-limit-reset")))
-        raise PublishError(f"X refused the post ({res.status_code}): {detail}", retryable=res.status_code >= 500)
+            raise rate_limited("X", seconds_until(res.headers.get("x-rate-limit-reset")), 429)
+        raise PublishError(f"X refused the post: {detail} ({res.status_code})", retryable=res.status_code >= 500)
 
 
 SPEC = ChannelSpec(
