@@ -23,6 +23,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accounts import cli as account_cli
+from brand_accounts import routes as brand_account_routes
 from catalog import routes as product_routes
 from credentials import routes as credential_routes
 from credentials import wechat_routes
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(integration_routes.hooks)
     app.register_blueprint(snippet.bp)
     api.api.register_blueprint(wechat_routes.bp)
+    api.api.register_blueprint(brand_account_routes.bp)
     pages.init_app(app)
     ops.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>

@@ -15,6 +15,7 @@ from typing import Protocol
 from channels.compose import ComposedPost, compose
 from channels.content import MasterContent, SharerVoice
 from channels.spec import ChannelSpec
+from channels.textcut import find_urls
 from plumbing import guarded_http
 
 
@@ -61,12 +62,41 @@ class PublishError(Exception):
         self.message, self.retryable, self.retry_after = message, retryable, retry_after
 
 
+class TokenExpired(PublishError):
+    """The platform refused the access token as expired or revoked: refresh it (or fetch a new
+    one) and try once more; if that fails too, the brand must connect the account again."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=True)
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """How one post did, as far as the platform tells (None: not offered)."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    views: int | None = None
+
+
 class InvalidCredentials(ValueError):
     """Credentials that cannot work; ``fields`` maps each bad field to why."""
 
     def __init__(self, fields: dict[str, str]):
         super().__init__("invalid credentials: " + ", ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = fields
+
+
+def same_post_text(ours: str, theirs: str) -> bool:
+    """Whether a platform's copy of a post is the text we sent: platforms wrap links (t.co,
+    t.cn) and may trim whitespace, so links and spacing are ignored."""
+    def plain(text: str) -> str:
+        for start, end in reversed(find_urls(text)):
+            text = text[:start] + "\u2063" + text[end:]
+        return " ".join(text.split())
+
+    return plain(ours) == plain(theirs)
 
 
 class Publisher(Protocol):

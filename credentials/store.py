@@ -13,13 +13,18 @@ from plumbing.vault import Vault
 
 
 def adapter_for(channel: str) -> Publisher:
-    """:raise ApiError 404: unknown channel. :raise ApiError 422: a channel without an API adapter."""
+    """:raise ApiError 404: unknown channel. :raise ApiError 422: a channel without an API adapter,
+    or one whose account is connected by OAuth (brand_accounts/)."""
     if channel not in REGISTRY:
         raise ApiError(404, "not_found", "No such channel.")
     adapters = publishers()
     if channel not in adapters:
         raise ApiError(422, "no_api_adapter", f"The {channel} channel is published as a copy-ready kit; "
-                                              f"only {', '.join(adapters)} take credentials.")
+                                              f"only {', '.join(c for c, a in adapters.items() if getattr(a, 'oauth', None) is None)} "
+                                              f"take credentials.")
+    if getattr(adapters[channel], "oauth", None) is not None:
+        raise ApiError(422, "connect_by_oauth", f"The brand's {channel} account is connected by OAuth: "
+                                                f"POST /api/v1/accounts/{channel}/connect.")
     return adapters[channel]
 
 
@@ -52,6 +57,11 @@ def load_credentials(session: Session, vault: Vault, workspace_id: int, channel:
     sealed = session.scalar(select(ChannelCredential.sealed).where(
         ChannelCredential.workspace_id == workspace_id, ChannelCredential.channel == channel))
     return vault.open(sealed) if sealed is not None else None
+
+
+def credential_exists(session: Session, workspace_id: int, channel: str) -> bool:
+    return session.scalar(select(ChannelCredential.id).where(ChannelCredential.workspace_id == workspace_id,
+                                                             ChannelCredential.channel == channel)) is not None
 
 
 def get_credential_row(session: Session, workspace_id: int, channel: str) -> ChannelCredential | None:

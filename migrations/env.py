@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 
 # Every model module, imported so Base.metadata knows all tables.
 import accounts.models  # noqa: F401
+import brand_accounts.models  # noqa: F401
 import catalog.models  # noqa: F401
 import credentials.models  # noqa: F401
 import events.models  # noqa: F401

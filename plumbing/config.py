@@ -119,6 +119,23 @@ class Config:
     # WeChat's API and web-authorisation hosts (a relay in front of them, or a local fake in tests).
     WECHAT_API_BASE = os.environ.get("SHARECAST_WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/")
     WECHAT_OPEN_BASE = os.environ.get("SHARECAST_WECHAT_OPEN_BASE", "https://open.weixin.qq.com").rstrip("/")
+    # The brand's own accounts (brand_accounts/): Sharecast's app registration on each
+    # platform (client id and secret from its developer console) and, for tests or a
+    # proxy, the API's base URL. Access tokens are refreshed this long before they end.
+    X_CLIENT_ID = os.environ.get("SHARECAST_X_CLIENT_ID", "")
+    X_CLIENT_SECRET = os.environ.get("SHARECAST_X_CLIENT_SECRET", "")
+    X_API_BASE = os.environ.get("SHARECAST_X_API_BASE", "https://api.x.com").rstrip("/")
+    X_AUTHORIZE_URL = os.environ.get("SHARECAST_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize")
+    WEIBO_CLIENT_ID = os.environ.get("SHARECAST_WEIBO_APP_KEY", "")
+    WEIBO_CLIENT_SECRET = os.environ.get("SHARECAST_WEIBO_APP_SECRET", "")
+    WEIBO_API_BASE = os.environ.get("SHARECAST_WEIBO_API_BASE", "https://api.weibo.com").rstrip("/")
+    WEIBO_AUTHORIZE_URL = os.environ.get("SHARECAST_WEIBO_AUTHORIZE_URL", "https://api.weibo.com/oauth2/authorize")
+    # Weibo's share API takes only links on the app's secure domain (安全域名); default: PUBLIC_URL's host.
+    WEIBO_SECURE_DOMAIN = os.environ.get("SHARECAST_WEIBO_SECURE_DOMAIN", "")
+    TOKEN_REFRESH_AHEAD_SECONDS = _number("TOKEN_REFRESH_AHEAD_SECONDS", 900.0)
+    # Per-post metrics: asked for this often while a post is younger than the window.
+    METRICS_EVERY_SECONDS = _number("METRICS_EVERY_SECONDS", 3600.0)
+    METRICS_WINDOW_DAYS = _number("METRICS_WINDOW_DAYS", 30.0)
 
     # flask-smorest / OpenAPI
     API_TITLE = "Sharecast"

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from brand_accounts.models import PostMetric
 from catalog.models import Campaign
 from channels import publisher_for
 from publishing.models import Publication
@@ -112,7 +113,15 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def publication_json(pub: Publication, zone: str) -> dict:
+def metrics_json(row: PostMetric | None) -> dict | None:
+    """A publication's latest figures as the API shows them."""
+    if row is None:
+        return None
+    return {"likes": row.likes, "reposts": row.reposts, "replies": row.replies, "views": row.views,
+            "fetched_at": row.fetched_at.isoformat() if row.fetched_at else None, "error": row.error}
+
+
+def publication_json(pub: Publication, zone: str, metrics: PostMetric | None = None) -> dict:
     """``status`` is one of API.md's four: a claim in progress still shows as ``scheduled``.
     ``delivered_to`` says what publishing does there: ``account`` (posted to the brand's own
     account through the channel's API) or ``library`` (copy-ready: it goes live in the
@@ -127,6 +136,11 @@ def publication_json(pub: Publication, zone: str) -> dict:
         "attempts": pub.attempts, "error": pub.error, "external_id": pub.external_id,
         "next_attempt_at": _iso(pub.next_attempt_at), "content_version": pub.content_version,
         "published_at": _iso(pub.published_at),
+        # Which of the two happened: the brand's own account (it has the post's id there) or
+        # the sellers' libraries only (a kit channel, or no account connected).
+        "posted_to": ("account" if pub.external_id else "library") if pub.status == "published" else None,
+        # How the post did on the brand's account (periodic job, publishing/post_metrics.py).
+        "metrics": metrics_json(metrics),
         "published_at_local": local(pub.published_at, zone).isoformat() if pub.published_at else None,
     }
 
@@ -134,6 +148,7 @@ def publication_json(pub: Publication, zone: str) -> dict:
 def campaign_publications(session: Session, campaign_id: int, workspace_id: int) -> list[dict]:
     """Every publication of the campaign (cancelled ones too), by time."""
     zone = session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id))
-    rows = session.scalars(select(Publication).where(Publication.campaign_id == campaign_id)
+    rows = session.execute(select(Publication, PostMetric).where(Publication.campaign_id == campaign_id)
+                           .outerjoin(PostMetric, PostMetric.publication_id == Publication.id)
                            .order_by(Publication.publish_at, Publication.id))
-    return [publication_json(p, zone) for p in rows]
+    return [publication_json(p, zone, m) for p, m in rows]

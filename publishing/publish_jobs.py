@@ -17,15 +17,16 @@ from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from brand_accounts.tokens import refresh_due
 from catalog.models import Campaign
-from channels import publisher_for
 from events.emit import emit
 from plumbing import database, metrics, redis_client
 from plumbing.database import utcnow
 from plumbing.outbox import retry_delay
 from publishing import notice_delivery, storage
-from publishing.direct_post import send
+from publishing.direct_post import has_account, send
 from publishing.notices import add_notices
+from publishing.post_metrics import fetch_due
 from publishing.posts import campaign_posts
 from publishing.publications import (
     Claim,
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 RECOVER_JOB_ID = "sharecast-recover-publications"
 RECOVER_EVERY = timedelta(minutes=1)
+BRAND_SWEEP_JOB_ID = "sharecast-brand-accounts-sweep"
 
 
 def job_id(publication_id: int, attempt: int) -> str:
@@ -113,7 +115,7 @@ def deliver(app: Flask, claimed: Claim) -> tuple[int, str | None]:
     """
     with database.read_session(app) as session:
         version = current_version(session, claimed.campaign_id)
-    if publisher_for(claimed.channel) is not None:
+    if has_account(app, claimed.workspace_id, claimed.channel):
         return version, send(app, claimed, version)
     warm_library(app, claimed, version)
     return version, None
@@ -139,8 +141,16 @@ def recover_publications() -> int:
     """Re-enqueue publications (and seller notices) whose job was lost; then plan the next sweep."""
     found = recover()
     notice_delivery.recover()
+    # Tokens and metrics call out: their own job (one at a time by its fixed id), never in the way of recovery.
+    redis_client.queue().enqueue(sweep_brand_accounts, job_id=BRAND_SWEEP_JOB_ID, result_ttl=600)
     schedule_periodic(redis_client.queue(), RECOVER_EVERY)
     return found
+
+
+def sweep_brand_accounts() -> dict:
+    """Refresh the brand accounts' tokens that end soon, then fetch the due posts' metrics."""
+    app = current_app._get_current_object()
+    return {"tokens": refresh_due(app), "metrics": fetch_due(app)}
 
 
 def recover() -> int:

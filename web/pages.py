@@ -16,7 +16,19 @@ from flask_wtf.csrf import CSRFError
 from plumbing import errors
 from referrals.identity import mask_email, mask_phone
 from web import auth_routes, i18n, join, phone_sign_in, share, wechat_sign_in
-from web.console import applications, campaigns, connect, dashboard, money, payouts, products, programme, sharers, team  # noqa: F401  (routes register on bp)
+from web.console import (  # noqa: F401  (routes register on bp)
+    applications,
+    brand_accounts,
+    campaigns,
+    connect,
+    dashboard,
+    money,
+    payouts,
+    products,
+    programme,
+    sharers,
+    team,
+)
 from web.console.blueprint import bp as console_bp
 from web.error_pages import error_page
 from web.security import csrf, is_page, limiter, limiter_storage, page_headers

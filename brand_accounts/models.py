@@ -1,0 +1,54 @@
+"""A connected brand account per (workspace, channel), and how each directly published post did."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from plumbing.database import Base, UTCDateTime, utcnow
+
+
+class BrandAccount(Base):
+    """The brand's account on one platform, for one workspace.
+
+    ``sealed`` holds the tokens (access, refresh) as a Fernet token (see
+    plumbing/vault.py); ``expires_at`` is the access token's end, so the refresh
+    job finds what is due without opening anything. ``status``: ``connected``,
+    or ``needs_reconnect`` (the platform refused the refresh; ``error`` says why).
+    """
+
+    __tablename__ = "brand_accounts"
+    __table_args__ = (UniqueConstraint("workspace_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    sealed: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="connected")
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PostMetric(Base):
+    """The latest figures for one directly published post, and when to ask again.
+
+    Fetched by a periodic job with back-off (``failures``); None means the
+    platform does not offer that figure.
+    """
+
+    __tablename__ = "post_metrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), unique=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    likes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reposts: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    replies: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    views: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_fetch_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -1,0 +1,61 @@
+"""One outgoing call to a platform's API, through the SSRF guard.
+
+Transport failures become a retryable :class:`~channels.base.PublishError`
+that never echoes the URL (it may carry a token); answers come back as they
+are, for the adapter to read its platform's error codes.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from channels.base import PublishError
+from plumbing import guarded_http
+
+
+def call(platform: str, method: str, url: str, allow_private: bool, timeout: float, **kwargs) -> httpx.Response:
+    """``method url`` with httpx ``kwargs``. :raise PublishError: refused target (final) or unreachable (retryable)."""
+    try:
+        with guarded_http.client(allow_private, timeout) as http:
+            return http.request(method, url, **kwargs)
+    except guarded_http.TargetRefused as exc:
+        raise PublishError(f"{platform} API refused: {exc}", retryable=False) from None
+    except httpx.HTTPError as exc:
+        raise PublishError(f"{platform} API unreachable: {type(exc).__name__}", retryable=True) from None
+
+
+def json_body(res: httpx.Response):
+    """The answer's JSON, or ``{}`` when it is not JSON."""
+    try:
+        return res.json()
+    except ValueError:
+        return {}
+
+
+def rate_limited(platform: str, retry_after: float | None, code: object = None) -> PublishError:
+    """A retryable error saying when the platform's limit resets (the console shows that time)."""
+    resets = ""
+    if retry_after is not None:
+        at = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+        resets = f"; resets at {at.replace(microsecond=0).isoformat()}"
+    suffix = f" ({code})" if code is not None else ""
+    return PublishError(f"{platform} rate limit reached{resets}{suffix}", retryable=True, retry_after=retry_after)
+
+
+def seconds_until(reset: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from now to a reset time given as epoch seconds (X's ``x-rate-limit-reset``)
+    or ``Retry-After`` (seconds or an HTTP date); None when absent or unreadable."""
+    if not reset:
+        return None
+    now = now or datetime.now(timezone.utc)
+    try:
+        value = float(reset)
+    except ValueError:
+        try:
+            return max(0.0, (parsedate_to_datetime(reset) - now).total_seconds())
+        except (TypeError, ValueError):
+            return None
+    # A large number is an epoch time; a small one is a delay.
+    return max(0.0, value - now.timestamp()) if value > 10**9 else max(0.0, value)

@@ -1,0 +1,363 @@
+"""Fake social platforms on 127.0.0.1, speaking what each platform's API documentation describes.
+
+Each checks what the real one checks (bearer tokens it issued and that have
+not expired, PKCE verifiers against the stored challenge, rotated refresh
+tokens, required fields, limits), answers in the platform's shapes and error
+codes, and sends its rate-limit headers.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from servers import _form
+
+
+class FakePlatform:
+    """A ThreadingHTTPServer whose handler calls ``self.answer(method, path, query, headers, fields, files)``,
+    which returns ``(status, json payload, headers)``; a ``Location`` header makes a redirect."""
+
+    def __init__(self) -> None:
+        owner = self
+        self.lock = threading.Lock()
+        self.calls: list[dict] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self, method):
+                parts = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                    fields, files = dict(parse_qsl(body.decode())), {}
+                else:
+                    fields, files = _form(headers, body)
+                query = dict(parse_qsl(parts.query))
+                with owner.lock:
+                    owner.calls.append({"method": method, "path": parts.path, "query": query, "headers": headers,
+                                        "fields": fields, "files": files})
+                    status, payload, extra = owner.answer(method, parts.path, query, headers, fields, files)
+                data = json.dumps(payload, ensure_ascii=False).encode()
+                self.send_response(status)
+                for k, v in {"Content-Type": "application/json; charset=utf-8", **extra}.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):  # noqa: N802
+                self._handle("GET")
+
+            def do_POST(self):  # noqa: N802
+                self._handle("POST")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def paths(self) -> list[str]:
+        return [c["path"] for c in self.calls]
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def shorten(text: str, host: str) -> str:
+    """What X (t.co) and Weibo (t.cn) store: every link wrapped by their shortener."""
+    return _URL.sub(lambda m: f"https://{host}/{hashlib.sha1(m.group().encode()).hexdigest()[:10]}", text)
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+class FakeX(FakePlatform):
+    """X API v2: OAuth 2.0 with PKCE (``/i/oauth2/authorize``, ``/2/oauth2/token`` with HTTP Basic client
+    auth, rotating refresh tokens), ``/2/media/upload``, ``POST /2/tweets``, ``GET /2/tweets``.
+    Every API answer carries ``x-rate-limit-limit/remaining/reset``; the post endpoint allows
+    ``post_limit`` calls per window, then answers 429."""
+
+    def __init__(self, client_id="x-client", client_secret="x-secret", post_limit=100, reset_in=900):
+        self.client_id, self.client_secret = client_id, client_secret
+        self.post_limit, self.reset_at = post_limit, int(time.time()) + reset_in
+        self.codes: dict[str, dict] = {}
+        self.access: dict[str, float] = {}  # token → expires (epoch)
+        self.refresh_tokens: set[str] = set()
+        self.media: set[str] = set()
+        self.tweets: dict[str, dict] = {}
+        self.post_calls = 0
+        super().__init__()
+
+    # What a marketer's browser does at X: approve, come back with a code.
+    def authorize(self, query: dict) -> tuple[int, dict, dict]:
+        if query.get("client_id") != self.client_id or query.get("response_type") != "code":
+            return 400, {"error": "invalid_request"}, {}
+        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+            return 400, {"error": "invalid_request", "error_description": "PKCE S256 required"}, {}
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {"challenge": query["code_challenge"], "redirect_uri": query["redirect_uri"]}
+        location = f"{query['redirect_uri']}?{urlencode({'state': query.get('state', ''), 'code': code})}"
+        return 302, {}, {"Location": location}
+
+    def issue(self, expires_in=7200) -> dict:
+        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        self.access[access] = time.time() + expires_in
+        self.refresh_tokens.add(refresh)
+        return {"token_type": "bearer", "expires_in": expires_in, "access_token": access,
+                "scope": "tweet.read tweet.write users.read media.write offline.access", "refresh_token": refresh}
+
+    def expire(self, token: str) -> None:
+        self.access[token] = 0
+
+    def token(self, headers, fields):
+        expected = "Basic " + base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if headers.get("authorization") != expected:
+            return 401, {"error": "unauthorized_client", "error_description": "Missing valid authorization header"}, {}
+        if fields.get("grant_type") == "authorization_code":
+            grant = self.codes.pop(fields.get("code", ""), None)
+            if grant is None or grant["redirect_uri"] != fields.get("redirect_uri") \
+                    or s256(fields.get("code_verifier", "")) != grant["challenge"]:
+                return 400, {"error": "invalid_request",
+                             "error_description": "Value passed for the authorization code was invalid."}, {}
+            return 200, self.issue(), {}
+        if fields.get("grant_type") == "refresh_token":
+            if fields.get("refresh_token") not in self.refresh_tokens:
+                return 400, {"error": "invalid_request",
+                             "error_description": "Value passed for the token was invalid."}, {}
+            self.refresh_tokens.discard(fields["refresh_token"])  # rotated: each refresh token works once
+            return 200, self.issue(), {}
+        return 400, {"error": "unsupported_grant_type"}, {}
+
+    def answer(self, method, path, query, headers, fields, files):
+        if path == "/i/oauth2/authorize":
+            return self.authorize(query)
+        if path == "/2/oauth2/token":
+            return self.token(headers, fields)
+        rate = {"x-rate-limit-limit": str(self.post_limit), "x-rate-limit-reset": str(self.reset_at),
+                "x-rate-limit-remaining": str(max(0, self.post_limit - self.post_calls))}
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        if self.access.get(token, 0) < time.time():
+            return 401, {"title": "Unauthorized", "type": "about:blank", "status": 401,
+                         "detail": "Unauthorized"}, rate
+        if path == "/2/media/upload" and method == "POST":
+            if "media" not in files or fields.get("media_category") != "tweet_image":
+                return 400, {"title": "Invalid Request", "detail": "media and media_category required"}, rate
+            media_id = str(1880028106020515840 + len(self.media))
+            self.media.add(media_id)
+            return 200, {"data": {"id": media_id, "media_key": f"3_{media_id}", "size": len(files["media"]["data"]),
+                                  "expires_after_secs": 86400}}, rate
+        if path == "/2/tweets" and method == "POST":
+            self.post_calls += 1
+            if self.post_calls > self.post_limit:
+                rate["x-rate-limit-remaining"] = "0"
+                return 429, {"title": "Too Many Requests", "type": "about:blank", "status": 429,
+                             "detail": "Too Many Requests"}, rate
+            text = fields.get("text") or ""
+            ids = (fields.get("media") or {}).get("media_ids") or []
+            if not text and not ids or len(ids) > 4 or any(i not in self.media for i in ids):
+                return 400, {"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                             "type": "https://api.twitter.com/2/problems/invalid-request"}, rate
+            if len(text) > 280:
+                return 403, {"title": "Forbidden", "status": 403, "type": "about:blank",
+                             "detail": "Your Tweet text is too long."}, rate
+            if any(t["sent"] == text for t in self.tweets.values()):
+                return 403, {"title": "Forbidden", "status": 403, "type": "about:blank",
+                             "detail": "You are not allowed to create a Tweet with duplicate content."}, rate
+            tweet_id = str(1445880548472328192 + len(self.tweets))
+            self.tweets[tweet_id] = {"text": shorten(text, "t.co"), "sent": text, "media_ids": ids,
+                                     "public_metrics": {"retweet_count": 2, "reply_count": 1, "like_count": 5,
+                                                        "quote_count": 1, "bookmark_count": 0,
+                                                        "impression_count": 120}}
+            return 201, {"data": {"id": tweet_id, "text": self.tweets[tweet_id]["text"],
+                                  "edit_history_tweet_ids": [tweet_id]}}, rate
+        if path == "/2/users/me":
+            return 200, {"data": {"id": "2244994945", "name": "Acme Tea", "username": "acmetea"}}, rate
+        if path == "/2/users/2244994945/tweets":
+            newest = sorted(self.tweets, reverse=True)[:int(query.get("max_results", 10))]
+            return 200, {"data": [{"id": i, "text": self.tweets[i]["text"]} for i in newest],
+                         "meta": {"result_count": len(newest)}}, rate
+        if path == "/2/tweets" and method == "GET":
+            wanted = [i for i in query.get("ids", "").split(",") if i]
+            data = [{"id": i, "text": self.tweets[i]["text"],
+                     **({"public_metrics": self.tweets[i]["public_metrics"]}
+                        if "public_metrics" in query.get("tweet.fields", "") else {})}
+                    for i in wanted if i in self.tweets]
+            return 200, {"data": data}, rate
+        return 404, {"title": "Not Found Error", "detail": path}, rate
+
+
+def weibo_length(text: str) -> int:
+    return -(-sum(2 if ord(c) > 127 else 1 for c in text) // 2)
+
+
+class FakeWeibo(FakePlatform):
+    """Weibo open platform: ``/oauth2/authorize``, ``/oauth2/access_token`` (client id and secret as form
+    fields, no refresh token), ``/2/statuses/share.json`` with its documented rules (≤ 140, no ``#话题#``,
+    a link on the secure domain, ``rip``, one ``pic``), ``/2/statuses/count.json``; errors as
+    ``{"error", "error_code", "request"}``; ``post_limit`` shares, then 10023."""
+
+    def __init__(self, client_id="wb-key", client_secret="wb-secret", secure_domain="sharecast.test", post_limit=100):
+        self.client_id, self.client_secret, self.secure_domain = client_id, client_secret, secure_domain
+        self.post_limit, self.post_calls = post_limit, 0
+        self.codes: dict[str, str] = {}
+        self.access: dict[str, float] = {}
+        self.statuses: dict[str, dict] = {}
+        super().__init__()
+
+    @staticmethod
+    def error(status, code, message, request):
+        return status, {"error": message, "error_code": code, "request": request}, {}
+
+    def answer(self, method, path, query, headers, fields, files):
+        if path == "/oauth2/authorize":
+            if query.get("client_id") != self.client_id or query.get("response_type") != "code":
+                return self.error(400, 21323, "invalid_request", path)
+            code = secrets.token_urlsafe(12)
+            self.codes[code] = query["redirect_uri"]
+            return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
+        if path == "/oauth2/access_token":
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+                return self.error(400, 21324, "invalid_client", path)
+            if fields.get("grant_type") != "authorization_code" \
+                    or self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
+                return self.error(400, 21325, "invalid_grant", path)
+            token = "2.00" + secrets.token_hex(12)
+            self.access[token] = time.time() + 157679999
+            return 200, {"access_token": token, "remind_in": "157679999", "expires_in": 157679999,
+                         "uid": "1404376560", "isRealName": "true"}, {}
+        token = fields.get("access_token") or query.get("access_token") or ""
+        if token not in self.access:
+            return self.error(400, 21332, "invalid_access_token", path)
+        if self.access[token] < time.time():
+            return self.error(400, 21327, "expired_token", path)
+        if path == "/2/statuses/share.json" and method == "POST":
+            self.post_calls += 1
+            if self.post_calls > self.post_limit:
+                return self.error(403, 10023, "User requests out of rate limit!", path)
+            text, rip = fields.get("status", ""), fields.get("rip")
+            if not text or not rip:
+                return self.error(400, 10016, "miss required parameter (status, rip)", path)
+            if weibo_length(text) > 140:
+                return self.error(400, 20012, "Text too long, please input text less than 140 characters!", path)
+            if "#" in text and text.count("#") >= 2:
+                return self.error(400, 10008, "param error, see doc for more info", path)
+            hosts = [urlsplit(w).hostname or "" for w in text.split() if w.startswith(("http://", "https://"))]
+            if not any(h == self.secure_domain or h.endswith("." + self.secure_domain) for h in hosts):
+                return self.error(400, 10017, "parameter (status)'s value invalid, url not in the secure domain", path)
+            if len(files) > 1 or (files and "pic" not in files):
+                return self.error(400, 10008, "param error, see doc for more info", path)
+            if any(s["sent"] == text for s in self.statuses.values()):
+                return self.error(400, 20019, "Repeat content!", path)
+            idstr = str(3504803600502730 + len(self.statuses))
+            self.statuses[idstr] = {"text": shorten(text, "t.cn"), "sent": text, "pic": files.get("pic"), "rip": rip}
+            return 200, {"created_at": "Wed Oct 24 23:49:17 +0800 2012", "id": int(idstr), "mid": idstr,
+                         "idstr": idstr, "text": self.statuses[idstr]["text"], "truncated": False}, {}
+        if path == "/2/statuses/user_timeline.json":
+            if query.get("uid") != "1404376560":
+                return self.error(400, 20003, "User does not exists!", path)
+            newest = sorted(self.statuses, reverse=True)[:int(query.get("count", 20))]
+            return 200, {"statuses": [{"idstr": i, "id": int(i), "text": self.statuses[i]["text"]} for i in newest],
+                         "total_number": len(self.statuses)}, {}
+        if path == "/2/statuses/count.json":
+            ids = [i for i in query.get("ids", "").split(",") if i in self.statuses]
+            return 200, [{"id": int(i), "comments": 4, "reposts": 2, "attitudes": 9} for i in ids], {}
+        return self.error(404, 10014, "Insufficient app permissions", path)
+
+
+class FakeWechat(FakePlatform):
+    """The Official Account API: ``stable_token`` (AppID and AppSecret; ``force_refresh`` makes a new
+    token), ``material/add_material``, ``media/uploadimg``, ``draft/add``, ``freepublish/submit`` and
+    ``freepublish/get``; ``{"errcode", "errmsg"}`` errors (40001 unknown token, 42001 expired, 40007
+    unknown media, 45003 title too long, 45011 per-minute quota after ``quota`` calls)."""
+
+    def __init__(self, appid="wx0123456789abcdef", secret="0123456789abcdef0123456789abcdef", quota=1000):
+        self.appid, self.secret, self.quota = appid, secret, quota
+        self.tokens: dict[str, float] = {}
+        self.current: str | None = None
+        self.materials: dict[str, bytes] = {}
+        self.hosted: list[str] = []
+        self.drafts: dict[str, dict] = {}
+        self.published: dict[str, dict] = {}
+        self.api_calls = 0
+        super().__init__()
+
+    @staticmethod
+    def err(code, msg):
+        return 200, {"errcode": code, "errmsg": f"{msg} rid: 6f1e-{code}"}, {}
+
+    def answer(self, method, path, query, headers, fields, files):
+        if path == "/cgi-bin/stable_token":
+            if fields.get("grant_type") != "client_credential" or fields.get("appid") != self.appid:
+                return self.err(40013, "invalid appid")
+            if fields.get("secret") != self.secret:
+                return self.err(40125, "invalid appsecret")
+            if fields.get("force_refresh") or self.current is None or self.tokens[self.current] < time.time():
+                self.current = "ACCESS_" + secrets.token_hex(16)
+                self.tokens[self.current] = time.time() + 7200
+            return 200, {"access_token": self.current, "expires_in": 7200}, {}
+        token = query.get("access_token", "")
+        if token not in self.tokens:
+            return self.err(40001, "invalid credential, access_token is invalid or not latest")
+        if self.tokens[token] < time.time():
+            return self.err(42001, "access_token expired")
+        self.api_calls += 1
+        if self.api_calls > self.quota:
+            return self.err(45011, "api minute-quota reach limit  mustslower  retry next minute")
+        if path == "/cgi-bin/material/add_material":
+            if query.get("type") != "image" or "media" not in files:
+                return self.err(40004, "invalid media type")
+            media_id = "MEDIA_" + secrets.token_hex(8)
+            self.materials[media_id] = files["media"]["data"]
+            return 200, {"media_id": media_id, "url": f"http://mmbiz.qpic.cn/mmbiz_png/{media_id}/0"}, {}
+        if path == "/cgi-bin/media/uploadimg":
+            if "media" not in files:
+                return self.err(41005, "media data missing")
+            url = f"http://mmbiz.qpic.cn/mmbiz_jpg/{secrets.token_hex(8)}/0"
+            self.hosted.append(url)
+            return 200, {"url": url}, {}
+        if path == "/cgi-bin/draft/add":
+            articles = fields.get("articles") or []
+            if not 1 <= len(articles) <= 8:
+                return self.err(40002, "invalid articles")
+            for a in articles:
+                if not a.get("title") or len(a["title"]) > 32:
+                    return self.err(45003, "title size out of limit")
+                if a.get("thumb_media_id") not in self.materials:
+                    return self.err(40007, "invalid media_id")
+                if not a.get("content"):
+                    return self.err(44004, "empty content")
+            media_id = "DRAFT_" + secrets.token_hex(8)
+            self.drafts[media_id] = {"articles": articles}
+            return 200, {"media_id": media_id}, {}
+        if path == "/cgi-bin/freepublish/submit":
+            draft = self.drafts.pop(fields.get("media_id", ""), None)  # a published draft leaves the draft box
+            if draft is None:
+                return self.err(40007, "invalid media_id")
+            publish_id = str(100000001 + len(self.published))
+            self.published[publish_id] = draft
+            return 200, {"errcode": 0, "errmsg": "ok", "publish_id": publish_id}, {}
+        if path == "/cgi-bin/freepublish/get":
+            publish_id = str(fields.get("publish_id", ""))
+            if publish_id not in self.published:
+                return self.err(40007, "invalid publish_id")
+            return 200, {"publish_id": publish_id, "publish_status": 0, "article_id": f"ARTICLE_{publish_id}",
+                         "article_detail": {"count": 1, "item": [
+                             {"idx": 1, "article_url": f"http://mp.weixin.qq.com/s/{publish_id}"}]},
+                         "fail_idx": []}, {}
+        return self.err(40066, "invalid url")

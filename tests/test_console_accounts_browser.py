@@ -1,0 +1,53 @@
+"""The console's Accounts page in a real Chromium: an owner connects the brand's X account through the
+(fake) platform's consent redirect and lands back on the page, connected; then disconnects."""
+from __future__ import annotations
+
+import pytest
+from conftest import DESKTOP, axe_violations
+from playwright.sync_api import expect
+from social_fakes import FakeX
+from sqlalchemy import select
+
+from brand_accounts.models import BrandAccount
+from plumbing import database
+
+pytestmark = pytest.mark.browser
+
+WORDS = {"zh-CN": {"nav": "账号", "connect": "连接", "connected": "已连接", "done": "账号已连接",
+                   "disconnect": "断开", "gone": "已断开"},
+         "en-US": {"nav": "Accounts", "connect": "Connect", "connected": "Connected", "done": "account is connected",
+                   "disconnect": "Disconnect", "gone": "is disconnected"}}
+
+
+@pytest.fixture
+def fake_x():
+    server = FakeX()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_an_owner_connects_and_disconnects_the_brands_x_account(app, page_server, staff, browser_context, fake_x,
+                                                                locale):
+    app.config.update(ALLOW_PRIVATE_TARGETS=True, X_CLIENT_ID=fake_x.client_id, X_CLIENT_SECRET=fake_x.client_secret,
+                      X_API_BASE=fake_x.url(), X_AUTHORIZE_URL=fake_x.url("/i/oauth2/authorize"))
+    words = WORDS[locale]
+    page = browser_context(DESKTOP, locale=locale)
+    page.goto(f"{page_server}/console/accounts")
+    page.get_by_label("Email").or_(page.get_by_label("邮箱")).fill(staff["email"])
+    page.get_by_label("Password").or_(page.get_by_label("密码")).fill(staff["password"])
+    page.get_by_role("button", name="Sign in").or_(page.get_by_role("button", name="登录")).click()
+    expect(page.get_by_role("link", name=words["nav"])).to_have_attribute("aria-current", "page")
+    row = page.locator("tr[data-channel=x]")
+    row.get_by_role("link", name=words["connect"]).click()  # → X's consent (the fake approves) → callback → here
+    expect(page.locator(".flash")).to_contain_text(words["done"])
+    expect(page.locator("tr[data-channel=x]")).to_contain_text(words["connected"])
+    assert page.url == f"{page_server}/console/accounts"
+    token_call = next(c for c in fake_x.calls if c["path"] == "/2/oauth2/token")
+    assert token_call["fields"]["code_verifier"]
+    assert axe_violations(page) == []
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("tr[data-channel=x]").get_by_role("button", name=words["disconnect"]).click()
+    expect(page.locator(".flash")).to_contain_text(words["gone"])
+    with database.read_session(app) as s:
+        assert s.scalar(select(BrandAccount)) is None

@@ -1,0 +1,74 @@
+"""The console's Accounts page: the brand's own accounts, connected once, their state, reconnect, disconnect."""
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from brand_accounts.tokens import accounts, disconnect, start_connect
+from plumbing import database
+from plumbing.errors import ApiError
+from web.console.blueprint import NAV, bp
+from web.console.forms import channel_label
+from web.session import staff_required
+
+NAV.append(("console.accounts_page", _l("Accounts")))
+
+# What each platform asks of the brand before posting works; shown beside its account.
+RULES = {
+    "x": _l("Posts go out with up to 4 images; text is measured as X counts it (CJK characters count 2)."),
+    "weibo": _l("Weibo takes at most 140 characters, one picture and no #topics#, and only links on the app's "
+                "secure domain (%(domain)s). Weibo gives no refresh token: reconnect when the connection ends."),
+}
+
+
+@bp.get("/accounts")
+@staff_required()
+def accounts_page():
+    """Each channel connected by OAuth: who is connected and until when."""
+    connected, declined = request.args.get("connected"), request.args.get("declined")
+    if connected:
+        flash(_("The %(channel)s account is connected.", channel=channel_label(connected)))
+    if declined:
+        flash(_("The %(channel)s account was not connected.", channel=channel_label(declined)), "error")
+    if connected or declined:
+        return redirect(url_for("console.accounts_page"), 303)
+    domain = current_app.config.get("WEIBO_SECURE_DOMAIN") or request.host.split(":")[0]
+    items = [{**a, "name": channel_label(a["channel"]),
+              "rule": RULES[a["channel"]] % {"domain": domain} if a["channel"] in RULES else None}
+             for a in accounts(database.session(), g.key.workspace_id)]
+    return render_template("console/accounts.html", items=items)
+
+
+@bp.get("/accounts/<channel>/connect")
+@staff_required("owner")
+def connect_account(channel: str):
+    """Send the browser to the platform to approve; it comes back here. :raise 404: unknown channel.
+
+    A link, not a form: the page's CSP (``form-action 'self'``) stops a form's redirect to another
+    site, and starting a connect changes nothing until the owner approves at the platform."""
+    try:
+        url = start_connect(current_app, g.key.workspace_id, channel, request.remote_addr,
+                            return_to=url_for("console.accounts_page"))
+    except ApiError as exc:
+        if exc.status == 404:
+            raise
+        flash(_("This account cannot be connected: Sharecast has no app registered on the platform yet."), "error")
+        return redirect(url_for("console.accounts_page"), 303)
+    return redirect(url, 303)
+
+
+@bp.post("/accounts/<channel>/disconnect")
+@staff_required("owner")
+def disconnect_account(channel: str):
+    """Forget the account's tokens. :raise 404: none connected."""
+    session = database.session()
+    try:
+        disconnect(session, g.key.workspace_id, channel)
+    except ApiError:
+        session.rollback()
+        flash(_("No account was connected."), "error")
+        return redirect(url_for("console.accounts_page"), 303)
+    session.commit()
+    flash(_("The %(channel)s account is disconnected.", channel=channel_label(channel)))
+    return redirect(url_for("console.accounts_page"), 303)
