@@ -26,6 +26,8 @@ from accounts import cli as account_cli
 from credentials import routes as credential_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
+from payouts import jobs as payout_jobs
+from payouts import routes as payout_routes
 from plumbing import api, database, embedded_redis, errors, migrate, redis_client
 from plumbing.config import ROOT, Config
 from plumbing.supervisor import Child, Supervisor
@@ -57,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
+    api.api.register_blueprint(payout_routes.bp)
     pages.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
     # and none of Flask's per-request work runs for it.
@@ -130,7 +133,7 @@ def init_processes(app: Flask) -> None:
         _migrate_unless_skipped(app)
         redis_client.ensure_server(app)
         queue = redis_client.queue(app=app)
-        for periodic in (referral_jobs, publish_jobs, event_jobs):
+        for periodic in (referral_jobs, publish_jobs, event_jobs, payout_jobs):
             periodic.schedule_periodic(queue)
         AppWorker(app, [queue], connection=redis_client.connection(app)).work(with_scheduler=True, burst=burst)
 

@@ -135,3 +135,57 @@ def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: 
     for c in due:
         approve(session, c, now)
     return due
+
+
+# A withdrawal's money waits here between the request and its payout (see payouts/withdrawals.py).
+WITHDRAWING = "withdrawing"
+
+
+def bucket_balance(session: Session, sharer_id: int, currency: str, bucket: str) -> int:
+    """The sum of one bucket of a sharer, in minor units (negative after a clawback)."""
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+        LedgerEntry.sharer_id == sharer_id, LedgerEntry.currency == currency, LedgerEntry.bucket == bucket)))
+
+
+def hold_for_withdrawal(session: Session, workspace_id: int, sharer_id: int, currency: str, amount: int,
+                        memo: str) -> None:
+    """Move ``amount`` from approved to withdrawing (the caller checked the balance covers it)."""
+    kw = dict(sharer_id=sharer_id, currency=currency, workspace_id=workspace_id, memo=memo)
+    _entry(session, None, "approved", -amount, "withdrawal_hold", **kw)
+    _entry(session, None, WITHDRAWING, amount, "withdrawal_hold", **kw)
+
+
+def release_withdrawal(session: Session, workspace_id: int, sharer_id: int, currency: str, amount: int,
+                       memo: str) -> None:
+    """A refused or failed withdrawal: its amount goes back from withdrawing to approved."""
+    kw = dict(sharer_id=sharer_id, currency=currency, workspace_id=workspace_id, memo=memo)
+    _entry(session, None, WITHDRAWING, -amount, "withdrawal_release", **kw)
+    _entry(session, None, "approved", amount, "withdrawal_release", **kw)
+
+
+def settle_withdrawal(session: Session, workspace_id: int, sharer_id: int, currency: str, amount: int,
+                      now: datetime, memo: str) -> Payout:
+    """A withdrawal the rail paid: one Payout row, withdrawing → paid, and the sharer's oldest
+    approved commissions marked paid as far as everything paid so far covers them whole (a
+    withdrawal may pay part of a commission; the next one finishes it)."""
+    payout = Payout(workspace_id=workspace_id, sharer_id=sharer_id, currency=currency, amount_minor=amount,
+                    created_at=now)
+    session.add(payout)
+    session.flush()
+    kw = dict(sharer_id=sharer_id, currency=currency, workspace_id=workspace_id, payout_id=payout.id, memo=memo)
+    _entry(session, None, WITHDRAWING, -amount, "payout", **kw)
+    _entry(session, None, "paid", amount, "payout", **kw)
+    session.flush()
+    covered = int(session.scalar(select(func.coalesce(func.sum(Commission.amount_minor - Commission.reversed_minor), 0))
+                                 .where(Commission.sharer_id == sharer_id, Commission.currency == currency,
+                                        Commission.status == "paid")))
+    left = bucket_balance(session, sharer_id, currency, "paid") - covered
+    for c in session.scalars(select(Commission).where(
+            Commission.sharer_id == sharer_id, Commission.currency == currency, Commission.status == "approved")
+            .order_by(Commission.approved_at, Commission.id)):
+        net = c.amount_minor - c.reversed_minor
+        if net > left:
+            break
+        left -= net
+        c.status, c.paid_at, c.payout_id = "paid", now, payout.id
+    return payout
