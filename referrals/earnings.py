@@ -71,7 +71,8 @@ def reason_code(entry_reason: str, level: int | None) -> str:
     if entry_reason == "commission":
         return "invite_bonus_earned" if level == 2 else "commission_earned"
     return {"reversal": "reversed_by_refund", "clawback": "clawback_after_payout", "approval": "approved",
-            "payout": "paid_in_payout"}.get(entry_reason, entry_reason)
+            "payout": "paid_in_payout", "withdrawal_hold": "held_for_withdrawal",
+            "withdrawal_release": "returned_from_withdrawal"}.get(entry_reason, entry_reason)
 
 
 def ledger_lines(session: Session, workspace_id: int, sharer_id: int, *,
