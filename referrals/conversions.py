@@ -28,6 +28,7 @@ from referrals.commission import Rule, kept_after_refunds, shares_for_sale
 from referrals.identity import same_person
 from referrals.links import get_or_create_link
 from referrals.models import Click, Commission, Conversion, Link, Sharer
+from referrals.reviews import hold_if_flagged
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, find_customer
 from workspaces.models import Workspace
@@ -213,6 +214,9 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
         ledger.book(session, commission, memo=f"order {conversion.order_id}")
     buyer, enrolled = _enroll(session, workspace.id, customer, sharer, conversion.self_referral)
     conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
+    review = hold_if_flagged(session, conversion, sharer, customer, buyer.id, utcnow())
+    if review is not None:
+        body["review"] = {"id": review.id, "flags": review.flags}
     link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
     # The share page's address carries a secret, never the (public) link code: see share_tokens.
     body["customer_sharer"] = {"id": buyer.id, "share_url": share_url(public_url, workspace.id, link.id, enrolled),

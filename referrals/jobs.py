@@ -9,14 +9,17 @@ from rq import Queue, get_current_job
 from plumbing import database, redis_client
 from plumbing.database import utcnow
 from referrals.ledger import approve_due
+from referrals.reviews import expire
 
 APPROVE_JOB_ID = "sharecast-approve-due-commissions"
 APPROVE_EVERY = timedelta(minutes=10)
 
 
 def approve_due_commissions() -> int:
-    """Approve every commission whose holding period is over; then plan the next run."""
+    """Decide the risk holds nobody reviewed in time, approve every commission whose holding
+    period is over; then plan the next run."""
     with database.new_session() as session:
+        expire(session, utcnow())
         done = approve_due(session, None, utcnow())
         session.commit()
     job = get_current_job()

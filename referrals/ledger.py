@@ -40,7 +40,8 @@ def reverse(session: Session, c: Commission, delta: int, conversion_id: int, mem
     Before payout the money leaves the commission's own bucket. After payout
     it is clawed back: a negative approved balance netted from the next payout.
     """
-    source = {"pending": "pending", "approved": "approved", "paid": "approved", "reversed": "approved"}[c.status]
+    source = {"pending": "pending", "held": "pending", "approved": "approved", "paid": "approved",
+              "reversed": "approved"}[c.status]
     kind = "clawback" if c.status == "paid" else "reversal"
     _entry(session, c, source, -delta, kind, conversion_id=conversion_id, memo=memo)
     _entry(session, c, "reversed", delta, kind, conversion_id=conversion_id, memo=memo)
@@ -48,6 +49,14 @@ def reverse(session: Session, c: Commission, delta: int, conversion_id: int, mem
     if c.reversed_minor >= c.amount_minor and c.status != "paid":
         c.status = "reversed"
     return kind
+
+
+def reject(session: Session, c: Commission, memo: str) -> None:
+    """A held commission a person (or the hold's expiry) rejected: what is left of it, pending → reversed."""
+    net = c.amount_minor - c.reversed_minor
+    _entry(session, c, "pending", -net, "rejection", memo=memo)
+    _entry(session, c, "reversed", net, "rejection", memo=memo)
+    c.reversed_minor, c.status = c.amount_minor, "reversed"
 
 
 def approve(session: Session, c: Commission, now: datetime) -> None:

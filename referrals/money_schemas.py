@@ -9,7 +9,7 @@ from referrals.schemas import EarningsOut
 
 
 class CommissionQuery(PageQuery):
-    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "approved", "paid", "reversed"]))
+    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "held", "approved", "paid", "reversed"]))
     sharer_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     campaign_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     due = fields.Boolean(load_default=None, metadata={
@@ -27,7 +27,7 @@ class CommissionLineOut(Schema):
     amount = fields.String(metadata={"description": "as booked on the sale"})
     reversed_amount = fields.String(metadata={"description": "taken back by refunds"})
     currency = fields.String()
-    status = fields.String(metadata={"enum": ["pending", "approved", "paid", "reversed"]})
+    status = fields.String(metadata={"enum": ["pending", "held", "approved", "paid", "reversed"]})
     due = fields.Boolean(metadata={"description": "pending and past its holding period"})
     approvable_at = fields.DateTime()
     approved_at = fields.DateTime(allow_none=True)
@@ -90,7 +90,8 @@ class BatchDetail(BatchOut):
 
 
 REASONS = ["commission_earned", "invite_bonus_earned", "reversed_by_refund", "clawback_after_payout",
-           "approved", "paid_in_payout", "held_for_withdrawal", "returned_from_withdrawal"]
+           "approved", "paid_in_payout", "held_for_withdrawal", "returned_from_withdrawal",
+           "rejected_after_review"]
 
 
 class LedgerLineOut(Schema):
@@ -100,7 +101,8 @@ class LedgerLineOut(Schema):
         "(a sale of seller_id, whom you invited), reversed_by_refund (refund of order_id before payout), "
         "clawback_after_payout (refund of order_id after payout, netted from your next payout), approved "
         "(holding period over), paid_in_payout (payout payout_id, of batch batch_id unless a withdrawal paid it), "
-        "held_for_withdrawal (a withdrawal request holds it), returned_from_withdrawal (refused or failed)")})
+        "held_for_withdrawal (a withdrawal request holds it), returned_from_withdrawal (refused or failed), "
+        "rejected_after_review (a flagged sale's commission a person rejected; GET /risk/reviews says why)")})
     bucket = fields.String(metadata={"enum": ["pending", "approved", "paid", "reversed", "withdrawing"]})
     amount = fields.String(metadata={"description": "signed: what this line adds to (or takes from) the bucket"})
     currency = fields.String()

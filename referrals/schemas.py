@@ -108,6 +108,9 @@ class ConversionOut(Schema):
     self_referral = fields.Boolean()
     commissions = fields.List(fields.Nested(CommissionOut))
     customer_sharer = fields.Nested(CustomerSharerOut, allow_none=True)
+    review = fields.Dict(metadata={"description": (
+        "present when a risk rule flagged the sale: its id and flags ({rule, detail}); the commissions are held "
+        "until a person releases or rejects them (/risk/reviews)")})
     applied = fields.Boolean(metadata={"description": "refund: applied to its sale (false until the sale arrives)"})
     reversals = fields.List(fields.Nested(ReversalOut))
     warnings = fields.List(fields.Dict())
