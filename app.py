@@ -34,7 +34,7 @@ from plumbing.supervisor import Child, Supervisor
 from plumbing.worker import AppWorker
 from publishing import publish_jobs, schedule_routes
 from publishing import routes as campaign_routes
-from referrals import clickwriter, money_routes, redirect, report_routes, risk_routes
+from referrals import clickwriter, compliance_routes, money_routes, redirect, report_routes, risk_routes
 from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
 from web import pages
@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(report_routes.bp)
     api.api.register_blueprint(money_routes.bp)
     api.api.register_blueprint(risk_routes.bp)
+    api.api.register_blueprint(compliance_routes.bp)
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
