@@ -37,6 +37,16 @@ def test_seller_page_saves_a_method_and_asks_and_bad_input_comes_back_as_a_messa
     assert "请核实姓名" in text and "已拒绝" in text and "可提现" in text
 
 
+def signed_in_console(browser_context, page_server, staff, locale):
+    """A desktop browser page signed in to the console as the ``staff`` owner."""
+    desk = browser_context(DESKTOP, locale=locale)
+    desk.goto(f"{page_server}/console/sign-in")
+    desk.fill("input[name=email]", staff["email"])
+    desk.fill("input[name=password]", staff["password"])
+    desk.locator("form button[type=submit]").first.click()
+    return desk
+
+
 WORDS = {
     "en-US": {"withdraw": "Withdraw", "save": "Save", "waiting": "Waiting for review", "paid": "Paid",
               "approve": "Approve and pay", "alipay": "Alipay"},
@@ -77,11 +87,7 @@ def test_a_seller_withdraws_in_the_browser_and_the_rail_pays_once(
     assert axe_violations(page) == [] and no_horizontal_scroll(page)
     screenshot(page, f"withdraw-{rail}-{tag}-requested")
 
-    desk = browser_context(DESKTOP, locale=locale)
-    desk.goto(f"{page_server}/console/sign-in")
-    desk.fill("input[name=email]", staff["email"])
-    desk.fill("input[name=password]", staff["password"])
-    desk.locator("form button[type=submit]").first.click()
+    desk = signed_in_console(browser_context, page_server, staff, locale)
     desk.goto(f"{page_server}/console/withdrawals")
     assert axe_violations(desk) == []
     screenshot(desk, f"withdraw-{rail}-{tag}-console")

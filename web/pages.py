@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 
 from plumbing import errors
 from web import auth_routes, i18n, share
-from web.console import campaigns, dashboard, money, payouts, sharers, team, withdrawals  # noqa: F401  (routes register on bp)
+from web.console import campaigns, compliance, dashboard, money, payouts, reviews, sharers, team, withdrawals  # noqa: F401  (routes register on bp)
 from web.console.blueprint import bp as console_bp
 from web.error_pages import error_page
 from web.security import csrf, is_page, limiter, limiter_storage, page_headers
