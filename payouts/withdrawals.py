@@ -27,6 +27,7 @@ from plumbing.vault import Vault
 from referrals import ledger
 from referrals.models import Sharer
 from referrals.sharers import get_sharer
+from referrals.suspension import check_not_suspended
 from workspaces.models import Workspace
 
 OPEN = ("requested", "approved", "sending")
@@ -93,12 +94,12 @@ def request_withdrawal(session: Session, vault: Vault, workspace_id: int, sharer
                        now: datetime) -> Withdrawal:
     """Open a request for ``amount_minor`` of the workspace's currency; the caller commits.
 
-    :raise ApiError 404: no such sharer. :raise ApiError 409: no payout method, a rail the
-        brand has not set up, or a request already open.
+    :raise ApiError 404: no such sharer. :raise ApiError 409: a suspended sharer, no payout method,
+        a rail the brand has not set up, or a request already open.
     :raise ApiError 422: below the minimum, above the maximum, the daily limit or the balance.
     """
     database.lock(session, f"withdrawal:{sharer_id}")
-    get_sharer(session, workspace_id, sharer_id)
+    check_not_suspended(get_sharer(session, workspace_id, sharer_id))
     workspace = session.get(Workspace, workspace_id)
     currency = workspace.currency
     method = session.get(PayoutMethod, sharer_id)
@@ -150,11 +151,13 @@ def get_withdrawal(session: Session, workspace_id: int, withdrawal_id: int, *, f
 def approve(session: Session, workspace_id: int, withdrawal_id: int, by: str, now: datetime) -> Withdrawal:
     """Approve a requested withdrawal (the send job goes after commit); the caller commits.
 
-    :raise ApiError 404: no such withdrawal. :raise ApiError 409: not waiting for a decision.
+    :raise ApiError 404: no such withdrawal. :raise ApiError 409: not waiting for a decision, or the
+        sharer is suspended.
     """
     withdrawal = get_withdrawal(session, workspace_id, withdrawal_id, for_update=True)
     if withdrawal.status != "requested":
         raise ApiError(409, "not_requested", f"This withdrawal is {withdrawal.status}, not waiting for a decision.")
+    check_not_suspended(session.get(Sharer, withdrawal.sharer_id))
     withdrawal.status, withdrawal.decided_at, withdrawal.decided_by = "approved", now, by
     return withdrawal
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -113,6 +113,14 @@ def _amount(data: dict, currency: str) -> int:
 
 
 def _evidence(session: Session, workspace_id: int, data: dict) -> Evidence:
+    evidence = _named(session, workspace_id, data)
+    if evidence.sharer_id is not None and session.scalar(
+            select(Sharer.suspended_at).where(Sharer.id == evidence.sharer_id)) is not None:
+        return replace(evidence, suspended=True)
+    return evidence
+
+
+def _named(session: Session, workspace_id: int, data: dict) -> Evidence:
     given = [k for k in EVIDENCE_KEYS if data.get(k) not in (None, "")]
     if len(given) > 1:
         raise ApiError(422, "validation_error", "Give one of click_id, code, sharer_id or coupon.",

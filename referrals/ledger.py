@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from plumbing import database
 from plumbing.money import format_amount
-from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch
+from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Sharer
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
 
@@ -89,14 +89,17 @@ def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: st
 def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
     """Pay every sharer of the workspace their positive approved balance, once.
 
-    The payouts of one call form one PayoutBatch (none when nothing is due).
+    The payouts of one call form one PayoutBatch (none when nothing is due); suspended sharers
+    are skipped.
     Payouts of one workspace run one at a time (a transaction lock), so two
     concurrent calls cannot both pay the same balance.
     """
     database.lock(session, f"payouts:{workspace_id}")
     due = sorted(session.execute(
         select(LedgerEntry.sharer_id, LedgerEntry.currency)
-        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved")
+        .join(Sharer, Sharer.id == LedgerEntry.sharer_id)
+        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved",
+               Sharer.suspended_at.is_(None))  # a suspended sharer is not paid
         .group_by(LedgerEntry.sharer_id, LedgerEntry.currency)
         .having(func.sum(LedgerEntry.amount_minor) > 0)).all())
     if not due:

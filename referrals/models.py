@@ -36,6 +36,10 @@ class Sharer(Base):
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     notify_url: Mapped[str | None] = mapped_column(String(2000))
     notify_secret_sealed: Mapped[str | None] = mapped_column(Text)
+    # A suspended sharer's links still redirect (buyers are not stranded) but credit nobody,
+    # their sales are not attributed to them, and they are not paid (see referrals/suspension.py).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Link(Base):

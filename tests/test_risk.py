@@ -139,3 +139,58 @@ def test_bad_risk_settings_are_refused(owner, make_sharer):
     assert owner.get("/api/v1/risk/settings").json["hold_days"] == 14
     seller = make_sharer("小林")
     assert put(owner, "/api/v1/risk/settings", {}, key=seller["api_key"]).status_code == 403
+
+
+def test_a_suspended_sharers_link_lands_the_buyer_without_crediting_anyone(app, client, owner, campaign, make_sharer,
+                                                                            make_link):
+    from conftest import drain
+    from sqlalchemy import func, select
+    from test_redirect import follow
+
+    from referrals import redirect
+    from referrals.models import Click
+
+    seller = make_sharer("小林")
+    link = make_link(campaign["id"], seller["id"], "weibo")
+    assert "sc_click=" in follow(client, link).headers["Location"]
+    assert owner.post(f"/api/v1/sharers/{seller['id']}/suspend", {}).status_code == 422
+    res = owner.post(f"/api/v1/sharers/{seller['id']}/suspend", {"reason": "刷单"})
+    assert res.status_code == 200 and res.json["suspended"] and res.json["reason"] == "刷单"
+    assert owner.post(f"/api/v1/sharers/{seller['id']}/suspend", {"reason": "again"}).status_code == 409
+    redirect.layer(app).links._next_check = 0
+    res = follow(client, link)
+    assert res.status_code == 302 and "sc_click" not in res.headers["Location"]
+    assert res.headers["Location"].startswith("https://shop.example.com/p/longjing")
+    drain(app)
+    with database.read_session(app) as s:
+        assert s.scalar(select(func.count(Click.id))) == 1  # the one before the suspension
+    res = sale(owner, "S-1", code=link["code"])
+    assert res.status_code == 201 and not res.json["attributed"] and res.json["reason"] == "sharer_suspended"
+    res = sale(owner, "S-2", sharer_id=seller["id"], campaign_id=campaign["id"])
+    assert not res.json["attributed"]
+
+    assert owner.post(f"/api/v1/sharers/{seller['id']}/reinstate").status_code == 200
+    assert owner.post(f"/api/v1/sharers/{seller['id']}/reinstate").status_code == 409
+    redirect.layer(app).links._next_check = 0
+    assert "sc_click=" in follow(client, link).headers["Location"]
+    assert sale(owner, "S-3", code=link["code"]).json["attributed"]
+
+
+def test_a_suspended_sharer_is_not_paid(app, owner, campaign, make_sharer, make_link):
+    from test_withdrawals import approve_earnings, withdraw
+
+    seller = make_sharer("小林")
+    other = make_sharer("小王")
+    for who, order in ((seller, "P-1"), (other, "P-2")):
+        sale(owner, order, code=make_link(campaign["id"], who["id"])["code"])
+    approve_earnings(app, owner)
+    put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", {"rail": "bank", "account": {
+        "bank_name": "招商银行", "account_number": "6225880123456789", "holder_name": "林小"}})
+    pending = withdraw(owner, seller, "5.00")
+    owner.post(f"/api/v1/sharers/{seller['id']}/suspend", {"reason": "刷单"})
+    assert withdraw(owner, seller, "5.00", 409)["error"]["code"] in ("suspended", "withdrawal_open")
+    assert owner.post(f"/api/v1/withdrawals/{pending['id']}/approve").json["error"]["code"] == "suspended"
+    assert owner.post(f"/api/v1/withdrawals/{pending['id']}/refuse", {"reason": "suspended"}).status_code == 200
+    assert withdraw(owner, seller, "5.00", 409)["error"]["code"] == "suspended"
+    made = owner.post("/api/v1/payouts").json
+    assert [p["sharer_id"] for p in made["items"]] == [other["id"]]
