@@ -30,6 +30,8 @@ from credentials import wechat_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
 from integrations import routes as integration_routes
+from payouts import jobs as payout_jobs
+from payouts import routes as payout_routes
 from plumbing import api, database, embedded_redis, errors, logs, metrics, migrate, redis_client
 from plumbing.config import ROOT, Config
 from plumbing.supervisor import Child, Supervisor
@@ -38,12 +40,14 @@ from publishing import publish_jobs, schedule_routes
 from publishing import routes as campaign_routes
 from referrals import (
     clickwriter,
+    compliance_routes,
     grade_routes,
     import_routes,
     money_routes,
     program_routes,
     redirect,
     report_routes,
+    risk_routes,
     snippet,
 )
 from referrals import jobs as referral_jobs
@@ -73,6 +77,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(program_routes.bp)
     api.api.register_blueprint(grade_routes.bp)
     api.api.register_blueprint(import_routes.bp)
+    api.api.register_blueprint(risk_routes.bp)
+    api.api.register_blueprint(compliance_routes.bp)
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
@@ -82,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(snippet.bp)
     api.api.register_blueprint(wechat_routes.bp)
     api.api.register_blueprint(brand_account_routes.bp)
+    api.api.register_blueprint(payout_routes.bp)
     pages.init_app(app)
     ops.init_app(app)
     # The redirect layer wraps everything else, so nothing can shadow /r/<code>
@@ -173,7 +180,7 @@ def init_processes(app: Flask) -> None:
         _migrate_unless_skipped(app)
         redis_client.ensure_server(app)
         queue = redis_client.queue(app=app)
-        for periodic in (referral_jobs, publish_jobs, event_jobs):
+        for periodic in (referral_jobs, publish_jobs, event_jobs, payout_jobs):
             periodic.schedule_periodic(queue)
         AppWorker(app, [queue], connection=redis_client.connection(app),
                   maintenance_interval=app.config["WORKER_MAINTENANCE_SECONDS"]).work(with_scheduler=True, burst=burst)

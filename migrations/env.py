@@ -12,6 +12,7 @@ import catalog.models  # noqa: F401
 import credentials.models  # noqa: F401
 import events.models  # noqa: F401
 import integrations.models  # noqa: F401
+import payouts.models  # noqa: F401
 import publishing.models  # noqa: F401
 import referrals.models  # noqa: F401
 import workspaces.models  # noqa: F401

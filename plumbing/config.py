@@ -105,6 +105,9 @@ class Config:
     OUTBOX_LATE_SECONDS = _number("OUTBOX_LATE_SECONDS", 60.0)
     # Seller notices wait this long so posts going live together make one digest.
     SELLER_NOTICE_DELAY_SECONDS = _number("SELLER_NOTICE_DELAY_SECONDS", 60.0)
+    # Withdrawals: a transfer neither paid nor failed this long after it was sent (or
+    # approved and never sent) is asked about again by the follow-up job, which runs this often.
+    PAYOUT_FOLLOW_UP_SECONDS = _number("PAYOUT_FOLLOW_UP_SECONDS", 120.0)
 
     # Phone sign-in: the SMS provider (log | aliyun | tencent, see platforms/sms.py) and its
     # account. ``SMS_ENDPOINT`` empty means the provider's public endpoint.

@@ -20,6 +20,7 @@ class Evidence:
     click_id: str | None = None
     clicked_at: datetime | None = None
     bot: bool = False
+    suspended: bool = False  # the sharer it names is suspended
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def attribute(evidence: Evidence, occurred_at: datetime, window_days: int) -> At
 
     if evidence.sharer_id is None or evidence.campaign_id is None:
         return no(f"unknown_{evidence.method}")
+    if evidence.suspended:
+        return no("sharer_suspended")
     if evidence.method == "click":
         if evidence.bot:
             return no("bot_click")

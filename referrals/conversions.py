@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from referrals.identity import same_person
 from referrals.lines import held, pay_lines, resolve_lines, store_lines
 from referrals.links import get_or_create_link
 from referrals.models import Application, Click, Commission, Conversion, CustomerBinding, Link, Sharer
+from referrals.reviews import hold_if_flagged
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, find_customer
 from workspaces.models import Workspace
@@ -139,6 +140,14 @@ def _amount(data: dict, currency: str) -> int:
 
 
 def _evidence(session: Session, workspace_id: int, data: dict) -> Evidence:
+    evidence = _named(session, workspace_id, data)
+    if evidence.sharer_id is not None and session.scalar(
+            select(Sharer.suspended_at).where(Sharer.id == evidence.sharer_id)) is not None:
+        return replace(evidence, suspended=True)
+    return evidence
+
+
+def _named(session: Session, workspace_id: int, data: dict) -> Evidence:
     given = [k for k in EVIDENCE_KEYS if data.get(k) not in (None, "")]
     if len(given) > 1:
         raise ApiError(422, "validation_error", "Give one of click_id, code, sharer_id or coupon.",
@@ -291,11 +300,17 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
         session.add(commission)
         ledger.book(session, commission, memo=f"order {conversion.order_id}")
     buyer, enrolled = _enroll(session, workspace, customer, sharer, conversion.self_referral)
+    buyer_id = None
     if isinstance(buyer, Application):
         # Enrollment by approval: the buyer's request waits for a marketer like any other.
         body["customer_application"] = {"id": buyer.id, "status": buyer.status}
     else:
+        buyer_id = buyer.id
         conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
+    review = hold_if_flagged(session, conversion, sharer, customer, buyer_id, utcnow())
+    if review is not None:
+        body["review"] = {"id": review.id, "flags": review.flags}
+    if buyer_id is not None:
         link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
         # The share page's address carries a secret, never the (public) link code: see share_tokens.
         issued_at = int(time.time())

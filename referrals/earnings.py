@@ -71,7 +71,8 @@ def reason_code(entry_reason: str, level: int | None) -> str:
     if entry_reason == "commission":
         return "invite_bonus_earned" if level == 2 else "commission_earned"
     return {"reversal": "reversed_by_refund", "clawback": "clawback_after_payout", "approval": "approved",
-            "payout": "paid_in_payout"}.get(entry_reason, entry_reason)
+            "payout": "paid_in_payout", "withdrawal_hold": "held_for_withdrawal",
+            "withdrawal_release": "returned_from_withdrawal", "rejection": "rejected_after_review"}.get(entry_reason, entry_reason)
 
 
 def ledger_lines(session: Session, workspace_id: int, sharer_id: int, *,
@@ -167,6 +168,6 @@ def campaign_earnings(session: Session, sharer_id: int, campaign_id: int, curren
                    func.sum(Commission.reversed_minor))
             .where(Commission.sharer_id == sharer_id, Commission.campaign_id == campaign_id,
                    Commission.currency == currency).group_by(Commission.status)):
-        totals[status] += int(kept)
+        totals["pending" if status == "held" else status] += int(kept)  # held: pending money, under review
         totals["reversed"] += int(taken)
     return {"currency": currency, **{bucket: format_amount(minor, currency) for bucket, minor in totals.items()}}

@@ -14,6 +14,7 @@ from referrals import retention
 from referrals.grades import evaluate
 from referrals.ledger import approve_due
 from referrals.models import Grade
+from referrals.reviews import expire
 
 APPROVE_JOB_ID = "sharecast-approve-due-commissions"
 APPROVE_EVERY = timedelta(minutes=10)
@@ -22,8 +23,10 @@ GRADES_EVERY = timedelta(hours=1)
 
 
 def approve_due_commissions() -> int:
-    """Approve every commission whose holding period is over; then plan the next run."""
+    """Decide the risk holds nobody reviewed in time, approve every commission whose holding
+    period is over; then plan the next run."""
     with database.new_session() as session:
+        expire(session, utcnow())
         done = approve_due(session, None, utcnow())
         session.commit()
     job = get_current_job()

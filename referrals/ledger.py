@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from plumbing import database
 from plumbing.money import format_amount
-from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch
+from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Sharer
 from workspaces.models import Workspace
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
@@ -41,7 +41,8 @@ def reverse(session: Session, c: Commission, delta: int, conversion_id: int, mem
     Before payout the money leaves the commission's own bucket. After payout
     it is clawed back: a negative approved balance netted from the next payout.
     """
-    source = {"pending": "pending", "held": "pending", "approved": "approved", "paid": "approved", "reversed": "approved"}[c.status]
+    source = {"pending": "pending", "held": "pending", "approved": "approved", "paid": "approved",
+              "reversed": "approved"}[c.status]
     kind = "clawback" if c.status == "paid" else "reversal"
     _entry(session, c, source, -delta, kind, conversion_id=conversion_id, memo=memo)
     _entry(session, c, "reversed", delta, kind, conversion_id=conversion_id, memo=memo)
@@ -49,6 +50,14 @@ def reverse(session: Session, c: Commission, delta: int, conversion_id: int, mem
     if c.reversed_minor >= c.amount_minor and c.status != "paid":
         c.status = "reversed"
     return kind
+
+
+def reject(session: Session, c: Commission, memo: str) -> None:
+    """A held commission a person (or the hold's expiry) rejected: what is left of it, pending → reversed."""
+    net = c.amount_minor - c.reversed_minor
+    _entry(session, c, "pending", -net, "rejection", memo=memo)
+    _entry(session, c, "reversed", net, "rejection", memo=memo)
+    c.reversed_minor, c.status = c.amount_minor, "reversed"
 
 
 def approve(session: Session, c: Commission, now: datetime) -> None:
@@ -82,7 +91,8 @@ def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
     """Pay every sharer of the workspace their approved balance, once, when it is positive and
     at least the programme's minimum payout.
 
-    The payouts of one call form one PayoutBatch (none when nothing is due).
+    The payouts of one call form one PayoutBatch (none when nothing is due); suspended sharers
+    are skipped.
     Payouts of one workspace run one at a time (a transaction lock), so two
     concurrent calls cannot both pay the same balance.
     """
@@ -90,7 +100,9 @@ def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
     workspace = session.get(Workspace, workspace_id)
     due = sorted((sharer_id, currency) for sharer_id, currency, balance in session.execute(
         select(LedgerEntry.sharer_id, LedgerEntry.currency, func.sum(LedgerEntry.amount_minor))
-        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved")
+        .join(Sharer, Sharer.id == LedgerEntry.sharer_id)
+        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved",
+               Sharer.suspended_at.is_(None))  # a suspended sharer is not paid
         .group_by(LedgerEntry.sharer_id, LedgerEntry.currency)
         .having(func.sum(LedgerEntry.amount_minor) > 0))
         # The programme's minimum payout (in its currency): smaller balances wait for the next run.
@@ -156,3 +168,55 @@ def release(session: Session, workspace_id: int, ids: list[int]) -> list[Commiss
     for c in found:
         c.status = "pending"
     return found
+# A withdrawal's money waits here between the request and its payout (see payouts/withdrawals.py).
+WITHDRAWING = "withdrawing"
+
+
+def bucket_balance(session: Session, sharer_id: int, currency: str, bucket: str) -> int:
+    """The sum of one bucket of a sharer, in minor units (negative after a clawback)."""
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+        LedgerEntry.sharer_id == sharer_id, LedgerEntry.currency == currency, LedgerEntry.bucket == bucket)))
+
+
+def hold_for_withdrawal(session: Session, workspace_id: int, sharer_id: int, currency: str, amount: int,
+                        memo: str) -> None:
+    """Move ``amount`` from approved to withdrawing (the caller checked the balance covers it)."""
+    kw = dict(sharer_id=sharer_id, currency=currency, workspace_id=workspace_id, memo=memo)
+    _entry(session, None, "approved", -amount, "withdrawal_hold", **kw)
+    _entry(session, None, WITHDRAWING, amount, "withdrawal_hold", **kw)
+
+
+def release_withdrawal(session: Session, workspace_id: int, sharer_id: int, currency: str, amount: int,
+                       memo: str) -> None:
+    """A refused or failed withdrawal: its amount goes back from withdrawing to approved."""
+    kw = dict(sharer_id=sharer_id, currency=currency, workspace_id=workspace_id, memo=memo)
+    _entry(session, None, WITHDRAWING, -amount, "withdrawal_release", **kw)
+    _entry(session, None, "approved", amount, "withdrawal_release", **kw)
+
+
+def settle_withdrawal(session: Session, workspace_id: int, sharer_id: int, currency: str, amount: int,
+                      now: datetime, memo: str) -> Payout:
+    """A withdrawal the rail paid: one Payout row, withdrawing → paid, and the sharer's oldest
+    approved commissions marked paid as far as everything paid so far covers them whole (a
+    withdrawal may pay part of a commission; the next one finishes it)."""
+    payout = Payout(workspace_id=workspace_id, sharer_id=sharer_id, currency=currency, amount_minor=amount,
+                    created_at=now)
+    session.add(payout)
+    session.flush()
+    kw = dict(sharer_id=sharer_id, currency=currency, workspace_id=workspace_id, payout_id=payout.id, memo=memo)
+    _entry(session, None, WITHDRAWING, -amount, "payout", **kw)
+    _entry(session, None, "paid", amount, "payout", **kw)
+    session.flush()
+    covered = int(session.scalar(select(func.coalesce(func.sum(Commission.amount_minor - Commission.reversed_minor), 0))
+                                 .where(Commission.sharer_id == sharer_id, Commission.currency == currency,
+                                        Commission.status == "paid")))
+    left = bucket_balance(session, sharer_id, currency, "paid") - covered
+    for c in session.scalars(select(Commission).where(
+            Commission.sharer_id == sharer_id, Commission.currency == currency, Commission.status == "approved")
+            .order_by(Commission.approved_at, Commission.id)):
+        net = c.amount_minor - c.reversed_minor
+        if net > left:
+            break
+        left -= net
+        c.status, c.paid_at, c.payout_id = "paid", now, payout.id
+    return payout

@@ -37,6 +37,8 @@ class Target:
     # The landing URL split around where ``sc_click=`` goes.
     head: str
     fragment: str
+    # A disabled link (its sharer suspended) still sends the buyer to the landing page, crediting nobody.
+    disabled: bool = False
 
     def location(self, click_id: str | None) -> str:
         if click_id is None:
@@ -90,7 +92,7 @@ class LinkCache:
         self._next_check = 0.0
 
     def resolve(self, code: str) -> Target | None:
-        """The live target for ``code``, or None when no such link exists or it is disabled.
+        """The live target for ``code`` (``disabled`` when it credits nobody), or None when no such link exists.
 
         :raise LookupUnavailable: the database is down and the code was never seen.
         """
@@ -130,11 +132,11 @@ class LinkCache:
     def _load(self, code: str) -> Target | None:
         with self._engine.connect().execution_options(sqlite_deferred=True) as conn:
             row = conn.execute(_LOOKUP, {"code": code}).first()
-        if row is None or row.disabled:
+        if row is None:
             return None
         head, fragment = split_landing(row.landing_url)
         return Target(row.id, row.workspace_id, row.campaign_id, row.sharer_id, row.channel,
-                      _epoch(row.ends_at), head, fragment)
+                      _epoch(row.ends_at), head, fragment, bool(row.disabled))
 
 
 def invalidate(redis) -> None:

@@ -42,6 +42,10 @@ class Sharer(Base):
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     notify_url: Mapped[str | None] = mapped_column(String(2000))
     notify_secret_sealed: Mapped[str | None] = mapped_column(Text)
+    # A suspended sharer's links still redirect (buyers are not stranded) but credit nobody,
+    # their sales are not attributed to them, and they are not paid (see referrals/suspension.py).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Link(Base):
@@ -367,3 +371,34 @@ class Application(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class RiskSettings(Base):
+    """A workspace's risk rules: ``rules`` overrides the defaults in referrals/risk.py (a rule set to
+    null is off); holds not reviewed in ``hold_days`` are decided by ``expiry_decision``."""
+
+    __tablename__ = "risk_settings"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    rules: Mapped[dict] = mapped_column(JSON, default=dict)
+    hold_days: Mapped[int] = mapped_column(Integer, default=14)
+    expiry_decision: Mapped[str] = mapped_column(String(8), default="release")  # release | reject
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RiskReview(Base):
+    """A sale a risk rule flagged: its commissions are ``held`` until a person (or the expiry)
+    releases them (back to pending) or rejects them (reversed, with a reason the sharer reads)."""
+
+    __tablename__ = "risk_reviews"
+    __table_args__ = (Index("ix_risk_reviews_workspace_status", "workspace_id", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    conversion_id: Mapped[int] = mapped_column(ForeignKey("conversions.id"), unique=True)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    flags: Mapped[list] = mapped_column(JSON)  # [{"rule": ..., "detail": ...}]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | released | rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

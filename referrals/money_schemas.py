@@ -93,7 +93,8 @@ class BatchDetail(BatchOut):
 
 
 REASONS = ["commission_earned", "invite_bonus_earned", "reversed_by_refund", "clawback_after_payout",
-           "approved", "paid_in_payout"]
+           "approved", "paid_in_payout", "held_for_withdrawal", "returned_from_withdrawal",
+           "rejected_after_review"]
 
 
 class LedgerLineOut(Schema):
@@ -102,8 +103,10 @@ class LedgerLineOut(Schema):
         "a stable code for the sentence the page shows: commission_earned (a sale of yours), invite_bonus_earned "
         "(a sale of seller_id, whom you invited), reversed_by_refund (refund of order_id before payout), "
         "clawback_after_payout (refund of order_id after payout, netted from your next payout), approved "
-        "(holding period over), paid_in_payout (payout payout_id of batch batch_id)")})
-    bucket = fields.String(metadata={"enum": ["pending", "approved", "paid", "reversed"]})
+        "(holding period over), paid_in_payout (payout payout_id, of batch batch_id unless a withdrawal paid it), "
+        "held_for_withdrawal (a withdrawal request holds it), returned_from_withdrawal (refused or failed), "
+        "rejected_after_review (a flagged sale's commission a person rejected; GET /risk/reviews says why)")})
+    bucket = fields.String(metadata={"enum": ["pending", "approved", "paid", "reversed", "withdrawing"]})
     amount = fields.String(metadata={"description": "signed: what this line adds to (or takes from) the bucket"})
     currency = fields.String()
     created_at = fields.DateTime()

@@ -59,7 +59,8 @@ class RedirectLayer:
         """302 to the landing URL with ``sc_click`` appended; 404 for unknown or expired codes.
 
         HEAD requests and bots are redirected without ``sc_click``; bots are
-        recorded (flagged) and never counted or credited.
+        recorded (flagged) and never counted or credited. A disabled link (its sharer
+        suspended) is redirected without ``sc_click`` and records nothing.
         """
         try:
             target = self.links.resolve(code) if _CODE.fullmatch(code) else None
@@ -74,7 +75,7 @@ class RedirectLayer:
             start_response("404 Not Found", _NOT_FOUND_HEADERS)
             return [] if method == "HEAD" else [_NOT_FOUND]
         metrics.REDIRECT_FOUND.inc()
-        if method == "HEAD":
+        if method == "HEAD" or target.disabled:
             return _redirect(start_response, target.location(None))
         user_agent = environ.get("HTTP_USER_AGENT", "")[:512]
         bot = is_bot(user_agent)

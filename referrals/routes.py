@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
+from marshmallow import Schema, fields, validate
 
 from catalog.campaigns import get_campaign
-from plumbing import database
+from plumbing import database, redis_client
 from plumbing.api import Blueprint, ErrorSchema
+from plumbing.database import utcnow
 from plumbing.errors import ApiError, error_body
-from referrals import clickwriter, ledger
+from plumbing.fields import InputSchema
+from referrals import clickwriter, ledger, linkcache
 from referrals.conversions import record_conversion
 from referrals.links import link_for, link_view
 from referrals.schemas import (
@@ -25,9 +28,12 @@ from referrals.schemas import (
 )
 from referrals.sharers import create_sharer, get_sharer
 from referrals.stats import campaign_stats
+from referrals.suspension import reinstate, suspend
 from workspaces.auth import current, requires
 from workspaces.keys import issue_key
 from workspaces.models import Workspace
+
+_ID = "int(min=1, max=2147483647)"
 
 bp = Blueprint("referrals", __name__, url_prefix="/api/v1", description="Sharers, links, conversions")
 
@@ -135,3 +141,45 @@ def stats(campaign_id: int):
     """Clicks, unique clicks, orders, revenue, commissions, new sharers, by channel."""
     session = database.session()
     return campaign_stats(session, get_campaign(session, current().workspace_id, campaign_id))
+
+
+class SuspendIn(InputSchema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class SuspensionOut(Schema):
+    id = fields.Integer()
+    suspended = fields.Boolean()
+    suspended_at = fields.DateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+def _suspension(sharer) -> dict:
+    return {"id": sharer.id, "suspended": sharer.suspended_at is not None, "suspended_at": sharer.suspended_at,
+            "reason": sharer.suspension_reason}
+
+
+@bp.post(f"/sharers/<{_ID}:sharer_id>/suspend")
+@requires("owner", "marketer")
+@bp.arguments(SuspendIn)
+@bp.response(200, SuspensionOut)
+def suspend_sharer(data: dict, sharer_id: int):
+    """Suspend a sharer: their links land buyers without crediting anyone, their sales are not
+    attributed to them, and they are not paid. :raise 404: unknown. :raise 409: suspended already."""
+    session = database.session()
+    sharer = suspend(session, current().workspace_id, sharer_id, data["reason"].strip(), utcnow())
+    session.commit()
+    linkcache.invalidate(redis_client.connection())
+    return _suspension(sharer)
+
+
+@bp.post(f"/sharers/<{_ID}:sharer_id>/reinstate")
+@requires("owner", "marketer")
+@bp.response(200, SuspensionOut)
+def reinstate_sharer(sharer_id: int):
+    """Lift a suspension: the links credit again. :raise 404: unknown. :raise 409: not suspended."""
+    session = database.session()
+    sharer = reinstate(session, current().workspace_id, sharer_id)
+    session.commit()
+    linkcache.invalidate(redis_client.connection())
+    return _suspension(sharer)

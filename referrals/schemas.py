@@ -158,6 +158,9 @@ class ConversionOut(Schema):
     customer_sharer = fields.Nested(CustomerSharerOut, allow_none=True)
     customer_application = fields.Dict(metadata={"description": "enrollment by approval: the buyer's request "
                                                                 "(id, status), in place of customer_sharer"})
+    review = fields.Dict(metadata={"description": (
+        "present when a risk rule flagged the sale: its id and flags ({rule, detail}); the commissions are held "
+        "until a person releases or rejects them (/risk/reviews)")})
     applied = fields.Boolean(metadata={"description": "refund: applied to its sale (false until the sale arrives)"})
     reversals = fields.List(fields.Nested(ReversalOut))
     warnings = fields.List(fields.Dict())

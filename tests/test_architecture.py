@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"tests", "bench", "tools", "migrations", "static", "templates", "translations", "instance"}
-FEATURES = {"accounts", "catalog", "channels", "credentials", "events", "publishing", "referrals", "web",
+FEATURES = {"accounts", "catalog", "channels", "credentials", "events", "payouts", "publishing", "referrals", "web",
             "workspaces"}
 
 

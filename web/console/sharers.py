@@ -169,7 +169,13 @@ def ledger_reason(line: dict) -> str:
     if reason == "approved":
         return _("Approved for payout: order %(order)s is past its holding period", order=order)
     if reason == "paid_in_payout":
+        if line.get("batch_id") is None:
+            return _("Paid by withdrawal (payout #%(payout)s)", payout=line.get("payout_id") or "—")
         return _("Paid in payout batch #%(batch)s", batch=line.get("batch_id") or "—")
+    if reason == "held_for_withdrawal":
+        return _("Held for a withdrawal request")
+    if reason == "returned_from_withdrawal":
+        return _("Returned to the balance: withdrawal refused or failed")
     return reason
 
 

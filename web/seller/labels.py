@@ -10,7 +10,8 @@ CHANNELS = {
     "x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": _l("LinkedIn"),
     "telegram": "Telegram", "whatsapp": "WhatsApp", "email": _l("Email"), "webhook": _l("Webhook"),
 }
-BUCKETS = {"pending": _l("Pending"), "approved": _l("Approved"), "paid": _l("Paid"), "reversed": _l("Reversed")}
+BUCKETS = {"pending": _l("Pending"), "approved": _l("Approved"), "paid": _l("Paid"), "reversed": _l("Reversed"),
+           "withdrawing": _l("Being withdrawn")}
 
 
 def channel_label(channel: str | None) -> str:
@@ -42,7 +43,26 @@ def reason_sentence(line: dict) -> str:
         if line.get("batch_id"):
             return _("Paid to you in payout batch %(batch)s.", batch=line["batch_id"])
         return _("Paid to you.")
+    if reason == "held_for_withdrawal":
+        return _("Set aside for your withdrawal request.")
+    if reason == "returned_from_withdrawal":
+        return _("Back in your balance: the withdrawal was refused or did not go through.")
     return _("Balance adjustment.")
+
+
+RAILS = {"wechat": _l("WeChat Pay (to your WeChat balance)"), "alipay": _l("Alipay"),
+         "bank": _l("Bank transfer")}
+WITHDRAWAL_STATUSES = {"requested": _l("Waiting for review"), "approved": _l("Approved, being sent"),
+                       "sending": _l("Being sent"), "paid": _l("Paid"), "refused": _l("Refused"),
+                       "failed": _l("Did not go through")}
+
+
+def rail_label(rail: str) -> str:
+    return str(RAILS.get(rail, rail))
+
+
+def withdrawal_status_label(status: str) -> str:
+    return str(WITHDRAWAL_STATUSES.get(status, status))
 
 
 def masked_name(name: str | None) -> str:

@@ -1,0 +1,1 @@
+"""Payout rails: one module per platform, the registry in ``registry.py``."""

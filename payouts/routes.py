@@ -1,0 +1,204 @@
+"""/api/v1 money out: payout methods, withdrawal requests and decisions, limits, rail credentials."""
+from __future__ import annotations
+
+from flask import current_app
+
+from payouts import jobs
+from payouts.accounts import method_json, payout_method, rails_view, save_rail_credentials, set_payout_method
+from payouts.schemas import (
+    BalanceOut,
+    PayoutMethodIn,
+    PayoutMethodOut,
+    PayoutSettingsIn,
+    PayoutSettingsOut,
+    RailCredentialsIn,
+    RailList,
+    RailOut,
+    RefuseIn,
+    WithdrawalIn,
+    WithdrawalList,
+    WithdrawalOut,
+    WithdrawalQuery,
+)
+from payouts.withdrawals import (
+    approve,
+    balance_json,
+    list_withdrawals,
+    refuse,
+    request_withdrawal,
+    save_settings,
+    settings_for,
+    settings_json,
+    withdrawal_json,
+)
+from plumbing import database, outbox, vault
+from plumbing.api import Blueprint, ErrorSchema
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from plumbing.money import parse_amount
+from workspaces.auth import current, requires
+from workspaces.models import Workspace
+
+bp = Blueprint("payouts", __name__, url_prefix="/api/v1",
+               description="Withdrawals (提现), payout methods, payout limits and rails")
+
+_ID = "int(min=1, max=2147483647)"
+
+
+def _minor(text: str | None, currency: str, field: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_amount(text, currency)
+    except ValueError as exc:
+        raise ApiError(422, "validation_error", f"{field} {exc}.", {field: str(exc)}) from None
+
+
+def _currency() -> str:
+    return database.session().get(Workspace, current().workspace_id).currency
+
+
+@bp.put(f"/sharers/<{_ID}:sharer_id>/payout-method")
+@requires("owner", "seller")
+@bp.arguments(PayoutMethodIn)
+@bp.response(200, PayoutMethodOut)
+def put_method(data: dict, sharer_id: int):
+    """Set how the sharer is paid; answers it masked. :raise 403: another seller's.
+    :raise 404: unknown sharer. :raise 422: a bad account."""
+    current().check_acts_for(sharer_id)
+    session = database.session()
+    method = set_payout_method(session, vault.for_app(current_app), current().workspace_id, sharer_id,
+                               data["rail"], data["account"])
+    session.commit()
+    return method_json(method)
+
+
+@bp.get(f"/sharers/<{_ID}:sharer_id>/payout-method")
+@requires("owner", "marketer", "seller")
+@bp.response(200, PayoutMethodOut)
+def get_method(sharer_id: int):
+    """How the sharer is paid, masked. :raise 403: another seller's. :raise 404: unknown sharer."""
+    current().check_acts_for(sharer_id)
+    return method_json(payout_method(database.session(), current().workspace_id, sharer_id))
+
+
+@bp.get(f"/sharers/<{_ID}:sharer_id>/balance")
+@requires("owner", "marketer", "seller")
+@bp.response(200, BalanceOut)
+def balance(sharer_id: int):
+    """What the sharer may withdraw now, what open requests hold, and the limits.
+    :raise 403: another seller's. :raise 404: unknown sharer."""
+    current().check_acts_for(sharer_id)
+    return balance_json(database.session(), current().workspace_id, sharer_id)
+
+
+@bp.post("/withdrawals")
+@requires("owner", "marketer", "seller")
+@bp.arguments(WithdrawalIn)
+@bp.response(201, WithdrawalOut)
+@bp.alt_response(409, schema=ErrorSchema, description="no payout method, the rail not set up, or a request open")
+def create_withdrawal(data: dict):
+    """Ask to withdraw part of the approved balance; it waits for the brand's decision.
+
+    :raise 403: another seller's. :raise 409: no payout method, a rail the programme has not set up,
+    or a request already open. :raise 422: below the minimum, above the maximum, the daily limit or
+    the available balance.
+    """
+    me = current()
+    sharer_id = data["sharer_id"] or me.sharer_id
+    if sharer_id is None:
+        raise ApiError(422, "validation_error", "Name the sharer.", {"sharer_id": "is required for staff keys"})
+    me.check_acts_for(sharer_id)
+    session = database.session()
+    amount = _minor(data["amount"], _currency(), "amount")
+    withdrawal = request_withdrawal(session, vault.for_app(current_app), me.workspace_id, sharer_id, amount, utcnow())
+    session.commit()
+    return withdrawal_json(withdrawal)
+
+
+@bp.get("/withdrawals")
+@requires("owner", "marketer", "seller")
+@bp.arguments(WithdrawalQuery, location="query")
+@bp.response(200, WithdrawalList)
+def withdrawals(query: dict):
+    """Withdrawals, newest first; a seller sees their own. :raise 422: bad filter or cursor."""
+    me = current()
+    if me.role == "seller":
+        query["sharer_id"] = me.sharer_id
+    return list_withdrawals(database.session(), me.workspace_id, **query)
+
+
+
+@bp.post(f"/withdrawals/<{_ID}:withdrawal_id>/approve")
+@requires("owner", "marketer")
+@bp.response(200, WithdrawalOut)
+def approve_withdrawal(withdrawal_id: int):
+    """Approve a requested withdrawal: it is sent through its rail at once (the bank rail: into the
+    export). :raise 404: unknown. :raise 409: not waiting for a decision."""
+    session = database.session()
+    withdrawal = approve(session, current().workspace_id, withdrawal_id, current().role, utcnow())
+    outbox.enqueue_after_commit(session, jobs.enqueue_send, [withdrawal.id])
+    session.commit()
+    return withdrawal_json(withdrawal)
+
+
+@bp.post(f"/withdrawals/<{_ID}:withdrawal_id>/refuse")
+@requires("owner", "marketer")
+@bp.arguments(RefuseIn)
+@bp.response(200, WithdrawalOut)
+def refuse_withdrawal(data: dict, withdrawal_id: int):
+    """Refuse a requested withdrawal with a reason; the money goes back to the balance.
+    :raise 404: unknown. :raise 409: not waiting for a decision."""
+    session = database.session()
+    withdrawal = refuse(session, current().workspace_id, withdrawal_id, data["reason"].strip(), current().role,
+                        utcnow())
+    session.commit()
+    return withdrawal_json(withdrawal)
+
+
+@bp.get("/payouts/settings")
+@requires("owner", "marketer")
+@bp.response(200, PayoutSettingsOut)
+def get_settings():
+    """The programme's withdrawal limits, in its currency."""
+    return settings_json(settings_for(database.session(), current().workspace_id), _currency())
+
+
+@bp.put("/payouts/settings")
+@requires("owner")
+@bp.arguments(PayoutSettingsIn)
+@bp.response(200, PayoutSettingsOut)
+def put_settings(data: dict):
+    """Set the minimum and (optional) maximum withdrawal and daily limit per sharer.
+    :raise 422: bad amounts, or limits that do not fit together."""
+    session = database.session()
+    currency = _currency()
+    settings = save_settings(session, current().workspace_id,
+                             *(_minor(data[f], currency, f) for f in ("min_withdrawal", "max_withdrawal", "daily_limit")))
+    session.commit()
+    return settings_json(settings, currency)
+
+
+@bp.get("/payouts/rails")
+@requires("owner", "marketer")
+@bp.response(200, RailList)
+def rails():
+    """The payout rails and whether each is set up (credential values are never shown)."""
+    return rails_view(database.session(), current().workspace_id)
+
+
+@bp.put("/payouts/rails/<rail>")
+@requires("owner")
+@bp.arguments(RailCredentialsIn, description=(
+    "wechat {mchid, appid, serial_no, private_key, platform_certificate, api_base?}; "
+    "alipay {app_id, private_key, alipay_public_key, gateway?}"))
+@bp.response(200, RailOut)
+def put_rail(data: dict, rail: str):
+    """Store (replace) a rail's merchant credentials, encrypted. :raise 404: unknown rail.
+    :raise 422: a missing or malformed field, or a refused api_base/gateway."""
+    session = database.session()
+    row = save_rail_credentials(session, vault.for_app(current_app), current().workspace_id, rail, data,
+                                current_app.config["ALLOW_PRIVATE_TARGETS"])
+    session.commit()
+    return {"rail": rail, "automatic": True, "configured": True, "fields": row.field_names,
+            "updated_at": row.updated_at}

@@ -1,0 +1,172 @@
+"""Holding flagged sales for a person: gathering a sale's risk facts, holding its commissions,
+releasing or rejecting them, and deciding the holds nobody reviewed in time.
+
+Held commissions keep their money in the ledger's ``pending`` bucket (nothing is lost
+or invented) but ``status = "held"``, so approval passes them by. Release makes them
+pending again (approved after the holding period as usual); rejection reverses them.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plumbing.errors import ApiError
+from plumbing.pagination import DEFAULT_LIMIT, newest_first
+from referrals import ledger
+from referrals.identity import same_person
+from referrals.models import Click, Commission, Conversion, RiskReview, RiskSettings, Sharer
+from referrals.risk import SaleFacts, flags, merged
+
+DEFAULT_HOLD_DAYS = 14
+
+
+def settings_for(session: Session, workspace_id: int) -> RiskSettings:
+    """The workspace's risk settings (the defaults, unsaved, when it never set them)."""
+    return session.get(RiskSettings, workspace_id) or RiskSettings(
+        workspace_id=workspace_id, rules={}, hold_days=DEFAULT_HOLD_DAYS, expiry_decision="release")
+
+
+def settings_json(settings: RiskSettings) -> dict:
+    return {"rules": merged(settings.rules or {}), "hold_days": settings.hold_days,
+            "expiry_decision": settings.expiry_decision}
+
+
+def save_settings(session: Session, workspace_id: int, rules: dict, hold_days: int, expiry_decision: str) -> RiskSettings:
+    """Store the brand's rule changes (already validated by the schema); the caller commits."""
+    settings = session.get(RiskSettings, workspace_id)
+    if settings is None:
+        settings = RiskSettings(workspace_id=workspace_id)
+        session.add(settings)
+    settings.rules, settings.hold_days, settings.expiry_decision = rules, hold_days, expiry_decision
+    return settings
+
+
+def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, customer: dict, buyer_id: int | None,
+               rules: dict) -> SaleFacts:
+    """What the rules look at, for a sale just written (its row flushed)."""
+    click = session.get(Click, conversion.click_id) if conversion.click_id else None
+    seconds = (conversion.occurred_at - click.clicked_at).total_seconds() if click else None
+    visitor_orders = 0
+    if click is not None and rules.get("visitor_orders") is not None:
+        since = conversion.occurred_at - timedelta(minutes=rules["visitor_orders"]["minutes"])
+        visitor_orders = session.scalar(
+            select(func.count(Conversion.id)).join(Click, Click.id == Conversion.click_id)
+            .where(Conversion.workspace_id == conversion.workspace_id, Conversion.type == "sale",
+                   Click.visitor == click.visitor, Conversion.occurred_at >= since))
+    customer_sharers = 1
+    if buyer_id is not None and rules.get("customer_sharers") is not None:
+        since = conversion.occurred_at - timedelta(days=rules["customer_sharers"]["days"])
+        customer_sharers = session.scalar(
+            select(func.count(func.distinct(Conversion.sharer_id)))
+            .where(Conversion.workspace_id == conversion.workspace_id, Conversion.type == "sale",
+                   Conversion.customer_sharer_id == buyer_id, Conversion.occurred_at >= since))
+    sales, gross, refunded = session.execute(
+        select(func.count(Conversion.id), func.coalesce(func.sum(Conversion.amount_minor), 0),
+               func.coalesce(func.sum(Conversion.refunded_minor), 0))
+        .where(Conversion.sharer_id == sharer.id, Conversion.type == "sale", Conversion.id != conversion.id)).one()
+    inviter = session.get(Sharer, sharer.invited_by) if sharer.invited_by else None
+    inviter_is_buyer = inviter is not None and (
+        buyer_id == inviter.id
+        or same_person(customer.get("email"), customer.get("phone"), inviter.email, inviter.phone)
+        or (inviter.external_id is not None and inviter.external_id == customer.get("external_id")))
+    return SaleFacts(customer_email=customer.get("email"), seconds_after_click=seconds,
+                     visitor_orders=int(visitor_orders or 0), customer_sharers=int(customer_sharers or 1),
+                     sharer_sales=int(sales), sharer_refunded_percent=(Decimal(int(refunded)) * 100 / int(gross)
+                                                                        if gross else Decimal(0)),
+                     inviter_is_buyer=inviter_is_buyer)
+
+
+def hold_if_flagged(session: Session, conversion: Conversion, sharer: Sharer, customer: dict,
+                    buyer_id: int | None, now: datetime) -> RiskReview | None:
+    """Check the sale against the workspace's rules; if any trips, hold its commissions for review."""
+    settings = settings_for(session, conversion.workspace_id)
+    rules = merged(settings.rules or {})
+    found = flags(sale_facts(session, conversion, sharer, customer, buyer_id, rules), rules)
+    if not found:
+        return None
+    for c in session.scalars(select(Commission).where(Commission.conversion_id == conversion.id,
+                                                      Commission.status == "pending")):
+        c.status = "held"
+    review = RiskReview(workspace_id=conversion.workspace_id, conversion_id=conversion.id, sharer_id=sharer.id,
+                        flags=found, status="open", expires_at=now + timedelta(days=settings.hold_days), created_at=now)
+    session.add(review)
+    session.flush()
+    return review
+
+
+def get_review(session: Session, workspace_id: int, review_id: int) -> RiskReview:
+    """:raise ApiError 404: no such review in this workspace."""
+    review = session.scalar(select(RiskReview).where(RiskReview.id == review_id, RiskReview.workspace_id == workspace_id)
+                            .with_for_update())
+    if review is None:
+        raise ApiError(404, "not_found", "No such review.")
+    return review
+
+
+def _held(session: Session, review: RiskReview) -> list[Commission]:
+    return list(session.scalars(select(Commission).where(Commission.conversion_id == review.conversion_id,
+                                                         Commission.status == "held")))
+
+
+def release(session: Session, workspace_id: int, review_id: int, by: str, now: datetime) -> RiskReview:
+    """The held commissions go back to pending. :raise ApiError 404/409: unknown, or decided already."""
+    review = _open(session, workspace_id, review_id)
+    for c in _held(session, review):
+        c.status = "pending"
+    review.status, review.decided_at, review.decided_by = "released", now, by
+    return review
+
+
+def reject(session: Session, workspace_id: int, review_id: int, reason: str, by: str, now: datetime) -> RiskReview:
+    """The held commissions are reversed; ``reason`` is what the sharer reads.
+    :raise ApiError 404/409: unknown, or decided already."""
+    review = _open(session, workspace_id, review_id)
+    for c in _held(session, review):
+        ledger.reject(session, c, memo=reason)
+    review.status, review.reason, review.decided_at, review.decided_by = "rejected", reason, now, by
+    return review
+
+
+def _open(session: Session, workspace_id: int, review_id: int) -> RiskReview:
+    review = get_review(session, workspace_id, review_id)
+    if review.status != "open":
+        raise ApiError(409, "decided", f"This review was {review.status} already.")
+    return review
+
+
+def expire(session: Session, now: datetime) -> list[int]:
+    """Decide every open review past its expiry as its workspace says; the ids decided."""
+    done = []
+    for review in session.scalars(select(RiskReview).where(RiskReview.status == "open", RiskReview.expires_at <= now)
+                                  .order_by(RiskReview.id).with_for_update()).all():
+        settings = settings_for(session, review.workspace_id)
+        if settings.expiry_decision == "reject":
+            reject(session, review.workspace_id, review.id, f"not reviewed within {settings.hold_days} days",
+                   "expiry", now)
+        else:
+            release(session, review.workspace_id, review.id, "expiry", now)
+        done.append(review.id)
+    return done
+
+
+def review_json(review: RiskReview, order_id: str | None = None) -> dict:
+    return {"id": review.id, "conversion_id": review.conversion_id, "order_id": order_id,
+            "sharer_id": review.sharer_id, "flags": review.flags, "status": review.status, "reason": review.reason,
+            "expires_at": review.expires_at, "decided_at": review.decided_at, "created_at": review.created_at}
+
+
+def list_reviews(session: Session, workspace_id: int, *, status: str | None = None, sharer_id: int | None = None,
+                 cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict:
+    """Reviews, newest first. :raise ApiError 422: a bad cursor."""
+    query = select(RiskReview).where(RiskReview.workspace_id == workspace_id)
+    if status is not None:
+        query = query.where(RiskReview.status == status)
+    if sharer_id is not None:
+        query = query.where(RiskReview.sharer_id == sharer_id)
+    page, next_cursor = newest_first(session, query, RiskReview.created_at, RiskReview.id, cursor, limit)
+    orders = dict(session.execute(select(Conversion.id, Conversion.order_id)
+                                  .where(Conversion.id.in_([r.conversion_id for r in page]))).all())
+    return {"items": [review_json(r, orders.get(r.conversion_id)) for r in page], "next_cursor": next_cursor}
