@@ -375,7 +375,12 @@ def test_the_buyers_share_url_is_not_stored_but_replayed_the_same(app, owner, ca
     assert "share" not in replay.json["customer_sharer"]
 
 
+SHARE_URL_MIGRATION = "a3c9e5d7b210"
+
+
 def test_a_migration_takes_share_urls_out_of_answers_stored_before(app, owner, campaign, make_sharer, make_link):
+    from alembic import command
+    from alembic.script import ScriptDirectory
     from sqlalchemy import text, update
 
     from plumbing import migrate
@@ -388,9 +393,15 @@ def test_a_migration_takes_share_urls_out_of_answers_stored_before(app, owner, c
         old = dict(conversion.response)
         old["customer_sharer"] = {k: v for k, v in old["customer_sharer"].items() if k != "share"} | {"share_url": url}
         s.execute(update(Conversion).where(Conversion.id == conversion.id).values(response=old))
-        s.execute(text("UPDATE alembic_version SET version_num = 'f81b240dbb17'"))
         s.commit()
-    migrate.upgrade(app.config["DATABASE_URL"])
+    # Run that one migration again, from its parent, then put the database back at head.
+    cfg = migrate.alembic_config(app.config["DATABASE_URL"])
+    parent = ScriptDirectory.from_config(cfg).get_revision(SHARE_URL_MIGRATION).down_revision
+    with database.new_session(app) as s:
+        s.execute(text("UPDATE alembic_version SET version_num = :parent"), {"parent": parent})
+        s.commit()
+    command.upgrade(cfg, SHARE_URL_MIGRATION)
+    command.stamp(cfg, "head")
     with database.new_session(app) as s:
         stored = s.scalar(select(Conversion.response).where(Conversion.order_id == "A-1"))
     assert "share_url" not in stored["customer_sharer"] and url.rsplit("/", 1)[1] not in json.dumps(stored)
