@@ -26,6 +26,7 @@ from accounts import cli as account_cli
 from credentials import routes as credential_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
+from figures import routes as figure_routes
 from plumbing import api, database, embedded_redis, errors, migrate, redis_client
 from plumbing.config import ROOT, Config
 from plumbing.supervisor import Child, Supervisor
@@ -35,6 +36,8 @@ from publishing import routes as campaign_routes
 from referrals import clickwriter, money_routes, redirect, report_routes
 from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
+from teams import jobs as team_jobs
+from teams import routes as team_routes
 from web import pages
 from workspaces import cli as workspace_cli
 
@@ -54,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(referral_routes.bp)
     api.api.register_blueprint(report_routes.bp)
     api.api.register_blueprint(money_routes.bp)
+    api.api.register_blueprint(team_routes.bp)
+    api.api.register_blueprint(figure_routes.bp)
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
@@ -130,7 +135,7 @@ def init_processes(app: Flask) -> None:
         _migrate_unless_skipped(app)
         redis_client.ensure_server(app)
         queue = redis_client.queue(app=app)
-        for periodic in (referral_jobs, publish_jobs, event_jobs):
+        for periodic in (referral_jobs, publish_jobs, event_jobs, team_jobs):
             periodic.schedule_periodic(queue)
         AppWorker(app, [queue], connection=redis_client.connection(app)).work(with_scheduler=True, burst=burst)
 

@@ -10,6 +10,7 @@ import credentials.models  # noqa: F401
 import events.models  # noqa: F401
 import publishing.models  # noqa: F401
 import referrals.models  # noqa: F401
+import teams.models  # noqa: F401
 import workspaces.models  # noqa: F401
 from plumbing.database import Base
 

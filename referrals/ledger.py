@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from plumbing import database
 from plumbing.money import format_amount
-from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch
+from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Prize
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
 
@@ -50,6 +50,14 @@ def reverse(session: Session, c: Commission, delta: int, conversion_id: int, mem
     return kind
 
 
+def book_prize(session: Session, prize: Prize, memo: str = "") -> None:
+    """Enter a contest prize share (already added to the session) as pending: its own kind,
+    ``contest_prize``, tied to no commission and no sale."""
+    session.flush()
+    _entry(session, None, "pending", prize.amount_minor, "contest_prize", sharer_id=prize.sharer_id,
+           currency=prize.currency, workspace_id=prize.workspace_id, memo=memo)
+
+
 def approve(session: Session, c: Commission, now: datetime) -> None:
     net = c.amount_minor - c.reversed_minor
     _entry(session, c, "pending", -net, "approval")
@@ -74,6 +82,9 @@ def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: st
     for c in session.scalars(select(Commission).where(
             Commission.sharer_id == sharer_id, Commission.currency == currency, Commission.status == "approved")):
         c.status, c.paid_at, c.payout_id = "paid", now, payout.id
+    for prize in session.scalars(select(Prize).where(
+            Prize.sharer_id == sharer_id, Prize.currency == currency, Prize.status == "approved")):
+        prize.status, prize.paid_at, prize.payout_id = "paid", now, payout.id
     return payout
 
 
@@ -116,7 +127,8 @@ def earnings(session: Session, sharer_id: int, currency: str) -> dict[str, str]:
 
 
 def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: list[int] | None = None) -> list[Commission]:
-    """Approve pending commissions whose holding period is over (all, or ``ids``).
+    """Approve pending commissions whose holding period is over (all, or ``ids``); without ``ids``
+    the contest prizes past their holding period are approved too (see ``approve_due_prizes``).
 
     :raise ValueError: an id that is not a pending commission past its holding period.
     """
@@ -134,4 +146,21 @@ def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: 
     due = [c for c in found if c.approvable_at <= now]
     for c in due:
         approve(session, c, now)
+    if ids is None:
+        approve_due_prizes(session, workspace_id, now)
+    return due
+
+
+def approve_due_prizes(session: Session, workspace_id: int | None, now: datetime) -> list[Prize]:
+    """Move pending contest prizes past their holding period to approved, like commissions."""
+    query = select(Prize).where(Prize.status == "pending", Prize.approvable_at <= now)
+    if workspace_id is not None:
+        query = query.where(Prize.workspace_id == workspace_id)
+    due = list(session.scalars(query.with_for_update()))
+    for prize in due:
+        _entry(session, None, "pending", -prize.amount_minor, "approval", sharer_id=prize.sharer_id,
+               currency=prize.currency, workspace_id=prize.workspace_id)
+        _entry(session, None, "approved", prize.amount_minor, "approval", sharer_id=prize.sharer_id,
+               currency=prize.currency, workspace_id=prize.workspace_id)
+        prize.status, prize.approved_at = "approved", now
     return due

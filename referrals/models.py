@@ -134,6 +134,8 @@ class Conversion(Base):
         Index("ix_conversions_order", "workspace_id", "order_id"),
         # The leaderboard reads one workspace's sales of a week or month.
         Index("ix_conversions_workspace_time", "workspace_id", "type", "occurred_at"),
+        # Repurchase and cohort figures read each customer's sales in time order.
+        Index("ix_conversions_customer", "workspace_id", "customer_sharer_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -230,4 +232,32 @@ class PayoutBatch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Prize(Base):
+    """A sharer's share of a team contest's cash prize (ledger kind ``contest_prize``).
+
+    Paid from the brand's budget, never out of a sale: it adds no paid level to
+    any order. Like a commission it is pending for the holding period, then
+    approved and paid; one per (contest, sharer), which the database enforces,
+    so booking a contest's prizes twice books nothing the second time.
+    """
+
+    __tablename__ = "prizes"
+    __table_args__ = (UniqueConstraint("contest_id", "sharer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"))
+    team_id: Mapped[int] = mapped_column(Integer)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    place: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|paid
+    approvable_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

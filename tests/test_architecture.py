@@ -14,8 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"tests", "bench", "tools", "migrations", "static", "templates", "translations", "instance"}
-FEATURES = {"accounts", "catalog", "channels", "credentials", "events", "publishing", "referrals", "web",
-            "workspaces"}
+FEATURES = {"accounts", "catalog", "channels", "credentials", "events", "figures", "publishing", "referrals",
+            "teams", "web", "workspaces"}
 
 
 def project_modules() -> dict[str, Path]:
