@@ -166,3 +166,15 @@ def test_the_invite_tree_shows_who_brought_whom_with_their_own_sales(owner, camp
     assert deepest and whole["root"]["children"][0]["children"]
     names = {n["name"]: n for n in whole["root"]["children"][0]["children"]}
     assert [c["sharer_id"] for c in names["grandchild"]["children"]] == [great["id"]]
+
+
+def test_the_console_shows_repurchase_and_the_cohort_table(app, owner, console):
+    ws = workspace_id(app)
+    now = datetime.now(timezone.utc).replace(day=15, hour=12)
+    last_month = (now.replace(day=1) - timedelta(days=1)).replace(day=10)
+    put_orders(app, ws, [(1, last_month, 10000, 0), (1, now, 5000, 0), (2, now, 3000, 0)])
+    page = console.get("/console/customers?days=90")
+    assert page.status_code == 200, page.text
+    assert 'data-figure="customers">2<' in page.text and 'data-figure="rate">50.00%<' in page.text
+    assert ">Retention cohorts</caption>" in page.text and "shade-5" in page.text
+    assert console.get("/console/customers?days=7").status_code == 422

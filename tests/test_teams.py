@@ -229,3 +229,22 @@ def test_standings_take_a_fixed_number_of_statements(app, owner, league):
         finally:
             event.remove(engine, "before_cursor_execute", listener)
     assert len(statements) == 3
+
+
+def test_the_console_and_the_sellers_phone_show_the_board(app, owner, league, console):
+    from conftest import seller_pages
+
+    contest = make_contest(owner, league)
+    shift_into_past(app, contest["id"])
+    sale(owner, "o1", league["codes"]["bob"], "300.00", NOW - timedelta(days=2))
+    listed = console.get("/console/contests")
+    assert listed.status_code == 200 and "Spring PK" in listed.text
+    page = console.get(f"/console/contests/{contest['id']}")
+    assert page.status_code == 200
+    assert "bob" in page.text and "¥500.00" in page.text and 'data-status="ended"' in page.text
+    assert console.get("/console/contests/9999").status_code == 404
+    phone = seller_pages(app, league["people"]["bob"]["id"]).get("/seller/contests")
+    assert phone.status_code == 200
+    assert "Spring PK" in phone.text and "¥300.00" in phone.text and "¥500.00" in phone.text
+    loner = seller_pages(app, league["people"]["dan"]["id"]).get("/seller/contests")
+    assert "Spring PK" in loner.text  # Blue takes part too

@@ -15,11 +15,11 @@ from flask_wtf.csrf import CSRFError
 
 from plumbing import errors
 from web import auth_routes, i18n, share
-from web.console import campaigns, dashboard, money, payouts, sharers, team  # noqa: F401  (routes register on bp)
+from web.console import campaigns, customers, dashboard, money, payouts, sharers, team  # noqa: F401  (routes register on bp)
 from web.console.blueprint import bp as console_bp
 from web.error_pages import error_page
 from web.security import csrf, is_page, limiter, limiter_storage, page_headers
-from web.seller import board, earnings, links, today  # noqa: F401  (routes register on bp)
+from web.seller import board, contests, earnings, links, today  # noqa: F401  (routes register on bp)
 from web.seller.blueprint import bp as seller_bp
 from web.session import SELLER_MAX_AGE, STAFF_MAX_AGE, current_seller, current_staff
 
