@@ -22,7 +22,7 @@ from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals import ledger
+from referrals import ledger, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
 from referrals.identity import same_person
@@ -295,6 +295,7 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
             kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")
             reversals.append({"commission_id": c.id, "sharer_id": c.sharer_id, "level": c.level,
                               "amount": format_amount(delta, c.currency), "kind": kind})
+    prizes.reverse_for_refund(session, sale, after - sale.refunded_minor, refund.id)
     sale.refunded_minor = after
     refund.applied = True
     emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)

@@ -58,6 +58,17 @@ def book_prize(session: Session, prize: Prize, memo: str = "") -> None:
            currency=prize.currency, workspace_id=prize.workspace_id, memo=memo)
 
 
+def reverse_prize(session: Session, prize: Prize, delta: int, conversion_id: int, memo: str = "") -> None:
+    """Move ``delta`` of a pending contest prize to reversed (a refund took back sales it was won with)."""
+    kw = dict(sharer_id=prize.sharer_id, currency=prize.currency, workspace_id=prize.workspace_id,
+              conversion_id=conversion_id, memo=memo)
+    _entry(session, None, "pending", -delta, "reversal", **kw)
+    _entry(session, None, "reversed", delta, "reversal", **kw)
+    prize.reversed_minor += delta
+    if prize.reversed_minor >= prize.amount_minor:
+        prize.status = "reversed"
+
+
 def approve(session: Session, c: Commission, now: datetime) -> None:
     net = c.amount_minor - c.reversed_minor
     _entry(session, c, "pending", -net, "approval")
@@ -158,9 +169,10 @@ def approve_due_prizes(session: Session, workspace_id: int | None, now: datetime
         query = query.where(Prize.workspace_id == workspace_id)
     due = list(session.scalars(query.with_for_update()))
     for prize in due:
-        _entry(session, None, "pending", -prize.amount_minor, "approval", sharer_id=prize.sharer_id,
+        net = prize.amount_minor - prize.reversed_minor
+        _entry(session, None, "pending", -net, "approval", sharer_id=prize.sharer_id,
                currency=prize.currency, workspace_id=prize.workspace_id)
-        _entry(session, None, "approved", prize.amount_minor, "approval", sharer_id=prize.sharer_id,
+        _entry(session, None, "approved", net, "approval", sharer_id=prize.sharer_id,
                currency=prize.currency, workspace_id=prize.workspace_id)
         prize.status, prize.approved_at = "approved", now
     return due

@@ -242,6 +242,11 @@ class Prize(Base):
     any order. Like a commission it is pending for the holding period, then
     approved and paid; one per (contest, sharer), which the database enforces,
     so booking a contest's prizes twice books nothing the second time.
+
+    ``basis_minor`` is the member's own net sales in the contest period
+    [``period_start``, ``period_end``) when the result was frozen; a refund of
+    one of those sales before the prize is approved takes back the same share
+    of the prize (``reversed_minor``), see ``referrals/prizes.py``.
     """
 
     __tablename__ = "prizes"
@@ -255,7 +260,12 @@ class Prize(Base):
     place: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|paid
+    basis_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|paid|reversed
     approvable_at: Mapped[datetime] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -154,7 +154,8 @@ def finalize(session: Session, workspace_id: int, contest_id: int, now: datetime
             if member["prize_minor"] > 0:
                 prize = Prize(workspace_id=workspace_id, contest_id=contest.id, team_id=team["team_id"],
                               sharer_id=member["sharer_id"], place=team["rank"], currency=contest.currency,
-                              amount_minor=member["prize_minor"], status="pending",
+                              amount_minor=member["prize_minor"], basis_minor=member["net_sales_minor"],
+                              period_start=contest.starts_at, period_end=contest.ends_at, status="pending",
                               approvable_at=now + timedelta(days=holding))
                 session.add(prize)
                 ledger.book_prize(session, prize, memo=f"contest {contest.name}")

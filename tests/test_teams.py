@@ -248,3 +248,31 @@ def test_the_console_and_the_sellers_phone_show_the_board(app, owner, league, co
     assert "Spring PK" in phone.text and "¥300.00" in phone.text and "¥500.00" in phone.text
     loner = seller_pages(app, league["people"]["dan"]["id"]).get("/seller/contests")
     assert "Spring PK" in loner.text  # Blue takes part too
+
+
+def test_a_refund_before_approval_takes_back_the_same_share_of_the_prize(app, owner, league):
+    contest = make_contest(owner, league, prizes=[{"place": 1, "amount": "100.00"}])
+    shift_into_past(app, contest["id"])
+    codes, at, people = league["codes"], NOW - timedelta(days=2), league["people"]
+    sale(owner, "o1", codes["bob"], "300.00", at)
+    sale(owner, "o2", codes["ann"], "100.00", at)
+    sale(owner, "o3", codes["dan"], "50.00", at)
+    ok(owner.post(f"/api/v1/contests/{contest['id']}/finalize"))  # bob 75.00, ann 25.00 of Red's 100.00
+    ok(owner.post("/api/v1/conversions", {"type": "refund", "order_id": "o1", "refund_id": "r1", "amount": "100.00"}), 201)
+    ok(owner.post("/api/v1/conversions", {"type": "refund", "order_id": "o1", "refund_id": "r2", "amount": "50.00"}), 201)
+    ok(owner.post("/api/v1/conversions", {"type": "refund", "order_id": "o3", "amount": "50.00"}), 201)  # no prize
+    with database.new_session(app) as s:
+        prizes = {p.sharer_id: (p.amount_minor, p.reversed_minor, p.status) for p in s.scalars(select(Prize))}
+    assert prizes == {people["bob"]["id"]: (7500, 3750, "pending"), people["ann"]["id"]: (2500, 0, "pending")}
+    bob = ok(owner.get(f"/api/v1/sharers/{people['bob']['id']}/earnings"))
+    # pending: 37.50 of the prize + 10% of the 150.00 left of o1; reversed: 37.50 + 15.00
+    assert (bob["pending"], bob["reversed"]) == ("52.50", "52.50")
+    with database.new_session(app) as s:
+        s.execute(update(Prize).values(approvable_at=NOW - timedelta(seconds=1)))
+        s.commit()
+    ok(owner.post("/api/v1/commissions/approve", {}))
+    ok(owner.post("/api/v1/conversions", {"type": "refund", "order_id": "o1", "refund_id": "r3", "amount": "150.00"}), 201)
+    with database.new_session(app) as s:
+        prize = s.scalar(select(Prize).where(Prize.sharer_id == people["bob"]["id"]))
+        assert (prize.status, prize.reversed_minor) == ("approved", 3750)  # after approval it stands
+    assert ok(owner.get(f"/api/v1/sharers/{people['bob']['id']}/earnings"))["approved"] == "37.50"

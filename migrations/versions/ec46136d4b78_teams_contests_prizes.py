@@ -2,7 +2,7 @@
 
 Revision ID: ec46136d4b78
 Revises: f81b240dbb17
-Create Date: 2026-11-30 12:04:26.502599
+Create Date: 2026-11-30 12:13:33.033254
 
 """
 from typing import Sequence, Union
@@ -73,6 +73,11 @@ def upgrade() -> None:
     sa.Column('place', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('basis_minor', sa.BigInteger(), nullable=False),
+    sa.Column('refunded_minor', sa.BigInteger(), nullable=False),
+    sa.Column('reversed_minor', sa.BigInteger(), nullable=False),
+    sa.Column('period_start', database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('period_end', database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('approvable_at', database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('approved_at', database.UTCDateTime(timezone=True), nullable=True),
