@@ -25,6 +25,7 @@ from plumbing.money import format_amount, parse_amount
 from referrals import ledger, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
+from referrals.customer_rollup import refresh_customer
 from referrals.identity import same_person
 from referrals.links import get_or_create_link
 from referrals.models import Click, Commission, Conversion, Link, Sharer
@@ -227,6 +228,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
                  "message": f"refund {refund.id} is in {refund.currency}, the sale in {conversion.currency}; not applied"})
             continue
         _apply_refund(session, conversion, refund)
+    refresh_customer(session, workspace.id, buyer.id)
     session.flush()
     body["commissions"] = [
         {"id": c.id, "sharer_id": c.sharer_id, "level": c.level,
@@ -298,5 +300,7 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
     prizes.reverse_for_refund(session, sale, after - sale.refunded_minor, refund.id)
     sale.refunded_minor = after
     refund.applied = True
+    if sale.customer_sharer_id is not None:
+        refresh_customer(session, sale.workspace_id, sale.customer_sharer_id)
     emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)
     return reversals

@@ -271,3 +271,36 @@ class Prize(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerSummary(Base):
+    """A buyer's purchases in short, kept by the conversion writer (``referrals/customer_rollup.py``):
+    what the workspace's repurchase and lifetime-value figures read instead of every order.
+
+    A purchase is a sale not refunded in full; a customer without one has no row.
+    """
+
+    __tablename__ = "customer_summaries"
+    __table_args__ = (Index("ix_customer_summaries_first", "workspace_id", "first_at"),)
+
+    workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_sharer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    second_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whole seconds from the first purchase to the second (None without one).
+    gap_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    purchases: Mapped[int] = mapped_column(Integer)
+    net_minor: Mapped[int] = mapped_column(BigInteger)  # in the workspace's currency
+
+
+class CustomerMonth(Base):
+    """A UTC month (``year * 12 + month - 1``) in which a customer made a purchase, with their first
+    such month: the retention cohorts' rollup, kept with CustomerSummary."""
+
+    __tablename__ = "customer_months"
+    __table_args__ = (Index("ix_customer_months_cohort", "workspace_id", "first_month", "month"),)
+
+    workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_sharer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_month: Mapped[int] = mapped_column(Integer)

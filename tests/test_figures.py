@@ -6,13 +6,15 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, select
 
 from figures.customers import cohorts, repurchase
-from plumbing import database
-from referrals.models import Conversion
+from plumbing import database, migrate
+from referrals.customer_rollup import refresh_customer
+from referrals.models import Conversion, CustomerMonth, CustomerSummary
 from workspaces.models import Workspace
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
@@ -29,7 +31,8 @@ def workspace_id(app) -> int:
 
 
 def put_orders(app, ws, orders):
-    """``orders``: (customer, occurred_at, amount_minor, refunded_minor) rows, stored as attributed sales."""
+    """``orders``: (customer, occurred_at, amount_minor, refunded_minor) rows, stored as attributed sales
+    (in bulk, then each customer's rollup refreshed as the conversion writer does)."""
     with database.new_session(app) as s:
         s.execute(delete(Conversion))
         for i, (customer, at, amount, refunded) in enumerate(orders):
@@ -37,6 +40,11 @@ def put_orders(app, ws, orders):
                              refunded_minor=refunded, currency="CNY", campaign_id=None, sharer_id=1,
                              attribution="code", customer_sharer_id=customer, occurred_at=at, request_hash="-",
                              response={}))
+        s.flush()
+        s.execute(delete(CustomerSummary))
+        s.execute(delete(CustomerMonth))
+        for customer in {row[0] for row in orders}:
+            refresh_customer(s, ws, customer)
         s.commit()
 
 
@@ -59,6 +67,7 @@ def test_hand_computed_repurchase_lifetime_value_and_cohorts(app, owner):
             "net_revenue": "285.00", "lifetime_value": "95.00"}
         assert repurchase(s, ws, days=90)["repeat_customers"] == 2
         assert repurchase(s, ws, days=90, first_from=utc(2026, 9, 10))["customers"] == 2
+        assert repurchase(s, ws, days=90, first_from=utc(2026, 9, 10), sharer_id=1)["customers"] == 2
         table = cohorts(s, ws, months=3, now=NOW)
     assert table["items"] == [
         {"month": "2026-09", "customers": 2, "retained": [2, 1, 1], "rates": ["100.00", "50.00", "50.00"]},
@@ -97,6 +106,9 @@ def test_figures_equal_a_brute_force_recomputation(app, owner, rows, days):
     with database.new_session(app) as s:
         figures = repurchase(s, ws, days=days)
         table = cohorts(s, ws, months=12, now=NOW)
+        # a scope reads the orders themselves (every order here is sharer 1's): the same figures
+        assert repurchase(s, ws, days=days, sharer_id=1) == figures
+        assert cohorts(s, ws, months=12, now=NOW, sharer_id=1) == table
     assert (figures["customers"], figures["repeat_customers"]) == (len(bought), repeat)
     assert Decimal(figures["net_revenue"]) == Decimal(net) / 100
     if bought:
@@ -121,7 +133,7 @@ def test_figures_take_a_fixed_number_of_statements(app, owner):
             cohorts(s, ws, now=NOW)
         finally:
             event.remove(engine, "before_cursor_execute", listener)
-    assert len(statements) == 4  # the workspace's currency, repurchase, lifetime value, cohorts
+    assert len(statements) == 3  # the workspace's currency, repurchase with lifetime value, cohorts
 
 
 def test_the_figures_api_answers_staff_with_scopes_and_refuses_sellers(owner, campaign, make_sharer, make_link):
@@ -178,3 +190,20 @@ def test_the_console_shows_repurchase_and_the_cohort_table(app, owner, console):
     assert 'data-figure="customers">2<' in page.text and 'data-figure="rate">50.00%<' in page.text
     assert ">Retention cohorts</caption>" in page.text and "shade-5" in page.text
     assert console.get("/console/customers?days=7").status_code == 422
+
+
+def test_the_migration_builds_the_rollups_of_orders_recorded_before_it(app, owner, campaign, make_sharer, make_link):
+    code = make_link(campaign["id"], make_sharer("ann")["id"])["code"]
+    for order, customer, when in (("o1", "x", "2026-09-01T10:00:00+08:00"), ("o2", "x", "2026-10-20T10:00:00+08:00"),
+                                  ("o3", "y", "2026-11-02T10:00:00+08:00")):
+        ok(owner.post("/api/v1/conversions", {"type": "sale", "order_id": order, "amount": "100.00", "code": code,
+                                              "occurred_at": when, "customer": {"external_id": customer}}), 201)
+    ws = workspace_id(app)
+    with database.new_session(app) as s:
+        before = repurchase(s, ws, days=60), cohorts(s, ws, now=NOW)
+    assert before[0]["repeat_customers"] == 1
+    url = app.config["DATABASE_URL"]
+    command.downgrade(migrate.alembic_config(url), "f81b240dbb17")
+    migrate.upgrade(url)
+    with database.new_session(app) as s:
+        assert (repurchase(s, ws, days=60), cohorts(s, ws, now=NOW)) == before
