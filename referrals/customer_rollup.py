@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from plumbing import database
 from referrals.models import Conversion, CustomerMonth, CustomerSummary
 from workspaces.models import Workspace
 
@@ -29,7 +30,12 @@ def rollup_rows(workspace_id: int, customer_id: int, bought: list[tuple[datetime
 
 
 def refresh_customer(session: Session, workspace_id: int, customer_id: int) -> None:
-    """Recompute one customer's rows from their own sales (an indexed read of a handful of orders)."""
+    """Recompute one customer's rows from their own sales (an indexed read of a handful of orders).
+
+    One customer at a time (a transaction lock): two orders of one buyer recorded at once
+    rebuild the rows one after the other, the second seeing the first's sale.
+    """
+    database.lock(session, f"customer:{workspace_id}:{customer_id}")
     currency = session.scalar(select(Workspace.currency).where(Workspace.id == workspace_id))
     bought = session.execute(
         select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency)
