@@ -35,6 +35,8 @@ def create_contest(session: Session, workspace_id: int, data: dict, now: datetim
     :raise ApiError 404: a team of another workspace.
     """
     currency = data.get("currency") or session.get(Workspace, workspace_id).currency
+    if not data["name"].strip():
+        raise ApiError(422, "validation_error", "A contest needs a name.", {"name": "must not be blank"})
     if data["ends_at"] <= data["starts_at"]:
         raise ApiError(422, "validation_error", "The contest ends before it starts.", {"ends_at": "after starts_at"})
     if data["starts_at"] < now:

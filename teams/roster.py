@@ -51,9 +51,11 @@ def _join(session: Session, team: Team, sharer_id: int, move: bool) -> None:
 def create_team(session: Session, workspace_id: int, name: str, captain_id: int) -> Team:
     """A team with its captain as first member; the caller commits.
 
-    :raise ApiError 404: no such captain. :raise ApiError 409: name taken, or the captain is in a team.
+    :raise ApiError 422: a blank name. :raise ApiError 404: no such captain. :raise ApiError 409: name taken, or the captain is in a team.
     """
     name = name.strip()
+    if not name:
+        raise ApiError(422, "validation_error", "A team needs a name.", {"name": "must not be blank"})
     get_sharer(session, workspace_id, captain_id)
     if session.scalar(select(Team.id).where(Team.workspace_id == workspace_id, Team.name == name)):
         raise ApiError(409, "team_name_taken", "A team of this name exists.", {"name": "taken"})

@@ -72,6 +72,11 @@ def test_a_sharer_is_in_one_team_and_moving_keeps_the_invite_chain(owner, league
     assert listed == {"Blue": 2, "Red": 2}
 
 
+def test_a_blank_team_name_is_refused(owner, league):
+    res = owner.post("/api/v1/teams", {"name": "  ", "captain_id": league["people"]["bob"]["id"]})
+    assert res.status_code == 422 and "name" in res.json["error"]["fields"]
+
+
 def test_a_captain_adds_free_sharers_but_no_one_else_may(owner, league, make_sharer):
     people, red = league["people"], league["red"]
     eve = make_sharer("eve")
@@ -90,6 +95,7 @@ def test_a_captain_adds_free_sharers_but_no_one_else_may(owner, league, make_sha
     ({"prizes": [{"place": 1}]}, "prizes.0"),
     ({"prizes": [{"place": 1, "amount": 500}]}, "prizes.0.amount"),
     ({"prizes": [{"place": 1, "amount": "5"}, {"place": 1, "amount": "6"}]}, "prizes.1"),
+    ({"name": "   "}, "name"),
 ])
 def test_a_bad_contest_is_refused_and_nothing_stored(app, owner, league, change, field):
     body = {"name": "PK", "starts_at": (NOW + timedelta(minutes=5)).isoformat(),
