@@ -107,11 +107,12 @@ def cohorts(session: Session, workspace_id: int, *, months: int = 12, now: datet
     this_month = now.year * 12 + now.month - 1
     oldest = this_month - months + 1
     if campaign_id is None and sharer_id is None and team_id is None:
-        age = (CustomerMonth.month - CustomerMonth.first_month).label("age")
-        query = (select(CustomerMonth.first_month, age, func.count())
+        # Grouped in the index's own order (first month, month): no sort.
+        query = (select(CustomerMonth.first_month, CustomerMonth.month - CustomerMonth.first_month, func.count())
                  .where(CustomerMonth.workspace_id == workspace_id, CustomerMonth.first_month >= oldest,
-                        CustomerMonth.first_month <= this_month, age < MAX_AGE)
-                 .group_by(CustomerMonth.first_month, age))
+                        CustomerMonth.first_month <= this_month,
+                        CustomerMonth.month < CustomerMonth.first_month + MAX_AGE)
+                 .group_by(CustomerMonth.first_month, CustomerMonth.month))
     else:
         activity = (select(Conversion.customer_sharer_id.label("customer"),
                            month_index(Conversion.occurred_at).label("m"))

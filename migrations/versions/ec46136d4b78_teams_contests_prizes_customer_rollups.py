@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('workspace_id', 'customer_sharer_id', name=op.f('pk_customer_summaries'))
     )
     with op.batch_alter_table('customer_summaries', schema=None) as batch_op:
-        batch_op.create_index('ix_customer_summaries_first', ['workspace_id', 'first_at'], unique=False)
+        batch_op.create_index('ix_customer_summaries_first', ['workspace_id', 'first_at', 'gap_seconds', 'net_minor'], unique=False)
 
     op.create_table('contests',
     sa.Column('id', sa.Integer(), nullable=False),
