@@ -36,7 +36,7 @@ def main() -> None:
     from figures.customers import cohorts, repurchase
     from plumbing import database, migrate
     from referrals.customer_rollup import refresh_customer, rollup_rows
-    from referrals.models import Conversion, CustomerMonth, CustomerSummary
+    from referrals.models import CohortCount, Conversion, CustomerMonth, CustomerSummary
     from workspaces.cli import create_workspace
 
     app = create_app()
@@ -79,6 +79,11 @@ def main() -> None:
             conn.execute(insert(CustomerSummary), summaries[base:base + batch])
         for base in range(0, len(months), batch):
             conn.execute(insert(CustomerMonth), months[base:base + batch])
+        counts: dict[tuple[int, int], int] = {}
+        for row in months:
+            counts[row["first_month"], row["month"]] = counts.get((row["first_month"], row["month"]), 0) + 1
+        conn.execute(insert(CohortCount), [{"workspace_id": ws_id, "first_month": f, "month": m, "customers": n}
+                                           for (f, m), n in counts.items()])
     load = time.perf_counter() - t0
     # What the writer pays per recorded conversion: one customer's refresh.
     with database.new_session(app) as session:

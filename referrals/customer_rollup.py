@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plumbing import database
-from referrals.models import Conversion, CustomerMonth, CustomerSummary
+from referrals.models import CohortCount, Conversion, CustomerMonth, CustomerSummary
 from workspaces.models import Workspace
 
 
@@ -42,11 +43,30 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int) -> N
         .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
                Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
         .order_by(Conversion.occurred_at, Conversion.id)).all()
+    mine = (CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id)
+    old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month).where(*mine)).all())
     session.execute(delete(CustomerSummary).where(CustomerSummary.workspace_id == workspace_id,
                                                   CustomerSummary.customer_sharer_id == customer_id))
-    session.execute(delete(CustomerMonth).where(CustomerMonth.workspace_id == workspace_id,
-                                                CustomerMonth.customer_sharer_id == customer_id))
+    session.execute(delete(CustomerMonth).where(*mine))
     summary, months = rollup_rows(workspace_id, customer_id, [tuple(row) for row in bought], currency)
     if summary is not None:
         session.execute(insert(CustomerSummary), [summary])
         session.execute(insert(CustomerMonth), months)
+    new = {(m["first_month"], m["month"]) for m in months}
+    # Counters in one order (cells sorted) so concurrent customers never wait on each other in a cycle.
+    for cell in sorted(old ^ new):
+        _count(session, workspace_id, cell, 1 if cell in new else -1)
+
+
+def _count(session: Session, workspace_id: int, cell: tuple[int, int], step: int) -> None:
+    first_month, month = cell
+    if step < 0:
+        session.execute(update(CohortCount).where(
+            CohortCount.workspace_id == workspace_id, CohortCount.first_month == first_month,
+            CohortCount.month == month).values(customers=CohortCount.customers - 1))
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(CohortCount).values(workspace_id=workspace_id, first_month=first_month, month=month,
+                                                customers=1)
+    session.execute(upsert.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month"],
+                                                 set_={"customers": CohortCount.customers + 1}))

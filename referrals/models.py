@@ -306,3 +306,15 @@ class CustomerMonth(Base):
     customer_sharer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_month: Mapped[int] = mapped_column(Integer)
+
+
+class CohortCount(Base):
+    """How many customers whose first purchase month is ``first_month`` bought in ``month``: the
+    cohort table itself, a few dozen rows per workspace, kept with CustomerMonth."""
+
+    __tablename__ = "cohort_counts"
+
+    workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customers: Mapped[int] = mapped_column(BigInteger, default=0)
