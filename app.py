@@ -29,6 +29,7 @@ from credentials import routes as credential_routes
 from credentials import wechat_routes
 from events import jobs as event_jobs
 from events import routes as event_routes
+from figures import routes as figure_routes
 from integrations import routes as integration_routes
 from payouts import jobs as payout_jobs
 from payouts import routes as payout_routes
@@ -52,6 +53,8 @@ from referrals import (
 )
 from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
+from teams import jobs as team_jobs
+from teams import routes as team_routes
 from web import ops, pages
 from workspaces import cli as workspace_cli
 from workspaces import key_routes
@@ -79,6 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(import_routes.bp)
     api.api.register_blueprint(risk_routes.bp)
     api.api.register_blueprint(compliance_routes.bp)
+    api.api.register_blueprint(team_routes.bp)
+    api.api.register_blueprint(figure_routes.bp)
     schedule_routes.init_app(app)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
@@ -180,7 +185,7 @@ def init_processes(app: Flask) -> None:
         _migrate_unless_skipped(app)
         redis_client.ensure_server(app)
         queue = redis_client.queue(app=app)
-        for periodic in (referral_jobs, publish_jobs, event_jobs, payout_jobs):
+        for periodic in (referral_jobs, publish_jobs, event_jobs, payout_jobs, team_jobs):
             periodic.schedule_periodic(queue)
         AppWorker(app, [queue], connection=redis_client.connection(app),
                   maintenance_interval=app.config["WORKER_MAINTENANCE_SECONDS"]).work(with_scheduler=True, burst=burst)

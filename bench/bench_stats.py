@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def main() -> None:
@@ -27,6 +27,7 @@ def main() -> None:
 
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
+    from timing import timed
 
     from app import create_app
     from plumbing import database, migrate
@@ -64,14 +65,6 @@ def main() -> None:
         with Session(engine) as session, session.begin():
             write_clicks(session, clicks)
     load = time.perf_counter() - t0
-
-    def timed(fn, runs=5):
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            result = fn()
-            times.append((time.perf_counter() - t) * 1000)
-        return statistics.median(times), result
 
     with database.new_session(app) as session:
         stats_ms, stats = timed(lambda: campaign_stats(session, campaign))

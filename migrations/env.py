@@ -15,6 +15,7 @@ import integrations.models  # noqa: F401
 import payouts.models  # noqa: F401
 import publishing.models  # noqa: F401
 import referrals.models  # noqa: F401
+import teams.models  # noqa: F401
 import workspaces.models  # noqa: F401
 from plumbing.database import Base
 

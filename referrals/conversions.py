@@ -23,10 +23,11 @@ from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals import ledger
+from referrals import ledger, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
 from referrals.commission import Rule, kept_after_refunds, shares_for_sale
+from referrals.customer_rollup import refresh_customer
 from referrals.enrollment import apply
 from referrals.grades import rates_for
 from referrals.identity import same_person
@@ -326,6 +327,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
                  "message": f"refund {refund.id} is in {refund.currency}, the sale in {conversion.currency}; not applied"})
             continue
         _apply_refund(session, conversion, refund)
+    refresh_customer(session, workspace.id, buyer.id)
     session.flush()
     body["commissions"] = [
         {"id": c.id, "sharer_id": c.sharer_id, "level": c.level,
@@ -412,7 +414,10 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
             reversals.append({"commission_id": c.id, "sharer_id": c.sharer_id, "level": c.level,
                               "amount": format_amount(delta, c.currency), "kind": kind})
     refunded(session, sale, after - sale.refunded_minor)
+    prizes.reverse_for_refund(session, sale, after - sale.refunded_minor, refund.id)
     sale.refunded_minor = after
     refund.applied = True
+    if sale.customer_sharer_id is not None:
+        refresh_customer(session, sale.workspace_id, sale.customer_sharer_id)
     emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)
     return reversals

@@ -48,7 +48,8 @@ def _zone(workspace: Workspace) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _counted_sales(workspace_id: int, currency: str, start: datetime, end: datetime) -> tuple:
+def sales_in_window(workspace_id: int, currency: str, start: datetime, end: datetime) -> tuple:
+    """The orders that count (``stats.counted_sales``) of a workspace in one currency and window."""
     return (Conversion.workspace_id == workspace_id, *counted_sales(),
             Conversion.occurred_at >= start, Conversion.occurred_at < end, Conversion.currency == currency)
 
@@ -106,7 +107,7 @@ def leaderboard(session: Session, workspace_id: int, *, period: str = "week", at
     if first_day is not None:
         at = datetime.combine(first_day, time(12), zone)
     start, end = period_bounds(period, zone, at or utcnow())
-    counted = _counted_sales(workspace_id, currency, start, end)
+    counted = sales_in_window(workspace_id, currency, start, end)
     totals = (select(Conversion.sharer_id.label("sharer_id"), func.count().label("orders"),
                      func.sum(Conversion.amount_minor - Conversion.refunded_minor).label("revenue"))
               .where(*counted).group_by(Conversion.sharer_id).subquery())
@@ -160,6 +161,6 @@ def team_totals(session: Session, workspace_id: int, sharer_id: int, currency: s
     count = session.scalar(select(func.count()).select_from(members.subquery()))
     orders, revenue = session.execute(
         select(func.count(), func.coalesce(func.sum(Conversion.amount_minor - Conversion.refunded_minor), 0))
-        .where(*_counted_sales(workspace_id, currency, start, end), Conversion.sharer_id.in_(members))).one()
+        .where(*sales_in_window(workspace_id, currency, start, end), Conversion.sharer_id.in_(members))).one()
     return {"leader_id": leader_id, "members": int(count), "orders": int(orders),
             "revenue": format_amount(int(revenue), currency)}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from plumbing import database
 from plumbing.money import format_amount
-from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Sharer
+from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Prize, Sharer
 from workspaces.models import Workspace
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
@@ -58,6 +58,23 @@ def reject(session: Session, c: Commission, memo: str) -> None:
     _entry(session, c, "pending", -net, "rejection", memo=memo)
     _entry(session, c, "reversed", net, "rejection", memo=memo)
     c.reversed_minor, c.status = c.amount_minor, "reversed"
+def book_prize(session: Session, prize: Prize, memo: str = "") -> None:
+    """Enter a contest prize share (already added to the session) as pending: its own kind,
+    ``contest_prize``, tied to no commission and no sale."""
+    session.flush()
+    _entry(session, None, "pending", prize.amount_minor, "contest_prize", sharer_id=prize.sharer_id,
+           currency=prize.currency, workspace_id=prize.workspace_id, memo=memo)
+
+
+def reverse_prize(session: Session, prize: Prize, delta: int, conversion_id: int, memo: str = "") -> None:
+    """Move ``delta`` of a pending contest prize to reversed (a refund took back sales it was won with)."""
+    kw = dict(sharer_id=prize.sharer_id, currency=prize.currency, workspace_id=prize.workspace_id,
+              conversion_id=conversion_id, memo=memo)
+    _entry(session, None, "pending", -delta, "reversal", **kw)
+    _entry(session, None, "reversed", delta, "reversal", **kw)
+    prize.reversed_minor += delta
+    if prize.reversed_minor >= prize.amount_minor:
+        prize.status = "reversed"
 
 
 def approve(session: Session, c: Commission, now: datetime) -> None:
@@ -84,6 +101,9 @@ def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: st
     for c in session.scalars(select(Commission).where(
             Commission.sharer_id == sharer_id, Commission.currency == currency, Commission.status == "approved")):
         c.status, c.paid_at, c.payout_id = "paid", now, payout.id
+    for prize in session.scalars(select(Prize).where(
+            Prize.sharer_id == sharer_id, Prize.currency == currency, Prize.status == "approved")):
+        prize.status, prize.paid_at, prize.payout_id = "paid", now, payout.id
     return payout
 
 
@@ -133,7 +153,8 @@ def earnings(session: Session, sharer_id: int, currency: str) -> dict[str, str]:
 
 
 def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: list[int] | None = None) -> list[Commission]:
-    """Approve pending commissions whose holding period is over (all, or ``ids``).
+    """Approve pending commissions whose holding period is over (all, or ``ids``); without ``ids``
+    the contest prizes past their holding period are approved too (see ``approve_due_prizes``).
 
     :raise ValueError: an id that is not a pending commission past its holding period.
     """
@@ -151,6 +172,24 @@ def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: 
     due = [c for c in found if c.approvable_at <= now]
     for c in due:
         approve(session, c, now)
+    if ids is None:
+        approve_due_prizes(session, workspace_id, now)
+    return due
+
+
+def approve_due_prizes(session: Session, workspace_id: int | None, now: datetime) -> list[Prize]:
+    """Move pending contest prizes past their holding period to approved, like commissions."""
+    query = select(Prize).where(Prize.status == "pending", Prize.approvable_at <= now)
+    if workspace_id is not None:
+        query = query.where(Prize.workspace_id == workspace_id)
+    due = list(session.scalars(query.with_for_update()))
+    for prize in due:
+        net = prize.amount_minor - prize.reversed_minor
+        _entry(session, None, "pending", -net, "approval", sharer_id=prize.sharer_id,
+               currency=prize.currency, workspace_id=prize.workspace_id)
+        _entry(session, None, "approved", net, "approval", sharer_id=prize.sharer_id,
+               currency=prize.currency, workspace_id=prize.workspace_id)
+        prize.status, prize.approved_at = "approved", now
     return due
 
 

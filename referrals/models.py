@@ -147,6 +147,8 @@ class Conversion(Base):
         Index("ix_conversions_order", "workspace_id", "order_id"),
         # The leaderboard reads one workspace's sales of a week or month.
         Index("ix_conversions_workspace_time", "workspace_id", "type", "occurred_at"),
+        # Repurchase and cohort figures read each customer's sales in time order.
+        Index("ix_conversions_customer", "workspace_id", "customer_sharer_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -402,3 +404,86 @@ class RiskReview(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+class Prize(Base):
+    """A sharer's share of a team contest's cash prize (ledger kind ``contest_prize``).
+
+    Paid from the brand's budget, never out of a sale: it adds no paid level to
+    any order. Like a commission it is pending for the holding period, then
+    approved and paid; one per (contest, sharer), which the database enforces,
+    so booking a contest's prizes twice books nothing the second time.
+
+    ``basis_minor`` is the member's own net sales in the contest period
+    [``period_start``, ``period_end``) when the result was frozen; a refund of
+    one of those sales before the prize is approved takes back the same share
+    of the prize (``reversed_minor``), see ``referrals/prizes.py``.
+    """
+
+    __tablename__ = "prizes"
+    __table_args__ = (UniqueConstraint("contest_id", "sharer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"))
+    team_id: Mapped[int] = mapped_column(Integer)
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    place: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    basis_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|paid|reversed
+    approvable_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerSummary(Base):
+    """A buyer's purchases in short, kept by the conversion writer (``referrals/customer_rollup.py``):
+    what the workspace's repurchase and lifetime-value figures read instead of every order.
+
+    A purchase is a sale not refunded in full; a customer without one has no row.
+    """
+
+    __tablename__ = "customer_summaries"
+    # Covering: repurchase and lifetime value read only this index, never the table (200k customers:
+    # about 0.2 s instead of 4 s of row lookups on SQLite).
+    __table_args__ = (Index("ix_customer_summaries_first", "workspace_id", "first_at", "gap_seconds", "net_minor"),)
+
+    workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_sharer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    second_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whole seconds from the first purchase to the second (None without one).
+    gap_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    purchases: Mapped[int] = mapped_column(Integer)
+    net_minor: Mapped[int] = mapped_column(BigInteger)  # in the workspace's currency
+
+
+class CustomerMonth(Base):
+    """A UTC month (``year * 12 + month - 1``) in which a customer made a purchase, with their first
+    such month: the retention cohorts' rollup, kept with CustomerSummary."""
+
+    __tablename__ = "customer_months"
+    __table_args__ = (Index("ix_customer_months_cohort", "workspace_id", "first_month", "month"),)
+
+    workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_sharer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_month: Mapped[int] = mapped_column(Integer)
+
+
+class CohortCount(Base):
+    """How many customers whose first purchase month is ``first_month`` bought in ``month``: the
+    cohort table itself, a few dozen rows per workspace, kept with CustomerMonth."""
+
+    __tablename__ = "cohort_counts"
+
+    workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customers: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"tests", "bench", "tools", "migrations", "static", "templates", "translations", "instance"}
-FEATURES = {"accounts", "catalog", "channels", "credentials", "events", "payouts", "publishing", "referrals", "web",
-            "workspaces"}
+FEATURES = {"accounts", "brand_accounts", "catalog", "channels", "credentials", "events", "figures", "integrations",
+            "payouts", "platforms", "publishing", "referrals", "teams", "web", "workspaces"}
 
 
 def project_modules() -> dict[str, Path]:

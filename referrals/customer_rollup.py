@@ -1,0 +1,72 @@
+"""Keeps each buyer's purchase summary and purchase months up to date as sales and refunds are recorded,
+so the figures (repurchase, lifetime value, cohorts) read one row per customer, never every order."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from plumbing import database
+from referrals.models import CohortCount, Conversion, CustomerMonth, CustomerSummary
+from workspaces.models import Workspace
+
+
+def rollup_rows(workspace_id: int, customer_id: int, bought: list[tuple[datetime, int, str]],
+                currency: str) -> tuple[dict | None, list[dict]]:
+    """Pure: a customer's summary row and month rows from their purchases ``(occurred_at, net minor,
+    currency)`` in time order (sales not refunded in full); (None, []) without any.
+    """
+    if not bought:
+        return None, []
+    first, second = bought[0][0], bought[1][0] if len(bought) > 1 else None
+    summary = {"workspace_id": workspace_id, "customer_sharer_id": customer_id, "first_at": first,
+               "second_at": second,
+               "gap_seconds": None if second is None else int(second.timestamp()) - int(first.timestamp()),
+               "purchases": len(bought), "net_minor": sum(net for _, net, cur in bought if cur == currency)}
+    months = sorted({at.year * 12 + at.month - 1 for at, _, _ in bought})
+    return summary, [{"workspace_id": workspace_id, "customer_sharer_id": customer_id, "month": m,
+                      "first_month": months[0]} for m in months]
+
+
+def refresh_customer(session: Session, workspace_id: int, customer_id: int) -> None:
+    """Recompute one customer's rows from their own sales (an indexed read of a handful of orders).
+
+    One customer at a time (a transaction lock): two orders of one buyer recorded at once
+    rebuild the rows one after the other, the second seeing the first's sale.
+    """
+    database.lock(session, f"customer:{workspace_id}:{customer_id}")
+    currency = session.scalar(select(Workspace.currency).where(Workspace.id == workspace_id))
+    bought = session.execute(
+        select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency)
+        .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
+               Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
+        .order_by(Conversion.occurred_at, Conversion.id)).all()
+    mine = (CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id)
+    old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month).where(*mine)).all())
+    session.execute(delete(CustomerSummary).where(CustomerSummary.workspace_id == workspace_id,
+                                                  CustomerSummary.customer_sharer_id == customer_id))
+    session.execute(delete(CustomerMonth).where(*mine))
+    summary, months = rollup_rows(workspace_id, customer_id, [tuple(row) for row in bought], currency)
+    if summary is not None:
+        session.execute(insert(CustomerSummary), [summary])
+        session.execute(insert(CustomerMonth), months)
+    new = {(m["first_month"], m["month"]) for m in months}
+    # Counters in one order (cells sorted) so concurrent customers never wait on each other in a cycle.
+    for cell in sorted(old ^ new):
+        _count(session, workspace_id, cell, 1 if cell in new else -1)
+
+
+def _count(session: Session, workspace_id: int, cell: tuple[int, int], step: int) -> None:
+    first_month, month = cell
+    if step < 0:
+        session.execute(update(CohortCount).where(
+            CohortCount.workspace_id == workspace_id, CohortCount.first_month == first_month,
+            CohortCount.month == month).values(customers=CohortCount.customers - 1))
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(CohortCount).values(workspace_id=workspace_id, first_month=first_month, month=month,
+                                                customers=1)
+    session.execute(upsert.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month"],
+                                                 set_={"customers": CohortCount.customers + 1}))

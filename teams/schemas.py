@@ -1,0 +1,130 @@
+"""Wire shapes of teams and contests."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, Id, InputSchema
+from teams.contests import MEASURES, SPLITS
+
+
+class TeamIn(InputSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    captain_id = Id(required=True)
+
+
+class CaptainIn(InputSchema):
+    captain_id = Id(required=True)
+
+
+class MemberIn(InputSchema):
+    sharer_id = Id(required=True)
+    move = fields.Boolean(load_default=False, metadata={"description": "move the sharer out of their current team"})
+
+
+class MemberOut(Schema):
+    sharer_id = fields.Integer()
+    name = fields.String()
+    invited_by = fields.Integer(allow_none=True, metadata={"description": "the invite chain, independent of teams"})
+    captain = fields.Boolean()
+
+
+class TeamDetail(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    captain_id = fields.Integer()
+    created_at = fields.DateTime()
+    members = fields.List(fields.Nested(MemberOut))
+
+
+class TeamSummary(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    captain_id = fields.Integer()
+    members = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class TeamList(Schema):
+    items = fields.List(fields.Nested(TeamSummary))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PrizeIn(InputSchema):
+    place = fields.Integer(strict=True, required=True, validate=validate.Range(1, 100))
+    amount = DecimalString(load_default=None, metadata={"description": "cash from the brand's budget"})
+    goods = fields.String(load_default=None, validate=validate.Length(1, 200))
+
+
+class ContestIn(InputSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    starts_at = AwareDateTime(required=True)
+    ends_at = AwareDateTime(required=True)
+    team_ids = fields.List(Id(), required=True, validate=validate.Length(2, 100))
+    measure = fields.String(required=True, validate=validate.OneOf(MEASURES),
+                            metadata={"description": "net sales, orders or new customers who bought; never recruits"})
+    split = fields.String(load_default="proportional", validate=validate.OneOf(SPLITS),
+                          metadata={"description": "a team's cash prize among its members: by own net sales, or equally"})
+    prizes = fields.List(fields.Nested(PrizeIn), required=True, validate=validate.Length(1, 20))
+    currency = Currency(load_default=None)
+
+
+class ContestQuery(InputSchema):
+    team_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
+
+
+class PrizeOut(Schema):
+    place = fields.Integer()
+    amount = fields.String()
+    goods = fields.String(allow_none=True)
+
+
+class BoardMemberOut(Schema):
+    sharer_id = fields.Integer()
+    name = fields.String(allow_none=True)
+    orders = fields.Integer()
+    net_sales = fields.String()
+    new_customers = fields.Integer()
+    prize = fields.String(metadata={"description": "this member's share of the team's cash prize"})
+
+
+class BoardTeamOut(Schema):
+    team_id = fields.Integer()
+    name = fields.String()
+    captain_id = fields.Integer()
+    rank = fields.Integer(allow_none=True)
+    orders = fields.Integer()
+    net_sales = fields.String()
+    new_customers = fields.Integer()
+    prize = fields.String()
+    goods = fields.List(fields.String())
+    members = fields.List(fields.Nested(BoardMemberOut))
+
+
+class ContestOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    measure = fields.String()
+    split = fields.String()
+    currency = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    status = fields.String(metadata={"enum": ["upcoming", "live", "ended", "final"]})
+    finalized_at = fields.DateTime(allow_none=True)
+    prizes = fields.List(fields.Nested(PrizeOut))
+    as_of = fields.String()
+    teams = fields.List(fields.Nested(BoardTeamOut))
+
+
+class ContestSummary(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    measure = fields.String()
+    currency = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    status = fields.String()
+
+
+class ContestList(Schema):
+    items = fields.List(fields.Nested(ContestSummary))
+    next_cursor = fields.String(allow_none=True)

@@ -1,0 +1,74 @@
+"""The console's customer figures and team contests: repurchase, lifetime value, retention cohorts,
+and each contest's board (live, or frozen once final)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import g, render_template, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from figures.customers import cohorts, repurchase
+from plumbing import database
+from plumbing.database import utcnow
+from plumbing.errors import ApiError
+from teams.contests import contest_json, get_contest, list_contests
+from web.console.blueprint import NAV, bp
+from web.console.charts import Series, bar_chart
+from web.session import staff_required
+
+NAV.extend([("console.customers", _l("Customers")), ("console.contests", _l("Contests"))])
+WINDOWS = (30, 90, 180)
+
+
+def cohort_chart(table: dict) -> dict:
+    """A bar chart of each cohort's size and how many of it came back the month after."""
+    labels = [row["month"] for row in table["items"]]
+    sizes = [row["customers"] for row in table["items"]]
+    again = [row["retained"][1] if len(row["retained"]) > 1 else 0 for row in table["items"]]
+    svg = bar_chart(labels, [Series(_("New customers"), sizes, "bar-clicks"),
+                             Series(_("Bought again the next month"), again, "bar-unique")],
+                    title=_("Customers by month of first purchase"),
+                    description=_("%(n)s customers made their first purchase in these months.", n=sum(sizes)),
+                    chart_id="cohort-chart", number=lambda n: format_decimal(n))
+    return {"svg": svg, "empty": not any(sizes)}
+
+
+def shade(rate: str | None) -> int:
+    """A cohort cell's shade step, 0 to 5, from its retention percent."""
+    return 0 if rate is None else min(5, int(Decimal(rate) // 20) + (Decimal(rate) > 0))
+
+
+@bp.get("/customers")
+@staff_required()
+def customers():
+    """Repurchase within ``?days=`` (30, 90 or 180), lifetime value so far, and monthly cohorts.
+
+    :raise 422: another number of days.
+    """
+    days = request.args.get("days", "90")
+    if days not in {str(d) for d in WINDOWS}:
+        raise ApiError(422, "validation_error", _("Choose 30, 90 or 180 days."), {"days": "30, 90 or 180"})
+    session = database.session()
+    figures = repurchase(session, g.key.workspace_id, days=int(days))
+    table = cohorts(session, g.key.workspace_id, now=utcnow())
+    return render_template("console/customers.html", figures=figures, days=int(days), windows=WINDOWS,
+                           table=table, chart=cohort_chart(table), shade=shade)
+
+
+@bp.get("/contests")
+@staff_required()
+def contests():
+    """The workspace's team contests, newest first."""
+    return render_template("console/contests.html",
+                           contests=list_contests(database.session(), g.key.workspace_id, utcnow()))
+
+
+@bp.get("/contests/<int(min=1, max=2147483647):contest_id>")
+@staff_required()
+def contest(contest_id: int):
+    """A contest's board: teams ranked, each member's own figures and prize share. :raise 404: not ours."""
+    session = database.session()
+    found = get_contest(session, g.key.workspace_id, contest_id)
+    return render_template("console/contest.html", contest=contest_json(session, found, utcnow()))
