@@ -63,16 +63,30 @@ def test_an_inviter_buying_through_their_invitee_is_held(owner, campaign, make_s
     assert statuses(res) == ["held", "held"] and rules_of(res) == ["inviter_purchase"]
 
 
-def test_an_order_seconds_after_its_click_is_held_unless_the_rule_is_off(client, owner, campaign, make_sharer,
+def test_an_order_seconds_after_its_click_is_held_unless_the_rule_is_off(app, client, owner, campaign, make_sharer,
                                                                           make_link):
+    from conftest import drain
+    from sqlalchemy import select
+
+    from referrals.models import Click
+
     seller = make_sharer("小林")
     link = make_link(campaign["id"], seller["id"], "weibo")
-    res = sale(owner, "F-1", click_id=click_id_for(client, link))
+
+    def soon_after(click_id: str) -> str:
+        """The order time a second after the click (never the wall clock: no timing in tests)."""
+        drain(app)
+        with database.read_session(app) as s:
+            return (s.scalar(select(Click.clicked_at).where(Click.id == click_id)) + timedelta(seconds=1)).isoformat()
+
+    click_id = click_id_for(client, link)
+    res = sale(owner, "F-1", click_id=click_id, occurred_at=soon_after(click_id))
     assert statuses(res) == ["held"] and rules_of(res) == ["fast_order"]
     res = sale(owner, "F-2", click_id=click_id_for(client, link), occurred_at=LATER)
     assert statuses(res) == ["pending"]
     assert put(owner, "/api/v1/risk/settings", {"rules": {"fast_order": None}}).status_code == 200
-    res = sale(owner, "F-3", click_id=click_id_for(client, link))
+    click_id = click_id_for(client, link)
+    res = sale(owner, "F-3", click_id=click_id, occurred_at=soon_after(click_id))
     assert statuses(res) == ["pending"]
 
 
