@@ -83,9 +83,9 @@ def shopify_order(order_id=820982911946154508, click_id=None, currency="CNY", to
 
 
 def shopify_refund(amount="50.00", currency="CNY", refund_id=509562969, order_id=820982911946154508):
-    return {"id": refund_id, "order_id": order_id, "created_at": soon(5),
+    return {"id": refund_id, "order_id": order_id, "created_at": soon(3),
             "transactions": [{"id": 179259969, "kind": "refund", "status": "success", "amount": amount,
-                              "currency": currency, "processed_at": soon(5)}]}
+                              "currency": currency, "processed_at": soon(3)}]}
 
 
 @pytest.fixture
@@ -279,7 +279,7 @@ def wechat_refund(refund=5000, out_refund_no="1217752501201407033233368019",
                   out_trade_no="1217752501201407033233368018"):
     return {"mchid": "1230000109", "out_trade_no": out_trade_no, "transaction_id": "1217752501201407033233368018",
             "out_refund_no": out_refund_no, "refund_id": "50000000382019052709732678859",
-            "refund_status": "SUCCESS", "success_time": soon(5),
+            "refund_status": "SUCCESS", "success_time": soon(3),
             "amount": {"total": 19900, "refund": refund, "payer_total": 19900, "payer_refund": refund},
             "user_received_account": "招商银行信用卡0403"}
 
