@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from brand_accounts.models import PostMetric
 from catalog.models import Campaign
-from channels import publisher_for
 from publishing.models import Publication
 from publishing.slots import local, with_offset
 from workspaces.models import Workspace
@@ -127,7 +126,6 @@ def publication_json(pub: Publication, zone: str, metrics: PostMetric | None = N
     account through the channel's API) or ``library`` (copy-ready: it goes live in the
     sellers' content library, and sellers post it themselves)."""
     return {
-        "delivered_to": "library" if publisher_for(pub.channel) is None else "account",
         "id": pub.id, "campaign_id": pub.campaign_id, "channel": pub.channel,
         "publish_at": with_offset(pub.publish_at, pub.publish_at_offset).isoformat(),
         "publish_at_utc": _iso(pub.publish_at), "publish_at_local": local(pub.publish_at, zone).isoformat(),
@@ -138,7 +136,9 @@ def publication_json(pub: Publication, zone: str, metrics: PostMetric | None = N
         "published_at": _iso(pub.published_at),
         # Which of the two happened: the brand's own account (it has the post's id there) or
         # the sellers' libraries only (a kit channel, or no account connected).
-        "posted_to": ("account" if pub.external_id else "library") if pub.status == "published" else None,
+        # Where a published post went: the brand's account (it has the platform's id for it)
+        # or, with no API or no connected account, the sellers' libraries only.
+        "delivered_to": ("account" if pub.external_id else "library") if pub.status == "published" else None,
         # How the post did on the brand's account (periodic job, publishing/post_metrics.py).
         "metrics": metrics_json(metrics),
         "published_at_local": local(pub.published_at, zone).isoformat() if pub.published_at else None,

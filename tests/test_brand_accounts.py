@@ -186,7 +186,7 @@ def test_a_scheduled_post_goes_to_the_connected_x_account_once(x_app, owner, fak
     assert (pub.status, pub.error) == ("published", None)
     assert list(fake_x.tweets) == [pub.external_id] and len(fake_x.tweets[pub.external_id]["media_ids"]) == 1
     shown = owner.get(f"/api/v1/campaigns/{campaign['id']}").json["publications"][0]
-    assert shown["posted_to"] == "account"
+    assert shown["delivered_to"] == "account"
     # Run twice: the second job finds it done and posts nothing.
     with x_app.app_context():
         assert _publish(x_app, pub.id) == "skipped"
@@ -197,7 +197,7 @@ def test_without_a_connected_account_x_fills_the_libraries_and_says_so(x_app, ow
     campaign = api_campaign(owner, channels=["x"], images=0)
     go_live(x_app, owner, campaign["id"], channels=["x"])
     shown = owner.get(f"/api/v1/campaigns/{campaign['id']}").json["publications"][0]
-    assert (shown["status"], shown["posted_to"], shown["external_id"]) == ("published", "library", None)
+    assert (shown["status"], shown["delivered_to"], shown["external_id"]) == ("published", "library", None)
     assert fake_x.tweets == {}
 
 

@@ -121,5 +121,5 @@ def test_without_credentials_the_official_account_stays_a_kit(app, owner, wechat
     campaign = api_campaign(owner, channels=["wechat_official"], images=1)
     go_live(app, owner, campaign["id"], channels=["wechat_official"])
     shown = owner.get(f"/api/v1/campaigns/{campaign['id']}").json["publications"][0]
-    assert (shown["status"], shown["posted_to"]) == ("published", "library")
+    assert (shown["status"], shown["delivered_to"]) == ("published", "library")
     assert wechat.calls == []
