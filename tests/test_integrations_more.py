@@ -107,10 +107,10 @@ def test_alipay_signature_and_app_id_fail_closed(app, world, alipay):  # noqa: F
 
 def test_alipay_refund_totals_apply_what_is_new_even_before_the_payment(app, world, alipay):  # noqa: F811
     paid = alipay_paid(alipay, world["click_id"])
-    first = {**paid, "refund_fee": "50.00", "gmt_refund": beijing(5) + ".123", "out_biz_no": "R1"}
+    first = {**paid, "refund_fee": "50.00", "gmt_refund": beijing(2) + ".123", "out_biz_no": "R1"}
     assert alipay.send(first).text == "success"
     assert alipay.send(paid).text == "success"
-    closed = {**paid, "trade_status": "TRADE_CLOSED", "refund_fee": "199.00", "gmt_refund": beijing(6) + ".001",
+    closed = {**paid, "trade_status": "TRADE_CLOSED", "refund_fee": "199.00", "gmt_refund": beijing(3) + ".001",
               "out_biz_no": "R2"}
     for notice in (closed, first, closed):
         assert alipay.send(notice).text == "success"
