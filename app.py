@@ -31,6 +31,7 @@ from events import jobs as event_jobs
 from events import routes as event_routes
 from figures import routes as figure_routes
 from integrations import routes as integration_routes
+from integrations import sharer_routes
 from payouts import jobs as payout_jobs
 from payouts import routes as payout_routes
 from plumbing import api, database, embedded_redis, errors, logs, metrics, migrate, redis_client
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(program_routes.bp)
     api.api.register_blueprint(grade_routes.bp)
     api.api.register_blueprint(import_routes.bp)
+    api.api.register_blueprint(sharer_routes.bp)
     api.api.register_blueprint(risk_routes.bp)
     api.api.register_blueprint(compliance_routes.bp)
     api.api.register_blueprint(team_routes.bp)

@@ -37,14 +37,15 @@ class OrderEvent:
     coupon: str | None = None
     customer: dict | None = None
     occurred_at: datetime | None = None
-    # Order lines as the platform gave them: the conversion service does not take items yet.
+    # A sale's lines as ``POST /api/v1/conversions`` takes them (``sku``, ``quantity``, ``amount``):
+    # each is matched to a catalogue product by SKU and paid by its rule.
     items: list[dict] = field(default_factory=list)
     # A refund whose amount is the order's refunded total so far (Stripe's charge.refunded
     # without its refund list): the inbound service records only what is new.
     cumulative: bool = False
 
     def conversion(self) -> dict:
-        """The ``POST /api/v1/conversions`` body (``items`` left out until the service takes them)."""
+        """The ``POST /api/v1/conversions`` body."""
         body = {"type": self.type, "order_id": self.order_id, "amount": self.amount}
         if self.currency:
             body["currency"] = self.currency
@@ -56,6 +57,8 @@ class OrderEvent:
                 body["click_id"] = self.click_id
             elif self.coupon:
                 body["coupon"] = self.coupon
+            if self.items:
+                body["items"] = self.items
         if self.occurred_at:
             body["occurred_at"] = self.occurred_at.isoformat()
         return body
@@ -115,6 +118,19 @@ def money(value) -> str:
     if not amount.is_finite() or amount < 0:
         raise BadPayload(f"not an amount: {value!r}")
     return format(amount, "f")
+
+
+def order_line(sku, stand_in: str, quantity, amount) -> dict | None:
+    """One order line as the conversion service takes it, or None for a line that sold nothing.
+
+    ``stand_in`` names a line the shop gave no SKU (the platform's product id, say):
+    it matches no catalogue product, so the line is paid by the campaign's rule and
+    flagged ``unknown_sku``, for the brand to give the product its SKU.
+    """
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+        return None
+    sku = "".join(c for c in str(sku or "") if c.isprintable()).strip()[:64]
+    return {"sku": sku or stand_in[:64], "quantity": quantity, "amount": amount}
 
 
 def code_word(value) -> str | None:

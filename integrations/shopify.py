@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
+from decimal import Decimal
 
 from integrations.base import (
     BadPayload,
@@ -25,6 +26,7 @@ from integrations.base import (
     click_id_in_url,
     code_word,
     money,
+    order_line,
 )
 from integrations.timestamps import parse_time
 
@@ -88,14 +90,31 @@ def _sale(order: dict) -> OrderEvent:
     customer = order.get("customer") or {}
     name = " ".join(filter(None, (customer.get("first_name"), customer.get("last_name")))) or None
     customer_id = customer.get("id") or order.get("email") or f"order-{order['id']}"
-    items = [{"sku": line.get("sku") or None, "quantity": line.get("quantity"), "amount": money(line.get("price", "0"))}
-             for line in order.get("line_items") or [] if isinstance(line, dict)]
+    items = [line for line in map(_line, order.get("line_items") or []) if line]
     return OrderEvent(
         type="sale", order_id=str(order["id"]), amount=money(order.get("total_price")),
         currency=str(order.get("currency") or "").upper(), click_id=click_id, coupon=coupon if not click_id else None,
         customer={"external_id": f"shopify:{customer_id}", "email": customer.get("email") or order.get("email"),
                   "phone": customer.get("phone") or order.get("phone"), "name": name},
         occurred_at=parse_time(order.get("processed_at") or order.get("created_at")), items=items)
+
+
+def _line(item) -> dict | None:
+    """A line item as the conversion service takes it: its total is ``price`` (per unit, before
+    discounts) times ``quantity``, less the discounts allocated to it."""
+    if not isinstance(item, dict):
+        return None
+    try:
+        unit = Decimal(money(item.get("price", "0")))
+        allocations = item.get("discount_allocations")
+        discount = (sum((Decimal(money(a.get("amount", "0"))) for a in allocations if isinstance(a, dict)), Decimal(0))
+                    if isinstance(allocations, list) else Decimal(money(item.get("total_discount") or "0")))
+        total = max(unit * item["quantity"] - discount, Decimal(0)) if isinstance(item.get("quantity"), int) else None
+    except (KeyError, TypeError):
+        return None
+    stand_in = f"shopify:variant:{item.get('variant_id') or item.get('product_id') or item.get('id')}"
+    return order_line(item.get("sku"), stand_in, item.get("quantity"), format(total, "f")) if total is not None \
+        else None
 
 
 def _refunds(refund: dict) -> list[OrderEvent]:

@@ -7,6 +7,7 @@ five-minute tolerance, so the scheme is exactly Stripe's. An order is the
 PaymentIntent (what refunds name); a session without one (``mode=subscription``
 and such) is keyed by its own id. Attribution: ``client_reference_id`` or
 ``metadata.sc_click`` carry the click id, ``metadata.sc_code`` a sharer's code word.
+When the session carries its ``line_items``, they go to the conversion service by SKU.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from datetime import datetime
 
 import stripe
 
-from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in
+from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in, order_line
 from integrations.timestamps import from_unix
 from plumbing.money import format_amount, is_currency
 
@@ -91,7 +92,29 @@ def _sale(session: dict) -> OrderEvent:
         currency=currency, click_id=click_id, coupon=None if click_id else code,
         customer={"external_id": f"stripe:{who}", "email": details.get("email"), "phone": details.get("phone"),
                   "name": details.get("name")},
-        occurred_at=from_unix(session.get("created")))
+        occurred_at=from_unix(session.get("created")), items=_lines(session.get("line_items"), currency))
+
+
+def _lines(listed, currency: str) -> list[dict]:
+    """The session's line items when the event carries them (``line_items`` is expandable, so
+    only an event your own code re-sends with it expanded does): each line's total after
+    discounts, before tax, under its SKU: the ``sku`` metadata of its product (when expanded)
+    or price, else the price's ``lookup_key``, else the product's id."""
+    lines = []
+    for item in (listed.get("data") or []) if isinstance(listed, dict) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("price"), dict):
+            continue
+        price = item["price"]
+        product = price.get("product")
+        product_meta = (product.get("metadata") or {}) if isinstance(product, dict) else {}
+        product_id = product.get("id") if isinstance(product, dict) else product
+        sku = product_meta.get("sku") or (price.get("metadata") or {}).get("sku") or price.get("lookup_key")
+        total = _minor(item.get("amount_subtotal")) - _minor(item.get("amount_discount") or 0)
+        line = order_line(sku, f"stripe:{product_id or price.get('id')}", item.get("quantity"),
+                          format_amount(max(total, 0), currency))
+        if line:
+            lines.append(line)
+    return lines
 
 
 def _refund(refund: dict, order_id, currency) -> OrderEvent:

@@ -6,6 +6,7 @@ order counts as a sale once paid (``processing`` or ``completed``); each
 entry of its ``refunds`` list is a refund. The snippet's click id reaches the
 order as meta data (``sc_click`` or ``_sc_click``: the checkout form's hidden
 field, saved by the shop); a coupon equal to a sharer's code word also attributes.
+Line items go to the conversion service matched to catalogue products by SKU.
 """
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ import hmac
 import json
 from datetime import datetime
 
-from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in, code_word, money
+from integrations.base import (
+    BadPayload,
+    BadSignature,
+    OrderEvent,
+    Reply,
+    click_id_in,
+    code_word,
+    money,
+    order_line,
+)
 from integrations.timestamps import parse_local
 
 PAID = ("processing", "completed")
@@ -78,5 +88,13 @@ def _sale(order: dict, currency: str | None) -> OrderEvent:
         customer={"external_id": f"woocommerce:{who}", "email": billing.get("email") or None,
                   "phone": billing.get("phone") or None, "name": name},
         occurred_at=parse_local(order.get("date_paid_gmt") or order.get("date_created_gmt"), "+00:00"),
-        items=[{"sku": i.get("sku") or None, "quantity": i.get("quantity"), "amount": money(i.get("total", "0"))}
-               for i in order.get("line_items") or [] if isinstance(i, dict)])
+        items=[line for line in map(_line, order.get("line_items") or []) if line])
+
+
+def _line(item) -> dict | None:
+    """A line item as the conversion service takes it: ``total`` is the line's total after
+    discounts, before tax; a product without a SKU is named by its product id."""
+    if not isinstance(item, dict):
+        return None
+    stand_in = f"woocommerce:product:{item.get('variation_id') or item.get('product_id') or item.get('id')}"
+    return order_line(item.get("sku"), stand_in, item.get("quantity"), money(item.get("total") or "0"))

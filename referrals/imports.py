@@ -26,25 +26,25 @@ REQUIRED = ("type", "order_id", "amount")
 INTEGERS = ("sharer_id", "campaign_id")
 
 
-def read_rows(text: str) -> list[dict]:
-    """The file's rows as dicts of its known columns (blank cells left out).
+def read_rows(text: str, columns: tuple[str, ...] = COLUMNS, required: tuple[str, ...] = REQUIRED) -> list[dict]:
+    """The file's rows as dicts of its known ``columns`` (blank cells left out).
 
     :raise ApiError 422: no header with the required columns, unknown columns, or too many rows.
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in columns]
     if missing or unknown:
         raise ApiError(422, "validation_error", "The first line must name the columns.",
                        {"columns": f"missing {', '.join(missing) or 'none'}; unknown {', '.join(unknown) or 'none'};"
-                                   f" known: {', '.join(COLUMNS)}"})
+                                   f" known: {', '.join(columns)}"})
     reader.fieldnames = header
     rows = []
     for row in reader:
         if len(rows) == MAX_ROWS:
             raise ApiError(422, "too_many_rows", f"At most {MAX_ROWS} rows per file; split it.")
-        rows.append({k: v.strip() for k, v in row.items() if k in COLUMNS and isinstance(v, str) and v.strip()})
+        rows.append({k: v.strip() for k, v in row.items() if k in columns and isinstance(v, str) and v.strip()})
     return rows
 
 

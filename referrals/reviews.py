@@ -47,6 +47,7 @@ def save_settings(session: Session, workspace_id: int, rules: dict, hold_days: i
 def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, customer: dict, buyer_id: int | None,
                rules: dict) -> SaleFacts:
     """What the rules look at, for a sale just written (its row flushed)."""
+    # (not session.get: a click's key is its id and its time, for PostgreSQL's partitions)
     click = session.scalar(select(Click).where(Click.id == conversion.click_id)) if conversion.click_id else None
     seconds = (conversion.occurred_at - click.clicked_at).total_seconds() if click else None
     visitor_orders = 0

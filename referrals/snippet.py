@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, Response, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.models import Campaign
+from plumbing.database import utcnow
 
 SNIPPET = Path(__file__).resolve().parent.parent / "static" / "js" / "sc.js"
 MAX_AGE = 7 * 86400
+DEFAULT_DAYS = 30
 
 bp = Blueprint("snippet", __name__)
 
@@ -25,7 +32,19 @@ def snippet() -> tuple[bytes, str]:
     return body, "sha384-" + base64.b64encode(hashlib.sha384(body).digest()).decode()
 
 
-def script_tag(public_url: str, days: int = 30) -> str:
+def cookie_days(session: Session, workspace_id: int) -> int:
+    """How long the snippet keeps a click: the longest attribution window among the workspace's
+    campaigns that can still credit a sale (not ended, or ended less than their window ago), so no
+    campaign loses a sale to an expired cookie; each sale is still checked against its own
+    campaign's window. The default window when there is none."""
+    now = utcnow()
+    rows = session.execute(select(Campaign.attribution_window_days, Campaign.ends_at)
+                           .where(Campaign.workspace_id == workspace_id)).all()
+    return max((days for days, ends_at in rows if ends_at is None or ends_at + timedelta(days=days) > now),
+               default=DEFAULT_DAYS)
+
+
+def script_tag(public_url: str, days: int = DEFAULT_DAYS) -> str:
     """The tag a brand pastes into its shop's pages."""
     return (f'<script src="{public_url}/sc.js" integrity="{snippet()[1]}" crossorigin="anonymous" '
             f'data-days="{int(days)}" async></script>')

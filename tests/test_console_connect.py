@@ -2,18 +2,36 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
+from html import unescape
 
 import pytest
-from conftest import DESKTOP, PHONE, Pages, axe_violations, no_horizontal_scroll, screenshot
+from conftest import CAMPAIGN, DESKTOP, PHONE, Pages, axe_violations, no_horizontal_scroll, screenshot
 from platform_senders import ShopifySender
 from test_integrations import _test_start, conversions, shopify_order  # noqa: F401 (an autouse fixture)
 
+from catalog.models import Campaign
+from plumbing import database
 from referrals.snippet import snippet
 
 
 def test_connect_page_shows_the_snippet_and_its_integrity_hash(console):
     html = console.get("/console/connect").text
     assert snippet()[1] in html and "/sc.js" in html
+
+
+def test_snippet_keeps_the_click_for_the_longest_window_of_the_running_campaigns(app, console, owner):
+    assert 'data-days="30"' in unescape(console.get("/console/connect").text)  # no campaign yet: the default window
+    for name, days in (("short", 7), ("long", 45)):
+        res = owner.post("/api/v1/campaigns", {**CAMPAIGN, "name": name, "attribution_window_days": days})
+        assert res.status_code == 201, res.json
+    html = unescape(console.get("/console/connect").text)
+    assert 'data-days="45"' in html and "45" in re.sub(r"<[^>]+>", "", html.split('id="snippet-days"')[1])[:200]
+    long_id = [c["id"] for c in owner.get("/api/v1/campaigns").json["items"] if c["name"] == "long"][0]
+    with database.new_session(app) as s:  # ended longer ago than its window: it credits no click any more
+        s.get(Campaign, long_id).ends_at = datetime.now(timezone.utc) - timedelta(days=46)
+        s.commit()
+    assert 'data-days="7"' in unescape(console.get("/console/connect").text)
 
 
 def test_issue_a_key_shown_once_then_revoke_it(console, owner):

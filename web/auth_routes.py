@@ -1,10 +1,11 @@
 """Signing in and out: staff by email and password, sellers by a one-time link."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from accounts import mail, passes
+from accounts.invitations import pass_url
 from accounts.users import authenticate
 from plumbing import database
 from referrals.models import Sharer
@@ -90,10 +91,6 @@ def seller_sign_in():
         return render_template("web/seller_link_sent.html", email=form.email.data)
     status = 422 if request.method == "POST" else 200
     return render_template("web/seller_sign_in.html", form=form), status
-
-
-def pass_url(token: str) -> str:
-    return f"{current_app.config['PUBLIC_URL']}{url_for('web_auth.seller_pass', token=token)}"
 
 
 @bp.route("/seller/pass/<token>", methods=["GET", "POST"])

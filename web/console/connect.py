@@ -9,7 +9,7 @@ from integrations import REGISTRY
 from integrations.store import connect, disconnect, overview
 from plumbing import database, vault
 from plumbing.errors import ApiError
-from referrals.snippet import script_tag, snippet
+from referrals.snippet import cookie_days, script_tag, snippet
 from web.console.blueprint import NAV, bp
 from web.session import staff_required
 from workspaces.keys import ISSUABLE_ROLES, issue_key, list_keys, revoke_key
@@ -27,8 +27,9 @@ LONG_SETTINGS = ("platform_key", "alipay_public_key")
 def _page(status: int = 200, new_key: str | None = None, errors: dict | None = None, shown_once: dict | None = None):
     session = database.session()
     public_url = current_app.config["PUBLIC_URL"]
+    days = cookie_days(session, g.key.workspace_id)
     return render_template(
-        "console/connect.html", tag=script_tag(public_url), integrity=snippet()[1],
+        "console/connect.html", tag=script_tag(public_url, days), days=days, integrity=snippet()[1],
         keys=list_keys(session, g.key.workspace_id), key_roles=KEY_ROLES, issuable=ISSUABLE_ROLES,
         new_key=new_key, integrations=overview(session, g.key.workspace_id, public_url),
         labels=SETTING_LABELS, long_settings=LONG_SETTINGS, errors=errors or {}, shown_once=shown_once or {},

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from accounts import mail, passes
+from accounts.invitations import email_invitation, invitation_link, pass_url
 from accounts.models import ContactView
 from accounts.sessions import sign_out_seller_everywhere
 from catalog.models import Campaign
@@ -22,7 +22,6 @@ from referrals.links import link_urls
 from referrals.models import Link, LinkClickTotal, Sharer
 from referrals.reports import list_sharers
 from referrals.sharers import create_sharer, get_sharer
-from web.auth_routes import pass_url
 from web.console.blueprint import NAV, bp
 from web.console.dashboard import channel_label
 from web.session import staff_required
@@ -226,7 +225,7 @@ def invite(sharer_id: int):
     """
     session = database.session()
     found = get_sharer(session, g.key.workspace_id, sharer_id)
-    issued = passes.issue_pass(session, found, "invite")
+    issued = invitation_link(session, found)
     session.commit()
     return render_template("console/sharers_invite.html", sharer=found, link=pass_url(issued.token),
                            expires_at=issued.expires_at)
@@ -245,15 +244,9 @@ def email_invite(sharer_id: int):
     if not found.email:
         raise ApiError(422, "validation_error", _("%(name)s has no email address. Add one, or copy an invitation "
                                                   "link and send it yourself.", name=name), {"email": "missing"})
-    issued = passes.issue_pass(session, found, "invite")
+    issued = invitation_link(session, found)
     session.commit()
-    link = pass_url(issued.token)
-    brand = g.workspace.name
-    subject = _("%(brand)s invites you to share on Sharecast", brand=brand)
-    text = _("Hello %(name)s,\n\n%(brand)s invites you to its seller space: ready-made posts with your own link, "
-             "and commission on every real sale they bring. Joining is free.\n\nOpen this link within 7 days to "
-             "sign in:\n%(link)s\n\nThe link works once and is only for you.", name=name, brand=brand, link=link)
-    mail.enqueue_sign_in_link(g.key.workspace_id, found.email, subject, text, link)
+    email_invitation(g.key.workspace_id, g.workspace.name, name, found.email, pass_url(issued.token))
     flash(_("An invitation is on its way to %(email)s.", email=found.email))
     return redirect(url_for("console.sharer", sharer_id=found.id), 303)
 

@@ -1,0 +1,113 @@
+"""Order lines from shops and payments reach the conversion service: each line matched to a
+catalogue product by SKU and paid by its rule; a SKU the catalogue does not know is flagged."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from test_integrations import (  # noqa: F401 (fixtures)
+    _test_start,
+    checkout_session,
+    commissions,
+    conversions,
+    shopify,
+    shopify_order,
+    stripe_sender,
+    world,
+)
+from test_integrations_more import signed, woo, woo_order  # noqa: F401 (fixtures)
+
+from plumbing import database
+from referrals.models import ConversionItem
+
+
+@pytest.fixture
+def catalogue(world):  # noqa: F811
+    """Two products: the tea pays 20 % (its own rule), the cups the campaign's 10 %."""
+    made = {}
+    for sku, name, price, rule in (("LJ-250", "Longjing 250 g", "100.00", {"type": "percent", "value": "20"}),
+                                   ("CUP-2", "Two cups", "49.50", None)):
+        res = world["api"].post("/api/v1/products", {"name": name, "sku": sku, "price": price, "commission": rule,
+                                                     "landing_url": "https://shop.example.com/p/" + sku.lower()})
+        assert res.status_code == 201, res.json
+        made[sku] = res.json["id"]
+    return made
+
+
+def lines(app) -> list[tuple]:
+    """(product_id, sku, quantity, amount, commission, flag) of every stored line."""
+    with database.new_session(app) as s:
+        return [(i.product_id, i.sku, i.quantity, i.amount_minor, i.commission_minor, i.flag)
+                for i in s.scalars(select(ConversionItem).order_by(ConversionItem.id))]
+
+
+def test_shopify_line_items_pay_per_product_and_flag_an_unknown_sku(app, world, catalogue, shopify):  # noqa: F811
+    order = shopify_order(click_id=world["click_id"], total="269.50", line_items=[
+        # two of the tea at 100.00 with 20.00 of an order discount allocated to the line: 180.00
+        {"id": 1, "variant_id": 11, "sku": "LJ-250", "quantity": 2, "price": "100.00",
+         "discount_allocations": [{"amount": "20.00", "discount_application_index": 0}]},
+        {"id": 2, "variant_id": 12, "sku": "CUP-2", "quantity": 1, "price": "49.50", "discount_allocations": []},
+        {"id": 3, "variant_id": 13, "sku": "GIFT-BOX", "quantity": 1, "price": "20.00", "discount_allocations": []},
+        {"id": 4, "variant_id": 14, "sku": "", "quantity": 1, "price": "10.00", "discount_allocations": []},
+        {"id": 5, "variant_id": 15, "sku": "CUP-2", "quantity": 0, "price": "49.50"},  # removed: sells nothing
+    ])
+    for _ in range(2):
+        assert shopify.send("orders/paid", order).status_code == 200
+    assert lines(app) == [
+        (catalogue["LJ-250"], "LJ-250", 2, 18000, 3600, "below_brand_price"),  # 20 % of 180.00
+        (catalogue["CUP-2"], "CUP-2", 1, 4950, 495, ""),  # the campaign's 10 %
+        (None, "GIFT-BOX", 1, 2000, 200, "unknown_sku"),
+        (None, "shopify:variant:14", 1, 1000, 100, "unknown_sku"),
+    ]
+    assert commissions(app) == [(1, 3600 + 495 + 200 + 100, 0)]
+
+
+def test_shopify_lines_adding_up_to_more_than_the_order_are_refused(app, world, catalogue, shopify):  # noqa: F811
+    order = shopify_order(click_id=world["click_id"], total="99.00",
+                          line_items=[{"id": 1, "sku": "LJ-250", "quantity": 1, "price": "100.00"}])
+    assert shopify.send("orders/paid", order).status_code == 422
+    assert conversions(app) == [] and lines(app) == []
+
+
+def test_woocommerce_line_items_pay_per_product(app, world, catalogue, woo):  # noqa: F811
+    order = woo_order(world["click_id"], total="149.50", line_items=[
+        {"id": 1, "product_id": 70, "variation_id": 0, "sku": "LJ-250", "quantity": 1, "subtotal": "100.00",
+         "total": "100.00"},
+        {"id": 2, "product_id": 71, "variation_id": 0, "sku": "", "quantity": 1, "subtotal": "49.50",
+         "total": "49.50"},
+    ])
+    assert woo.send("order.updated", order).status_code == 200
+    assert lines(app) == [(catalogue["LJ-250"], "LJ-250", 1, 10000, 2000, ""),
+                          (None, "woocommerce:product:71", 1, 4950, 495, "unknown_sku")]
+    assert commissions(app) == [(1, 2495, 0)]
+
+
+def test_stripe_session_with_its_line_items_pays_per_product(app, world, catalogue, stripe_sender):  # noqa: F811
+    session = checkout_session(world["click_id"], amount=24950, line_items={"object": "list", "data": [
+        {"id": "li_1", "object": "item", "quantity": 1, "amount_subtotal": 10000, "amount_discount": 0,
+         "amount_tax": 0, "amount_total": 10000, "currency": "cny", "description": "Longjing",
+         "price": {"id": "price_1", "lookup_key": None, "metadata": {},
+                   "product": {"id": "prod_1", "metadata": {"sku": "LJ-250"}}}},
+        {"id": "li_2", "object": "item", "quantity": 3, "amount_subtotal": 14850, "amount_discount": 0,
+         "amount_tax": 0, "amount_total": 14850, "currency": "cny", "description": "Cups",
+         "price": {"id": "price_2", "lookup_key": "CUP-2", "metadata": {}, "product": "prod_2"}},
+        {"id": "li_3", "object": "item", "quantity": 1, "amount_subtotal": 100, "amount_discount": 0,
+         "amount_tax": 0, "amount_total": 100, "currency": "cny", "description": "Card",
+         "price": {"id": "price_3", "lookup_key": None, "metadata": {}, "product": "prod_3"}},
+    ]})
+    assert stripe_sender.send("checkout.session.completed", session).status_code == 200
+    assert lines(app) == [(catalogue["LJ-250"], "LJ-250", 1, 10000, 2000, ""),
+                          (catalogue["CUP-2"], "CUP-2", 3, 14850, 1485, ""),
+                          (None, "stripe:prod_3", 1, 100, 10, "unknown_sku")]
+
+
+def test_stripe_session_without_line_items_pays_the_campaigns_rule(app, world, catalogue, stripe_sender):  # noqa: F811
+    assert stripe_sender.send("checkout.session.completed", checkout_session(world["click_id"])).status_code == 200
+    assert lines(app) == [] and commissions(app) == [(1, 1990, 0)]
+
+
+def test_signed_order_webhook_items_by_sku(app, world, catalogue, signed):  # noqa: F811
+    res = signed.send({"type": "order.paid", "data": {
+        "order_id": "S-1", "amount": "100.00", "click_id": world["click_id"],
+        "customer": {"external_id": "c-1"}, "items": [{"sku": "LJ-250", "quantity": 1, "amount": "100.00"}]}})
+    assert res.status_code == 204, res.text
+    assert lines(app) == [(catalogue["LJ-250"], "LJ-250", 1, 10000, 2000, "")]

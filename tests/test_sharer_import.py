@@ -1,0 +1,78 @@
+"""CSV import of sharers (bulk invitations): line-by-line report, dry run, idempotent, bad rows alone,
+invitations emailed to those with an address and shown for the others."""
+from __future__ import annotations
+
+from conftest import Pages
+from sqlalchemy import func, select
+
+from accounts.models import SellerPass
+from plumbing import database, redis_client
+from referrals.models import Sharer
+
+FILE = ("\ufeffname,email,phone,external_id\n"
+        "小林,lin@example.com,,crm-1\n"
+        "阿美,,+86 138 0013 8000,crm-2\n"
+        ",nobody@example.com,,crm-3\n"          # no name
+        "小王,not-an-email,,crm-4\n"            # bad email
+        "小林 again,LIN@example.com,,\n")       # the same person as line 2, by email
+
+
+def post_csv(owner, text: str, query: str = "", key=None):
+    return owner.client.post("/api/v1/sharers/import" + query, data=text.encode("utf-8"),
+                             headers={**owner._headers(key), "Content-Type": "text/csv"})
+
+
+def counts(app) -> tuple[int, int]:
+    with database.new_session(app) as s:
+        return s.scalar(select(func.count()).select_from(Sharer)), s.scalar(select(func.count()).select_from(SellerPass))
+
+
+def queued(app) -> list:
+    with app.app_context():
+        return [job for job in redis_client.queue().jobs if job.description == "seller sign-in link"]
+
+
+def test_dry_run_shows_what_would_be_added_and_keeps_nothing(app, owner):
+    res = post_csv(owner, FILE, "?dry_run=true&invite=true")
+    assert res.status_code == 200, res.json
+    body = res.json
+    assert (body["dry_run"], body["rows"], body["created"], body["existing"], body["failed"]) == (True, 5, 2, 1, 2)
+    by_line = {r["line"]: r for r in body["results"]}
+    assert [by_line[n]["status"] for n in range(2, 7)] == ["created", "created", "failed", "failed", "existing"]
+    assert "name" in by_line[4]["error"]["fields"] and "email" in by_line[5]["error"]["fields"]
+    assert "invitation_url" not in by_line[2]
+    assert counts(app) == (0, 0) and queued(app) == []
+
+
+def test_import_invites_each_new_sharer_once_and_a_second_import_adds_no_one(app, owner):
+    res = post_csv(owner, FILE, "?invite=true")
+    assert res.status_code == 200, res.json
+    by_line = {r["line"]: r for r in res.json["results"]}
+    assert (res.json["created"], res.json["existing"], res.json["failed"]) == (2, 1, 2)
+    assert by_line[2]["emailed"] is True and by_line[3]["emailed"] is False  # 阿美 has only a phone
+    assert by_line[3]["invitation_url"].startswith("http://sharecast.test/seller/pass/")
+    assert by_line[6] == {"line": 6, "status": "existing", "sharer_id": by_line[2]["sharer_id"]}
+    [job] = queued(app)
+    assert job.args[1] == "lin@example.com" and job.args[4] == by_line[2]["invitation_url"]
+    assert counts(app) == (2, 2)
+    with database.new_session(app) as s:
+        amei = s.get(Sharer, by_line[3]["sharer_id"])
+        assert (amei.name, amei.phone, amei.external_id) == ("阿美", "+8613800138000", "crm-2")
+    again = post_csv(owner, FILE, "?invite=true").json
+    assert (again["created"], again["existing"], again["failed"]) == (0, 3, 2)
+    assert counts(app) == (2, 2) and len(queued(app)) == 1
+    # the invitation works: it signs the sharer in
+    seller = Pages(app.test_client())
+    path = by_line[3]["invitation_url"].replace("http://sharecast.test", "")
+    assert seller.get(path).status_code == 200
+    assert seller.post(path).headers["Location"] == "/seller/"
+
+
+def test_bad_files_and_roles_are_refused(app, owner):
+    assert post_csv(owner, "nom,email\nx,y\n").status_code == 422
+    res = owner.client.post("/api/v1/sharers/import", data=b"name\n\xff\n",
+                            headers={**owner._headers(None), "Content-Type": "text/csv"})
+    assert res.status_code == 422
+    server_key = owner.post("/api/v1/keys", {"role": "server", "name": "shop"}).json["key"]
+    assert post_csv(owner, "name\n小林\n", key=server_key).status_code == 403
+    assert counts(app) == (0, 0)
