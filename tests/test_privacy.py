@@ -91,3 +91,26 @@ def test_the_console_masks_contact_details_and_records_every_full_view(app, cons
         [view] = s.scalars(select(ContactView)).all()
         assert view.sharer_id == seller["id"] and view.user_id is not None
     assert console.get("/console/sharers?q=13800138000").status_code == 200  # search still finds by number
+
+
+def test_the_sharer_list_masks_contacts_for_a_marketer_key_and_logs_an_owners_full_view(app, owner, make_sharer):
+    from accounts.models import ContactView
+    from workspaces.models import ApiKey
+
+    lin = make_sharer("林小红", phone="13800138000", email="lin@example.com")
+    quiet = make_sharer("不留联系")
+    marketer = owner.post("/api/v1/keys", {"role": "marketer", "name": "m"}).json["key"]
+    shown = {i["id"]: i for i in owner.get("/api/v1/sharers", key=marketer).json["items"]}
+    assert (shown[lin["id"]]["phone"], shown[lin["id"]]["email"]) == ("+86138****8000", "l***@example.com")
+    assert (shown[quiet["id"]]["phone"], shown[quiet["id"]]["email"]) == (None, None)
+    # Searching still finds the full number, and answers it masked.
+    [found] = owner.get("/api/v1/sharers", key=marketer, query_string={"q": "13800138000"}).json["items"]
+    assert found["phone"] == "+86138****8000"
+    with database.read_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(ContactView)) == 0
+    full = {i["id"]: i for i in owner.get("/api/v1/sharers").json["items"]}
+    assert (full[lin["id"]]["phone"], full[lin["id"]]["email"]) == ("+8613800138000", "lin@example.com")
+    with database.read_session(app) as s:
+        [view] = s.scalars(select(ContactView)).all()
+        key = s.get(ApiKey, view.api_key_id)
+        assert (view.sharer_id, view.user_id, key.role) == (lin["id"], None, "owner")
