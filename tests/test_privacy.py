@@ -67,7 +67,9 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
         assert s.scalars(select(Commission.amount_minor).where(Commission.sharer_id == seller["id"])).all() == [1990]
         assert s.scalars(select(WebSession).where(WebSession.account_id == seller["id"],
                                                   WebSession.revoked_at.is_(None))).all() == []
-    assert client.get(f"/r/{link['code']}").status_code == 404  # the link no longer earns
+    # The link no longer earns: an old post still lands the buyer on the shop, with no click to credit.
+    landed = client.get(f"/r/{link['code']}")
+    assert landed.status_code == 302 and "sc_click" not in landed.headers["Location"]
     # Phone sign-in no longer finds the number.
     ask = Pages(app.test_client()).post("/seller/sign-in/phone", {"phone": "13800138000"})
     assert ask.status_code == 303
