@@ -116,3 +116,24 @@ def test_the_sharer_list_masks_contacts_for_a_marketer_key_and_logs_an_owners_fu
         [view] = s.scalars(select(ContactView)).all()
         key = s.get(ApiKey, view.api_key_id)
         assert (view.sharer_id, view.user_id, key.role) == (lin["id"], None, "owner")
+
+
+def test_payout_batches_show_full_contacts_and_each_view_is_kept(app, owner, campaign, make_sharer, make_link):
+    from test_money_views import approve_and_pay, sale
+
+    from accounts.models import ContactView
+
+    lin = make_sharer("林小红", phone="13800138000")
+    quiet = make_sharer("不留联系")
+    for n, who in enumerate((lin, quiet)):
+        sale(owner, f"PV-{n}", make_link(campaign["id"], who["id"])["code"])
+    batch_id = approve_and_pay(app, owner)["batch_id"]
+    marketer = owner.post("/api/v1/keys", {"role": "marketer", "name": "finance"}).json["key"]
+    detail = owner.get(f"/api/v1/payouts/batches/{batch_id}", key=marketer).json
+    assert {p["sharer_id"]: p["phone"] for p in detail["items"]} == {lin["id"]: "+8613800138000", quiet["id"]: None}
+    assert owner.get(f"/api/v1/payouts/batches/{batch_id}.csv").status_code == 200
+    with database.read_session(app) as s:
+        views = s.scalars(select(ContactView).order_by(ContactView.id)).all()
+        assert [v.sharer_id for v in views] == [lin["id"], lin["id"]]  # the JSON page, then the CSV
+        assert all(v.api_key_id is not None and v.user_id is None for v in views)
+        assert views[0].api_key_id != views[1].api_key_id  # the marketer's key, then the owner's
