@@ -1,9 +1,14 @@
-"""The Official Account's access token: fetched by ``stable_token``, cached in Redis (sealed) and
-shared by every worker, fetched again ahead of its end or when WeChat refuses it; never per post.
+"""The Official Account's access token for posting: the one of :mod:`platforms.wechat`.
 
 The seam: :data:`TOKEN_PROVIDERS` maps a channel to a :data:`TokenProvider`; the publishing
-shell asks it for the token and the adapter never fetches one. A shared WeChat token service
-(e.g. the one for WeChat sign-in) plugs in by replacing the entry.
+shell asks it for the token and the adapter never fetches one. For ``wechat_official`` it is
+the token that sign-in and the JS-SDK ticket use too (``stable_token``, cached in Redis, sealed,
+one fetch at a time per AppID, see :func:`credentials.wechat.token_cache`): a second fetcher
+with its own cache would end the first one's token whenever it forced a refresh.
+
+Which account: the workspace's Official Account (``PUT /api/v1/wechat/account``) when it is
+connected and the channel's credentials name no other AppID; otherwise the AppID and AppSecret
+given with the channel's credentials (the same cache, keyed by AppID, so one token per account).
 """
 from __future__ import annotations
 
@@ -11,40 +16,44 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from channels.wechat_official import stable_token_request
-from plumbing import redis_client, vault
+from channels.base import PublishError
+from credentials.wechat import load_account, token_cache
+from platforms import wechat
+from plumbing import database, guarded_http
 
-# (app, the channel's credentials, the token WeChat just refused or None) → a usable access token.
+# (app, workspace id, the channel's credentials, the token WeChat just refused or None) → a usable token.
 # :raise channels.base.PublishError: the token could not be had.
-TokenProvider = Callable[[Flask, dict, "str | None"], str]
+TokenProvider = Callable[[Flask, int, dict, "str | None"], str]
 
-EARLY_SECONDS = 300  # stop using a token this long before WeChat says it ends
-_KEY = "sharecast:wechat-token:{}"
-
-
-def cached_stable_token(app: Flask, credentials: dict, refused: str | None = None) -> str:
-    """The cached token for ``credentials["appid"]``; fetched (one worker at a time) when none is
-    cached, or when ``refused`` is the cached one (then with ``force_refresh``)."""
-    r = redis_client.connection(app)
-    box = vault.for_app(app)
-    key = _KEY.format(credentials["appid"])
-
-    def cached() -> str | None:
-        sealed = r.get(key)
-        return box.open(sealed.decode()) if sealed is not None else None
-
-    token = cached()
-    if token is not None and token != refused:
-        return token
-    with r.lock(key + ":lock", timeout=30, blocking_timeout=30):
-        token = cached()  # another worker may have fetched it meanwhile
-        if token is not None and token != refused:
-            return token
-        token, expires_in = stable_token_request(credentials.get("api_base") or "", credentials["appid"],
-                                                 credentials["secret"], refused is not None,
-                                                 app.config["ALLOW_PRIVATE_TARGETS"])
-        r.set(key, box.seal(token), ex=max(60, expires_in - EARLY_SECONDS))
-        return token
+# -1 system busy (or not JSON), -2 unreachable, -3 token cache unavailable, 45009/45011 quotas.
+RETRYABLE = frozenset({-1, -2, -3, 45009, 45011})
 
 
-TOKEN_PROVIDERS: dict[str, TokenProvider] = {"wechat_official": cached_stable_token}
+def official_account(app: Flask, workspace_id: int, credentials: dict) -> wechat.OfficialAccount:
+    """The account to post as. :raise PublishError: none connected and no AppSecret given (final)."""
+    with app.app_context(), database.read_session(app) as session:
+        connected = load_account(session, workspace_id)
+    appid = credentials.get("appid")
+    if connected is not None and (not appid or appid == connected.app_id):
+        return connected
+    if appid and credentials.get("secret"):
+        return wechat.OfficialAccount(appid, credentials["secret"],
+                                      credentials.get("api_base") or app.config["WECHAT_API_BASE"])
+    raise PublishError("no WeChat Official Account is connected; connect it with PUT /api/v1/wechat/account",
+                       retryable=False)
+
+
+def official_account_token(app: Flask, workspace_id: int, credentials: dict, refused: str | None = None) -> str:
+    """The shared access token of the workspace's Official Account; ``refused``: the one WeChat just
+    refused (renewed with ``force_refresh`` unless another worker already did)."""
+    account = official_account(app, workspace_id, credentials)
+    try:
+        with guarded_http.client(app.config["ALLOW_PRIVATE_TARGETS"], timeout=15.0) as client:
+            return wechat.access_token(account, client, token_cache(app), refused)
+    except wechat.WeChatError as exc:
+        message = exc.errmsg[:200].replace(account.app_secret, "<secret>")
+        raise PublishError(f"WeChat stable_token refused ({exc.errcode}: {message})",
+                           retryable=exc.errcode in RETRYABLE) from None
+
+
+TOKEN_PROVIDERS: dict[str, TokenProvider] = {"wechat_official": official_account_token}

@@ -8,8 +8,9 @@ then ``draft/add`` with the article and ``freepublish/submit``; the outcome foll
 ``freepublish/get`` (or the ``PUBLISHJOBFINISH`` event).
 
 The access token is not fetched here: the shell passes ``credentials["access_token"]``
-from its token provider (cached, shared across workers; see
-``brand_accounts/wechat_token.py``). 40001, 40014 and 42001 → :class:`TokenExpired`
+from its token provider (``brand_accounts/wechat_token.py``: the one token of
+``platforms/wechat.py`` that sign-in and the JS-SDK share). The AppID and AppSecret are
+optional: without them the workspace's Official Account (``PUT /api/v1/wechat/account``) posts. 40001, 40014 and 42001 → :class:`TokenExpired`
 (the shell fetches a new token once and tries again); 45009 (daily quota) and 45011
 (per-minute quota) → retryable when the quota returns; -1 (system busy) retryable; the
 rest final with WeChat's errmsg.
@@ -53,12 +54,14 @@ class WechatOfficialPublisher(BasePublisher):
     fields = ("appid", "secret", "author", "api_base")
 
     def check(self, credentials: dict, allow_private: bool, errors: dict) -> dict:
-        appid = text_field(credentials, "appid", errors, max_length=18)
+        appid = text_field(credentials, "appid", errors, required=False, max_length=18)
         if appid and not _APPID.fullmatch(appid):
             errors["appid"] = "an AppID: wx and 16 hexadecimal digits"
-        secret = text_field(credentials, "secret", errors, max_length=32)
+        secret = text_field(credentials, "secret", errors, required=False, max_length=32)
         if secret and not _SECRET.fullmatch(secret):
             errors["secret"] = "an AppSecret: 32 hexadecimal digits"
+        if secret and not appid:
+            errors["appid"] = "the AppID this AppSecret belongs to"
         author = text_field(credentials, "author", errors, required=False, max_length=8)
         api_base = url_field(credentials, "api_base", errors, allow_private, required=False)
         return {"appid": appid, "secret": secret, "author": author,
@@ -137,23 +140,6 @@ def seconds_to_beijing_midnight(now: datetime | None = None) -> float:
     now = (now or datetime.now(timezone.utc)).astimezone(BEIJING)
     tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return (tomorrow - now).total_seconds()
-
-
-def stable_token_request(api_base: str, appid: str, secret: str, force_refresh: bool, allow_private: bool,
-                         timeout: float = 15.0) -> tuple[str, int]:
-    """``(access_token, expires_in)`` from ``POST /cgi-bin/stable_token``. For the token provider
-    only: never call it per post. :raise PublishError: refused (final) or unreachable (retryable)."""
-    res = call("WeChat", "POST", f"{api_base or DEFAULT_API_BASE}/cgi-bin/stable_token", allow_private, timeout,
-               content=json_utf8({"grant_type": "client_credential", "appid": appid, "secret": secret,
-                                  "force_refresh": force_refresh}),
-               headers={"Content-Type": "application/json; charset=utf-8"})
-    body = json_body(res)
-    if res.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
-        return body["access_token"], int(body.get("expires_in") or 7200)
-    code = body.get("errcode") if isinstance(body, dict) else None
-    message = str(body.get("errmsg") if isinstance(body, dict) else "")[:200].replace(secret, "<secret>")
-    raise PublishError(f"WeChat stable_token refused ({code}: {message})",
-                       retryable=code in (-1, 45009, 45011) or res.status_code >= 500)
 
 
 SPEC = ChannelSpec(

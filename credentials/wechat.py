@@ -1,15 +1,15 @@
 """The workspace's WeChat Official Account: app id and app secret, the secret sealed like channel credentials.
 
-Sign-in (web/wechat_sign_in.py) and share cards (web/share_cards.py) load it as a
-:class:`platforms.wechat.OfficialAccount`; anything else that calls the
-Official Account's API (posting to it) loads it the same way and shares the
-token cache of :mod:`platforms.wechat`.
+Sign-in (web/wechat_sign_in.py), share cards (web/share_cards.py) and posting
+articles (brand_accounts/wechat_token.py) load it as a
+:class:`platforms.wechat.OfficialAccount` and share the one token cache,
+:func:`token_cache`.
 """
 from __future__ import annotations
 
 import re
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,7 @@ def load_account(session: Session, workspace_id: int) -> OfficialAccount | None:
                            current_app.config["WECHAT_API_BASE"])
 
 
-def token_cache() -> TokenCache:
-    """The one cache of access tokens and tickets, in the app's Redis."""
-    return TokenCache(redis_client.connection())
+def token_cache(app: Flask | None = None) -> TokenCache:
+    """The one cache of access tokens and tickets, in the app's Redis, sealed by the app's vault."""
+    app = app or current_app
+    return TokenCache(redis_client.connection(app), box=vault.for_app(app))

@@ -16,7 +16,10 @@ Built from WeChat's Official Account documentation:
 - Errors are ``{"errcode": n, "errmsg": "…"}``: 40029 invalid code, 40163 code already used,
   40001/42001 invalid or expired access token, 45009 over the call quota.
 
-Another module posting to the Official Account reuses :func:`access_token` with the same cache.
+This is the one place that fetches the Official Account's access token: sign-in, the JS-SDK
+ticket and posting articles (``brand_accounts/wechat_token.py``) all call :func:`access_token`
+with the same :class:`TokenCache`. A second fetcher with its own cache would not do: a
+``force_refresh`` by one ends the other's token early.
 """
 from __future__ import annotations
 
@@ -56,20 +59,26 @@ class OfficialAccount:
 
 
 class TokenCache:
-    """Access tokens and JS-SDK tickets in Redis, shared by every process; one fetch at a time per account."""
+    """Access tokens and JS-SDK tickets in Redis, shared by every process; one fetch at a time per account.
 
-    def __init__(self, redis, prefix: str = "sharecast:wechat") -> None:
-        self.redis, self.prefix = redis, prefix
+    ``box``: a :class:`plumbing.vault.Vault` (anything with ``seal``/``open``) to keep the values
+    sealed in Redis, as the app does; None keeps them in clear.
+    """
+
+    def __init__(self, redis, prefix: str = "sharecast:wechat", box=None) -> None:
+        self.redis, self.prefix, self.box = redis, prefix, box
 
     def _key(self, kind: str, app_id: str) -> str:
         return f"{self.prefix}:{kind}:{app_id}"
 
     def get(self, kind: str, app_id: str) -> str | None:
         value = self.redis.get(self._key(kind, app_id))
-        return value.decode() if isinstance(value, bytes) else value
+        value = value.decode() if isinstance(value, bytes) else value
+        return self.box.open(value) if value is not None and self.box is not None else value
 
     def put(self, kind: str, app_id: str, value: str, expires_in: int) -> None:
-        self.redis.set(self._key(kind, app_id), value, ex=max(60, int(expires_in) - EARLY_REFRESH_SECONDS))
+        stored = self.box.seal(value) if self.box is not None else value
+        self.redis.set(self._key(kind, app_id), stored, ex=max(60, int(expires_in) - EARLY_REFRESH_SECONDS))
 
     def forget(self, kind: str, app_id: str) -> None:
         self.redis.delete(self._key(kind, app_id))
@@ -98,18 +107,21 @@ def _call(client: httpx.Client, method: str, url: str, **kwargs) -> dict:
         raise WeChatError(-2, f"unreachable: {exc}") from None
 
 
-def _cached(cache: TokenCache, kind: str, app_id: str, fetch) -> str:
+def _cached(cache: TokenCache, kind: str, app_id: str, fetch, refused: str | None = None) -> str:
     """The cached value, or the one ``fetch()`` returns (``(value, expires_in)``), fetched by one process.
+
+    ``refused``: a value WeChat just refused; a cached value equal to it is fetched again (a
+    different one was already renewed by another process and is used as it is).
 
     :raise WeChatError: the fetch failed, or the cache (Redis) did not answer or stayed locked (-3).
     """
     try:
         value = cache.get(kind, app_id)
-        if value:
+        if value and value != refused:
             return value
         with cache.lock(kind, app_id):
             value = cache.get(kind, app_id)  # another process may have fetched it while we waited
-            if value:
+            if value and value != refused:
                 return value
             value, expires_in = fetch()
             cache.put(kind, app_id, value, expires_in)
@@ -119,20 +131,24 @@ def _cached(cache: TokenCache, kind: str, app_id: str, fetch) -> str:
 
 
 def access_token(account: OfficialAccount, client: httpx.Client, cache: TokenCache,
-                 force_refresh: bool = False) -> str:
-    """The account's access token (``stable_token``), cached. :raise WeChatError: refused or unreachable."""
+                 refused: str | None = None) -> str:
+    """The account's access token (``stable_token``), cached.
+
+    ``refused``: the token WeChat just called invalid or expired (40001, 42001); unless another
+    process already renewed it, a new one is fetched with ``force_refresh`` (which ends the old one).
+
+    :raise WeChatError: refused or unreachable.
+    """
 
     def fetch() -> tuple[str, int]:
         body = _call(client, "POST", f"{account.api_base}/cgi-bin/stable_token",
                      json={"grant_type": "client_credential", "appid": account.app_id,
-                           "secret": account.app_secret, "force_refresh": force_refresh})
+                           "secret": account.app_secret, "force_refresh": refused is not None})
         if not body.get("access_token"):
             raise WeChatError(-1, "no access_token in the answer")
         return str(body["access_token"]), int(body.get("expires_in") or 7200)
 
-    if force_refresh:
-        cache.forget("token", account.app_id)
-    return _cached(cache, "token", account.app_id, fetch)
+    return _cached(cache, "token", account.app_id, fetch, refused)
 
 
 def jsapi_ticket(account: OfficialAccount, client: httpx.Client, cache: TokenCache) -> str:
@@ -142,13 +158,15 @@ def jsapi_ticket(account: OfficialAccount, client: httpx.Client, cache: TokenCac
     """
 
     def fetch() -> tuple[str, int]:
+        refused = None
         for attempt in range(2):
-            token = access_token(account, client, cache, force_refresh=attempt > 0)
+            token = access_token(account, client, cache, refused)
             try:
                 body = _call(client, "GET", f"{account.api_base}/cgi-bin/ticket/getticket",
                              params={"access_token": token, "type": "jsapi"})
             except WeChatError as exc:
                 if exc.errcode in (INVALID_TOKEN, TOKEN_EXPIRED) and attempt == 0:
+                    refused = token
                     continue
                 raise
             return str(body["ticket"]), int(body.get("expires_in") or 7200)

@@ -3,6 +3,7 @@ ledger lines and performance, the leaderboard. Routes check the role and call on
 """
 from __future__ import annotations
 
+from accounts.privacy import record_contact_views
 from plumbing import database
 from plumbing.api import Blueprint, ErrorSchema
 from plumbing.csvexport import csv_response
@@ -112,9 +113,21 @@ def batches(query: dict):
 def batch(query: dict, batch_id: int):
     """A batch and its payouts: sharer id, name, email, phone, amount, currency.
 
+    Contacts are in full (paying needs them); each sharer so shown is kept as a contact view.
+
     :raise 404: no such batch in this workspace. :raise 422: bad cursor.
     """
-    return batch_payouts(database.session(), current().workspace_id, batch_id, **query)
+    session = database.session()
+    page = batch_payouts(session, current().workspace_id, batch_id, **query)
+    _contacts_shown(session, [p["sharer_id"] for p in page["items"] if p.get("email") or p.get("phone")])
+    return page
+
+
+def _contacts_shown(session, sharer_ids: list[int]) -> None:
+    """Keep that this key was shown these sharers' full phone numbers and emails."""
+    if sharer_ids:
+        record_contact_views(session, current().workspace_id, sorted(set(sharer_ids)), api_key_id=current().key_id)
+        session.commit()
 
 
 @bp.get(f"/payouts/batches/<{_ID}:batch_id>.csv")
@@ -127,7 +140,10 @@ def batch(query: dict, batch_id: int):
                                                                "description": "attachment; filename=..."}}}})
 def batch_export(batch_id: int):
     """A batch's payouts as CSV for the finance team (an attachment). :raise 404: no such batch."""
-    rows = batch_rows(database.session(), current().workspace_id, batch_id)
+    session = database.session()
+    rows = batch_rows(session, current().workspace_id, batch_id)
+    email, phone, sharer = (CSV_COLUMNS.index(c) for c in ("email", "phone", "sharer_id"))
+    _contacts_shown(session, [row[sharer] for row in rows if row[email] or row[phone]])
     return csv_response(f"payout-batch-{batch_id}.csv", CSV_COLUMNS, rows)  # names, emails, phones: no-store
 
 

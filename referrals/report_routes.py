@@ -1,6 +1,7 @@
 """/api/v1 reads for the marketer console: series, sharer boards, the CSV report, the sharer list."""
 from __future__ import annotations
 
+from accounts.privacy import record_contact_views
 from catalog.campaigns import get_campaign
 from plumbing import database
 from plumbing.api import Blueprint
@@ -68,6 +69,18 @@ def report(campaign_id: int):
 def index(query: dict):
     """The workspace's sharers, newest first; ``q`` finds a name, email or phone.
 
+    A marketer key sees phone numbers and emails masked (``+86138****8000``, ``l***@example.com``);
+    an owner key sees them in full, and each sharer so shown is recorded (a contact view).
+
     :raise 422: a bad q, limit or cursor.
     """
-    return list_sharers(database.session(), current().workspace_id, query["q"], query["cursor"], query["limit"])
+    principal = current()
+    session = database.session()
+    full = principal.role == "owner"
+    page = list_sharers(session, principal.workspace_id, query["q"], query["cursor"], query["limit"], full_contact=full)
+    if full:
+        record_contact_views(session, principal.workspace_id, [item["id"] for item in page["items"]
+                                                               if item["email"] or item["phone"]],
+                             api_key_id=principal.key_id)
+        session.commit()
+    return page

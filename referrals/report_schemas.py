@@ -66,8 +66,8 @@ class SharerListQuery(PageQuery):
 class SharerRowOut(Schema):
     id = fields.Integer()
     name = fields.String()
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, metadata={"description": "masked for a marketer key: l***@example.com"})
+    phone = fields.String(allow_none=True, metadata={"description": "E.164; masked for a marketer key: +86138****8000"})
     code = fields.String()
     invited_by = fields.Integer(allow_none=True)
     source = fields.String(metadata={"enum": ["invited", "enrolled"]})

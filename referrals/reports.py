@@ -27,6 +27,7 @@ from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, from_minor
 from plumbing.pagination import DEFAULT_LIMIT, ID, after, check_limit, decode_cursor, encode_cursor, newest_first
+from referrals.identity import mask_email, mask_phone
 from referrals.models import ClickRollup, Commission, Conversion, Link, LinkClickTotal, Sharer
 from referrals.stats import attributed_sales
 from workspaces.models import Workspace
@@ -288,12 +289,13 @@ def campaign_report(session: Session, campaign: Campaign) -> list[dict]:
 # --- the sharer list ---------------------------------------------------------------------------
 
 def list_sharers(session: Session, workspace_id: int, q: str | None = None, cursor: str | None = None,
-                 limit: int = DEFAULT_LIMIT) -> dict:
+                 limit: int = DEFAULT_LIMIT, full_contact: bool = False) -> dict:
     """One page of the workspace's sharers, newest first; ``q`` matches name, email or phone
     (a case-insensitive substring).
 
     Items ``{"id", "name", "email", "phone", "code", "invited_by", "source", "created_at"}``,
-    ``source`` being ``invited`` (added by staff) or ``enrolled`` (a buyer).
+    ``source`` being ``invited`` (added by staff) or ``enrolled`` (a buyer); ``email`` and
+    ``phone`` masked (``l***@example.com``, ``+86138****8000``) unless ``full_contact``.
 
     :return: ``{"items", "next_cursor"}``. :raise ApiError 422: a bad cursor.
     """
@@ -303,6 +305,10 @@ def list_sharers(session: Session, workspace_id: int, q: str | None = None, curs
         query = query.where(Sharer.name.icontains(q, autoescape=True) | Sharer.email.icontains(q, autoescape=True)
                             | Sharer.phone.icontains(q, autoescape=True))
     rows, next_cursor = newest_first(session, query, Sharer.created_at, Sharer.id, cursor, limit)
-    return {"items": [{"id": s.id, "name": s.name, "email": s.email, "phone": s.phone, "code": s.code,
+    def shown(value: str | None, mask) -> str | None:
+        return value if full_contact or not value else mask(value)
+
+    return {"items": [{"id": s.id, "name": s.name, "email": shown(s.email, mask_email),
+                       "phone": shown(s.phone, mask_phone), "code": s.code,
                        "invited_by": s.invited_by, "source": s.source, "created_at": s.created_at.isoformat()}
                       for s in rows], "next_cursor": next_cursor}

@@ -283,7 +283,7 @@ class FakeWeibo(FakePlatform):
 class FakeWechat(FakePlatform):
     """The Official Account API: ``stable_token`` (AppID and AppSecret; ``force_refresh`` makes a new
     token), ``material/add_material``, ``media/uploadimg``, ``draft/add``, ``freepublish/submit`` and
-    ``freepublish/get``; ``{"errcode", "errmsg"}`` errors (40001 unknown token, 42001 expired, 40007
+    ``freepublish/get``, and the JS-SDK's ``ticket/getticket?type=jsapi``; ``{"errcode", "errmsg"}`` errors (40001 unknown token, 42001 expired, 40007
     unknown media, 45003 title too long, 45011 per-minute quota after ``quota`` calls)."""
 
     def __init__(self, appid="wx0123456789abcdef", secret="0123456789abcdef0123456789abcdef", quota=1000):
@@ -319,6 +319,11 @@ class FakeWechat(FakePlatform):
         self.api_calls += 1
         if self.api_calls > self.quota:
             return self.err(45011, "api minute-quota reach limit  mustslower  retry next minute")
+        if path == "/cgi-bin/ticket/getticket":
+            if method != "GET" or query.get("type") != "jsapi":
+                return self.err(40097, "invalid args")
+            return 200, {"errcode": 0, "errmsg": "ok", "ticket": "TICKET_" + secrets.token_hex(16),
+                         "expires_in": 7200}, {}
         if path == "/cgi-bin/material/add_material":
             if query.get("type") != "image" or "media" not in files:
                 return self.err(40004, "invalid media type")

@@ -170,3 +170,57 @@ def test_a_seller_adds_a_phone_number_only_once_its_code_is_confirmed(app, make_
         assert s.get(Sharer, seller["id"]).phone == "+8613900139000"
     # One code a minute per number, wherever it is asked for.
     assert Pages(app.test_client()).post("/seller/sign-in/phone", {"phone": "13900139000"}).status_code == 429
+
+
+def test_a_sellers_tool_trades_a_texted_code_for_a_seller_key_by_api(app, client, owner, make_sharer, sms_provider):
+    seller = make_sharer("小林", phone="138 0013 8000")
+    with database.read_session(app) as s:
+        from referrals.models import Sharer
+        from workspaces.models import Workspace
+        slug = s.get(Workspace, s.get(Sharer, seller["id"]).workspace_id).slug
+    asked = client.post("/api/v1/sign-in/phone/code", json={"phone": "138-0013-8000"})
+    assert asked.status_code == 202 and asked.json == {"phone": "+86138****8000", "expires_in": 300}
+    unknown = client.post("/api/v1/sign-in/phone/code", json={"phone": "13900139000"})
+    assert (unknown.status_code, unknown.json) == (202, {"phone": "+86139****9000", "expires_in": 300})
+    code = texted_code(app, sms_provider)
+    assert len(sms_provider.sent) == 1  # the unknown number got nothing
+    assert client.post("/api/v1/sign-in/phone/code", json={"phone": "+8613800138000"}).status_code == 429
+    assert client.post("/api/v1/sign-in/phone/code", json={"phone": "hello"}).status_code == 422
+    wrong = "000000" if code != "000000" else "111111"
+    res = client.post("/api/v1/sign-in/phone/key", json={"phone": PHONE, "code": wrong, "workspace": slug})
+    assert (res.status_code, res.json["error"]["code"]) == (400, "invalid_code")
+    res = client.post("/api/v1/sign-in/phone/key", json={"phone": PHONE, "code": code, "workspace": "elsewhere"})
+    assert (res.status_code, res.json["error"]["code"]) == (404, "not_found")  # the code is used up by now
+    res = client.post("/api/v1/sign-in/phone/key", json={"phone": PHONE, "code": code, "workspace": slug})
+    assert (res.status_code, res.json["error"]["code"]) == (400, "code_expired")
+    # A fresh code (a minute later, as the limit says) signs in: the key acts for this seller only.
+    with database.new_session(app) as s:
+        fresh = phone_codes.issue_code(s, app.config["SECRET_KEY"], PHONE)
+        s.commit()
+    res = client.post("/api/v1/sign-in/phone/key", json={"phone": "138 0013 8000", "code": fresh, "workspace": slug})
+    assert res.status_code == 201 and res.json["sharer_id"] == seller["id"] and res.json["workspace"] == slug
+    key = res.json["api_key"]
+    mine = client.get(f"/api/v1/sharers/{seller['id']}/earnings", headers={"Authorization": f"Bearer {key}"})
+    assert mine.status_code == 200
+    assert client.get("/api/v1/sharers", headers={"Authorization": f"Bearer {key}"}).status_code == 403
+
+
+def test_an_expired_code_and_too_many_tries_by_api(app, client, make_sharer):
+    make_sharer("小林", phone="13800138000")
+    with database.new_session(app) as s:
+        from referrals.models import Sharer
+        from workspaces.models import Workspace
+        slug = s.scalar(select(Workspace.slug).join(Sharer, Sharer.workspace_id == Workspace.id))
+        old = phone_codes.issue_code(s, app.config["SECRET_KEY"], PHONE, now=utcnow() - timedelta(minutes=6))
+        s.commit()
+    res = client.post("/api/v1/sign-in/phone/key", json={"phone": PHONE, "code": old, "workspace": slug})
+    assert (res.status_code, res.json["error"]["code"]) == (400, "code_expired")
+    with database.new_session(app) as s:
+        code = phone_codes.issue_code(s, app.config["SECRET_KEY"], PHONE)
+        s.commit()
+    wrong = "000000" if code != "000000" else "111111"
+    answers = [client.post("/api/v1/sign-in/phone/key", json={"phone": PHONE, "code": wrong, "workspace": slug})
+               .status_code for _ in range(phone_codes.MAX_ATTEMPTS + 1)]
+    assert answers == [400] * phone_codes.MAX_ATTEMPTS + [429]
+    res = client.post("/api/v1/sign-in/phone/key", json={"phone": PHONE, "code": code, "workspace": slug})
+    assert res.status_code == 429  # the right code no longer helps: ask for a new one

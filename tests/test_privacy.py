@@ -67,7 +67,9 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
         assert s.scalars(select(Commission.amount_minor).where(Commission.sharer_id == seller["id"])).all() == [1990]
         assert s.scalars(select(WebSession).where(WebSession.account_id == seller["id"],
                                                   WebSession.revoked_at.is_(None))).all() == []
-    assert client.get(f"/r/{link['code']}").status_code == 404  # the link no longer earns
+    # The link no longer earns: an old post still lands the buyer on the shop, with no click to credit.
+    landed = client.get(f"/r/{link['code']}")
+    assert landed.status_code == 302 and "sc_click" not in landed.headers["Location"]
     # Phone sign-in no longer finds the number.
     ask = Pages(app.test_client()).post("/seller/sign-in/phone", {"phone": "13800138000"})
     assert ask.status_code == 303
@@ -91,3 +93,47 @@ def test_the_console_masks_contact_details_and_records_every_full_view(app, cons
         [view] = s.scalars(select(ContactView)).all()
         assert view.sharer_id == seller["id"] and view.user_id is not None
     assert console.get("/console/sharers?q=13800138000").status_code == 200  # search still finds by number
+
+
+def test_the_sharer_list_masks_contacts_for_a_marketer_key_and_logs_an_owners_full_view(app, owner, make_sharer):
+    from accounts.models import ContactView
+    from workspaces.models import ApiKey
+
+    lin = make_sharer("林小红", phone="13800138000", email="lin@example.com")
+    quiet = make_sharer("不留联系")
+    marketer = owner.post("/api/v1/keys", {"role": "marketer", "name": "m"}).json["key"]
+    shown = {i["id"]: i for i in owner.get("/api/v1/sharers", key=marketer).json["items"]}
+    assert (shown[lin["id"]]["phone"], shown[lin["id"]]["email"]) == ("+86138****8000", "l***@example.com")
+    assert (shown[quiet["id"]]["phone"], shown[quiet["id"]]["email"]) == (None, None)
+    # Searching still finds the full number, and answers it masked.
+    [found] = owner.get("/api/v1/sharers", key=marketer, query_string={"q": "13800138000"}).json["items"]
+    assert found["phone"] == "+86138****8000"
+    with database.read_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(ContactView)) == 0
+    full = {i["id"]: i for i in owner.get("/api/v1/sharers").json["items"]}
+    assert (full[lin["id"]]["phone"], full[lin["id"]]["email"]) == ("+8613800138000", "lin@example.com")
+    with database.read_session(app) as s:
+        [view] = s.scalars(select(ContactView)).all()
+        key = s.get(ApiKey, view.api_key_id)
+        assert (view.sharer_id, view.user_id, key.role) == (lin["id"], None, "owner")
+
+
+def test_payout_batches_show_full_contacts_and_each_view_is_kept(app, owner, campaign, make_sharer, make_link):
+    from test_money_views import approve_and_pay, sale
+
+    from accounts.models import ContactView
+
+    lin = make_sharer("林小红", phone="13800138000")
+    quiet = make_sharer("不留联系")
+    for n, who in enumerate((lin, quiet)):
+        sale(owner, f"PV-{n}", make_link(campaign["id"], who["id"])["code"])
+    batch_id = approve_and_pay(app, owner)["batch_id"]
+    marketer = owner.post("/api/v1/keys", {"role": "marketer", "name": "finance"}).json["key"]
+    detail = owner.get(f"/api/v1/payouts/batches/{batch_id}", key=marketer).json
+    assert {p["sharer_id"]: p["phone"] for p in detail["items"]} == {lin["id"]: "+8613800138000", quiet["id"]: None}
+    assert owner.get(f"/api/v1/payouts/batches/{batch_id}.csv").status_code == 200
+    with database.read_session(app) as s:
+        views = s.scalars(select(ContactView).order_by(ContactView.id)).all()
+        assert [v.sharer_id for v in views] == [lin["id"], lin["id"]]  # the JSON page, then the CSV
+        assert all(v.api_key_id is not None and v.user_id is None for v in views)
+        assert views[0].api_key_id != views[1].api_key_id  # the marketer's key, then the owner's

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from test_share_page import buy, buyer_link
 from test_wechat_sign_in import APP_ID, fake_wechat  # noqa: F401 - a fixture
 
+from credentials.wechat import token_cache
 from platforms import wechat
-from plumbing import database, redis_client
+from plumbing import database
 from referrals.identity import poster_name
 from referrals.models import Sharer
 
@@ -76,7 +77,7 @@ def test_in_wechat_the_share_page_configures_the_js_sdk_with_a_valid_signature(a
     head = Head(res.get_data(as_text=True))
     config, card = head.wx["config"], head.wx["card"]
     with app.app_context():
-        ticket = wechat.TokenCache(redis_client.connection()).get("ticket", APP_ID)
+        ticket = token_cache(app).get("ticket", APP_ID)
     assert ticket and config["appId"] == APP_ID
     assert config["signature"] == wechat.js_sdk_signature(ticket, config["nonceStr"], config["timestamp"],
                                                           f"http://sharecast.test{path}")
@@ -105,7 +106,7 @@ def test_the_sellers_link_page_has_the_card_and_a_share_button(app, sale, fake_w
     assert head.meta["og:url"] == sale["link"]["url"] == head.wx["card"]["link"]
     assert 'data-share="#link-card-text"' in html and f'data-share-url="{sale["link"]["url"]}"' in html
     with app.app_context():
-        ticket = wechat.TokenCache(redis_client.connection()).get("ticket", APP_ID)
+        ticket = token_cache(app).get("ticket", APP_ID)
     config = head.wx["config"]
     assert config["signature"] == wechat.js_sdk_signature(
         ticket, config["nonceStr"], config["timestamp"], f"http://sharecast.test/seller/links/{sale['link']['id']}")

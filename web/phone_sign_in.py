@@ -46,6 +46,17 @@ CODES_PER_NUMBER = limiter.shared_limit("1 per minute;5 per hour", scope="code-p
                                         methods=["POST"])
 
 
+def text_code_if_known(phone: str) -> None:
+    """Make and text a sign-in code when ``phone`` (E.164) belongs to a seller; nothing otherwise (the
+    caller answers the same either way)."""
+    db = database.session()
+    code = phone_codes.issue_code(db, current_app.config["SECRET_KEY"], phone) \
+        if phone_codes.sharers_by_phone(db, phone) else None
+    db.commit()
+    if code is not None:
+        sms.enqueue_sign_in_code(phone, code)
+
+
 @bp.route("/seller/sign-in/phone", methods=["GET", "POST"])
 @limiter.limit("5 per minute;20 per hour", methods=["POST"])
 @CODES_PER_NUMBER
@@ -59,12 +70,7 @@ def ask_code():
         if phone is None:
             form.phone.errors.append(_("This is not a mobile number we can send a code to."))
         else:
-            db = database.session()
-            code = phone_codes.issue_code(db, current_app.config["SECRET_KEY"], phone) \
-                if phone_codes.sharers_by_phone(db, phone) else None
-            db.commit()
-            if code is not None:
-                sms.enqueue_sign_in_code(phone, code)
+            text_code_if_known(phone)
             session["phone_sign_in"] = {"phone": phone, "at": int(time.time())}
             return redirect(url_for("phone_auth.enter_code"), 303)
     status = 422 if request.method == "POST" else 200
