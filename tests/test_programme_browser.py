@@ -69,3 +69,32 @@ def test_an_owner_opens_approval_two_apply_one_is_approved_one_refused(page_serv
     assert axe_violations(li) == []
     names = {s["name"] for s in owner.get("/api/v1/sharers").json["items"]}
     assert "小王" in names and "Li" not in names
+
+
+def test_a_seller_sees_their_grade_and_customers_on_a_phone(app, page_server, browser_context, owner, campaign,
+                                                            make_sharer, make_link):
+    from test_binding import BUYER, at, put
+    from test_binding import sale as bound_sale
+    from test_grades import SILVER
+    from test_seller_browser import check, invite_url
+
+    seller = make_sharer("小林")
+    put(owner, {"binding": {"mode": "permanent"}})
+    assert owner.post("/api/v1/grades", {**SILVER, "min_net_sales": "100.00", "min_orders": 1}).status_code == 201
+    link = make_link(campaign["id"], seller["id"])
+    assert bound_sale(owner, "M-1", BUYER, code=link["code"], occurred_at=at(-3)).status_code == 201
+    again = bound_sale(owner, "M-2", {"external_id": "shop-42"}, occurred_at=at(-1))
+    assert again.json["attributed_by"] == "binding"
+    assert owner.post("/api/v1/grades/evaluate").json["changes"]
+
+    page = browser_context(PHONE, locale="zh-CN")
+    page.goto(invite_url(app, page_server, seller["id"]))
+    page.get_by_role("button", name="继续").click()
+    page.wait_for_url(f"{page_server}/seller/")
+    page.get_by_role("link", name="顾客", exact=True).click()
+    page.wait_for_url(f"{page_server}/seller/customers")
+    main = page.inner_text("main")
+    assert "银牌" in main and "你的佣金：15%" in main
+    assert "+86138****8000" in main and "13800138000" not in main and "订单：2" in main
+    assert "复购率" in main and "100%" in main
+    check(page, "seller-customers-phone-zh")

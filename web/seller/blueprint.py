@@ -13,7 +13,8 @@ bp.before_request(check_csrf)
 
 # The portal's tab bar, in order.
 NAV: list[tuple[str, object]] = [("seller.today", _l("Today")), ("seller.links", _l("Links")),
-                                  ("seller.earnings", _l("Earnings")), ("seller.withdraw", _l("Withdraw")),
+                                  ("seller.earnings", _l("Earnings")), ("seller.customers", _l("Customers")),
+                                  ("seller.withdraw", _l("Withdraw")),
                                   ("seller.board", _l("Board"))]
 
 
