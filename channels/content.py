@@ -17,7 +17,9 @@ class MasterContent:
     ``price`` and ``original_price`` are exact decimals in ``currency``; the
     brand's price is the only price any post shows. ``look`` names one of
     ``publishing.render.looks.LOOKS``; ``badges`` are short promises (包邮,
-    赠品, 限时) drawn on the photo. ``seller_opener`` is the line a seller's
+    赠品, 限时) drawn on the photo. ``products`` lists the campaign's products
+    (hero first) when it promotes two or more: feed cards and posters then show
+    them as a grid (none: the one product the title and price describe). ``seller_opener`` is the line a seller's
     post on a personal channel opens with, in the marketer's words (none by default).
     """
 
@@ -35,6 +37,16 @@ class MasterContent:
     look: str = "clean"
     seller_opener: str = ""
     badges: tuple[str, ...] = ()
+    products: tuple[ProductLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    """One of several products a campaign promotes, as a grid card shows it (name and the brand's price)."""
+
+    name: str
+    price: Decimal
+    original_price: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -187,3 +187,14 @@ class SellerNotice(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SellerPick(Base):
+    """A product a seller picked for their shop (选品): they share it through a campaign that promotes it."""
+
+    __tablename__ = "seller_picks"
+
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True, index=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

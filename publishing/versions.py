@@ -16,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Campaign
-from channels.content import MasterContent
+from catalog.products import campaign_products
+from channels.content import MasterContent, ProductLine
 from plumbing.errors import ApiError
+from plumbing.money import format_amount
 from publishing.models import CampaignImage, ContentVersion
 from workspaces.models import Workspace
 
@@ -47,7 +49,7 @@ def snapshot_of(session: Session, campaign: Campaign) -> dict:
                              .order_by(CampaignImage.id)).all()
     logo = next((i for i in images if i.id == campaign.logo_image_id), None)
     workspace_name = session.scalar(select(Workspace.name).where(Workspace.id == campaign.workspace_id))
-    return {
+    snapshot = {
         "title": campaign.title, "body": campaign.body, "hashtags": list(campaign.hashtags),
         "price": campaign.price_text, "original_price": campaign.original_price_text,
         "currency": campaign.currency, "landing_url": campaign.landing_url, "channels": list(campaign.channels),
@@ -59,11 +61,21 @@ def snapshot_of(session: Session, campaign: Campaign) -> dict:
         "photos": [_image_json(i) for i in images if i.role == "product"],
         "logo": _image_json(logo) if logo else None,
     }
+    products = campaign_products(session, campaign.id)
+    if len(products) >= 2:  # only then: a one-product campaign's versions and cards keep their hashes
+        snapshot["products"] = [{"id": p.id, "name": p.name, "price": format_amount(p.price_minor, p.currency),
+                                 "original_price": (format_amount(p.original_price_minor, p.currency)
+                                                    if p.original_price_minor is not None else None)}
+                                for p in products]
+    return snapshot
 
 
 def card_hash(snapshot: dict) -> str:
     """The digest of what cards show: the part of the cache key that content owns."""
-    return digest({name: snapshot.get(name) for name in CARD_FIELDS})
+    fields = {name: snapshot.get(name) for name in CARD_FIELDS}
+    if snapshot.get("products"):  # absent before multi-product campaigns: older cards keep their keys
+        fields["products"] = [{k: p[k] for k in ("name", "price", "original_price")} for p in snapshot["products"]]
+    return digest(fields)
 
 
 def master_content(snapshot: dict) -> MasterContent:
@@ -78,6 +90,9 @@ def master_content(snapshot: dict) -> MasterContent:
         # Versions recorded before looks existed are drawn as they were: clean, no badges.
         look=snapshot.get("look", "clean"), badges=tuple(snapshot.get("badges", ())),
         seller_opener=snapshot.get("seller_opener", ""),
+        products=tuple(ProductLine(p["name"], Decimal(p["price"]),
+                                   Decimal(p["original_price"]) if p["original_price"] is not None else None)
+                       for p in snapshot.get("products", ())),
     )
 
 

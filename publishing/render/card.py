@@ -178,7 +178,11 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
 
     upscale = 1.0
     px0, py0, px1, py1 = geo.photo
-    if photo is not None and px1 > px0 and py1 > py0:
+    grid = len(content.products) >= 2 and role in GRID_ROLES and px1 > px0 and py1 > py0
+    tiles: list[TextBlock] = []
+    if grid:
+        tiles = _draw_grid(image, content, geo.photo, brand, s, photo, focus)
+    elif photo is not None and px1 > px0 and py1 > py0:
         fitted, factor = _frame(photo, px1 - px0, py1 - py0, focus, notes)
         if fitted.mode == "RGBA":
             backdrop = Image.new("RGBA", fitted.size, tint(brand, 0.06) + (255,))
@@ -194,19 +198,94 @@ def render_base(content: MasterContent, photo: Image.Image | None, width: int, h
     if geo.accent:
         rule = ImageColor.getrgb(look.rule_color) if look.rule_color else brand
         draw.rectangle((geo.accent[0], geo.accent[1], geo.accent[2] - 1, geo.accent[3] - 1), fill=rule)
-    if content.badges and px1 > px0:
+    if content.badges and px1 > px0 and not grid:
         _draw_badges(image, content.badges, look, geo.photo, s)
     if geo.footer:
         fx0, fy0, fx1, fy1 = geo.footer
         draw.rectangle((fx0, fy0, fx1 - 1, fy1 - 1), fill=FOOTER)
         draw.rectangle((fx0, fy0, fx1 - 1, fy0 + max(1, round(2 * s)) - 1), fill=HAIRLINE)
 
-    blocks = _lay_out_text(image, content, geo, brand, logo, role, notes, look)
+    blocks = tiles + _lay_out_text(image, content, geo, brand, logo, role, notes, look)
     seen: list[str] = []
     for note in notes:
         if note not in seen:
             seen.append(note)
     return RenderResult(image, tuple(seen), tuple(blocks), geo.photo, geo.slots, upscale)
+
+
+# A campaign of several products shows them as a grid on these roles (a timeline
+# card, a poster); covers and story frames are too thin or too quick: the hero only.
+GRID_ROLES = ("feed", "poster")
+GRID_MAX = 4  # tiles drawn; more products are counted in the last tile's "+N"
+
+
+def grid_cells(count: int, box: Box, gap: int) -> list[Box]:
+    """The tiles of a product grid inside ``box``: two a row (three in a row for three products
+    on a wide box), at most :data:`GRID_MAX`."""
+    x0, y0, x1, y1 = box
+    shown = min(count, GRID_MAX)
+    columns = 3 if shown == 3 and (x1 - x0) > 1.6 * (y1 - y0) else min(2, shown)
+    rows = math.ceil(shown / columns)
+    cell_w = (x1 - x0 - gap * (columns + 1)) / columns
+    cell_h = (y1 - y0 - gap * (rows + 1)) / rows
+    cells = []
+    for i in range(shown):
+        r, c = divmod(i, columns)
+        left = x0 + gap + c * (cell_w + gap)
+        if r == rows - 1 and shown % columns:  # a short last row is centred
+            left += (columns - shown % columns) * (cell_w + gap) / 2
+        top = y0 + gap + r * (cell_h + gap)
+        cells.append((round(left), round(top), round(left + cell_w), round(top + cell_h)))
+    return cells
+
+
+def _draw_grid(image: Image.Image, content: MasterContent, box: Box, brand, s: float,
+               photo: Image.Image | None, focus: Focus | None) -> list[TextBlock]:
+    """The products of a campaign as tiles over the photo area: each its name and the brand's price.
+
+    The hero's photo (the campaign's) sits in the first tile's upper part when there is one.
+    Returns the ``product`` (name) and ``price`` blocks, tile by tile.
+    """
+    blocks: list[TextBlock] = []
+    x0, y0, x1, y1 = box
+    ImageDraw.Draw(image).rectangle((x0, y0, x1 - 1, y1 - 1), fill=tint(brand, 0.08))
+    gap = max(6, round(28 * s))
+    extra = len(content.products) - GRID_MAX
+    for i, (cell, product) in enumerate(zip(grid_cells(len(content.products), box, gap), content.products)):
+        cx0, cy0, cx1, cy1 = cell
+        draw = ImageDraw.Draw(image)
+        draw.rounded_rectangle((cx0, cy0, cx1 - 1, cy1 - 1), radius=max(4, round(18 * s)), fill=PAPER)
+        pad = max(6, round(24 * s))
+        text_top = cy0 + pad
+        if i == 0 and photo is not None and cy1 - cy0 > 6 * pad:
+            shot_h = round((cy1 - cy0) * 0.5)
+            fitted, _ = cover(photo, cx1 - cx0 - 2 * pad, shot_h, focus)
+            image.paste(fitted.convert("RGB"), (cx0 + pad, cy0 + pad))
+            text_top = cy0 + pad + shot_h + round(pad * 0.6)
+        tile = MasterContent(title=product.name, body="", price=product.price, currency=content.currency,
+                             original_price=product.original_price)
+        price_size = max(12, round(44 * s))
+        text_w = cx1 - cx0 - 2 * pad
+        while price_size > 12 and sum(price_widths(tile, price_size)) > text_w:
+            price_size -= 1
+        price_h = math.ceil(price_size * (fonts.EM_ASCENT + 0.28))
+        name_room = max(1, cy1 - pad - price_h - round(pad * 0.5) - text_top)
+        name_size = max(14, round(38 * s))
+        name = fit_text(product.name.strip(), "bold", text_w, name_room, name_size, max(12, round(name_size * 0.6)),
+                        3, 1.22)
+        blocks.append(draw_block(image, "product", name, "bold", cx0 + pad, text_top,
+                                 (cx0 + pad, text_top, cx1 - pad, text_top + name.height), INK))
+        blocks.append(draw_price(image, tile, cx0 + pad, cy1 - pad - price_h, price_size, (cx0 + pad, cy1 - pad - price_h,
+                   cx1 - pad, cy1 - pad), brand))
+        if i == GRID_MAX - 1 and extra > 0:
+            more = f"+{extra}"
+            size = max(12, round(36 * s))
+            width = round(fonts.measure(more, "bold", size)) + 2 * pad
+            draw.rounded_rectangle((cx1 - width - pad // 2, cy0 + pad // 2, cx1 - pad // 2, cy0 + pad // 2
+                                    + line_height(size, 1.0) + pad), radius=pad, fill=brand)
+            fonts.draw_line(image, cx1 - width - pad // 2 + pad, cy0 + pad // 2 + pad // 2 + fonts.EM_ASCENT * size,
+                            more, "bold", size, PAPER)
+    return blocks
 
 
 # Below this share of the photo's interest kept by a crop, the whole photo is shown instead.

@@ -12,8 +12,9 @@ bp = Blueprint("seller", __name__, url_prefix="/seller")
 bp.before_request(check_csrf)
 
 # The portal's tab bar, in order.
-NAV: list[tuple[str, object]] = [("seller.today", _l("Today")), ("seller.links", _l("Links")),
-                                  ("seller.earnings", _l("Earnings")), ("seller.withdraw", _l("Withdraw")),
+NAV: list[tuple[str, object]] = [("seller.today", _l("Today")), ("seller.shop", _l("Shop")), ("seller.links", _l("Links")),
+                                  ("seller.earnings", _l("Earnings")), ("seller.customers", _l("Customers")),
+                                  ("seller.withdraw", _l("Withdraw")),
                                   ("seller.board", _l("Board"))]
 
 

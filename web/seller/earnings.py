@@ -1,19 +1,17 @@
 """The seller's clicks, orders and earnings by state, and every ledger line with its reason."""
 from __future__ import annotations
 
-from flask import g, render_template, request
-from flask_babel import gettext as _
+from flask import g, render_template
 from sqlalchemy import select
 
 from plumbing import database
-from plumbing.errors import ApiError
 from referrals.earnings import ledger_lines, sharer_performance
 from referrals.models import LedgerEntry
 from web.seller.blueprint import bp
+from web.seller.inputs import paged
 from web.seller.labels import BUCKETS, reason_sentence
 from web.session import seller_required
 
-_MAX_CURSOR = 200
 PAGE_SIZE = 20  # ledger lines a page: a phone screen or two
 
 
@@ -33,19 +31,10 @@ def earnings():
     """
     session = database.session()
     me = g.sharer
-    cursor = request.args.get("cursor") or None
-    try:
-        if cursor is not None and len(cursor) > _MAX_CURSOR:
-            raise ApiError(422, "validation_error", "cursor too long")
-        lines = ledger_lines(session, me.workspace_id, me.id, cursor=cursor, limit=PAGE_SIZE)
-    except ApiError as exc:
-        if exc.status != 422:
-            raise
-        raise ApiError(422, "validation_error", _("This page address is out of date: start again from the first page."),
-                       {"cursor": "not a cursor of this list"}) from None
+    first_page, lines = paged(lambda at: ledger_lines(session, me.workspace_id, me.id, cursor=at, limit=PAGE_SIZE))
     totals = [sharer_performance(session, me.workspace_id, me.id, currency=currency)
               for currency in _currencies(session, me.id, g.workspace.currency)]
     for line in lines["items"]:
         line["sentence"] = reason_sentence(line)
     return render_template("seller/earnings.html", totals=totals, lines=lines["items"],
-                           next_cursor=lines["next_cursor"], first_page=cursor is None, buckets=BUCKETS)
+                           next_cursor=lines["next_cursor"], first_page=first_page, buckets=BUCKETS)

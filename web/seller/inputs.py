@@ -1,6 +1,7 @@
 """Reading the portal's query strings and form fields: anything malformed is a 422 page, never a 500."""
 from __future__ import annotations
 
+from flask import request
 from flask_babel import gettext as _
 
 from plumbing.errors import ApiError
@@ -42,3 +43,23 @@ def choice(value: str | None, allowed, field: str, required: bool = False) -> st
         raise ApiError(422, "validation_error", _("This address has a wrong value for %(field)s.", field=field),
                        {field: "not one of the choices"})
     return value
+
+
+_MAX_CURSOR = 200
+
+
+def paged(fetch) -> tuple[bool, dict]:
+    """``(first page?, fetch(cursor))`` for a list read a page at a time by ``?cursor=``.
+
+    :raise ApiError 422: a cursor too long or not of this list (the page says to start again).
+    """
+    cursor = request.args.get("cursor") or None
+    try:
+        if cursor is not None and len(cursor) > _MAX_CURSOR:
+            raise ApiError(422, "validation_error", "cursor too long")
+        return cursor is None, fetch(cursor)
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        raise ApiError(422, "validation_error", _("This page address is out of date: start again from the first page."),
+                       {"cursor": "not a cursor of this list"}) from None
