@@ -24,6 +24,7 @@ from plumbing import database, metrics, redis_client
 from plumbing.database import utcnow
 from plumbing.outbox import retry_delay
 from publishing import notice_delivery, storage
+from publishing.approvals import NotApproved, check_approved
 from publishing.direct_post import has_account, send
 from publishing.notices import add_notices
 from publishing.post_metrics import fetch_due
@@ -111,10 +112,15 @@ def _failed(app: Flask, claimed: Claim, error: str, retryable: bool, retry_after
 def deliver(app: Flask, claimed: Claim) -> tuple[int, str | None]:
     """Do the publication's work; ``(content version published, external id)``.
 
-    :raise PublishFailed: it did not go out.
+    :raise PublishFailed: it did not go out (content edited after approval waits for approval).
     """
     with database.read_session(app) as session:
         version = current_version(session, claimed.campaign_id)
+        try:
+            check_approved(session, claimed.workspace_id, claimed.campaign_id, version)
+        except NotApproved as exc:
+            # Retryable: approving the new version in time lets the next attempt go out.
+            raise PublishFailed(f"{claimed.channel}: {exc}", retryable=True) from None
     if has_account(app, claimed.workspace_id, claimed.channel):
         return version, send(app, claimed, version)
     warm_library(app, claimed, version)
