@@ -52,3 +52,22 @@ class PostMetric(Base):
     next_fetch_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class PostState(Base):
+    """Where a post the platform decides on later stands (the Official Account reviews an article
+    after ``freepublish/submit``): ``state`` as the adapter names it, the post's public URL once
+    known, and when to ask again (None once the state is final). Polled by a job with back-off.
+    """
+
+    __tablename__ = "post_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), unique=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    state: Mapped[str] = mapped_column(String(24))
+    url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -28,6 +28,7 @@ from publishing.approvals import NotApproved, check_approved
 from publishing.direct_post import has_account, send
 from publishing.notices import add_notices
 from publishing.post_metrics import fetch_due
+from publishing.post_states import poll_due
 from publishing.posts import campaign_posts
 from publishing.publications import (
     Claim,
@@ -154,9 +155,10 @@ def recover_publications() -> int:
 
 
 def sweep_brand_accounts() -> dict:
-    """Refresh the brand accounts' tokens that end soon, then fetch the due posts' metrics."""
+    """Refresh the brand accounts' tokens that end soon, ask where submitted posts stand (the
+    Official Account's review), then fetch the due posts' metrics."""
     app = current_app._get_current_object()
-    return {"tokens": refresh_due(app), "metrics": fetch_due(app)}
+    return {"tokens": refresh_due(app), "states": poll_due(app), "metrics": fetch_due(app)}
 
 
 def recover() -> int:
