@@ -17,6 +17,7 @@ from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from brand_accounts import notices as account_notices
 from brand_accounts.tokens import refresh_due
 from catalog.models import Campaign
 from events.emit import emit
@@ -148,6 +149,7 @@ def recover_publications() -> int:
     """Re-enqueue publications (and seller notices) whose job was lost; then plan the next sweep."""
     found = recover()
     notice_delivery.recover()
+    account_notices.recover()
     # Tokens and metrics call out: their own job (one at a time by its fixed id), never in the way of recovery.
     redis_client.queue().enqueue(sweep_brand_accounts, job_id=BRAND_SWEEP_JOB_ID, result_ttl=600)
     schedule_periodic(redis_client.queue(), RECOVER_EVERY)
