@@ -17,11 +17,11 @@ from sqlalchemy import or_, select
 
 from brand_accounts.models import PostState
 from channels import publisher_for, publishers
-from channels.base import PublishError, TokenExpired
+from channels.base import PublishError
 from plumbing import database
 from plumbing.database import insert_for, utcnow
 from plumbing.outbox import retry_delay
-from publishing.direct_post import credentials_for
+from publishing.direct_post import ask_with_token
 from publishing.models import Publication
 from publishing.publications import PublishFailed
 
@@ -72,14 +72,10 @@ def poll_due(app: Flask, now: datetime | None = None) -> dict[str, int]:
 
 
 def _ask(app: Flask, workspace_id: int, channel: str, external_id: str) -> dict:
-    publisher = publisher_for(channel)
     allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
-    credentials = credentials_for(app, workspace_id, channel)
-    try:
-        return publisher.publish_status(external_id, credentials, allow_private)
-    except TokenExpired:
-        credentials = credentials_for(app, workspace_id, channel, refused=credentials.get("access_token"))
-        return publisher.publish_status(external_id, credentials, allow_private)
+    return ask_with_token(app, workspace_id, channel,
+                          lambda credentials: publisher_for(channel).publish_status(external_id, credentials,
+                                                                                    allow_private))
 
 
 def _keep(app: Flask, pub_id: int, workspace_id: int, update: dict, default_state: str | None = None) -> None:
