@@ -38,7 +38,7 @@ from plumbing import api, database, embedded_redis, errors, logs, metrics, migra
 from plumbing.config import ROOT, Config
 from plumbing.supervisor import Child, Supervisor
 from plumbing.worker import AppWorker, die_with_parent
-from publishing import publish_jobs, schedule_routes
+from publishing import approval_routes, publish_jobs, schedule_routes
 from publishing import routes as campaign_routes
 from referrals import (
     clickwriter,
@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(team_routes.bp)
     api.api.register_blueprint(figure_routes.bp)
     schedule_routes.init_app(app)
+    api.api.register_blueprint(approval_routes.bp)
     api.api.register_blueprint(event_routes.bp)
     api.api.register_blueprint(credential_routes.bp)
     api.api.register_blueprint(key_routes.bp)

@@ -52,3 +52,47 @@ class PostMetric(Base):
     next_fetch_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class PostState(Base):
+    """Where a post the platform decides on later stands (the Official Account reviews an article
+    after ``freepublish/submit``): ``state`` as the adapter names it, the post's public URL once
+    known, and when to ask again (None once the state is final). Polled by a job with back-off.
+    """
+
+    __tablename__ = "post_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), unique=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    state: Mapped[str] = mapped_column(String(24))
+    url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class AccountNotice(Base):
+    """The outbox of "the brand's <channel> account needs connecting again", emailed to the
+    workspace's owners and marketers: one row per incident (``incident``: the connection the
+    platform stopped honouring), so a refused refresh seen by many workers mails once.
+    pending → sending → succeeded, or retrying → failed; ``skipped`` with the reason when it
+    cannot be sent (no email credentials, nobody to tell)."""
+
+    __tablename__ = "account_notices"
+    __table_args__ = (UniqueConstraint("workspace_id", "channel", "incident"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    incident: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brand_accounts.models import BrandAccount
+from brand_accounts.notices import add_notice
 from channels import REGISTRY
 from channels.oauth import OAuthError, OAuthProvider, Tokens, authorize_url, code_verifier, exchange_code, refresh
 from plumbing import database, redis_client, vault
@@ -202,7 +203,9 @@ def refresh_account(app: Flask, account_id: int, seen_expires_at: datetime | Non
 
 
 def _needs_reconnect(session: Session, row: BrandAccount, why: str) -> str:
+    """Mark the account and, in the same transaction, the email to the staff (once per incident)."""
     row.status, row.error = "needs_reconnect", why[:500]
+    add_notice(session, row)
     session.commit()
     return "needs_reconnect"
 

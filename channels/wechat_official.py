@@ -47,6 +47,9 @@ BEIJING = timezone(timedelta(hours=8))
 # failure, 4 refused by the platform's review, 5 deleted after success, 6 banned after success.
 PUBLISH_STATES = {0: "published", 1: "publishing", 2: "failed_originality", 3: "failed",
                   4: "failed_review", 5: "deleted", 6: "banned"}
+# An article found by lookup is known by its article_id (its publish_id was lost with the answer).
+ARTICLE_PREFIX = "article:"
+FIND_WINDOW = 20  # freepublish/batchget's largest page
 
 
 class WechatOfficialPublisher(BasePublisher):
@@ -76,8 +79,7 @@ class WechatOfficialPublisher(BasePublisher):
         hosted = [self._call("/cgi-bin/media/uploadimg", credentials, allow_private,
                              files={"media": (i.filename, i.data, i.content_type)})["url"]
                   for i in post.images if i.data is not None]
-        article = {"title": cut_text(post.title or post.text.split("\n", 1)[0], 32)[0],
-                   "digest": cut_text(" ".join(post.text.split()), 120)[0],
+        article = {"title": _title(post), "digest": _digest(post),
                    "content": article_html(post.text, hosted), "thumb_media_id": thumb,
                    "need_open_comment": 0, "only_fans_can_comment": 0}
         if credentials.get("author"):
@@ -90,12 +92,39 @@ class WechatOfficialPublisher(BasePublisher):
                              detail={"draft_media_id": draft, "thumb_media_id": thumb, "images": hosted})
 
     def publish_status(self, publish_id: str, credentials: dict, allow_private: bool) -> dict:
-        """``{"state", "article_url"?, "article_id"?}`` of a submitted article (``freepublish/get``)."""
+        """``{"state", "article_url", "article_id"}`` of a submitted article: ``freepublish/get`` for a
+        ``publish_id``; ``freepublish/getarticle`` for an ``article:<id>`` (a post found by :meth:`find`,
+        whose publish_id was lost). ``state`` is one of :data:`PUBLISH_STATES`' values (``publishing``
+        until WeChat has decided) or ``unknown``. :raise PublishError: as every call."""
+        if publish_id.startswith(ARTICLE_PREFIX):
+            article_id = publish_id[len(ARTICLE_PREFIX):]
+            body = self._call("/cgi-bin/freepublish/getarticle", credentials, allow_private,
+                              json={"article_id": article_id})
+            items = body.get("news_item") or []
+            deleted = bool(items) and all(i.get("is_deleted") for i in items)
+            return {"state": "deleted" if deleted else "published", "article_id": article_id,
+                    "article_url": items[0].get("url") if items else None}
         body = self._call("/cgi-bin/freepublish/get", credentials, allow_private, json={"publish_id": publish_id})
         items = (body.get("article_detail") or {}).get("item") or []
         return {"state": PUBLISH_STATES.get(body.get("publish_status"), "unknown"),
                 "article_id": body.get("article_id"),
                 "article_url": items[0].get("article_url") if items else None}
+
+    def find(self, post: OutgoingPost, credentials: dict, allow_private: bool) -> PublishResult | None:
+        """The article an earlier attempt published, if its answer was lost: the latest successful
+        publications (``freepublish/batchget``, without content) searched for our title, digest and
+        "read original" link. WeChat has no idempotency key, and an article still in review is not
+        listed yet: a lost answer in that window can still mean a second article."""
+        title, digest = _title(post), _digest(post)
+        body = self._call("/cgi-bin/freepublish/batchget", credentials, allow_private,
+                          json={"offset": 0, "count": FIND_WINDOW, "no_content": 1})
+        for item in body.get("item") or []:
+            news = ((item.get("content") or {}).get("news_item") or [{}])[0]
+            if news.get("title") == title and news.get("digest") == digest \
+                    and (news.get("content_source_url") or None) == (post.link or None) and item.get("article_id"):
+                return PublishResult(external_id=ARTICLE_PREFIX + str(item["article_id"]),
+                                     detail={"article_url": news.get("url"), "found": True})
+        return None
 
     def _call(self, path: str, credentials: dict, allow_private: bool, **kwargs) -> dict:
         token = credentials["access_token"]
@@ -122,6 +151,14 @@ class WechatOfficialPublisher(BasePublisher):
         log.info("WeChat refused %s: %s %s", step, code, message)
         raise PublishError(f"WeChat refused the article: {message} ({code if code is not None else res.status_code})",
                            retryable=code == -1 or res.status_code >= 500)
+
+
+def _title(post: OutgoingPost) -> str:
+    return cut_text(post.title or post.text.split("\n", 1)[0], 32)[0]
+
+
+def _digest(post: OutgoingPost) -> str:
+    return cut_text(" ".join(post.text.split()), 120)[0]
 
 
 def json_utf8(value) -> bytes:

@@ -139,6 +139,10 @@ class Config:
     # Per-post metrics: asked for this often while a post is younger than the window.
     METRICS_EVERY_SECONDS = _number("METRICS_EVERY_SECONDS", 3600.0)
     METRICS_WINDOW_DAYS = _number("METRICS_WINDOW_DAYS", 30.0)
+    # A submitted post the platform decides on later (the Official Account's review): first asked
+    # this long after publishing, then doubling (at most hourly), for this many hours.
+    POST_STATE_FIRST_SECONDS = _number("POST_STATE_FIRST_SECONDS", 30.0)
+    POST_STATE_WINDOW_HOURS = _number("POST_STATE_WINDOW_HOURS", 48.0)
 
     # flask-smorest / OpenAPI
     API_TITLE = "Sharecast"

@@ -95,6 +95,15 @@ def Id(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON ``true`` or ``false`` only: marshmallow's Boolean also takes "yes", "on", 1."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class DecimalString(fields.String):
     """Money or a rate on the wire: a decimal string such as ``"199.00"``, never a float."""
 

@@ -132,3 +132,14 @@ def credentials_for(app: Flask, workspace_id: int, channel: str, refused: str | 
         except PublishError as exc:
             raise PublishFailed(f"{channel}: {exc.message}", exc.retryable, exc.retry_after) from None
     return credentials
+
+
+def ask_with_token(app: Flask, workspace_id: int, channel: str, ask):
+    """``ask(credentials)`` (a read from the platform: metrics, a post's state), the access token
+    renewed once when the platform refuses it. :raise PublishFailed, PublishError: as ``ask`` or
+    :func:`credentials_for`."""
+    credentials = credentials_for(app, workspace_id, channel)
+    try:
+        return ask(credentials)
+    except TokenExpired:
+        return ask(credentials_for(app, workspace_id, channel, refused=credentials.get("access_token")))

@@ -116,6 +116,23 @@ class Publication(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class ContentApproval(Base):
+    """An owner approved one content version of a campaign: who (an API key or a console
+    account) and when. Kept forever; an edit makes a new version, which needs its own."""
+
+    __tablename__ = "content_approvals"
+    __table_args__ = (UniqueConstraint("campaign_id", "content_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    content_version: Mapped[int] = mapped_column(Integer)
+    approver_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    approver_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class TimeSlot(Base):
     """A workspace's posting time ("09:00"), in the workspace's time zone."""
 

@@ -17,11 +17,11 @@ from sqlalchemy import or_, select
 
 from brand_accounts.models import PostMetric
 from channels import publisher_for, publishers
-from channels.base import PostMetrics, PublishError, TokenExpired
+from channels.base import PostMetrics, PublishError
 from plumbing import database
 from plumbing.database import insert_for, utcnow
 from plumbing.outbox import retry_delay
-from publishing.direct_post import credentials_for
+from publishing.direct_post import ask_with_token
 from publishing.models import Publication
 from publishing.publications import PublishFailed
 
@@ -70,14 +70,9 @@ def fetch_due(app: Flask, now: datetime | None = None) -> dict[str, int]:
 
 
 def _ask(app: Flask, workspace_id: int, channel: str, external_ids: list[str]) -> dict[str, PostMetrics]:
-    publisher = publisher_for(channel)
     allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
-    credentials = credentials_for(app, workspace_id, channel)
-    try:
-        return publisher.metrics(external_ids, credentials, allow_private)
-    except TokenExpired:
-        credentials = credentials_for(app, workspace_id, channel, refused=credentials.get("access_token"))
-        return publisher.metrics(external_ids, credentials, allow_private)
+    return ask_with_token(app, workspace_id, channel,
+                          lambda credentials: publisher_for(channel).metrics(external_ids, credentials, allow_private))
 
 
 def _upsert(session, values: dict, update: dict) -> None:

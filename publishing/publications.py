@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from brand_accounts.models import PostMetric
+from brand_accounts.models import PostMetric, PostState
 from catalog.models import Campaign
 from publishing.models import Publication
 from publishing.slots import local, with_offset
@@ -120,12 +120,24 @@ def metrics_json(row: PostMetric | None) -> dict | None:
             "fetched_at": row.fetched_at.isoformat() if row.fetched_at else None, "error": row.error}
 
 
-def publication_json(pub: Publication, zone: str, metrics: PostMetric | None = None) -> dict:
+def state_json(row: PostState | None) -> dict | None:
+    """Where the post stands on the platform, for one reviewed later (the Official Account)."""
+    if row is None:
+        return None
+    return {"state": row.state, "url": row.url, "checked_at": _iso(row.checked_at), "error": row.error}
+
+
+def publication_json(pub: Publication, zone: str, metrics: PostMetric | None = None,
+                     state: PostState | None = None) -> dict:
     """``status`` is one of API.md's four: a claim in progress still shows as ``scheduled``.
     ``delivered_to`` says what publishing does there: ``account`` (posted to the brand's own
     account through the channel's API) or ``library`` (copy-ready: it goes live in the
     sellers' content library, and sellers post it themselves)."""
+    posted_to = ("account" if pub.external_id else "library") if pub.status == "published" else None
     return {
+        # Once published, where it went; before, where the channel's publishing goes (an API channel
+        # with no account connected still fills the libraries: see ``posted_to``).
+        "delivered_to": posted_to or ("library" if publisher_for(pub.channel) is None else "account"),
         "id": pub.id, "campaign_id": pub.campaign_id, "channel": pub.channel,
         "publish_at": with_offset(pub.publish_at, pub.publish_at_offset).isoformat(),
         "publish_at_utc": _iso(pub.publish_at), "publish_at_local": local(pub.publish_at, zone).isoformat(),
@@ -136,11 +148,12 @@ def publication_json(pub: Publication, zone: str, metrics: PostMetric | None = N
         "published_at": _iso(pub.published_at),
         # Which of the two happened: the brand's own account (it has the post's id there) or
         # the sellers' libraries only (a kit channel, or no account connected).
-        # Where a published post went: the brand's account (it has the platform's id for it)
-        # or, with no API or no connected account, the sellers' libraries only.
-        "delivered_to": ("account" if pub.external_id else "library") if pub.status == "published" else None,
+        "posted_to": posted_to,
         # How the post did on the brand's account (periodic job, publishing/post_metrics.py).
         "metrics": metrics_json(metrics),
+        # Where the platform stands on it, when it decides later (publishing/post_states.py):
+        # ``state`` (``publishing``, ``published``, ``failed_review``, ...) and the post's ``url``.
+        "platform_state": state_json(state),
         "published_at_local": local(pub.published_at, zone).isoformat() if pub.published_at else None,
     }
 
@@ -148,7 +161,8 @@ def publication_json(pub: Publication, zone: str, metrics: PostMetric | None = N
 def campaign_publications(session: Session, campaign_id: int, workspace_id: int) -> list[dict]:
     """Every publication of the campaign (cancelled ones too), by time."""
     zone = session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id))
-    rows = session.execute(select(Publication, PostMetric).where(Publication.campaign_id == campaign_id)
+    rows = session.execute(select(Publication, PostMetric, PostState).where(Publication.campaign_id == campaign_id)
                            .outerjoin(PostMetric, PostMetric.publication_id == Publication.id)
+                           .outerjoin(PostState, PostState.publication_id == Publication.id)
                            .order_by(Publication.publish_at, Publication.id))
-    return [publication_json(p, zone, m) for p, m in rows]
+    return [publication_json(p, zone, m, st) for p, m, st in rows]

@@ -17,6 +17,7 @@ from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from brand_accounts import notices as account_notices
 from brand_accounts.tokens import refresh_due
 from catalog.models import Campaign
 from events.emit import emit
@@ -24,9 +25,11 @@ from plumbing import database, metrics, redis_client
 from plumbing.database import utcnow
 from plumbing.outbox import retry_delay
 from publishing import notice_delivery, storage
+from publishing.approvals import NotApproved, check_approved
 from publishing.direct_post import has_account, send
 from publishing.notices import add_notices
 from publishing.post_metrics import fetch_due
+from publishing.post_states import poll_due
 from publishing.posts import campaign_posts
 from publishing.publications import (
     Claim,
@@ -111,10 +114,15 @@ def _failed(app: Flask, claimed: Claim, error: str, retryable: bool, retry_after
 def deliver(app: Flask, claimed: Claim) -> tuple[int, str | None]:
     """Do the publication's work; ``(content version published, external id)``.
 
-    :raise PublishFailed: it did not go out.
+    :raise PublishFailed: it did not go out (content edited after approval waits for approval).
     """
     with database.read_session(app) as session:
         version = current_version(session, claimed.campaign_id)
+        try:
+            check_approved(session, claimed.workspace_id, claimed.campaign_id, version)
+        except NotApproved as exc:
+            # Retryable: approving the new version in time lets the next attempt go out.
+            raise PublishFailed(f"{claimed.channel}: {exc}", retryable=True) from None
     if has_account(app, claimed.workspace_id, claimed.channel):
         return version, send(app, claimed, version)
     warm_library(app, claimed, version)
@@ -141,6 +149,7 @@ def recover_publications() -> int:
     """Re-enqueue publications (and seller notices) whose job was lost; then plan the next sweep."""
     found = recover()
     notice_delivery.recover()
+    account_notices.recover()
     # Tokens and metrics call out: their own job (one at a time by its fixed id), never in the way of recovery.
     redis_client.queue().enqueue(sweep_brand_accounts, job_id=BRAND_SWEEP_JOB_ID, result_ttl=600)
     schedule_periodic(redis_client.queue(), RECOVER_EVERY)
@@ -148,9 +157,10 @@ def recover_publications() -> int:
 
 
 def sweep_brand_accounts() -> dict:
-    """Refresh the brand accounts' tokens that end soon, then fetch the due posts' metrics."""
+    """Refresh the brand accounts' tokens that end soon, ask where submitted posts stand (the
+    Official Account's review), then fetch the due posts' metrics."""
     app = current_app._get_current_object()
-    return {"tokens": refresh_due(app), "metrics": fetch_due(app)}
+    return {"tokens": refresh_due(app), "states": poll_due(app), "metrics": fetch_due(app)}
 
 
 def recover() -> int:

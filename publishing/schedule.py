@@ -15,6 +15,7 @@ from catalog.models import Campaign
 from channels import REGISTRY as CHANNELS
 from plumbing.database import lock
 from plumbing.errors import ApiError
+from publishing.approvals import require_approved
 from publishing.models import ACTIVE, Publication, TimeSlot
 from publishing.slots import local, next_free_slot, offset_minutes
 from workspaces.models import Workspace
@@ -115,10 +116,14 @@ def schedule(session: Session, campaign: Campaign, items: list[dict], cancel: li
     :raise ApiError 404: a cancel id that is not a publication of this campaign.
     :raise ApiError 409: a publication to replace or cancel is being published now,
         or one to cancel is no longer scheduled.
+    :raise ApiError 409 ``approval_required``: the workspace asks for approval and the
+        campaign's current content has none (publishing/approvals.py).
     :raise ApiError 422: invalid entries (see :func:`plan`); nothing changes.
     """
     # Slots are shared by the workspace's campaigns: pick and take them one request at a time.
     lock(session, f"schedule:{campaign.workspace_id}")
+    if items:
+        require_approved(session, campaign)
     planned = plan(session, campaign, items, cancel, now)
     active = active_publications(session, campaign.id)
     by_id = {p.id: p for p in active.values()}

@@ -283,7 +283,9 @@ class FakeWeibo(FakePlatform):
 class FakeWechat(FakePlatform):
     """The Official Account API: ``stable_token`` (AppID and AppSecret; ``force_refresh`` makes a new
     token), ``material/add_material``, ``media/uploadimg``, ``draft/add``, ``freepublish/submit`` and
-    ``freepublish/get``, and the JS-SDK's ``ticket/getticket?type=jsapi``; ``{"errcode", "errmsg"}`` errors (40001 unknown token, 42001 expired, 40007
+    ``freepublish/get`` (``status`` maps a publish_id to its publish_status; ``review`` is the status a
+    new submission starts with), ``freepublish/batchget`` (successful publications, newest first),
+    ``freepublish/getarticle`` and the JS-SDK's ``ticket/getticket?type=jsapi``; ``{"errcode", "errmsg"}`` errors (40001 unknown token, 42001 expired, 40007
     unknown media, 45003 title too long, 45011 per-minute quota after ``quota`` calls)."""
 
     def __init__(self, appid="wx0123456789abcdef", secret="0123456789abcdef0123456789abcdef", quota=1000):
@@ -294,6 +296,9 @@ class FakeWechat(FakePlatform):
         self.hosted: list[str] = []
         self.drafts: dict[str, dict] = {}
         self.published: dict[str, dict] = {}
+        self.status: dict[str, int] = {}
+        self.review = 0
+        self.lose_answers: set[str] = set()
         self.api_calls = 0
         super().__init__()
 
@@ -302,6 +307,15 @@ class FakeWechat(FakePlatform):
         return 200, {"errcode": code, "errmsg": f"{msg} rid: 6f1e-{code}"}, {}
 
     def answer(self, method, path, query, headers, fields, files):
+        """As WeChat answers; a path in ``lose_answers`` (once) is done, then its answer lost (a 502
+        from a proxy), as when a worker times out after WeChat took the call."""
+        status, body, extra = self._api(path, query, fields, files)
+        if path in self.lose_answers:
+            self.lose_answers.discard(path)
+            return 502, {"error": "bad gateway"}, {}
+        return status, body, extra
+
+    def _api(self, path, query, fields, files):
         if path == "/cgi-bin/stable_token":
             if fields.get("grant_type") != "client_credential" or fields.get("appid") != self.appid:
                 return self.err(40013, "invalid appid")
@@ -356,13 +370,35 @@ class FakeWechat(FakePlatform):
                 return self.err(40007, "invalid media_id")
             publish_id = str(100000001 + len(self.published))
             self.published[publish_id] = draft
+            self.status[publish_id] = self.review
             return 200, {"errcode": 0, "errmsg": "ok", "publish_id": publish_id}, {}
         if path == "/cgi-bin/freepublish/get":
             publish_id = str(fields.get("publish_id", ""))
             if publish_id not in self.published:
                 return self.err(40007, "invalid publish_id")
+            status = self.status[publish_id]
+            if status != 0:  # no article yet (publishing) or none at all (refused)
+                return 200, {"publish_id": publish_id, "publish_status": status,
+                             "fail_idx": [1] if status in (2, 3, 4) else []}, {}
             return 200, {"publish_id": publish_id, "publish_status": 0, "article_id": f"ARTICLE_{publish_id}",
                          "article_detail": {"count": 1, "item": [
                              {"idx": 1, "article_url": f"http://mp.weixin.qq.com/s/{publish_id}"}]},
                          "fail_idx": []}, {}
+        if path == "/cgi-bin/freepublish/batchget":
+            count = fields.get("count")
+            if not isinstance(count, int) or not 1 <= count <= 20 or fields.get("offset", 0) < 0:
+                return self.err(40097, "invalid args")
+            done = [p for p in reversed(list(self.published)) if self.status[p] == 0]
+            page = done[fields.get("offset", 0):fields.get("offset", 0) + count]
+            items = [{"article_id": f"ARTICLE_{p}", "update_time": int(time.time()), "content": {"news_item": [
+                {**{k: v for k, v in a.items() if not (fields.get("no_content") == 1 and k == "content")},
+                 "url": f"http://mp.weixin.qq.com/s/{p}", "is_deleted": False}
+                for a in self.published[p]["articles"]]}} for p in page]
+            return 200, {"total_count": len(done), "item_count": len(items), "item": items}, {}
+        if path == "/cgi-bin/freepublish/getarticle":
+            publish_id = str(fields.get("article_id", "")).removeprefix("ARTICLE_")
+            if self.status.get(publish_id) != 0:
+                return self.err(53600, "invalid article_id")
+            return 200, {"news_item": [{**a, "url": f"http://mp.weixin.qq.com/s/{publish_id}", "is_deleted": False}
+                                       for a in self.published[publish_id]["articles"]]}, {}
         return self.err(40066, "invalid url")

@@ -18,6 +18,7 @@ from referrals.identity import mask_email, mask_phone
 from web import auth_routes, i18n, join, phone_sign_in, share, wechat_sign_in
 from web.console import (  # noqa: F401  (routes register on bp)
     applications,
+    approvals,
     brand_accounts,
     campaigns,
     compliance,

@@ -36,6 +36,8 @@ class Workspace(Base):
     enrollment: Mapped[str] = mapped_column(String(16), default="invite", server_default="invite")
     # A sharer's approved balance (in ``currency``) is paid once it reaches this.
     min_payout_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # A campaign's content must be approved by an owner before it is scheduled (publishing/approvals.py).
+    approval_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

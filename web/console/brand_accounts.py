@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from brand_accounts.tokens import accounts, disconnect, start_connect
 from plumbing import database
 from plumbing.errors import ApiError
+from publishing.approvals import approval_required
 from web.console.blueprint import NAV, bp
 from web.console.forms import channel_label
 from web.session import staff_required
@@ -37,7 +38,8 @@ def accounts_page():
     items = [{**a, "name": channel_label(a["channel"]),
               "rule": RULES[a["channel"]] % {"domain": domain} if a["channel"] in RULES else None}
              for a in accounts(database.session(), g.key.workspace_id)]
-    return render_template("console/accounts.html", items=items)
+    return render_template("console/accounts.html", items=items,
+                           approval_required=approval_required(database.session(), g.key.workspace_id))
 
 
 @bp.get("/accounts/<channel>/connect")

@@ -20,6 +20,7 @@ from plumbing import database, redis_client
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from publishing import publish_jobs as jobs
+from publishing.approvals import approval_state
 from publishing.routes import campaign_view
 from publishing.schedule import cancel_publication, get_slots, schedule, set_slots
 from publishing.schedule_schemas import ScheduleIn
@@ -50,7 +51,9 @@ def _page(campaign_id: int, form: ScheduleForm, slots_form: SlotsForm | None = N
           problems=()):
     """The schedule page; a POST's refused changes are dropped first. :raise ApiError 404: not ours."""
     with reading() as reader:
-        view = campaign_view(reader, get_campaign(reader, g.key.workspace_id, campaign_id))
+        campaign = get_campaign(reader, g.key.workspace_id, campaign_id)
+        view = campaign_view(reader, campaign)
+        approval = approval_state(reader, campaign)
         if slots_form is None:
             slots_form = _slots_form(reader)
     zone = ZoneInfo(g.timezone)
@@ -60,7 +63,7 @@ def _page(campaign_id: int, form: ScheduleForm, slots_form: SlotsForm | None = N
                for p in view["publications"] if p["status"] != "cancelled"]
     locale = get_locale()
     return render_template(
-        "console/schedule.html", campaign=view, form=form, slots_form=slots_form, problems=problems,
+        "console/schedule.html", campaign=view, approval=approval, form=form, slots_form=slots_form, problems=problems,
         weeks=month_weeks(first, today, entries), month_title=format_skeleton("yMMMM", first, locale=locale),
         day_names=[get_day_names("abbreviated", locale=locale)[i] for i in range(7)],
         day_full_names=[get_day_names("wide", locale=locale)[i] for i in range(7)],
@@ -124,6 +127,9 @@ def save(campaign_id: int):
     except ValidationError as exc:
         return _page(campaign_id, form, status=422, problems=_place(form, items, flatten(exc.messages)))
     except ApiError as exc:
+        if exc.code == "approval_required":
+            return _page(campaign_id, form, status=409,
+                         problems=[_("An owner must approve this content before it is scheduled.")])
         problems = _place(form, items, exc.fields) if exc.fields else [explain(exc.message)]
         return _page(campaign_id, form, status=exc.status if exc.status in (409, 422) else 422, problems=problems)
     queue = redis_client.queue()
