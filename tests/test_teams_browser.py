@@ -43,7 +43,7 @@ def contest(app, owner, campaign, make_sharer, make_link):
     with database.new_session(app) as s:
         s.execute(update(Contest).values(starts_at=NOW - timedelta(days=20), ends_at=NOW + timedelta(days=1)))
         s.commit()
-    for i, (name, amount, days_ago) in enumerate((("大李", "300.00", 15), ("小林", "100.00", 14), ("王芳", "250.00", 3))):
+    for i, (name, amount, days_ago) in enumerate((("大李", "300.00", 15), ("小林", "100.00", 14), ("王芳", "250.00", 12))):
         code = make_link(campaign["id"], people[name]["id"])["code"]
         for repeat in range(2):  # each buyer comes back: repurchase and a second cohort month
             res = owner.post("/api/v1/conversions", {
