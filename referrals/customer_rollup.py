@@ -31,10 +31,11 @@ def rollup_rows(workspace_id: int, customer_id: int, bought: list[tuple[datetime
 
 
 def refresh_customer(session: Session, workspace_id: int, customer_id: int) -> None:
-    """Recompute one customer's rows from their own sales (an indexed read of a handful of orders).
+    """Bring one customer's rows in step with their own sales (an indexed read of a handful of orders),
+    writing only what changed: usually one summary update and, in a new month, one month row.
 
     One customer at a time (a transaction lock): two orders of one buyer recorded at once
-    rebuild the rows one after the other, the second seeing the first's sale.
+    refresh the rows one after the other, the second seeing the first's sale.
     """
     database.lock(session, f"customer:{workspace_id}:{customer_id}")
     currency = session.scalar(select(Workspace.currency).where(Workspace.id == workspace_id))
@@ -43,19 +44,50 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int) -> N
         .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
                Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
         .order_by(Conversion.occurred_at, Conversion.id)).all()
+    summary, months = rollup_rows(workspace_id, customer_id, [tuple(row) for row in bought], currency)
+    _write_summary(session, workspace_id, customer_id, summary)
     mine = (CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id)
     old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month).where(*mine)).all())
-    session.execute(delete(CustomerSummary).where(CustomerSummary.workspace_id == workspace_id,
-                                                  CustomerSummary.customer_sharer_id == customer_id))
-    session.execute(delete(CustomerMonth).where(*mine))
-    summary, months = rollup_rows(workspace_id, customer_id, [tuple(row) for row in bought], currency)
-    if summary is not None:
-        session.execute(insert(CustomerSummary), [summary])
-        session.execute(insert(CustomerMonth), months)
     new = {(m["first_month"], m["month"]) for m in months}
+    if old == new:
+        return
+    _write_months(session, mine, old, new, months)
     # Counters in one order (cells sorted) so concurrent customers never wait on each other in a cycle.
     for cell in sorted(old ^ new):
         _count(session, workspace_id, cell, 1 if cell in new else -1)
+
+
+def summary_changes(stored: dict | None, summary: dict | None) -> dict:
+    """Pure: the columns of a stored summary row that differ from the recomputed one ({} when equal)."""
+    if stored is None or summary is None:
+        return {} if stored is summary else dict(summary or {})
+    return {k: v for k, v in summary.items() if stored.get(k) != v}
+
+
+def _write_summary(session: Session, workspace_id: int, customer_id: int, summary: dict | None) -> None:
+    key = (CustomerSummary.workspace_id == workspace_id, CustomerSummary.customer_sharer_id == customer_id)
+    row = session.execute(select(CustomerSummary.first_at, CustomerSummary.second_at, CustomerSummary.gap_seconds,
+                                 CustomerSummary.purchases, CustomerSummary.net_minor).where(*key)).first()
+    stored = None if row is None else {"workspace_id": workspace_id, "customer_sharer_id": customer_id,
+                                       **row._asdict()}
+    if stored is not None and summary is None:
+        session.execute(delete(CustomerSummary).where(*key))
+    elif stored is None and summary is not None:
+        session.execute(insert(CustomerSummary), [summary])
+    elif changes := summary_changes(stored, summary):
+        session.execute(update(CustomerSummary).where(*key).values(**changes))
+
+
+def _write_months(session: Session, mine: tuple, old: set, new: set, months: list[dict]) -> None:
+    """Only the month rows that differ: a month gone, a month new, or every row when the first month moved."""
+    old_months, new_months = {m for _, m in old}, {m for _, m in new}
+    if gone := old_months - new_months:
+        session.execute(delete(CustomerMonth).where(*mine, CustomerMonth.month.in_(gone)))
+    if added := [row for row in months if row["month"] not in old_months]:
+        session.execute(insert(CustomerMonth), added)
+    first = {f for f, _ in new}
+    if first and {f for f, _ in old} - first:
+        session.execute(update(CustomerMonth).where(*mine).values(first_month=first.pop()))
 
 
 def _count(session: Session, workspace_id: int, cell: tuple[int, int], step: int) -> None:

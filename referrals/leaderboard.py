@@ -1,7 +1,7 @@
 """The sales leaderboard: sharers ranked by their attributed sales in a week or a month.
 
-Compliance holds by construction: the rank and the team totals count sales
-only; how many people a sharer invited never ranks anyone (recruiting alone
+Compliance holds by construction: the rank counts sales only (so do the team
+totals ``teams.board`` adds to it); how many people a sharer invited never ranks anyone (recruiting alone
 earns nothing, and is not celebrated either). A sharer's purchases through
 their own link (self-referrals) and fully refunded orders do not count, so
 nobody climbs by buying their own stock.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plumbing.database import utcnow
@@ -94,7 +94,7 @@ def leaderboard(session: Session, workspace_id: int, *, period: str = "week", at
 
     Sales in ``currency`` (default the workspace's) count. A cursor pins the period and currency
     of its first page. For a seller (``viewer_sharer_id``) ``me`` is their own row wherever it
-    ranks (rank null without sales) and ``team`` their team's totals (see ``team_totals``).
+    ranks (rank null without sales); their team's totals are ``teams.board``'s to add.
     :raise ApiError 404: a viewer of another workspace.
     :raise ApiError 422: ``period`` not week or month; a cursor of another list or period.
     """
@@ -121,14 +121,13 @@ def leaderboard(session: Session, workspace_id: int, *, period: str = "week", at
     if len(rows) > limit:
         # An offset, not a keyset: ranks move as sales come in, a page is a stretch of ranks.
         rows, next_cursor = rows[:limit], encode_cursor(period, start.date().isoformat(), currency, offset + limit)
-    me = team = None
+    me = None
     if viewer_sharer_id is not None:
         viewer = get_sharer(session, workspace_id, viewer_sharer_id)
         mine = session.execute(select(ranked.c.rank, ranked.c.orders, ranked.c.revenue)
                                .where(ranked.c.sharer_id == viewer.id)).first()
         rank, orders, revenue = mine or (None, 0, 0)
         me = _row(rank, viewer.id, viewer.name, orders, revenue, currency)
-        team = team_totals(session, workspace_id, viewer.id, currency, start, end)
     items = [_row(*row, currency) for row in rows]
     if viewer_sharer_id is not None:
         for item in items:
@@ -136,31 +135,5 @@ def leaderboard(session: Session, workspace_id: int, *, period: str = "week", at
                 item["display_name"] = masked(item["display_name"])
     return {"items": items, "next_cursor": next_cursor, "currency": currency,
             "period": {"period": period, "timezone": str(zone.key), "starts_at": start, "ends_at": end},
-            "me": me, "team": team}
+            "me": me}
 
-
-def team_leader(session: Session, workspace_id: int, sharer_id: int) -> int | None:
-    """Whose team the sharer is in: their own when they invited anyone, else their inviter's; None alone."""
-    sharer = get_sharer(session, workspace_id, sharer_id)
-    if session.scalar(select(Sharer.id).where(Sharer.workspace_id == workspace_id,
-                                              Sharer.invited_by == sharer.id).limit(1)) is not None:
-        return sharer.id
-    return sharer.invited_by
-
-
-def team_totals(session: Session, workspace_id: int, sharer_id: int, currency: str,
-                start: datetime, end: datetime) -> dict | None:
-    """The sharer's team (a leader and the sharers they invited, one level) and its sales in [start, end):
-    ``leader_id``, ``members``, ``orders``, ``revenue``; None for a sharer in no team.
-    """
-    leader_id = team_leader(session, workspace_id, sharer_id)
-    if leader_id is None:
-        return None
-    members = select(Sharer.id).where(Sharer.workspace_id == workspace_id,
-                                      or_(Sharer.id == leader_id, Sharer.invited_by == leader_id))
-    count = session.scalar(select(func.count()).select_from(members.subquery()))
-    orders, revenue = session.execute(
-        select(func.count(), func.coalesce(func.sum(Conversion.amount_minor - Conversion.refunded_minor), 0))
-        .where(*sales_in_window(workspace_id, currency, start, end), Conversion.sharer_id.in_(members))).one()
-    return {"leader_id": leader_id, "members": int(count), "orders": int(orders),
-            "revenue": format_amount(int(revenue), currency)}

@@ -1,5 +1,5 @@
 """/api/v1 money views: commission lines, approval, payouts and their batches, a sharer's
-ledger lines and performance, the leaderboard. Routes check the role and call one service.
+ledger lines and performance (the leaderboard is ``teams.routes``'s). Routes check the role and call one service.
 """
 from __future__ import annotations
 
@@ -11,14 +11,11 @@ from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from referrals import ledger
 from referrals.earnings import ledger_lines, list_commissions, sharer_performance
-from referrals.leaderboard import leaderboard as ranked_sharers
 from referrals.money_schemas import (
     BatchDetail,
     BatchList,
     CommissionList,
     CommissionQuery,
-    LeaderboardOut,
-    LeaderboardQuery,
     LedgerList,
     PageQuery,
     PayoutRun,
@@ -31,7 +28,7 @@ from referrals.schemas import ApproveIn
 from workspaces.auth import current, requires
 
 bp = Blueprint("money", __name__, url_prefix="/api/v1",
-               description="Commissions, payouts, ledger lines, performance, leaderboard")
+               description="Commissions, payouts, ledger lines, performance")
 
 _ID = "int(min=1, max=2147483647)"
 
@@ -172,16 +169,3 @@ def performance(query: dict, sharer_id: int):
     """
     current().check_acts_for(sharer_id)
     return sharer_performance(database.session(), current().workspace_id, sharer_id, **query)
-
-
-@bp.get("/leaderboard")
-@requires("any")
-@bp.arguments(LeaderboardQuery, location="query")
-@bp.response(200, LeaderboardOut)
-def leaderboard(query: dict):
-    """Sharers ranked by attributed sales this week (from Monday) or month, in the workspace's time
-    zone; never by recruits. A seller also gets ``me`` and ``team``. :raise 422: bad period or cursor.
-    """
-    me = current()
-    viewer = me.sharer_id if me.role == "seller" else None
-    return ranked_sharers(database.session(), me.workspace_id, viewer_sharer_id=viewer, **query)

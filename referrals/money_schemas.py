@@ -170,20 +170,12 @@ class PeriodOut(Schema):
     ends_at = fields.DateTime()
 
 
-class TeamOut(Schema):
-    leader_id = fields.Integer()
-    members = fields.Integer(metadata={"description": "the leader and the sharers they invited"})
-    orders = fields.Integer()
-    revenue = fields.String()
-
-
 class LeaderboardOut(Schema):
     items = fields.List(fields.Nested(RankOut))
     next_cursor = fields.String(allow_none=True)
     currency = fields.String()
     period = fields.Nested(PeriodOut)
     me = fields.Nested(RankOut, allow_none=True, metadata={"description": "a seller's own row, wherever it ranks"})
-    team = fields.Nested(TeamOut, allow_none=True)
 
 
 class ReleaseIn(InputSchema):

@@ -4,7 +4,9 @@ from __future__ import annotations
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.database import utcnow
+from referrals.money_schemas import LeaderboardQuery
 from teams import contests, roster
+from teams.board import board_with_team
 from teams.schemas import (
     CaptainIn,
     ContestIn,
@@ -12,6 +14,7 @@ from teams.schemas import (
     ContestOut,
     ContestQuery,
     MemberIn,
+    TeamBoardOut,
     TeamDetail,
     TeamIn,
     TeamList,
@@ -133,3 +136,17 @@ def finalize_contest(contest_id: int):
     contest = contests.finalize(session, current().workspace_id, contest_id, now)
     session.commit()
     return contests.contest_json(session, contest, now)
+
+
+@bp.get("/leaderboard")
+@requires("any")
+@bp.arguments(LeaderboardQuery, location="query")
+@bp.response(200, TeamBoardOut)
+def leaderboard(query: dict):
+    """Sharers ranked by attributed sales this week (from Monday) or month, in the workspace's time
+    zone; never by recruits. A seller also gets ``me`` and ``team`` (their team's totals, not their
+    invite chain's). :raise 422: bad period or cursor.
+    """
+    me = current()
+    viewer = me.sharer_id if me.role == "seller" else None
+    return board_with_team(database.session(), me.workspace_id, viewer_sharer_id=viewer, **query)

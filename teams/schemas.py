@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, Id, InputSchema
+from referrals.money_schemas import LeaderboardOut
 from teams.contests import MEASURES, SPLITS
 
 
@@ -128,3 +129,17 @@ class ContestSummary(Schema):
 class ContestList(Schema):
     items = fields.List(fields.Nested(ContestSummary))
     next_cursor = fields.String(allow_none=True)
+
+
+class TeamTotalsOut(Schema):
+    team_id = fields.Integer()
+    name = fields.String()
+    captain_id = fields.Integer()
+    members = fields.Integer(metadata={"description": "everyone in the team, the captain included"})
+    orders = fields.Integer(metadata={"description": "the members' sales in the period, counted as the ranks are"})
+    revenue = fields.String()
+
+
+class TeamBoardOut(LeaderboardOut):
+    team = fields.Nested(TeamTotalsOut, allow_none=True, metadata={
+        "description": "a seller's team (not their invite chain) and its sales in the period; null in no team"})

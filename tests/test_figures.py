@@ -209,3 +209,28 @@ def test_the_migration_builds_the_rollups_of_orders_recorded_before_it(app, owne
     migrate.upgrade(url)
     with database.new_session(app) as s:
         assert (repurchase(s, ws, days=60), cohorts(s, ws, now=NOW)) == before
+
+
+def test_the_console_narrows_the_figures_to_a_campaign_a_seller_or_a_team(app, owner, console, campaign,
+                                                                          make_sharer, make_link):
+    a, b = make_sharer("小林"), make_sharer("王芳")
+    team = ok(owner.post("/api/v1/teams", {"name": "红队", "captain_id": a["id"]}), 201)
+    for order, seller, buyer in (("s1", a, "c1"), ("s2", a, "c1"), ("s3", b, "c2")):
+        ok(owner.post("/api/v1/conversions", {"type": "sale", "order_id": order, "amount": "10.00",
+                                              "code": make_link(campaign["id"], seller["id"])["code"],
+                                              "customer": {"external_id": buyer}}), 201)
+
+    def figure(query: str, name: str) -> str:
+        page = console.get(f"/console/customers?days=90&{query}")
+        assert page.status_code == 200, page.text
+        return page.text.split(f'data-figure="{name}">')[1].split("<")[0]
+
+    assert (figure("", "customers"), figure("", "rate")) == ("2", "50.00%")
+    assert (figure(f"team_id={team['id']}", "customers"), figure(f"team_id={team['id']}", "rate")) == ("1", "100.00%")
+    assert (figure(f"sharer_id={b['id']}", "customers"), figure(f"sharer_id={b['id']}", "rate")) == ("1", "0.00%")
+    assert figure(f"campaign_id={campaign['id']}", "customers") == "2"
+    page = console.get(f"/console/customers?days=30&team_id={team['id']}").text
+    assert "team 红队" in page and f'team_id={team["id"]}' in page  # the window chips keep the scope
+    assert console.get("/console/customers?team_id=99999").status_code == 404
+    assert console.get("/console/customers?sharer_id=abc").status_code == 422
+    assert console.get("/console/customers?campaign_id=%EF%BC%91").status_code == 422

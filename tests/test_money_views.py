@@ -306,7 +306,7 @@ def test_ties_share_a_rank_and_refunds_net_out(owner, campaign, make_sharer, mak
         ("B", 1, 2, "204.00"), ("A", 2, 1, "199.00"), ("C", 2, 1, "199.00")]
 
 
-def test_leaderboard_ranks_sales_never_recruits_and_shows_a_seller_their_row_and_team(
+def test_leaderboard_ranks_sales_never_recruits_and_shows_a_seller_their_row_and_real_team(
         owner, campaign, make_sharer, make_link):
     recruiter = make_sharer("招人王")
     for i in range(5):
@@ -327,18 +327,23 @@ def test_leaderboard_ranks_sales_never_recruits_and_shows_a_seller_their_row_and
     assert recruiter["id"] not in {r["sharer_id"] for r in everyone}
     mine = board(owner, key=member["api_key"], period="week", at=at, limit=1)
     assert mine["me"] == {"rank": 2, "sharer_id": member["id"], "display_name": "小林", "orders": 1, "revenue": "199.00"}
-    # The member's own buyer was enrolled under them: they lead a team of their own.
-    assert mine["team"] == {"leader_id": member["id"], "members": 2, "orders": 1, "revenue": "199.00"}
-    # Someone who invited nobody is in their inviter's team: the leader, the two they invited,
-    # and the three buyers enrolled under the leader.
-    team = {"leader_id": leader["id"], "members": 6, "orders": 4, "revenue": "796.00"}
-    assert board(owner, key=newbie["api_key"], period="week", at=at)["team"] == team
-    assert board(owner, key=leader["api_key"], period="week", at=at)["team"] == team
+    # In no team yet: inviting or being invited makes no team.
+    assert mine["team"] is None
+    assert board(owner, key=leader["api_key"], period="week", at=at)["team"] is None
+    # A real team: the member's inviter is left out, a loner from outside the invite chain is in.
+    made = owner.post("/api/v1/teams", {"name": "东队", "captain_id": member["id"]})
+    assert made.status_code == 201, made.json
+    assert owner.post(f"/api/v1/teams/{made.json['id']}/members", {"sharer_id": loner["id"]}).status_code == 200
+    team = {"team_id": made.json["id"], "name": "东队", "captain_id": member["id"], "members": 2,
+            "orders": 1, "revenue": "199.00"}
+    assert board(owner, key=member["api_key"], period="week", at=at)["team"] == team
+    assert board(owner, key=loner["api_key"], period="week", at=at)["team"] == team
+    assert board(owner, key=leader["api_key"], period="week", at=at)["team"] is None
+    assert board(owner, key=newbie["api_key"], period="week", at=at)["team"] is None
     recruits = board(owner, key=recruiter["api_key"], period="week", at=at)
-    assert recruits["me"]["rank"] is None and recruits["team"] == {
-        "leader_id": recruiter["id"], "members": 6, "orders": 0, "revenue": "0.00"}
+    assert recruits["me"]["rank"] is None and recruits["team"] is None
     alone = board(owner, key=loner["api_key"], period="week", at=at)
-    assert alone["team"] is None and alone["me"]["orders"] == 0
+    assert alone["me"]["orders"] == 0
 
 
 def test_leaderboard_pages_walk_each_sharer_once(owner, campaign, make_sharer, make_link):

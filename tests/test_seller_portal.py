@@ -261,13 +261,18 @@ def test_board_ranks_by_sales_highlights_the_seller_and_masks_others(app, owner,
     assert "This month" in text_of(pages.get("/seller/board?period=month"))
 
 
-def test_board_shows_the_team_where_there_is_one(app, owner, campaign, seller_a, make_sharer, make_link):
+def test_board_shows_the_real_team_not_the_invite_chain(app, owner, campaign, seller_a, make_sharer, make_link):
     sharer, pages = seller_a
-    assert "Your team" not in text_of(pages.get("/seller/board"))
     invited = make_sharer("小王", invited_by=sharer["id"])
     sale(owner, "T-1", make_link(campaign["id"], invited["id"])["code"])
+    assert "Your team" not in text_of(pages.get("/seller/board"))
+    mate = make_sharer("阿强")
+    team = owner.post("/api/v1/teams", {"name": "北队", "captain_id": mate["id"]}).json
+    assert owner.post(f"/api/v1/teams/{team['id']}/members", {"sharer_id": sharer["id"]}).status_code == 200
+    sale(owner, "T-2", make_link(campaign["id"], mate["id"])["code"], amount="50.00")
     page = text_of(pages.get("/seller/board"))
-    assert "Your team" in page and re.search(r"Members</div><div class=\"value\">2<", page)
+    assert "Your team: 北队" in page and re.search(r"Members</div><div class=\"value\">2<", page)
+    assert "CN¥50.00" in page and "CN¥199.00" not in page.split("Your team")[1].split("Top sellers")[0]
     assert "You are not on the board yet" in page
 
 

@@ -29,6 +29,14 @@ def check(page, name: str, phone: bool) -> None:
     screenshot(page, name)
 
 
+def sign_in(page, page_server: str, staff: dict) -> None:
+    page.goto(f"{page_server}/console/sign-in")
+    page.fill("input[name=email]", staff["email"])
+    page.fill("input[name=password]", staff["password"])
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(f"{page_server}/console/")
+
+
 @pytest.fixture
 def contest(app, owner, campaign, make_sharer, make_link):
     """Red (小林 captain, 大李) against Blue (王芳), two weeks of sales, a contest that ended yesterday."""
@@ -43,7 +51,7 @@ def contest(app, owner, campaign, make_sharer, make_link):
     with database.new_session(app) as s:
         s.execute(update(Contest).values(starts_at=NOW - timedelta(days=20), ends_at=NOW + timedelta(days=1)))
         s.commit()
-    for i, (name, amount, days_ago) in enumerate((("大李", "300.00", 15), ("小林", "100.00", 14), ("王芳", "250.00", 3))):
+    for i, (name, amount, days_ago) in enumerate((("大李", "300.00", 15), ("小林", "100.00", 14), ("王芳", "250.00", 12))):
         code = make_link(campaign["id"], people[name]["id"])["code"]
         for repeat in range(2):  # each buyer comes back: repurchase and a second cohort month
             res = owner.post("/api/v1/conversions", {
@@ -57,11 +65,7 @@ def contest(app, owner, campaign, make_sharer, make_link):
 def test_marketer_reads_the_board_and_the_cohorts_and_a_seller_their_contest(app, page_server, browser_context,
                                                                              staff, contest):
     page = browser_context(DESKTOP, locale="zh-CN")
-    page.goto(f"{page_server}/console/sign-in")
-    page.fill("input[name=email]", staff["email"])
-    page.fill("input[name=password]", staff["password"])
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(f"{page_server}/console/")
+    sign_in(page, page_server, staff)
     page.get_by_role("link", name="团队 PK").first.click()
     page.get_by_role("link", name="春茶 PK").click()
     assert page.get_by_role("heading", name="#1 红队").is_visible()
@@ -87,3 +91,31 @@ def test_marketer_reads_the_board_and_the_cohorts_and_a_seller_their_contest(app
     mine = phone.locator("[data-figure=my-share]").inner_text()
     assert "¥200.00" in mine and "¥125.00" in mine  # Red sold 800.00, 小林 200.00 of it: 125.00 of 500.00
     check(phone, "seller-contests-phone-en", True)
+
+
+def test_marketer_sets_up_a_contest_in_the_console(app, page_server, browser_context, staff, owner, make_sharer):
+    for team_name, captain in (("红队", "小林"), ("蓝队", "王芳")):
+        assert owner.post("/api/v1/teams", {"name": team_name, "captain_id": make_sharer(captain)["id"]}).status_code == 201
+    page = browser_context(DESKTOP, locale="en-US")
+    sign_in(page, page_server, staff)
+    page.goto(f"{page_server}/console/contests")
+    page.get_by_role("link", name="Set up a contest").click()
+    check(page, "console-contest-new-desktop", False)
+    page.get_by_label("Contest name").fill("Spring PK")
+    page.get_by_label("Measure").select_option("net_sales")
+    start = (datetime.now(timezone.utc) + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Starts").fill(start)
+    page.get_by_label("Ends").fill(start)  # ends when it starts: refused
+    page.get_by_label("红队").check()
+    page.get_by_label("First place: cash").fill("500.00")
+    page.get_by_role("button", name="Set up contest").click()
+    assert page.locator("[aria-invalid=true]").count() >= 1 and page.get_by_role("alert").is_visible()
+    check(page, "console-contest-new-errors-desktop", False)
+    assert owner.get("/api/v1/contests").json["items"] == []
+    end = (datetime.now(timezone.utc) + timedelta(days=407)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Ends").fill(end)
+    page.get_by_label("蓝队").check()
+    page.get_by_role("button", name="Set up contest").click()
+    assert page.get_by_role("heading", name="Spring PK").first.is_visible()
+    [made] = owner.get("/api/v1/contests").json["items"]
+    assert made["name"] == "Spring PK" and made["measure"] == "net_sales"

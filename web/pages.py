@@ -23,6 +23,7 @@ from web.console import (  # noqa: F401  (routes register on bp)
     campaigns,
     compliance,
     connect,
+    contest_setup,
     customers,
     dashboard,
     money,

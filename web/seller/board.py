@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import g, render_template, request
 
 from plumbing import database
-from referrals.leaderboard import PERIODS, leaderboard
+from referrals.leaderboard import PERIODS
+from teams.board import board_with_team
 from web.seller.blueprint import bp
 from web.seller.inputs import choice
 from web.seller.labels import masked_name
@@ -19,7 +20,7 @@ def board():
     :raise 422: another period.
     """
     period = choice(request.args.get("period"), PERIODS, "period") or "week"
-    result = leaderboard(database.session(), g.key.workspace_id, period=period, viewer_sharer_id=g.sharer.id)
+    result = board_with_team(database.session(), g.key.workspace_id, period=period, viewer_sharer_id=g.sharer.id)
     rows = [{**row, "mine": row["sharer_id"] == g.sharer.id,
              "name": g.sharer.name if row["sharer_id"] == g.sharer.id else masked_name(row["display_name"])}
             for row in result["items"]]
