@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from brand_accounts.models import PostMetric, PostState
 from catalog.models import Campaign
+from channels import publisher_for
 from publishing.models import Publication
 from publishing.slots import local, with_offset
 from workspaces.models import Workspace

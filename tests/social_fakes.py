@@ -309,13 +309,13 @@ class FakeWechat(FakePlatform):
     def answer(self, method, path, query, headers, fields, files):
         """As WeChat answers; a path in ``lose_answers`` (once) is done, then its answer lost (a 502
         from a proxy), as when a worker times out after WeChat took the call."""
-        status, body, extra = self._api(path, query, fields, files)
+        status, body, extra = self._api(path, query, fields, files, method)
         if path in self.lose_answers:
             self.lose_answers.discard(path)
             return 502, {"error": "bad gateway"}, {}
         return status, body, extra
 
-    def _api(self, path, query, fields, files):
+    def _api(self, path, query, fields, files, method="POST"):
         if path == "/cgi-bin/stable_token":
             if fields.get("grant_type") != "client_credential" or fields.get("appid") != self.appid:
                 return self.err(40013, "invalid appid")
