@@ -40,7 +40,8 @@ ODD_BUT_TEXT = {
 
 def _scene(app, owner, make_sharer, make_link):
     """A workspace with one of each object an operation acts on: a seller with 39.80 approved (and a payout
-    method), a sale held for review, an application waiting, a grade, a product, a team, a withdrawal asked."""
+    method), a sale held for review, an application waiting, a grade, a product, two teams in a contest, a
+    withdrawal asked."""
     campaign = owner.post("/api/v1/campaigns", CAMPAIGN).json
     sharer = make_sharer("小林", email="lin@example.com")
     link = make_link(campaign["id"], sharer["id"], "weibo")
@@ -69,6 +70,10 @@ def _scene(app, owner, make_sharer, make_link):
     grade = owner.post("/api/v1/grades", GRADE)
     product = owner.post("/api/v1/products", PRODUCT)
     assert (team.status_code, grade.status_code, product.status_code) == (201, 201, 201), (team.json, grade.json)
+    contest = owner.post("/api/v1/contests", {
+        "name": "Spring PK", "starts_at": "2030-01-01T00:00:00+08:00", "ends_at": "2030-01-08T00:00:00+08:00",
+        "team_ids": [team.json["id"], team.json["id"] + 1], "measure": "orders", "prizes": [{"place": 1, "goods": "茶具"}]})
+    assert contest.status_code == 201, contest.json
     return {"campaign": campaign["id"], "sharer": sharer["id"], "code": link["code"], "seller_key": sharer["api_key"],
             "others": others, "team": team.json["id"], "grade": grade.json["id"], "product": product.json["id"],
             "review": owner.get("/api/v1/risk/reviews?status=open").json["items"][0]["id"],
