@@ -286,3 +286,12 @@ def test_every_example_body_is_valid(owner, scene):
         if res.status_code >= 300 and NOT_DONE_AFTER_VALIDATION.get(path) != res.status_code:
             refused[method, path] = (res.status_code, res.text[:300])
     assert not refused, "\n".join(f"{k}: {v}" for k, v in refused.items())
+
+
+def test_an_id_too_big_for_the_database_is_not_found_on_every_int_route(owner, scene):
+    """A bare ``<int:...>`` is bounded like the others (found by tests/test_schemathesis.py: an OverflowError)."""
+    huge = "294311942905972380525541057363968"
+    for path in (f"/api/v1/teams/{huge}", f"/api/v1/sharers/{huge}/tree", f"/api/v1/teams/1/members/{huge}"):
+        res = owner.client.get(path, headers={"Authorization": f"Bearer {owner.key}"})
+        assert res.status_code in (404, 405), (path, res.status_code, res.text[:200])
+    assert owner.get(f"/api/v1/teams/{scene['team']}").status_code == 200
