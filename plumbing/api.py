@@ -13,9 +13,10 @@ from flask import Flask
 from flask_smorest import Api
 from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import IntegerConverter, Map, Rule
 
 from plumbing.errors import handle_http_error
+from plumbing.fields import MAX_ID
 
 
 class ErrorDetail(Schema):
@@ -62,7 +63,16 @@ class SharecastApi(Api):
 api = SharecastApi()
 
 
+class IdConverter(IntegerConverter):
+    """Every ``<int:...>`` of the app: at most ``MAX_ID`` unless a rule says otherwise, so an id too big
+    for the database's integer column is a plain 404 (no such page), never an overflow in the driver."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any blueprint's rules are made
     api.init_app(app, spec_kwargs={
         "info": {"description": "Publishing and referral engine for social sellers. "
                                "Money is a decimal string plus an ISO-4217 currency."},

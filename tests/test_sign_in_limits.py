@@ -75,3 +75,31 @@ def test_the_429_page_is_translated_and_says_when_to_try_again(app, staff):
     assert "per 15 minute" not in res.text and "per minute" not in res.text
     english = Browser(app, "203.0.113.8").sign_in(staff["email"], "wrong password")
     assert english.status_code == 429 and "Try again in " in english.text and " min." in english.text
+
+
+def test_strangers_asking_for_a_sellers_links_do_not_keep_the_seller_from_getting_one(app, make_sharer):
+    from accounts.passes import issue_pass
+    from plumbing import database
+    from referrals.models import Sharer
+
+    sharer = make_sharer("小林", email="lin@example.com")
+    seller = Browser(app, "198.51.100.4")
+
+    def ask(browser, email="lin@example.com"):
+        token = csrf_token_of(browser.get("/seller/sign-in").text)
+        return browser.client.post("/seller/sign-in", data={"email": email, "csrf_token": token},
+                                   environ_base={"REMOTE_ADDR": browser.address}).status_code
+
+    with database.new_session(app) as s:  # the seller signed in once with a link, in this browser
+        issued = issue_pass(s, s.get(Sharer, sharer["id"]), "magic")
+        s.commit()
+    token = csrf_token_of(seller.get(f"/seller/pass/{issued.token}").text)
+    spent = seller.client.post(f"/seller/pass/{issued.token}", data={"csrf_token": token},
+                               environ_base={"REMOTE_ADDR": seller.address})
+    assert spent.status_code == 303 and any("sharecast_device=" in c for c in spent.headers.getlist("Set-Cookie"))
+    strangers = [Browser(app, f"203.0.113.{n}") for n in range(1, 5)]
+    assert [ask(b, email) for b, email in zip(strangers, ["lin@example.com", "LIN@example.com ",
+                                                          "lin@example.com", "Lin@Example.com"])] \
+        == [200, 200, 200, 429]  # one bucket for every stranger and spelling: the inbox is not flooded
+    assert ask(seller) == 200  # the seller's own browser asks on its own bucket
+    assert ask(Browser(app, "203.0.113.9")) == 429

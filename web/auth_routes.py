@@ -13,19 +13,14 @@ from web import session as web_session
 from web.forms import ConfirmForm, SellerSignInForm, StaffSignInForm
 from web.i18n import safe_next
 from web.security import check_csrf, limiter
-from web.sign_in_limits import SIGN_IN_LIMITS, remember_browser
+from web.sign_in_limits import LINK_EMAIL_LIMIT, SIGN_IN_LIMITS, remember_browser
 from workspaces.models import Workspace
 
 bp = Blueprint("web_auth", __name__)
 bp.before_request(check_csrf)
 
 
-def _form_email() -> str:
-    return (request.form.get("email") or "").strip().lower()[:320] or request.remote_addr or "-"
-
-
-_LINK_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]),
-                limiter.limit("3 per 15 minutes", methods=["POST"], key_func=_form_email, scope="link-email")]
+_LINK_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]), LINK_EMAIL_LIMIT]
 
 
 def _limited(limits):
@@ -107,7 +102,9 @@ def seller_pass(token: str):
             sharer = session.get(Sharer, spent.sharer_id)
             session.commit()
             web_session.sign_in_seller(sharer)
-            return redirect(url_for("seller.today"), 303)
+            response = redirect(url_for("seller.today"), 303)
+            return remember_browser(response, sharer.email, url_for("web_auth.seller_sign_in")) if sharer.email \
+                else response
         session.rollback()
     found = passes.peek_pass(session, token)
     if found is None:

@@ -10,6 +10,11 @@ Only failures count (a sign-in that succeeds costs nothing), in three Flask-Limi
 A browser that signed in to an account carries a signed "device cookie" (OWASP's defence
 against lockout abuse): its failures for that account count on their own key, so the owner's
 own browser still gets in with the right password while strangers exhaust the shared limit.
+
+Seller sign-in links are limited per email the same way (``LINK_EMAIL_LIMIT``): strangers asking
+for someone's links share one bucket (the inbox is not flooded), and a browser that signed in as
+that seller before (a spent link set its device cookie) asks on its own bucket, so strangers cannot
+keep the seller from getting a link.
 """
 from __future__ import annotations
 
@@ -64,6 +69,21 @@ def _account_for_this_browser() -> str:
     return account
 
 
+def _link_email_for_this_browser() -> str:
+    """The per-email key of a seller sign-in link request (see the module's docstring)."""
+    email = _form_email()
+    if not email:
+        return f"address:{request.remote_addr or '-'}"
+    device = _device()
+    if _account(email) in device.get("accounts", []):
+        return f"{_account(email)}|device:{device['id']}"
+    return _account(email)
+
+
+LINK_EMAIL_LIMIT = limiter.limit("3 per 15 minutes", methods=["POST"], key_func=_link_email_for_this_browser,
+                                 scope="link-email")
+
+
 def _failed(response) -> bool:
     return response.status_code != 303  # a sign-in that works answers 303 See Other
 
@@ -77,13 +97,14 @@ SIGN_IN_LIMITS = [
 ]
 
 
-def remember_browser(response, email: str):
-    """After a successful sign-in: this browser now knows ``email``'s account (the device cookie)."""
+def remember_browser(response, email: str, path: str = "/console/sign-in"):
+    """After a successful sign-in: this browser now knows ``email``'s account (the device cookie, sent
+    only to the sign-in page at ``path``)."""
     device = _device() or {"id": secrets.token_urlsafe(16), "accounts": []}
     account = _account(email.strip().casefold())
     accounts = [a for a in device["accounts"] if a != account][-(_MAX_ACCOUNTS - 1):] + [account]
     secure = current_app.config["PUBLIC_URL"].startswith("https://")
     response.set_cookie(DEVICE_COOKIE, _signer().dumps({"id": device["id"], "accounts": accounts}),
-                        max_age=DEVICE_MAX_AGE, path="/console/sign-in", secure=secure, httponly=True,
+                        max_age=DEVICE_MAX_AGE, path=path, secure=secure, httponly=True,
                         samesite="Lax")
     return response
