@@ -144,25 +144,14 @@ def credited_twice(app) -> int:
 
 
 def statements_per_sale(app, owner_key: str, code: str, sales: int = 5) -> float:
-    from sqlalchemy import event
-
     from plumbing import database
 
     client = app.test_client()
-    seen: list[str] = []
-    engine = database.engine_of(app)
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with database.statements(database.engine_of(app)) as seen:
         for i in range(sales):
             res = client.post("/api/v1/conversions", data=sale_body(f"COUNT-{i}", code),
                               headers={"Authorization": f"Bearer {owner_key}", "Content-Type": "application/json"})
             assert res.status_code == 201, res.json
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     return len(seen) / sales
 
 

@@ -30,25 +30,33 @@ def rollup_rows(workspace_id: int, customer_id: int, bought: list[tuple[datetime
                       "first_month": months[0]} for m in months]
 
 
-def refresh_customer(session: Session, workspace_id: int, customer_id: int) -> None:
+def refresh_customer(session: Session, workspace_id: int, customer_id: int, new: bool = False,
+                     sale: Conversion | None = None) -> None:
     """Recompute one customer's rows from their own sales (an indexed read of a handful of orders).
 
     One customer at a time (a transaction lock): two orders of one buyer recorded at once
-    rebuild the rows one after the other, the second seeing the first's sale.
+    rebuild the rows one after the other, the second seeing the first's sale. A buyer
+    enrolled by ``sale`` in this transaction (``new``) has that sale only and no rows yet,
+    and no other transaction can see them: nothing to lock, read or delete.
     """
-    database.lock(session, f"customer:{workspace_id}:{customer_id}")
-    currency = session.scalar(select(Workspace.currency).where(Workspace.id == workspace_id))
-    bought = session.execute(
-        select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency)
-        .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
-               Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
-        .order_by(Conversion.occurred_at, Conversion.id)).all()
-    mine = (CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id)
-    old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month).where(*mine)).all())
-    session.execute(delete(CustomerSummary).where(CustomerSummary.workspace_id == workspace_id,
-                                                  CustomerSummary.customer_sharer_id == customer_id))
-    session.execute(delete(CustomerMonth).where(*mine))
-    summary, months = rollup_rows(workspace_id, customer_id, [tuple(row) for row in bought], currency)
+    currency = session.get(Workspace, workspace_id).currency
+    if new and sale is not None:
+        old: set = set()
+        bought = ([(sale.occurred_at, sale.amount_minor - sale.refunded_minor, sale.currency)]
+                  if sale.refunded_minor < sale.amount_minor else [])
+    else:
+        database.lock(session, f"customer:{workspace_id}:{customer_id}")
+        bought = [tuple(row) for row in session.execute(
+            select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency)
+            .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
+                   Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
+            .order_by(Conversion.occurred_at, Conversion.id)).all()]
+        mine = (CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id)
+        old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month).where(*mine)).all())
+        session.execute(delete(CustomerSummary).where(CustomerSummary.workspace_id == workspace_id,
+                                                      CustomerSummary.customer_sharer_id == customer_id))
+        session.execute(delete(CustomerMonth).where(*mine))
+    summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
     if summary is not None:
         session.execute(insert(CustomerSummary), [summary])
         session.execute(insert(CustomerMonth), months)

@@ -47,7 +47,9 @@ def save_settings(session: Session, workspace_id: int, rules: dict, hold_days: i
 def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, customer: dict, buyer_id: int | None,
                rules: dict) -> SaleFacts:
     """What the rules look at, for a sale just written (its row flushed)."""
-    click = session.get(Click, conversion.click_id) if conversion.click_id else None
+    # By id alone: clicks are keyed (id, clicked_at) since they are partitioned by month.
+    click = (session.scalar(select(Click).where(Click.id == conversion.click_id))
+             if conversion.click_id else None)
     seconds = (conversion.occurred_at - click.clicked_at).total_seconds() if click else None
     visitor_orders = 0
     if click is not None and rules.get("visitor_orders") is not None:
