@@ -322,7 +322,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     if review is not None:
         body["review"] = {"id": review.id, "flags": review.flags}
     if buyer_id is not None:
-        link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
+        link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "", new_sharer=enrolled)
         # The share page's address carries a secret, never the (public) link code: see share_tokens.
         issued_at = int(time.time())
         body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
@@ -373,7 +373,7 @@ def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Shar
                          invited_by=sharer.id, source="sale")[1], True
     try:
         buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=email, phone=phone,
-                              external_id=external_id, invited_by=sharer.id, source="enrolled")
+                              external_id=external_id, invited_by=sharer.id, source="enrolled", looked_up=True)
     except ApiError as exc:
         if exc.code == "duplicate_external_id":  # another order of theirs enrolled them just now
             return find_customer(session, workspace_id, external_id, None, None), False

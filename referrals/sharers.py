@@ -25,8 +25,11 @@ def get_sharer(session: Session, workspace_id: int, sharer_id: int) -> Sharer:
 
 def create_sharer(session: Session, workspace_id: int, name: str, email: str | None = None,
                   phone: str | None = None, external_id: str | None = None,
-                  invited_by: int | None = None, source: str = "invited") -> Sharer:
+                  invited_by: int | None = None, source: str = "invited", looked_up: bool = False) -> Sharer:
     """Add a sharer. Joining is free: there is no fee field anywhere.
+
+    ``looked_up``: the caller has just found no sharer with ``external_id`` in this
+    transaction (the unique constraint still decides a race).
 
     :raise ApiError 422: bad email or phone, unknown inviter.
     :raise ApiError 409: ``external_id`` already used in this workspace.
@@ -43,7 +46,7 @@ def create_sharer(session: Session, workspace_id: int, name: str, email: str | N
         errors["invited_by"] = "no such sharer in this workspace"
     if errors:
         raise ApiError(422, "validation_error", "The sharer has invalid fields.", errors)
-    if external_id and session.scalar(select(Sharer.id).where(
+    if external_id and not looked_up and session.scalar(select(Sharer.id).where(
             Sharer.workspace_id == workspace_id, Sharer.external_id == external_id)) is not None:
         raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.", {"external_id": "taken"})
     for _ in range(5):
