@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from catalog.models import Campaign
 from events.emit import emit_reversals, emit_sale
@@ -73,20 +73,19 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     replay = _replay(session, key, request_hash, public_url)
     if replay:
         return replay
-    workspace = session.get(Workspace, workspace_id)
     if data["type"] == "sale":
-        body, conversion, follow_up = _sale(session, workspace, data, public_url)
+        body, conversion, follow_up = _sale(session, workspace_id, data, public_url)
     else:
-        body, conversion, follow_up = _refund(session, workspace, data, refund_id)
+        body, conversion, follow_up = _refund(session, session.get(Workspace, workspace_id), data, refund_id)
     conversion.request_hash = request_hash
     try:
-        with session.begin_nested():
-            session.add(conversion)
-            session.flush()
-            body["id"] = conversion.id
-            follow_up(conversion, body)
-            conversion.response = _stored(body)
-            session.flush()
+        # No savepoint: on a conflict the whole transaction is rolled back below anyway.
+        session.add(conversion)
+        session.flush()
+        body["id"] = conversion.id
+        follow_up(conversion, body)
+        conversion.response = _stored(body)
+        session.flush()
     except IntegrityError:
         # Someone recorded the same (type, order_id) while we worked: answer theirs.
         session.rollback()
@@ -140,12 +139,25 @@ def _amount(data: dict, currency: str) -> int:
     return amount
 
 
-def _evidence(session: Session, workspace_id: int, data: dict) -> Evidence:
-    evidence = _named(session, workspace_id, data)
-    if evidence.sharer_id is not None and session.scalar(
-            select(Sharer.suspended_at).where(Sharer.id == evidence.sharer_id)) is not None:
-        return replace(evidence, suspended=True)
-    return evidence
+def _context(session: Session, workspace_id: int, evidence: Evidence) -> tuple[Workspace, Evidence]:
+    """The workspace, and the evidence's campaign, sharer and the sharer's inviter, in one query.
+
+    The rows land in the session's identity map, so the ``session.get`` calls that
+    follow (campaign, seller, inviter) cost no statement.
+    """
+    inviter = aliased(Sharer)
+    query = (select(Workspace, Campaign, Sharer, inviter).select_from(Workspace)
+             .outerjoin(Campaign, and_(Campaign.id == evidence.campaign_id, Campaign.workspace_id == Workspace.id))
+             .outerjoin(Sharer, and_(Sharer.id == evidence.sharer_id, Sharer.workspace_id == Workspace.id))
+             .outerjoin(inviter, inviter.id == Sharer.invited_by)
+             .where(Workspace.id == workspace_id))
+    row = session.execute(query).one()
+    # The identity map holds rows weakly: keep them for the transaction (the request's session).
+    session.info["sale_context"] = tuple(row)
+    workspace, sharer = row[0], row[2]
+    if sharer is not None and sharer.suspended_at is not None:
+        return workspace, replace(evidence, suspended=True)
+    return workspace, evidence
 
 
 def _named(session: Session, workspace_id: int, data: dict) -> Evidence:
@@ -184,21 +196,21 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence:
     return Evidence(method, sharer.id if sharer else None, campaign_id)
 
 
-def _sale(session: Session, workspace: Workspace, data: dict, public_url: str):
+def _sale(session: Session, workspace_id: int, data: dict, public_url: str):
     if not data.get("customer") or not data["customer"].get("external_id"):
         raise ApiError(422, "validation_error", "A sale needs the customer.",
                        {"customer.external_id": "required for a sale"})
     occurred_at = data.get("occurred_at") or utcnow()
+    workspace, named = _context(session, workspace_id, _named(session, workspace_id, data))
     binding = (find_binding(session, workspace.id, data["customer"], occurred_at)
                if workspace.binding_mode != "none" else None)
-    evidence, protected = bound_evidence(_evidence(session, workspace.id, data),
+    evidence, protected = bound_evidence(named,
                                          binding.sharer_id if binding else None,
                                          binding.campaign_id if binding else None, workspace.binding_takeover)
     campaign = None
     if evidence.campaign_id is not None:
-        campaign = session.scalar(select(Campaign).where(Campaign.id == evidence.campaign_id,
-                                                         Campaign.workspace_id == workspace.id))
-        if campaign is None:
+        campaign = session.get(Campaign, evidence.campaign_id)  # prefetched by _context unless bound elsewhere
+        if campaign is None or campaign.workspace_id != workspace.id:
             raise ApiError(422, "validation_error", "No such campaign.", {"campaign_id": "no such campaign"})
         if data.get("campaign_id") not in (None, campaign.id) and evidence.method != "binding":
             raise ApiError(422, "validation_error", "campaign_id does not match the click or code.",
@@ -293,13 +305,11 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
         shares = shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
                                  sharer.id, sharer.invited_by, conversion.self_referral)
     status = "held" if held(lines) else "pending"
-    for share in shares:
-        commission = Commission(
-            workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
-            sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
-            amount_minor=share.amount_minor, status=status, approvable_at=approvable_at)
-        session.add(commission)
-        ledger.book(session, commission, memo=f"order {conversion.order_id}")
+    commissions = [Commission(
+        workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
+        sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
+        amount_minor=share.amount_minor, status=status, approvable_at=approvable_at) for share in shares]
+    ledger.book_all(session, commissions, memo=f"order {conversion.order_id}")
     buyer, enrolled = _enroll(session, workspace, customer, sharer, conversion.self_referral)
     buyer_id = None
     if isinstance(buyer, Application):
@@ -312,7 +322,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     if review is not None:
         body["review"] = {"id": review.id, "flags": review.flags}
     if buyer_id is not None:
-        link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "")
+        link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "", new_sharer=enrolled)
         # The share page's address carries a secret, never the (public) link code: see share_tokens.
         issued_at = int(time.time())
         body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
@@ -327,13 +337,13 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
                  "message": f"refund {refund.id} is in {refund.currency}, the sale in {conversion.currency}; not applied"})
             continue
         _apply_refund(session, conversion, refund)
-    refresh_customer(session, workspace.id, buyer.id)
+    refresh_customer(session, workspace.id, buyer.id, new=enrolled and buyer_id is not None, sale=conversion)
     session.flush()
+    # The commissions as booked (early refunds and holds changed these same objects).
     body["commissions"] = [
         {"id": c.id, "sharer_id": c.sharer_id, "level": c.level,
          "amount": format_amount(c.amount_minor, c.currency), "status": c.status}
-        for c in session.scalars(select(Commission).where(Commission.conversion_id == conversion.id)
-                                 .order_by(Commission.level))]
+        for c in sorted(commissions, key=lambda c: c.level)]
 
 
 def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Sharer,
@@ -363,7 +373,7 @@ def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Shar
                          invited_by=sharer.id, source="sale")[1], True
     try:
         buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=email, phone=phone,
-                              external_id=external_id, invited_by=sharer.id, source="enrolled")
+                              external_id=external_id, invited_by=sharer.id, source="enrolled", looked_up=True)
     except ApiError as exc:
         if exc.code == "duplicate_external_id":  # another order of theirs enrolled them just now
             return find_customer(session, workspace_id, external_id, None, None), False

@@ -30,32 +30,42 @@ def rollup_rows(workspace_id: int, customer_id: int, bought: list[tuple[datetime
                       "first_month": months[0]} for m in months]
 
 
-def refresh_customer(session: Session, workspace_id: int, customer_id: int) -> None:
+def refresh_customer(session: Session, workspace_id: int, customer_id: int, new: bool = False,
+                     sale: Conversion | None = None) -> None:
     """Bring one customer's rows in step with their own sales (an indexed read of a handful of orders),
     writing only what changed: usually one summary update and, in a new month, one month row.
 
     One customer at a time (a transaction lock): two orders of one buyer recorded at once
-    refresh the rows one after the other, the second seeing the first's sale.
+    refresh the rows one after the other, the second seeing the first's sale. A buyer
+    enrolled by ``sale`` in this transaction (``new``) has that sale only and no rows yet,
+    and no other transaction can see them: nothing to lock, read or compare.
     """
-    database.lock(session, f"customer:{workspace_id}:{customer_id}")
-    currency = session.scalar(select(Workspace.currency).where(Workspace.id == workspace_id))
-    bought = session.execute(
-        select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency)
-        .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
-               Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
-        .order_by(Conversion.occurred_at, Conversion.id)).all()
-    summary, months = rollup_rows(workspace_id, customer_id, [tuple(row) for row in bought], currency)
-    _write_summary(session, workspace_id, customer_id, summary)
+    currency = session.get(Workspace, workspace_id).currency
     mine = (CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id)
-    old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month).where(*mine)).all())
-    new = {(m["first_month"], m["month"]) for m in months}
-    if old == new:
+    if new and sale is not None:
+        bought = ([(sale.occurred_at, sale.amount_minor - sale.refunded_minor, sale.currency)]
+                  if sale.refunded_minor < sale.amount_minor else [])
+        summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
+        if summary is not None:
+            session.execute(insert(CustomerSummary), [summary])
+        old: set = set()
+    else:
+        database.lock(session, f"customer:{workspace_id}:{customer_id}")
+        bought = [tuple(row) for row in session.execute(
+            select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency)
+            .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
+                   Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
+            .order_by(Conversion.occurred_at, Conversion.id)).all()]
+        summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
+        _write_summary(session, workspace_id, customer_id, summary)
+        old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month).where(*mine)).all())
+    cells = {(m["first_month"], m["month"]) for m in months}
+    if old == cells:
         return
-    _write_months(session, mine, old, new, months)
+    _write_months(session, mine, old, cells, months)
     # Counters in one order (cells sorted) so concurrent customers never wait on each other in a cycle.
-    for cell in sorted(old ^ new):
-        _count(session, workspace_id, cell, 1 if cell in new else -1)
-
+    for cell in sorted(old ^ cells):
+        _count(session, workspace_id, cell, 1 if cell in cells else -1)
 
 def summary_changes(stored: dict | None, summary: dict | None) -> dict:
     """Pure: the columns of a stored summary row that differ from the recomputed one ({} when equal)."""

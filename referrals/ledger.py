@@ -35,6 +35,15 @@ def book(session: Session, c: Commission, memo: str = "") -> None:
     _entry(session, c, "pending", c.amount_minor, "commission", memo=memo)
 
 
+def book_all(session: Session, commissions: list[Commission], memo: str = "") -> None:
+    """Add new commissions and enter each as pending: one flush, so one INSERT for all
+    of them and, at the next flush, one for their ledger lines."""
+    session.add_all(commissions)
+    session.flush()
+    for c in commissions:
+        _entry(session, c, "pending", c.amount_minor, "commission", memo=memo)
+
+
 def reverse(session: Session, c: Commission, delta: int, conversion_id: int, memo: str = "") -> str:
     """Move ``delta`` of ``c`` to reversed; returns the kind (reversal or clawback).
 

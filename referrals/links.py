@@ -18,10 +18,13 @@ _codes = shortuuid.ShortUUID()
 
 
 def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sharer_id: int,
-                       channel: str = "") -> tuple[Link, bool]:
-    """The link for the triple, made if missing; returns (link, created). Safe under races."""
+                       channel: str = "", new_sharer: bool = False) -> tuple[Link, bool]:
+    """The link for the triple, made if missing; returns (link, created). Safe under races.
+
+    ``new_sharer``: the sharer was made in this transaction, so has no link to look for.
+    """
     query = select(Link).where(Link.campaign_id == campaign_id, Link.sharer_id == sharer_id, Link.channel == channel)
-    existing = session.scalar(query)
+    existing = None if new_sharer else session.scalar(query)
     if existing:
         return existing, False
     for _ in range(5):

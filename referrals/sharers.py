@@ -25,8 +25,11 @@ def get_sharer(session: Session, workspace_id: int, sharer_id: int) -> Sharer:
 
 def create_sharer(session: Session, workspace_id: int, name: str, email: str | None = None,
                   phone: str | None = None, external_id: str | None = None,
-                  invited_by: int | None = None, source: str = "invited") -> Sharer:
+                  invited_by: int | None = None, source: str = "invited", looked_up: bool = False) -> Sharer:
     """Add a sharer. Joining is free: there is no fee field anywhere.
+
+    ``looked_up``: the caller has just found no sharer with ``external_id`` in this
+    transaction (the unique constraint still decides a race).
 
     :raise ApiError 422: bad email or phone, unknown inviter.
     :raise ApiError 409: ``external_id`` already used in this workspace.
@@ -38,12 +41,12 @@ def create_sharer(session: Session, workspace_id: int, name: str, email: str | N
     norm_phone = normalize_phone(phone)
     if phone and not norm_phone:
         errors["phone"] = "not a phone number"
-    if invited_by is not None and session.scalar(
-            select(Sharer.id).where(Sharer.id == invited_by, Sharer.workspace_id == workspace_id)) is None:
+    inviter = session.get(Sharer, invited_by) if invited_by is not None else None  # often already loaded
+    if invited_by is not None and (inviter is None or inviter.workspace_id != workspace_id):
         errors["invited_by"] = "no such sharer in this workspace"
     if errors:
         raise ApiError(422, "validation_error", "The sharer has invalid fields.", errors)
-    if external_id and session.scalar(select(Sharer.id).where(
+    if external_id and not looked_up and session.scalar(select(Sharer.id).where(
             Sharer.workspace_id == workspace_id, Sharer.external_id == external_id)) is not None:
         raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.", {"external_id": "taken"})
     for _ in range(5):
@@ -66,18 +69,17 @@ def create_sharer(session: Session, workspace_id: int, name: str, email: str | N
 
 def find_customer(session: Session, workspace_id: int, external_id: str | None,
                   email: str | None, phone: str | None) -> Sharer | None:
-    """The sharer this buyer already is: by external id, else by email or phone."""
-    if external_id:
-        found = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
-                                                    Sharer.external_id == external_id))
-        if found:
-            return found
+    """The sharer this buyer already is: by external id, else by email or phone (the oldest). One query."""
     conditions = []
+    if external_id:
+        conditions.append(Sharer.external_id == external_id)
     if normalize_email(email):
         conditions.append(Sharer.email == normalize_email(email))
     if normalize_phone(phone):
         conditions.append(Sharer.phone == normalize_phone(phone))
     if not conditions:
         return None
-    return session.scalars(select(Sharer).where(Sharer.workspace_id == workspace_id, or_(*conditions))
-                           .order_by(Sharer.id)).first()
+    found = list(session.scalars(select(Sharer).where(Sharer.workspace_id == workspace_id, or_(*conditions))
+                                 .order_by(Sharer.id)))
+    by_id = [s for s in found if external_id and s.external_id == external_id]
+    return (by_id or found or [None])[0]

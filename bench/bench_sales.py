@@ -1,0 +1,211 @@
+"""Benchmark sales at peak: POST /api/v1/conversions from 16 concurrent clients (issue 18).
+
+Run by hand:
+
+    .venv/bin/python bench/bench_sales.py [--sales 2000] [--seconds 60] [--clients 16]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/sharecast_perf --redis redis://127.0.0.1:6379/9]
+
+Each backend runs in a child process of its own: SQLite (WAL) with the embedded
+Redis in a temporary instance folder, and PostgreSQL + Redis when ``--postgres``
+is given (its tables are dropped and migrated again: point it at a throwaway
+database). The app is served by granian as ``flask serve`` does (one worker per
+core). Every sale names a new buyer, so every one enrolls a sharer; one order in
+ten is posted twice at once, to check that a replay credits nothing twice.
+Prints sales/s, latency p50/p99, SQL statements per sale (counted in-process on
+the same database), and the median of an authenticated GET over HTTP.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_redirect import free_port, granian, stop, wait_port  # noqa: E402
+
+
+def seed():
+    """A migrated database with a campaign, a seller invited by a leader, and their link."""
+    from app import create_app
+    from plumbing import database, migrate, redis_client
+    from publishing.campaigns import create_campaign
+    from referrals.links import get_or_create_link
+    from referrals.sharers import create_sharer
+    from tests.conftest import CAMPAIGN
+    from workspaces.cli import create_workspace
+    from workspaces.keys import issue_key
+
+    app = create_app()
+    redis_client.ensure_server(app)
+    if app.config["DATABASE_URL"].startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+        engine = create_engine(app.config["DATABASE_URL"])
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    migrate.upgrade(app.config["DATABASE_URL"])
+    env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"], SHARECAST_SKIP_MIGRATIONS="1",
+               SECRET_KEY=app.config["SECRET_KEY"])
+    with app.test_request_context(), database.new_session(app) as s:
+        ws, owner_key = create_workspace(s, "Bench Tea")
+        campaign = create_campaign(s, ws.id, {**CAMPAIGN, "attribution_window_days": 30}, {"127.0.0.1"})
+        leader = create_sharer(s, ws.id, "leader")
+        seller = create_sharer(s, ws.id, "seller", invited_by=leader.id)
+        link, _ = get_or_create_link(s, ws.id, campaign.id, seller.id, "weibo")
+        seller_key = issue_key(s, ws.id, "seller", seller.id)
+        s.commit()
+        return app, env, {"owner": owner_key, "seller": seller_key, "seller_id": seller.id, "code": link.code}
+
+
+def sale_body(order: str, code: str) -> bytes:
+    return json.dumps({"type": "sale", "order_id": order, "amount": "199.00", "code": code,
+                       "customer": {"external_id": f"buyer-{order}", "email": f"{order}@buyer.example",
+                                    "name": "新客"}}).encode()
+
+
+def drive(port: int, key: str, code: str, total: int, clients: int, limit_s: float, phase: str) -> dict:
+    """``total`` sales from ``clients`` keep-alive connections, bounded by ``limit_s``."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    deadline = time.time() + limit_s
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def run(slot: int) -> None:
+        conn = HTTPConnection("127.0.0.1", port, timeout=30)
+        for i in range(total // clients):
+            if time.time() > deadline:
+                break
+            order = f"{phase}{slot}-{i}"
+            # One order in ten is sent twice from this client (a merchant retrying).
+            for _ in range(2 if i % 10 == 0 else 1):
+                t = time.perf_counter()
+                conn.request("POST", "/api/v1/conversions", sale_body(order, code), headers)
+                res = conn.getresponse()
+                res.read()
+                elapsed = (time.perf_counter() - t) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[res.status] = statuses.get(res.status, 0) + 1
+        conn.close()
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100)
+    return {"requests": len(latencies), "sales_per_s": statuses.get(201, 0) / elapsed, "p50": q[49], "p99": q[98],
+            "statuses": statuses}
+
+
+def get_median(port: int, key: str, sharer_id: int, runs: int = 300) -> float:
+    conn = HTTPConnection("127.0.0.1", port, timeout=10)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        conn.request("GET", f"/api/v1/sharers/{sharer_id}/earnings", headers={"Authorization": f"Bearer {key}"})
+        res = conn.getresponse()
+        res.read()
+        assert res.status == 200, res.status
+        times.append((time.perf_counter() - t) * 1000)
+    conn.close()
+    return statistics.median(times)
+
+
+def credited_twice(app) -> int:
+    """Commissions or ledger lines booked more than once for one (order, level), and sales recorded twice."""
+    from sqlalchemy import func, select
+
+    from plumbing import database
+    from referrals.models import Commission, Conversion, LedgerEntry
+
+    with database.new_session(app) as s:
+        dup_sales = s.execute(select(Conversion.order_id).where(Conversion.type == "sale")
+                              .group_by(Conversion.order_id).having(func.count() > 1)).all()
+        dup_commissions = s.execute(select(Commission.conversion_id, Commission.level)
+                                    .group_by(Commission.conversion_id, Commission.level)
+                                    .having(func.count() > 1)).all()
+        dup_ledger = s.execute(select(LedgerEntry.commission_id).where(LedgerEntry.reason == "sale")
+                               .group_by(LedgerEntry.commission_id).having(func.count() > 1)).all()
+        return len(dup_sales) + len(dup_commissions) + len(dup_ledger)
+
+
+def statements_per_sale(app, owner_key: str, code: str, sales: int = 5) -> float:
+    from plumbing import database
+
+    client = app.test_client()
+    with database.statements(database.engine_of(app)) as seen:
+        for i in range(sales):
+            res = client.post("/api/v1/conversions", data=sale_body(f"COUNT-{i}", code),
+                              headers={"Authorization": f"Bearer {owner_key}", "Content-Type": "application/json"})
+            assert res.status_code == 201, res.json
+    return len(seen) / sales
+
+
+def one_backend(args) -> dict:
+    app, env, seeded = seed()
+    threads = int(os.environ.get("SHARECAST_WEB_THREADS", "4"))
+    port = free_port()
+    server = granian("app:web_app", port, env, threads, factory=True)
+    try:
+        wait_port(port, 60)
+        drive(port, seeded["owner"], seeded["code"], args.clients * 4, args.clients, 30, "W")  # warm up
+        load = drive(port, seeded["owner"], seeded["code"], args.sales, args.clients, args.seconds, "S")
+        get_ms = get_median(port, seeded["seller"], seeded["seller_id"])
+    finally:
+        stop([server])
+    return {**load, "twice": credited_twice(app), "get_ms": get_ms,
+            "statements": statements_per_sale(app, seeded["owner"], seeded["code"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sales", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--postgres", help="a throwaway PostgreSQL database URL")
+    parser.add_argument("--redis", help="the Redis URL to use with --postgres")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one_backend(args)))
+        return
+    backends = {"SQLite": {}}
+    if args.postgres:
+        backends["PostgreSQL"] = {"DATABASE_URL": args.postgres, "REDIS_URL": args.redis or "redis://127.0.0.1:6379/9"}
+    results = {}
+    for name, extra in backends.items():
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(extra, SHARECAST_INSTANCE=tempfile.mkdtemp(prefix="sharecast-sales-"))
+        out = subprocess.run([sys.executable, __file__, "--child", "--sales", str(args.sales), "--seconds",
+                              str(args.seconds), "--clients", str(args.clients)],
+                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=args.seconds * 4 + 300)
+        if out.returncode != 0:
+            raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"granian, {os.cpu_count()} workers; {args.clients} clients; up to {args.sales} sales or {args.seconds:.0f} s; "
+          "every sale enrolls a new buyer; 1 order in 10 posted twice")
+    rows = [("sales/s", "sales_per_s", "{:.0f}"), ("p50 ms", "p50", "{:.1f}"), ("p99 ms", "p99", "{:.1f}"),
+            ("requests", "requests", "{}"), ("statuses", "statuses", "{}"),
+            ("credited twice", "twice", "{}"), ("statements/sale", "statements", "{:.1f}"),
+            ("GET earnings median ms", "get_ms", "{:.2f}")]
+    print(f"{'':24}" + "".join(f"{name:>22}" for name in results))
+    for label, key, fmt in rows:
+        print(f"{label:24}" + "".join(f"{fmt.format(r[key]):>22}" for r in results.values()))
+
+
+if __name__ == "__main__":
+    main()

