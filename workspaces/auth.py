@@ -13,7 +13,7 @@ from flask import g, request
 
 from plumbing import database
 from plumbing.errors import ApiError
-from workspaces.keys import note_use, verify_key_cached
+from workspaces.keys import note_use, verify_key
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,10 @@ def requires(*roles: str):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise ApiError(401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
-            # A short read of its own (or none: a key verified a moment ago), so the request's
-            # write transaction (if any) starts only when the service needs it.
-            row = verify_key_cached(token.strip())
+            # A short read of its own, so the request's write transaction
+            # (if any) starts only when the service needs it.
+            with database.read_session() as s:
+                row = verify_key(s, token.strip())
             if row is None:
                 raise ApiError(401, "unauthorized", "The API key is unknown or revoked.")
             # "any" means every role that acts in the console or library; a server key is

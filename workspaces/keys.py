@@ -10,16 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plumbing import database
-from plumbing.appstate import AppSlot
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from workspaces.models import ROLES, ApiKey
@@ -28,27 +23,6 @@ from workspaces.models import ROLES, ApiKey
 ISSUABLE_ROLES = ("server", "marketer")
 # How stale ``last_used_at`` may get: a write per request would turn every authenticated call into one.
 KEY_USE_RESOLUTION = timedelta(minutes=5)
-# How long a process trusts a key it has verified without asking the database again. A
-# revocation is seen at once by the process that made it and within this time by the others.
-KEY_CACHE_SECONDS = 2.0
-_KEY_CACHE_SIZE = 10_000
-
-
-@dataclass
-class KeyGrant:
-    """What authentication needs of a live key row, kept between requests."""
-
-    id: int
-    workspace_id: int
-    role: str
-    sharer_id: int | None
-    prefix: str
-    key_hash: str
-    last_used_at: datetime | None
-
-
-# prefix -> (monotonic expiry, grant): per app, so tests with many apps never share one.
-_recent: AppSlot[dict[str, tuple[float, KeyGrant]]] = AppSlot("api_keys_recent")
 
 
 def _hash(key: str) -> str:
@@ -84,35 +58,6 @@ def verify_key(session: Session, key: str) -> ApiKey | None:
     return row if hmac.compare_digest(row.key_hash, _hash(key)) else None
 
 
-def verify_key_cached(key: str) -> KeyGrant | None:
-    """:func:`verify_key` through the app's short-lived cache (KEY_CACHE_SECONDS); None as there.
-
-    The hash is compared on every call, so a cached prefix never lets another secret in.
-    """
-    cache = _recent.get_or_make(current_app._get_current_object(), dict)
-    prefix = key.split("_", 2)[1] if key.count("_") >= 2 else ""
-    now = time.monotonic()
-    hit = cache.get(prefix)
-    if hit is not None and hit[0] > now:
-        grant = hit[1]
-        return grant if hmac.compare_digest(grant.key_hash, _hash(key)) else None
-    with database.read_session() as s:
-        row = verify_key(s, key)
-        if row is None:
-            return None
-        grant = KeyGrant(row.id, row.workspace_id, row.role, row.sharer_id, row.prefix, row.key_hash,
-                         row.last_used_at)
-    if len(cache) >= _KEY_CACHE_SIZE:
-        cache.clear()
-    cache[prefix] = (now + KEY_CACHE_SECONDS, grant)
-    return grant
-
-
-def forget_key(prefix: str) -> None:
-    """Drop ``prefix`` from this process's cache (a revocation)."""
-    _recent.get_or_make(current_app._get_current_object(), dict).pop(prefix, None)
-
-
 def key_row(session: Session, workspace_id: int, prefix: str) -> ApiKey:
     """:raise ApiError 404: no key with this prefix in the workspace."""
     row = session.scalar(select(ApiKey).where(ApiKey.workspace_id == workspace_id, ApiKey.prefix == prefix))
@@ -141,15 +86,13 @@ def revoke_key(session: Session, workspace_id: int, key_id: int, revoker_key_id:
     if row.id == revoker_key_id:
         raise ApiError(409, "key_in_use", "A key cannot revoke itself; use another owner key.")
     row.revoked_at = utcnow()
-    forget_key(row.prefix)
     return row
 
 
-def note_use(session: Session, grant: KeyGrant) -> None:
-    """Record that ``grant``'s key was used, at most once per KEY_USE_RESOLUTION (one UPDATE)."""
+def note_use(session: Session, row: ApiKey) -> None:
+    """Record that ``row`` was used, at most once per KEY_USE_RESOLUTION (one conditional UPDATE)."""
     now = utcnow()
-    if grant.last_used_at is not None and now - grant.last_used_at < KEY_USE_RESOLUTION:
+    if row.last_used_at is not None and now - row.last_used_at < KEY_USE_RESOLUTION:
         return
-    session.execute(update(ApiKey).where(ApiKey.id == grant.id).values(last_used_at=now))
+    session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
     session.commit()
-    grant.last_used_at = now  # the cached grant too: the next requests need not write
