@@ -297,7 +297,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
         commission = Commission(
             workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
             sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
-            amount_minor=share.amount_minor, status=status, approvable_at=approvable_at)
+            amount_minor=share.amount_minor, status=status, price_held=status == "held", approvable_at=approvable_at)
         session.add(commission)
         ledger.book(session, commission, memo=f"order {conversion.order_id}")
     buyer, enrolled = _enroll(session, workspace, customer, sharer, conversion.self_referral)

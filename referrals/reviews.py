@@ -47,7 +47,9 @@ def save_settings(session: Session, workspace_id: int, rules: dict, hold_days: i
 def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, customer: dict, buyer_id: int | None,
                rules: dict) -> SaleFacts:
     """What the rules look at, for a sale just written (its row flushed)."""
-    click = session.get(Click, conversion.click_id) if conversion.click_id else None
+    # (clicks are keyed by id and time since they are partitioned by month: look the id up)
+    click = (session.scalar(select(Click).where(Click.id == conversion.click_id).limit(1))
+             if conversion.click_id else None)
     seconds = (conversion.occurred_at - click.clicked_at).total_seconds() if click else None
     visitor_orders = 0
     if click is not None and rules.get("visitor_orders") is not None:
@@ -112,20 +114,23 @@ def _held(session: Session, review: RiskReview) -> list[Commission]:
 
 
 def release(session: Session, workspace_id: int, review_id: int, by: str, now: datetime) -> RiskReview:
-    """The held commissions go back to pending. :raise ApiError 404/409: unknown, or decided already."""
+    """The held commissions go back to pending, except those an off-price line still holds
+    (they wait for POST /commissions/release). :raise ApiError 404/409: unknown, or decided already."""
     review = _open(session, workspace_id, review_id)
     for c in _held(session, review):
-        c.status = "pending"
+        if not c.price_held:
+            c.status = "pending"
     review.status, review.decided_at, review.decided_by = "released", now, by
     return review
 
 
 def reject(session: Session, workspace_id: int, review_id: int, reason: str, by: str, now: datetime) -> RiskReview:
-    """The held commissions are reversed; ``reason`` is what the sharer reads.
-    :raise ApiError 404/409: unknown, or decided already."""
+    """The held commissions are reversed, an off-price line's hold with them (a rejected sale
+    pays nothing); ``reason`` is what the sharer reads. :raise ApiError 404/409: unknown, or decided already."""
     review = _open(session, workspace_id, review_id)
     for c in _held(session, review):
         ledger.reject(session, c, memo=reason)
+        c.price_held = False
     review.status, review.reason, review.decided_at, review.decided_by = "rejected", reason, now, by
     return review
 
