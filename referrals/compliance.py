@@ -63,7 +63,7 @@ def report(session: Session, workspace_id: int, start: datetime, end: datetime) 
                          if any(w in c.name for w in ("fee", "deposit", "entry_price", "membership")))
     claims.append(_claim(
         "no_entry_fee", "Nobody paid to become a sharer: there is no fee field, and money only ever moved for "
-        "sales, approvals, refunds, reviews and payouts.", not fee_columns and set(reasons) <= LEDGER_REASONS,
+        "sales, approvals, refunds, reviews, contest prizes and payouts.", not fee_columns and set(reasons) <= LEDGER_REASONS,
         {"ledger_credits_by_reason": reasons, "fee_columns": fee_columns}, session, reasons_q))
 
     sale = aliased(Conversion)

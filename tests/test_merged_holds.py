@@ -167,3 +167,12 @@ def test_suspending_from_the_console_in_a_browser(page_server, browser_context, 
     page.wait_for_selector("#suspended-note", timeout=10_000)
     assert "刷单" in page.locator("#suspended-note").inner_text()
     screenshot(page, "sharer-suspended-zh-CN")
+
+
+def test_the_compliance_page_states_claims_and_figures_in_chinese(app, owner, league, console):  # noqa: F811
+    finalized_prize(app, owner, league, "100.00")
+    zh = console.get("/console/compliance", headers={"Accept-Language": "zh-CN"}).text
+    assert "没有任何一笔销售向超过两级支付佣金" in zh and "比赛奖金在每场比赛开始前即已确定" in zh
+    assert "实际支付的最深层级" in zh and "获奖者本人净销售额" in zh and "deepest_paid_level" not in zh
+    en = console.get("/console/compliance").text
+    assert "No sale paid more than two levels" in en and "Winners' own net sales: 20.00" in en
