@@ -25,6 +25,16 @@ from plumbing.database import utcnow
 FOLLOW_UP_JOB_ID = "sharecast-follow-up-withdrawals"
 
 
+def notify_url(public_url: str, workspace_id: int, rail: str) -> str | None:
+    """Where a rail that notifies posts a transfer's outcome (WeChat Pay); None for the others."""
+    return f"{public_url}/api/v1/payouts/rails/wechat/notify/{workspace_id}" if rail == "wechat" else None
+
+
+def enqueue_follow_up(queue: Queue, withdrawal_id: int) -> None:
+    outbox.enqueue_attempt(queue, follow_up, f"sharecast-withdrawal-follow-up-{withdrawal_id}-{utcnow().timestamp():.0f}",
+                           f"follow up withdrawal {withdrawal_id}", None, withdrawal_id)
+
+
 def enqueue_send(queue: Queue, withdrawal_id: int) -> None:
     outbox.enqueue_attempt(queue, send_withdrawal, f"sharecast-withdrawal-{withdrawal_id}-{utcnow().timestamp():.0f}",
                            f"send withdrawal {withdrawal_id}", None, withdrawal_id)
@@ -38,7 +48,8 @@ def _transfer(session, w: Withdrawal) -> tuple[dict | None, Transfer]:
     box = vault.for_app(current_app)
     credentials = rail_credentials(session, box, w.workspace_id, w.rail)
     return credentials, Transfer(out_no=w.out_no, amount_minor=w.amount_minor, currency=w.currency,
-                                 account=box.open(w.account_sealed), remark=f"Sharecast withdrawal {w.id}")
+                                 account=box.open(w.account_sealed), remark=f"Sharecast withdrawal {w.id}",
+                                 notify_url=notify_url(current_app.config["PUBLIC_URL"], w.workspace_id, w.rail))
 
 
 def _apply(withdrawal_id: int, outcome: Outcome) -> str:

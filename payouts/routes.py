@@ -1,10 +1,11 @@
 """/api/v1 money out: payout methods, withdrawal requests and decisions, limits, rail credentials."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 
 from payouts import jobs
 from payouts.accounts import method_json, payout_method, rails_view, save_rail_credentials, set_payout_method
+from payouts.notifications import settle_wechat
 from payouts.schemas import (
     BalanceOut,
     PayoutMethodIn,
@@ -202,3 +203,20 @@ def put_rail(data: dict, rail: str):
     session.commit()
     return {"rail": rail, "automatic": True, "configured": True, "fields": row.field_names,
             "updated_at": row.updated_at}
+
+
+@bp.post(f"/payouts/rails/wechat/notify/<{_ID}:workspace_id>")
+def wechat_notification(workspace_id: int):
+    """WeChat Pay's transfer batch notification (public: believed only when signed by the platform
+    certificate and decrypted with the brand's APIv3 key). Answers ``{"code": "SUCCESS"}``, also for
+    a repeat; a failed detail is handed to the follow-up job to read its reason.
+
+    :raise 401: not signed, stale, or not decryptable (WeChat sends it again). :raise 404: unknown.
+    """
+    session = database.session()
+    withdrawal, follow_up = settle_wechat(session, vault.for_app(current_app), workspace_id, request.headers,
+                                          request.get_data(as_text=True), utcnow())
+    if follow_up:
+        outbox.enqueue_after_commit(session, jobs.enqueue_follow_up, [withdrawal.id])
+    session.commit()
+    return {"code": "SUCCESS"}

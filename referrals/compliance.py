@@ -15,13 +15,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from plumbing.money import format_amount
-from referrals.models import Commission, Conversion, LedgerEntry, Sharer
+from referrals.models import Commission, Conversion, LedgerEntry, Prize, Sharer
 from workspaces.models import Workspace
 
 # Every reason a ledger line may have: money moves only for sales, approval, refunds,
-# review and payout. A fee or a recruiting bonus would need a reason not in this set.
+# review, contest prizes fixed in advance and payout. A fee or a recruiting bonus would
+# need a reason not in this set.
 LEDGER_REASONS = {"commission", "reversal", "clawback", "approval", "payout", "withdrawal_hold",
-                  "withdrawal_release", "rejection"}
+                  "withdrawal_release", "rejection", "contest_prize"}
 MAX_CHAIN = 10_000  # bounds the walk up an invite chain (a loop cannot exist, but never spin)
 
 
@@ -62,7 +63,7 @@ def report(session: Session, workspace_id: int, start: datetime, end: datetime) 
                          if any(w in c.name for w in ("fee", "deposit", "entry_price", "membership")))
     claims.append(_claim(
         "no_entry_fee", "Nobody paid to become a sharer: there is no fee field, and money only ever moved for "
-        "sales, approvals, refunds, reviews and payouts.", not fee_columns and set(reasons) <= LEDGER_REASONS,
+        "sales, approvals, refunds, reviews, contest prizes and payouts.", not fee_columns and set(reasons) <= LEDGER_REASONS,
         {"ledger_credits_by_reason": reasons, "fee_columns": fee_columns}, session, reasons_q))
 
     sale = aliased(Conversion)
@@ -138,11 +139,39 @@ def report(session: Session, workspace_id: int, start: datetime, end: datetime) 
                        paid_on_it=format_amount(int(total), currency), currency=currency)
     claims.append(_claim("max_share_paid", "The largest share of any one sale paid out in commissions.",
                          True, figures, session, share_q))
-    claims.append({"id": "contest_prizes", "claim": "Contest prizes and their basis.", "holds": True,
-                   "figures": {"prizes_paid": 0, "note": "the programme has no contest or prize mechanism"},
-                   "query": None})
+    claims.append(_prize_claim(session, workspace_id, start, end))
     return {"workspace": workspace.name, "currency": workspace.currency, "from": start, "to": end,
             "holds": all(c["holds"] for c in claims), "claims": claims}
+
+
+def _prize_claim(session: Session, workspace_id: int, start: datetime, end: datetime) -> dict:
+    """Contest prizes booked in the period: each a Prize row (its contest, the winner's own net
+    sales as basis) behind every ``contest_prize`` ledger credit, none tied to a sale's commissions."""
+    prizes_q = (select(Prize.contest_id, Prize.currency, func.count(Prize.id), func.sum(Prize.amount_minor),
+                       func.sum(Prize.reversed_minor), func.sum(Prize.basis_minor), func.min(Prize.basis_minor))
+                .where(Prize.workspace_id == workspace_id, Prize.created_at >= start, Prize.created_at < end)
+                .group_by(Prize.contest_id, Prize.currency).order_by(Prize.contest_id, Prize.currency))
+    contests, booked = [], 0
+    for contest_id, currency, count, amount, reversed_, basis, least in session.execute(prizes_q):
+        booked += int(amount)
+        contests.append({"contest_id": int(contest_id), "winners": int(count), "currency": currency,
+                         "prizes": format_amount(int(amount), currency),
+                         "taken_back_by_refunds": format_amount(int(reversed_), currency),
+                         "winners_own_net_sales": format_amount(int(basis), currency),
+                         "winners_without_own_sales": int(least) <= 0})
+    credited = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+        LedgerEntry.workspace_id == workspace_id, LedgerEntry.reason == "contest_prize",
+        LedgerEntry.created_at >= start, LedgerEntry.created_at < end)))
+    on_a_sale = int(session.scalar(select(func.count(LedgerEntry.id)).where(
+        LedgerEntry.workspace_id == workspace_id, LedgerEntry.reason == "contest_prize",
+        or_(LedgerEntry.commission_id.is_not(None), LedgerEntry.conversion_id.is_not(None)))))
+    return _claim(
+        "contest_prizes", "Contest prizes were fixed before each contest began and paid from the brand's budget "
+        "for the teams' sales, never for recruiting; every prize credit has its prize, and none is paid out of a sale.",
+        credited == booked and on_a_sale == 0,
+        {"prizes": sum(c["winners"] for c in contests), "prize_credits_minor": credited,
+         "prizes_booked_minor": booked, "prize_credits_on_a_sale": on_a_sale, "contests": contests},
+        session, prizes_q)
 
 
 def csv_rows(result: dict) -> list[list]:

@@ -308,7 +308,8 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     commissions = [Commission(
         workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
         sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
-        amount_minor=share.amount_minor, status=status, approvable_at=approvable_at) for share in shares]
+        amount_minor=share.amount_minor, status=status, price_held=status == "held",
+        approvable_at=approvable_at) for share in shares]
     ledger.book_all(session, commissions, memo=f"order {conversion.order_id}")
     buyer, enrolled = _enroll(session, workspace, customer, sharer, conversion.self_referral)
     buyer_id = None

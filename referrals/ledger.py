@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from plumbing import database
 from plumbing.money import format_amount
-from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Prize, Sharer
+from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Prize, RiskReview, Sharer
 from workspaces.models import Workspace
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
@@ -116,6 +116,21 @@ def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: st
     return payout
 
 
+def payable_balances(session: Session, workspace_id: int) -> list[tuple[int, str, int]]:
+    """``(sharer_id, currency, balance)`` a payout run would pay now: positive approved balances
+    (clawbacks netted) of sharers not suspended, at least the programme's minimum payout."""
+    workspace = session.get(Workspace, workspace_id)
+    return [(int(sharer_id), currency, int(balance)) for sharer_id, currency, balance in session.execute(
+        select(LedgerEntry.sharer_id, LedgerEntry.currency, func.sum(LedgerEntry.amount_minor))
+        .join(Sharer, Sharer.id == LedgerEntry.sharer_id)
+        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved",
+               Sharer.suspended_at.is_(None))  # a suspended sharer is not paid
+        .group_by(LedgerEntry.sharer_id, LedgerEntry.currency)
+        .having(func.sum(LedgerEntry.amount_minor) > 0))
+        # The programme's minimum payout (in its currency): smaller balances wait for the next run.
+        if currency != workspace.currency or balance >= workspace.min_payout_minor]
+
+
 def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
     """Pay every sharer of the workspace their approved balance, once, when it is positive and
     at least the programme's minimum payout.
@@ -126,16 +141,7 @@ def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
     concurrent calls cannot both pay the same balance.
     """
     database.lock(session, f"payouts:{workspace_id}")
-    workspace = session.get(Workspace, workspace_id)
-    due = sorted((sharer_id, currency) for sharer_id, currency, balance in session.execute(
-        select(LedgerEntry.sharer_id, LedgerEntry.currency, func.sum(LedgerEntry.amount_minor))
-        .join(Sharer, Sharer.id == LedgerEntry.sharer_id)
-        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved",
-               Sharer.suspended_at.is_(None))  # a suspended sharer is not paid
-        .group_by(LedgerEntry.sharer_id, LedgerEntry.currency)
-        .having(func.sum(LedgerEntry.amount_minor) > 0))
-        # The programme's minimum payout (in its currency): smaller balances wait for the next run.
-        if currency != workspace.currency or balance >= workspace.min_payout_minor)
+    due = sorted((sharer_id, currency) for sharer_id, currency, _ in payable_balances(session, workspace_id))
     if not due:
         return []
     batch = PayoutBatch(workspace_id=workspace_id, count=len(due), created_at=now)
@@ -203,18 +209,25 @@ def approve_due_prizes(session: Session, workspace_id: int | None, now: datetime
 
 
 def release(session: Session, workspace_id: int, ids: list[int]) -> list[Commission]:
-    """Held commissions back to pending (both sit in the pending bucket: no money moves).
+    """Commissions an off-price line held, reviewed: back to pending (both sit in the pending
+    bucket: no money moves), unless a risk review of their sale is still open; then they stay
+    held until that review is decided (see referrals/reviews.py).
 
-    :raise ValueError: an id that is not a held commission of the workspace.
+    :raise ValueError: an id that is not a commission of the workspace held for its price
+        (a risk hold is released through its review, never here).
     """
     found = list(session.scalars(select(Commission).where(
-        Commission.workspace_id == workspace_id, Commission.id.in_(ids), Commission.status == "held")
-        .with_for_update()))
+        Commission.workspace_id == workspace_id, Commission.id.in_(ids), Commission.status == "held",
+        Commission.price_held.is_(True)).with_for_update()))
     missing = set(ids) - {c.id for c in found}
     if missing:
         raise ValueError(f"not held: {sorted(missing)}")
+    under_review = set(session.scalars(select(RiskReview.conversion_id).where(
+        RiskReview.conversion_id.in_({c.conversion_id for c in found}), RiskReview.status == "open")))
     for c in found:
-        c.status = "pending"
+        c.price_held = False
+        if c.conversion_id not in under_review:
+            c.status = "pending"
     return found
 # A withdrawal's money waits here between the request and its payout (see payouts/withdrawals.py).
 WITHDRAWING = "withdrawing"
@@ -245,8 +258,8 @@ def release_withdrawal(session: Session, workspace_id: int, sharer_id: int, curr
 def settle_withdrawal(session: Session, workspace_id: int, sharer_id: int, currency: str, amount: int,
                       now: datetime, memo: str) -> Payout:
     """A withdrawal the rail paid: one Payout row, withdrawing → paid, and the sharer's oldest
-    approved commissions marked paid as far as everything paid so far covers them whole (a
-    withdrawal may pay part of a commission; the next one finishes it)."""
+    approved commissions and contest prizes marked paid as far as everything paid so far covers
+    them whole (a withdrawal may pay part of one; the next one finishes it)."""
     payout = Payout(workspace_id=workspace_id, sharer_id=sharer_id, currency=currency, amount_minor=amount,
                     created_at=now)
     session.add(payout)
@@ -255,16 +268,18 @@ def settle_withdrawal(session: Session, workspace_id: int, sharer_id: int, curre
     _entry(session, None, WITHDRAWING, -amount, "payout", **kw)
     _entry(session, None, "paid", amount, "payout", **kw)
     session.flush()
-    covered = int(session.scalar(select(func.coalesce(func.sum(Commission.amount_minor - Commission.reversed_minor), 0))
-                                 .where(Commission.sharer_id == sharer_id, Commission.currency == currency,
-                                        Commission.status == "paid")))
+    # The paid bucket holds prizes as well as commissions: both count as covered, both are
+    # marked paid in the order they were approved.
+    covered = sum(int(session.scalar(select(func.coalesce(func.sum(model.amount_minor - model.reversed_minor), 0))
+                                     .where(model.sharer_id == sharer_id, model.currency == currency,
+                                            model.status == "paid"))) for model in (Commission, Prize))
     left = bucket_balance(session, sharer_id, currency, "paid") - covered
-    for c in session.scalars(select(Commission).where(
-            Commission.sharer_id == sharer_id, Commission.currency == currency, Commission.status == "approved")
-            .order_by(Commission.approved_at, Commission.id)):
-        net = c.amount_minor - c.reversed_minor
+    approved = [row for model in (Commission, Prize) for row in session.scalars(select(model).where(
+        model.sharer_id == sharer_id, model.currency == currency, model.status == "approved"))]
+    for row in sorted(approved, key=lambda r: (r.approved_at, isinstance(r, Prize), r.id)):
+        net = row.amount_minor - row.reversed_minor
         if net > left:
             break
         left -= net
-        c.status, c.paid_at, c.payout_id = "paid", now, payout.id
+        row.status, row.paid_at, row.payout_id = "paid", now, payout.id
     return payout

@@ -2,7 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plumbing.database import Base, UTCDateTime, utcnow
@@ -193,7 +205,11 @@ class Commission(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|paid|reversed
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|held|approved|paid|reversed
+    # Two paths hold a commission: a line sold off the brand's price (this flag, cleared by
+    # POST /commissions/release) and a risk review (an open RiskReview of its sale). It is
+    # pending again only when neither holds it any more (see referrals/reviews.py).
+    price_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     approvable_at: Mapped[datetime] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,8 @@ from plumbing.fields import MAX_ID, AwareDateTime, Currency, InputSchema
 from plumbing.pagination import PageQuery
 from referrals.schemas import EarningsOut
 
-# "held": a line of its sale was sold off the brand's price; waits for POST /commissions/release.
+# "held": a line of its sale was sold off the brand's price (waits for POST /commissions/release), or a risk
+# rule flagged the sale (waits for its review); pending again when neither holds it.
 COMMISSION_STATUSES = ("pending", "held", "approved", "paid", "reversed")
 
 

@@ -113,20 +113,23 @@ def _held(session: Session, review: RiskReview) -> list[Commission]:
 
 
 def release(session: Session, workspace_id: int, review_id: int, by: str, now: datetime) -> RiskReview:
-    """The held commissions go back to pending. :raise ApiError 404/409: unknown, or decided already."""
+    """The held commissions go back to pending, except those an off-price line still holds
+    (they wait for POST /commissions/release). :raise ApiError 404/409: unknown, or decided already."""
     review = _open(session, workspace_id, review_id)
     for c in _held(session, review):
-        c.status = "pending"
+        if not c.price_held:
+            c.status = "pending"
     review.status, review.decided_at, review.decided_by = "released", now, by
     return review
 
 
 def reject(session: Session, workspace_id: int, review_id: int, reason: str, by: str, now: datetime) -> RiskReview:
-    """The held commissions are reversed; ``reason`` is what the sharer reads.
-    :raise ApiError 404/409: unknown, or decided already."""
+    """The held commissions are reversed, an off-price line's hold with them (a rejected sale
+    pays nothing); ``reason`` is what the sharer reads. :raise ApiError 404/409: unknown, or decided already."""
     review = _open(session, workspace_id, review_id)
     for c in _held(session, review):
         ledger.reject(session, c, memo=reason)
+        c.price_held = False
     review.status, review.reason, review.decided_at, review.decided_by = "rejected", reason, now, by
     return review
 

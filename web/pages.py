@@ -32,6 +32,7 @@ from web.console import (  # noqa: F401  (routes register on bp)
     programme,
     reviews,
     sharers,
+    suspension,
     team,
     withdrawals,
 )

@@ -24,6 +24,7 @@ class Transfer:
     currency: str
     account: dict
     remark: str
+    notify_url: str | None = None  # where the platform may tell the outcome (rails that notify)
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ class WeChatPay:
 
     def clean_credentials(self, given: dict, allow_private: bool) -> dict:
         """mchid, appid, serial_no (the merchant API certificate's), private_key (its PEM key),
-        platform_certificate (PEM), api_base? (default the live API)."""
+        platform_certificate (PEM), api_base? (default the live API), api_v3_key? (the 32-character
+        APIv3 key: with it, transfers ask for notifications, see wechat_notify.py)."""
         require_text(given, ("mchid", "appid", "serial_no", "private_key", "platform_certificate"),
                      "WeChat Pay credentials")
         if not _DIGITS.match(given["mchid"]):
@@ -83,7 +84,10 @@ class WeChatPay:
         keys.private_key(given["private_key"], "private_key")
         keys.certificate(given["platform_certificate"], "platform_certificate")
         api_base = checked_url((given.get("api_base") or API_BASE).rstrip("/"), "api_base", allow_private)
-        return {"mchid": given["mchid"], "appid": given["appid"].strip(), "serial_no": given["serial_no"].strip(),
+        api_v3_key = given.get("api_v3_key")
+        if api_v3_key is not None and (not isinstance(api_v3_key, str) or len(api_v3_key.encode()) != 32):
+            raise RailError("The APIv3 key is 32 characters.", {"api_v3_key": "must be 32 characters"})
+        return {"api_v3_key": api_v3_key,"mchid": given["mchid"], "appid": given["appid"].strip(), "serial_no": given["serial_no"].strip(),
                 "private_key": given["private_key"].strip(), "api_base": api_base,
                 "platform_certificate": given["platform_certificate"].strip()}
 
@@ -127,6 +131,8 @@ class WeChatPay:
             "transfer_detail_list": [{"out_detail_no": transfer.out_no, "transfer_amount": transfer.amount_minor,
                                       "transfer_remark": transfer.remark[:32], "openid": transfer.account["openid"]}],
         }
+        if transfer.notify_url and credentials.get("api_v3_key"):
+            payload["notify_url"] = transfer.notify_url
         try:
             status, data, verified = self._call(credentials, "POST", "/v3/transfer/batches", payload, allow_private)
         except httpx.HTTPError as exc:

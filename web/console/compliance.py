@@ -24,6 +24,36 @@ CLAIMS = {
     "max_share_paid": _l("The largest share of a sale paid out"),
     "contest_prizes": _l("Contest prizes"),
 }
+# The claims as the report states them (referrals/compliance.py), in the page's language.
+SENTENCES = {
+    "no_entry_fee": _l("Nobody paid to become a sharer: there is no fee field, and money only ever moved for "
+                       "sales, approvals, refunds, reviews, contest prizes and payouts."),
+    "commissions_from_real_sales": _l("Every commission came from a real, attributed sale; none without one."),
+    "at_most_two_levels": _l("No sale paid more than two levels: the seller and, optionally, the sharer who "
+                             "invited them. A deeper invite chain pays nothing more."),
+    "nothing_for_recruiting": _l("No payment was based on recruiting: sharers who joined earned their inviter "
+                                 "nothing; an invite bonus is paid only as a share of a real sale the invitee made."),
+    "max_share_paid": _l("The largest share of any one sale paid out in commissions."),
+    "contest_prizes": _l("Contest prizes were fixed before each contest began and paid from the brand's budget "
+                         "for the teams' sales, never for recruiting; every prize credit has its prize, and none is "
+                         "paid out of a sale."),
+}
+FIGURES = {
+    "ledger_credits_by_reason": _l("Ledger credits by reason"), "fee_columns": _l("Fee columns"),
+    "commissions": _l("Commissions"), "commissions_without_a_sale": _l("Commissions without a sale"),
+    "credits_without_a_commission": _l("Credits without a commission"),
+    "deepest_paid_level": _l("Deepest paid level"), "sales_paying_more_than_two": _l("Sales paying more than two levels"),
+    "level_two_not_paid_to_the_inviter": _l("Level-two shares not paid to the inviter"),
+    "deepest_invite_chain": _l("Deepest invite chain"), "sharers_by_invite_depth": _l("Sharers by invite depth"),
+    "sharers_joined": _l("Sharers who joined"), "payments_for_joining": _l("Payments for joining"),
+    "sales": _l("Sales"), "max_share_percent": _l("Largest share paid (%)"), "order_id": _l("Order"),
+    "sale_amount": _l("Sale amount"), "paid_on_it": _l("Paid on it"), "currency": _l("Currency"),
+    "prizes": _l("Prizes"), "prize_credits_minor": _l("Prize credits (fen/cents)"),
+    "prizes_booked_minor": _l("Prizes booked (fen/cents)"), "prize_credits_on_a_sale": _l("Prize credits on a sale"),
+    "contests": _l("Contests"), "contest_id": _l("Contest"), "winners": _l("Winners"),
+    "taken_back_by_refunds": _l("Taken back by refunds"), "winners_own_net_sales": _l("Winners' own net sales"),
+    "winners_without_own_sales": _l("Winners without own sales"),
+}
 
 
 def _day(text: str | None, default: datetime) -> datetime:
@@ -44,5 +74,6 @@ def compliance():
     if start >= end:
         raise ApiError(422, "validation_error", _("The start must be before the end."), {"from": "after to"})
     result = report(database.session(), g.key.workspace_id, start, end)
-    return render_template("console/compliance.html", report=result, claims=CLAIMS, start=start,
+    return render_template("console/compliance.html", report=result, claims=CLAIMS, sentences=SENTENCES,
+                           figures=FIGURES, start=start,
                            last_day=end - timedelta(days=1))

@@ -7,14 +7,13 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plumbing import database
 from plumbing.csvexport import csv_response
 from plumbing.database import utcnow
 from plumbing.money import format_amount
-from referrals.models import LedgerEntry
+from referrals.ledger import payable_balances
 from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, list_batches, run_payouts
 from web.console.blueprint import NAV, bp
 from web.console.sharers import one_page
@@ -28,14 +27,14 @@ PAGE_SIZE = 50
 
 def approved_balances(session: Session, workspace_id: int) -> list[dict]:
     """What a payout run would pay now, per currency: ``{"currency", "sharers", "amount_minor"}``
-    (positive approved balances, clawbacks netted, as ``ledger.pay_all`` finds them)."""
-    balances = (select(LedgerEntry.sharer_id, LedgerEntry.currency, func.sum(LedgerEntry.amount_minor).label("due"))
-                .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.bucket == "approved")
-                .group_by(LedgerEntry.sharer_id, LedgerEntry.currency)
-                .having(func.sum(LedgerEntry.amount_minor) > 0).subquery())
-    rows = session.execute(select(balances.c.currency, func.count(), func.sum(balances.c.due))
-                           .group_by(balances.c.currency).order_by(balances.c.currency))
-    return [{"currency": currency, "sharers": int(count), "amount_minor": int(total)} for currency, count, total in rows]
+    (the balances ``ledger.pay_all`` pays: suspended sharers and balances under the minimum left out)."""
+    totals: dict[str, list[int]] = {}
+    for _sharer_id, currency, balance in payable_balances(session, workspace_id):
+        count_and_sum = totals.setdefault(currency, [0, 0])
+        count_and_sum[0] += 1
+        count_and_sum[1] += balance
+    return [{"currency": currency, "sharers": count, "amount_minor": total}
+            for currency, (count, total) in sorted(totals.items())]
 
 
 @bp.get("/payouts")

@@ -1,0 +1,46 @@
+"""Settling a withdrawal from a rail's notification (WeChat Pay's transfer batch callback), so it
+does not wait for the follow-up poll. Safe to receive twice: a settled withdrawal is left alone."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from payouts.accounts import rail_credentials
+from payouts.models import Withdrawal
+from payouts.rails.wechat_notify import NotificationError, outcome_of, read_notification
+from payouts.withdrawals import record_outcome
+from plumbing.errors import ApiError
+from plumbing.vault import Vault
+
+
+def settle_wechat(session: Session, vault: Vault, workspace_id: int, headers, body: str,
+                  now: datetime) -> tuple[Withdrawal, bool]:
+    """Read a signed, encrypted transfer notification and apply it: ``(withdrawal, follow_up)``,
+    ``follow_up`` True when the batch finished with a failed detail (its reason is read by the
+    follow-up job) or said something not final. The caller commits.
+
+    :raise ApiError 404: the workspace has no WeChat Pay rail with an APIv3 key, or no such withdrawal.
+    :raise ApiError 401: a notification not believed (signature, time, decryption, merchant).
+    """
+    credentials = rail_credentials(session, vault, workspace_id, "wechat")
+    if not credentials or not credentials.get("api_v3_key"):
+        raise ApiError(404, "not_found", "No WeChat Pay rail with an APIv3 key here.")
+    try:
+        batch = read_notification(credentials, headers, body)
+    except NotificationError as exc:
+        raise ApiError(401, "bad_notification", str(exc)) from None
+    withdrawal = session.scalar(select(Withdrawal).where(
+        Withdrawal.workspace_id == workspace_id, Withdrawal.rail == "wechat",
+        Withdrawal.out_no == batch["out_batch_no"]).with_for_update())
+    if withdrawal is None:
+        raise ApiError(404, "not_found", "No such transfer.")
+    if withdrawal.status not in ("approved", "sending"):
+        return withdrawal, False  # settled already (a repeated notification, or the poll was first)
+    outcome = outcome_of(batch, withdrawal.amount_minor)
+    if outcome is None:
+        return withdrawal, True
+    withdrawal.status = "sending"  # it landed, whatever our last answer from the rail was
+    record_outcome(session, withdrawal, outcome, now)
+    return withdrawal, False
