@@ -328,6 +328,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
         issued_at = int(time.time())
         body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
                                    "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
+    early_refunds = 0
     for refund in session.scalars(select(Conversion).where(
             Conversion.workspace_id == workspace.id, Conversion.type == "refund",
             Conversion.order_id == conversion.order_id, Conversion.applied.is_(False)).order_by(Conversion.id)):
@@ -337,8 +338,11 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
                 {"code": "refund_currency_mismatch",
                  "message": f"refund {refund.id} is in {refund.currency}, the sale in {conversion.currency}; not applied"})
             continue
-        _apply_refund(session, conversion, refund)
-    refresh_customer(session, workspace.id, buyer.id, new=enrolled and buyer_id is not None, sale=conversion)
+        _apply_refund(session, conversion, refund)  # refreshes the buyer's rows itself
+        early_refunds += 1
+    if buyer_id is not None:
+        # A buyer enrolled by this very sale has no rows yet, unless an early refund just wrote them.
+        refresh_customer(session, workspace.id, buyer_id, new=enrolled and not early_refunds, sale=conversion)
     session.flush()
     # The commissions as booked (early refunds and holds changed these same objects).
     body["commissions"] = [
