@@ -130,6 +130,7 @@ def test_nodes_behind_a_balancer_share_links_jobs_and_clicks_and_survive_losing_
     nodes = [Node(tmp_path / name, public) for name in ("a", "b", "c")]
     events = WebhookReceiver()
     late: Node | None = None
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # nothing left by earlier tests in the shared Redis
     try:
         for node in nodes:
             node.start()
