@@ -158,10 +158,13 @@ def test_nodes_behind_a_balancer_share_links_jobs_and_clicks_and_survive_losing_
         traffic = Traffic(balancer.port, code, limit=3_000, seconds=60)
         traffic.start()
         time.sleep(2)
-        writer_b = b.child("click-writer")
-        os.kill(writer_b.pid, signal.SIGSTOP)
+        writers = [n.child("click-writer") for n in nodes]
+        for writer in writers:  # so that B's consumer, not a live writer, takes the next clicks
+            os.kill(writer.pid, signal.SIGSTOP)
         consumer_b = _consumer_of(r, b)
-        held = r.xreadgroup("click-writers", consumer_b, {"sc:clicks": ">"}, count=25)
+        held = r.xreadgroup("click-writers", consumer_b, {"sc:clicks": ">"}, count=25, block=5000)
+        for writer in writers[0], writers[2]:
+            os.kill(writer.pid, signal.SIGCONT)
         time.sleep(1)
         b.lose()
         time.sleep(2)
