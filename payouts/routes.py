@@ -33,7 +33,7 @@ from payouts.withdrawals import (
     withdrawal_json,
 )
 from plumbing import database, outbox, vault
-from plumbing.api import Blueprint, ErrorSchema
+from plumbing.api import ID, Blueprint, ErrorSchema
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import parse_amount
@@ -43,7 +43,6 @@ from workspaces.models import Workspace
 bp = Blueprint("payouts", __name__, url_prefix="/api/v1",
                description="Withdrawals (提现), payout methods, payout limits and rails")
 
-_ID = "int(min=1, max=2147483647)"
 
 
 def _minor(text: str | None, currency: str, field: str) -> int | None:
@@ -59,7 +58,7 @@ def _currency() -> str:
     return database.session().get(Workspace, current().workspace_id).currency
 
 
-@bp.put(f"/sharers/<{_ID}:sharer_id>/payout-method")
+@bp.put(f"/sharers/<{ID}:sharer_id>/payout-method")
 @requires("owner", "seller")
 @bp.arguments(PayoutMethodIn)
 @bp.response(200, PayoutMethodOut)
@@ -74,7 +73,7 @@ def put_method(data: dict, sharer_id: int):
     return method_json(method)
 
 
-@bp.get(f"/sharers/<{_ID}:sharer_id>/payout-method")
+@bp.get(f"/sharers/<{ID}:sharer_id>/payout-method")
 @requires("owner", "marketer", "seller")
 @bp.response(200, PayoutMethodOut)
 def get_method(sharer_id: int):
@@ -83,7 +82,7 @@ def get_method(sharer_id: int):
     return method_json(payout_method(database.session(), current().workspace_id, sharer_id))
 
 
-@bp.get(f"/sharers/<{_ID}:sharer_id>/balance")
+@bp.get(f"/sharers/<{ID}:sharer_id>/balance")
 @requires("owner", "marketer", "seller")
 @bp.response(200, BalanceOut)
 def balance(sharer_id: int):
@@ -130,7 +129,7 @@ def withdrawals(query: dict):
 
 
 
-@bp.post(f"/withdrawals/<{_ID}:withdrawal_id>/approve")
+@bp.post(f"/withdrawals/<{ID}:withdrawal_id>/approve")
 @requires("owner", "marketer")
 @bp.response(200, WithdrawalOut)
 def approve_withdrawal(withdrawal_id: int):
@@ -143,7 +142,7 @@ def approve_withdrawal(withdrawal_id: int):
     return withdrawal_json(withdrawal)
 
 
-@bp.post(f"/withdrawals/<{_ID}:withdrawal_id>/refuse")
+@bp.post(f"/withdrawals/<{ID}:withdrawal_id>/refuse")
 @requires("owner", "marketer")
 @bp.arguments(RefuseIn)
 @bp.response(200, WithdrawalOut)
@@ -205,7 +204,7 @@ def put_rail(data: dict, rail: str):
             "updated_at": row.updated_at}
 
 
-@bp.post(f"/payouts/rails/wechat/notify/<{_ID}:workspace_id>")
+@bp.post(f"/payouts/rails/wechat/notify/<{ID}:workspace_id>")
 def wechat_notification(workspace_id: int):
     """WeChat Pay's transfer batch notification (public: believed only when signed by the platform
     certificate and decrypted with the brand's APIv3 key). Answers ``{"code": "SUCCESS"}``, also for

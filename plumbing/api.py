@@ -63,6 +63,10 @@ class SharecastApi(Api):
 api = SharecastApi()
 
 
+# A row id in a URL rule: ``f"/things/<{ID}:thing_id>"`` (0 and negatives are not ids).
+ID = f"int(min=1, max={MAX_ID})"
+
+
 class IdConverter(IntegerConverter):
     """Every ``<int:...>`` of the app: at most ``MAX_ID`` unless a rule says otherwise, so an id too big
     for the database's integer column is a plain 404 (no such page), never an overflow in the driver."""

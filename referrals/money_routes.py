@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from accounts.privacy import record_contact_views
 from plumbing import database
-from plumbing.api import Blueprint, ErrorSchema
+from plumbing.api import ID, Blueprint, ErrorSchema
 from plumbing.csvexport import csv_response
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
@@ -30,7 +30,6 @@ from workspaces.auth import current, requires
 bp = Blueprint("money", __name__, url_prefix="/api/v1",
                description="Commissions, payouts, ledger lines, performance")
 
-_ID = "int(min=1, max=2147483647)"
 
 
 @bp.get("/commissions")
@@ -103,7 +102,7 @@ def batches(query: dict):
     return list_batches(database.session(), current().workspace_id, **query)
 
 
-@bp.get(f"/payouts/batches/<{_ID}:batch_id>")
+@bp.get(f"/payouts/batches/<{ID}:batch_id>")
 @requires("owner", "marketer")
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, BatchDetail)
@@ -127,7 +126,7 @@ def _contacts_shown(session, sharer_ids: list[int]) -> None:
         session.commit()
 
 
-@bp.get(f"/payouts/batches/<{_ID}:batch_id>.csv")
+@bp.get(f"/payouts/batches/<{ID}:batch_id>.csv")
 @requires("owner", "marketer")
 @bp.response(200, description=(
     "UTF-8 with a BOM; columns batch_id, payout_id, sharer_id, name, email, phone, amount, currency; "
@@ -144,7 +143,7 @@ def batch_export(batch_id: int):
     return csv_response(f"payout-batch-{batch_id}.csv", CSV_COLUMNS, rows)  # names, emails, phones: no-store
 
 
-@bp.get(f"/sharers/<{_ID}:sharer_id>/ledger")
+@bp.get(f"/sharers/<{ID}:sharer_id>/ledger")
 @requires("owner", "marketer", "seller")
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, LedgerList)
@@ -157,7 +156,7 @@ def sharer_ledger(query: dict, sharer_id: int):
     return ledger_lines(database.session(), current().workspace_id, sharer_id, **query)
 
 
-@bp.get(f"/sharers/<{_ID}:sharer_id>/performance")
+@bp.get(f"/sharers/<{ID}:sharer_id>/performance")
 @requires("owner", "marketer", "seller")
 @bp.arguments(PerformanceQuery, location="query")
 @bp.response(200, PerformanceOut)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from plumbing import database
-from plumbing.api import Blueprint
+from plumbing.api import ID, Blueprint
 from plumbing.database import utcnow
 from plumbing.fields import MAX_ID, InputSchema
 from plumbing.pagination import PageQuery
@@ -14,7 +14,6 @@ from workspaces.auth import current, requires
 
 bp = Blueprint("risk", __name__, url_prefix="/api/v1/risk", description="Risk rules and held sales")
 
-_ID = "int(min=1, max=2147483647)"
 _LIMITS = {"seconds": (1, 3600), "max": (1, 1000), "minutes": (1, 7 * 24 * 60), "days": (1, 365),
            "percent": (1, 100), "min_sales": (1, 10_000)}
 
@@ -91,7 +90,7 @@ def reviews(query: dict):
     return list_reviews(database.session(), me.workspace_id, **query)
 
 
-@bp.post(f"/reviews/<{_ID}:review_id>/release")
+@bp.post(f"/reviews/<{ID}:review_id>/release")
 @requires("owner", "marketer")
 @bp.response(200, ReviewOut)
 def release_review(review_id: int):
@@ -102,7 +101,7 @@ def release_review(review_id: int):
     return review_json(review)
 
 
-@bp.post(f"/reviews/<{_ID}:review_id>/reject")
+@bp.post(f"/reviews/<{ID}:review_id>/reject")
 @requires("owner", "marketer")
 @bp.arguments(RejectIn)
 @bp.response(200, ReviewOut)

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from catalog.campaigns import get_campaign
 from plumbing import database, redis_client
-from plumbing.api import Blueprint, ErrorSchema
+from plumbing.api import ID, Blueprint, ErrorSchema
 from plumbing.database import utcnow
 from plumbing.errors import ApiError, error_body
 from plumbing.fields import InputSchema
@@ -32,8 +32,6 @@ from referrals.suspension import reinstate, suspend
 from workspaces.auth import current, requires
 from workspaces.keys import issue_key
 from workspaces.models import Workspace
-
-_ID = "int(min=1, max=2147483647)"
 
 bp = Blueprint("referrals", __name__, url_prefix="/api/v1", description="Sharers, links, conversions")
 
@@ -159,7 +157,7 @@ def _suspension(sharer) -> dict:
             "reason": sharer.suspension_reason}
 
 
-@bp.post(f"/sharers/<{_ID}:sharer_id>/suspend")
+@bp.post(f"/sharers/<{ID}:sharer_id>/suspend")
 @requires("owner", "marketer")
 @bp.arguments(SuspendIn)
 @bp.response(200, SuspensionOut)
@@ -173,7 +171,7 @@ def suspend_sharer(data: dict, sharer_id: int):
     return _suspension(sharer)
 
 
-@bp.post(f"/sharers/<{_ID}:sharer_id>/reinstate")
+@bp.post(f"/sharers/<{ID}:sharer_id>/reinstate")
 @requires("owner", "marketer")
 @bp.response(200, SuspensionOut)
 def reinstate_sharer(sharer_id: int):
