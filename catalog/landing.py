@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask import current_app, request
+
 from plumbing.guarded_http import is_local_name
 
 
@@ -29,3 +31,10 @@ def check_landing_url(url: str, own_hosts: set[str], allow_private: bool = False
     if not allow_private and is_local_name(host):
         return "must be a public address (not localhost, loopback or a private network)"
     return None
+
+
+def own_hosts() -> set[str]:
+    """Every name this service answers to: its public URL's host and the host of the request."""
+    hosts = {urlsplit(current_app.config["PUBLIC_URL"]).hostname or ""}
+    hosts.add(request.host.rsplit(":", 1)[0].strip("[]").lower())
+    return {h.lower() for h in hosts if h}

@@ -1,11 +1,11 @@
 """/api/v1/products: the brand's catalogue. Routes validate, call one service function, answer."""
 from __future__ import annotations
 
+from catalog.landing import own_hosts
 from catalog.products import create_product, delete_product, get_product, list_products, product_json, update_product
 from catalog.schemas import ProductIn, ProductList, ProductListQuery, ProductOut, ProductPatch
 from plumbing import database
 from plumbing.api import Blueprint
-from publishing.routes import own_hosts
 from workspaces.auth import current, requires
 
 bp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="The product catalogue")

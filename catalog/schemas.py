@@ -4,8 +4,11 @@ from marshmallow import Schema, fields, validate
 
 from plumbing.fields import Currency, DecimalString, FullMatch, InputSchema
 from plumbing.pagination import PageQuery, page_schema
-from publishing.schemas import RuleSchema
 
+
+class RuleSchema(InputSchema):
+    type = fields.String(required=True, validate=validate.OneOf(["percent", "fixed"]))
+    value = DecimalString(required=True)
 
 class ProductIn(InputSchema):
     name = fields.String(required=True, validate=validate.Length(1, 200))

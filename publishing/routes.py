@@ -1,12 +1,11 @@
 """/api/v1/campaigns: routes validate, call one service function, answer."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Flask, current_app, request
 from sqlalchemy import select
 
 from catalog.campaigns import get_campaign
+from catalog.landing import own_hosts
 from catalog.products import campaign_products
 from plumbing import database, redis_client
 from plumbing.api import Blueprint, api
@@ -45,12 +44,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(media.bp)
     api.register_blueprint(channel_routes.bp)
     cli.init_app(app)
-
-
-def own_hosts() -> set[str]:
-    hosts = {urlsplit(current_app.config["PUBLIC_URL"]).hostname or ""}
-    hosts.add(request.host.rsplit(":", 1)[0].strip("[]").lower())
-    return {h.lower() for h in hosts if h}
 
 
 def _images(session, campaign_id: int) -> list[CampaignImage]:

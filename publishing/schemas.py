@@ -2,15 +2,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from catalog.schemas import RuleSchema
 from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, FullMatch, Id, InputSchema
 from plumbing.pagination import OnePageQuery, PageQuery, page_schema
 from publishing.campaigns import STATUSES as CAMPAIGN_STATUSES
 from publishing.render.looks import LOOKS, MAX_BADGE_LENGTH, MAX_BADGES
-
-
-class RuleSchema(InputSchema):
-    type = fields.String(required=True, validate=validate.OneOf(["percent", "fixed"]))
-    value = DecimalString(required=True)
 
 
 class CampaignIn(InputSchema):

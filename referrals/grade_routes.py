@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from catalog.schemas import RuleSchema
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.database import utcnow
 from plumbing.fields import DecimalString, InputSchema
-from publishing.schemas import RuleSchema
 from referrals.grades import evaluate, get_grade, grade_json, list_grades, save_grade, sharer_grade
 from referrals.sharers import get_sharer
 from workspaces.auth import current, requires

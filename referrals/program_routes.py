@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, fields, validate
 
+from catalog.schemas import RuleSchema
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.fields import DecimalString, InputSchema
 from plumbing.pagination import PageQuery, page_schema
-from publishing.schemas import RuleSchema
 from referrals.binding import MODES
 from referrals.customers import list_customers
 from referrals.enrollment import MODES as ENROLLMENT_MODES

@@ -17,13 +17,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from catalog.campaigns import get_campaign
+from catalog.landing import own_hosts
 from plumbing import database, redis_client
 from plumbing.errors import ApiError
 from publishing import storage
 from publishing.campaigns import create_campaign, list_campaigns, update_campaign
 from publishing.images import MAX_BYTES, add_image, set_focus
 from publishing.models import ACTIVE, Publication
-from publishing.routes import REDIRECT_COLUMNS, campaign_view, own_hosts
+from publishing.routes import REDIRECT_COLUMNS, campaign_view
 from referrals import linkcache
 from web.console import schedule
 from web.console.blueprint import bp

@@ -8,10 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, URLField
 from wtforms.validators import DataRequired, Length, Optional
 
+from catalog.landing import own_hosts
 from catalog.products import create_product, get_product, list_products, update_product
 from plumbing import database
 from plumbing.errors import ApiError
-from publishing.routes import own_hosts
 from web.console.blueprint import NAV, bp
 from web.console.sharers import NO_CONTROL, one_page
 from web.session import staff_required
