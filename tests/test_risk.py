@@ -10,7 +10,11 @@ from plumbing import database
 from referrals.ledger import approve_due
 from referrals.reviews import expire
 
-LATER = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+
+
+def later() -> str:
+    """An order time well after any click made so far (taken when called: the suite runs for many minutes)."""
+    return (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
 
 
 def statuses(res) -> list[str]:
@@ -84,7 +88,7 @@ def test_an_order_seconds_after_its_click_is_held_unless_the_rule_is_off(app, cl
     click_id = click_id_for(client, link)
     res = sale(owner, "F-1", click_id=click_id, occurred_at=soon_after(click_id))
     assert statuses(res) == ["held"] and rules_of(res) == ["fast_order"]
-    res = sale(owner, "F-2", click_id=click_id_for(client, link), occurred_at=LATER)
+    res = sale(owner, "F-2", click_id=click_id_for(client, link), occurred_at=later())
     assert statuses(res) == ["pending"]
     assert put(owner, "/api/v1/risk/settings", {"rules": {"fast_order": None}}).status_code == 200
     click_id = click_id_for(client, link)
@@ -95,7 +99,7 @@ def test_an_order_seconds_after_its_click_is_held_unless_the_rule_is_off(app, cl
 def test_many_orders_from_one_visitor_are_held(client, owner, campaign, make_sharer, make_link):
     seller = make_sharer("小林")
     link = make_link(campaign["id"], seller["id"], "weibo")
-    results = [sale(owner, f"V-{i}", click_id=click_id_for(client, link), occurred_at=LATER) for i in range(4)]
+    results = [sale(owner, f"V-{i}", click_id=click_id_for(client, link), occurred_at=later()) for i in range(4)]
     assert [statuses(r) for r in results] == [["pending"]] * 3 + [["held"]]
     assert rules_of(results[3]) == ["visitor_orders"]
 
