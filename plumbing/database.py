@@ -145,14 +145,22 @@ class _Bound:
 
 
 _bound: AppSlot[_Bound] = AppSlot("database")
+_APP = "sharecast.app"
 
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     # Reads need no write lock: on SQLite they start with a plain (deferred) BEGIN.
-    _bound.set(app, _Bound(engine, sessionmaker(engine, expire_on_commit=False),
-                           sessionmaker(engine.execution_options(sqlite_deferred=True), expire_on_commit=False)))
+    info = {_APP: app}  # for commit hooks that run outside an app context (jobs, CLI, tests)
+    _bound.set(app, _Bound(engine, sessionmaker(engine, expire_on_commit=False, info=info),
+                           sessionmaker(engine.execution_options(sqlite_deferred=True), expire_on_commit=False,
+                                        info=info)))
     app.teardown_appcontext(close_session)
+
+
+def app_of(session: Session) -> Flask | None:
+    """The app whose session factory made ``session`` (None for a session made by hand)."""
+    return session.info.get(_APP)
 
 
 def engine_of(app: Flask) -> Engine:

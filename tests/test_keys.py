@@ -121,3 +121,31 @@ def test_a_server_key_is_refused_everywhere_else(app, owner):
                 assert res.status_code == 403, (method, rule.rule, res.status_code)
                 checked += 1
     assert checked >= 40  # payouts, credentials, webhooks, keys, sharers, links, library, ...
+
+
+def test_a_verified_key_costs_no_statement_and_lets_no_other_secret_in(app, owner):
+    body = issue(owner, role="marketer")
+    assert owner.get("/api/v1/campaigns", key=body["key"]).status_code == 200  # verified, remembered, use noted
+    with database.statements(database.engine_of(app)) as seen:
+        for _ in range(3):
+            assert owner.get("/api/v1/campaigns", key=body["key"]).status_code == 200
+    assert not [s for s in seen if "api_keys" in s]
+    forged = f"sc_{body['prefix']}_{'A' * 43}"
+    res = owner.get("/api/v1/campaigns", key=forged)
+    assert res.status_code == 401 and res.json["error"]["code"] == "unauthorized"
+
+
+def test_a_key_revoked_on_one_node_is_refused_at_once_by_another_that_trusted_it(app, owner):
+    from app import create_app
+
+    body = issue(owner, role="marketer")
+    other = create_app({**{k: app.config[k] for k in ("TESTING", "INSTANCE_PATH", "DATABASE_URL", "REDIS_URL",
+                                                      "SECRET_KEY", "PUBLIC_URL")}})
+    headers = {"Authorization": f"Bearer {body['key']}"}
+    try:
+        assert other.test_client().get("/api/v1/campaigns", headers=headers).status_code == 200  # trusted there
+        assert owner.client.delete(f"/api/v1/keys/{body['id']}", headers=owner._headers(None)).status_code == 204
+        res = other.test_client().get("/api/v1/campaigns", headers=headers)
+        assert res.status_code == 401 and res.json["error"]["code"] == "unauthorized"
+    finally:
+        database.engine_of(other).dispose()

@@ -11,9 +11,9 @@ from functools import wraps
 
 from flask import g, request
 
-from plumbing import database
+from plumbing import database, redis_client
 from plumbing.errors import ApiError
-from workspaces.keys import note_use, verify_key
+from workspaces.keys import note_use, use_is_stale, verify_key_cached
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,18 @@ def requires(*roles: str):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise ApiError(401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.")
-            # A short read of its own, so the request's write transaction
-            # (if any) starts only when the service needs it.
-            with database.read_session() as s:
-                row = verify_key(s, token.strip())
+            # Remembered in Redis, else a short read of its own, so the request's write
+            # transaction (if any) starts only when the service needs it.
+            row = verify_key_cached(redis_client.connection(), database.read_session, token.strip())
             if row is None:
                 raise ApiError(401, "unauthorized", "The API key is unknown or revoked.")
             # "any" means every role that acts in the console or library; a server key is
             # a merchant's backend and is let in only where it is named.
             if row.role not in roles and ("any" not in roles or row.role == "server"):
                 raise ApiError(403, "forbidden", f"A {row.role} key may not do this.")
-            with database.new_session() as s:
-                note_use(s, row)
+            if use_is_stale(row):
+                with database.new_session() as s:
+                    note_use(s, row, redis_client.connection(), token.strip())
             g.key = Principal(row.workspace_id, row.role, row.sharer_id, row.id)
             return view(*args, **kwargs)
 
