@@ -58,9 +58,11 @@ def live_endpoints(session: Session, workspace_id: int) -> list[WebhookEndpoint]
 
 # What the rest of the code emits, shaped from what it already has.
 
-def emit_sale(session: Session, workspace_id: int, sale: dict) -> None:
-    """``sale.attributed``, ``commission.created`` each, and ``sharer.enrolled`` for a new buyer."""
-    endpoints = live_endpoints(session, workspace_id)
+def emit_sale(session: Session, workspace_id: int, sale: dict, endpoints: list[WebhookEndpoint] | None = None) -> None:
+    """``sale.attributed``, ``commission.created`` each, and ``sharer.enrolled`` for a new buyer.
+    ``endpoints``: the live ones when the caller knows them (``[]``: none), else they are looked up."""
+    if endpoints is None:
+        endpoints = live_endpoints(session, workspace_id)
     emit(session, workspace_id, "sale.attributed", sale, endpoints)
     context = {"conversion_id": sale.get("id"), "order_id": sale["order_id"],
                "campaign_id": sale.get("campaign_id"), "currency": sale["currency"]}

@@ -127,6 +127,14 @@ def insert_for(engine_or_session: Engine | Session):
     return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
 
 
+def insert_row(session: Session, model: type, values: dict) -> Any:
+    """Insert one ``model`` row unless it breaks a unique constraint: the new object (in the
+    session), or None when it would have. One statement, no savepoint (the transaction stays
+    usable, unlike after an IntegrityError)."""
+    statement = insert_for(session)(model).values(**values).on_conflict_do_nothing().returning(model)
+    return session.scalars(statement, execution_options={"populate_existing": True}).first()
+
+
 def lock(session: Session, key: str) -> None:
     """Hold a transaction-scoped lock on ``key`` (released at commit or rollback).
 

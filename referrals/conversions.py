@@ -13,12 +13,13 @@ import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from catalog.models import Campaign
 from events.emit import emit_reversals, emit_sale
+from events.models import WebhookEndpoint
 from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
@@ -33,10 +34,10 @@ from referrals.grades import rates_for
 from referrals.identity import same_person
 from referrals.lines import held, pay_lines, resolve_lines, store_lines
 from referrals.links import get_or_create_link
-from referrals.models import Application, Click, Commission, Conversion, CustomerBinding, Link, Sharer
-from referrals.reviews import hold_if_flagged
+from referrals.models import Application, Click, Commission, Conversion, CustomerBinding, Link, RiskSettings, Sharer
+from referrals.reviews import DEFAULT_HOLD_DAYS, hold_if_flagged
 from referrals.share_tokens import share_url
-from referrals.sharers import create_sharer, find_customer
+from referrals.sharers import create_sharer, customer_query, find_customer
 from workspaces.models import Workspace
 
 EVIDENCE_KEYS = ("click_id", "code", "sharer_id", "coupon")
@@ -70,12 +71,16 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     # One order at a time: a sale and its refunds must see each other, and
     # identical concurrent refunds must replay rather than both apply.
     database.lock(session, f"order:{workspace_id}:{data['order_id']}")
-    replay = _replay(session, key, request_hash, public_url)
-    if replay:
-        return replay
     if data["type"] == "sale":
-        body, conversion, follow_up = _sale(session, workspace_id, data, public_url)
+        # The sale's one read tells an earlier answer to replay too (see _context).
+        done = _sale(session, workspace_id, data, public_url, key, request_hash)
+        if isinstance(done, Outcome):
+            return done
+        body, conversion, follow_up = done
     else:
+        replay = _replay(session, key, request_hash, public_url)
+        if replay:
+            return replay
         body, conversion, follow_up = _refund(session, session.get(Workspace, workspace_id), data, refund_id)
     conversion.request_hash = request_hash
     try:
@@ -121,6 +126,12 @@ def _replay(session: Session, key: tuple, request_hash: str, public_url: str) ->
     existing = session.scalar(select(Conversion).where(
         Conversion.workspace_id == workspace_id, Conversion.type == kind,
         Conversion.order_id == order_id, Conversion.refund_id == refund_id))
+    return _replay_of(existing, key, request_hash, public_url)
+
+
+def _replay_of(existing: Conversion | None, key: tuple, request_hash: str, public_url: str) -> Outcome | None:
+    """The stored answer when ``existing`` (the row for ``key``) is there; 409 when it differs."""
+    workspace_id, kind, order_id, _ = key
     if existing is None:
         return None
     if existing.request_hash != request_hash:
@@ -139,28 +150,78 @@ def _amount(data: dict, currency: str) -> int:
     return amount
 
 
-def _context(session: Session, workspace_id: int, evidence: Evidence) -> tuple[Workspace, Evidence]:
-    """The workspace, and the evidence's campaign, sharer and the sharer's inviter, in one query.
+@dataclass
+class _Context:
+    """What a sale reads before it writes, gathered by :func:`_context` in one query."""
+    workspace: Workspace
+    evidence: Evidence
+    risk: RiskSettings
+    listeners: bool  # any live webhook endpoint
+    buyer: Sharer | None  # the sharer the customer already is (see find_customer)
+    prior: Conversion | None  # this order's sale, recorded already
+    early_refunds: bool  # refunds of this order wait for their sale
+    seller_totals: tuple[int, int, int] | None  # the evidence sharer's sales, gross, refunded (before this one)
 
-    The rows land in the session's identity map, so the ``session.get`` calls that
-    follow (campaign, seller, inviter) cost no statement.
+
+def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence | None) -> _Context:
+    """The workspace, the evidence's campaign, sharer, the sharer's inviter and sales so far, the
+    risk settings, whether anyone listens to webhooks, and the buyer as a sharer: one query.
+
+    ``evidence`` None: the sale names a link ``code``, joined here too. The rows land in the
+    session's identity map, so the ``session.get`` calls that follow (campaign, seller,
+    inviter) cost no statement.
     """
-    inviter = aliased(Sharer)
-    query = (select(Workspace, Campaign, Sharer, inviter).select_from(Workspace)
-             .outerjoin(Campaign, and_(Campaign.id == evidence.campaign_id, Campaign.workspace_id == Workspace.id))
-             .outerjoin(Sharer, and_(Sharer.id == evidence.sharer_id, Sharer.workspace_id == Workspace.id))
+    inviter, buyer, prior = aliased(Sharer), aliased(Sharer), aliased(Conversion)
+    customer = data["customer"]
+    found = customer_query(workspace_id, customer.get("external_id"), customer.get("email"), customer.get("phone"))
+    sold = (Conversion.sharer_id == Sharer.id, Conversion.type == "sale")
+    listening = select(WebhookEndpoint.id).where(WebhookEndpoint.workspace_id == Workspace.id,
+                                                 WebhookEndpoint.deleted_at.is_(None)).exists()
+    waiting = select(Conversion.id).where(Conversion.workspace_id == Workspace.id, Conversion.type == "refund",
+                                          Conversion.order_id == data["order_id"], Conversion.applied.is_(False)).exists()
+    query = select(Workspace, Campaign, Sharer, inviter, RiskSettings, buyer, prior, waiting.label("waiting"),
+                   listening.label("listeners"),
+                   select(func.count(Conversion.id)).where(*sold).scalar_subquery(),
+                   select(func.coalesce(func.sum(Conversion.amount_minor), 0)).where(*sold).scalar_subquery(),
+                   select(func.coalesce(func.sum(Conversion.refunded_minor), 0)).where(*sold).scalar_subquery())
+    if evidence is None:
+        campaign_id = data.get("campaign_id")
+        query = (query.add_columns(Link).select_from(Workspace)
+                 .outerjoin(Link, and_(Link.workspace_id == Workspace.id, Link.code == data["code"])))
+        campaign_on = Campaign.id == (Link.campaign_id if campaign_id is None
+                                      else func.coalesce(Link.campaign_id, campaign_id))
+        sharer_on = Sharer.id == Link.sharer_id
+    else:
+        query = query.select_from(Workspace)
+        campaign_on, sharer_on = Campaign.id == evidence.campaign_id, Sharer.id == evidence.sharer_id
+    # (correlate(None): the buyer's subquery is about every sharer, not the one joined outside)
+    buyer_id = found.limit(1).correlate(None).scalar_subquery() if found is not None else None
+    query = (query.outerjoin(Campaign, and_(campaign_on, Campaign.workspace_id == Workspace.id))
+             .outerjoin(Sharer, and_(sharer_on, Sharer.workspace_id == Workspace.id))
              .outerjoin(inviter, inviter.id == Sharer.invited_by)
+             .outerjoin(RiskSettings, RiskSettings.workspace_id == Workspace.id)
+             .outerjoin(buyer, buyer.id == buyer_id)
+             .outerjoin(prior, and_(prior.workspace_id == Workspace.id, prior.type == "sale",
+                                    prior.order_id == data["order_id"], prior.refund_id == ""))
              .where(Workspace.id == workspace_id))
     row = session.execute(query).one()
     # The identity map holds rows weakly: keep them for the transaction (the request's session).
     session.info["sale_context"] = tuple(row)
-    workspace, sharer = row[0], row[2]
+    workspace, _, sharer, _, risk, known, recorded, waiting, listeners, sales, gross, refunded = row[:12]
+    if evidence is None:
+        link = row[12]
+        evidence = (Evidence("code", None, data.get("campaign_id")) if link is None else
+                    Evidence("code", link.sharer_id, link.campaign_id, link.id, link.channel or None))
     if sharer is not None and sharer.suspended_at is not None:
-        return workspace, replace(evidence, suspended=True)
-    return workspace, evidence
+        evidence = replace(evidence, suspended=True)
+    risk = risk or RiskSettings(workspace_id=workspace_id, rules={}, hold_days=DEFAULT_HOLD_DAYS,
+                                expiry_decision="release")
+    totals = (int(sales), int(gross), int(refunded)) if sharer is not None else None
+    return _Context(workspace, evidence, risk, bool(listeners), known, recorded, bool(waiting), totals)
 
 
-def _named(session: Session, workspace_id: int, data: dict) -> Evidence:
+def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
+    """The evidence the sale names; None for a link code, which :func:`_context` looks up."""
     given = [k for k in EVIDENCE_KEYS if data.get(k) not in (None, "")]
     if len(given) > 1:
         raise ApiError(422, "validation_error", "Give one of click_id, code, sharer_id or coupon.",
@@ -169,17 +230,14 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence:
     if not given:
         return Evidence("none", None, campaign_id)
     method = given[0]
+    if method == "code":
+        return None  # joined by _context
     if method == "click_id":
         click = session.scalar(select(Click).where(Click.id == data["click_id"], Click.workspace_id == workspace_id))
         if click is None:
             return Evidence("click", None, campaign_id, click_id=data["click_id"])
         return Evidence("click", click.sharer_id, click.campaign_id, click.link_id, click.channel or None,
                         click.id, click.clicked_at, click.bot)
-    if method == "code":
-        link = session.scalar(select(Link).where(Link.workspace_id == workspace_id, Link.code == data["code"]))
-        if link is None:
-            return Evidence("code", None, campaign_id)
-        return Evidence("code", link.sharer_id, link.campaign_id, link.id, link.channel or None)
     if method == "coupon":
         sharer = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
                                                      Sharer.code == str(data["coupon"]).strip().upper()))
@@ -196,12 +254,17 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence:
     return Evidence(method, sharer.id if sharer else None, campaign_id)
 
 
-def _sale(session: Session, workspace_id: int, data: dict, public_url: str):
+def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key: tuple, request_hash: str):
+    """The sale's answer, row and follow-up; or the earlier answer (an Outcome) when the order's sale
+    was recorded already. :raise ApiError 409: it was, with different content."""
     if not data.get("customer") or not data["customer"].get("external_id"):
         raise ApiError(422, "validation_error", "A sale needs the customer.",
                        {"customer.external_id": "required for a sale"})
     occurred_at = data.get("occurred_at") or utcnow()
-    workspace, named = _context(session, workspace_id, _named(session, workspace_id, data))
+    context = _context(session, workspace_id, data, _named(session, workspace_id, data))
+    workspace, named = context.workspace, context.evidence
+    if context.prior is not None:
+        return _replay_of(context.prior, key, request_hash, public_url)
     binding = (find_binding(session, workspace.id, data["customer"], occurred_at)
                if workspace.binding_mode != "none" else None)
     evidence, protected = bound_evidence(named,
@@ -226,12 +289,18 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str):
     sharer = session.get(Sharer, verdict.sharer_id) if verdict.attributed else None
     customer = data["customer"]
     self_referral = bool(sharer) and _self_buyer(session, customer, sharer) is not None
+    # The buyer is enrolled before the sale is written, so its row names them from the start.
+    buyer, enrolled = (_enroll(session, workspace, customer, sharer, self_referral, context.buyer)
+                       if verdict.attributed else (None, False))
+    buyer_sharer = buyer if isinstance(buyer, Sharer) else None
     conversion = Conversion(
         workspace_id=workspace.id, type="sale", order_id=data["order_id"], refund_id="",
         amount_minor=amount, currency=currency, campaign_id=campaign.id if campaign else None,
         link_id=verdict.link_id, sharer_id=verdict.sharer_id, channel=verdict.channel,
         click_id=evidence.click_id, attribution=verdict.method if verdict.attributed else f"none:{verdict.reason}",
         self_referral=self_referral, occurred_at=occurred_at, applied=True,
+        customer_sharer_id=buyer_sharer.id if buyer_sharer else None,
+        new_sharer=enrolled if buyer_sharer else None,
     )
     body = {
         "type": "sale", "order_id": data["order_id"], "amount": format_amount(amount, currency),
@@ -249,8 +318,8 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str):
             if kept is not None:
                 body["binding"] = binding_json(kept, protected)
         if verdict.attributed:
-            _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url, lines,
-                       kept)
+            _book_sale(session, context, campaign, sharer, conversion, body, data["customer"], public_url, lines,
+                       (buyer, enrolled), kept)
         if lines:
             body["items"] = store_lines(session, conversion.id, lines, currency)
             flagged = [line for line in lines if line.flag]
@@ -258,7 +327,8 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str):
                 body.setdefault("warnings", []).append(
                     {"code": line.flag, "message": f"line {line.sku or line.product.id}: {line.flag.replace('_', ' ')}"})
         if verdict.attributed:
-            emit_sale(session, workspace.id, _answer(_stored(body), workspace.id, public_url))  # sent after commit
+            emit_sale(session, workspace.id, _answer(_stored(body), workspace.id, public_url),  # sent after commit
+                      None if context.listeners else [])
 
     return body, conversion, follow_up
 
@@ -275,9 +345,9 @@ def _self_buyer(session: Session, customer: dict, sharer: Sharer) -> Sharer | No
     return None
 
 
-def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, sharer: Sharer,
+def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: Sharer,
                conversion: Conversion, body: dict, customer: dict, public_url: str, lines: list,
-               binding: CustomerBinding | None = None) -> None:
+               enrollment: tuple[Sharer | Application, bool], binding: CustomerBinding | None = None) -> None:
     """Commissions, enrollment and early refunds for a freshly inserted attributed sale.
 
     Without lines the whole amount follows the campaign's rule; with lines each
@@ -285,6 +355,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     A repeat purchase through a binding pays the programme's repeat rule, if
     set, and nothing once past its limit in months.
     """
+    workspace = context.workspace
     approvable_at = utcnow() + timedelta(days=workspace.holding_days)
     # A grade replaces the seller's rule and their inviter's bonus; it never adds a level.
     grade_rule, grade_bonus = rates_for(session, sharer)
@@ -305,21 +376,21 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
         shares = shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
                                  sharer.id, sharer.invited_by, conversion.self_referral)
     status = "held" if held(lines) else "pending"
-    commissions = [Commission(
+    commissions = ledger.book_new(session, [dict(
         workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
         sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
-        amount_minor=share.amount_minor, status=status, price_held=status == "held",
-        approvable_at=approvable_at) for share in shares]
-    ledger.book_all(session, commissions, memo=f"order {conversion.order_id}")
-    buyer, enrolled = _enroll(session, workspace, customer, sharer, conversion.self_referral)
+        amount_minor=share.amount_minor, reversed_minor=0, status=status, price_held=status == "held",
+        approvable_at=approvable_at) for share in shares], memo=f"order {conversion.order_id}")
+    buyer, enrolled = enrollment
     buyer_id = None
     if isinstance(buyer, Application):
         # Enrollment by approval: the buyer's request waits for a marketer like any other.
         body["customer_application"] = {"id": buyer.id, "status": buyer.status}
     else:
         buyer_id = buyer.id
-        conversion.customer_sharer_id, conversion.new_sharer = buyer.id, enrolled
-    review = hold_if_flagged(session, conversion, sharer, customer, buyer_id, utcnow())
+    totals = context.seller_totals if context.evidence.sharer_id == sharer.id else None
+    review = hold_if_flagged(session, conversion, sharer, customer, buyer_id, utcnow(), context.risk,
+                             new_buyer=enrolled and buyer_id is not None, seller_totals=totals)
     if review is not None:
         body["review"] = {"id": review.id, "flags": review.flags}
     if buyer_id is not None:
@@ -329,9 +400,10 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
         body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
                                    "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
     early_refunds = 0
-    for refund in session.scalars(select(Conversion).where(
-            Conversion.workspace_id == workspace.id, Conversion.type == "refund",
-            Conversion.order_id == conversion.order_id, Conversion.applied.is_(False)).order_by(Conversion.id)):
+    early = [] if not context.early_refunds else session.scalars(select(Conversion).where(
+        Conversion.workspace_id == workspace.id, Conversion.type == "refund",
+        Conversion.order_id == conversion.order_id, Conversion.applied.is_(False)).order_by(Conversion.id))
+    for refund in early:
         if refund.currency != conversion.currency:
             # Never subtract one currency's minor units from another's: keep it for a human.
             body.setdefault("warnings", []).append(
@@ -352,8 +424,9 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
 
 
 def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Sharer,
-            self_referral: bool) -> tuple[Sharer | Application, bool]:
-    """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again.
+            self_referral: bool, found: Sharer | None) -> tuple[Sharer | Application, bool]:
+    """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again
+    (``found``: what :func:`find_customer` answers, read with the sale's context).
 
     By approval, a new buyer gets an application (one, however often they buy) instead.
     """
@@ -361,7 +434,6 @@ def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Shar
         return _self_buyer(session, customer, sharer) or sharer, False
     workspace_id = workspace.id
     external_id, email, phone = customer.get("external_id"), customer.get("email"), customer.get("phone")
-    found = find_customer(session, workspace_id, external_id, email, phone)
     if found:
         return found, False
     if workspace.enrollment == "approval":

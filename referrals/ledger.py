@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from plumbing import database
@@ -35,13 +35,17 @@ def book(session: Session, c: Commission, memo: str = "") -> None:
     _entry(session, c, "pending", c.amount_minor, "commission", memo=memo)
 
 
-def book_all(session: Session, commissions: list[Commission], memo: str = "") -> None:
-    """Add new commissions and enter each as pending: one flush, so one INSERT for all
-    of them and, at the next flush, one for their ledger lines."""
-    session.add_all(commissions)
-    session.flush()
-    for c in commissions:
-        _entry(session, c, "pending", c.amount_minor, "commission", memo=memo)
+def book_new(session: Session, commissions: list[dict], memo: str = "") -> list[Commission]:
+    """Insert new commissions (column values) and enter each as pending: one INSERT for the
+    commissions and one for their ledger lines, whatever their number. The new rows, in the session."""
+    if not commissions:
+        return []
+    rows = list(session.scalars(insert(Commission).returning(Commission), commissions))
+    session.execute(insert(LedgerEntry), [dict(
+        workspace_id=c.workspace_id, sharer_id=c.sharer_id, commission_id=c.id, conversion_id=c.conversion_id,
+        payout_id=None, currency=c.currency, bucket="pending", amount_minor=c.amount_minor, reason="commission",
+        memo=memo) for c in rows])
+    return rows
 
 
 def reverse(session: Session, c: Commission, delta: int, conversion_id: int, memo: str = "") -> str:

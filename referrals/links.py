@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import shortuuid
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from catalog.campaigns import get_campaign
+from plumbing import database
 from plumbing.errors import ApiError
 from referrals.models import Link
 from referrals.sharers import get_sharer
@@ -28,16 +28,15 @@ def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sh
     if existing:
         return existing, False
     for _ in range(5):
-        link = Link(workspace_id=workspace_id, campaign_id=campaign_id, sharer_id=sharer_id,
-                    channel=channel, code=_codes.random(length=CODE_LENGTH))
-        try:
-            with session.begin_nested():
-                session.add(link)
+        # One statement, no savepoint: a taken code or triple inserts nothing.
+        link = database.insert_row(session, Link, dict(workspace_id=workspace_id, campaign_id=campaign_id,
+                                                        sharer_id=sharer_id, channel=channel,
+                                                        code=_codes.random(length=CODE_LENGTH)))
+        if link is not None:
             return link, True
-        except IntegrityError:
-            existing = session.scalar(query)
-            if existing:  # a concurrent request made it first
-                return existing, False
+        existing = session.scalar(query)
+        if existing:  # a concurrent request made it first
+            return existing, False
     raise ApiError(503, "busy", "Could not allocate a link code; try again.")  # pragma: no cover
 
 

@@ -45,8 +45,10 @@ def save_settings(session: Session, workspace_id: int, rules: dict, hold_days: i
 
 
 def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, customer: dict, buyer_id: int | None,
-               rules: dict) -> SaleFacts:
-    """What the rules look at, for a sale just written (its row flushed)."""
+               rules: dict, new_buyer: bool = False, seller_totals: tuple[int, int, int] | None = None) -> SaleFacts:
+    """What the rules look at, for a sale just written (its row flushed). ``new_buyer``: enrolled
+    by this sale, so this is their one sale (through this one sharer). ``seller_totals``: the
+    sharer's sales, gross and refunded before this one, when the caller read them already."""
     # (not session.get: a click's key is its id and its time, for PostgreSQL's partitions)
     click = session.scalar(select(Click).where(Click.id == conversion.click_id)) if conversion.click_id else None
     seconds = (conversion.occurred_at - click.clicked_at).total_seconds() if click else None
@@ -58,13 +60,13 @@ def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, custome
             .where(Conversion.workspace_id == conversion.workspace_id, Conversion.type == "sale",
                    Click.visitor == click.visitor, Conversion.occurred_at >= since))
     customer_sharers = 1
-    if buyer_id is not None and rules.get("customer_sharers") is not None:
+    if buyer_id is not None and not new_buyer and rules.get("customer_sharers") is not None:
         since = conversion.occurred_at - timedelta(days=rules["customer_sharers"]["days"])
         customer_sharers = session.scalar(
             select(func.count(func.distinct(Conversion.sharer_id)))
             .where(Conversion.workspace_id == conversion.workspace_id, Conversion.type == "sale",
                    Conversion.customer_sharer_id == buyer_id, Conversion.occurred_at >= since))
-    sales, gross, refunded = session.execute(
+    sales, gross, refunded = seller_totals or session.execute(
         select(func.count(Conversion.id), func.coalesce(func.sum(Conversion.amount_minor), 0),
                func.coalesce(func.sum(Conversion.refunded_minor), 0))
         .where(Conversion.sharer_id == sharer.id, Conversion.type == "sale", Conversion.id != conversion.id)).one()
@@ -81,11 +83,13 @@ def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, custome
 
 
 def hold_if_flagged(session: Session, conversion: Conversion, sharer: Sharer, customer: dict,
-                    buyer_id: int | None, now: datetime) -> RiskReview | None:
-    """Check the sale against the workspace's rules; if any trips, hold its commissions for review."""
-    settings = settings_for(session, conversion.workspace_id)
+                    buyer_id: int | None, now: datetime, settings: RiskSettings | None = None,
+                    new_buyer: bool = False, seller_totals: tuple[int, int, int] | None = None) -> RiskReview | None:
+    """Check the sale against the workspace's rules; if any trips, hold its commissions for review.
+    ``settings``: the workspace's, when the caller has them (:func:`settings_for`)."""
+    settings = settings or settings_for(session, conversion.workspace_id)
     rules = merged(settings.rules or {})
-    found = flags(sale_facts(session, conversion, sharer, customer, buyer_id, rules), rules)
+    found = flags(sale_facts(session, conversion, sharer, customer, buyer_id, rules, new_buyer, seller_totals), rules)
     if not found:
         return None
     for c in session.scalars(select(Commission).where(Commission.conversion_id == conversion.id,

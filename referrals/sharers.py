@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import shortuuid
-from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
+from plumbing import database
 from plumbing.errors import ApiError
 from referrals.identity import normalize_email, normalize_phone
 from referrals.models import Sharer
@@ -49,27 +49,25 @@ def create_sharer(session: Session, workspace_id: int, name: str, email: str | N
     if external_id and not looked_up and session.scalar(select(Sharer.id).where(
             Sharer.workspace_id == workspace_id, Sharer.external_id == external_id)) is not None:
         raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.", {"external_id": "taken"})
+    values = dict(workspace_id=workspace_id, name=name.strip(), email=norm_email, phone=norm_phone,
+                  external_id=external_id or None, invited_by=invited_by, source=source)
     for _ in range(5):
-        sharer = Sharer(workspace_id=workspace_id, name=name.strip(), email=norm_email, phone=norm_phone,
-                        external_id=external_id or None, invited_by=invited_by, source=source,
-                        code=_codes.random(length=6))
-        try:
-            with session.begin_nested():
-                session.add(sharer)
+        # One statement, no savepoint: a taken code word or external_id inserts nothing.
+        sharer = database.insert_row(session, Sharer, {**values, "code": _codes.random(length=6)})
+        if sharer is not None:
             return sharer
-        except IntegrityError:
-            # Either the random code word collided, or a concurrent request took
-            # the external_id: look again before retrying.
-            if external_id and session.scalar(select(Sharer.id).where(
-                    Sharer.workspace_id == workspace_id, Sharer.external_id == external_id)) is not None:
-                raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.",
-                               {"external_id": "taken"}) from None
+        # Either the random code word collided, or a concurrent request took
+        # the external_id: look again before retrying.
+        if external_id and session.scalar(select(Sharer.id).where(
+                Sharer.workspace_id == workspace_id, Sharer.external_id == external_id)) is not None:
+            raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.",
+                           {"external_id": "taken"})
     raise ApiError(503, "busy", "Could not allocate a sharer code; try again.")  # pragma: no cover
 
 
-def find_customer(session: Session, workspace_id: int, external_id: str | None,
-                  email: str | None, phone: str | None) -> Sharer | None:
-    """The sharer this buyer already is: by external id, else by email or phone (the oldest). One query."""
+def customer_query(workspace_id: int, external_id: str | None, email: str | None, phone: str | None):
+    """The sharers this buyer may already be, the best first (by external id, else the oldest by email
+    or phone); None when nothing identifies them."""
     conditions = []
     if external_id:
         conditions.append(Sharer.external_id == external_id)
@@ -79,7 +77,15 @@ def find_customer(session: Session, workspace_id: int, external_id: str | None,
         conditions.append(Sharer.phone == normalize_phone(phone))
     if not conditions:
         return None
-    found = list(session.scalars(select(Sharer).where(Sharer.workspace_id == workspace_id, or_(*conditions))
-                                 .order_by(Sharer.id)))
-    by_id = [s for s in found if external_id and s.external_id == external_id]
-    return (by_id or found or [None])[0]
+    order = [case((Sharer.external_id == external_id, 0), else_=1)] if external_id else []
+    return (select(Sharer.id).where(Sharer.workspace_id == workspace_id, or_(*conditions))
+            .order_by(*order, Sharer.id))
+
+
+def find_customer(session: Session, workspace_id: int, external_id: str | None,
+                  email: str | None, phone: str | None) -> Sharer | None:
+    """The sharer this buyer already is: by external id, else by email or phone (the oldest). One query."""
+    query = customer_query(workspace_id, external_id, email, phone)
+    if query is None:
+        return None
+    return session.scalar(select(Sharer).where(Sharer.id == query.limit(1).scalar_subquery()))
