@@ -150,6 +150,7 @@ class _Bound:
     engine: Engine
     sessions: sessionmaker
     read_sessions: sessionmaker
+    single_reads: sessionmaker
 
 
 _bound: AppSlot[_Bound] = AppSlot("database")
@@ -160,9 +161,12 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     # Reads need no write lock: on SQLite they start with a plain (deferred) BEGIN.
     info = {_APP: app}  # for commit hooks that run outside an app context (jobs, CLI, tests)
+    reads = engine.execution_options(sqlite_deferred=True)
+    # One statement needs no transaction: on PostgreSQL that saves the BEGIN and ROLLBACK round trips.
+    single = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else reads
     _bound.set(app, _Bound(engine, sessionmaker(engine, expire_on_commit=False, info=info),
-                           sessionmaker(engine.execution_options(sqlite_deferred=True), expire_on_commit=False,
-                                        info=info)))
+                           sessionmaker(reads, expire_on_commit=False, info=info),
+                           sessionmaker(single, expire_on_commit=False, info=info)))
     app.teardown_appcontext(close_session)
 
 
@@ -187,6 +191,12 @@ def new_session(app: Flask | None = None) -> Session:
 def read_session(app: Flask | None = None) -> Session:
     """A fresh session for reading only (no SQLite write lock); the caller closes it."""
     return _bound.get(app).read_sessions()
+
+
+def single_read(app: Flask | None = None) -> Session:
+    """A fresh session for one reading statement (no transaction on PostgreSQL: several statements
+    would each see their own snapshot); the caller closes it."""
+    return _bound.get(app).single_reads()
 
 
 def session() -> Session:

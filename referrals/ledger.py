@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from plumbing import database
@@ -161,6 +161,23 @@ def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
     if not made:
         session.delete(batch)
     return made
+
+
+def sharer_earnings(session: Session, workspace_id: int, sharer_id: int, currency: str | None) -> dict[str, str] | None:
+    """:func:`earnings` of a sharer of this workspace, in ``currency`` or else the workspace's, in one
+    statement (the sharer's check and the currency with the sums); None when there is no such sharer."""
+    in_currency = (LedgerEntry.currency == currency) if currency else (LedgerEntry.currency == Workspace.currency)
+    rows = session.execute(
+        select(Workspace.currency, LedgerEntry.bucket, func.sum(LedgerEntry.amount_minor))
+        .select_from(Sharer).join(Workspace, Workspace.id == Sharer.workspace_id)
+        .outerjoin(LedgerEntry, and_(LedgerEntry.sharer_id == Sharer.id, in_currency))
+        .where(Sharer.id == sharer_id, Sharer.workspace_id == workspace_id)
+        .group_by(Workspace.currency, LedgerEntry.bucket)).all()
+    if not rows:
+        return None
+    currency = currency or rows[0][0]
+    sums = {bucket: total for _, bucket, total in rows}
+    return {"currency": currency, **{b: format_amount(int(sums.get(b) or 0), currency) for b in BUCKETS}}
 
 
 def earnings(session: Session, sharer_id: int, currency: str) -> dict[str, str]:

@@ -26,12 +26,11 @@ from referrals.schemas import (
     SharerOut,
     StatsOut,
 )
-from referrals.sharers import create_sharer, get_sharer
+from referrals.sharers import create_sharer
 from referrals.stats import campaign_stats
 from referrals.suspension import reinstate, suspend
 from workspaces.auth import current, requires
 from workspaces.keys import issue_key
-from workspaces.models import Workspace
 
 bp = Blueprint("referrals", __name__, url_prefix="/api/v1", description="Sharers, links, conversions")
 
@@ -126,10 +125,11 @@ def conversions(data: dict):
 def earnings(query: dict, sharer_id: int):
     """A sharer's money by state. :raise 403: another seller's. :raise 404: unknown sharer."""
     current().check_acts_for(sharer_id)
-    session = database.session()
-    get_sharer(session, current().workspace_id, sharer_id)
-    currency = query.get("currency") or session.get(Workspace, current().workspace_id).currency
-    return ledger.earnings(session, sharer_id, currency)
+    with database.single_read() as session:  # one statement: no transaction to begin and end
+        money = ledger.sharer_earnings(session, current().workspace_id, sharer_id, query.get("currency"))
+    if money is None:
+        raise ApiError(404, "not_found", "No such sharer.")
+    return money
 
 
 @bp.get("/campaigns/<int(min=1, max=2147483647):campaign_id>/stats")

@@ -33,3 +33,17 @@ def test_a_sale_with_a_new_buyer_runs_at_most_ten_statements(app, owner, campaig
     assert res.json["customer_sharer"]["new"] is True
     listing = "\n".join(" ".join(s.split())[:160] for s in seen)
     assert len(seen) <= MAX_STATEMENTS_PER_SALE, f"{len(seen)} statements:\n{listing}"
+
+
+def test_an_authenticated_earnings_read_is_one_statement(app, owner, campaign, make_sharer):
+    """The simple GET at peak: the key remembered in Redis, the sharer's check, the currency and the sums in one."""
+    seller = make_sharer("小林")
+    _warm(owner, campaign, seller)
+    url = f"/api/v1/sharers/{seller['id']}/earnings"
+    assert owner.get(url, key=seller["api_key"]).status_code == 200  # the key verified and remembered
+    with database.statements(database.engine_of(app)) as seen:
+        res = owner.get(url, key=seller["api_key"])
+    assert res.status_code == 200 and res.json["pending"] == "1.00" and res.json["currency"] == "CNY"
+    assert len([s for s in seen if not s.startswith("BEGIN")]) == 1, seen
+    assert owner.get(f"/api/v1/sharers/{seller['id']}/earnings?currency=USD").json["pending"] == "0.00"
+    assert owner.get("/api/v1/sharers/2147483647/earnings").status_code == 404
