@@ -65,19 +65,20 @@ def create_sharer(session: Session, workspace_id: int, name: str, email: str | N
     raise ApiError(503, "busy", "Could not allocate a sharer code; try again.")  # pragma: no cover
 
 
-def customer_query(workspace_id: int, external_id: str | None, email: str | None, phone: str | None):
+def customer_query(workspace_id, external_id, email, phone):
     """The sharers this buyer may already be, the best first (by external id, else the oldest by email
-    or phone); None when nothing identifies them."""
+    or phone); None when nothing identifies them. Email and phone come normalised; any argument may
+    be a bound parameter (for a query built once)."""
     conditions = []
-    if external_id:
+    if external_id is not None:
         conditions.append(Sharer.external_id == external_id)
-    if normalize_email(email):
-        conditions.append(Sharer.email == normalize_email(email))
-    if normalize_phone(phone):
-        conditions.append(Sharer.phone == normalize_phone(phone))
+    if email is not None:
+        conditions.append(Sharer.email == email)
+    if phone is not None:
+        conditions.append(Sharer.phone == phone)
     if not conditions:
         return None
-    order = [case((Sharer.external_id == external_id, 0), else_=1)] if external_id else []
+    order = [case((Sharer.external_id == external_id, 0), else_=1)] if external_id is not None else []
     return (select(Sharer.id).where(Sharer.workspace_id == workspace_id, or_(*conditions))
             .order_by(*order, Sharer.id))
 
@@ -85,7 +86,7 @@ def customer_query(workspace_id: int, external_id: str | None, email: str | None
 def find_customer(session: Session, workspace_id: int, external_id: str | None,
                   email: str | None, phone: str | None) -> Sharer | None:
     """The sharer this buyer already is: by external id, else by email or phone (the oldest). One query."""
-    query = customer_query(workspace_id, external_id, email, phone)
+    query = customer_query(workspace_id, external_id or None, normalize_email(email), normalize_phone(phone))
     if query is None:
         return None
     return session.scalar(select(Sharer).where(Sharer.id == query.limit(1).scalar_subquery()))
