@@ -99,17 +99,3 @@ class WeChatIdentity(Base):
     openid: Mapped[str] = mapped_column(String(128))
     unionid: Mapped[str | None] = mapped_column(String(128), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class ContactView(Base):
-    """A console account (``user_id``) or an API key (``api_key_id``) was shown a sharer's full phone
-    number and email: every such view is kept."""
-
-    __tablename__ = "contact_views"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
-    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

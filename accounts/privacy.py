@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from accounts.models import ContactView, PhoneCode, WeChatIdentity
+from accounts.models import PhoneCode, WeChatIdentity
 from accounts.sessions import sign_out_seller_everywhere
 from plumbing.database import utcnow
 from plumbing.money import format_amount
@@ -62,11 +62,3 @@ def erase_sharer(session: Session, sharer: Sharer) -> None:
     sharer.name, sharer.display_name, sharer.email, sharer.phone, sharer.external_id = ERASED_NAME, None, None, None, None
     sharer.notify_email, sharer.notify_url, sharer.notify_secret_sealed = False, None, None
     session.flush()
-
-
-def record_contact_views(session: Session, workspace_id: int, sharer_ids: list[int], user_id: int | None = None,
-                         api_key_id: int | None = None) -> None:
-    """Keep that a console account (``user_id``) or an API key was shown these sharers' full phone
-    numbers and emails; the caller commits."""
-    session.add_all(ContactView(workspace_id=workspace_id, user_id=user_id, api_key_id=api_key_id, sharer_id=sid)
-                    for sid in sharer_ids)

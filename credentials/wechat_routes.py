@@ -13,12 +13,12 @@ from workspaces.auth import current, requires
 bp = Blueprint("wechat_account", __name__, url_prefix="/api/v1/wechat", description="WeChat Official Account")
 
 
-class AccountIn(InputSchema):
+class OfficialAccountIn(InputSchema):
     app_id = fields.String(required=True, validate=validate.Length(max=64), metadata={"example": "wx0123456789abcdef"})
     app_secret = fields.String(required=True, validate=validate.Length(max=64), load_only=True)
 
 
-class AccountOut(Schema):
+class OfficialAccountOut(Schema):
     configured = fields.Boolean()
     app_id = fields.String(allow_none=True)
     updated_at = fields.DateTime(allow_none=True)
@@ -32,8 +32,8 @@ def _shown(row) -> dict:
 
 @bp.put("/account")
 @requires("owner")
-@bp.arguments(AccountIn)
-@bp.response(200, AccountOut)
+@bp.arguments(OfficialAccountIn)
+@bp.response(200, OfficialAccountOut)
 def put(data: dict):
     """Connect the Official Account (sign-in with WeChat, share cards). :raise 422: malformed app id or secret."""
     session = database.session()
@@ -44,7 +44,7 @@ def put(data: dict):
 
 @bp.get("/account")
 @requires("owner")
-@bp.response(200, AccountOut)
+@bp.response(200, OfficialAccountOut)
 def get():
     """Whether an Official Account is connected, and its app id; never the secret."""
     return _shown(account_row(database.session(), current().workspace_id))

@@ -15,11 +15,11 @@ from payouts.schemas import (
     RailCredentialsIn,
     RailList,
     RailOut,
-    RefuseIn,
     WithdrawalIn,
     WithdrawalList,
     WithdrawalOut,
     WithdrawalQuery,
+    WithdrawalRefuseIn,
 )
 from payouts.withdrawals import (
     approve,
@@ -144,7 +144,7 @@ def approve_withdrawal(withdrawal_id: int):
 
 @bp.post(f"/withdrawals/<{ID}:withdrawal_id>/refuse")
 @requires("owner", "marketer")
-@bp.arguments(RefuseIn)
+@bp.arguments(WithdrawalRefuseIn)
 @bp.response(200, WithdrawalOut)
 def refuse_withdrawal(data: dict, withdrawal_id: int):
     """Refuse a requested withdrawal with a reason; the money goes back to the balance.

@@ -29,7 +29,7 @@ class WithdrawalIn(InputSchema):
         "description": "a seller key withdraws for itself; staff keys name the sharer"})
 
 
-class RefuseIn(InputSchema):
+class WithdrawalRefuseIn(InputSchema):
     reason = fields.String(required=True, validate=validate.Length(1, 500),
                            metadata={"description": "shown to the sharer as written"})
 

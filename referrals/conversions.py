@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from catalog.models import Campaign
+from catalog.rules import Rule
 from events.emit import emit_reversals, emit_sale
 from plumbing import database
 from plumbing.database import utcnow
@@ -26,7 +27,7 @@ from plumbing.money import format_amount, parse_amount
 from referrals import ledger, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
-from referrals.commission import Rule, kept_after_refunds, shares_for_sale
+from referrals.commission import kept_after_refunds, shares_for_sale
 from referrals.customer_rollup import refresh_customer
 from referrals.enrollment import apply
 from referrals.grades import rates_for

@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Campaign, Product
+from catalog.rules import Rule, margin_ceiling
+from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals.commission import Line, Rule, margin_ceiling, shares_for_lines
+from referrals.commission import Line, shares_for_lines
 from referrals.models import ConversionItem
 
 PRICE_FLAGS = ("above_brand_price", "below_brand_price")
@@ -115,6 +117,8 @@ def store_lines(session: Session, conversion_id: int, lines: list[SaleLine], cur
     """Write the lines of a recorded sale; answers them as the API shows them."""
     shown = []
     for line in lines:
+        if line.product is not None and line.product.sold_at is None:
+            line.product.sold_at = utcnow()
         session.add(ConversionItem(
             conversion_id=conversion_id, product_id=line.product.id if line.product else None, sku=line.sku,
             quantity=line.quantity, amount_minor=line.amount_minor,

@@ -1,12 +1,12 @@
 """/api/v1 reads for the marketer console: series, sharer boards, the CSV report, the sharer list."""
 from __future__ import annotations
 
-from accounts.privacy import record_contact_views
 from catalog.campaigns import get_campaign
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.csvexport import csv_response
 from plumbing.pagination import PageQuery
+from referrals.contact_views import record_contact_views
 from referrals.report_schemas import SeriesOut, SeriesQuery, SharerBoard, SharerList, SharerListQuery
 from referrals.reports import REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers, list_sharers
 from workspaces.auth import current, requires

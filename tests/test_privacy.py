@@ -76,7 +76,7 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
 
 
 def test_the_console_masks_contact_details_and_records_every_full_view(app, console, make_sharer):
-    from accounts.models import ContactView
+    from referrals.models import ContactView
 
     seller = make_sharer("小林", phone="13800138000", email="lin@example.com")
     listing = console.get("/console/sharers").get_data(as_text=True)
@@ -96,7 +96,7 @@ def test_the_console_masks_contact_details_and_records_every_full_view(app, cons
 
 
 def test_the_sharer_list_masks_contacts_for_a_marketer_key_and_logs_an_owners_full_view(app, owner, make_sharer):
-    from accounts.models import ContactView
+    from referrals.models import ContactView
     from workspaces.models import ApiKey
 
     lin = make_sharer("林小红", phone="13800138000", email="lin@example.com")
@@ -121,7 +121,7 @@ def test_the_sharer_list_masks_contacts_for_a_marketer_key_and_logs_an_owners_fu
 def test_payout_batches_show_full_contacts_and_each_view_is_kept(app, owner, campaign, make_sharer, make_link):
     from test_money_views import approve_and_pay, sale
 
-    from accounts.models import ContactView
+    from referrals.models import ContactView
 
     lin = make_sharer("林小红", phone="13800138000")
     quiet = make_sharer("不留联系")

@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from accounts import mail, passes
+from accounts import passes
 from accounts.invitations import pass_url
 from accounts.users import authenticate
+from credentials import mail
 from plumbing import database
 from referrals.models import Sharer
 from web import session as web_session

@@ -34,7 +34,7 @@ _EXACT = {
     "is too large": _l("This amount is too large."),
     "cannot change once the campaign has sales": _l(
         "The currency cannot change once the campaign has sales: its amounts are in the old one."),
-    # referrals.commission.parse_rule
+    # catalog.rules.parse_rule
     "value must be a decimal string": _l("Write a number such as 10 or 12.50."),
     "a percentage must be above 0 and at most 100": _l("A percentage must be above 0 and at most 100."),
     "a percentage may have at most 4 decimal places": _l("A percentage may have at most 4 decimal places."),
