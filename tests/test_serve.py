@@ -25,7 +25,8 @@ import pytest
 from conftest import BROWSER, CAMPAIGN
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# The process model must hold on both backends (issue 1/10): these run on PostgreSQL too.
+pytestmark = [pytest.mark.slow, pytest.mark.backend_matters]
 EMBEDDED = not os.environ.get("REDIS_URL")
 
 
@@ -213,7 +214,6 @@ def test_a_killed_worker_is_restarted_and_leaves_no_orphan_while_redirects_keep_
     wait_until(lambda: service.clicks(key, campaign) == traffic.answered, timeout=60)
 
 
-@pytest.mark.backend_matters  # the clicks land in PostgreSQL's monthly partitions there
 def test_a_killed_click_writer_is_restarted_and_no_click_is_lost(service):
     key, campaign, link = service.seed()
     traffic = Traffic(service.port, link["code"])
@@ -350,7 +350,6 @@ def test_two_services_on_one_machine_share_nothing(tmp_path):
         two.stop()
 
 
-@pytest.mark.backend_matters  # readyz asks the database whether migrations are at head
 def test_metrics_add_up_every_process_and_readyz_answers(service):
     """Redirects are counted in granian's workers, written clicks in the click writer: one scrape sums them."""
     from test_ops import metric
