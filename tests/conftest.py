@@ -27,7 +27,7 @@ PUBLIC_URL = "http://sharecast.test"
 
 def pytest_collection_modifyitems(config, items):
     """On PostgreSQL, a browser or multi-process test runs only where the backend matters to it
-    (marked ``backend_matters``): the pages and the process model are the same code on both
+    (marked ``backend_matters``): the pages and the image's entry points are the same code on both
     backends, and the embedded run has already driven them. Everything else runs on both."""
     if not os.environ.get("DATABASE_URL"):
         return
