@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from accounts.models import PhoneCode, WeChatIdentity
+from accounts.models import PhoneCode, SellerPass, WeChatIdentity
 from accounts.sessions import sign_out_seller_everywhere
 from plumbing.database import utcnow
 from plumbing.money import format_amount
@@ -59,6 +59,7 @@ def erase_sharer(session: Session, sharer: Sharer) -> None:
     session.execute(delete(WeChatIdentity).where(WeChatIdentity.sharer_id == sharer.id))
     session.execute(update(Link).where(Link.sharer_id == sharer.id).values(disabled=True))
     sign_out_seller_everywhere(session, sharer.workspace_id, sharer.id)
+    session.execute(update(SellerPass).where(SellerPass.sharer_id == sharer.id).values(email=None))
     sharer.name, sharer.display_name, sharer.email, sharer.phone, sharer.external_id = ERASED_NAME, None, None, None, None
     sharer.notify_email, sharer.notify_url, sharer.notify_secret_sealed = False, None, None
     session.flush()

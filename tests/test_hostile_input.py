@@ -167,7 +167,8 @@ def _bodies(scene: dict) -> dict:
         ("POST", "/api/v1/teams/{team_id}/members"): (f"/api/v1/teams/{scene['team']}/members",
                                                       {"sharer_id": scene["others"][2], "move": True}, "owner"),
         ("PUT", "/api/v1/wechat/account"): ("/api/v1/wechat/account", {
-            "app_id": "wx0123456789abcdef", "app_secret": "0123456789abcdef0123456789abcdef"}, "owner"),
+            "app_id": "wx0123456789abcdef", "app_secret": "0123456789abcdef0123456789abcdef",
+            "web_app_id": "wxfedcba9876543210", "web_app_secret": "fedcba9876543210fedcba9876543210"}, "owner"),
         ("POST", "/api/v1/withdrawals"): ("/api/v1/withdrawals", {"amount": "5.00"}, "seller"),
         ("POST", "/api/v1/withdrawals/{withdrawal_id}/refuse"): (
             f"/api/v1/withdrawals/{scene['withdrawal']}/refuse", {"reason": "账户信息有误"}, "owner"),

@@ -19,8 +19,12 @@ class StaffSignInForm(FlaskForm):
     next = HiddenField()
 
 
-class SellerSignInForm(FlaskForm):
-    email = EmailField(_l("Email"), filters=[strip_text], validators=[DataRequired(), Email(), Length(max=320)])
+class EmailForm(FlaskForm):
+    email = EmailField(_l("Email"), filters=[strip_text], validators=[DataRequired(), Email(), Length(max=320)],
+                       render_kw={"autocomplete": "email"})
+
+
+class SellerSignInForm(EmailForm):
     next = HiddenField()
 
 

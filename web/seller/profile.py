@@ -1,26 +1,22 @@
-"""The seller's profile: the name their posters show, WeChat, a copy of their data, and erasure."""
+"""The seller's profile: the name their posters show, a copy of their data, and erasure (phone, email and
+WeChat: web/seller/contact.py)."""
 from __future__ import annotations
 
 import json
-import time
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from accounts import phone_codes, sms
-from accounts.phone_codes import Outcome
 from accounts.privacy import erase_sharer, export_sharer
 from plumbing import database, redis_client
 from referrals import linkcache
-from referrals.identity import mask_email, mask_phone, normalize_phone, poster_name
+from referrals.identity import poster_name
 from web import session as web_session
-from web.forms import CodeForm, ConfirmForm, DisplayNameForm, PhoneForm
-from web.phone_sign_in import CODES_PER_NUMBER, PENDING_SECONDS
-from web.security import limiter
+from web.forms import ConfirmForm, DisplayNameForm
 from web.seller.blueprint import bp
+from web.seller.contact import contact_context
 from web.session import seller_required
-from web.wechat_sign_in import wechat_status
 
 ERASE_WORD = "DELETE"
 
@@ -39,58 +35,7 @@ def profile():
     status = 422 if request.method == "POST" else 200
     return render_template("seller/profile.html", form=form, confirm=ConfirmForm(), erase_word=ERASE_WORD,
                            shown=poster_name(sharer.name, sharer.display_name, sharer.source) or _("a friend"),
-                           phone=mask_phone(sharer.phone), email=mask_email(sharer.email),
-                           wechat=wechat_status(sharer), phone_form=PhoneForm(), code_form=CodeForm(),
-                           new_phone=mask_phone(_pending_change())), status
-
-
-def _pending_change() -> str | None:
-    """The new number this seller asked to verify, while its code can still be entered."""
-    entry = session.get("phone_change")
-    if (isinstance(entry, dict) and entry.get("sharer") == g.sharer.id and isinstance(entry.get("at"), int)
-            and time.time() - entry["at"] <= PENDING_SECONDS):
-        return entry.get("phone")
-    return None
-
-
-@bp.post("/profile/phone")
-@limiter.limit("5 per minute;20 per hour")
-@CODES_PER_NUMBER
-@seller_required
-def change_phone():
-    """Add or change the seller's number: a code goes to the new number, which is used only once confirmed."""
-    form = PhoneForm()
-    phone = normalize_phone(form.phone.data) if form.validate_on_submit() else None
-    if phone is None:
-        flash(_("This is not a mobile number we can send a code to."))
-        return redirect(url_for("seller.profile"), 303)
-    db = database.session()
-    code = phone_codes.issue_code(db, current_app.config["SECRET_KEY"], phone)
-    db.commit()
-    sms.enqueue_sign_in_code(phone, code)
-    session["phone_change"] = {"phone": phone, "sharer": g.sharer.id, "at": int(time.time())}
-    return redirect(url_for("seller.profile", _anchor="contact-heading"), 303)
-
-
-@bp.post("/profile/phone/confirm")
-@limiter.limit("10 per minute;60 per hour")
-@seller_required
-def confirm_phone():
-    """The code texted to the new number makes it the seller's; a wrong, old or used one changes nothing."""
-    phone = _pending_change()
-    form = CodeForm()
-    if phone is None or not form.validate_on_submit():
-        return redirect(url_for("seller.profile"), 303)
-    db = database.session()
-    outcome = phone_codes.check_code(db, current_app.config["SECRET_KEY"], phone, form.code.data)
-    if outcome is Outcome.OK:
-        g.sharer.phone = phone
-        session.pop("phone_change", None)
-        flash(_("Your phone number is now %(phone)s.", phone=mask_phone(phone)))
-    else:
-        flash(_("This code is not right, or has expired. Ask for a new one."))
-    db.commit()
-    return redirect(url_for("seller.profile", _anchor="contact-heading"), 303)
+                           **contact_context(sharer)), status
 
 
 @bp.get("/profile/data.json")
