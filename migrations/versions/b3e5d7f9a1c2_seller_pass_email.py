@@ -1,7 +1,7 @@
 """seller pass email: a pass that confirms a seller's new email address
 
 Revision ID: b3e5d7f9a1c2
-Revises: a7d3c1e9b2f4
+Revises: b3e8f1a2c4d6
 Create Date: 2026-11-30 15:40:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'b3e5d7f9a1c2'
-down_revision: Union[str, Sequence[str], None] = 'a7d3c1e9b2f4'
+down_revision: Union[str, Sequence[str], None] = 'b3e8f1a2c4d6'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
