@@ -43,11 +43,7 @@ def add_image(session: Session, store: Storage, campaign: Campaign, data: bytes,
         or WebP (or not an image). :raise ApiError 422: too many pixels
         (decompression bombs included), a corrupt file, or too many images.
     """
-    try:
-        photo = load_photo(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES, max_side=MAX_STORED_SIDE)
-    except InvalidImage as exc:
-        raise ApiError(_STATUS.get(exc.code, 422), exc.code, f"The file was refused: {exc}.",
-                       {"file": str(exc)}) from None
+    photo = decode_upload(data, MAX_STORED_SIDE)
     count = session.scalar(select(func.count()).select_from(CampaignImage)
                            .where(CampaignImage.campaign_id == campaign.id))
     if count >= MAX_IMAGES:
@@ -63,6 +59,19 @@ def add_image(session: Session, store: Storage, campaign: Campaign, data: bytes,
         campaign.logo_image_id = image.id
     record_version(session, campaign)
     return image
+
+
+def decode_upload(data: bytes, max_side: int) -> Image.Image:
+    """Decode uploaded bytes under the upload limits (``MAX_BYTES``, ``MAX_PIXELS``), upright, in sRGB.
+
+    :raise ApiError 413: over ``MAX_BYTES``. :raise ApiError 415: not PNG, JPEG or WebP.
+    :raise ApiError 422: too many pixels (decompression bombs included), or a corrupt file.
+    """
+    try:
+        return load_photo(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES, max_side=max_side)
+    except InvalidImage as exc:
+        raise ApiError(_STATUS.get(exc.code, 422), exc.code, f"The file was refused: {exc}.",
+                       {"file": str(exc)}) from None
 
 
 def set_focus(session: Session, campaign: Campaign, image_id: int, x: float, y: float) -> CampaignImage:

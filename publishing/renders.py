@@ -109,6 +109,11 @@ def _photo(store: Storage, key: str) -> Image.Image:
     return load_photo(store.read(key))
 
 
+@lru_cache(maxsize=64)  # sharers' avatars: 320 px squares, 300 KB each decoded
+def _avatar(store: Storage, key: str) -> Image.Image:
+    return load_photo(store.read(key))
+
+
 class _Cards(OrderedDict):
     """The last few decoded poster cards: posters for many sharers paste onto the same few."""
 
@@ -155,8 +160,11 @@ class Renderer:
         if not slot.poster:
             return self.card_key(slot)
         voice = voice or self.publisher_voice()
-        return digest([RENDERER, "poster", self.card_key(slot), voice.qr_target, voice.name, voice.code,
-                       slot.long_press, self.content.brand_color, self.content.language])
+        parts = [RENDERER, "poster", self.card_key(slot), voice.qr_target, voice.name, voice.code,
+                 slot.long_press, self.content.brand_color, self.content.language]
+        if voice.avatar:  # only then, so that posters without one keep the keys they were stored under
+            parts.append(voice.avatar)
+        return digest(parts)
 
     def publisher_voice(self) -> SharerVoice:
         """Who a poster without a sharer is from: the brand, pointing at the landing page."""
@@ -237,7 +245,8 @@ class Renderer:
         card, warnings = self._poster_card(slot)
         try:
             poster = render_poster(card, voice, scan_hint(self.content.language, slot.long_press),
-                                   accent=self.content.brand_color, language=self.content.language)
+                                   accent=self.content.brand_color, language=self.content.language,
+                                   avatar=_avatar(self.store, voice.avatar) if voice.avatar else None)
         except ValueError:  # the QR code does not fit this size: a plain card instead
             plain = self.image(Slot(slot.width, slot.height, "feed"))
             return Rendered(key, "card", plain.storage_key, plain.media_type, plain.width, plain.height,
