@@ -98,10 +98,13 @@ def normalized(photo: Image.Image) -> tuple[bytes, str]:
     no metadata; PNG where there is transparency (logos), else a high-quality JPEG.
     Deterministic, so the same upload always lands under the same key."""
     if max(photo.size) > MAX_STORED_SIDE:
-        photo = photo.copy()
-        # reducing_gap: box-reduce by an integer factor first, then LANCZOS the last step;
-        # the same look at a fraction of the time on a large upload.
-        photo.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        scale = MAX_STORED_SIDE / max(photo.size)
+        # Bilinear (Pillow's is antialiased: a triangle filter as wide as the shrink) at under half
+        # LANCZOS's cost: 80 against 180 ms of CPU for 12 MP, inside the request. Every card is
+        # drawn from this copy with LANCZOS at no more than 1920 px, where the difference is gone.
+        # reducing_gap: box-reduce by a whole factor first when the shrink is 2x or more.
+        photo = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
+                             Image.Resampling.BILINEAR, reducing_gap=2.0)
     if photo.mode == "RGBA":
         return encode_png(photo), "image/png"
     return encode_jpeg(photo, quality=94, subsampling="4:4:4"), "image/jpeg"
