@@ -103,7 +103,7 @@ def voices_for(session: Session, writer: Writer, campaign: Campaign, sharer: Sha
 def plan(renderer: Renderer, channels: list[str], voices: dict[str, SharerVoice]) -> dict[str, list[Slot]]:
     """Each channel's image slots; a poster wherever there is a sharer or links are not clickable."""
     return {c: plan_slots(REGISTRY[c].spec, c in voices or REGISTRY[c].spec.link_policy == "qr_only",
-                          renderer.photo_size) for c in channels}
+                          renderer.photo_size, renderer.more_photos) for c in channels}
 
 
 def campaign_posts(session: Session, writer: Writer, store: Storage, campaign: Campaign, public: str,
