@@ -99,6 +99,9 @@ def test_a_buyer_without_a_chosen_name_shows_no_photo_either(app, owner, client,
         s.commit()
     _, poster = poster_of(owner, client, campaign["id"], buyer_id)
     assert magenta_pixels(poster) == 0, "'a friend' has no face: a photo would say who they are"
+    profile = seller_pages(app, buyer_id).get("/seller/profile").text
+    assert "Your photo shows on your posters once you save a name to show with it." in profile
+    assert "once you save a name" not in seller_pages(app, seller["id"]).get("/seller/profile").text
 
 
 def _stored_avatar(app) -> str:

@@ -51,6 +51,7 @@ def _profile_page(form: DisplayNameForm | None = None, avatar_form: AvatarForm |
                            avatar_url=public_url(sharer.avatar_key) if sharer.avatar_key else None,
                            max_mb=MAX_BYTES // (1024 * 1024),
                            shown=poster_name(sharer.name, sharer.display_name, sharer.source) or _("a friend"),
+                           named=bool(poster_name(sharer.name, sharer.display_name, sharer.source)),
                            phone=mask_phone(sharer.phone), email=mask_email(sharer.email),
                            wechat=wechat_status(sharer), phone_form=PhoneForm(), code_form=CodeForm(),
                            new_phone=mask_phone(_pending_change())), status
