@@ -30,7 +30,7 @@ from publishing.versions import card_hash, digest, master_content
 
 # Part of every key: bump it when drawing code changes, and everything is
 # redrawn under new keys while old files stay where grabbed posts point.
-RENDERER = 2
+RENDERER = 3
 
 _STORY_ASPECT = 1.6  # height/width from which a card keeps clear of a story player's bottom band
 _MIN_POSTER_ASPECT = 0.5  # height/width below which a size gets no poster

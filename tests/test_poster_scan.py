@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from channels import REGISTRY
 from channels.content import MasterContent, SharerVoice
-from publishing.render.card import poster_slots, render_base
+from publishing.render.card import STORY_COVERED, poster_slots, render_base
 from publishing.render.looks import LOOKS
 from publishing.render.poster import avatar_box, render_poster, scan_hint
 from publishing.renders import plan_slots
@@ -117,3 +117,21 @@ def test_a_poster_with_the_sharers_photo_still_decodes_and_keeps_the_photo_off_t
     centre = poster.getpixel(((x0 + x1) // 2, (y0 + y1) // 2))
     corner = poster.getpixel((x0 + 1, y0 + 1))
     assert centre[0] > 200 and centre[1] < 40 and not (corner[0] > 200 and corner[1] < 40), "a disc, not a square"
+
+
+@pytest.mark.parametrize("channel_id, slot, look", [c for c in CASES if c.values[1].height / c.values[1].width >= 1.6
+                                                    and c.values[2] == "clean"])
+def test_a_story_poster_keeps_the_code_and_the_sharer_clear_of_the_players_caption_and_buttons(channel_id, slot,
+                                                                                                look, photo):
+    where = poster_slots(slot.width, slot.height)
+    bottom, right = STORY_COVERED
+    for box in (where.qr, where.hint, where.note, avatar_box(where)):
+        assert box[3] <= slot.height * (1 - bottom), "above the caption"
+        assert box[2] <= slot.width * (1 - right), "left of the buttons"
+    base = render_base(CONTENT, photo, slot.width, slot.height, "poster")
+    poster = render_poster(base.image, VOICE, scan_hint("zh-CN", slot.long_press), avatar=FACE)
+    covered = poster.copy()
+    covered.paste((0, 0, 0), (0, round(slot.height * (1 - bottom)), slot.width, slot.height))
+    covered.paste((0, 0, 0), (round(slot.width * (1 - right)), slot.height // 2, slot.width, slot.height))
+    [found] = zxingcpp.read_barcodes(covered, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert found.text == VOICE.link, "it scans with the player's overlay on it"
