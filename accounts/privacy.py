@@ -37,7 +37,8 @@ def export_sharer(session: Session, sharer: Sharer, public_url: str) -> dict:
         "sharer": {"id": sharer.id, "name": sharer.name, "display_name": sharer.display_name, "email": sharer.email,
                    "phone": sharer.phone, "external_id": sharer.external_id, "code": sharer.code,
                    "source": sharer.source, "invited_by": sharer.invited_by, "created_at": _when(sharer.created_at),
-                   "notify_email": sharer.notify_email, "notify_url": sharer.notify_url},
+                   "notify_email": sharer.notify_email, "notify_url": sharer.notify_url,
+                   "avatar_key": sharer.avatar_key},
         "wechat": [{"app_id": w.app_id, "openid": w.openid, "unionid": w.unionid, "created_at": _when(w.created_at)}
                    for w in wechat],
         "links": [{"code": lk.code, "campaign_id": lk.campaign_id, "channel": lk.channel,
@@ -62,4 +63,5 @@ def erase_sharer(session: Session, sharer: Sharer) -> None:
     session.execute(update(SellerPass).where(SellerPass.sharer_id == sharer.id).values(email=None))
     sharer.name, sharer.display_name, sharer.email, sharer.phone, sharer.external_id = ERASED_NAME, None, None, None, None
     sharer.notify_email, sharer.notify_url, sharer.notify_secret_sealed = False, None, None
+    sharer.avatar_key = None
     session.flush()

@@ -48,6 +48,9 @@ class Sharer(Base):
     # The name printed on public posters, chosen by the sharer; until then posters say "好友推荐"
     # (a buyer's real name from the shop never goes public by default).
     display_name: Mapped[str | None] = mapped_column(String(60))
+    # The media storage key of the photo their posters show round beside that name (see
+    # publishing/avatars.py); None: no photo, the name alone.
+    avatar_key: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
     # webhook, signed with its secret (stored encrypted). See publishing/notices.py.

@@ -32,18 +32,12 @@ from web.console.campaign_fields import Refused, changes_of, fill_form, load_inp
 from web.console.campaign_messages import explain
 from web.console.campaign_preview import live_preview, preview_fragment, reading, saved_posts
 from web.console.forms import CampaignForm, ImageForm, channel_label
+from web.forms import image_refusal
 from web.session import staff_required
 
 ID = "int(min=1, max=2147483647)"  # as the API: an id PostgreSQL can hold, else 404
 STATUS_LABELS = {"draft": _l("Draft"), "scheduled": _l("Scheduled"), "live": _l("Live"), "ended": _l("Ended"),
                  "published": _l("Published"), "failed": _l("Failed"), "cancelled": _l("Cancelled")}
-_IMAGE_ERRORS = {
-    "image_too_large": _l("The file is too large: the limit is %(mb)s MB."),
-    "unsupported_image_type": _l("This is not a PNG, JPEG or WebP image."),
-    "image_too_many_pixels": _l("The image has too many pixels; make it smaller (at most 16 megapixels; a JPEG up to 50)."),
-    "corrupt_image": _l("The file is damaged or empty and cannot be read as an image."),
-    "too_many_images": _l("A campaign keeps at most 30 images."),
-}
 
 
 # "Published" alone would claim a post went out where it only reached the sellers' library.
@@ -237,8 +231,7 @@ def campaign_upload(campaign_id: int):
         add_image(session, storage.storage(), campaign, form.file.data.read(MAX_BYTES + 1), form.role.data)
         session.commit()
     except ApiError as exc:
-        message = _IMAGE_ERRORS.get(exc.code)
-        form.file.errors = [str(message) % {"mb": MAX_BYTES // (1024 * 1024)} if message else explain(exc.message)]
+        form.file.errors = [image_refusal(exc) or explain(exc.message)]
         return _campaign_page(campaign_id, form, exc.status)
     flash(_("The logo is uploaded; the images now show it.") if form.role.data == "logo"
           else _("The photo is uploaded; the images now show it."))
