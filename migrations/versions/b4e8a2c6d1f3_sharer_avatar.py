@@ -1,7 +1,7 @@
 """sharer avatar: the photo a sharer's posters show beside their name
 
 Revision ID: b4e8a2c6d1f3
-Revises: a7d3c1e9b2f4
+Revises: c4f6e8a0b2d3
 Create Date: 2026-11-30 15:50:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'b4e8a2c6d1f3'
-down_revision: Union[str, Sequence[str], None] = 'a7d3c1e9b2f4'
+down_revision: Union[str, Sequence[str], None] = 'c4f6e8a0b2d3'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
