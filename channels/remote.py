@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from channels.base import PublishError
+from channels.base import PublishError, TokenExpired
 from plumbing import guarded_http
 
 
@@ -34,6 +34,16 @@ def json_body(res: httpx.Response):
         return {}
 
 
+def refused(platform: str, res: httpx.Response, detail: str, reset_header: str) -> PublishError:
+    """The error for a bearer-token API's refusal: 401 → :class:`TokenExpired`; 429 → retryable when
+    ``reset_header`` says the limit resets; 5xx retryable; the rest final with ``detail``."""
+    if res.status_code == 401:
+        return TokenExpired(f"{platform} refused the access token ({detail})")
+    if res.status_code == 429:
+        return rate_limited(platform, seconds_until(res.headers.get(reset_header)), 429)
+    return PublishError(f"{platform} refused the post: {detail} ({res.status_code})", retryable=res.status_code >= 500)
+
+
 def rate_limited(platform: str, retry_after: float | None, code: object = None) -> PublishError:
     """A retryable error saying when the platform's limit resets (the console shows that time)."""
     resets = ""
@@ -45,17 +55,22 @@ def rate_limited(platform: str, retry_after: float | None, code: object = None) 
 
 
 def seconds_until(reset: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from now to a reset time given as epoch seconds (X's ``x-rate-limit-reset``)
-    or ``Retry-After`` (seconds or an HTTP date); None when absent or unreadable."""
+    """Seconds from now to a reset time given as epoch seconds (X's ``x-rate-limit-reset``),
+    an ISO 8601 time (Mastodon's ``X-RateLimit-Reset``) or ``Retry-After`` (seconds or an HTTP
+    date); None when absent or unreadable."""
     if not reset:
         return None
     now = now or datetime.now(timezone.utc)
     try:
         value = float(reset)
     except ValueError:
-        try:
-            return max(0.0, (parsedate_to_datetime(reset) - now).total_seconds())
-        except (TypeError, ValueError):
-            return None
+        for parse in (datetime.fromisoformat, parsedate_to_datetime):
+            try:
+                at = parse(reset)
+            except (TypeError, ValueError):
+                continue
+            at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+            return max(0.0, (at - now).total_seconds())
+        return None
     # A large number is an epoch time; a small one is a delay.
     return max(0.0, value - now.timestamp()) if value > 10**9 else max(0.0, value)

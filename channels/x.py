@@ -21,13 +21,12 @@ from channels.base import (
     PostMetrics,
     PublishError,
     PublishResult,
-    TokenExpired,
     same_post_text,
     text_field,
     url_field,
 )
 from channels.oauth import OAuthProvider
-from channels.remote import call, json_body, rate_limited, seconds_until
+from channels.remote import call, json_body, refused
 from channels.spec import ChannelSpec, ImageSize
 from channels.textcut import X_LIMIT
 
@@ -104,11 +103,7 @@ class XPublisher(BasePublisher):
             return res
         body = json_body(res)
         detail = str(body.get("detail") or body.get("title") or f"HTTP {res.status_code}")[:300]
-        if res.status_code == 401:
-            raise TokenExpired(f"X refused the access token ({detail})")
-        if res.status_code == 429:
-            raise rate_limited("X", seconds_until(res.headers.get("x-rate-limit-reset")), 429)
-        raise PublishError(f"X refused the post: {detail} ({res.status_code})", retryable=res.status_code >= 500)
+        raise refused("X", res, detail, "x-rate-limit-reset")
 
 
 SPEC = ChannelSpec(

@@ -35,10 +35,10 @@ class FakePlatform:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                    fields, files = dict(parse_qsl(body.decode())), {}
+                    fields, files = form_fields(parse_qsl(body.decode())), {}
                 else:
                     fields, files = _form(headers, body)
-                query = dict(parse_qsl(parts.query))
+                query = form_fields(parse_qsl(parts.query))
                 with owner.lock:
                     owner.calls.append({"method": method, "path": parts.path, "query": query, "headers": headers,
                                         "fields": fields, "files": files})
@@ -73,6 +73,17 @@ class FakePlatform:
 
     def paths(self) -> list[str]:
         return [c["path"] for c in self.calls]
+
+
+def form_fields(pairs: list[tuple[str, str]]) -> dict:
+    """Form or query pairs as a dict; a ``name[]`` key repeated becomes a list (Rails' arrays, as Mastodon reads them)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key.endswith("[]"):
+            out.setdefault(key, []).append(value)
+        else:
+            out[key] = value
+    return out
 
 
 _URL = re.compile(r"https?://\S+")
@@ -402,3 +413,120 @@ class FakeWechat(FakePlatform):
             return 200, {"news_item": [{**a, "url": f"http://mp.weixin.qq.com/s/{publish_id}", "is_deleted": False}
                                        for a in self.published[publish_id]["articles"]]}, {}
         return self.err(40066, "invalid url")
+
+
+class FakeMastodon(FakePlatform):
+    """A Mastodon instance (docs.joinmastodon.org): ``/oauth/authorize`` and ``/oauth/token`` (client
+    credentials as form fields, PKCE S256 checked, tokens that never expire and no refresh token),
+    ``POST /api/v2/media`` (``file`` + ``description``; 202 for the first ``processing`` uploads, then
+    ``GET /api/v1/media/:id`` answers 206 once and 200), ``POST /api/v1/statuses`` (500 characters,
+    URLs counted as 23, at most 4 processed media, ``Idempotency-Key`` kept an hour per account),
+    ``GET /api/v1/statuses?id[]=``. Errors as ``{"error": …}``; every API answer carries
+    ``X-RateLimit-Limit/Remaining/Reset`` (ISO 8601); ``post_limit`` statuses, then 429."""
+
+    def __init__(self, client_id="md-client", client_secret="md-secret", post_limit=300, reset_in=10800,
+                 processing=0):
+        self.client_id, self.client_secret = client_id, client_secret
+        self.post_limit, self.post_calls, self.reset_at = post_limit, 0, time.time() + reset_in
+        self.processing = processing
+        self.codes: dict[str, dict] = {}
+        self.tokens: set[str] = set()
+        self.media: dict[str, dict] = {}
+        self.statuses: dict[str, dict] = {}
+        self.idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        super().__init__()
+
+    def issue(self) -> str:
+        token = secrets.token_urlsafe(32)
+        self.tokens.add(token)
+        return token
+
+    @staticmethod
+    def length(text: str) -> int:
+        return len(_URL.sub("x" * 23, text))
+
+    def answer(self, method, path, query, headers, fields, files):
+        if path == "/oauth/authorize":
+            if query.get("client_id") != self.client_id or query.get("response_type") != "code" \
+                    or not set(query.get("scope", "").split()) <= {"read:statuses", "write:statuses", "write:media"}:
+                return 400, {"error": "invalid_request"}, {}
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = {"challenge": query.get("code_challenge"), "redirect_uri": query["redirect_uri"]}
+            return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
+        if path == "/oauth/token":
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+                return 401, {"error": "invalid_client", "error_description": "Client authentication failed due to "
+                             "unknown client, no client authentication included, or unsupported authentication method."}, {}
+            grant = self.codes.pop(fields.get("code", ""), None) if fields.get("grant_type") == "authorization_code" else None
+            if grant is None or grant["redirect_uri"] != fields.get("redirect_uri") \
+                    or (grant["challenge"] and s256(fields.get("code_verifier", "")) != grant["challenge"]):
+                return 400, {"error": "invalid_grant", "error_description": "The provided authorization grant is "
+                             "invalid, expired, revoked, does not match the redirection URI used in the "
+                             "authorization request, or was issued to another client."}, {}
+            return 200, {"access_token": self.issue(), "token_type": "Bearer",
+                         "scope": "read:statuses write:statuses write:media", "created_at": int(time.time())}, {}
+        rate = {"X-RateLimit-Limit": str(self.post_limit),
+                "X-RateLimit-Remaining": str(max(0, self.post_limit - self.post_calls)),
+                "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self.reset_at))}
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in self.tokens:
+            return 401, {"error": "The access token is invalid"}, rate
+        if path == "/api/v2/media" and method == "POST":
+            if "file" not in files:
+                return 422, {"error": "Validation failed: File can't be blank"}, rate
+            if not files["file"]["type"].startswith("image/"):
+                return 422, {"error": "Validation failed: File content type is invalid, File is invalid"}, rate
+            if len(fields.get("description") or "") > 1500:
+                return 422, {"error": "Validation failed: Description is too long (maximum is 1500 characters)"}, rate
+            media_id = str(109000000000000000 + len(self.media))
+            pending = self.processing > 0
+            self.processing -= 1
+            self.media[media_id] = {"data": files["file"]["data"], "description": fields.get("description"),
+                                    "checks": 2 if pending else 0, "used": False}
+            return (202 if pending else 200), {
+                "id": media_id, "type": "image", "description": fields.get("description"),
+                "url": None if pending else f"https://files.example/{media_id}.png"}, rate
+        if path.startswith("/api/v1/media/") and method == "GET":
+            media = self.media.get(path.rsplit("/", 1)[-1])
+            if media is None:
+                return 404, {"error": "Record not found"}, rate
+            if media["checks"]:
+                media["checks"] -= 1
+                return 206, {"id": path.rsplit("/", 1)[-1], "url": None}, rate
+            return 200, {"id": path.rsplit("/", 1)[-1], "url": "https://files.example/m.png"}, rate
+        if path == "/api/v1/statuses" and method == "POST":
+            key = headers.get("idempotency-key")
+            kept = self.idempotency.get((token, key)) if key else None
+            if kept and kept[1] > time.time():
+                return 200, self.status_json(kept[0]), rate
+            self.post_calls += 1
+            if self.post_calls > self.post_limit:
+                rate["X-RateLimit-Remaining"] = "0"
+                return 429, {"error": "Too many requests"}, rate
+            text, ids = fields.get("status") or "", fields.get("media_ids[]") or []
+            if not text and not ids:
+                return 422, {"error": "Validation failed: Text can't be blank"}, rate
+            if self.length(text) > 500:
+                return 422, {"error": "Validation failed: Text character limit of 500 exceeded"}, rate
+            if len(ids) > 4:
+                return 422, {"error": "Validation failed: Media attachments can't have more than 4 attachments"}, rate
+            if any(i not in self.media or self.media[i]["used"] for i in ids):
+                return 422, {"error": "Validation failed: Media attachments are invalid"}, rate
+            if any(self.media[i]["checks"] for i in ids):
+                return 422, {"error": "Cannot attach files that have not finished processing. Try again in a moment!"}, rate
+            for i in ids:
+                self.media[i]["used"] = True
+            status_id = str(110000000000000000 + len(self.statuses))
+            self.statuses[status_id] = {"text": text, "media_ids": ids, "visibility": fields.get("visibility")}
+            if key:
+                self.idempotency[(token, key)] = (status_id, time.time() + 3600)
+            return 200, self.status_json(status_id), rate
+        if path == "/api/v1/statuses" and method == "GET":
+            return 200, [self.status_json(i) for i in query.get("id[]", []) if i in self.statuses], rate
+        return 404, {"error": "Record not found"}, rate
+
+    def status_json(self, status_id: str) -> dict:
+        status = self.statuses[status_id]
+        return {"id": status_id, "url": f"https://mastodon.example/@acmetea/{status_id}", "visibility": "public",
+                "content": f"<p>{status['text']}</p>", "replies_count": 1, "reblogs_count": 3,
+                "favourites_count": 7, "media_attachments": [{"id": i, "type": "image"} for i in status["media_ids"]]}
