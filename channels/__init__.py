@@ -8,6 +8,7 @@ writing its module and listing it here, nothing else.
 from __future__ import annotations
 
 from channels import (
+    bluesky,
     douyin,
     email,
     facebook,
@@ -41,6 +42,7 @@ REGISTRY: dict[str, Channel] = {
         instagram.CHANNEL,
         linkedin.CHANNEL,
         mastodon.CHANNEL,
+        bluesky.CHANNEL,
         telegram.CHANNEL,
         whatsapp.CHANNEL,
         email.CHANNEL,

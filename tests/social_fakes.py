@@ -36,6 +36,8 @@ class FakePlatform:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
                     fields, files = form_fields(parse_qsl(body.decode())), {}
+                elif headers.get("content-type", "").startswith("image/"):  # a raw upload (Bluesky's uploadBlob)
+                    fields, files = {}, {"body": {"type": headers["content-type"], "data": body}}
                 else:
                     fields, files = _form(headers, body)
                 query = form_fields(parse_qsl(parts.query))
@@ -76,11 +78,14 @@ class FakePlatform:
 
 
 def form_fields(pairs: list[tuple[str, str]]) -> dict:
-    """Form or query pairs as a dict; a ``name[]`` key repeated becomes a list (Rails' arrays, as Mastodon reads them)."""
+    """Form or query pairs as a dict; a ``name[]`` key becomes a list (Rails' arrays, as Mastodon reads
+    them), and so does any key given more than once (XRPC's arrays: ``uris=…&uris=…``)."""
     out: dict = {}
     for key, value in pairs:
         if key.endswith("[]"):
             out.setdefault(key, []).append(value)
+        elif key in out:
+            out[key] = [*out[key], value] if isinstance(out[key], list) else [out[key], value]
         else:
             out[key] = value
     return out
@@ -530,3 +535,113 @@ class FakeMastodon(FakePlatform):
         return {"id": status_id, "url": f"https://mastodon.example/@acmetea/{status_id}", "visibility": "public",
                 "content": f"<p>{status['text']}</p>", "replies_count": 1, "reblogs_count": 3,
                 "favourites_count": 7, "media_attachments": [{"id": i, "type": "image"} for i in status["media_ids"]]}
+
+
+class FakeBluesky(FakePlatform):
+    """A Bluesky PDS speaking XRPC (docs.bsky.app, the atproto lexicons): ``createSession`` (handle and app
+    password; a DID document naming this server as ``#atproto_pds``), ``refreshSession`` (refresh JWTs
+    work once), ``uploadBlob`` (raw image body, at most 1,000,000 bytes), ``createRecord`` of
+    ``app.bsky.feed.post`` (300 graphemes, at most 4 images each with ``alt`` and a blob it holds,
+    facets whose byte ranges must cover their link), ``listRecords``, ``app.bsky.feed.getPosts``.
+    Errors as ``{"error", "message"}`` (``ExpiredToken`` 400, ``InvalidToken`` 401, ``RateLimitExceeded``
+    429); every XRPC answer carries ``ratelimit-limit/remaining/reset/policy``; ``post_limit`` records,
+    then 429. ``access_ttl``: seconds an access JWT lives."""
+
+    did = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+
+    def __init__(self, handle="acmetea.bsky.social", app_password="abcd-efgh-ijkl-mnop", post_limit=100,
+                 reset_in=3600, access_ttl=7200):
+        self.handle, self.app_password = handle, app_password
+        self.post_limit, self.post_calls, self.reset_at = post_limit, 0, int(time.time()) + reset_in
+        self.access_ttl = access_ttl
+        self.access: dict[str, float] = {}
+        self.refresh: set[str] = set()
+        self.blobs: dict[str, dict] = {}
+        self.records: dict[str, dict] = {}
+        self.sessions_created = 0
+        super().__init__()
+
+    def err(self, status, error, message, extra=None):
+        return status, {"error": error, "message": message}, extra or {}
+
+    def session(self) -> dict:
+        access, refresh = "eyJ.acc." + secrets.token_urlsafe(24), "eyJ.ref." + secrets.token_urlsafe(24)
+        self.access[access] = time.time() + self.access_ttl
+        self.refresh.add(refresh)
+        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.handle, "did": self.did, "active": True,
+                "didDoc": {"@context": ["https://www.w3.org/ns/did/v1"], "id": self.did,
+                           "alsoKnownAs": [f"at://{self.handle}"],
+                           "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                                        "serviceEndpoint": self.url()}]}}
+
+    def answer(self, method, path, query, headers, fields, files):
+        nsid = path.removeprefix("/xrpc/")
+        bearer = headers.get("authorization", "").removeprefix("Bearer ")
+        if nsid == "com.atproto.server.createSession":
+            if fields.get("identifier") not in (self.handle, self.did) or fields.get("password") != self.app_password:
+                return self.err(401, "AuthenticationRequired", "Invalid identifier or password")
+            self.sessions_created += 1
+            return 200, self.session(), {}
+        if nsid == "com.atproto.server.refreshSession":
+            if bearer not in self.refresh:
+                return self.err(400, "ExpiredToken", "Token has expired")
+            self.refresh.discard(bearer)
+            return 200, self.session(), {}
+        rate = {"ratelimit-limit": str(self.post_limit), "ratelimit-reset": str(self.reset_at),
+                "ratelimit-remaining": str(max(0, self.post_limit - self.post_calls)),
+                "ratelimit-policy": f"{self.post_limit};w=3600"}
+        if bearer not in self.access:
+            return self.err(401, "InvalidToken", "Token could not be verified", rate)
+        if self.access[bearer] < time.time():
+            return self.err(400, "ExpiredToken", "Token has expired", rate)
+        if nsid == "com.atproto.repo.uploadBlob" and method == "POST":
+            body = files.get("body")
+            if body is None or not body["type"].startswith("image/"):
+                return self.err(400, "InvalidRequest", "Request encoding (Content-Type) required", rate)
+            if len(body["data"]) > 1_000_000:
+                return self.err(400, "BlobTooLarge", "This file is too large. It is 1.02MB but the maximum size is 976.56KB.", rate)
+            cid = "bafkrei" + hashlib.sha256(body["data"]).hexdigest()[:52]
+            self.blobs[cid] = body
+            return 200, {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": body["type"],
+                                  "size": len(body["data"])}}, rate
+        if nsid == "com.atproto.repo.createRecord" and method == "POST":
+            self.post_calls += 1
+            if self.post_calls > self.post_limit:
+                rate["ratelimit-remaining"] = "0"
+                return self.err(429, "RateLimitExceeded", "Rate Limit Exceeded", rate)
+            record = fields.get("record") or {}
+            if fields.get("repo") not in (self.did, self.handle) or fields.get("collection") != "app.bsky.feed.post" \
+                    or record.get("$type") != "app.bsky.feed.post" or not record.get("createdAt"):
+                return self.err(400, "InvalidRequest", "Invalid app.bsky.feed.post record", rate)
+            text = record.get("text") or ""
+            if len(text) > 300:  # graphemes; the test texts have one code point per grapheme
+                return self.err(400, "InvalidRequest",
+                                "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes", rate)
+            raw = text.encode()
+            for facet in record.get("facets") or []:
+                span = raw[facet["index"]["byteStart"]:facet["index"]["byteEnd"]].decode()
+                feature = facet["features"][0]
+                expected = feature.get("uri") or "#" + feature.get("tag", "")
+                if span != expected:
+                    return self.err(400, "InvalidRequest", "Invalid app.bsky.richtext.facet: byte range", rate)
+            images = (record.get("embed") or {}).get("images") or []
+            if len(images) > 4:
+                return self.err(400, "InvalidRequest",
+                                "Invalid app.bsky.feed.post record: Record/embed/images must not have more than 4 elements", rate)
+            if any(not isinstance(i.get("alt"), str) or i["image"]["ref"]["$link"] not in self.blobs for i in images):
+                return self.err(400, "InvalidRequest", "Invalid app.bsky.embed.images: image", rate)
+            rkey = f"3l{len(self.records):011d}"
+            uri = f"at://{self.did}/app.bsky.feed.post/{rkey}"
+            self.records[uri] = {"value": record, "cid": "bafyrei" + secrets.token_hex(20)}
+            return 200, {"uri": uri, "cid": self.records[uri]["cid"], "validationStatus": "valid"}, rate
+        if nsid == "com.atproto.repo.listRecords":
+            newest = list(reversed(self.records))[:int(query.get("limit", 50))]
+            return 200, {"records": [{"uri": u, **self.records[u]} for u in newest]}, rate
+        if nsid == "app.bsky.feed.getPosts":
+            uris = query.get("uris") or []
+            uris = [uris] if isinstance(uris, str) else uris
+            if len(uris) > 25:
+                return self.err(400, "InvalidRequest", "Error: uris must not have more than 25 elements", rate)
+            return 200, {"posts": [{"uri": u, "cid": self.records[u]["cid"], "likeCount": 11, "repostCount": 2,
+                                    "quoteCount": 1, "replyCount": 3} for u in uris if u in self.records]}, rate
+        return self.err(501, "MethodNotImplemented", "Method Not Implemented", rate)
