@@ -63,7 +63,8 @@ def platform(app: Flask, channel: str) -> Platform:
         raise ApiError(422, "not_configured", f"Sharecast has no {channel} app registration: set "
                                               f"SHARECAST_{prefix}_CLIENT_ID (see the README).")
     api_base = app.config[f"{prefix}_API_BASE"]
-    token_url = api_base + urlsplit(default.token_url).path
+    # The token endpoint is on the API's host (moved with it), unless configured apart (LinkedIn's is on www).
+    token_url = app.config.get(f"{prefix}_TOKEN_URL") or api_base + urlsplit(default.token_url).path
     provider = dataclasses.replace(default, token_url=token_url,
                                    authorize_url=app.config.get(f"{prefix}_AUTHORIZE_URL") or default.authorize_url)
     return Platform(provider, client_id, app.config.get(f"{prefix}_CLIENT_SECRET") or "", api_base)

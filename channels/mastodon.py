@@ -24,7 +24,6 @@ import time
 import httpx
 
 from channels.base import (
-    BasePublisher,
     Channel,
     OutgoingImage,
     OutgoingPost,
@@ -32,11 +31,9 @@ from channels.base import (
     PublishError,
     PublishResult,
     alt_text,
-    text_field,
-    url_field,
 )
 from channels.oauth import OAuthProvider
-from channels.remote import call, json_body, refused
+from channels.remote import BearerPublisher, json_body, refused
 from channels.spec import ChannelSpec, ImageSize
 
 DEFAULT_API_BASE = "https://mastodon.social"
@@ -48,19 +45,13 @@ OAUTH = OAuthProvider(platform="mastodon", authorize_url=f"{DEFAULT_API_BASE}/oa
                       scopes=("read:statuses", "write:statuses", "write:media"), basic_auth=False)
 
 
-class MastodonPublisher(BasePublisher):
-    channel = "mastodon"
-    fields = ("access_token", "api_base")
+class MastodonPublisher(BearerPublisher):
+    channel, platform, default_api_base = "mastodon", "Mastodon", DEFAULT_API_BASE
     oauth = OAUTH
 
     def __init__(self, timeout: float = 30.0, media_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)) -> None:
         super().__init__(timeout)
         self.media_waits = media_waits
-
-    def check(self, credentials: dict, allow_private: bool, errors: dict) -> dict:
-        token = text_field(credentials, "access_token", errors, max_length=2000)
-        api_base = url_field(credentials, "api_base", errors, allow_private, required=False)
-        return {"access_token": token, "api_base": (api_base or DEFAULT_API_BASE).rstrip("/")}
 
     def publish(self, post: OutgoingPost, credentials: dict, allow_private: bool) -> PublishResult:
         media_ids = [self._upload(post, image, credentials, allow_private) for image in post.images[:MAX_IMAGES]]
@@ -106,9 +97,7 @@ class MastodonPublisher(BasePublisher):
         return str(media["id"])
 
     def _request(self, method: str, path: str, credentials: dict, allow_private: bool, **kwargs) -> httpx.Response:
-        url = f"{credentials.get('api_base') or DEFAULT_API_BASE}{path}"
-        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {credentials['access_token']}"}
-        res = call("Mastodon", method, url, allow_private, self.timeout, headers=headers, **kwargs)
+        res = self.bearer_call(method, path, credentials, allow_private, **kwargs)
         if res.status_code < 300:
             return res
         body = json_body(res)

@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from channels.base import PublishError, TokenExpired
+from channels.base import BasePublisher, PublishError, TokenExpired, text_field, url_field
 from plumbing import guarded_http
 
 
@@ -74,3 +74,24 @@ def seconds_until(reset: str | None, now: datetime | None = None) -> float | Non
         return None
     # A large number is an epoch time; a small one is a delay.
     return max(0.0, value - now.timestamp()) if value > 10**9 else max(0.0, value)
+
+
+class BearerPublisher(BasePublisher):
+    """An adapter for an API called with ``Authorization: Bearer <access_token>`` at ``api_base``
+    (``default_api_base`` unless the credentials move it, e.g. to a local fake)."""
+
+    fields = ("access_token", "api_base")
+    platform = ""
+    default_api_base = ""
+
+    def check(self, credentials: dict, allow_private: bool, errors: dict) -> dict:
+        token = text_field(credentials, "access_token", errors, max_length=2000)
+        api_base = url_field(credentials, "api_base", errors, allow_private, required=False)
+        return {"access_token": token, "api_base": (api_base or self.default_api_base).rstrip("/")}
+
+    def bearer_call(self, method: str, path: str, credentials: dict, allow_private: bool, **kwargs) -> httpx.Response:
+        """``method`` on ``path`` under the API base (or on ``path`` itself when it is a whole URL)."""
+        url = path if path.startswith(("https://", "http://")) \
+            else f"{credentials.get('api_base') or self.default_api_base}{path}"
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {credentials['access_token']}"}
+        return call(self.platform, method, url, allow_private, self.timeout, headers=headers, **kwargs)

@@ -142,6 +142,14 @@ class Config:
     MASTODON_CLIENT_SECRET = os.environ.get("SHARECAST_MASTODON_CLIENT_SECRET", "")
     MASTODON_API_BASE = os.environ.get("SHARECAST_MASTODON_API_BASE", "https://mastodon.social").rstrip("/")
     MASTODON_AUTHORIZE_URL = os.environ.get("SHARECAST_MASTODON_AUTHORIZE_URL", f"{MASTODON_API_BASE}/oauth/authorize")
+    # LinkedIn: an app with the Community Management API product (redirect URL
+    # <PUBLIC_URL>/api/v1/accounts/linkedin/callback); its OAuth endpoints are on www.linkedin.com.
+    LINKEDIN_CLIENT_ID = os.environ.get("SHARECAST_LINKEDIN_CLIENT_ID", "")
+    LINKEDIN_CLIENT_SECRET = os.environ.get("SHARECAST_LINKEDIN_CLIENT_SECRET", "")
+    LINKEDIN_API_BASE = os.environ.get("SHARECAST_LINKEDIN_API_BASE", "https://api.linkedin.com").rstrip("/")
+    LINKEDIN_AUTHORIZE_URL = os.environ.get("SHARECAST_LINKEDIN_AUTHORIZE_URL",
+                                            "https://www.linkedin.com/oauth/v2/authorization")
+    LINKEDIN_TOKEN_URL = os.environ.get("SHARECAST_LINKEDIN_TOKEN_URL", "https://www.linkedin.com/oauth/v2/accessToken")
     TOKEN_REFRESH_AHEAD_SECONDS = _number("TOKEN_REFRESH_AHEAD_SECONDS", 900.0)
     # Per-post metrics: asked for this often while a post is younger than the window.
     METRICS_EVERY_SECONDS = _number("METRICS_EVERY_SECONDS", 3600.0)

@@ -36,7 +36,7 @@ class FakePlatform:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
                     fields, files = form_fields(parse_qsl(body.decode())), {}
-                elif headers.get("content-type", "").startswith("image/"):  # a raw upload (Bluesky's uploadBlob)
+                elif headers.get("content-type", "").startswith("image/"):  # a raw upload (Bluesky, LinkedIn)
                     fields, files = {}, {"body": {"type": headers["content-type"], "data": body}}
                 else:
                     fields, files = _form(headers, body)
@@ -58,6 +58,9 @@ class FakePlatform:
 
             def do_POST(self):  # noqa: N802
                 self._handle("POST")
+
+            def do_PUT(self):  # noqa: N802
+                self._handle("PUT")
 
             def log_message(self, *args):
                 pass
@@ -645,3 +648,118 @@ class FakeBluesky(FakePlatform):
             return 200, {"posts": [{"uri": u, "cid": self.records[u]["cid"], "likeCount": 11, "repostCount": 2,
                                     "quoteCount": 1, "replyCount": 3} for u in uris if u in self.records]}, rate
         return self.err(501, "MethodNotImplemented", "Method Not Implemented", rate)
+
+
+class FakeLinkedIn(FakePlatform):
+    """LinkedIn's Community Management API: ``/oauth/v2/authorization`` and ``/oauth/v2/accessToken`` (client
+    credentials as form fields; 60-day access tokens and a refresh token), ``/rest/organizationAcls``
+    (``pages``: the organisations the member administers), ``/rest/images?action=initializeUpload`` then
+    ``PUT`` to the upload URL, ``POST /rest/posts`` (URN in ``x-restli-id``; the ``LinkedIn-Version`` and
+    Rest.li 2.0.0 headers required; commentary ≤ 3,000; 422 on duplicate commentary; ``multiImage``
+    needs 2–20 images), ``GET /rest/posts?q=author``. Errors as ``{"status", "serviceErrorCode", "code",
+    "message"}``; ``post_limit`` posts a day, then 429."""
+
+    def __init__(self, client_id="li-client", client_secret="li-secret", post_limit=150,
+                 pages=("urn:li:organization:2414183",)):
+        self.client_id, self.client_secret, self.post_limit, self.post_calls = client_id, client_secret, post_limit, 0
+        self.pages = list(pages)
+        self.codes: dict[str, str] = {}
+        self.access: dict[str, float] = {}
+        self.refresh_tokens: set[str] = set()
+        self.uploads: dict[str, dict] = {}
+        self.posts: dict[str, dict] = {}
+        super().__init__()
+
+    @staticmethod
+    def err(status, message, code=None, service=None):
+        body = {"status": status, "message": message}
+        if code:
+            body.update(code=code, serviceErrorCode=service)
+        return status, body, {}
+
+    def issue(self) -> dict:
+        access, refresh = "AQV" + secrets.token_urlsafe(30), "AQX" + secrets.token_urlsafe(30)
+        self.access[access] = time.time() + 5184000
+        self.refresh_tokens.add(refresh)
+        return {"access_token": access, "expires_in": 5184000, "refresh_token": refresh,
+                "refresh_token_expires_in": 31536000, "scope": "r_organization_social,rw_organization_admin,"
+                                                              "w_organization_social"}
+
+    def answer(self, method, path, query, headers, fields, files):
+        if path == "/oauth/v2/authorization":
+            if query.get("client_id") != self.client_id or query.get("response_type") != "code":
+                return self.err(400, "invalid_request")
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = query["redirect_uri"]
+            return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
+        if path == "/oauth/v2/accessToken":
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+                return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}, {}
+            if fields.get("grant_type") == "authorization_code":
+                if self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
+                    return 400, {"error": "invalid_request", "error_description": "Unable to retrieve access token: "
+                                 "appid/redirect uri/code verifier does not match authorization code."}, {}
+                return 200, self.issue(), {}
+            if fields.get("grant_type") == "refresh_token" and fields.get("refresh_token") in self.refresh_tokens:
+                self.refresh_tokens.discard(fields["refresh_token"])
+                return 200, self.issue(), {}
+            return 400, {"error": "invalid_request", "error_description": "The provided authorization grant or "
+                         "refresh token is invalid, expired or revoked."}, {}
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in self.access:
+            return self.err(401, "Invalid access token", "REVOKED_ACCESS_TOKEN", 65601)
+        if self.access[token] < time.time():
+            return self.err(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN", 65601)
+        if path.startswith("/dms-uploads/") and method == "PUT":
+            image = self.uploads.get(path.rsplit("/", 1)[-1])
+            if image is None or "body" not in files:
+                return self.err(400, "Invalid upload")
+            image["data"] = files["body"]["data"]
+            return 201, {}, {}
+        if headers.get("x-restli-protocol-version") != "2.0.0" or not re.fullmatch(r"20\d{4}",
+                                                                                  headers.get("linkedin-version", "")):
+            return self.err(426, "A version must be present. Please specify a version by adding the LinkedIn-Version "
+                                 "header.", "VERSION_MISSING", 100)
+        if path == "/rest/organizationAcls":
+            if (query.get("q"), query.get("role"), query.get("state")) != ("roleAssignee", "ADMINISTRATOR", "APPROVED"):
+                return self.err(400, "Invalid finder")
+            return 200, {"elements": [{"organization": p, "role": "ADMINISTRATOR", "state": "APPROVED",
+                                       "roleAssignee": "urn:li:person:8675309"} for p in self.pages],
+                         "paging": {"count": 10, "start": 0, "total": len(self.pages)}}, {}
+        if path == "/rest/images" and method == "POST" and query.get("action") == "initializeUpload":
+            owner = (fields.get("initializeUploadRequest") or {}).get("owner")
+            if owner not in self.pages:
+                return self.err(403, f"Not enough permissions to access: owner {owner}", "ACCESS_DENIED", 100)
+            key = secrets.token_hex(8)
+            self.uploads[key] = {"urn": f"urn:li:image:C4E10AQ{key}", "data": None}
+            return 200, {"value": {"uploadUrlExpiresAt": int(time.time() * 1000) + 86400000,
+                                   "uploadUrl": self.url(f"/dms-uploads/{key}"),
+                                   "image": f"urn:li:image:C4E10AQ{key}"}}, {}
+        if path == "/rest/posts" and method == "POST":
+            self.post_calls += 1
+            if self.post_calls > self.post_limit:
+                return self.err(429, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")
+            if fields.get("author") not in self.pages or fields.get("lifecycleState") != "PUBLISHED":
+                return self.err(403, "Not enough permissions to access: partnerApiPostsExternal.CREATE",
+                                "ACCESS_DENIED", 100)
+            commentary = fields.get("commentary") or ""
+            if len(commentary) > 3000:
+                return self.err(422, "/commentary :: length of string exceeds 3000", "FIELD_LENGTH_TOO_LONG", 100)
+            content = fields.get("content") or {}
+            images = [content["media"]] if "media" in content else (content.get("multiImage") or {}).get("images", [])
+            if "multiImage" in content and not 2 <= len(images) <= 20:
+                return self.err(422, "/content/multiImage/images :: array must have 2 to 20 items")
+            uploaded = {u["urn"] for u in self.uploads.values() if u["data"] is not None}
+            if any(i.get("id") not in uploaded for i in images):
+                return self.err(422, "Image is not uploaded or in an invalid state")
+            duplicate = next((u for u, p in self.posts.items() if p["commentary"] == commentary), None)
+            if duplicate:
+                return self.err(422, f"Content is a duplicate of {duplicate}", "DUPLICATE_POST", 100)
+            urn = f"urn:li:share:{7100000000000000000 + len(self.posts)}"
+            self.posts[urn] = {"commentary": commentary, "author": fields["author"], "images": images}
+            return 201, {}, {"x-restli-id": urn}
+        if path == "/rest/posts" and method == "GET" and query.get("q") == "author":
+            mine = [u for u in reversed(list(self.posts)) if self.posts[u]["author"] == query.get("author")]
+            return 200, {"elements": [{"id": u, "commentary": self.posts[u]["commentary"]}
+                                      for u in mine[:int(query.get("count", 10))]]}, {}
+        return self.err(404, f"Resource {path} does not exist")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from social_fakes import FakeBluesky
-from test_brand_accounts import claimed_by_a_dead_worker, image, pub_of
+from test_brand_accounts import claimed_by_a_dead_worker, image, pub_of, taken_over_and_recorded_once
 from test_publishing_e2e import api_campaign, go_live, put_credentials
 from test_webhooks import local_targets  # noqa: F401 - a fixture
 
@@ -182,8 +182,4 @@ def test_a_post_made_by_a_worker_that_died_is_found_not_made_again(bsky_app, own
     campaign = api_campaign(owner, channels=["bluesky"], images=0)
     pub, post = claimed_by_a_dead_worker(bsky_app, owner, campaign, "bluesky")
     sent = publisher_for("bluesky").publish(post, credentials_for(bsky_app, pub.workspace_id, "bluesky"), True)
-    with bsky_app.app_context():
-        assert _publish(bsky_app, pub.id) == "published"
-    after = pub_of(bsky_app, "bluesky")
-    assert (after.status, after.external_id, after.attempts) == ("published", sent.external_id, 2)
-    assert len(pds.records) == 1
+    taken_over_and_recorded_once(bsky_app, pub, "bluesky", sent, pds.records)
