@@ -19,6 +19,7 @@ from channels.bluesky import facets
 from plumbing.database import utcnow
 from publishing.direct_post import credentials_for
 from publishing.publish_jobs import _publish
+from web.console.campaign_messages import explain
 
 LINK = "https://shop.example.com/r/AbC"
 WORKSPACE = 1  # the owner fixture's workspace
@@ -144,6 +145,7 @@ def test_a_wrong_app_password_fails_the_post_with_the_reason(bsky_app, owner, pd
     go_live(bsky_app, owner, campaign["id"], channels=["bluesky"])
     pub = pub_of(bsky_app, "bluesky")
     assert pub.status == "failed" and "Invalid identifier or password" in pub.error and pds.records == {}
+    assert explain(pub.error).startswith("Bluesky refused the handle and app password: create a new app password")
 
 
 def test_a_scheduled_post_goes_to_the_bluesky_account_once(bsky_app, owner, pds):

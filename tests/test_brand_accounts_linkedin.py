@@ -17,6 +17,7 @@ from channels.base import OutgoingPost, PublishError, TokenExpired
 from channels.linkedin import little_text
 from plumbing.database import utcnow
 from publishing.publish_jobs import _publish
+from web.console.campaign_messages import explain
 
 PAGE = "urn:li:organization:2414183"
 
@@ -75,6 +76,9 @@ def test_a_member_with_no_page_or_several_cannot_post(fake_li):
     with pytest.raises(PublishError) as caught:
         publisher_for("linkedin").publish(OutgoingPost(text="两个主页"), creds(fake_li), allow_private=True)
     assert "administer 2 (urn:li:organization:1, urn:li:organization:2414183)" in caught.value.message
+    said = explain(f"linkedin: {caught.value.message}")
+    assert said.startswith("LinkedIn posts as the one page the connecting member administers; this member "
+                           "administers 2 (urn:li:organization:1, urn:li:organization:2414183)")
     assert fake_li.posts == {}
 
 

@@ -89,6 +89,12 @@ _PATTERNS = [
                  **m.groupdict())),
     (re.compile(r"weibo: the picture is 5 MB or more.*"),
      lambda m: _("The picture is too large for Weibo (under 5 MB).")),
+    (re.compile(r"bluesky: Bluesky refused the handle and app password.*", re.S),
+     lambda m: _("Bluesky refused the handle and app password: create a new app password and store it again.")),
+    (re.compile(r"linkedin: LinkedIn posts as the one page the connected member administers; they administer "
+                r"(?P<n>\d+) \((?P<pages>[^)]*)\).*", re.S),
+     lambda m: _("LinkedIn posts as the one page the connecting member administers; this member administers "
+                 "%(n)s (%(pages)s): connect a member who administers only the brand's page.", **m.groupdict())),
     (re.compile(r"wechat_official: an Official Account article needs a cover image"),
      lambda m: _("An Official Account article needs a cover image: add a product image.")),
 ]
