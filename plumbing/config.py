@@ -150,6 +150,12 @@ class Config:
     LINKEDIN_AUTHORIZE_URL = os.environ.get("SHARECAST_LINKEDIN_AUTHORIZE_URL",
                                             "https://www.linkedin.com/oauth/v2/authorization")
     LINKEDIN_TOKEN_URL = os.environ.get("SHARECAST_LINKEDIN_TOKEN_URL", "https://www.linkedin.com/oauth/v2/accessToken")
+    # Facebook Pages: a Meta app with Facebook Login (redirect <PUBLIC_URL>/api/v1/accounts/facebook/callback).
+    FACEBOOK_CLIENT_ID = os.environ.get("SHARECAST_FACEBOOK_APP_ID", "")
+    FACEBOOK_CLIENT_SECRET = os.environ.get("SHARECAST_FACEBOOK_APP_SECRET", "")
+    FACEBOOK_API_BASE = os.environ.get("SHARECAST_FACEBOOK_API_BASE", "https://graph.facebook.com").rstrip("/")
+    FACEBOOK_AUTHORIZE_URL = os.environ.get("SHARECAST_FACEBOOK_AUTHORIZE_URL",
+                                            "https://www.facebook.com/v21.0/dialog/oauth")
     TOKEN_REFRESH_AHEAD_SECONDS = _number("TOKEN_REFRESH_AHEAD_SECONDS", 900.0)
     # Per-post metrics: asked for this often while a post is younger than the window.
     METRICS_EVERY_SECONDS = _number("METRICS_EVERY_SECONDS", 3600.0)

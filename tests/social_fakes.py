@@ -763,3 +763,121 @@ class FakeLinkedIn(FakePlatform):
             return 200, {"elements": [{"id": u, "commentary": self.posts[u]["commentary"]}
                                       for u in mine[:int(query.get("count", 10))]]}, {}
         return self.err(404, f"Resource {path} does not exist")
+
+
+class FakeFacebook(FakePlatform):
+    """The Graph API (``/v21.0``): ``/dialog/oauth`` and ``/oauth/access_token`` (the code for a short-lived
+    user token, client credentials as form fields; ``grant_type=fb_exchange_token`` for a long-lived one),
+    ``/me/accounts`` (``pages``: each Page with its own token and tasks), ``POST /{page}/photos``
+    (``source`` bytes, ``published``, ``caption``, ``alt_text_custom``), ``POST /{page}/feed`` (``message``,
+    ``attached_media[n]`` of unpublished photos of this Page), ``GET /{page}/feed``, ``GET /?ids=``.
+    Errors as ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``: 190 for an unknown
+    or expired token, 506 for a duplicate post, 32 (with ``X-Page-Usage``) after ``post_limit`` posts."""
+
+    V = "/v21.0"
+
+    def __init__(self, client_id="fb-app", client_secret="fb-secret", post_limit=100, regain_minutes=25,
+                 pages=(("104829", "Acme Tea"),)):
+        self.client_id, self.client_secret = client_id, client_secret
+        self.post_limit, self.post_calls, self.regain_minutes = post_limit, 0, regain_minutes
+        self.pages = [{"id": i, "name": n, "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]}
+                      for i, n in pages]
+        self.codes: dict[str, str] = {}
+        self.user_tokens: dict[str, float] = {}
+        self.page_tokens: dict[str, str] = {}  # token → page id
+        self.photos: dict[str, dict] = {}
+        self.posts: dict[str, dict] = {}
+        super().__init__()
+
+    @staticmethod
+    def err(status, code, message, kind="OAuthException", subcode=None, extra=None):
+        error = {"message": message, "type": kind, "code": code, "fbtrace_id": "AbCdEf" + secrets.token_hex(4)}
+        if subcode:
+            error["error_subcode"] = subcode
+        return status, {"error": error}, extra or {}
+
+    def page_token(self, page_id: str) -> str:
+        token = "EAAP" + secrets.token_urlsafe(30)
+        self.page_tokens[token] = page_id
+        return token
+
+    def answer(self, method, path, query, headers, fields, files):
+        if not path.startswith(self.V + "/"):
+            return self.err(400, 2635, "You are calling a deprecated version of the Graph API.")
+        path = path.removeprefix(self.V)
+        args = {**query, **fields}
+        if path == "/dialog/oauth":
+            if args.get("client_id") != self.client_id or args.get("response_type") != "code":
+                return self.err(400, 100, "Invalid client_id")
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = args["redirect_uri"]
+            return 302, {}, {"Location": f"{args['redirect_uri']}?{urlencode({'state': args['state'], 'code': code})}"}
+        if path == "/oauth/access_token":
+            if (args.get("client_id"), args.get("client_secret")) != (self.client_id, self.client_secret):
+                return self.err(400, 1, "Error validating client secret.")
+            if args.get("grant_type") == "fb_exchange_token":
+                if self.user_tokens.get(args.get("fb_exchange_token", ""), 0) < time.time():
+                    return self.err(400, 190, "Error validating access token: Session has expired", subcode=463)
+                token = "EAAL" + secrets.token_urlsafe(30)
+                self.user_tokens[token] = time.time() + 5183944
+                return 200, {"access_token": token, "token_type": "bearer", "expires_in": 5183944}, {}
+            if self.codes.pop(args.get("code", ""), None) != args.get("redirect_uri"):
+                return self.err(400, 100, "This authorization code has been used.", subcode=36009)
+            token = "EAAS" + secrets.token_urlsafe(30)
+            self.user_tokens[token] = time.time() + 5400
+            return 200, {"access_token": token, "token_type": "bearer", "expires_in": 5400}, {}
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        if path == "/me/accounts":
+            if self.user_tokens.get(token, 0) < time.time():
+                return self.err(400, 190, "Error validating access token: Session has expired", subcode=463)
+            return 200, {"data": [{**p, "access_token": self.page_token(p["id"]), "category": "Tea Room"}
+                                  for p in self.pages], "paging": {}}, {}
+        page = self.page_tokens.get(token)
+        if page is None:
+            return self.err(400, 190, "Error validating access token: The session has been invalidated because "
+                                      "the user changed their password.", subcode=460)
+        usage = {"X-Page-Usage": json.dumps({"call_count": min(100, self.post_calls), "total_cputime": 1,
+                                             "total_time": 1, "estimated_time_to_regain_access": 0})}
+        if path == f"/{page}/photos" and method == "POST":
+            if "source" not in files:
+                return self.err(400, 324, "Requires upload file", "GraphMethodException")
+            photo_id = str(400000000000 + len(self.photos))
+            published = fields.get("published", "true") == "true"
+            self.photos[photo_id] = {"data": files["source"]["data"], "alt": fields.get("alt_text_custom"),
+                                     "published": published, "attached": False}
+            if not published:
+                return 200, {"id": photo_id}, usage
+            return self.create(page, fields.get("caption", ""), [photo_id], usage)
+        if path == f"/{page}/feed" and method == "POST":
+            attached = [json.loads(v)["media_fbid"] for k, v in sorted(fields.items()) if k.startswith("attached_media[")]
+            if any(a not in self.photos or self.photos[a]["published"] or self.photos[a]["attached"] for a in attached):
+                return self.err(400, 100, "Invalid parameter", "OAuthException")
+            return self.create(page, fields.get("message", ""), attached, usage)
+        if path == f"/{page}/feed" and method == "GET":
+            newest = list(reversed(self.posts))[:int(query.get("limit", 25))]
+            return 200, {"data": [{"id": i, "message": self.posts[i]["message"]} for i in newest]}, usage
+        if path == "/" and method == "GET":
+            ids = [i for i in query.get("ids", "").split(",") if i]
+            if len(ids) > 50:
+                return self.err(400, 100, "Too many IDs. Maximum: 50.")
+            return 200, {i: {"id": i, "reactions": {"data": [], "summary": {"total_count": 12}},
+                             "comments": {"data": [], "summary": {"total_count": 4}}, "shares": {"count": 2}}
+                         for i in ids if i in self.posts}, usage
+        return self.err(400, 100, f"Unsupported {method} request.", "GraphMethodException")
+
+    def create(self, page, message, photo_ids, usage):
+        self.post_calls += 1
+        if self.post_calls > self.post_limit:
+            usage["X-Page-Usage"] = json.dumps({"call_count": 100, "total_cputime": 10, "total_time": 10,
+                                                "estimated_time_to_regain_access": self.regain_minutes})
+            return self.err(400, 32, "Page request limit reached", extra=usage)
+        if not message and not photo_ids:
+            return self.err(400, 100, "Invalid parameter")
+        if message and any(p["message"] == message for p in self.posts.values()):
+            return self.err(400, 506, "Duplicate status message", subcode=1455006)
+        post_id = f"{page}_{900000000 + len(self.posts)}"
+        for photo_id in photo_ids:
+            self.photos[photo_id]["attached"] = True
+        self.posts[post_id] = {"message": message, "photos": photo_ids}
+        return 200, ({"id": photo_ids[0], "post_id": post_id} if len(photo_ids) == 1 and
+                     self.photos[photo_ids[0]]["published"] else {"id": post_id}), usage

@@ -22,6 +22,8 @@ RULES = {
     "x": _l("Posts go out with up to 4 images; text is measured as X counts it (CJK characters count 2)."),
     "weibo": _l("Weibo takes at most 140 characters, one picture and no #topics#, and only links on the app's "
                 "secure domain (%(domain)s). Weibo gives no refresh token: reconnect when the connection ends."),
+    "facebook": _l("Posts go out on the one Facebook Page the person connecting can post on, with up to 10 "
+                   "photos described for screen readers. Reconnect if Facebook stops accepting the connection."),
     "linkedin": _l("Posts go out as the LinkedIn page the connecting member administers (one page only), with "
                    "up to 9 images described for screen readers."),
     "mastodon": _l("The account must be on %(instance)s, where Sharecast's app is registered. Posts go out with "
