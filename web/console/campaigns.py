@@ -49,6 +49,19 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+# Where a post stands on the platform that decides on it later (publishing/post_states.py).
+PLATFORM_STATES = {
+    "publishing": _l("in review"), "published": _l("published"), "failed": _l("failed"),
+    "failed_originality": _l("refused: not original content"), "failed_review": _l("refused by the platform's review"),
+    "deleted": _l("deleted"), "banned": _l("taken down by the platform"), "unknown": _l("not known yet"),
+}
+
+
+@bp.app_template_global()
+def platform_state_label(state: str) -> str:
+    return str(PLATFORM_STATES.get(state, state))
+
+
 @bp.app_template_global()
 def publication_label(pub: dict) -> str:
     """A publication's status in words; a published one says where it went."""

@@ -8,6 +8,7 @@ CHANNELS = {
     "wechat_moments": _l("WeChat Moments"), "wechat_official": _l("WeChat Official Account"),
     "weibo": _l("Weibo"), "qzone": _l("QQ Zone"), "xiaohongshu": _l("Xiaohongshu"), "douyin": _l("Douyin"),
     "x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": _l("LinkedIn"),
+    "mastodon": "Mastodon", "bluesky": "Bluesky",
     "telegram": "Telegram", "whatsapp": "WhatsApp", "email": _l("Email"), "webhook": _l("Webhook"),
 }
 BUCKETS = {"pending": _l("Pending"), "approved": _l("Approved"), "paid": _l("Paid"), "reversed": _l("Reversed"),
