@@ -17,10 +17,23 @@ class PayoutMethodIn(InputSchema):
         "phone or email)}; bank {bank_name, account_number, holder_name}")})
 
 
+class PendingMethodOut(Schema):
+    rail = fields.String(metadata={"enum": RAIL_NAMES})
+    account = fields.String(metadata={"description": "masked"})
+    code_sent_to = fields.String(metadata={"description": "the seller's number the code went to, masked"})
+    expires_at = fields.DateTime()
+
+
 class PayoutMethodOut(Schema):
     rail = fields.String(allow_none=True)
     account = fields.String(allow_none=True, metadata={"description": "masked; the full account is never shown"})
     updated_at = fields.DateTime(allow_none=True)
+    pending = fields.Nested(PendingMethodOut, allow_none=True, metadata={
+        "description": "a seller's change waiting for the code texted to them; not in force until confirmed"})
+
+
+class ConfirmCodeIn(InputSchema):
+    code = fields.String(required=True, validate=validate.Length(1, 12), metadata={"example": "123456"})
 
 
 class WithdrawalIn(InputSchema):

@@ -159,6 +159,8 @@ def _bodies(scene: dict) -> dict:
             "rules": {"fast_order": {"seconds": 30}}, "hold_days": 14, "expiry_decision": "release"}, "owner"),
         ("PUT", "/api/v1/sharers/{sharer_id}/payout-method"): (f"/api/v1/sharers/{sid}/payout-method",
                                                                PAYOUT_METHOD, "owner"),
+        ("POST", "/api/v1/sharers/{sharer_id}/payout-method/confirm"): (
+            f"/api/v1/sharers/{sid}/payout-method/confirm", {"code": "123456"}, "seller"),
         ("POST", "/api/v1/sharers/{sharer_id}/suspend"): (f"/api/v1/sharers/{scene['others'][4]}/suspend",
                                                           {"reason": "刷单"}, "owner"),
         ("POST", "/api/v1/teams"): ("/api/v1/teams", {"name": "Green", "captain_id": scene["others"][3]}, "owner"),

@@ -11,7 +11,6 @@ from referrals.ledger import approve_due
 from referrals.reviews import expire
 
 
-
 def later() -> str:
     """An order time well after any click made so far (taken when called: the suite runs for many minutes)."""
     return (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
