@@ -7,7 +7,7 @@ from accounts import sms
 from payouts import jobs
 from payouts.accounts import method_json, payout_method, rails_view, save_rail_credentials, set_payout_method
 from payouts.method_changes import confirm_change, pending_change, pending_json, propose_change
-from payouts.notifications import settle_wechat
+from payouts.notifications import paypal_notification, settle_wechat
 from payouts.schemas import (
     BalanceOut,
     ConfirmCodeIn,
@@ -236,7 +236,8 @@ def rails():
 @requires("owner")
 @bp.arguments(RailCredentialsIn, description=(
     "wechat {mchid, appid, serial_no, private_key, platform_certificate, api_base?}; "
-    "alipay {app_id, private_key, alipay_public_key, gateway?}"))
+    "alipay {app_id, private_key, alipay_public_key, gateway?}; "
+    "paypal {client_id, client_secret, webhook_id?, api_base?}"))
 @bp.response(200, RailOut)
 def put_rail(data: dict, rail: str):
     """Store (replace) a rail's merchant credentials, encrypted. :raise 404: unknown rail.
@@ -264,3 +265,21 @@ def wechat_notification(workspace_id: int):
         outbox.enqueue_after_commit(session, jobs.enqueue_follow_up, [withdrawal.id])
     session.commit()
     return {"code": "SUCCESS"}
+
+
+@bp.post(f"/payouts/rails/paypal/notify/<{ID}:workspace_id>")
+def paypal_webhook(workspace_id: int):
+    """PayPal Payouts webhooks (public: the brand subscribes this URL in its PayPal app and stores the
+    webhook's id). Believed only when PayPal verifies the signature headers; the withdrawal it names
+    is then followed up at once (its status read from PayPal, so a replayed event changes nothing).
+    Answers ``{"received": true}``, also for an event about nothing open here.
+
+    :raise 401: PayPal did not verify it. :raise 404: no PayPal rail with a webhook id here.
+    """
+    session = database.session()
+    withdrawal_id = paypal_notification(session, vault.for_app(current_app), workspace_id, request.headers,
+                                        request.get_data(as_text=True), current_app.config["ALLOW_PRIVATE_TARGETS"])
+    if withdrawal_id is not None:
+        outbox.enqueue_after_commit(session, jobs.enqueue_follow_up, [withdrawal_id])
+    session.commit()
+    return {"received": True}

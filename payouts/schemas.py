@@ -7,14 +7,15 @@ from payouts.withdrawals import STATUSES
 from plumbing.fields import MAX_ID, DecimalString, InputSchema
 from plumbing.pagination import PageQuery
 
-RAIL_NAMES = ["alipay", "bank", "wechat"]
+RAIL_NAMES = ["alipay", "bank", "paypal", "wechat"]
 
 
 class PayoutMethodIn(InputSchema):
     rail = fields.String(required=True, validate=validate.OneOf(RAIL_NAMES))
     account = fields.Dict(required=True, metadata={"description": (
         "wechat {openid, name?}; alipay {identity (user id 2088…, phone or email), name (required with a "
-        "phone or email)}; bank {bank_name, account_number, holder_name}")})
+        "phone or email)}; paypal {receiver (PayPal email, mobile number or account id)}; "
+        "bank {bank_name, account_number, holder_name}")})
 
 
 class PendingMethodOut(Schema):

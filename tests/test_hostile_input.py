@@ -285,6 +285,7 @@ NOT_DONE_AFTER_VALIDATION = {"/api/v1/commissions/approve": 409, "/api/v1/commis
                              "/api/v1/library/grabs": 404, "/api/v1/withdrawals": 409,
                              "/api/v1/webhooks": 422, "/api/v1/sharers/1/notifications": 422,
                              "/api/v1/payouts/rails/alipay": 422,
+                             "/api/v1/sharers/1/payout-method/confirm": 409,  # no change waits for a code
                              "/api/v1/sign-in/phone/key": 400}  # no code was sent to that number
 
 

@@ -93,7 +93,13 @@ def test_a_seller_withdraws_in_the_browser_and_the_rail_pays_once(
         form.locator("input[name=name]").fill("张小明")
     form.get_by_role("button", name=words["save"]).click()
     page.wait_for_selector("#method-confirm")
-    page.fill("#method-code", queued_code(app))
+    code = queued_code(app)
+    page.fill("#method-code", f"{(int(code) + 1) % 1_000_000:06d}")  # a wrong code changes nothing
+    page.locator("#method-confirm button").click()
+    page.wait_for_selector("#method-confirm")
+    assert page.locator("#amount").count() == 0  # no method in force yet: nothing to withdraw to
+    screenshot(page, f"withdraw-{rail}-{tag}-code")
+    page.fill("#method-code", code)
     page.locator("#method-confirm button").click()
     page.fill("#amount", "30.00")
     page.locator("form[action$='/seller/withdraw'] button").click()
