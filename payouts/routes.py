@@ -6,6 +6,7 @@ from flask import current_app, request
 from accounts import sms
 from payouts import jobs
 from payouts.accounts import method_json, payout_method, rails_view, save_rail_credentials, set_payout_method
+from payouts.finance_export import COLUMNS, download
 from payouts.method_changes import confirm_change, pending_change, pending_json, propose_change
 from payouts.notifications import paypal_notification, settle_wechat
 from payouts.schemas import (
@@ -19,6 +20,7 @@ from payouts.schemas import (
     RailList,
     RailOut,
     RefuseIn,
+    WithdrawalExportQuery,
     WithdrawalIn,
     WithdrawalList,
     WithdrawalOut,
@@ -172,6 +174,20 @@ def withdrawals(query: dict):
         query["sharer_id"] = me.sharer_id
     return list_withdrawals(database.session(), me.workspace_id, **query)
 
+
+
+@bp.get("/withdrawals.csv")
+@requires("owner")
+@bp.arguments(WithdrawalExportQuery, location="query")
+@bp.response(200, description=(
+    f"UTF-8 with a BOM; columns {', '.join(COLUMNS)}. Bank-rail rows carry the full bank details (the finance "
+    "team pays them from this file); year_total_paid is everything the seller was paid in that calendar year"))
+@bp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def withdrawals_export(query: dict):
+    """The withdrawals asked in a period (``?from=&to=``, the programme's days; default this year so far)
+    as CSV for the finance team. :raise 422: a bad date, an end before the start, more than a year."""
+    return download(database.session(), vault.for_app(current_app), current().workspace_id, query["start"],
+                    query["end"], utcnow(), api_key_id=current().key_id)
 
 
 @bp.post(f"/withdrawals/<{ID}:withdrawal_id>/approve")

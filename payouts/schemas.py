@@ -114,3 +114,9 @@ class RailOut(Schema):
 
 class RailList(Schema):
     items = fields.List(fields.Nested(RailOut))
+
+
+class WithdrawalExportQuery(InputSchema):
+    start = fields.Date(data_key="from", load_default=None,
+                        metadata={"description": "first day (the programme's time zone); default 1 January"})
+    end = fields.Date(data_key="to", load_default=None, metadata={"description": "last day, inclusive; default today"})

@@ -328,7 +328,7 @@ def test_bad_rail_credentials_and_accounts_are_refused(owner, seller):
     res = put(owner, "/api/v1/payouts/rails/alipay", {"app_id": "2021000122671234", "private_key": "nope",
                                                       "alipay_public_key": "nope"})
     assert res.status_code == 422 and "private_key" in res.json["error"]["fields"]
-    assert put(owner, "/api/v1/payouts/rails/paypal", {}).status_code == 404
+    assert put(owner, "/api/v1/payouts/rails/stripe", {}).status_code == 404
     assert put(owner, "/api/v1/payouts/rails/wechat", {}, key=seller["api_key"]).status_code == 403
     res = put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", {"rail": "alipay", "account": {"identity": "a@b.cn"}})
     assert res.status_code == 422 and res.json["error"]["fields"] == {"name": "is required with a phone or email"}
