@@ -52,7 +52,7 @@ def reason_sentence(line: dict) -> str:
 
 
 RAILS = {"wechat": _l("WeChat Pay (to your WeChat balance)"), "alipay": _l("Alipay"),
-         "bank": _l("Bank transfer")}
+         "paypal": _l("PayPal (outside China)"), "bank": _l("Bank transfer")}
 WITHDRAWAL_STATUSES = {"requested": _l("Waiting for review"), "approved": _l("Approved, being sent"),
                        "sending": _l("Being sent"), "paid": _l("Paid"), "refused": _l("Refused"),
                        "failed": _l("Did not go through")}
