@@ -1,7 +1,7 @@
 """payout method changes wait for a texted code
 
 Revision ID: b5e0c7d2a913
-Revises: a7d3c1e9b2f4
+Revises: b4e8a2c6d1f3
 Create Date: 2026-11-30 15:50:00
 
 """
@@ -14,7 +14,7 @@ from plumbing import database
 
 
 revision: str = 'b5e0c7d2a913'
-down_revision: Union[str, Sequence[str], None] = 'a7d3c1e9b2f4'
+down_revision: Union[str, Sequence[str], None] = 'b4e8a2c6d1f3'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
