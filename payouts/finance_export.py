@@ -17,12 +17,12 @@ from flask import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.privacy import record_contact_views
 from payouts.models import Withdrawal
 from plumbing.csvexport import csv_response
 from plumbing.errors import ApiError
 from plumbing.money import format_amount
 from plumbing.vault import Vault
+from referrals.contact_views import record_contact_views
 from referrals.models import Payout, Sharer
 from workspaces.models import Workspace
 

@@ -9,10 +9,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from test_withdrawals import approve_earnings, private_targets, put, seller, send, withdraw  # noqa: F401
 
-from accounts.models import ContactView
 from payouts.models import Withdrawal
 from plumbing import database
-from referrals.models import Payout
+from referrals.models import ContactView, Payout
 from workspaces.models import Workspace
 
 BANK = {"rail": "bank", "account": {"bank_name": "招商银行", "account_number": "6225 8801 2345 6789",
