@@ -10,6 +10,8 @@ method at once (accounts.set_payout_method).
 
 A seller without a phone number adds one first (the profile page checks it with a
 code too). Codes are texted at most once a minute and five times an hour per seller.
+Since whoever holds a session could also put their own number on the profile first,
+a change of payout method is refused for two days after the phone number changed.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from referrals.sharers import get_sharer
 RESEND_AFTER = timedelta(minutes=1)
 WINDOW = timedelta(hours=1)
 MAX_CODES_PER_WINDOW = 5
+PHONE_SETTLE = timedelta(hours=48)
 
 
 def pending_change(session: Session, sharer_id: int, now: datetime) -> PayoutMethodChange | None:
@@ -46,7 +49,8 @@ def propose_change(session: Session, vault: Vault, secret: str, workspace_id: in
     The caller commits, then texts the code (accounts.sms.enqueue_sign_in_code).
 
     :raise ApiError 404: no such sharer or rail. :raise ApiError 422: a bad account.
-    :raise ApiError 409: the seller has no phone number to text a code to.
+    :raise ApiError 409: the seller has no phone number to text a code to (``phone_required``), or it
+        changed less than two days ago (``phone_recently_changed``).
     :raise ApiError 429: a code was texted less than a minute ago, or five this hour.
     """
     database.lock(session, f"payout-method:{sharer_id}")
@@ -55,6 +59,12 @@ def propose_change(session: Session, vault: Vault, secret: str, workspace_id: in
     if not sharer.phone:
         raise ApiError(409, "phone_required", "Add your mobile number first (on your profile): a change of "
                                               "payout method is confirmed with a code texted to it.")
+    if sharer.phone_changed_at is not None and now - sharer.phone_changed_at < PHONE_SETTLE:
+        settled = sharer.phone_changed_at + PHONE_SETTLE
+        raise ApiError(409, "phone_recently_changed",
+                       "Your phone number changed less than two days ago: for your safety, payout details can "
+                       f"change again from {settled.isoformat(timespec='minutes')}.",
+                       {"retry_after": int((settled - now).total_seconds()) + 1})
     change = session.get(PayoutMethodChange, sharer_id)
     if change is not None and change.confirmed_at is None and now - change.sent_at < RESEND_AFTER:
         wait = int((change.sent_at + RESEND_AFTER - now).total_seconds()) + 1

@@ -51,6 +51,8 @@ class Sharer(Base):
     # The media storage key of the photo their posters show round beside that name (see
     # publishing/avatars.py); None: no photo, the name alone.
     avatar_key: Mapped[str | None] = mapped_column(String(80))
+    # When the seller last set their phone number on their profile: payout details wait a while after it.
+    phone_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
     # webhook, signed with its secret (stored encrypted). See publishing/notices.py.

@@ -13,6 +13,7 @@ from accounts.models import PhoneCode
 from payouts.models import PayoutMethod, PayoutMethodChange
 from plumbing import database, redis_client
 from plumbing.database import utcnow
+from referrals.models import Sharer
 
 WECHAT = {"rail": "wechat", "account": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "name": "林小"}}
 ALIPAY = {"rail": "alipay", "account": {"identity": "13800138000", "name": "张小明"}}
@@ -134,6 +135,30 @@ def test_a_seller_without_a_phone_adds_one_first_and_bad_input_stores_nothing(ap
         assert s.scalar(select(func.count()).select_from(PayoutMethodChange)) == 0
         assert s.scalar(select(func.count()).select_from(PhoneCode)) == 0
         assert s.scalar(select(func.count()).select_from(PayoutMethod)) == 0
+
+
+def test_a_new_phone_on_the_profile_holds_payout_changes_for_two_days(app, owner, seller, sms_provider):  # noqa: F811
+    """Whoever holds a seller's session could put their own number on the profile, then confirm a payout
+    change with a code texted to it: so payout details wait two days after the number changes."""
+    pages = seller_pages(app, seller["id"])
+    pages.post("/seller/profile/phone", {"phone": "139 0013 9000"}, token_from="/seller/profile")
+    pages.post("/seller/profile/phone/confirm", {"code": texted_code(app, sms_provider)}, token_from="/seller/profile")
+    with database.read_session(app) as s:
+        assert s.get(Sharer, seller["id"]).phone == "+8613900139000"
+    res = put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", WECHAT, key=seller["api_key"])
+    assert res.status_code == 409 and res.json["error"]["code"] == "phone_recently_changed"
+    assert 47 * 3600 < res.json["error"]["fields"]["retry_after"] <= 48 * 3600 + 1
+    page = pages.post("/seller/withdraw/method", {"rail": "wechat", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                                                  "name": "林小"}, token_from="/seller/withdraw",
+                      follow_redirects=True, headers={"Accept-Language": "en"})
+    assert "changed less than two days ago" in page.text
+    with database.read_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(PayoutMethodChange)) == 0
+    with database.new_session(app) as s:  # two days later
+        s.get(Sharer, seller["id"]).phone_changed_at -= timedelta(hours=48)
+        s.commit()
+    assert put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", WECHAT, key=seller["api_key"]).status_code == 202
+    assert method_of(owner, seller["id"])["rail"] is None  # still waits for the code to the (new) number
 
 
 def test_staff_set_a_method_at_once_and_a_waiting_change_does_not_redirect_a_withdrawal(

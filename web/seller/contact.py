@@ -20,6 +20,7 @@ from accounts.models import WeChatIdentity
 from accounts.phone_codes import Outcome
 from credentials import mail
 from plumbing import database
+from plumbing.database import utcnow
 from referrals.identity import mask_email, mask_phone, normalize_email, normalize_phone
 from web import session as web_session
 from web.forms import CodeForm, ConfirmForm, EmailForm, PhoneForm
@@ -86,7 +87,7 @@ def confirm_phone():
     db = database.session()
     outcome = phone_codes.check_code(db, current_app.config["SECRET_KEY"], phone, form.code.data)
     if outcome is Outcome.OK:
-        g.sharer.phone = phone
+        g.sharer.phone, g.sharer.phone_changed_at = phone, utcnow()
         session.pop("phone_change", None)
         flash(_("Your phone number is now %(phone)s.", phone=mask_phone(phone)))
     else:

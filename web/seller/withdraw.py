@@ -73,6 +73,9 @@ def set_method():
             if exc.code == "phone_required":
                 raise ApiError(409, exc.code, _("Add your mobile number on your profile first: a change of "
                                                 "payout method is confirmed with a code texted to it.")) from None
+            if exc.code == "phone_recently_changed":
+                raise ApiError(409, exc.code, _("Your phone number changed less than two days ago: for your "
+                                                "safety, how you are paid can change after that.")) from None
             if exc.code in ("code_too_soon", "too_many_codes"):
                 raise ApiError(429, exc.code, _("A code was texted just now. Wait a minute, then ask again.")) from None
             raise
