@@ -5,10 +5,10 @@ only the masked account and the names of the credential fields that are set.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from payouts.models import PayoutMethod, RailCredential
+from payouts.models import PayoutMethod, PayoutMethodChange, RailCredential
 from payouts.rails.base import Rail, RailError
 from payouts.rails.registry import RAILS
 from plumbing.database import insert_for, utcnow
@@ -98,6 +98,13 @@ def set_payout_method(session: Session, vault: Vault, workspace_id: int, sharer_
     get_sharer(session, workspace_id, sharer_id)
     sealed, masked = sealed_account(vault, rail_name, account)
     return apply_payout_method(session, workspace_id, sharer_id, rail_name, sealed, masked)
+
+
+def forget_payout_method(session: Session, sharer_id: int) -> None:
+    """Erasure: the sharer's payout method and any change waiting for its code go; withdrawals keep the
+    payee they were made to (the books must say who was paid). The caller commits."""
+    session.execute(delete(PayoutMethodChange).where(PayoutMethodChange.sharer_id == sharer_id))
+    session.execute(delete(PayoutMethod).where(PayoutMethod.sharer_id == sharer_id))
 
 
 def payout_method(session: Session, workspace_id: int, sharer_id: int) -> PayoutMethod | None:

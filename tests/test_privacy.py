@@ -7,8 +7,10 @@ import json
 from conftest import Pages, seller_pages
 from sqlalchemy import func, select
 from test_share_page import buy
+from test_withdrawals import put
 
 from accounts.models import WebSession
+from payouts.models import PayoutMethod
 from plumbing import database
 from referrals.identity import mask_email, mask_phone
 from referrals.models import Commission, LedgerEntry, Link, Sharer
@@ -50,6 +52,8 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
     seller = make_sharer("小林", phone="13800138000", email="lin@example.com", external_id="crm-7")
     link = make_link(campaign["id"], seller["id"], "weibo")
     buy(owner, link["code"])
+    assert put(owner, f"/api/v1/sharers/{seller['id']}/payout-method",  # set by staff, in force at once
+               {"rail": "alipay", "account": {"identity": "13800138000", "name": "林小"}}).status_code == 200
     pages = seller_pages(app, seller["id"])
     with database.read_session(app) as s:
         before = s.scalar(select(func.sum(LedgerEntry.amount_minor)).where(LedgerEntry.sharer_id == seller["id"]))
@@ -67,6 +71,7 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
         assert s.scalars(select(Commission.amount_minor).where(Commission.sharer_id == seller["id"])).all() == [1990]
         assert s.scalars(select(WebSession).where(WebSession.account_id == seller["id"],
                                                   WebSession.revoked_at.is_(None))).all() == []
+        assert s.get(PayoutMethod, seller["id"]) is None  # how they were paid is personal data too
     # The link no longer earns: an old post still lands the buyer on the shop, with no click to credit.
     landed = client.get(f"/r/{link['code']}")
     assert landed.status_code == 302 and "sc_click" not in landed.headers["Location"]

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from accounts.privacy import erase_sharer, export_sharer
+from payouts.accounts import forget_payout_method
 from plumbing import database, redis_client
 from plumbing.errors import ApiError
 from publishing.avatars import remove_avatar, set_avatar
@@ -107,6 +108,7 @@ def erase():
         return redirect(url_for("seller.profile"), 303)
     session = database.session()
     erase_sharer(session, g.sharer)
+    forget_payout_method(session, g.sharer.id)
     session.commit()
     linkcache.invalidate(redis_client.connection())
     web_session.sign_out("seller")
