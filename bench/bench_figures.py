@@ -67,7 +67,7 @@ def main() -> None:
         for row in rows:
             if row["refunded_minor"] < row["amount_minor"]:
                 bought.setdefault(row["customer_sharer_id"], []).append(
-                    (row["occurred_at"], row["amount_minor"] - row["refunded_minor"], "CNY"))
+                    (row["occurred_at"], row["amount_minor"] - row["refunded_minor"], "CNY", row["sharer_id"], None, False))
     # The rollups the conversion writer keeps, built in bulk with the writer's own function.
     summaries, months = [], []
     for customer, buys in bought.items():

@@ -112,17 +112,21 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
         agg["unique_clicks"] += r["is_unique"]
         total = per_link.setdefault(r["link_id"], {
             "link_id": r["link_id"], "workspace_id": r["workspace_id"], "campaign_id": r["campaign_id"],
-            "sharer_id": r["sharer_id"], "clicks": 0, "unique_clicks": 0, "last_click_at": r["clicked_at"]})
+            "sharer_id": r["sharer_id"], "clicks": 0, "unique_clicks": 0, "last_click_at": r["clicked_at"],
+            "first_click_at": r["clicked_at"]})
         total["clicks"] += 1
         total["unique_clicks"] += r["is_unique"]
         total["last_click_at"] = max(total["last_click_at"], r["clicked_at"])
+        total["first_click_at"] = min(total["first_click_at"], r["clicked_at"])
     _add_counts(conn, insert, ROLLUPS, [ROLLUPS.c.campaign_id, ROLLUPS.c.channel, ROLLUPS.c.hour], hourly.values())
-    _add_counts(conn, insert, TOTALS, [TOTALS.c.link_id], per_link.values(), latest="last_click_at")
+    _add_counts(conn, insert, TOTALS, [TOTALS.c.link_id], per_link.values(), latest="last_click_at",
+                earliest="first_click_at")
     return WriteResult(written=len(fresh), unique=len(firsts))
 
 
-def _add_counts(conn, insert, table, keys, rows, latest: str | None = None) -> None:
-    """Upsert ``rows``, adding their clicks and unique clicks to what is there."""
+def _add_counts(conn, insert, table, keys, rows, latest: str | None = None, earliest: str | None = None) -> None:
+    """Upsert ``rows``, adding their clicks and unique clicks to what is there; ``latest`` and ``earliest``
+    name time columns that keep the later and the earlier of the stored and the new."""
     rows = list(rows)
     if not rows:
         return
@@ -133,6 +137,10 @@ def _add_counts(conn, insert, table, keys, rows, latest: str | None = None) -> N
         newer = stmt.excluded[latest]
         changes[latest] = case((table.c[latest].is_(None), newer), (newer > table.c[latest], newer),
                                else_=table.c[latest])
+    if earliest:  # likewise a spooled batch may be older: it moves the first click back
+        older = stmt.excluded[earliest]
+        changes[earliest] = case((table.c[earliest].is_(None), older), (older < table.c[earliest], older),
+                                 else_=table.c[earliest])
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 
