@@ -130,6 +130,21 @@ class ClickRollup(Base):
     unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ClickFacetHour(Base):
+    """Human clicks per campaign, UTC hour, facet (device, browser, os, referrer) and its value, kept by
+    the click writer from each click's user agent and referrer (see ``referrals/clickfacets.py``)."""
+
+    __tablename__ = "click_facet_hours"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class LinkClickTotal(Base):
     """Human clicks per link (so per sharer × campaign × channel), kept by the click writer."""
 
