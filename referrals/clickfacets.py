@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from referrals.models import ClickFacetHour
 
 FACETS = ("device", "browser", "os", "referrer")
+CSV_COLUMNS = ("facet", "value", "clicks", "unique_clicks")
 VALUE_LENGTH = 100
 
 # First match wins: in-app browsers before the engines they are built on, Edge and Opera before Chrome.
@@ -98,3 +99,8 @@ def click_breakdown(session: Session, campaign_id: int, start: datetime | None =
     for items in out.values():
         items.sort(key=lambda item: (-item["clicks"], item["value"]))
     return out
+
+
+def csv_rows(figures: dict[str, list[dict]]):
+    """Pure: a breakdown as CSV rows under ``CSV_COLUMNS``, facet by facet."""
+    return ((facet, item["value"], item["clicks"], item["unique_clicks"]) for facet in FACETS for item in figures[facet])

@@ -10,7 +10,7 @@ from plumbing.api import Blueprint
 from plumbing.csvexport import csv_response
 from plumbing.errors import ApiError
 from plumbing.pagination import PageQuery
-from referrals.clickfacets import FACETS, click_breakdown, hour_range
+from referrals.clickfacets import CSV_COLUMNS, click_breakdown, csv_rows, hour_range
 from referrals.report_schemas import (
     ClickBreakdownOut,
     ClickRangeQuery,
@@ -84,9 +84,7 @@ def click_facets_csv(query: dict, campaign_id: int):
     campaign = _campaign(campaign_id)
     start, end = _hours(query)
     figures = click_breakdown(database.session(), campaign.id, start, end)
-    return csv_response(f"campaign-{campaign.id}-clicks.csv", ("facet", "value", "clicks", "unique_clicks"),
-                        ((facet, item["value"], item["clicks"], item["unique_clicks"])
-                         for facet in FACETS for item in figures[facet]))
+    return csv_response(f"campaign-{campaign.id}-clicks.csv", CSV_COLUMNS, csv_rows(figures))
 
 
 @bp.get(f"{CAMPAIGN}/stats/sharers")

@@ -3,7 +3,9 @@ hourly rows against a brute-force count of the clicks (replays included), the AP
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -140,3 +142,28 @@ def test_the_migration_counts_the_clicks_kept_before_it(app, client, owner, camp
     migrate.upgrade(url)
     with database.read_session(app) as s:
         assert click_breakdown(s, campaign["id"]) == before
+
+
+def test_the_dashboard_shows_where_clicks_came_from_and_exports_them(app, client, owner, console, campaign,
+                                                                     make_sharer, make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    for ip, ref in (("198.51.100.1", "https://www.weibo.com/p/1"), ("198.51.100.2", "")):
+        client.get(path_of(link["url"]), headers={"User-Agent": BROWSER, "Referer": ref},
+                   environ_base={"REMOTE_ADDR": ip})
+    drain(app)
+    page = console.get(f"/console/campaigns/{campaign['id']}/dashboard")
+    assert page.status_code == 200, page.text
+    browsers = page.text.split('data-facet="browser">')[1].split("</table>")[0]
+    assert '<th scope="row">WeChat</th>' in browsers and '<td class="num">2</td>' in browsers
+    sites = page.text.split('data-facet="referrer">')[1].split("</table>")[0]
+    assert "weibo.com" in sites and "Direct or unknown" in sites
+    csv_url = re.search(rf'href="(/console/campaigns/{campaign["id"]}/clicks\.csv\?[^"]+)"', page.text).group(1)
+    res = console.get(html.unescape(csv_url))  # the chart's period, as the page links it
+    assert res.status_code == 200 and ["device", "mobile", "2", "2"] in list(
+        csv.reader(io.StringIO(res.data.decode("utf-8-sig"))))
+    url = f"/console/campaigns/{campaign['id']}/clicks.csv"
+    assert console.get(url, query_string={"from": "2026-11-01T00:00:00"}).status_code == 422  # no offset
+    assert console.get(url, query_string={"from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+                       ).status_code == 422
+    chinese = console.get(f"/console/campaigns/{campaign['id']}/dashboard", headers={"Accept-Language": "zh-CN"})
+    assert "点击来自哪里" in chinese.text and "直接访问或未知" in chinese.text
