@@ -28,7 +28,7 @@ from referrals import ledger, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
 from referrals.commission import kept_after_refunds, shares_for_sale
-from referrals.customer_rollup import refresh_customer
+from referrals.customer_rollup import note_sale, refresh_customer, refresh_first_sale
 from referrals.enrollment import apply
 from referrals.grades import rates_for
 from referrals.identity import same_person
@@ -344,6 +344,7 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
     if buyer_id is not None:
         # A buyer enrolled by this very sale has no rows yet, unless an early refund just wrote them.
         refresh_customer(session, workspace.id, buyer_id, new=enrolled and not early_refunds, sale=conversion)
+    note_sale(session, conversion)  # after early refunds: a sale refunded in full is no first sale
     session.flush()
     # The commissions as booked (early refunds and holds changed these same objects).
     body["commissions"] = [
@@ -435,5 +436,7 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
     refund.applied = True
     if sale.customer_sharer_id is not None:
         refresh_customer(session, sale.workspace_id, sale.customer_sharer_id)
+    if sale.refunded_minor == sale.amount_minor:
+        refresh_first_sale(session, sale)
     emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)
     return reversals
