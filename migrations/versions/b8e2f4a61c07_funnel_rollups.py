@@ -1,7 +1,7 @@
 """funnel rollups: who brought each customer, each sharer's first sale, each link's first click
 
 Revision ID: b8e2f4a61c07
-Revises: a7d3c1e9b2f4
+Revises: c6a1d3e5f7b9
 Create Date: 2026-11-30 15:50:00
 
 """
@@ -14,7 +14,7 @@ from plumbing import database
 
 
 revision: str = 'b8e2f4a61c07'
-down_revision: Union[str, Sequence[str], None] = 'a7d3c1e9b2f4'
+down_revision: Union[str, Sequence[str], None] = 'c6a1d3e5f7b9'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
