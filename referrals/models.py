@@ -286,6 +286,23 @@ class ConversionItem(Base):
     commission_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     invite_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     flag: Mapped[str] = mapped_column(String(32), default="")
+    # What refunds naming this line took back of it so far (see referrals/line_refunds.py).
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RefundItem(Base):
+    """One line a refund names, as the merchant named it (a product by id or SKU, a quantity and
+    an amount). A refund that comes before its sale keeps its lines here until the sale arrives."""
+
+    __tablename__ = "refund_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversion_id: Mapped[int] = mapped_column(ForeignKey("conversions.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 
 class CustomerBinding(Base):
