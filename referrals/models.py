@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,16 +62,24 @@ class Sharer(Base):
 
 
 class Link(Base):
-    """A tracked link: sharer × campaign × channel ('' for no channel)."""
+    """A tracked link: sharer × campaign × channel ('' for no channel), or a seller's link for one
+    product of the campaign (``product_id``, from their shop): it lands on that product's page."""
 
     __tablename__ = "links"
-    __table_args__ = (UniqueConstraint("campaign_id", "sharer_id", "channel"),)
+    __table_args__ = (
+        # One general link per (campaign, sharer, channel), and one per product besides.
+        Index("uq_links_general", "campaign_id", "sharer_id", "channel", unique=True,
+              sqlite_where=text("product_id IS NULL"), postgresql_where=text("product_id IS NULL")),
+        Index("uq_links_product", "campaign_id", "sharer_id", "channel", "product_id", unique=True,
+              sqlite_where=text("product_id IS NOT NULL"), postgresql_where=text("product_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32), default="")
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     code: Mapped[str] = mapped_column(String(16), unique=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

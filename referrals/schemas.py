@@ -28,6 +28,8 @@ class LinkIn(InputSchema):
     campaign_id = Id(required=True)
     sharer_id = Id(required=True)
     channel = fields.String(load_default=None, allow_none=True)
+    product_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "a product the campaign promotes: the link lands on the product's page"})
 
 
 class LinkOut(Schema):
@@ -38,6 +40,7 @@ class LinkOut(Schema):
     campaign_id = fields.Integer()
     sharer_id = fields.Integer()
     channel = fields.String(allow_none=True)
+    product_id = fields.Integer(allow_none=True)
 
 
 class LinksBulkIn(InputSchema):
