@@ -26,6 +26,7 @@ from web.console import (  # noqa: F401  (routes register on bp)
     contest_setup,
     customers,
     dashboard,
+    imports,
     money,
     payouts,
     products,
