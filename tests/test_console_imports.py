@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 from test_imports import backfill, counts
 from test_seller_portal import text_of
 
 from plumbing import database, redis_client
+from referrals import imports, jobs
 from referrals.jobs import run_sales_import
 from referrals.models import Conversion, SalesImport
 
@@ -110,3 +112,36 @@ def test_files_that_are_not_an_import_are_explained_and_keep_nothing(app, consol
 def test_only_an_owner_imports(client):
     assert client.get("/console/imports").status_code in (302, 303)
     assert client.get("/console/imports/1").status_code in (302, 303)
+
+
+def test_a_worker_lost_mid_file_leaves_its_saved_progress_and_the_next_run_finishes_once(
+        app, console, campaign, make_sharer, make_link, monkeypatch):
+    link = make_link(campaign["id"], make_sharer("小林")["id"])
+    text = "type,order_id,amount,code,customer_external_id\n" + "".join(
+        f"sale,B-{i},10.00,{link['code']},c-{i}\n" for i in range(7))
+    res = upload(console, text.encode("utf-8"), dry_run=False)
+    import_id = int(res.headers["Location"].rsplit("/", 1)[1])
+    monkeypatch.setattr(jobs, "SAVE_EVERY", 2)
+    real, calls = imports.record_conversion, []
+
+    def lost_at_the_fifth_row(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("the worker's machine went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "record_conversion", lost_at_the_fifth_row)
+    with app.app_context(), pytest.raises(RuntimeError):
+        run_sales_import(import_id)
+    with database.new_session(app) as s:
+        found = s.get(SalesImport, import_id)
+        assert (found.status, found.done, found.created) == ("running", 4, 4)
+    assert "4 of 7 rows" in text_of(console.get(res.headers["Location"]))
+    monkeypatch.setattr(imports, "record_conversion", real)
+    with app.app_context():
+        run_sales_import(import_id)
+    page = text_of(console.get(res.headers["Location"]))
+    assert "Rows: 7 · recorded: 7 · already recorded: 0 · refused: 0" in page
+    with database.new_session(app) as s:
+        assert [r["line"] for r in s.get(SalesImport, import_id).results] == list(range(2, 9))
+    assert orders(app) == sorted(("sale", f"B-{i}") for i in range(7))
