@@ -39,7 +39,7 @@ def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, pu
     """(ids of the workspace's sharers missing a poster for this version, how many sharers there are)."""
     channels = channels_of(renderer.snapshot)
     codes = {(link.sharer_id, link.channel): link.code for link in session.scalars(
-        select(Link).where(Link.campaign_id == campaign.id))}
+        select(Link).where(Link.campaign_id == campaign.id, Link.product_id.is_(None)))}
     sharers = session.execute(select(Sharer.id, Sharer.name, Sharer.display_name, Sharer.source, Sharer.code,
                                      Sharer.avatar_key)
                               .where(Sharer.workspace_id == campaign.workspace_id).order_by(Sharer.id)).all()

@@ -80,7 +80,7 @@ def sharer_links(session: Session, writer: Writer, campaign: Campaign, sharer_id
                  channels: list[str]) -> dict[str, str]:
     """The sharer's link code per channel, made where missing (one short write)."""
     codes = {link.channel: link.code for link in session.scalars(
-        select(Link).where(Link.campaign_id == campaign.id, Link.sharer_id == sharer_id))}
+        select(Link).where(Link.campaign_id == campaign.id, Link.sharer_id == sharer_id, Link.product_id.is_(None)))}
     missing = [c for c in channels if c not in codes]
     if missing:
         with writer() as write:

@@ -24,10 +24,10 @@ from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals import ledger, prizes
+from referrals import ledger, line_refunds, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
-from referrals.commission import kept_after_refunds, shares_for_sale
+from referrals.commission import shares_for_sale
 from referrals.customer_rollup import note_sale, refresh_customer, refresh_first_sale
 from referrals.enrollment import apply
 from referrals.grades import rates_for
@@ -252,8 +252,9 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str):
         if verdict.attributed:
             _book_sale(session, workspace, campaign, sharer, conversion, body, data["customer"], public_url, lines,
                        kept)
-        if lines:
+        elif lines:
             body["items"] = store_lines(session, conversion.id, lines, currency)
+        if lines:
             flagged = [line for line in lines if line.flag]
             for line in flagged:
                 body.setdefault("warnings", []).append(
@@ -312,6 +313,8 @@ def _book_sale(session: Session, workspace: Workspace, campaign: Campaign, share
         amount_minor=share.amount_minor, status=status, price_held=status == "held",
         approvable_at=approvable_at) for share in shares]
     ledger.book_all(session, commissions, memo=f"order {conversion.order_id}")
+    if lines:  # before the early refunds, which may name them
+        body["items"] = store_lines(session, conversion.id, lines, conversion.currency)
     buyer, enrolled = _enroll(session, workspace, customer, sharer, conversion.self_referral)
     buyer_id = None
     if isinstance(buyer, Application):
@@ -401,6 +404,14 @@ def _refund(session, workspace: Workspace, data: dict, refund_id: str) -> tuple[
     if sale is not None and amount > sale.amount_minor - sale.refunded_minor:
         raise ApiError(422, "refund_exceeds_sale", "The refunds would exceed the sale.",
                        {"amount": f"at most {format_amount(sale.amount_minor - sale.refunded_minor, currency)}"})
+    named = line_refunds.parse_items(session, workspace.id, data["items"], currency, amount) if data.get("items") else []
+    plan = None
+    if sale is not None and named:
+        lines = line_refunds.sale_lines(session, sale.id)
+        if not lines:
+            raise ApiError(422, "validation_error", "The sale has no lines to name.",
+                           {"items": "the sale was recorded without items: refund it without items"})
+        plan = line_refunds.allocate(lines, named, amount, currency, strict=True)
     refund = Conversion(
         workspace_id=workspace.id, type="refund", order_id=data["order_id"], refund_id=refund_id,
         amount_minor=amount, currency=currency, campaign_id=sale.campaign_id if sale else None,
@@ -411,21 +422,32 @@ def _refund(session, workspace: Workspace, data: dict, refund_id: str) -> tuple[
             "applied": sale is not None, "reversals": []}
 
     def follow_up(refund: Conversion, body: dict) -> None:
+        if named:
+            body["items"] = line_refunds.store(session, refund.id, named, currency)
         if sale is not None:
-            body["reversals"] = _apply_refund(session, sale, refund)
+            body["reversals"] = _apply_refund(session, sale, refund, plan)
 
     return body, refund, follow_up
 
 
-def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> list[dict]:
-    """Reverse ``refund``'s share of every commission on ``sale``, proportionally."""
+def _apply_refund(session: Session, sale: Conversion, refund: Conversion,
+                  plan: line_refunds.Allocation | None = None) -> list[dict]:
+    """Reverse ``refund``'s share of every commission on ``sale``: in proportion to the order, and
+    for the lines it names (``plan``, checked; or, for a refund that came before its sale, the
+    lines it stored, cut to what is left of them) by each line's own share."""
     # A refund that came before its sale may be larger than what is left of it.
-    after = sale.refunded_minor + min(refund.amount_minor, sale.amount_minor - sale.refunded_minor)
+    room = min(refund.amount_minor, sale.amount_minor - sale.refunded_minor)
+    after = sale.refunded_minor + room
+    lines = line_refunds.sale_lines(session, sale.id)
+    if plan is None and lines:
+        plan = line_refunds.allocate(lines, line_refunds.stored(session, refund.id), room, sale.currency,
+                                     strict=False)
+    line_refunds.apply(plan or [])
     reversals = []
     # Locked: the approval job may be moving these commissions right now.
     for c in session.scalars(select(Commission).where(Commission.conversion_id == sale.id)
                              .order_by(Commission.level).with_for_update()):
-        delta = (c.amount_minor - c.reversed_minor) - kept_after_refunds(c.amount_minor, sale.amount_minor, after)
+        delta = (c.amount_minor - c.reversed_minor) - line_refunds.kept(c, lines, sale.amount_minor, after)
         if delta > 0:
             kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")
             reversals.append({"commission_id": c.id, "sharer_id": c.sharer_id, "level": c.level,

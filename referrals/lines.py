@@ -37,6 +37,19 @@ class SaleLine:
     rule: Rule | None = None
 
 
+def item_amount(item: dict, where: str, currency: str, errors: dict[str, str]) -> int | None:
+    """An order line's amount in minor units, or None with the reason in ``errors``: a line
+    names one of product_id and sku, and an amount exact in ``currency``."""
+    if (item.get("product_id") is None) == (item.get("sku") is None):
+        errors[where] = "give one of product_id or sku"
+        return None
+    try:
+        return parse_amount(item["amount"], currency)
+    except ValueError as exc:
+        errors[f"{where}.amount"] = str(exc)
+        return None
+
+
 def resolve_lines(session: Session, workspace_id: int, items: list[dict] | None, currency: str,
                   sale_minor: int) -> list[SaleLine]:
     """The sale's lines, each matched to its product by id or SKU.
@@ -49,13 +62,11 @@ def resolve_lines(session: Session, workspace_id: int, items: list[dict] | None,
     errors: dict[str, str] = {}
     for i, item in enumerate(items or []):
         where = f"items.{i}"
-        if (item.get("product_id") is None) == (item.get("sku") is None):
-            errors[where] = "give one of product_id or sku"
+        if item["quantity"] < 1:
+            errors[f"{where}.quantity"] = "a sale's line sells at least 1"
             continue
-        try:
-            amount = parse_amount(item["amount"], currency)
-        except ValueError as exc:
-            errors[f"{where}.amount"] = str(exc)
+        amount = item_amount(item, where, currency, errors)
+        if amount is None:
             continue
         if item.get("product_id") is not None:
             product = session.scalar(select(Product).where(Product.workspace_id == workspace_id,

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,16 +67,24 @@ class Sharer(Base):
 
 
 class Link(Base):
-    """A tracked link: sharer × campaign × channel ('' for no channel)."""
+    """A tracked link: sharer × campaign × channel ('' for no channel), or a seller's link for one
+    product of the campaign (``product_id``, from their shop): it lands on that product's page."""
 
     __tablename__ = "links"
-    __table_args__ = (UniqueConstraint("campaign_id", "sharer_id", "channel"),)
+    __table_args__ = (
+        # One general link per (campaign, sharer, channel), and one per product besides.
+        Index("uq_links_general", "campaign_id", "sharer_id", "channel", unique=True,
+              sqlite_where=text("product_id IS NULL"), postgresql_where=text("product_id IS NULL")),
+        Index("uq_links_product", "campaign_id", "sharer_id", "channel", "product_id", unique=True,
+              sqlite_where=text("product_id IS NOT NULL"), postgresql_where=text("product_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32), default="")
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     code: Mapped[str] = mapped_column(String(16), unique=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -308,6 +317,23 @@ class ConversionItem(Base):
     commission_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     invite_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     flag: Mapped[str] = mapped_column(String(32), default="")
+    # What refunds naming this line took back of it so far (see referrals/line_refunds.py).
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RefundItem(Base):
+    """One line a refund names, as the merchant named it (a product by id or SKU, a quantity and
+    an amount). A refund that comes before its sale keeps its lines here until the sale arrives."""
+
+    __tablename__ = "refund_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversion_id: Mapped[int] = mapped_column(ForeignKey("conversions.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 
 class CustomerBinding(Base):
@@ -556,3 +582,24 @@ class ContactView(Base):
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SalesImport(Base):
+    """A CSV file of past sales and refunds imported in the background (from the console): the
+    file, how far the import got (``done`` rows of ``rows``), and each row's outcome so far."""
+
+    __tablename__ = "sales_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done
+    csv: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    replayed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    results: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -27,6 +27,7 @@ from web.console import (  # noqa: F401  (routes register on bp)
     customers,
     dashboard,
     funnel,
+    imports,
     money,
     payouts,
     products,

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     ColorField,
     DateTimeLocalField,
     IntegerField,
@@ -117,3 +119,11 @@ class ScheduleForm(FlaskForm):
 class SlotsForm(FlaskForm):
     slots = StringField(_l("Posting times"), validators=[Length(max=48 * 6)],
                         render_kw={"placeholder": "09:00, 12:30, 20:00", "autocomplete": "off"})
+
+
+class SalesImportForm(FlaskForm):
+    """A CSV file of past sales and refunds (the columns of ``POST /api/v1/conversions/import``)."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
+                     render_kw={"accept": ".csv,text/csv"})
+    dry_run = BooleanField(_l("Dry run: show what would be credited, keep nothing"), default=True)
