@@ -1,7 +1,7 @@
 """refund_items: refunds may name lines of their sale; each line keeps what was refunded of it
 
 Revision ID: b3e7f1a2c9d4
-Revises: a7d3c1e9b2f4
+Revises: c3a9d5e7f102
 Create Date: 2026-11-30 15:50:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'b3e7f1a2c9d4'
-down_revision: Union[str, Sequence[str], None] = 'a7d3c1e9b2f4'
+down_revision: Union[str, Sequence[str], None] = 'c3a9d5e7f102'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
