@@ -6,7 +6,8 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from accounts import mail, passes
+from accounts import passes
+from credentials import mail
 from referrals.models import Sharer
 
 

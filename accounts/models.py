@@ -32,7 +32,8 @@ class User(Base):
 
 
 class SellerPass(Base):
-    """A one-time sign-in for a seller: an invitation or a magic link (stored hashed).
+    """A one-time pass for a seller (stored hashed): an invitation or a magic link signs in; an
+    ``email`` pass, sent to a new address, makes ``email`` the seller's once opened.
 
     A pass is spent by a POST (a "Continue" button), never by the GET that
     opens it, so link-preview fetchers in chat apps cannot use it up.
@@ -43,8 +44,9 @@ class SellerPass(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))  # invite | magic
+    kind: Mapped[str] = mapped_column(String(8))  # invite | magic | share | email
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))  # an ``email`` pass: the address it confirms
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -98,18 +100,4 @@ class WeChatIdentity(Base):
     app_id: Mapped[str] = mapped_column(String(64))
     openid: Mapped[str] = mapped_column(String(128))
     unionid: Mapped[str | None] = mapped_column(String(128), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class ContactView(Base):
-    """A console account (``user_id``) or an API key (``api_key_id``) was shown a sharer's full phone
-    number and email: every such view is kept."""
-
-    __tablename__ = "contact_views"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
-    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

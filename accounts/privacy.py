@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from accounts.models import ContactView, PhoneCode, WeChatIdentity
+from accounts.models import PhoneCode, SellerPass, WeChatIdentity
 from accounts.sessions import sign_out_seller_everywhere
 from plumbing.database import utcnow
 from plumbing.money import format_amount
@@ -37,7 +37,8 @@ def export_sharer(session: Session, sharer: Sharer, public_url: str) -> dict:
         "sharer": {"id": sharer.id, "name": sharer.name, "display_name": sharer.display_name, "email": sharer.email,
                    "phone": sharer.phone, "external_id": sharer.external_id, "code": sharer.code,
                    "source": sharer.source, "invited_by": sharer.invited_by, "created_at": _when(sharer.created_at),
-                   "notify_email": sharer.notify_email, "notify_url": sharer.notify_url},
+                   "notify_email": sharer.notify_email, "notify_url": sharer.notify_url,
+                   "avatar_key": sharer.avatar_key},
         "wechat": [{"app_id": w.app_id, "openid": w.openid, "unionid": w.unionid, "created_at": _when(w.created_at)}
                    for w in wechat],
         "links": [{"code": lk.code, "campaign_id": lk.campaign_id, "channel": lk.channel,
@@ -59,14 +60,8 @@ def erase_sharer(session: Session, sharer: Sharer) -> None:
     session.execute(delete(WeChatIdentity).where(WeChatIdentity.sharer_id == sharer.id))
     session.execute(update(Link).where(Link.sharer_id == sharer.id).values(disabled=True))
     sign_out_seller_everywhere(session, sharer.workspace_id, sharer.id)
+    session.execute(update(SellerPass).where(SellerPass.sharer_id == sharer.id).values(email=None))
     sharer.name, sharer.display_name, sharer.email, sharer.phone, sharer.external_id = ERASED_NAME, None, None, None, None
     sharer.notify_email, sharer.notify_url, sharer.notify_secret_sealed = False, None, None
+    sharer.avatar_key = None
     session.flush()
-
-
-def record_contact_views(session: Session, workspace_id: int, sharer_ids: list[int], user_id: int | None = None,
-                         api_key_id: int | None = None) -> None:
-    """Keep that a console account (``user_id``) or an API key was shown these sharers' full phone
-    numbers and emails; the caller commits."""
-    session.add_all(ContactView(workspace_id=workspace_id, user_id=user_id, api_key_id=api_key_id, sharer_id=sid)
-                    for sid in sharer_ids)

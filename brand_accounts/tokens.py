@@ -63,7 +63,8 @@ def platform(app: Flask, channel: str) -> Platform:
         raise ApiError(422, "not_configured", f"Sharecast has no {channel} app registration: set "
                                               f"SHARECAST_{prefix}_CLIENT_ID (see the README).")
     api_base = app.config[f"{prefix}_API_BASE"]
-    token_url = api_base + urlsplit(default.token_url).path
+    # The token endpoint is on the API's host (moved with it), unless configured apart (LinkedIn's is on www).
+    token_url = app.config.get(f"{prefix}_TOKEN_URL") or api_base + urlsplit(default.token_url).path
     provider = dataclasses.replace(default, token_url=token_url,
                                    authorize_url=app.config.get(f"{prefix}_AUTHORIZE_URL") or default.authorize_url)
     return Platform(provider, client_id, app.config.get(f"{prefix}_CLIENT_SECRET") or "", api_base)
@@ -109,6 +110,11 @@ def finish_connect(app: Flask, session: Session, channel: str, state: str, code:
     try:
         tokens = exchange_code(plat.provider, plat.client_id, plat.client_secret, code, redirect_uri(app, channel),
                                pending["verifier"], app.config["ALLOW_PRIVATE_TARGETS"])
+        # A platform whose grant is not yet what posts (Facebook: a short-lived user token → the Page's token).
+        after = getattr(REGISTRY[channel].publisher, "after_connect", None)
+        if after is not None:
+            tokens = after(tokens, plat.provider, plat.client_id, plat.client_secret, plat.api_base,
+                           app.config["ALLOW_PRIVATE_TARGETS"])
     except OAuthError as exc:
         raise ApiError(502, "connect_refused", exc.message) from None
     row = save_tokens(app, session, pending["workspace_id"], channel, tokens, {"operator_ip": pending.get("ip")})
@@ -119,7 +125,7 @@ def save_tokens(app: Flask, session: Session, workspace_id: int, channel: str, t
                 keep: dict | None = None) -> BrandAccount:
     """Seal and store the account's tokens (upsert); the caller commits."""
     secret = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
-              **{k: v for k, v in tokens.extra.items() if k in ("uid", "open_id", "user_id")}, **(keep or {})}
+              **{k: v for k, v in tokens.extra.items() if k in ("uid", "open_id", "user_id", "page_id", "page_name")}, **(keep or {})}
     now = utcnow()
     values = {"sealed": vault.for_app(app).seal(secret), "status": "connected", "error": None,
               "expires_at": tokens.expires_at, "refreshed_at": now}

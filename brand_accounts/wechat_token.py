@@ -16,14 +16,16 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from brand_accounts.bluesky_session import bluesky_session
 from channels.base import PublishError
 from credentials.wechat import load_account, token_cache
 from platforms import wechat
 from plumbing import database, guarded_http
 
-# (app, workspace id, the channel's credentials, the token WeChat just refused or None) → a usable token.
+# (app, workspace id, the channel's credentials, the token the platform just refused or None) → a usable
+# token, or a dict of fields to add to the credentials (Bluesky: the token, the account's DID and PDS).
 # :raise channels.base.PublishError: the token could not be had.
-TokenProvider = Callable[[Flask, int, dict, "str | None"], str]
+TokenProvider = Callable[[Flask, int, dict, "str | None"], "str | dict"]
 
 # -1 system busy (or not JSON), -2 unreachable, -3 token cache unavailable, 45009/45011 quotas.
 RETRYABLE = frozenset({-1, -2, -3, 45009, 45011})
@@ -56,4 +58,4 @@ def official_account_token(app: Flask, workspace_id: int, credentials: dict, ref
                            retryable=exc.errcode in RETRYABLE) from None
 
 
-TOKEN_PROVIDERS: dict[str, TokenProvider] = {"wechat_official": official_account_token}
+TOKEN_PROVIDERS: dict[str, TokenProvider] = {"wechat_official": official_account_token, "bluesky": bluesky_session}

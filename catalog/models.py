@@ -110,6 +110,7 @@ class Product(Base):
     commission_type: Mapped[str | None] = mapped_column(String(16))
     commission_value: Mapped[str | None] = mapped_column(String(32))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sold_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its first sale: archived, never deleted, since
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 
 from catalog.landing import check_landing_url
 from catalog.models import Campaign, CampaignProduct, Product
+from catalog.rules import Rule, margin_ceiling, paid_at_price, parse_rule
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import amount_field, format_amount
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
-from referrals.commission import Rule, margin_ceiling, paid_at_price, parse_rule
-from referrals.models import ConversionItem
 from workspaces.models import Workspace
 
 EDITABLE = ("name", "sku", "price", "original_price", "currency", "landing_url", "cost", "commission", "images")
@@ -130,10 +129,6 @@ def create_product(session: Session, workspace_id: int, data: dict, own_hosts: s
     return product
 
 
-def is_sold(session: Session, product_id: int) -> bool:
-    return session.scalar(select(ConversionItem.id).where(ConversionItem.product_id == product_id).limit(1)) is not None
-
-
 def update_product(session: Session, product: Product, changes: dict, own_hosts: set[str]) -> None:
     """Apply ``changes`` (shaped by ProductPatch); ``archived`` archives or restores.
 
@@ -143,7 +138,7 @@ def update_product(session: Session, product: Product, changes: dict, own_hosts:
     archived = changes.pop("archived", None)
     workspace = session.get(Workspace, product.workspace_id)
     values = _validate(session, workspace, {**product_input(product), **changes}, own_hosts, product)
-    if values["currency"] != product.currency and is_sold(session, product.id):
+    if values["currency"] != product.currency and product.sold_at is not None:
         raise ApiError(422, "validation_error", "The product has invalid fields.",
                        {"currency": "cannot change once the product has sold"})
     for name, value in values.items():
@@ -158,7 +153,7 @@ def delete_product(session: Session, product: Product) -> None:
 
     :raise ApiError 409 product_sold: it has sold (archive it instead), or a campaign promotes it.
     """
-    if is_sold(session, product.id):
+    if product.sold_at is not None:
         raise ApiError(409, "product_sold", "The product has sold: archive it (PATCH archived=true) instead.")
     if session.scalar(select(CampaignProduct.campaign_id).where(CampaignProduct.product_id == product.id).limit(1)):
         raise ApiError(409, "product_in_use", "A campaign promotes this product: archive it instead.")

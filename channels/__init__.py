@@ -8,11 +8,13 @@ writing its module and listing it here, nothing else.
 from __future__ import annotations
 
 from channels import (
+    bluesky,
     douyin,
     email,
     facebook,
     instagram,
     linkedin,
+    mastodon,
     qzone,
     telegram,
     webhook,
@@ -39,6 +41,8 @@ REGISTRY: dict[str, Channel] = {
         facebook.CHANNEL,
         instagram.CHANNEL,
         linkedin.CHANNEL,
+        mastodon.CHANNEL,
+        bluesky.CHANNEL,
         telegram.CHANNEL,
         whatsapp.CHANNEL,
         email.CHANNEL,

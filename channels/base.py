@@ -29,6 +29,7 @@ class OutgoingImage:
     content_type: str = "image/jpeg"
     width: int | None = None
     height: int | None = None
+    alt: str | None = None  # the image's description for screen readers, where the platform takes one
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,13 @@ class InvalidCredentials(ValueError):
     def __init__(self, fields: dict[str, str]):
         super().__init__("invalid credentials: " + ", ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = fields
+
+
+def alt_text(post: "OutgoingPost", image: OutgoingImage, limit: int) -> str:
+    """The image's description (alt text) for platforms that take one: its own, else the post's title
+    or first line (a product picture says what the post says), at most ``limit`` characters."""
+    text = image.alt or post.title or (post.text.strip().splitlines() or [""])[0]
+    return " ".join(text.split())[:limit]
 
 
 def same_post_text(ours: str, theirs: str) -> bool:

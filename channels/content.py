@@ -54,13 +54,15 @@ class SharerVoice:
     """The sharer a personal version is made for.
 
     ``link`` is their tracked ``/r/<code>`` URL; ``code`` is the short code word
-    a buyer can quote where links are not clickable.
+    a buyer can quote where links are not clickable. ``avatar`` is the media
+    storage key of the photo they chose to show beside their name ("": none).
     """
 
     name: str
     link: str
     code: str
     qr_payload: str = field(default="")
+    avatar: str = ""
 
     @property
     def qr_target(self) -> str:

@@ -15,19 +15,15 @@ from __future__ import annotations
 import httpx
 
 from channels.base import (
-    BasePublisher,
     Channel,
     OutgoingPost,
     PostMetrics,
     PublishError,
     PublishResult,
-    TokenExpired,
     same_post_text,
-    text_field,
-    url_field,
 )
 from channels.oauth import OAuthProvider
-from channels.remote import call, json_body, rate_limited, seconds_until
+from channels.remote import BearerPublisher, json_body, refused
 from channels.spec import ChannelSpec, ImageSize
 from channels.textcut import X_LIMIT
 
@@ -39,15 +35,9 @@ OAUTH = OAuthProvider(platform="x", authorize_url="https://x.com/i/oauth2/author
 # users.read lets an attempt that follows a lost one look the post up (find) instead of posting twice.
 
 
-class XPublisher(BasePublisher):
-    channel = "x"
-    fields = ("access_token", "api_base")
+class XPublisher(BearerPublisher):
+    channel, platform, default_api_base = "x", "X", DEFAULT_API_BASE
     oauth = OAUTH
-
-    def check(self, credentials: dict, allow_private: bool, errors: dict) -> dict:
-        token = text_field(credentials, "access_token", errors, max_length=2000)
-        api_base = url_field(credentials, "api_base", errors, allow_private, required=False)
-        return {"access_token": token, "api_base": (api_base or DEFAULT_API_BASE).rstrip("/")}
 
     def publish(self, post: OutgoingPost, credentials: dict, allow_private: bool) -> PublishResult:
         media_ids = [self._upload(image, credentials, allow_private) for image in post.images[:MAX_IMAGES]]
@@ -97,18 +87,12 @@ class XPublisher(BasePublisher):
         return str(media["id"])
 
     def _request(self, method: str, path: str, credentials: dict, allow_private: bool, **kwargs) -> httpx.Response:
-        url = f"{credentials.get('api_base') or DEFAULT_API_BASE}{path}"
-        headers = {"Authorization": f"Bearer {credentials['access_token']}"}
-        res = call("X", method, url, allow_private, self.timeout, headers=headers, **kwargs)
+        res = self.bearer_call(method, path, credentials, allow_private, **kwargs)
         if res.status_code < 300:
             return res
         body = json_body(res)
         detail = str(body.get("detail") or body.get("title") or f"HTTP {res.status_code}")[:300]
-        if res.status_code == 401:
-            raise TokenExpired(f"X refused the access token ({detail})")
-        if res.status_code == 429:
-            raise rate_limited("X", seconds_until(res.headers.get("x-rate-limit-reset")), 429)
-        raise PublishError(f"X refused the post: {detail} ({res.status_code})", retryable=res.status_code >= 500)
+        raise refused("X", res, detail, "x-rate-limit-reset")
 
 
 SPEC = ChannelSpec(

@@ -27,7 +27,8 @@ class ChannelCredential(Base):
 
 class WeChatAccount(Base):
     """The workspace's WeChat Official Account: its app id (public: it is in every JS-SDK config)
-    and its app secret, sealed like channel credentials."""
+    and its app secret, sealed like channel credentials; optionally the website app (网站应用) of the
+    same Open Platform account, for signing in with a QR code on a computer."""
 
     __tablename__ = "wechat_accounts"
 
@@ -35,4 +36,6 @@ class WeChatAccount(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), unique=True)
     app_id: Mapped[str] = mapped_column(String(64))
     secret_sealed: Mapped[str] = mapped_column(Text)
+    web_app_id: Mapped[str | None] = mapped_column(String(64))
+    web_secret_sealed: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

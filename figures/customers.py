@@ -33,7 +33,7 @@ def _purchases(workspace_id: int, campaign_id: int | None, sharer_id: int | None
     return where
 
 
-def _percent(part: int, whole: int) -> str | None:
+def percent(part: int, whole: int) -> str | None:
     if not whole:
         return None
     return str((Decimal(100 * part) / whole).quantize(Decimal("0.01"), ROUND_HALF_UP))
@@ -57,7 +57,7 @@ def repurchase(session: Session, workspace_id: int, *, days: int = 90, first_fro
                                                                               team_id))
     ltv = int((Decimal(int(net)) / customers).quantize(Decimal(1), ROUND_HALF_UP)) if customers else 0
     return {"days": days, "customers": int(customers), "repeat_customers": int(repeat),
-            "rate": _percent(int(repeat), int(customers)), "currency": currency,
+            "rate": percent(int(repeat), int(customers)), "currency": currency,
             "net_revenue": format_amount(int(net), currency), "lifetime_value": format_amount(ltv, currency)}
 
 
@@ -129,5 +129,5 @@ def cohorts(session: Session, workspace_id: int, *, months: int = 12, now: datet
         ages = range(min(MAX_AGE, this_month - first_m + 1))
         retained = [counts.get((first_m, a), 0) for a in ages]
         rows.append({"month": month_label(first_m), "customers": size, "retained": retained,
-                     "rates": [_percent(n, size) for n in retained]})
+                     "rates": [percent(n, size) for n in retained]})
     return {"months": months, "timezone": "UTC", "items": rows}

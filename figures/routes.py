@@ -1,8 +1,20 @@
-"""/api/v1 figures: repurchase, cohorts, the invite tree. Routes check the role and call one service."""
+"""/api/v1 figures: repurchase, cohorts, the consumer-to-distributor funnel, the invite tree. Routes check the role and call one service."""
 from __future__ import annotations
 
 from figures.customers import cohorts, repurchase
-from figures.schemas import CohortOut, CohortQuery, RepurchaseOut, RepurchaseQuery, TreeOut, TreeQuery
+from figures.funnel import funnel, viral
+from figures.schemas import (
+    CohortOut,
+    CohortQuery,
+    FunnelOut,
+    FunnelQuery,
+    RepurchaseOut,
+    RepurchaseQuery,
+    TreeOut,
+    TreeQuery,
+    ViralOut,
+    ViralQuery,
+)
 from figures.tree import invite_tree
 from plumbing import database
 from plumbing.api import Blueprint
@@ -33,6 +45,27 @@ def repurchase_rate(query: dict):
 def retention_cohorts(query: dict):
     """Customers by month of first purchase and how many bought again in each month after (0..11)."""
     return cohorts(database.session(), current().workspace_id, now=utcnow(), **query)
+
+
+@bp.get("/figures/funnel")
+@requires("owner", "marketer")
+@bp.arguments(FunnelQuery, location="query")
+@bp.response(200, FunnelOut)
+def distributor_funnel(query: dict):
+    """Buyers → enrolled sharers → sharers who shared → sharers who sold, with the median time each stage
+    took. ``from``/``to`` choose buyers by first purchase; ``campaign_id``: first purchase in that campaign."""
+    return funnel(database.session(), current().workspace_id, first_from=query["from_"], first_to=query["to"],
+                  campaign_id=query["campaign_id"])
+
+
+@bp.get("/figures/viral")
+@requires("owner", "marketer")
+@bp.arguments(ViralQuery, location="query")
+@bp.response(200, ViralOut)
+def viral_coefficient(query: dict):
+    """New buyers brought per buyer, by month of the buyers' first purchase (recruits who never bought do
+    not count)."""
+    return viral(database.session(), current().workspace_id, now=utcnow(), **query)
 
 
 @bp.get("/sharers/<int:sharer_id>/tree")

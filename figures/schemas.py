@@ -69,3 +69,48 @@ class TreeOut(Schema):
     truncated = fields.Boolean()
     count = fields.Integer()
     root = fields.Nested(TreeNode)
+
+
+class FunnelQuery(InputSchema):
+    campaign_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID),
+                                 metadata={"description": "buyers whose first purchase was in this campaign"})
+    from_ = AwareDateTime(data_key="from", load_default=None, metadata={"description": "first purchase at or after"})
+    to = AwareDateTime(load_default=None, metadata={"description": "first purchase before"})
+
+
+class FunnelStage(Schema):
+    stage = fields.String(metadata={"description": "bought, enrolled, shared (took a post, was clicked or sold), sold"})
+    count = fields.Integer()
+    percent_of_buyers = fields.String(allow_none=True)
+    median_seconds = fields.Integer(allow_none=True,
+                                    metadata={"description": "median whole seconds after the stage before"})
+
+
+class FunnelOut(Schema):
+    from_ = fields.DateTime(data_key="from", allow_none=True)
+    to = fields.DateTime(allow_none=True)
+    campaign_id = fields.Integer(allow_none=True)
+    not_enrolled = fields.Integer(metadata={"description": "buyers whose request to join is not granted"})
+    stages = fields.List(fields.Nested(FunnelStage))
+
+
+class ViralQuery(InputSchema):
+    campaign_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
+    months = fields.Integer(load_default=12, validate=validate.Range(1, 36))
+
+
+class ViralRow(Schema):
+    month = fields.String(metadata={"description": "YYYY-MM of the buyers' first purchase (UTC)"})
+    buyers = fields.Integer()
+    brought = fields.Integer(metadata={"description": "new buyers whose first purchase these buyers sold"})
+    k = fields.String(allow_none=True, metadata={"description": "brought per buyer, two decimals"})
+
+
+class ViralOut(Schema):
+    months = fields.Integer()
+    timezone = fields.String()
+    campaign_id = fields.Integer(allow_none=True)
+    buyers = fields.Integer()
+    brought = fields.Integer()
+    k = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(ViralRow))

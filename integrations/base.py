@@ -38,7 +38,8 @@ class OrderEvent:
     customer: dict | None = None
     occurred_at: datetime | None = None
     # A sale's lines as ``POST /api/v1/conversions`` takes them (``sku``, ``quantity``, ``amount``):
-    # each is matched to a catalogue product by SKU and paid by its rule.
+    # each is matched to a catalogue product by SKU and paid by its rule. A refund's: the lines it
+    # names, each giving back its own commission.
     items: list[dict] = field(default_factory=list)
     # A refund whose amount is the order's refunded total so far (Stripe's charge.refunded
     # without its refund list): the inbound service records only what is new.
@@ -57,8 +58,8 @@ class OrderEvent:
                 body["click_id"] = self.click_id
             elif self.coupon:
                 body["coupon"] = self.coupon
-            if self.items:
-                body["items"] = self.items
+        if self.items:
+            body["items"] = self.items
         if self.occurred_at:
             body["occurred_at"] = self.occurred_at.isoformat()
         return body
@@ -120,14 +121,15 @@ def money(value) -> str:
     return format(amount, "f")
 
 
-def order_line(sku, stand_in: str, quantity, amount) -> dict | None:
-    """One order line as the conversion service takes it, or None for a line that sold nothing.
+def order_line(sku, stand_in: str, quantity, amount, least: int = 1) -> dict | None:
+    """One order line as the conversion service takes it, or None for a line that sold nothing
+    (fewer than ``least`` units: a refunded line may give money back with no goods returned).
 
     ``stand_in`` names a line the shop gave no SKU (the platform's product id, say):
     it matches no catalogue product, so the line is paid by the campaign's rule and
     flagged ``unknown_sku``, for the brand to give the product its SKU.
     """
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < least:
         return None
     sku = "".join(c for c in str(sku or "") if c.isprintable()).strip()[:64]
     return {"sku": sku or stand_in[:64], "quantity": quantity, "amount": amount}

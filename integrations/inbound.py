@@ -62,13 +62,28 @@ def receive(reader: Session, writer: Session, vault: Vault, provider: str, token
             if event.cumulative:
                 data = _new_part(writer, row.workspace_id, data)
             if data is not None:
-                record_conversion(writer, row.workspace_id, data, public_url)
+                _record(writer, row.workspace_id, data, public_url)
     except ApiError as exc:
         writer.rollback()
         return adapter.refused(exc.status, exc.message)
     writer.get(Integration, row.id).last_received_at = now
     writer.commit()
     return adapter.accepted()
+
+
+def _record(session: Session, workspace_id: int, data: dict, public_url: str) -> None:
+    """Record one sale or refund. A refund whose lines do not fit what was recorded of its sale
+    (a platform counting its lines its own way, or a sale recorded without lines) is recorded
+    without them, refunding the order as a whole: the platform's refund is never lost over its
+    lines. Its re-delivery (which names the lines again) answers as that first recording did."""
+    try:
+        record_conversion(session, workspace_id, data, public_url)
+    except ApiError as exc:  # (refused before anything was stored)
+        lines_refused = any(name == "items" or name.startswith("items.") for name in exc.fields)
+        if data["type"] != "refund" or not data.get("items") or not (
+                lines_refused or exc.code == "conversion_conflict"):
+            raise
+        record_conversion(session, workspace_id, {k: v for k, v in data.items() if k != "items"}, public_url)
 
 
 def _new_part(session: Session, workspace_id: int, data: dict) -> dict | None:

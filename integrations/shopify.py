@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -112,13 +113,23 @@ def _line(item) -> dict | None:
         total = max(unit * item["quantity"] - discount, Decimal(0)) if isinstance(item.get("quantity"), int) else None
     except (KeyError, TypeError):
         return None
-    stand_in = f"shopify:variant:{item.get('variant_id') or item.get('product_id') or item.get('id')}"
-    return order_line(item.get("sku"), stand_in, item.get("quantity"), format(total, "f")) if total is not None \
-        else None
+    return order_line(item.get("sku"), _stand_in(item), item.get("quantity"), format(total, "f")) \
+        if total is not None else None
+
+
+def _stand_in(line: dict) -> str:
+    """What names a line the shop gave no SKU: its variant (or product, or line) id."""
+    return f"shopify:variant:{line.get('variant_id') or line.get('product_id') or line.get('id')}"
 
 
 def _refunds(refund: dict) -> list[OrderEvent]:
-    """One refund event per successful refund transaction (a refund may pay back in several)."""
+    """One refund event per successful refund transaction (a refund may pay back in several).
+
+    A refund paid back in one transaction names its lines (``refund_line_items``: the order's
+    line, the quantity, and ``subtotal``, after discounts and before tax, as the sale's lines
+    were counted), when they add up to no more than what was paid back; otherwise it refunds
+    the order as a whole.
+    """
     if refund.get("id") in (None, "") or refund.get("order_id") in (None, ""):
         raise BadPayload("a refund without its id or order_id")
     events = []
@@ -129,4 +140,17 @@ def _refunds(refund: dict) -> list[OrderEvent]:
             type="refund", order_id=str(refund["order_id"]), refund_id=f"{refund['id']}:{tx.get('id')}",
             amount=money(tx.get("amount")), currency=str(tx.get("currency") or "").upper(),
             occurred_at=parse_time(tx.get("processed_at") or refund.get("created_at"))))
+    items = [line for line in map(_refund_line, refund.get("refund_line_items") or []) if line]
+    if len(events) == 1 and items and sum(Decimal(i["amount"]) for i in items) <= Decimal(events[0].amount):
+        events = [replace(events[0], items=items)]
     return events
+
+
+def _refund_line(item) -> dict | None:
+    """A refunded line as the conversion service takes it (named like the sale's line), or None."""
+    if not isinstance(item, dict) or not isinstance(item.get("line_item"), dict):
+        return None
+    line, amount = item["line_item"], money(item.get("subtotal", "0"))
+    if Decimal(amount) <= 0:
+        return None
+    return order_line(line.get("sku"), _stand_in(line), item.get("quantity"), amount, least=0)

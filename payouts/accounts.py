@@ -5,10 +5,10 @@ only the masked account and the names of the credential fields that are set.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from payouts.models import PayoutMethod, RailCredential
+from payouts.models import PayoutMethod, PayoutMethodChange, RailCredential
 from payouts.rails.base import Rail, RailError
 from payouts.rails.registry import RAILS
 from plumbing.database import insert_for, utcnow
@@ -63,25 +63,48 @@ def rails_view(session: Session, workspace_id: int) -> dict:
                       for name, rail in sorted(RAILS.items())]}
 
 
-def set_payout_method(session: Session, vault: Vault, workspace_id: int, sharer_id: int, rail_name: str,
-                      account: dict) -> PayoutMethod:
-    """Set (replace) how a sharer is paid; the caller commits. A request already open keeps
-    the account it was made with.
+def sealed_account(vault: Vault, rail_name: str, account: dict) -> tuple[str, str]:
+    """``(sealed, masked)`` of a payee account checked by its rail.
 
-    :raise ApiError 404: no such sharer or rail. :raise ApiError 422: a bad account.
+    :raise ApiError 404: no such rail. :raise ApiError 422: a bad account.
     """
-    get_sharer(session, workspace_id, sharer_id)
     rail = rail_named(rail_name)
     try:
         clean = rail.clean_account(account)
     except RailError as exc:
         raise ApiError(422, "validation_error", str(exc), exc.fields) from None
+    return vault.seal(clean), rail.mask(clean)
+
+
+def apply_payout_method(session: Session, workspace_id: int, sharer_id: int, rail_name: str, sealed: str,
+                        masked: str) -> PayoutMethod:
+    """Make a checked, sealed account the sharer's payout method; the caller commits. A request already
+    open keeps the account it was made with."""
     method = session.get(PayoutMethod, sharer_id)
     if method is None:
         method = PayoutMethod(sharer_id=sharer_id, workspace_id=workspace_id)
         session.add(method)
-    method.rail, method.sealed, method.masked, method.updated_at = rail_name, vault.seal(clean), rail.mask(clean), utcnow()
+    method.rail, method.sealed, method.masked, method.updated_at = rail_name, sealed, masked, utcnow()
     return method
+
+
+def set_payout_method(session: Session, vault: Vault, workspace_id: int, sharer_id: int, rail_name: str,
+                      account: dict) -> PayoutMethod:
+    """Set (replace) how a sharer is paid at once (staff); the caller commits. A seller's own change
+    waits for a code instead (method_changes.py).
+
+    :raise ApiError 404: no such sharer or rail. :raise ApiError 422: a bad account.
+    """
+    get_sharer(session, workspace_id, sharer_id)
+    sealed, masked = sealed_account(vault, rail_name, account)
+    return apply_payout_method(session, workspace_id, sharer_id, rail_name, sealed, masked)
+
+
+def forget_payout_method(session: Session, sharer_id: int) -> None:
+    """Erasure: the sharer's payout method and any change waiting for its code go; withdrawals keep the
+    payee they were made to (the books must say who was paid). The caller commits."""
+    session.execute(delete(PayoutMethodChange).where(PayoutMethodChange.sharer_id == sharer_id))
+    session.execute(delete(PayoutMethod).where(PayoutMethod.sharer_id == sharer_id))
 
 
 def payout_method(session: Session, workspace_id: int, sharer_id: int) -> PayoutMethod | None:
@@ -90,7 +113,8 @@ def payout_method(session: Session, workspace_id: int, sharer_id: int) -> Payout
     return session.get(PayoutMethod, sharer_id)
 
 
-def method_json(method: PayoutMethod | None) -> dict:
+def method_json(method: PayoutMethod | None, pending: dict | None = None) -> dict:
+    """The method in force (masked), and ``pending``: a change waiting for its code (method_changes.py)."""
     if method is None:
-        return {"rail": None, "account": None, "updated_at": None}
-    return {"rail": method.rail, "account": method.masked, "updated_at": method.updated_at}
+        return {"rail": None, "account": None, "updated_at": None, "pending": pending}
+    return {"rail": method.rail, "account": method.masked, "updated_at": method.updated_at, "pending": pending}

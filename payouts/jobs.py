@@ -49,7 +49,8 @@ def _transfer(session, w: Withdrawal) -> tuple[dict | None, Transfer]:
     credentials = rail_credentials(session, box, w.workspace_id, w.rail)
     return credentials, Transfer(out_no=w.out_no, amount_minor=w.amount_minor, currency=w.currency,
                                  account=box.open(w.account_sealed), remark=f"Sharecast withdrawal {w.id}",
-                                 notify_url=notify_url(current_app.config["PUBLIC_URL"], w.workspace_id, w.rail))
+                                 notify_url=notify_url(current_app.config["PUBLIC_URL"], w.workspace_id, w.rail),
+                                 rail_ref=w.rail_ref)
 
 
 def _apply(withdrawal_id: int, outcome: Outcome) -> str:

@@ -22,6 +22,27 @@ class PayoutMethod(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PayoutMethodChange(Base):
+    """A seller's new payout method, waiting for the sign-in code texted to ``phone`` (at most one per
+    sharer: a new change replaces it). Nothing is paid to it until the code is entered; then it becomes
+    the ``PayoutMethod`` and ``confirmed_at`` is set. ``codes_sent`` counts the codes texted since
+    ``window_started_at`` (a cap per hour)."""
+
+    __tablename__ = "payout_method_changes"
+
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    rail: Mapped[str] = mapped_column(String(16))
+    sealed: Mapped[str] = mapped_column(Text)
+    masked: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(32))  # E.164, the number the code went to
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    codes_sent: Mapped[int] = mapped_column(Integer, default=1)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class PayoutSettings(Base):
     """A workspace's withdrawal limits in its currency's minor units (None: no limit)."""
 

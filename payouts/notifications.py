@@ -1,5 +1,6 @@
-"""Settling a withdrawal from a rail's notification (WeChat Pay's transfer batch callback), so it
-does not wait for the follow-up poll. Safe to receive twice: a settled withdrawal is left alone."""
+"""Settling a withdrawal from a rail's notification (WeChat Pay's transfer batch callback, PayPal's
+Payouts webhooks), so it does not wait for the follow-up poll. Safe to receive twice: a settled
+withdrawal is left alone."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from payouts.accounts import rail_credentials
 from payouts.models import Withdrawal
+from payouts.rails.paypal import PayPal
 from payouts.rails.wechat_notify import NotificationError, outcome_of, read_notification
 from payouts.withdrawals import record_outcome
 from plumbing.errors import ApiError
@@ -44,3 +46,41 @@ def settle_wechat(session: Session, vault: Vault, workspace_id: int, headers, bo
     withdrawal.status = "sending"  # it landed, whatever our last answer from the rail was
     record_outcome(session, withdrawal, outcome, now)
     return withdrawal, False
+
+
+PAYPAL_EVENTS = ("PAYMENT.PAYOUTSBATCH.", "PAYMENT.PAYOUTS-ITEM.")
+
+
+def _paypal_out_no(event: dict) -> str | None:
+    """The sender_item_id (item events) or sender_batch_id (batch events) an event is about."""
+    resource = event.get("resource") if isinstance(event.get("resource"), dict) else {}
+    item = resource.get("payout_item") if isinstance(resource.get("payout_item"), dict) else {}
+    header = resource.get("batch_header") if isinstance(resource.get("batch_header"), dict) else {}
+    sender = header.get("sender_batch_header") if isinstance(header.get("sender_batch_header"), dict) else {}
+    found = item.get("sender_item_id") or sender.get("sender_batch_id")
+    return found if isinstance(found, str) else None
+
+
+def paypal_notification(session: Session, vault: Vault, workspace_id: int, headers, body: str,
+                        allow_private: bool) -> int | None:
+    """Read a PayPal Payouts webhook (PAYMENT.PAYOUTSBATCH.* / PAYMENT.PAYOUTS-ITEM.*) once PayPal has
+    verified its signature: the id of the open withdrawal it is about (the follow-up job then reads the
+    item's status from PayPal), or None for an event about nothing open here (settled already, or a
+    payout the brand made elsewhere: answered 200 so PayPal does not send it again).
+
+    :raise ApiError 404: the workspace has no PayPal rail with a webhook id.
+    :raise ApiError 401: PayPal did not verify the notification (FAILURE, or not asked: headers missing).
+    """
+    credentials = rail_credentials(session, vault, workspace_id, "paypal")
+    if not credentials or not credentials.get("webhook_id"):
+        raise ApiError(404, "not_found", "No PayPal rail with a webhook id here.")
+    event = PayPal().verify_notification(credentials, headers, body, allow_private)
+    if event is None:
+        raise ApiError(401, "bad_notification", "PayPal did not verify this notification.")
+    if not str(event.get("event_type", "")).startswith(PAYPAL_EVENTS):
+        return None
+    out_no = _paypal_out_no(event)
+    withdrawal_id = session.scalar(select(Withdrawal.id).where(
+        Withdrawal.workspace_id == workspace_id, Withdrawal.rail == "paypal", Withdrawal.out_no == out_no,
+        Withdrawal.status.in_(("approved", "sending")))) if out_no else None
+    return withdrawal_id

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from accounts import sms
 from payouts import jobs
 from payouts.accounts import method_json, payout_method, rails_view, save_rail_credentials, set_payout_method
-from payouts.notifications import settle_wechat
+from payouts.finance_export import COLUMNS, download
+from payouts.method_changes import confirm_change, pending_change, pending_json, propose_change
+from payouts.notifications import paypal_notification, settle_wechat
 from payouts.schemas import (
     BalanceOut,
+    ConfirmCodeIn,
     PayoutMethodIn,
     PayoutMethodOut,
     PayoutSettingsIn,
@@ -15,11 +19,12 @@ from payouts.schemas import (
     RailCredentialsIn,
     RailList,
     RailOut,
-    RefuseIn,
+    WithdrawalExportQuery,
     WithdrawalIn,
     WithdrawalList,
     WithdrawalOut,
     WithdrawalQuery,
+    WithdrawalRefuseIn,
 )
 from payouts.withdrawals import (
     approve,
@@ -62,14 +67,53 @@ def _currency() -> str:
 @requires("owner", "seller")
 @bp.arguments(PayoutMethodIn)
 @bp.response(200, PayoutMethodOut)
+@bp.alt_response(202, schema=PayoutMethodOut, description="a seller's change, waiting for the texted code")
+@bp.alt_response(409, schema=ErrorSchema, description="the seller has no phone number to text a code to")
 def put_method(data: dict, sharer_id: int):
-    """Set how the sharer is paid; answers it masked. :raise 403: another seller's.
-    :raise 404: unknown sharer. :raise 422: a bad account."""
-    current().check_acts_for(sharer_id)
+    """Set how the sharer is paid. An owner's change applies at once (200). A seller's own change
+    answers 202: it waits, under ``pending``, for the sign-in code texted to the seller's phone
+    (``POST .../payout-method/confirm``); until then the method in force stays.
+
+    :raise 403: another seller's. :raise 404: unknown sharer. :raise 409: a seller without a phone
+    number (``phone_required``). :raise 422: a bad account. :raise 429: a code texted less than a
+    minute ago, or five this hour.
+    """
+    me = current()
+    me.check_acts_for(sharer_id)
     session = database.session()
-    method = set_payout_method(session, vault.for_app(current_app), current().workspace_id, sharer_id,
-                               data["rail"], data["account"])
+    box = vault.for_app(current_app)
+    if me.role != "seller":
+        method = set_payout_method(session, box, me.workspace_id, sharer_id, data["rail"], data["account"])
+        session.commit()
+        return method_json(method)
+    change, code = propose_change(session, box, current_app.config["SECRET_KEY"], me.workspace_id, sharer_id,
+                                  data["rail"], data["account"], utcnow())
     session.commit()
+    sms.enqueue_sign_in_code(change.phone, code)
+    return method_json(payout_method(session, me.workspace_id, sharer_id), pending_json(change)), 202
+
+
+@bp.post(f"/sharers/<{ID}:sharer_id>/payout-method/confirm")
+@requires("owner", "seller")
+@bp.arguments(ConfirmCodeIn)
+@bp.response(200, PayoutMethodOut)
+@bp.alt_response(400, schema=ErrorSchema, description="a wrong (invalid_code), expired or used (code_expired) code")
+@bp.alt_response(409, schema=ErrorSchema, description="no change waiting for a code")
+def confirm_method(data: dict, sharer_id: int):
+    """Confirm the seller's waiting change with the code texted to them: it becomes how they are paid.
+
+    :raise 400: a wrong code (``invalid_code``), or one expired or used (``code_expired``); nothing changes.
+    :raise 403: another seller's. :raise 404: unknown sharer. :raise 409: no change waiting
+    (``no_pending_change``). :raise 429: too many wrong tries (``too_many_attempts``).
+    """
+    me = current()
+    me.check_acts_for(sharer_id)
+    session = database.session()
+    method, refusal = confirm_change(session, current_app.config["SECRET_KEY"], me.workspace_id, sharer_id,
+                                     data["code"], utcnow())
+    session.commit()  # a wrong code spent one of its tries
+    if refusal is not None:
+        raise refusal
     return method_json(method)
 
 
@@ -77,9 +121,12 @@ def put_method(data: dict, sharer_id: int):
 @requires("owner", "marketer", "seller")
 @bp.response(200, PayoutMethodOut)
 def get_method(sharer_id: int):
-    """How the sharer is paid, masked. :raise 403: another seller's. :raise 404: unknown sharer."""
+    """How the sharer is paid, masked, and a change waiting for its code (``pending``).
+    :raise 403: another seller's. :raise 404: unknown sharer."""
     current().check_acts_for(sharer_id)
-    return method_json(payout_method(database.session(), current().workspace_id, sharer_id))
+    session = database.session()
+    method = payout_method(session, current().workspace_id, sharer_id)
+    return method_json(method, pending_json(pending_change(session, sharer_id, utcnow())))
 
 
 @bp.get(f"/sharers/<{ID}:sharer_id>/balance")
@@ -129,6 +176,20 @@ def withdrawals(query: dict):
 
 
 
+@bp.get("/withdrawals.csv")
+@requires("owner")
+@bp.arguments(WithdrawalExportQuery, location="query")
+@bp.response(200, description=(
+    f"UTF-8 with a BOM; columns {', '.join(COLUMNS)}. Bank-rail rows carry the full bank details (the finance "
+    "team pays them from this file); year_total_paid is everything the seller was paid in that calendar year"))
+@bp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def withdrawals_export(query: dict):
+    """The withdrawals asked in a period (``?from=&to=``, the programme's days; default this year so far)
+    as CSV for the finance team. :raise 422: a bad date, an end before the start, more than a year."""
+    return download(database.session(), vault.for_app(current_app), current().workspace_id, query["start"],
+                    query["end"], utcnow(), api_key_id=current().key_id)
+
+
 @bp.post(f"/withdrawals/<{ID}:withdrawal_id>/approve")
 @requires("owner", "marketer")
 @bp.response(200, WithdrawalOut)
@@ -144,7 +205,7 @@ def approve_withdrawal(withdrawal_id: int):
 
 @bp.post(f"/withdrawals/<{ID}:withdrawal_id>/refuse")
 @requires("owner", "marketer")
-@bp.arguments(RefuseIn)
+@bp.arguments(WithdrawalRefuseIn)
 @bp.response(200, WithdrawalOut)
 def refuse_withdrawal(data: dict, withdrawal_id: int):
     """Refuse a requested withdrawal with a reason; the money goes back to the balance.
@@ -191,7 +252,8 @@ def rails():
 @requires("owner")
 @bp.arguments(RailCredentialsIn, description=(
     "wechat {mchid, appid, serial_no, private_key, platform_certificate, api_base?}; "
-    "alipay {app_id, private_key, alipay_public_key, gateway?}"))
+    "alipay {app_id, private_key, alipay_public_key, gateway?}; "
+    "paypal {client_id, client_secret, webhook_id?, api_base?}"))
 @bp.response(200, RailOut)
 def put_rail(data: dict, rail: str):
     """Store (replace) a rail's merchant credentials, encrypted. :raise 404: unknown rail.
@@ -219,3 +281,21 @@ def wechat_notification(workspace_id: int):
         outbox.enqueue_after_commit(session, jobs.enqueue_follow_up, [withdrawal.id])
     session.commit()
     return {"code": "SUCCESS"}
+
+
+@bp.post(f"/payouts/rails/paypal/notify/<{ID}:workspace_id>")
+def paypal_webhook(workspace_id: int):
+    """PayPal Payouts webhooks (public: the brand subscribes this URL in its PayPal app and stores the
+    webhook's id). Believed only when PayPal verifies the signature headers; the withdrawal it names
+    is then followed up at once (its status read from PayPal, so a replayed event changes nothing).
+    Answers ``{"received": true}``, also for an event about nothing open here.
+
+    :raise 401: PayPal did not verify it. :raise 404: no PayPal rail with a webhook id here.
+    """
+    session = database.session()
+    withdrawal_id = paypal_notification(session, vault.for_app(current_app), workspace_id, request.headers,
+                                        request.get_data(as_text=True), current_app.config["ALLOW_PRIVATE_TARGETS"])
+    if withdrawal_id is not None:
+        outbox.enqueue_after_commit(session, jobs.enqueue_follow_up, [withdrawal_id])
+    session.commit()
+    return {"received": True}

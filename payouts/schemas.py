@@ -7,20 +7,34 @@ from payouts.withdrawals import STATUSES
 from plumbing.fields import MAX_ID, DecimalString, InputSchema
 from plumbing.pagination import PageQuery
 
-RAIL_NAMES = ["alipay", "bank", "wechat"]
+RAIL_NAMES = ["alipay", "bank", "paypal", "wechat"]
 
 
 class PayoutMethodIn(InputSchema):
     rail = fields.String(required=True, validate=validate.OneOf(RAIL_NAMES))
     account = fields.Dict(required=True, metadata={"description": (
         "wechat {openid, name?}; alipay {identity (user id 2088…, phone or email), name (required with a "
-        "phone or email)}; bank {bank_name, account_number, holder_name}")})
+        "phone or email)}; paypal {receiver (PayPal email, mobile number or account id)}; "
+        "bank {bank_name, account_number, holder_name}")})
+
+
+class PendingMethodOut(Schema):
+    rail = fields.String(metadata={"enum": RAIL_NAMES})
+    account = fields.String(metadata={"description": "masked"})
+    code_sent_to = fields.String(metadata={"description": "the seller's number the code went to, masked"})
+    expires_at = fields.DateTime()
 
 
 class PayoutMethodOut(Schema):
     rail = fields.String(allow_none=True)
     account = fields.String(allow_none=True, metadata={"description": "masked; the full account is never shown"})
     updated_at = fields.DateTime(allow_none=True)
+    pending = fields.Nested(PendingMethodOut, allow_none=True, metadata={
+        "description": "a seller's change waiting for the code texted to them; not in force until confirmed"})
+
+
+class ConfirmCodeIn(InputSchema):
+    code = fields.String(required=True, validate=validate.Length(1, 12), metadata={"example": "123456"})
 
 
 class WithdrawalIn(InputSchema):
@@ -29,7 +43,7 @@ class WithdrawalIn(InputSchema):
         "description": "a seller key withdraws for itself; staff keys name the sharer"})
 
 
-class RefuseIn(InputSchema):
+class WithdrawalRefuseIn(InputSchema):
     reason = fields.String(required=True, validate=validate.Length(1, 500),
                            metadata={"description": "shown to the sharer as written"})
 
@@ -100,3 +114,9 @@ class RailOut(Schema):
 
 class RailList(Schema):
     items = fields.List(fields.Nested(RailOut))
+
+
+class WithdrawalExportQuery(InputSchema):
+    start = fields.Date(data_key="from", load_default=None,
+                        metadata={"description": "first day (the programme's time zone); default 1 January"})
+    end = fields.Date(data_key="to", load_default=None, metadata={"description": "last day, inclusive; default today"})

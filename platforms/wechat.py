@@ -13,6 +13,14 @@ Built from WeChat's Official Account documentation:
   (``snsapi_base`` silent, ``snsapi_userinfo`` asks); the ``code`` it brings back is exchanged at
   ``GET /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code`` for ``openid``
   (``unionid`` when the account is bound to an Open Platform), then ``GET /sns/userinfo``.
+- Website login (网站应用微信登录, WeChat Open Platform): a website app has its own app id and
+  secret; on a computer the browser goes to
+  ``open.weixin.qq.com/connect/qrconnect?appid&redirect_uri&response_type=code&scope=snsapi_login&state#wechat_redirect``,
+  the user scans the QR code with WeChat and agrees, and the ``code`` comes back the same way and is
+  exchanged at the same ``sns/oauth2/access_token`` (then ``sns/userinfo``). Its ``openid`` is the
+  website app's own; the ``unionid``, the same for every app of one Open Platform account, is what
+  ties it to the user's Official Account ``openid``. A website app's credentials are an
+  :class:`OfficialAccount` too (app id, secret, API base): the calls are the same.
 - Errors are ``{"errcode": n, "errmsg": "…"}``: 40029 invalid code, 40163 code already used,
   40001/42001 invalid or expired access token, 45009 over the call quota.
 
@@ -36,6 +44,7 @@ API_BASE = "https://api.weixin.qq.com"
 OPEN_BASE = "https://open.weixin.qq.com"
 INVALID_TOKEN, INVALID_CODE, CODE_USED, TOKEN_EXPIRED = 40001, 40029, 40163, 42001
 SCOPES = ("snsapi_base", "snsapi_userinfo")
+QR_SCOPE = "snsapi_login"  # a website app's only scope
 # Refresh this long before WeChat's expiry, so a token is never used in its last minutes.
 EARLY_REFRESH_SECONDS = 300
 JS_API_LIST = ("updateAppMessageShareData", "updateTimelineShareData")
@@ -198,6 +207,13 @@ def authorize_url(app_id: str, redirect_uri: str, scope: str, state: str, open_b
     query = urlencode({"appid": app_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
                        "state": state}, quote_via=quote)
     return f"{open_base}/connect/oauth2/authorize?{query}#wechat_redirect"
+
+
+def qr_login_url(app_id: str, redirect_uri: str, state: str, open_base: str = OPEN_BASE) -> str:
+    """Where to send a computer's browser for a website app's QR-code login (``snsapi_login``)."""
+    query = urlencode({"appid": app_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": QR_SCOPE,
+                       "state": state}, quote_via=quote)
+    return f"{open_base}/connect/qrconnect?{query}#wechat_redirect"
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,27 @@ class Config:
     WEIBO_AUTHORIZE_URL = os.environ.get("SHARECAST_WEIBO_AUTHORIZE_URL", "https://api.weibo.com/oauth2/authorize")
     # Weibo's share API takes only links on the app's secure domain (安全域名); default: PUBLIC_URL's host.
     WEIBO_SECURE_DOMAIN = os.environ.get("SHARECAST_WEIBO_SECURE_DOMAIN", "")
+    # Mastodon: the instance the brand's account is on, and Sharecast's app registered there
+    # (Preferences → Development → New application, or POST /api/v1/apps; redirect URI
+    # <PUBLIC_URL>/api/v1/accounts/mastodon/callback).
+    MASTODON_CLIENT_ID = os.environ.get("SHARECAST_MASTODON_CLIENT_ID", "")
+    MASTODON_CLIENT_SECRET = os.environ.get("SHARECAST_MASTODON_CLIENT_SECRET", "")
+    MASTODON_API_BASE = os.environ.get("SHARECAST_MASTODON_API_BASE", "https://mastodon.social").rstrip("/")
+    MASTODON_AUTHORIZE_URL = os.environ.get("SHARECAST_MASTODON_AUTHORIZE_URL", f"{MASTODON_API_BASE}/oauth/authorize")
+    # LinkedIn: an app with the Community Management API product (redirect URL
+    # <PUBLIC_URL>/api/v1/accounts/linkedin/callback); its OAuth endpoints are on www.linkedin.com.
+    LINKEDIN_CLIENT_ID = os.environ.get("SHARECAST_LINKEDIN_CLIENT_ID", "")
+    LINKEDIN_CLIENT_SECRET = os.environ.get("SHARECAST_LINKEDIN_CLIENT_SECRET", "")
+    LINKEDIN_API_BASE = os.environ.get("SHARECAST_LINKEDIN_API_BASE", "https://api.linkedin.com").rstrip("/")
+    LINKEDIN_AUTHORIZE_URL = os.environ.get("SHARECAST_LINKEDIN_AUTHORIZE_URL",
+                                            "https://www.linkedin.com/oauth/v2/authorization")
+    LINKEDIN_TOKEN_URL = os.environ.get("SHARECAST_LINKEDIN_TOKEN_URL", "https://www.linkedin.com/oauth/v2/accessToken")
+    # Facebook Pages: a Meta app with Facebook Login (redirect <PUBLIC_URL>/api/v1/accounts/facebook/callback).
+    FACEBOOK_CLIENT_ID = os.environ.get("SHARECAST_FACEBOOK_APP_ID", "")
+    FACEBOOK_CLIENT_SECRET = os.environ.get("SHARECAST_FACEBOOK_APP_SECRET", "")
+    FACEBOOK_API_BASE = os.environ.get("SHARECAST_FACEBOOK_API_BASE", "https://graph.facebook.com").rstrip("/")
+    FACEBOOK_AUTHORIZE_URL = os.environ.get("SHARECAST_FACEBOOK_AUTHORIZE_URL",
+                                            "https://www.facebook.com/v21.0/dialog/oauth")
     TOKEN_REFRESH_AHEAD_SECONDS = _number("TOKEN_REFRESH_AHEAD_SECONDS", 900.0)
     # Per-post metrics: asked for this often while a post is younger than the window.
     METRICS_EVERY_SECONDS = _number("METRICS_EVERY_SECONDS", 3600.0)

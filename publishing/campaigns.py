@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from catalog.landing import check_landing_url
 from catalog.models import Campaign
 from catalog.products import campaign_products, resolve_products, set_campaign_products
+from catalog.rules import amount_for, parse_rule
 from channels import REGISTRY as CHANNELS
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
@@ -18,7 +19,6 @@ from publishing.models import CampaignImage, Publication
 from publishing.render.looks import badge_errors
 from publishing.storage import public_url
 from publishing.versions import record_version
-from referrals.commission import amount_for, parse_rule
 from referrals.models import Conversion
 from workspaces.models import Workspace
 

@@ -128,7 +128,8 @@ def credentials_for(app: Flask, workspace_id: int, channel: str, refused: str | 
                             f"PUT /api/v1/channels/{channel}/credentials")
     if channel in TOKEN_PROVIDERS:
         try:
-            credentials["access_token"] = TOKEN_PROVIDERS[channel](app, workspace_id, credentials, refused)
+            got = TOKEN_PROVIDERS[channel](app, workspace_id, credentials, refused)
+            credentials.update(got if isinstance(got, dict) else {"access_token": got})
         except PublishError as exc:
             raise PublishFailed(f"{channel}: {exc.message}", exc.retryable, exc.retry_after) from None
     return credentials

@@ -43,11 +43,7 @@ def add_image(session: Session, store: Storage, campaign: Campaign, data: bytes,
         or WebP (or not an image). :raise ApiError 422: too many pixels
         (decompression bombs included), a corrupt file, or too many images.
     """
-    try:
-        photo = load_photo(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES, max_side=MAX_STORED_SIDE)
-    except InvalidImage as exc:
-        raise ApiError(_STATUS.get(exc.code, 422), exc.code, f"The file was refused: {exc}.",
-                       {"file": str(exc)}) from None
+    photo = decode_upload(data, MAX_STORED_SIDE)
     count = session.scalar(select(func.count()).select_from(CampaignImage)
                            .where(CampaignImage.campaign_id == campaign.id))
     if count >= MAX_IMAGES:
@@ -63,6 +59,19 @@ def add_image(session: Session, store: Storage, campaign: Campaign, data: bytes,
         campaign.logo_image_id = image.id
     record_version(session, campaign)
     return image
+
+
+def decode_upload(data: bytes, max_side: int) -> Image.Image:
+    """Decode uploaded bytes under the upload limits (``MAX_BYTES``, ``MAX_PIXELS``), upright, in sRGB.
+
+    :raise ApiError 413: over ``MAX_BYTES``. :raise ApiError 415: not PNG, JPEG or WebP.
+    :raise ApiError 422: too many pixels (decompression bombs included), or a corrupt file.
+    """
+    try:
+        return load_photo(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES, max_side=max_side)
+    except InvalidImage as exc:
+        raise ApiError(_STATUS.get(exc.code, 422), exc.code, f"The file was refused: {exc}.",
+                       {"file": str(exc)}) from None
 
 
 def set_focus(session: Session, campaign: Campaign, image_id: int, x: float, y: float) -> CampaignImage:
@@ -89,10 +98,13 @@ def normalized(photo: Image.Image) -> tuple[bytes, str]:
     no metadata; PNG where there is transparency (logos), else a high-quality JPEG.
     Deterministic, so the same upload always lands under the same key."""
     if max(photo.size) > MAX_STORED_SIDE:
-        photo = photo.copy()
-        # reducing_gap: box-reduce by an integer factor first, then LANCZOS the last step;
-        # the same look at a fraction of the time on a large upload.
-        photo.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        scale = MAX_STORED_SIDE / max(photo.size)
+        # Bilinear (Pillow's is antialiased: a triangle filter as wide as the shrink) at under half
+        # LANCZOS's cost: 80 against 180 ms of CPU for 12 MP, inside the request. Every card is
+        # drawn from this copy with LANCZOS at no more than 1920 px, where the difference is gone.
+        # reducing_gap: box-reduce by a whole factor first when the shrink is 2x or more.
+        photo = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
+                             Image.Resampling.BILINEAR, reducing_gap=2.0)
     if photo.mode == "RGBA":
         return encode_png(photo), "image/png"
     return encode_jpeg(photo, quality=94, subsampling="4:4:4"), "image/jpeg"

@@ -66,7 +66,7 @@ class Render(Base):
     __tablename__ = "renders"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # card | poster
+    kind: Mapped[str] = mapped_column(String(16))  # card | poster | photo (a carousel's other photos)
     storage_key: Mapped[str] = mapped_column(String(200))
     media_type: Mapped[str] = mapped_column(String(32))
     width: Mapped[int] = mapped_column(Integer)

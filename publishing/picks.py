@@ -1,9 +1,9 @@
 """A seller's shop (选品): the catalogue products they picked, each shared through a live campaign promoting it.
 
 A product can be picked while a campaign now in the sellers' library promotes
-it; the seller's link and poster for it are their general link and poster of
-that campaign (the newest such campaign, so a product in several is shared
-through the latest). A product the brand archives, or no live campaign
+it; the seller's link for it is their own link for that product in that campaign
+(``Link.product_id``: it lands on the product's page), through the newest such
+campaign, so a product in several is shared through the latest. A product the brand archives, or no live campaign
 promotes any more, stays picked but shows as not shareable now.
 """
 from __future__ import annotations

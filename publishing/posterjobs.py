@@ -39,20 +39,21 @@ def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, pu
     """(ids of the workspace's sharers missing a poster for this version, how many sharers there are)."""
     channels = channels_of(renderer.snapshot)
     codes = {(link.sharer_id, link.channel): link.code for link in session.scalars(
-        select(Link).where(Link.campaign_id == campaign.id))}
-    sharers = session.execute(select(Sharer.id, Sharer.name, Sharer.display_name, Sharer.source, Sharer.code)
+        select(Link).where(Link.campaign_id == campaign.id, Link.product_id.is_(None)))}
+    sharers = session.execute(select(Sharer.id, Sharer.name, Sharer.display_name, Sharer.source, Sharer.code,
+                                     Sharer.avatar_key)
                               .where(Sharer.workspace_id == campaign.workspace_id).order_by(Sharer.id)).all()
     slots = plan(renderer, channels, dict.fromkeys(channels))
     missing: set[int] = set()
     keys: dict[str, int] = {}
-    for sharer_id, real_name, display_name, source, code in sharers:
+    for sharer_id, real_name, display_name, source, code, avatar in sharers:
         name = poster_name(real_name, display_name, source)
         for channel in channels:
             link = codes.get((sharer_id, channel))
             if link is None:  # no link yet, so certainly no poster
                 missing.add(sharer_id)
                 break
-            voice = SharerVoice(name=name, link=link_urls(public, link)["url"], code=code)
+            voice = SharerVoice(name=name, link=link_urls(public, link)["url"], code=code, avatar=avatar or "")
             for slot in slots[channel]:
                 if slot.poster:
                     keys[renderer.key(slot, voice)] = sharer_id

@@ -80,7 +80,7 @@ def sharer_links(session: Session, writer: Writer, campaign: Campaign, sharer_id
                  channels: list[str]) -> dict[str, str]:
     """The sharer's link code per channel, made where missing (one short write)."""
     codes = {link.channel: link.code for link in session.scalars(
-        select(Link).where(Link.campaign_id == campaign.id, Link.sharer_id == sharer_id))}
+        select(Link).where(Link.campaign_id == campaign.id, Link.sharer_id == sharer_id, Link.product_id.is_(None)))}
     missing = [c for c in channels if c not in codes]
     if missing:
         with writer() as write:
@@ -93,17 +93,17 @@ def sharer_links(session: Session, writer: Writer, campaign: Campaign, sharer_id
 
 def voices_for(session: Session, writer: Writer, campaign: Campaign, sharer: Sharer, channels: list[str],
                public: str) -> dict[str, SharerVoice]:
-    """Each channel's SharerVoice: the sharer's name, their ``/r/`` link for it, their code word."""
+    """Each channel's SharerVoice: the sharer's name and avatar, their ``/r/`` link for it, their code word."""
     codes = sharer_links(session, writer, campaign, sharer.id, channels)
     name = poster_name(sharer.name, sharer.display_name, sharer.source)
-    return {c: SharerVoice(name=name, link=link_urls(public, codes[c])["url"], code=sharer.code)
-            for c in channels}
+    return {c: SharerVoice(name=name, link=link_urls(public, codes[c])["url"], code=sharer.code,
+                           avatar=sharer.avatar_key or "") for c in channels}
 
 
 def plan(renderer: Renderer, channels: list[str], voices: dict[str, SharerVoice]) -> dict[str, list[Slot]]:
     """Each channel's image slots; a poster wherever there is a sharer or links are not clickable."""
     return {c: plan_slots(REGISTRY[c].spec, c in voices or REGISTRY[c].spec.link_policy == "qr_only",
-                          renderer.photo_size) for c in channels}
+                          renderer.photo_size, renderer.more_photos) for c in channels}
 
 
 def campaign_posts(session: Session, writer: Writer, store: Storage, campaign: Campaign, public: str,

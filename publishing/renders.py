@@ -23,14 +23,14 @@ from plumbing.database import insert_for
 from publishing.models import Render
 from publishing.render.card import render_base
 from publishing.render.encoding import encode_jpeg, encode_png
-from publishing.render.photo import load_photo
+from publishing.render.photo import cover, load_photo
 from publishing.render.poster import render_poster, scan_hint
 from publishing.storage import Storage
 from publishing.versions import card_hash, digest, master_content
 
 # Part of every key: bump it when drawing code changes, and everything is
 # redrawn under new keys while old files stay where grabbed posts point.
-RENDERER = 2
+RENDERER = 3
 
 _STORY_ASPECT = 1.6  # height/width from which a card keeps clear of a story player's bottom band
 _MIN_POSTER_ASPECT = 0.5  # height/width below which a size gets no poster
@@ -38,19 +38,22 @@ _MIN_POSTER_ASPECT = 0.5  # height/width below which a size gets no poster
 
 @dataclass(frozen=True)
 class Slot:
-    """One image of a post: a card of ``role`` at a size, with a QR poster pasted on or not."""
+    """One image of a post: a card of ``role`` at a size, with a QR poster pasted on or not; or, with
+    role ``photo``, the campaign's product photo number ``photo`` (from 1: the first is on the cards)
+    cropped to the size, one picture of a carousel."""
 
     width: int
     height: int
     role: str
     poster: bool = False
     long_press: bool = False  # the channel's app scans a QR code pressed and held in a picture
+    photo: int = 0
 
 
 @dataclass(frozen=True)
 class Rendered:
     key: str
-    kind: str  # card | poster
+    kind: str  # card | poster | photo
     storage_key: str
     media_type: str
     width: int
@@ -75,13 +78,18 @@ def resolve_height(size: ImageSize, photo: tuple[int, int] | None) -> int:
     return min(round(size.width * 1.25), max(round(size.width * 0.5), round(size.width * photo[1] / photo[0])))
 
 
-def plan_slots(spec: ChannelSpec, with_poster: bool, photo: tuple[int, int] | None = None) -> list[Slot]:
+def plan_slots(spec: ChannelSpec, with_poster: bool, photo: tuple[int, int] | None = None,
+               more_photos: int = 0) -> list[Slot]:
     """The images of one channel's post, in order (pure).
 
     One image per size in the spec. With a poster, the spec's ``poster`` size
     carries it; a channel without one gets the poster at its first size that
     is not a thin banner, in place of the plain card, or after the plain
-    cards where the first image must show no QR code (Xiaohongshu).
+    cards where the first image must show no QR code (Xiaohongshu). Then, where
+    the channel takes several images (``max_images`` of 2 or more), the campaign's
+    ``more_photos`` other product photos at its first image's size (a carousel
+    keeps one aspect), up to ``max_images`` in all: Moments' nine-grid,
+    Xiaohongshu's and Instagram's carousels.
     """
     slots = []
     for size in spec.image_sizes:
@@ -101,11 +109,20 @@ def plan_slots(spec: ChannelSpec, with_poster: bool, photo: tuple[int, int] | No
                 slots.append(poster)
             else:
                 slots[i] = poster
+    if slots and spec.max_images and spec.max_images >= 2:
+        first = next((slot for slot in slots if not slot.poster), slots[0])
+        room = max(0, spec.max_images - len(slots))
+        slots += [Slot(first.width, first.height, "photo", photo=n) for n in range(1, min(more_photos, room) + 1)]
     return slots
 
 
 @lru_cache(maxsize=4)  # a product photo and a logo or two; a 3200 px photo is ~30 MB decoded
 def _photo(store: Storage, key: str) -> Image.Image:
+    return load_photo(store.read(key))
+
+
+@lru_cache(maxsize=64)  # sharers' avatars: 320 px squares, 300 KB each decoded
+def _avatar(store: Storage, key: str) -> Image.Image:
     return load_photo(store.read(key))
 
 
@@ -147,7 +164,15 @@ class Renderer:
 
     # ---------------------------------------------------------------- keys
 
+    @property
+    def more_photos(self) -> int:
+        """How many product photos there are beside the first (the one cards are drawn from)."""
+        return max(0, len(self.snapshot["photos"]) - 1)
+
     def card_key(self, slot: Slot) -> str:
+        if slot.role == "photo":  # a carousel picture shows nothing but its photo: only that keys it
+            photo = self.snapshot["photos"][slot.photo]
+            return digest([RENDERER, "photo", photo["storage_key"], photo.get("focus"), slot.width, slot.height])
         role = "poster" if slot.poster else slot.role
         return digest([RENDERER, "card", self.card_hash, slot.width, slot.height, role])
 
@@ -155,8 +180,11 @@ class Renderer:
         if not slot.poster:
             return self.card_key(slot)
         voice = voice or self.publisher_voice()
-        return digest([RENDERER, "poster", self.card_key(slot), voice.qr_target, voice.name, voice.code,
-                       slot.long_press, self.content.brand_color, self.content.language])
+        parts = [RENDERER, "poster", self.card_key(slot), voice.qr_target, voice.name, voice.code,
+                 slot.long_press, self.content.brand_color, self.content.language]
+        if voice.avatar:  # only then, so that posters without one keep the keys they were stored under
+            parts.append(voice.avatar)
+        return digest(parts)
 
     def publisher_voice(self) -> SharerVoice:
         """Who a poster without a sharer is from: the brand, pointing at the landing page."""
@@ -185,6 +213,8 @@ class Renderer:
             return found
         if slot.poster:
             rendered = self._poster(key, slot, voice or self.publisher_voice())
+        elif slot.role == "photo":
+            rendered = self._carousel_photo(key, slot)
         else:
             rendered = self._card(key, slot)
         self.known[key] = rendered
@@ -203,6 +233,13 @@ class Renderer:
         # Cards are drawn once per version: 4:4:4 keeps coloured type crisp.
         data = encode_jpeg(result.image, quality=90, subsampling="4:4:4")
         return self._store(key, "card", data, "image/jpeg", result.image.size, result.warnings)
+
+    def _carousel_photo(self, key: str, slot: Slot) -> Rendered:
+        photo = self.snapshot["photos"][slot.photo]
+        focus = tuple(photo["focus"]) if photo.get("focus") else None
+        image, factor = cover(_photo(self.store, photo["storage_key"]), slot.width, slot.height, focus)
+        data = encode_jpeg(image, quality=90, subsampling="4:4:4")
+        return self._store(key, "photo", data, "image/jpeg", image.size, ("image_upscaled",) if factor > 1.0 else ())
 
     def prepare(self, slot: Slot) -> None:
         """Make sure the card under ``slot`` is drawn (the empty card, for a poster slot),
@@ -237,7 +274,8 @@ class Renderer:
         card, warnings = self._poster_card(slot)
         try:
             poster = render_poster(card, voice, scan_hint(self.content.language, slot.long_press),
-                                   accent=self.content.brand_color, language=self.content.language)
+                                   accent=self.content.brand_color, language=self.content.language,
+                                   avatar=_avatar(self.store, voice.avatar) if voice.avatar else None)
         except ValueError:  # the QR code does not fit this size: a plain card instead
             plain = self.image(Slot(slot.width, slot.height, "feed"))
             return Rendered(key, "card", plain.storage_key, plain.media_type, plain.width, plain.height,

@@ -99,7 +99,8 @@ class PostsQuery(OnePageQuery):
 
 
 class PostImageOut(MediaOut):
-    kind = fields.String(metadata={"enum": ["card", "poster"]})
+    kind = fields.String(metadata={"enum": ["card", "poster", "photo"],
+                                   "description": "photo: another product photo of a carousel"})
     qr = fields.Boolean(metadata={"description": "whether the image carries a QR code"})
 
 

@@ -17,9 +17,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from catalog.rules import Rule
 from plumbing import database
 from referrals.attribution import Evidence
-from referrals.commission import Rule
 from referrals.identity import normalize_email, normalize_phone
 from referrals.models import Conversion, CustomerBinding
 from workspaces.models import Workspace

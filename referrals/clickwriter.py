@@ -26,7 +26,8 @@ from plumbing import database, metrics, outbox, redis_client
 from plumbing.appstate import AppSlot
 from plumbing.database import insert_for
 from referrals.clickbuffer import FIELD, GROUP, STREAM, decode_click, spool_dir
-from referrals.models import Click, ClickRollup, LinkClickTotal, VisitorHour
+from referrals.clickfacets import facets_of
+from referrals.models import Click, ClickFacetHour, ClickRollup, LinkClickTotal, VisitorHour
 
 log = logging.getLogger(__name__)
 CLAIM_IDLE_MS = 60_000
@@ -46,6 +47,7 @@ CLICKS = Click.__table__
 VISITOR_HOURS = VisitorHour.__table__
 ROLLUPS = ClickRollup.__table__
 TOTALS = LinkClickTotal.__table__
+FACETS = ClickFacetHour.__table__
 
 
 def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
@@ -102,6 +104,7 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
     emit_clicks(session, fresh)  # sent after commit
     hourly: dict[tuple, dict] = {}
     per_link: dict[int, dict] = {}
+    facets: dict[tuple, dict] = {}
     for r in fresh:
         if r["bot"]:
             continue
@@ -112,17 +115,30 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
         agg["unique_clicks"] += r["is_unique"]
         total = per_link.setdefault(r["link_id"], {
             "link_id": r["link_id"], "workspace_id": r["workspace_id"], "campaign_id": r["campaign_id"],
-            "sharer_id": r["sharer_id"], "clicks": 0, "unique_clicks": 0, "last_click_at": r["clicked_at"]})
+            "sharer_id": r["sharer_id"], "clicks": 0, "unique_clicks": 0, "last_click_at": r["clicked_at"],
+            "first_click_at": r["clicked_at"]})
         total["clicks"] += 1
         total["unique_clicks"] += r["is_unique"]
+        # Device, browser, system and referring site: derived here, never on the redirect.
+        for facet, value in facets_of(r["user_agent"], r["referrer"]).items():
+            cell = facets.setdefault((r["campaign_id"], r["hour"], facet, value), {
+                "campaign_id": r["campaign_id"], "hour": r["hour"], "facet": facet, "value": value,
+                "workspace_id": r["workspace_id"], "clicks": 0, "unique_clicks": 0})
+            cell["clicks"] += 1
+            cell["unique_clicks"] += r["is_unique"]
         total["last_click_at"] = max(total["last_click_at"], r["clicked_at"])
+        total["first_click_at"] = min(total["first_click_at"], r["clicked_at"])
     _add_counts(conn, insert, ROLLUPS, [ROLLUPS.c.campaign_id, ROLLUPS.c.channel, ROLLUPS.c.hour], hourly.values())
-    _add_counts(conn, insert, TOTALS, [TOTALS.c.link_id], per_link.values(), latest="last_click_at")
+    _add_counts(conn, insert, TOTALS, [TOTALS.c.link_id], per_link.values(), latest="last_click_at",
+                earliest="first_click_at")
+    _add_counts(conn, insert, FACETS, [FACETS.c.campaign_id, FACETS.c.hour, FACETS.c.facet, FACETS.c.value],
+                [facets[key] for key in sorted(facets)])
     return WriteResult(written=len(fresh), unique=len(firsts))
 
 
-def _add_counts(conn, insert, table, keys, rows, latest: str | None = None) -> None:
-    """Upsert ``rows``, adding their clicks and unique clicks to what is there."""
+def _add_counts(conn, insert, table, keys, rows, latest: str | None = None, earliest: str | None = None) -> None:
+    """Upsert ``rows``, adding their clicks and unique clicks to what is there; ``latest`` and ``earliest``
+    name time columns that keep the later and the earlier of the stored and the new."""
     rows = list(rows)
     if not rows:
         return
@@ -133,6 +149,10 @@ def _add_counts(conn, insert, table, keys, rows, latest: str | None = None) -> N
         newer = stmt.excluded[latest]
         changes[latest] = case((table.c[latest].is_(None), newer), (newer > table.c[latest], newer),
                                else_=table.c[latest])
+    if earliest:  # likewise a spooled batch may be older: it moves the first click back
+        older = stmt.excluded[earliest]
+        changes[earliest] = case((table.c[earliest].is_(None), older), (older < table.c[earliest], older),
+                                 else_=table.c[earliest])
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 

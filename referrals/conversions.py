@@ -12,30 +12,41 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, bindparam, func, null, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from catalog.models import Campaign
+from catalog.rules import Rule
 from events.emit import emit_reversals, emit_sale
 from events.models import WebhookEndpoint
 from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals import ledger, prizes
+from referrals import ledger, line_refunds, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
-from referrals.commission import Rule, kept_after_refunds, shares_for_sale
-from referrals.customer_rollup import refresh_customer
+from referrals.commission import shares_for_sale
+from referrals.customer_rollup import note_sale, refresh_customer, refresh_first_sale
 from referrals.enrollment import apply
 from referrals.grades import rates_for
 from referrals.identity import normalize_email, normalize_phone, same_person
 from referrals.lines import held, pay_lines, resolve_lines, store_lines
 from referrals.links import get_or_create_link
-from referrals.models import Application, Click, Commission, Conversion, CustomerBinding, Link, RiskSettings, Sharer
+from referrals.models import (
+    Application,
+    Click,
+    Commission,
+    Conversion,
+    CustomerBinding,
+    Link,
+    RiskSettings,
+    Sharer,
+    SharerFirstSale,
+)
 from referrals.reviews import DEFAULT_HOLD_DAYS, hold_if_flagged
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, customer_query, find_customer
@@ -166,6 +177,7 @@ class _Context:
     prior: Conversion | None  # this order's sale, recorded already
     early_refunds: bool  # refunds of this order wait for their sale
     seller_totals: tuple[int, int, int] | None  # the evidence sharer's sales, gross, refunded (before this one)
+    seller_first_sale: datetime | None  # the evidence sharer's first sale as stored (SharerFirstSale)
 
 
 @functools.cache
@@ -183,7 +195,9 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
                    listening.label("listeners"),
                    select(func.count(Conversion.id)).where(*sold).scalar_subquery(),
                    select(func.coalesce(func.sum(Conversion.amount_minor), 0)).where(*sold).scalar_subquery(),
-                   select(func.coalesce(func.sum(Conversion.refunded_minor), 0)).where(*sold).scalar_subquery())
+                   select(func.coalesce(func.sum(Conversion.refunded_minor), 0)).where(*sold).scalar_subquery(),
+                   select(SharerFirstSale.first_sale_at).where(SharerFirstSale.workspace_id == Workspace.id,
+                                                               SharerFirstSale.sharer_id == Sharer.id).scalar_subquery())
     if by_code:
         query = (query.add_columns(Link).select_from(Workspace)
                  .outerjoin(Link, and_(Link.workspace_id == Workspace.id, Link.code == bindparam("code"))))
@@ -229,9 +243,9 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
     row = session.execute(query, params).one()
     # The identity map holds rows weakly: keep them for the transaction (the request's session).
     session.info["sale_context"] = tuple(row)
-    workspace, _, sharer, _, risk, known, recorded, waiting, listeners, sales, gross, refunded = row[:12]
+    workspace, _, sharer, _, risk, known, recorded, waiting, listeners, sales, gross, refunded, first = row[:13]
     if evidence is None:
-        link = row[12]
+        link = row[13]
         evidence = (Evidence("code", None, data.get("campaign_id")) if link is None else
                     Evidence("code", link.sharer_id, link.campaign_id, link.id, link.channel or None))
     if sharer is not None and sharer.suspended_at is not None:
@@ -239,7 +253,7 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
     risk = risk or RiskSettings(workspace_id=workspace_id, rules={}, hold_days=DEFAULT_HOLD_DAYS,
                                 expiry_decision="release")
     totals = (int(sales), int(gross), int(refunded)) if sharer is not None else None
-    return _Context(workspace, evidence, risk, bool(listeners), known, recorded, bool(waiting), totals)
+    return _Context(workspace, evidence, risk, bool(listeners), known, recorded, bool(waiting), totals, first)
 
 
 def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
@@ -342,8 +356,9 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
         if verdict.attributed:
             _book_sale(session, context, campaign, sharer, conversion, body, data["customer"], public_url, lines,
                        (buyer, enrolled), kept)
-        if lines:
+        elif lines:
             body["items"] = store_lines(session, conversion.id, lines, currency)
+        if lines:
             flagged = [line for line in lines if line.flag]
             for line in flagged:
                 body.setdefault("warnings", []).append(
@@ -403,6 +418,8 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
         sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
         amount_minor=share.amount_minor, reversed_minor=0, status=status, price_held=status == "held",
         approvable_at=approvable_at) for share in shares], memo=f"order {conversion.order_id}")
+    if lines:  # before the early refunds, which may name them
+        body["items"] = store_lines(session, conversion.id, lines, conversion.currency)
     buyer, enrolled = enrollment
     buyer_id = None
     if isinstance(buyer, Application):
@@ -437,6 +454,11 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
     if buyer_id is not None:
         # A buyer enrolled by this very sale has no rows yet, unless an early refund just wrote them.
         refresh_customer(session, workspace.id, buyer_id, new=enrolled and not early_refunds, sale=conversion)
+    # After early refunds: a sale refunded in full is no first sale. A seller's later sales change
+    # nothing, so they skip the upsert and its per-seller lock (which queued a seller's sales at peak).
+    first = context.seller_first_sale if context.evidence.sharer_id == sharer.id else None
+    if first is None or conversion.occurred_at < first:
+        note_sale(session, conversion)
     session.flush()
     # The commissions as booked (early refunds and holds changed these same objects).
     body["commissions"] = [
@@ -493,6 +515,14 @@ def _refund(session, workspace: Workspace, data: dict, refund_id: str) -> tuple[
     if sale is not None and amount > sale.amount_minor - sale.refunded_minor:
         raise ApiError(422, "refund_exceeds_sale", "The refunds would exceed the sale.",
                        {"amount": f"at most {format_amount(sale.amount_minor - sale.refunded_minor, currency)}"})
+    named = line_refunds.parse_items(session, workspace.id, data["items"], currency, amount) if data.get("items") else []
+    plan = None
+    if sale is not None and named:
+        lines = line_refunds.sale_lines(session, sale.id)
+        if not lines:
+            raise ApiError(422, "validation_error", "The sale has no lines to name.",
+                           {"items": "the sale was recorded without items: refund it without items"})
+        plan = line_refunds.allocate(lines, named, amount, currency, strict=True)
     refund = Conversion(
         workspace_id=workspace.id, type="refund", order_id=data["order_id"], refund_id=refund_id,
         amount_minor=amount, currency=currency, campaign_id=sale.campaign_id if sale else None,
@@ -503,21 +533,32 @@ def _refund(session, workspace: Workspace, data: dict, refund_id: str) -> tuple[
             "applied": sale is not None, "reversals": []}
 
     def follow_up(refund: Conversion, body: dict) -> None:
+        if named:
+            body["items"] = line_refunds.store(session, refund.id, named, currency)
         if sale is not None:
-            body["reversals"] = _apply_refund(session, sale, refund)
+            body["reversals"] = _apply_refund(session, sale, refund, plan)
 
     return body, refund, follow_up
 
 
-def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> list[dict]:
-    """Reverse ``refund``'s share of every commission on ``sale``, proportionally."""
+def _apply_refund(session: Session, sale: Conversion, refund: Conversion,
+                  plan: line_refunds.Allocation | None = None) -> list[dict]:
+    """Reverse ``refund``'s share of every commission on ``sale``: in proportion to the order, and
+    for the lines it names (``plan``, checked; or, for a refund that came before its sale, the
+    lines it stored, cut to what is left of them) by each line's own share."""
     # A refund that came before its sale may be larger than what is left of it.
-    after = sale.refunded_minor + min(refund.amount_minor, sale.amount_minor - sale.refunded_minor)
+    room = min(refund.amount_minor, sale.amount_minor - sale.refunded_minor)
+    after = sale.refunded_minor + room
+    lines = line_refunds.sale_lines(session, sale.id)
+    if plan is None and lines:
+        plan = line_refunds.allocate(lines, line_refunds.stored(session, refund.id), room, sale.currency,
+                                     strict=False)
+    line_refunds.apply(plan or [])
     reversals = []
     # Locked: the approval job may be moving these commissions right now.
     for c in session.scalars(select(Commission).where(Commission.conversion_id == sale.id)
                              .order_by(Commission.level).with_for_update()):
-        delta = (c.amount_minor - c.reversed_minor) - kept_after_refunds(c.amount_minor, sale.amount_minor, after)
+        delta = (c.amount_minor - c.reversed_minor) - line_refunds.kept(c, lines, sale.amount_minor, after)
         if delta > 0:
             kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")
             reversals.append({"commission_id": c.id, "sharer_id": c.sharer_id, "level": c.level,
@@ -528,5 +569,7 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion) -> lis
     refund.applied = True
     if sale.customer_sharer_id is not None:
         refresh_customer(session, sale.workspace_id, sale.customer_sharer_id)
+    if sale.refunded_minor == sale.amount_minor:
+        refresh_first_sale(session, sale)
     emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)
     return reversals

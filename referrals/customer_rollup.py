@@ -1,31 +1,33 @@
 """Keeps each buyer's purchase summary and purchase months up to date as sales and refunds are recorded,
-so the figures (repurchase, lifetime value, cohorts) read one row per customer, never every order."""
+so the figures (repurchase, lifetime value, cohorts, the viral coefficient) read one row per customer,
+never every order; and each sharer's first sale, for the consumer-to-distributor funnel."""
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plumbing import database
-from referrals.models import CohortCount, Conversion, CustomerMonth, CustomerSummary
+from referrals.models import CohortCount, Conversion, CustomerMonth, CustomerSummary, SharerFirstSale
 from workspaces.models import Workspace
 
 
-def rollup_rows(workspace_id: int, customer_id: int, bought: list[tuple[datetime, int, str]],
-                currency: str) -> tuple[dict | None, list[dict]]:
+def rollup_rows(workspace_id: int, customer_id: int, bought: list[tuple], currency: str) -> tuple[dict | None, list[dict]]:
     """Pure: a customer's summary row and month rows from their purchases ``(occurred_at, net minor,
-    currency)`` in time order (sales not refunded in full); (None, []) without any.
+    currency, sharer_id, campaign_id, self_referral)`` in time order (sales not refunded in full);
+    (None, []) without any. The first purchase's seller brought the customer, unless it was themselves.
     """
     if not bought:
         return None, []
     first, second = bought[0][0], bought[1][0] if len(bought) > 1 else None
+    _, _, _, seller, campaign_id, self_referral = bought[0]
     summary = {"workspace_id": workspace_id, "customer_sharer_id": customer_id, "first_at": first,
                "second_at": second,
                "gap_seconds": None if second is None else int(second.timestamp()) - int(first.timestamp()),
-               "purchases": len(bought), "net_minor": sum(net for _, net, cur in bought if cur == currency)}
-    months = sorted({at.year * 12 + at.month - 1 for at, _, _ in bought})
+               "purchases": len(bought), "net_minor": sum(row[1] for row in bought if row[2] == currency),
+               "brought_by": None if self_referral or seller == customer_id else seller,
+               "first_campaign_id": campaign_id}
+    months = sorted({row[0].year * 12 + row[0].month - 1 for row in bought})
     return summary, [{"workspace_id": workspace_id, "customer_sharer_id": customer_id, "month": m,
                       "first_month": months[0]} for m in months]
 
@@ -43,7 +45,8 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
     currency = session.get(Workspace, workspace_id).currency
     mine = (CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id)
     if new and sale is not None:
-        bought = ([(sale.occurred_at, sale.amount_minor - sale.refunded_minor, sale.currency)]
+        bought = ([(sale.occurred_at, sale.amount_minor - sale.refunded_minor, sale.currency, sale.sharer_id,
+                    sale.campaign_id, sale.self_referral)]
                   if sale.refunded_minor < sale.amount_minor else [])
         summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
         if summary is not None:
@@ -52,7 +55,8 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
     else:
         database.lock(session, f"customer:{workspace_id}:{customer_id}")
         bought = [tuple(row) for row in session.execute(
-            select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency)
+            select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency,
+                   Conversion.sharer_id, Conversion.campaign_id, Conversion.self_referral)
             .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
                    Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
             .order_by(Conversion.occurred_at, Conversion.id)).all()]
@@ -77,7 +81,8 @@ def summary_changes(stored: dict | None, summary: dict | None) -> dict:
 def _write_summary(session: Session, workspace_id: int, customer_id: int, summary: dict | None) -> None:
     key = (CustomerSummary.workspace_id == workspace_id, CustomerSummary.customer_sharer_id == customer_id)
     row = session.execute(select(CustomerSummary.first_at, CustomerSummary.second_at, CustomerSummary.gap_seconds,
-                                 CustomerSummary.purchases, CustomerSummary.net_minor).where(*key)).first()
+                                 CustomerSummary.purchases, CustomerSummary.net_minor, CustomerSummary.brought_by,
+                                 CustomerSummary.first_campaign_id).where(*key)).first()
     stored = None if row is None else {"workspace_id": workspace_id, "customer_sharer_id": customer_id,
                                        **row._asdict()}
     if stored is not None and summary is None:
@@ -112,3 +117,42 @@ def _count(session: Session, workspace_id: int, cell: tuple[int, int], step: int
                                                 customers=1)
     session.execute(upsert.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month"],
                                                  set_={"customers": CohortCount.customers + 1}))
+
+
+def _sold(sale: Conversion) -> bool:
+    """A sale that counts as its sharer selling: attributed, to someone else, not refunded in full."""
+    return sale.sharer_id is not None and not sale.self_referral and sale.refunded_minor < sale.amount_minor
+
+
+def note_sale(session: Session, sale: Conversion) -> None:
+    """Keep the sharer's first sale: the earlier of what is stored and ``sale`` (one upsert)."""
+    if not _sold(sale):
+        return
+    database.lock(session, f"first_sale:{sale.workspace_id}:{sale.sharer_id}")
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(SharerFirstSale).values(workspace_id=sale.workspace_id, sharer_id=sale.sharer_id,
+                                                    first_sale_at=sale.occurred_at)
+    earlier = case((upsert.excluded.first_sale_at < SharerFirstSale.first_sale_at, upsert.excluded.first_sale_at),
+                   else_=SharerFirstSale.first_sale_at)
+    session.execute(upsert.on_conflict_do_update(index_elements=["workspace_id", "sharer_id"],
+                                                 set_={"first_sale_at": earlier}))
+
+
+def refresh_first_sale(session: Session, sale: Conversion) -> None:
+    """After ``sale`` was refunded in full: its sharer's first sale again from their own sales, when it was
+    that one (otherwise nothing moved)."""
+    if sale.sharer_id is None or sale.self_referral:
+        return
+    database.lock(session, f"first_sale:{sale.workspace_id}:{sale.sharer_id}")
+    key = (SharerFirstSale.workspace_id == sale.workspace_id, SharerFirstSale.sharer_id == sale.sharer_id)
+    stored = session.scalar(select(SharerFirstSale.first_sale_at).where(*key))
+    if stored is None or stored < sale.occurred_at:
+        return
+    first = session.scalar(select(func.min(Conversion.occurred_at)).where(
+        Conversion.workspace_id == sale.workspace_id, Conversion.sharer_id == sale.sharer_id,
+        Conversion.type == "sale", Conversion.self_referral.is_(False),
+        Conversion.refunded_minor < Conversion.amount_minor))
+    if first is None:
+        session.execute(delete(SharerFirstSale).where(*key))
+    else:
+        session.execute(update(SharerFirstSale).where(*key).values(first_sale_at=first))

@@ -14,7 +14,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.mail import enqueue_sign_in_link
+from credentials.mail import enqueue_sign_in_link
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.pagination import DEFAULT_LIMIT, newest_first

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Product
+from catalog.rules import Rule, margin_ceiling, paid_at_price, parse_rule
 from plumbing.errors import ApiError
 from plumbing.money import amount_field, format_amount
-from referrals.commission import Rule, margin_ceiling, paid_at_price, parse_rule
 from referrals.models import Conversion, Grade, GradeChange, Sharer
 from workspaces.models import Workspace
 

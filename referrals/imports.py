@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from plumbing.errors import ApiError, error_body, flatten_messages
 from referrals.conversions import record_conversion
+from referrals.models import SalesImport
 from referrals.schemas import ConversionIn
 
 MAX_ROWS = 5000
@@ -60,14 +61,17 @@ def _body(row: dict) -> dict:
 
 
 def import_rows(session: Session, workspace_id: int, rows: list[dict], public_url: str, dry_run: bool,
-                write_click: Callable[[str], None]) -> dict:
+                write_click: Callable[[str], None], first_line: int = 2,
+                progress: Callable[[list[dict]], None] | None = None) -> dict:
     """Record each row; commits each good one unless ``dry_run`` (then nothing is kept).
 
+    ``first_line``: the file's line of ``rows[0]`` (a resumed import starts further down);
+    ``progress``: told the results so far after each row.
     :return: totals and one result per row (its line number in the file, status, and the
         answer or the error, as ``POST /api/v1/conversions`` would give them).
     """
     parsed = []
-    for line, row in enumerate(rows, start=2):  # line 1 is the header
+    for line, row in enumerate(rows, start=first_line):  # line 1 is the header
         try:
             parsed.append((line, ConversionIn().load(_body(row)), None))
         except ValidationError as exc:
@@ -89,9 +93,13 @@ def import_rows(session: Session, workspace_id: int, rows: list[dict], public_ur
                 status = "created" if outcome.status == 201 else "replayed"
                 totals[status] += 1
                 results.append({"line": line, "status": status, "order_id": data["order_id"], **_summary(outcome.body)})
+                if progress is not None:
+                    progress(results)
                 continue
         totals["failed"] += 1
         results.append({"line": line, "status": "failed", **error})
+        if progress is not None:
+            progress(results)
     if dry_run:
         session.rollback()
     return {"dry_run": dry_run, "rows": len(rows), **totals, "results": results}
@@ -100,3 +108,15 @@ def import_rows(session: Session, workspace_id: int, rows: list[dict], public_ur
 def _summary(body: dict) -> dict:
     keys = ("type", "amount", "currency", "attributed", "sharer_id", "commissions", "applied", "reversals")
     return {k: body[k] for k in keys if k in body}
+
+
+def start_import(session: Session, workspace_id: int, text: str, dry_run: bool) -> SalesImport:
+    """Keep a file for the background import (``referrals.jobs.run_sales_import``); flushes.
+
+    :raise ApiError 422: no usable header, or too many rows (nothing kept).
+    """
+    found = SalesImport(workspace_id=workspace_id, dry_run=dry_run, status="queued", csv=text,
+                        rows=len(read_rows(text)), results=[])
+    session.add(found)
+    session.flush()
+    return found

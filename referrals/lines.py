@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Campaign, Product
+from catalog.rules import Rule, margin_ceiling
+from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals.commission import Line, Rule, margin_ceiling, shares_for_lines
+from referrals.commission import Line, shares_for_lines
 from referrals.models import ConversionItem
 
 PRICE_FLAGS = ("above_brand_price", "below_brand_price")
@@ -35,6 +37,19 @@ class SaleLine:
     rule: Rule | None = None
 
 
+def item_amount(item: dict, where: str, currency: str, errors: dict[str, str]) -> int | None:
+    """An order line's amount in minor units, or None with the reason in ``errors``: a line
+    names one of product_id and sku, and an amount exact in ``currency``."""
+    if (item.get("product_id") is None) == (item.get("sku") is None):
+        errors[where] = "give one of product_id or sku"
+        return None
+    try:
+        return parse_amount(item["amount"], currency)
+    except ValueError as exc:
+        errors[f"{where}.amount"] = str(exc)
+        return None
+
+
 def resolve_lines(session: Session, workspace_id: int, items: list[dict] | None, currency: str,
                   sale_minor: int) -> list[SaleLine]:
     """The sale's lines, each matched to its product by id or SKU.
@@ -47,13 +62,11 @@ def resolve_lines(session: Session, workspace_id: int, items: list[dict] | None,
     errors: dict[str, str] = {}
     for i, item in enumerate(items or []):
         where = f"items.{i}"
-        if (item.get("product_id") is None) == (item.get("sku") is None):
-            errors[where] = "give one of product_id or sku"
+        if item["quantity"] < 1:
+            errors[f"{where}.quantity"] = "a sale's line sells at least 1"
             continue
-        try:
-            amount = parse_amount(item["amount"], currency)
-        except ValueError as exc:
-            errors[f"{where}.amount"] = str(exc)
+        amount = item_amount(item, where, currency, errors)
+        if amount is None:
             continue
         if item.get("product_id") is not None:
             product = session.scalar(select(Product).where(Product.workspace_id == workspace_id,
@@ -115,6 +128,8 @@ def store_lines(session: Session, conversion_id: int, lines: list[SaleLine], cur
     """Write the lines of a recorded sale; answers them as the API shows them."""
     shown = []
     for line in lines:
+        if line.product is not None and line.product.sold_at is None:
+            line.product.sold_at = utcnow()
         session.add(ConversionItem(
             conversion_id=conversion_id, product_id=line.product.id if line.product else None, sku=line.sku,
             quantity=line.quantity, amount_minor=line.amount_minor,

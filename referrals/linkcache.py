@@ -21,8 +21,10 @@ GENERATION_KEY = "sc:links:generation"
 
 _LOOKUP = text(
     "SELECT l.id, l.workspace_id, l.campaign_id, l.sharer_id, l.channel, l.disabled,"
-    " c.landing_url, c.ends_at"
-    " FROM links l JOIN campaigns c ON c.id = l.campaign_id WHERE l.code = :code"
+    " COALESCE(p.landing_url, c.landing_url) AS landing_url, c.ends_at"
+    " FROM links l JOIN campaigns c ON c.id = l.campaign_id"
+    # A product's own link lands on the product's page.
+    " LEFT JOIN products p ON p.id = l.product_id WHERE l.code = :code"
 )
 
 

@@ -1,4 +1,5 @@
-"""Tracked links: one per (campaign, sharer, channel), with a short random code."""
+"""Tracked links: one per (campaign, sharer, channel), with a short random code; and a seller's
+link for one product of a campaign (from their shop), which lands on that product's page."""
 from __future__ import annotations
 
 import shortuuid
@@ -6,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.campaigns import get_campaign
+from catalog.models import CampaignProduct, Product
 from plumbing import database
 from plumbing.errors import ApiError
 from referrals.models import Link
@@ -18,19 +20,21 @@ _codes = shortuuid.ShortUUID()
 
 
 def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sharer_id: int,
-                       channel: str = "", new_sharer: bool = False) -> tuple[Link, bool]:
-    """The link for the triple, made if missing; returns (link, created). Safe under races.
+                       channel: str = "", new_sharer: bool = False, product_id: int | None = None) -> tuple[Link, bool]:
+    """The link for the triple (and ``product_id``: the product's own link), made if missing;
+    returns (link, created). Safe under races. The caller checked the campaign promotes the product.
 
     ``new_sharer``: the sharer was made in this transaction, so has no link to look for.
     """
-    query = select(Link).where(Link.campaign_id == campaign_id, Link.sharer_id == sharer_id, Link.channel == channel)
+    query = select(Link).where(Link.campaign_id == campaign_id, Link.sharer_id == sharer_id, Link.channel == channel,
+                               Link.product_id == product_id if product_id is not None else Link.product_id.is_(None))
     existing = None if new_sharer else session.scalar(query)
     if existing:
         return existing, False
     for _ in range(5):
         # One statement, no savepoint: a taken code or triple inserts nothing.
         link = database.insert_row(session, Link, dict(workspace_id=workspace_id, campaign_id=campaign_id,
-                                                        sharer_id=sharer_id, channel=channel,
+                                                        sharer_id=sharer_id, channel=channel, product_id=product_id,
                                                         code=_codes.random(length=CODE_LENGTH)))
         if link is not None:
             return link, True
@@ -46,10 +50,11 @@ def link_urls(public_url: str, code: str) -> dict[str, str]:
 
 
 def link_for(session: Session, workspace_id: int, campaign_id: int, sharer_id: int,
-             channel: str | None) -> tuple[Link, bool]:
-    """The link of (campaign, sharer, channel) after checking each exists here; (link, created).
+             channel: str | None, product_id: int | None = None) -> tuple[Link, bool]:
+    """The link of (campaign, sharer, channel[, product]) after checking each exists here; (link, created).
 
-    :raise ApiError 404: unknown campaign or sharer. :raise ApiError 422: a channel the campaign does not use.
+    :raise ApiError 404: unknown campaign or sharer. :raise ApiError 422: a channel the campaign
+        does not use, or a product it does not promote (or archived).
     """
     campaign = get_campaign(session, workspace_id, campaign_id)
     get_sharer(session, workspace_id, sharer_id)
@@ -57,9 +62,19 @@ def link_for(session: Session, workspace_id: int, campaign_id: int, sharer_id: i
     if channel and channel not in campaign.channels:
         raise ApiError(422, "validation_error", "The campaign is not published on this channel.",
                        {"channel": f"one of {', '.join(campaign.channels)}"})
-    return get_or_create_link(session, workspace_id, campaign.id, sharer_id, channel)
+    if product_id is not None and not promotes(session, campaign.id, product_id):
+        raise ApiError(422, "validation_error", "The campaign does not promote this product.",
+                       {"product_id": "not a product of the campaign, or archived"})
+    return get_or_create_link(session, workspace_id, campaign.id, sharer_id, channel, product_id=product_id)
+
+
+def promotes(session: Session, campaign_id: int, product_id: int) -> bool:
+    """Whether the campaign promotes the product and the brand has not archived it."""
+    return session.scalar(select(CampaignProduct.product_id).join(Product, Product.id == CampaignProduct.product_id)
+                          .where(CampaignProduct.campaign_id == campaign_id, CampaignProduct.product_id == product_id,
+                                 Product.archived_at.is_(None))) is not None
 
 
 def link_view(public_url: str, link: Link) -> dict:
     return {"id": link.id, **link_urls(public_url, link.code), "campaign_id": link.campaign_id,
-            "sharer_id": link.sharer_id, "channel": link.channel or None}
+            "sharer_id": link.sharer_id, "channel": link.channel or None, "product_id": link.product_id}

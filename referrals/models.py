@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,6 +49,11 @@ class Sharer(Base):
     # The name printed on public posters, chosen by the sharer; until then posters say "好友推荐"
     # (a buyer's real name from the shop never goes public by default).
     display_name: Mapped[str | None] = mapped_column(String(60))
+    # The media storage key of the photo their posters show round beside that name (see
+    # publishing/avatars.py); None: no photo, the name alone.
+    avatar_key: Mapped[str | None] = mapped_column(String(80))
+    # When the seller last set their phone number on their profile: payout details wait a while after it.
+    phone_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
     # webhook, signed with its secret (stored encrypted). See publishing/notices.py.
@@ -61,16 +67,24 @@ class Sharer(Base):
 
 
 class Link(Base):
-    """A tracked link: sharer × campaign × channel ('' for no channel)."""
+    """A tracked link: sharer × campaign × channel ('' for no channel), or a seller's link for one
+    product of the campaign (``product_id``, from their shop): it lands on that product's page."""
 
     __tablename__ = "links"
-    __table_args__ = (UniqueConstraint("campaign_id", "sharer_id", "channel"),)
+    __table_args__ = (
+        # One general link per (campaign, sharer, channel), and one per product besides.
+        Index("uq_links_general", "campaign_id", "sharer_id", "channel", unique=True,
+              sqlite_where=text("product_id IS NULL"), postgresql_where=text("product_id IS NULL")),
+        Index("uq_links_product", "campaign_id", "sharer_id", "channel", "product_id", unique=True,
+              sqlite_where=text("product_id IS NOT NULL"), postgresql_where=text("product_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32), default="")
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     code: Mapped[str] = mapped_column(String(16), unique=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -130,6 +144,21 @@ class ClickRollup(Base):
     unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ClickFacetHour(Base):
+    """Human clicks per campaign, UTC hour, facet (device, browser, os, referrer) and its value, kept by
+    the click writer from each click's user agent and referrer (see ``referrals/clickfacets.py``)."""
+
+    __tablename__ = "click_facet_hours"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class LinkClickTotal(Base):
     """Human clicks per link (so per sharer × campaign × channel), kept by the click writer."""
 
@@ -142,6 +171,8 @@ class LinkClickTotal(Base):
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     last_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The link's first human click: when its sharer first shared (the consumer-to-distributor funnel).
+    first_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Conversion(Base):
@@ -286,6 +317,23 @@ class ConversionItem(Base):
     commission_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     invite_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     flag: Mapped[str] = mapped_column(String(32), default="")
+    # What refunds naming this line took back of it so far (see referrals/line_refunds.py).
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RefundItem(Base):
+    """One line a refund names, as the merchant named it (a product by id or SKU, a quantity and
+    an amount). A refund that comes before its sale keeps its lines here until the sale arrives."""
+
+    __tablename__ = "refund_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversion_id: Mapped[int] = mapped_column(ForeignKey("conversions.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 
 class CustomerBinding(Base):
@@ -468,7 +516,9 @@ class CustomerSummary(Base):
     __tablename__ = "customer_summaries"
     # Covering: repurchase and lifetime value read only this index, never the table (200k customers:
     # about 0.2 s instead of 4 s of row lookups on SQLite).
-    __table_args__ = (Index("ix_customer_summaries_first", "workspace_id", "first_at", "gap_seconds", "net_minor"),)
+    __table_args__ = (Index("ix_customer_summaries_first", "workspace_id", "first_at", "gap_seconds", "net_minor"),
+                      # The viral coefficient counts the customers each customer brought.
+                      Index("ix_customer_summaries_brought_by", "workspace_id", "brought_by", "first_campaign_id"))
 
     workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_sharer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -478,6 +528,21 @@ class CustomerSummary(Base):
     gap_seconds: Mapped[int | None] = mapped_column(BigInteger)
     purchases: Mapped[int] = mapped_column(Integer)
     net_minor: Mapped[int] = mapped_column(BigInteger)  # in the workspace's currency
+    # Who sold the first purchase (None: the customer bought from themselves) and in which campaign:
+    # who brought this customer, for the viral coefficient and the consumer-to-distributor funnel.
+    brought_by: Mapped[int | None] = mapped_column(Integer)
+    first_campaign_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class SharerFirstSale(Base):
+    """When a sharer first sold (an attributed sale to someone else, not refunded in full), kept by the
+    conversion writer: the last stage of the consumer-to-distributor funnel, never a scan of orders."""
+
+    __tablename__ = "sharer_first_sales"
+
+    workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sharer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_sale_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CustomerMonth(Base):
@@ -503,3 +568,38 @@ class CohortCount(Base):
     first_month: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     customers: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ContactView(Base):
+    """A console account (``user_id``) or an API key (``api_key_id``) was shown a sharer's full phone
+    number and email: every such view is kept."""
+
+    __tablename__ = "contact_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SalesImport(Base):
+    """A CSV file of past sales and refunds imported in the background (from the console): the
+    file, how far the import got (``done`` rows of ``rows``), and each row's outcome so far."""
+
+    __tablename__ = "sales_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done
+    csv: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    replayed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    results: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,13 +3,13 @@ ledger lines and performance (the leaderboard is ``teams.routes``'s). Routes che
 """
 from __future__ import annotations
 
-from accounts.privacy import record_contact_views
 from plumbing import database
 from plumbing.api import ID, Blueprint, ErrorSchema
 from plumbing.csvexport import csv_response
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from referrals import ledger
+from referrals.contact_views import record_contact_views
 from referrals.earnings import ledger_lines, list_commissions, sharer_performance
 from referrals.money_schemas import (
     BatchDetail,

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from catalog.rules import parse_rule
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals.commission import parse_rule
 from referrals.grades import check_rule_margin
 from workspaces.models import Workspace
 

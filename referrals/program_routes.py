@@ -139,7 +139,7 @@ class ApplicationQuery(PageQuery):
     status = fields.String(load_default=None, validate=validate.OneOf(["pending", "approved", "refused"]))
 
 
-class RefuseIn(InputSchema):
+class ApplicationRefuseIn(InputSchema):
     reason = fields.String(required=True, validate=validate.Length(1, 1000), metadata={"description": "told to the applicant"})
 
 
@@ -175,7 +175,7 @@ def approve(application_id: int):
 
 @bp.post("/applications/<int(min=1, max=2147483647):application_id>/refuse")
 @requires("owner", "marketer")
-@bp.arguments(RefuseIn)
+@bp.arguments(ApplicationRefuseIn)
 @bp.response(200, ApplicationOut)
 def refuse(data: dict, application_id: int):
     """Refuse with a reason the applicant is told. :raise 404. :raise 409: decided already."""

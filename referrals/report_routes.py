@@ -1,13 +1,25 @@
 """/api/v1 reads for the marketer console: series, sharer boards, the CSV report, the sharer list."""
 from __future__ import annotations
 
-from accounts.privacy import record_contact_views
+from datetime import datetime, timezone
+
 from catalog.campaigns import get_campaign
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.csvexport import csv_response
+from plumbing.errors import ApiError
 from plumbing.pagination import PageQuery
-from referrals.report_schemas import SeriesOut, SeriesQuery, SharerBoard, SharerList, SharerListQuery
+from referrals.clickfacets import CSV_COLUMNS, click_breakdown, csv_rows, hour_range
+from referrals.contact_views import record_contact_views
+from referrals.report_schemas import (
+    ClickBreakdownOut,
+    ClickRangeQuery,
+    SeriesOut,
+    SeriesQuery,
+    SharerBoard,
+    SharerList,
+    SharerListQuery,
+)
 from referrals.reports import REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers, list_sharers
 from workspaces.auth import current, requires
 
@@ -33,6 +45,46 @@ def series(query: dict, campaign_id: int):
     """
     return campaign_series(database.session(), _campaign(campaign_id), query["granularity"], query["start"],
                            query["end"], query["channel"])
+
+
+def _hours(query: dict) -> tuple[datetime | None, datetime | None]:
+    """``from``/``to`` rounded out to whole UTC hours. :raise ApiError 422: ``from`` not before ``to``."""
+    if query["start"] is not None and query["end"] is not None and query["start"] >= query["end"]:
+        raise ApiError(422, "validation_error", "from must be before to.", {"from": "must be before to"})
+    return tuple(None if h is None else datetime.fromtimestamp(h * 3600, timezone.utc)
+                 for h in hour_range(query["start"], query["end"]))
+
+
+@bp.get(f"{CAMPAIGN}/stats/clicks")
+@requires("owner", "marketer")
+@bp.arguments(ClickRangeQuery, location="query")
+@bp.response(200, ClickBreakdownOut)
+def click_facets(query: dict, campaign_id: int):
+    """Human clicks by device class, browser, operating system and referring site (from each click's user
+    agent and referrer), most first; all time, or ``from``/``to``.
+
+    :raise 404: not in this workspace. :raise 422: ``from`` not before ``to``.
+    """
+    campaign = _campaign(campaign_id)
+    start, end = _hours(query)
+    return {"campaign_id": campaign.id, "start": start, "end": end,
+            **click_breakdown(database.session(), campaign.id, start, end)}
+
+
+@bp.get(f"{CAMPAIGN}/clicks.csv")
+@requires("owner", "marketer")
+@bp.arguments(ClickRangeQuery, location="query")
+@bp.response(200, {"type": "string"}, content_type="text/csv",
+             description="UTF-8 with a BOM; one row per facet and value")
+def click_facets_csv(query: dict, campaign_id: int):
+    """The click breakdown as a CSV download: facet, value, clicks, unique clicks; ``from``/``to`` as above.
+
+    :raise 404: not in this workspace. :raise 422: ``from`` not before ``to``.
+    """
+    campaign = _campaign(campaign_id)
+    start, end = _hours(query)
+    figures = click_breakdown(database.session(), campaign.id, start, end)
+    return csv_response(f"campaign-{campaign.id}-clicks.csv", CSV_COLUMNS, csv_rows(figures))
 
 
 @bp.get(f"{CAMPAIGN}/stats/sharers")

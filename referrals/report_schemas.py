@@ -75,3 +75,27 @@ class SharerRowOut(Schema):
 
 
 SharerList = page_schema(SharerRowOut, "SharerList")
+
+
+class ClickRangeQuery(InputSchema):
+    start = AwareDateTime(data_key="from", load_default=None,
+                          metadata={"description": "ISO-8601 with offset; rounded down to its UTC hour"})
+    end = AwareDateTime(data_key="to", load_default=None,
+                        metadata={"description": "ISO-8601 with offset, exclusive; rounded up to a UTC hour"})
+
+
+class FacetValueOut(Schema):
+    value = fields.String(metadata={"description": "\"other\" when unknown; a referrer of \"\" is a direct visit"})
+    clicks = fields.Integer()
+    unique_clicks = fields.Integer()
+
+
+class ClickBreakdownOut(Schema):
+    campaign_id = fields.Integer()
+    start = fields.DateTime(data_key="from", allow_none=True)
+    end = fields.DateTime(data_key="to", allow_none=True)
+    device = fields.List(fields.Nested(FacetValueOut), metadata={"description": "mobile, tablet, desktop, other"})
+    browser = fields.List(fields.Nested(FacetValueOut), metadata={"description": "in-app browsers (WeChat, Weibo, "
+                                                                                  "...) by their app"})
+    os = fields.List(fields.Nested(FacetValueOut))
+    referrer = fields.List(fields.Nested(FacetValueOut), metadata={"description": "referring site's host"})

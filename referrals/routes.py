@@ -62,15 +62,17 @@ def create(data: dict):
 @bp.response(201, LinkOut)
 @bp.alt_response(200, schema=LinkOut, description="the triple already had a link")
 def create_link(data: dict):
-    """The tracked link of (campaign, sharer, channel); 200 when it already existed.
+    """The tracked link of (campaign, sharer, channel), or with ``product_id`` the seller's own link
+    for one product the campaign promotes (it lands on the product's page); 200 when it already existed.
 
     :raise 403: a seller asking for someone else. :raise 404: unknown campaign or sharer.
-    :raise 422: a channel the campaign does not use.
+    :raise 422: a channel the campaign does not use, or a product it does not promote.
     """
     me = current()
     me.check_acts_for(data["sharer_id"])
     session = database.session()
-    link, created = link_for(session, me.workspace_id, data["campaign_id"], data["sharer_id"], data.get("channel"))
+    link, created = link_for(session, me.workspace_id, data["campaign_id"], data["sharer_id"], data.get("channel"),
+                             data.get("product_id"))
     session.commit()
     return link_view(_public_url(), link), 201 if created else 200
 
@@ -92,7 +94,7 @@ def create_links(data: dict):
         try:
             with session.begin_nested():
                 link, created = link_for(session, current().workspace_id, row["campaign_id"], row["sharer_id"],
-                                         row.get("channel"))
+                                         row.get("channel"), row.get("product_id"))
         except ApiError as exc:
             results.append({"status": "failed", **error_body(exc.code, exc.message, exc.fields)})
             continue

@@ -28,6 +28,8 @@ class LinkIn(InputSchema):
     campaign_id = Id(required=True)
     sharer_id = Id(required=True)
     channel = fields.String(load_default=None, allow_none=True)
+    product_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "a product the campaign promotes: the link lands on the product's page"})
 
 
 class LinkOut(Schema):
@@ -38,6 +40,7 @@ class LinkOut(Schema):
     campaign_id = fields.Integer()
     sharer_id = fields.Integer()
     channel = fields.String(allow_none=True)
+    product_id = fields.Integer(allow_none=True)
 
 
 class LinksBulkIn(InputSchema):
@@ -65,8 +68,10 @@ class ItemIn(InputSchema):
 
     product_id = Id(load_default=None, allow_none=True)
     sku = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 64), _printable])
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100_000))
-    amount = DecimalString(required=True, metadata={"description": "the line's total (quantity × unit price)"})
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100_000), metadata={
+        "description": "at least 1 on a sale; on a refund the units returned (0: money back, goods kept)"})
+    amount = DecimalString(required=True, metadata={"description": "the line's total (quantity × unit price); "
+                                                                   "on a refund, what it pays back on the line"})
 
 
 class ConversionIn(InputSchema):
@@ -89,8 +94,12 @@ class ConversionIn(InputSchema):
     occurred_at = AwareDateTime(load_default=None, allow_none=True, past=True)
     items = fields.List(fields.Nested(ItemIn), load_default=None, allow_none=True,
                         validate=validate.Length(1, 500),
-                        metadata={"description": "a sale's lines: commission per line by its product's rule; "
-                                                 "their amounts may not add up to more than the sale"})
+                        metadata={"description": (
+                            "a sale's lines: commission per line by its product's rule; their amounts may not add "
+                            "up to more than the sale. A refund's lines name lines of its sale (by product_id or "
+                            "sku): each gives back its commission by that line's own share, never more than is "
+                            "left of the line (422 refund_exceeds_line); the rest of the refund's amount refunds "
+                            "the order as a whole")})
 
 
 class ItemOut(Schema):

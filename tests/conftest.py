@@ -25,6 +25,20 @@ from referrals import clickwriter
 PUBLIC_URL = "http://sharecast.test"
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, a browser or multi-process test runs only where the backend matters to it
+    (marked ``backend_matters``): the pages and the image's entry points are the same code on both
+    backends, and the embedded run has already driven them. Everything else runs on both."""
+    if not os.environ.get("DATABASE_URL"):
+        return
+    once = [item for item in items if (item.get_closest_marker("browser") or item.get_closest_marker("slow"))
+            and not item.get_closest_marker("backend_matters")]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        dropped = set(once)
+        items[:] = [item for item in items if item not in dropped]
+
+
 @pytest.fixture(scope="session")
 def backend_urls(tmp_path_factory):
     """(database URL or None for per-test SQLite, template SQLite path, Redis URL)."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import secrets
 import threading
 import time
+import zlib
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -299,3 +301,165 @@ class FakeAlipay(_HttpFake):
         order = self.orders[no]
         return self._answer(node, {"code": "10000", "msg": "Success", **{k: order[k] for k in
                                    ("out_biz_no", "order_id", "pay_fund_order_id", "status", "trans_date")}})
+
+
+class FakePayPal(_HttpFake):
+    """PayPal's REST API for Payouts: the OAuth token, creating a payout batch, showing it, and verifying a
+    webhook's signature, as developer.paypal.com documents them.
+
+    ``receivers``: who has a PayPal account (others' items stay UNCLAIMED); ``refusing``: receivers whose
+    item FAILS (RECEIVER_UNREGISTERED). ``lose_next_answer``: make the next batch but answer 500.
+    ``webhook_id``: the app's webhook; ``event_for`` builds a signed notification as PayPal sends it.
+    """
+
+    ITEM_ERRORS = {"RECEIVER_UNREGISTERED": "Receiver is unregistered"}
+
+    def __init__(self, client_id: str, client_secret: str, webhook_id: str = "1JE4291016473214C") -> None:
+        super().__init__()
+        self.client_id, self.client_secret, self.webhook_id = client_id, client_secret, webhook_id
+        self.tokens: set[str] = set()
+        self.batches: dict[str, dict] = {}  # payout_batch_id -> batch
+        self.by_sender_id: dict[str, str] = {}
+        self.by_request_id: dict[str, tuple[int, str]] = {}
+        self.receivers: set[str] = set()
+        self.refusing: set[str] = set()
+        self.sent_events: dict[str, tuple[str, str]] = {}  # transmission id -> (time, raw body)
+        self.signing_key = new_key()
+        self.lose_next_answer = False
+
+    @staticmethod
+    def _error(status: int, name: str, message: str, **extra) -> tuple[int, str, dict]:
+        return status, json.dumps({"name": name, "message": message, "debug_id": "f1e2d3c4b5a69", **extra}), {}
+
+    def _bearer(self, headers) -> bool:
+        auth = headers.get("Authorization", "")
+        return auth.startswith("Bearer ") and auth[7:] in self.tokens
+
+    def handle(self, method, path, headers, body):
+        self.requests.append((method, path))
+        if method == "POST" and path == "/v1/oauth2/token":
+            return self._token(headers, body)
+        if not self._bearer(headers):
+            return self._error(401, "AUTHENTICATION_FAILURE", "Authentication failed due to invalid authentication "
+                               "credentials or a missing Authorization header.")
+        if method == "POST" and path == "/v1/payments/payouts":
+            return self._create(headers, body)
+        found = re.fullmatch(r"/v1/payments/payouts/([A-Z0-9]+)", urlsplit(path).path)
+        if method == "GET" and found:
+            batch = self.batches.get(found.group(1))
+            if batch is None:
+                return self._error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.")
+            return 200, json.dumps(batch), {}
+        if method == "POST" and path == "/v1/notifications/verify-webhook-signature":
+            return 200, json.dumps({"verification_status": self._verify(json.loads(body or b"{}"))}), {}
+        return self._error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.")
+
+    def _token(self, headers, body):
+        auth = headers.get("Authorization", "")
+        given = base64.b64decode(auth[6:]).decode() if auth.startswith("Basic ") else ""
+        form = dict(parse_qsl(body.decode()))
+        if given != f"{self.client_id}:{self.client_secret}":
+            return 401, json.dumps({"error": "invalid_client", "error_description": "Client Authentication failed"}), {}
+        if form.get("grant_type") != "client_credentials":
+            return 400, json.dumps({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}), {}
+        token = f"A21AA{len(self.tokens):08d}{secrets.token_hex(8)}"
+        self.tokens.add(token)
+        return 200, json.dumps({"scope": "https://uri.paypal.com/services/payments/payouts", "access_token": token,
+                                "token_type": "Bearer", "app_id": "APP-80W284485P519543T", "expires_in": 32400,
+                                "nonce": "2026-11-30T15:00:00Zabc"}), {}
+
+    def _create(self, headers, body):
+        request_id = headers.get("PayPal-Request-Id")
+        if request_id and request_id in self.by_request_id:  # the same request again: the first answer
+            return (*self.by_request_id[request_id], {})
+        data = json.loads(body or b"{}")
+        header = data.get("sender_batch_header") or {}
+        items = data.get("items") or []
+        sender_batch_id = header.get("sender_batch_id")
+        problems = []
+        if not sender_batch_id:
+            problems.append({"field": "sender_batch_header.sender_batch_id", "issue": "Required field missing"})
+        for n, item in enumerate(items):
+            amount = item.get("amount") or {}
+            if not re.fullmatch(r"[0-9]+(\.[0-9]{2})?", str(amount.get("value", ""))) or \
+                    not re.fullmatch(r"[A-Z]{3}", str(amount.get("currency", ""))):
+                problems.append({"field": f"items[{n}].amount", "issue": "Invalid amount"})
+            if not item.get("receiver") or (item.get("recipient_type") or header.get("recipient_type")) not in (
+                    "EMAIL", "PHONE", "PAYPAL_ID"):
+                problems.append({"field": f"items[{n}].receiver", "issue": "Invalid receiver"})
+        if not items or problems:
+            return self._error(400, "VALIDATION_ERROR", "Invalid request - see details.", details=problems)
+        if sender_batch_id in self.by_sender_id:
+            original = self.by_sender_id[sender_batch_id]
+            return self._error(400, "USER_BUSINESS_ERROR", f"Batch with given sender_batch_id already exists: "
+                               f"{sender_batch_id}", links=[{"href": f"{self.base}/v1/payments/payouts/{original}",
+                                                             "rel": "self", "method": "GET"}])
+        batch_id = f"5UXD2E8A{len(self.batches):05d}"
+        self.by_sender_id[sender_batch_id] = batch_id
+        self.batches[batch_id] = {
+            "batch_header": {"payout_batch_id": batch_id, "batch_status": "PENDING",
+                             "sender_batch_header": header, "time_created": "2026-11-30T15:00:00Z"},
+            "items": [{"payout_item_id": f"8AELMXH8UB2P{len(self.batches):01d}{n}", "transaction_status": "PENDING",
+                       "payout_batch_id": batch_id, "payout_item": item} for n, item in enumerate(items)]}
+        for item in items:
+            self.payments.append({"sender_item_id": item.get("sender_item_id"), "receiver": item["receiver"],
+                                  "amount": item["amount"]["value"], "currency": item["amount"]["currency"]})
+        answer = (201, json.dumps({"batch_header": {"payout_batch_id": batch_id, "batch_status": "PENDING",
+                                                    "sender_batch_header": header},
+                                   "links": [{"href": f"{self.base}/v1/payments/payouts/{batch_id}", "rel": "self",
+                                              "method": "GET"}]}))
+        if request_id:
+            self.by_request_id[request_id] = answer
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            return self._error(500, "INTERNAL_SERVER_ERROR", "An internal server error occurred.")
+        return (*answer, {})
+
+    def finish(self) -> None:
+        """PayPal processes every pending batch: a known receiver is paid, a refusing one fails, others wait."""
+        with self.lock:
+            for batch in self.batches.values():
+                for item in batch["items"]:
+                    receiver = item["payout_item"]["receiver"]
+                    if item["transaction_status"] != "PENDING":
+                        continue
+                    if receiver in self.refusing:
+                        item["transaction_status"] = "FAILED"
+                        item["errors"] = {"name": "RECEIVER_UNREGISTERED",
+                                          "message": self.ITEM_ERRORS["RECEIVER_UNREGISTERED"]}
+                    elif receiver in self.receivers:
+                        item["transaction_status"] = "SUCCESS"
+                    else:
+                        item["transaction_status"] = "UNCLAIMED"
+                batch["batch_header"]["batch_status"] = "SUCCESS"
+
+    def event_for(self, batch_id: str, event_type: str = "PAYMENT.PAYOUTS-ITEM.SUCCEEDED") -> tuple[dict, str]:
+        """A webhook as PayPal posts it: ``(headers, raw body)``, signed over
+        ``transmission_id|transmission_time|webhook_id|crc32(body)`` with PayPal's key."""
+        item = self.batches[batch_id]["items"][0]
+        resource = {**item} if event_type.startswith("PAYMENT.PAYOUTS-ITEM.") else self.batches[batch_id]
+        event = {"id": f"WH-{len(self.sent_events):04d}-7G6552347X9402323", "event_version": "1.0",
+                 "create_time": "2026-11-30T15:00:00Z", "resource_type": "payouts_item"
+                 if event_type.startswith("PAYMENT.PAYOUTS-ITEM.") else "payouts",
+                 "event_type": event_type, "summary": "Payout item status changed", "resource": resource}
+        raw = json.dumps(event)
+        transmission_id = f"69cd13f0-d67a-11e5-baa3-{len(self.sent_events):012d}"
+        when = "2026-11-30T15:00:01Z"
+        self.sent_events[transmission_id] = (when, raw)
+        signature = sign(self.signing_key, f"{transmission_id}|{when}|{self.webhook_id}|{zlib.crc32(raw.encode())}")
+        return {"PAYPAL-TRANSMISSION-ID": transmission_id, "PAYPAL-TRANSMISSION-TIME": when,
+                "PAYPAL-TRANSMISSION-SIG": signature, "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+                "PAYPAL-CERT-URL": f"{self.base}/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77",
+                "Content-Type": "application/json"}, raw
+
+    def _verify(self, given: dict) -> str:
+        """SUCCESS when the signature is PayPal's over this transmission, this webhook and this event."""
+        sent = self.sent_events.get(str(given.get("transmission_id")))
+        if sent is None or given.get("webhook_id") != self.webhook_id or given.get("auth_algo") != "SHA256withRSA":
+            return "FAILURE"
+        when, raw = sent
+        if given.get("transmission_time") != when or given.get("webhook_event") != json.loads(raw):
+            return "FAILURE"
+        message = f"{given['transmission_id']}|{when}|{self.webhook_id}|{zlib.crc32(raw.encode())}"
+        return "SUCCESS" if verify(self.signing_key.public_key(), message, str(given.get("transmission_sig"))) \
+            else "FAILURE"

@@ -129,22 +129,31 @@ class FakeTencentSms(_Server):
 
 
 class FakeWeChat(_Server):
-    """The Official Account endpoints: stable_token, getticket, sns/oauth2/access_token, sns/userinfo."""
+    """The Official Account endpoints: stable_token, getticket, sns/oauth2/access_token, sns/userinfo; and,
+    with a website app (``web_app_id``, ``web_secret``), the Open Platform's QR-code login (connect/qrconnect,
+    ``snsapi_login``) whose codes are exchanged at the same sns endpoints. A code is good for the app it was
+    issued to only (another app's code is 40029, as WeChat answers), once (40163), and userinfo answers the
+    unionid when the user has one."""
 
-    def __init__(self, app_id: str, secret: str) -> None:
+    def __init__(self, app_id: str, secret: str, web_app_id: str | None = None, web_secret: str | None = None) -> None:
         self.app_id, self.secret = app_id, secret
+        self.apps = {app_id: secret, **({web_app_id: web_secret} if web_app_id else {})}
+        self.web_app_id = web_app_id
         self.calls: list[str] = []
         self.tokens: dict[str, float] = {}  # access token → expiry
-        self.codes: dict[str, dict] = {}  # authorisation code → {"openid", "unionid", "scope", "used"}
-        self.user_tokens: dict[str, str] = {}
+        self.codes: dict[str, dict] = {}  # authorisation code → {"appid", "openid", "unionid", "scope", "used"}
+        self.user_tokens: dict[str, tuple[str, str | None]] = {}  # user token → (openid, unionid)
         self.expire_next_token = False
         self.next_user: tuple[str, str | None] = ("o-user", None)  # who "agrees" on the authorize page
+        self.next_web_user: tuple[str, str | None] = ("w-user", None)  # who scans the QR code
         super().__init__()
 
-    def issue_code(self, openid: str, scope: str = "snsapi_base", unionid: str | None = None) -> str:
-        """What WeChat's authorize page would put in the redirect after the user agreed."""
+    def issue_code(self, openid: str, scope: str = "snsapi_base", unionid: str | None = None,
+                   appid: str | None = None) -> str:
+        """What WeChat's authorize (or QR) page would put in the redirect after the user agreed."""
         code = secrets.token_hex(16)
-        self.codes[code] = {"openid": openid, "unionid": unionid, "scope": scope, "used": False}
+        self.codes[code] = {"appid": appid or self.app_id, "openid": openid, "unionid": unionid, "scope": scope,
+                            "used": False}
         return code
 
     def answer(self, path, headers, body):
@@ -155,9 +164,15 @@ class FakeWeChat(_Server):
             if parts.path == "/connect/oauth2/authorize":  # the user agrees at once, as ``next_user``
                 if query.get("appid") != self.app_id or query.get("response_type") != "code":
                     return 400, {"errcode": 10003, "errmsg": "redirect_uri or appid mismatch"}, {}
-                openid, unionid = self.next_user
-                code = secrets.token_hex(16)
-                self.codes[code] = {"openid": openid, "unionid": unionid, "scope": query["scope"], "used": False}
+                code = self.issue_code(self.next_user[0], query["scope"], self.next_user[1])
+                back = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+                return 302, {}, {"Location": back}
+            if parts.path == "/connect/qrconnect":  # the QR code is scanned and agreed to at once, as ``next_web_user``
+                if query.get("appid") != self.web_app_id or query.get("response_type") != "code":
+                    return 400, {"errcode": 10003, "errmsg": "redirect_uri or appid mismatch"}, {}
+                if query.get("scope") != "snsapi_login":  # the page says 「Scope 参数错误或没有 Scope 权限」
+                    return 400, {"errcode": 10005, "errmsg": "scope error"}, {}
+                code = self.issue_code(self.next_web_user[0], "snsapi_login", self.next_web_user[1], self.web_app_id)
                 back = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}"
                 return 302, {}, {"Location": back}
             if parts.path == "/cgi-bin/stable_token":
@@ -176,25 +191,28 @@ class FakeWeChat(_Server):
                     return 200, {"errcode": 42001, "errmsg": "access_token expired"}, {}
                 return 200, {"errcode": 0, "errmsg": "ok", "ticket": secrets.token_urlsafe(40), "expires_in": 7200}, {}
             if parts.path == "/sns/oauth2/access_token":
-                if query.get("appid") != self.app_id or query.get("secret") != self.secret:
+                if query.get("appid") not in self.apps or query.get("secret") != self.apps[query["appid"]]:
                     return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}, {}
+                if query.get("grant_type") != "authorization_code":
+                    return 200, {"errcode": 40002, "errmsg": "invalid grant_type"}, {}
                 grant = self.codes.get(query.get("code", ""))
-                if grant is None:
+                if grant is None or grant["appid"] != query["appid"]:
                     return 200, {"errcode": 40029, "errmsg": "invalid code"}, {}
                 if grant["used"]:
                     return 200, {"errcode": 40163, "errmsg": "code been used"}, {}
                 grant["used"] = True
                 user_token = secrets.token_urlsafe(24)
-                self.user_tokens[user_token] = grant["openid"]
+                self.user_tokens[user_token] = (grant["openid"], grant["unionid"])
                 answer = {"access_token": user_token, "expires_in": 7200, "refresh_token": "r",
                           "openid": grant["openid"], "scope": grant["scope"], "is_snapshotuser": 0}
                 if grant["unionid"]:
                     answer["unionid"] = grant["unionid"]
                 return 200, answer, {}
             if parts.path == "/sns/userinfo":
-                openid = self.user_tokens.get(query.get("access_token", ""))
+                openid, unionid = self.user_tokens.get(query.get("access_token", ""), (None, None))
                 if openid is None or openid != query.get("openid"):
                     return 200, {"errcode": 42001, "errmsg": "access_token expired"}, {}
                 return 200, {"openid": openid, "nickname": "小林", "sex": 0, "province": "", "city": "",
-                             "country": "", "headimgurl": "", "privilege": []}, {}
+                             "country": "", "headimgurl": "", "privilege": [],
+                             **({"unionid": unionid} if unionid else {})}, {}
         return 404, {"errcode": 404, "errmsg": "not found"}, {}

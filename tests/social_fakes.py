@@ -35,10 +35,12 @@ class FakePlatform:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                    fields, files = dict(parse_qsl(body.decode())), {}
+                    fields, files = form_fields(parse_qsl(body.decode())), {}
+                elif headers.get("content-type", "").startswith("image/"):  # a raw upload (Bluesky, LinkedIn)
+                    fields, files = {}, {"body": {"type": headers["content-type"], "data": body}}
                 else:
                     fields, files = _form(headers, body)
-                query = dict(parse_qsl(parts.query))
+                query = form_fields(parse_qsl(parts.query))
                 with owner.lock:
                     owner.calls.append({"method": method, "path": parts.path, "query": query, "headers": headers,
                                         "fields": fields, "files": files})
@@ -57,6 +59,9 @@ class FakePlatform:
             def do_POST(self):  # noqa: N802
                 self._handle("POST")
 
+            def do_PUT(self):  # noqa: N802
+                self._handle("PUT")
+
             def log_message(self, *args):
                 pass
 
@@ -73,6 +78,20 @@ class FakePlatform:
 
     def paths(self) -> list[str]:
         return [c["path"] for c in self.calls]
+
+
+def form_fields(pairs: list[tuple[str, str]]) -> dict:
+    """Form or query pairs as a dict; a ``name[]`` key becomes a list (Rails' arrays, as Mastodon reads
+    them), and so does any key given more than once (XRPC's arrays: ``uris=…&uris=…``)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key.endswith("[]"):
+            out.setdefault(key, []).append(value)
+        elif key in out:
+            out[key] = [*out[key], value] if isinstance(out[key], list) else [out[key], value]
+        else:
+            out[key] = value
+    return out
 
 
 _URL = re.compile(r"https?://\S+")
@@ -402,3 +421,463 @@ class FakeWechat(FakePlatform):
             return 200, {"news_item": [{**a, "url": f"http://mp.weixin.qq.com/s/{publish_id}", "is_deleted": False}
                                        for a in self.published[publish_id]["articles"]]}, {}
         return self.err(40066, "invalid url")
+
+
+class FakeMastodon(FakePlatform):
+    """A Mastodon instance (docs.joinmastodon.org): ``/oauth/authorize`` and ``/oauth/token`` (client
+    credentials as form fields, PKCE S256 checked, tokens that never expire and no refresh token),
+    ``POST /api/v2/media`` (``file`` + ``description``; 202 for the first ``processing`` uploads, then
+    ``GET /api/v1/media/:id`` answers 206 once and 200), ``POST /api/v1/statuses`` (500 characters,
+    URLs counted as 23, at most 4 processed media, ``Idempotency-Key`` kept an hour per account),
+    ``GET /api/v1/statuses?id[]=``. Errors as ``{"error": …}``; every API answer carries
+    ``X-RateLimit-Limit/Remaining/Reset`` (ISO 8601); ``post_limit`` statuses, then 429."""
+
+    def __init__(self, client_id="md-client", client_secret="md-secret", post_limit=300, reset_in=10800,
+                 processing=0):
+        self.client_id, self.client_secret = client_id, client_secret
+        self.post_limit, self.post_calls, self.reset_at = post_limit, 0, time.time() + reset_in
+        self.processing = processing
+        self.codes: dict[str, dict] = {}
+        self.tokens: set[str] = set()
+        self.media: dict[str, dict] = {}
+        self.statuses: dict[str, dict] = {}
+        self.idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        super().__init__()
+
+    def issue(self) -> str:
+        token = secrets.token_urlsafe(32)
+        self.tokens.add(token)
+        return token
+
+    @staticmethod
+    def length(text: str) -> int:
+        return len(_URL.sub("x" * 23, text))
+
+    def answer(self, method, path, query, headers, fields, files):
+        if path == "/oauth/authorize":
+            if query.get("client_id") != self.client_id or query.get("response_type") != "code" \
+                    or not set(query.get("scope", "").split()) <= {"read:statuses", "write:statuses", "write:media"}:
+                return 400, {"error": "invalid_request"}, {}
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = {"challenge": query.get("code_challenge"), "redirect_uri": query["redirect_uri"]}
+            return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
+        if path == "/oauth/token":
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+                return 401, {"error": "invalid_client", "error_description": "Client authentication failed due to "
+                             "unknown client, no client authentication included, or unsupported authentication method."}, {}
+            grant = self.codes.pop(fields.get("code", ""), None) if fields.get("grant_type") == "authorization_code" else None
+            if grant is None or grant["redirect_uri"] != fields.get("redirect_uri") \
+                    or (grant["challenge"] and s256(fields.get("code_verifier", "")) != grant["challenge"]):
+                return 400, {"error": "invalid_grant", "error_description": "The provided authorization grant is "
+                             "invalid, expired, revoked, does not match the redirection URI used in the "
+                             "authorization request, or was issued to another client."}, {}
+            return 200, {"access_token": self.issue(), "token_type": "Bearer",
+                         "scope": "read:statuses write:statuses write:media", "created_at": int(time.time())}, {}
+        rate = {"X-RateLimit-Limit": str(self.post_limit),
+                "X-RateLimit-Remaining": str(max(0, self.post_limit - self.post_calls)),
+                "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self.reset_at))}
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in self.tokens:
+            return 401, {"error": "The access token is invalid"}, rate
+        if path == "/api/v2/media" and method == "POST":
+            if "file" not in files:
+                return 422, {"error": "Validation failed: File can't be blank"}, rate
+            if not files["file"]["type"].startswith("image/"):
+                return 422, {"error": "Validation failed: File content type is invalid, File is invalid"}, rate
+            if len(fields.get("description") or "") > 1500:
+                return 422, {"error": "Validation failed: Description is too long (maximum is 1500 characters)"}, rate
+            media_id = str(109000000000000000 + len(self.media))
+            pending = self.processing > 0
+            self.processing -= 1
+            self.media[media_id] = {"data": files["file"]["data"], "description": fields.get("description"),
+                                    "checks": 2 if pending else 0, "used": False}
+            return (202 if pending else 200), {
+                "id": media_id, "type": "image", "description": fields.get("description"),
+                "url": None if pending else f"https://files.example/{media_id}.png"}, rate
+        if path.startswith("/api/v1/media/") and method == "GET":
+            media = self.media.get(path.rsplit("/", 1)[-1])
+            if media is None:
+                return 404, {"error": "Record not found"}, rate
+            if media["checks"]:
+                media["checks"] -= 1
+                return 206, {"id": path.rsplit("/", 1)[-1], "url": None}, rate
+            return 200, {"id": path.rsplit("/", 1)[-1], "url": "https://files.example/m.png"}, rate
+        if path == "/api/v1/statuses" and method == "POST":
+            key = headers.get("idempotency-key")
+            kept = self.idempotency.get((token, key)) if key else None
+            if kept and kept[1] > time.time():
+                return 200, self.status_json(kept[0]), rate
+            self.post_calls += 1
+            if self.post_calls > self.post_limit:
+                rate["X-RateLimit-Remaining"] = "0"
+                return 429, {"error": "Too many requests"}, rate
+            text, ids = fields.get("status") or "", fields.get("media_ids[]") or []
+            if not text and not ids:
+                return 422, {"error": "Validation failed: Text can't be blank"}, rate
+            if self.length(text) > 500:
+                return 422, {"error": "Validation failed: Text character limit of 500 exceeded"}, rate
+            if len(ids) > 4:
+                return 422, {"error": "Validation failed: Media attachments can't have more than 4 attachments"}, rate
+            if any(i not in self.media or self.media[i]["used"] for i in ids):
+                return 422, {"error": "Validation failed: Media attachments are invalid"}, rate
+            if any(self.media[i]["checks"] for i in ids):
+                return 422, {"error": "Cannot attach files that have not finished processing. Try again in a moment!"}, rate
+            for i in ids:
+                self.media[i]["used"] = True
+            status_id = str(110000000000000000 + len(self.statuses))
+            self.statuses[status_id] = {"text": text, "media_ids": ids, "visibility": fields.get("visibility")}
+            if key:
+                self.idempotency[(token, key)] = (status_id, time.time() + 3600)
+            return 200, self.status_json(status_id), rate
+        if path == "/api/v1/statuses" and method == "GET":
+            return 200, [self.status_json(i) for i in query.get("id[]", []) if i in self.statuses], rate
+        return 404, {"error": "Record not found"}, rate
+
+    def status_json(self, status_id: str) -> dict:
+        status = self.statuses[status_id]
+        return {"id": status_id, "url": f"https://mastodon.example/@acmetea/{status_id}", "visibility": "public",
+                "content": f"<p>{status['text']}</p>", "replies_count": 1, "reblogs_count": 3,
+                "favourites_count": 7, "media_attachments": [{"id": i, "type": "image"} for i in status["media_ids"]]}
+
+
+class FakeBluesky(FakePlatform):
+    """A Bluesky PDS speaking XRPC (docs.bsky.app, the atproto lexicons): ``createSession`` (handle and app
+    password; a DID document naming this server as ``#atproto_pds``), ``refreshSession`` (refresh JWTs
+    work once), ``uploadBlob`` (raw image body, at most 1,000,000 bytes), ``createRecord`` of
+    ``app.bsky.feed.post`` (300 graphemes, at most 4 images each with ``alt`` and a blob it holds,
+    facets whose byte ranges must cover their link), ``listRecords``, ``app.bsky.feed.getPosts``.
+    Errors as ``{"error", "message"}`` (``ExpiredToken`` 400, ``InvalidToken`` 401, ``RateLimitExceeded``
+    429); every XRPC answer carries ``ratelimit-limit/remaining/reset/policy``; ``post_limit`` records,
+    then 429. ``access_ttl``: seconds an access JWT lives."""
+
+    did = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+
+    def __init__(self, handle="acmetea.bsky.social", app_password="abcd-efgh-ijkl-mnop", post_limit=100,
+                 reset_in=3600, access_ttl=7200):
+        self.handle, self.app_password = handle, app_password
+        self.post_limit, self.post_calls, self.reset_at = post_limit, 0, int(time.time()) + reset_in
+        self.access_ttl = access_ttl
+        self.access: dict[str, float] = {}
+        self.refresh: set[str] = set()
+        self.blobs: dict[str, dict] = {}
+        self.records: dict[str, dict] = {}
+        self.sessions_created = 0
+        super().__init__()
+
+    def err(self, status, error, message, extra=None):
+        return status, {"error": error, "message": message}, extra or {}
+
+    def session(self) -> dict:
+        access, refresh = "eyJ.acc." + secrets.token_urlsafe(24), "eyJ.ref." + secrets.token_urlsafe(24)
+        self.access[access] = time.time() + self.access_ttl
+        self.refresh.add(refresh)
+        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.handle, "did": self.did, "active": True,
+                "didDoc": {"@context": ["https://www.w3.org/ns/did/v1"], "id": self.did,
+                           "alsoKnownAs": [f"at://{self.handle}"],
+                           "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                                        "serviceEndpoint": self.url()}]}}
+
+    def answer(self, method, path, query, headers, fields, files):
+        nsid = path.removeprefix("/xrpc/")
+        bearer = headers.get("authorization", "").removeprefix("Bearer ")
+        if nsid == "com.atproto.server.createSession":
+            if fields.get("identifier") not in (self.handle, self.did) or fields.get("password") != self.app_password:
+                return self.err(401, "AuthenticationRequired", "Invalid identifier or password")
+            self.sessions_created += 1
+            return 200, self.session(), {}
+        if nsid == "com.atproto.server.refreshSession":
+            if bearer not in self.refresh:
+                return self.err(400, "ExpiredToken", "Token has expired")
+            self.refresh.discard(bearer)
+            return 200, self.session(), {}
+        rate = {"ratelimit-limit": str(self.post_limit), "ratelimit-reset": str(self.reset_at),
+                "ratelimit-remaining": str(max(0, self.post_limit - self.post_calls)),
+                "ratelimit-policy": f"{self.post_limit};w=3600"}
+        if bearer not in self.access:
+            return self.err(401, "InvalidToken", "Token could not be verified", rate)
+        if self.access[bearer] < time.time():
+            return self.err(400, "ExpiredToken", "Token has expired", rate)
+        if nsid == "com.atproto.repo.uploadBlob" and method == "POST":
+            body = files.get("body")
+            if body is None or not body["type"].startswith("image/"):
+                return self.err(400, "InvalidRequest", "Request encoding (Content-Type) required", rate)
+            if len(body["data"]) > 1_000_000:
+                return self.err(400, "BlobTooLarge", "This file is too large. It is 1.02MB but the maximum size is 976.56KB.", rate)
+            cid = "bafkrei" + hashlib.sha256(body["data"]).hexdigest()[:52]
+            self.blobs[cid] = body
+            return 200, {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": body["type"],
+                                  "size": len(body["data"])}}, rate
+        if nsid == "com.atproto.repo.createRecord" and method == "POST":
+            self.post_calls += 1
+            if self.post_calls > self.post_limit:
+                rate["ratelimit-remaining"] = "0"
+                return self.err(429, "RateLimitExceeded", "Rate Limit Exceeded", rate)
+            record = fields.get("record") or {}
+            if fields.get("repo") not in (self.did, self.handle) or fields.get("collection") != "app.bsky.feed.post" \
+                    or record.get("$type") != "app.bsky.feed.post" or not record.get("createdAt"):
+                return self.err(400, "InvalidRequest", "Invalid app.bsky.feed.post record", rate)
+            text = record.get("text") or ""
+            if len(text) > 300:  # graphemes; the test texts have one code point per grapheme
+                return self.err(400, "InvalidRequest",
+                                "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes", rate)
+            raw = text.encode()
+            for facet in record.get("facets") or []:
+                span = raw[facet["index"]["byteStart"]:facet["index"]["byteEnd"]].decode()
+                feature = facet["features"][0]
+                expected = feature.get("uri") or "#" + feature.get("tag", "")
+                if span != expected:
+                    return self.err(400, "InvalidRequest", "Invalid app.bsky.richtext.facet: byte range", rate)
+            images = (record.get("embed") or {}).get("images") or []
+            if len(images) > 4:
+                return self.err(400, "InvalidRequest",
+                                "Invalid app.bsky.feed.post record: Record/embed/images must not have more than 4 elements", rate)
+            if any(not isinstance(i.get("alt"), str) or i["image"]["ref"]["$link"] not in self.blobs for i in images):
+                return self.err(400, "InvalidRequest", "Invalid app.bsky.embed.images: image", rate)
+            rkey = f"3l{len(self.records):011d}"
+            uri = f"at://{self.did}/app.bsky.feed.post/{rkey}"
+            self.records[uri] = {"value": record, "cid": "bafyrei" + secrets.token_hex(20)}
+            return 200, {"uri": uri, "cid": self.records[uri]["cid"], "validationStatus": "valid"}, rate
+        if nsid == "com.atproto.repo.listRecords":
+            newest = list(reversed(self.records))[:int(query.get("limit", 50))]
+            return 200, {"records": [{"uri": u, **self.records[u]} for u in newest]}, rate
+        if nsid == "app.bsky.feed.getPosts":
+            uris = query.get("uris") or []
+            uris = [uris] if isinstance(uris, str) else uris
+            if len(uris) > 25:
+                return self.err(400, "InvalidRequest", "Error: uris must not have more than 25 elements", rate)
+            return 200, {"posts": [{"uri": u, "cid": self.records[u]["cid"], "likeCount": 11, "repostCount": 2,
+                                    "quoteCount": 1, "replyCount": 3} for u in uris if u in self.records]}, rate
+        return self.err(501, "MethodNotImplemented", "Method Not Implemented", rate)
+
+
+class FakeLinkedIn(FakePlatform):
+    """LinkedIn's Community Management API: ``/oauth/v2/authorization`` and ``/oauth/v2/accessToken`` (client
+    credentials as form fields; 60-day access tokens and a refresh token), ``/rest/organizationAcls``
+    (``pages``: the organisations the member administers), ``/rest/images?action=initializeUpload`` then
+    ``PUT`` to the upload URL, ``POST /rest/posts`` (URN in ``x-restli-id``; the ``LinkedIn-Version`` and
+    Rest.li 2.0.0 headers required; commentary ≤ 3,000; 422 on duplicate commentary; ``multiImage``
+    needs 2–20 images), ``GET /rest/posts?q=author``. Errors as ``{"status", "serviceErrorCode", "code",
+    "message"}``; ``post_limit`` posts a day, then 429."""
+
+    def __init__(self, client_id="li-client", client_secret="li-secret", post_limit=150,
+                 pages=("urn:li:organization:2414183",)):
+        self.client_id, self.client_secret, self.post_limit, self.post_calls = client_id, client_secret, post_limit, 0
+        self.pages = list(pages)
+        self.codes: dict[str, str] = {}
+        self.access: dict[str, float] = {}
+        self.refresh_tokens: set[str] = set()
+        self.uploads: dict[str, dict] = {}
+        self.posts: dict[str, dict] = {}
+        super().__init__()
+
+    @staticmethod
+    def err(status, message, code=None, service=None):
+        body = {"status": status, "message": message}
+        if code:
+            body.update(code=code, serviceErrorCode=service)
+        return status, body, {}
+
+    def issue(self) -> dict:
+        access, refresh = "AQV" + secrets.token_urlsafe(30), "AQX" + secrets.token_urlsafe(30)
+        self.access[access] = time.time() + 5184000
+        self.refresh_tokens.add(refresh)
+        return {"access_token": access, "expires_in": 5184000, "refresh_token": refresh,
+                "refresh_token_expires_in": 31536000, "scope": "r_organization_social,rw_organization_admin,"
+                                                              "w_organization_social"}
+
+    def answer(self, method, path, query, headers, fields, files):
+        if path == "/oauth/v2/authorization":
+            if query.get("client_id") != self.client_id or query.get("response_type") != "code":
+                return self.err(400, "invalid_request")
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = query["redirect_uri"]
+            return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
+        if path == "/oauth/v2/accessToken":
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+                return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}, {}
+            if fields.get("grant_type") == "authorization_code":
+                if self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
+                    return 400, {"error": "invalid_request", "error_description": "Unable to retrieve access token: "
+                                 "appid/redirect uri/code verifier does not match authorization code."}, {}
+                return 200, self.issue(), {}
+            if fields.get("grant_type") == "refresh_token" and fields.get("refresh_token") in self.refresh_tokens:
+                self.refresh_tokens.discard(fields["refresh_token"])
+                return 200, self.issue(), {}
+            return 400, {"error": "invalid_request", "error_description": "The provided authorization grant or "
+                         "refresh token is invalid, expired or revoked."}, {}
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in self.access:
+            return self.err(401, "Invalid access token", "REVOKED_ACCESS_TOKEN", 65601)
+        if self.access[token] < time.time():
+            return self.err(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN", 65601)
+        if path.startswith("/dms-uploads/") and method == "PUT":
+            image = self.uploads.get(path.rsplit("/", 1)[-1])
+            if image is None or "body" not in files:
+                return self.err(400, "Invalid upload")
+            image["data"] = files["body"]["data"]
+            return 201, {}, {}
+        if headers.get("x-restli-protocol-version") != "2.0.0" or not re.fullmatch(r"20\d{4}",
+                                                                                  headers.get("linkedin-version", "")):
+            return self.err(426, "A version must be present. Please specify a version by adding the LinkedIn-Version "
+                                 "header.", "VERSION_MISSING", 100)
+        if path == "/rest/organizationAcls":
+            if (query.get("q"), query.get("role"), query.get("state")) != ("roleAssignee", "ADMINISTRATOR", "APPROVED"):
+                return self.err(400, "Invalid finder")
+            return 200, {"elements": [{"organization": p, "role": "ADMINISTRATOR", "state": "APPROVED",
+                                       "roleAssignee": "urn:li:person:8675309"} for p in self.pages],
+                         "paging": {"count": 10, "start": 0, "total": len(self.pages)}}, {}
+        if path == "/rest/images" and method == "POST" and query.get("action") == "initializeUpload":
+            owner = (fields.get("initializeUploadRequest") or {}).get("owner")
+            if owner not in self.pages:
+                return self.err(403, f"Not enough permissions to access: owner {owner}", "ACCESS_DENIED", 100)
+            key = secrets.token_hex(8)
+            self.uploads[key] = {"urn": f"urn:li:image:C4E10AQ{key}", "data": None}
+            return 200, {"value": {"uploadUrlExpiresAt": int(time.time() * 1000) + 86400000,
+                                   "uploadUrl": self.url(f"/dms-uploads/{key}"),
+                                   "image": f"urn:li:image:C4E10AQ{key}"}}, {}
+        if path == "/rest/posts" and method == "POST":
+            self.post_calls += 1
+            if self.post_calls > self.post_limit:
+                return self.err(429, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")
+            if fields.get("author") not in self.pages or fields.get("lifecycleState") != "PUBLISHED":
+                return self.err(403, "Not enough permissions to access: partnerApiPostsExternal.CREATE",
+                                "ACCESS_DENIED", 100)
+            commentary = fields.get("commentary") or ""
+            if len(commentary) > 3000:
+                return self.err(422, "/commentary :: length of string exceeds 3000", "FIELD_LENGTH_TOO_LONG", 100)
+            content = fields.get("content") or {}
+            images = [content["media"]] if "media" in content else (content.get("multiImage") or {}).get("images", [])
+            if "multiImage" in content and not 2 <= len(images) <= 20:
+                return self.err(422, "/content/multiImage/images :: array must have 2 to 20 items")
+            uploaded = {u["urn"] for u in self.uploads.values() if u["data"] is not None}
+            if any(i.get("id") not in uploaded for i in images):
+                return self.err(422, "Image is not uploaded or in an invalid state")
+            duplicate = next((u for u, p in self.posts.items() if p["commentary"] == commentary), None)
+            if duplicate:
+                return self.err(422, f"Content is a duplicate of {duplicate}", "DUPLICATE_POST", 100)
+            urn = f"urn:li:share:{7100000000000000000 + len(self.posts)}"
+            self.posts[urn] = {"commentary": commentary, "author": fields["author"], "images": images}
+            return 201, {}, {"x-restli-id": urn}
+        if path == "/rest/posts" and method == "GET" and query.get("q") == "author":
+            mine = [u for u in reversed(list(self.posts)) if self.posts[u]["author"] == query.get("author")]
+            return 200, {"elements": [{"id": u, "commentary": self.posts[u]["commentary"]}
+                                      for u in mine[:int(query.get("count", 10))]]}, {}
+        return self.err(404, f"Resource {path} does not exist")
+
+
+class FakeFacebook(FakePlatform):
+    """The Graph API (``/v21.0``): ``/dialog/oauth`` and ``/oauth/access_token`` (the code for a short-lived
+    user token, client credentials as form fields; ``grant_type=fb_exchange_token`` for a long-lived one),
+    ``/me/accounts`` (``pages``: each Page with its own token and tasks), ``POST /{page}/photos``
+    (``source`` bytes, ``published``, ``caption``, ``alt_text_custom``), ``POST /{page}/feed`` (``message``,
+    ``attached_media[n]`` of unpublished photos of this Page), ``GET /{page}/feed``, ``GET /?ids=``.
+    Errors as ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``: 190 for an unknown
+    or expired token, 506 for a duplicate post, 32 (with ``X-Page-Usage``) after ``post_limit`` posts."""
+
+    V = "/v21.0"
+
+    def __init__(self, client_id="fb-app", client_secret="fb-secret", post_limit=100, regain_minutes=25,
+                 pages=(("104829", "Acme Tea"),)):
+        self.client_id, self.client_secret = client_id, client_secret
+        self.post_limit, self.post_calls, self.regain_minutes = post_limit, 0, regain_minutes
+        self.pages = [{"id": i, "name": n, "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]}
+                      for i, n in pages]
+        self.codes: dict[str, str] = {}
+        self.user_tokens: dict[str, float] = {}
+        self.page_tokens: dict[str, str] = {}  # token → page id
+        self.photos: dict[str, dict] = {}
+        self.posts: dict[str, dict] = {}
+        super().__init__()
+
+    @staticmethod
+    def err(status, code, message, kind="OAuthException", subcode=None, extra=None):
+        error = {"message": message, "type": kind, "code": code, "fbtrace_id": "AbCdEf" + secrets.token_hex(4)}
+        if subcode:
+            error["error_subcode"] = subcode
+        return status, {"error": error}, extra or {}
+
+    def page_token(self, page_id: str) -> str:
+        token = "EAAP" + secrets.token_urlsafe(30)
+        self.page_tokens[token] = page_id
+        return token
+
+    def answer(self, method, path, query, headers, fields, files):
+        if not path.startswith(self.V + "/"):
+            return self.err(400, 2635, "You are calling a deprecated version of the Graph API.")
+        path = path.removeprefix(self.V)
+        args = {**query, **fields}
+        if path == "/dialog/oauth":
+            if args.get("client_id") != self.client_id or args.get("response_type") != "code":
+                return self.err(400, 100, "Invalid client_id")
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = args["redirect_uri"]
+            return 302, {}, {"Location": f"{args['redirect_uri']}?{urlencode({'state': args['state'], 'code': code})}"}
+        if path == "/oauth/access_token":
+            if (args.get("client_id"), args.get("client_secret")) != (self.client_id, self.client_secret):
+                return self.err(400, 1, "Error validating client secret.")
+            if args.get("grant_type") == "fb_exchange_token":
+                if self.user_tokens.get(args.get("fb_exchange_token", ""), 0) < time.time():
+                    return self.err(400, 190, "Error validating access token: Session has expired", subcode=463)
+                token = "EAAL" + secrets.token_urlsafe(30)
+                self.user_tokens[token] = time.time() + 5183944
+                return 200, {"access_token": token, "token_type": "bearer", "expires_in": 5183944}, {}
+            if self.codes.pop(args.get("code", ""), None) != args.get("redirect_uri"):
+                return self.err(400, 100, "This authorization code has been used.", subcode=36009)
+            token = "EAAS" + secrets.token_urlsafe(30)
+            self.user_tokens[token] = time.time() + 5400
+            return 200, {"access_token": token, "token_type": "bearer", "expires_in": 5400}, {}
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        if path == "/me/accounts":
+            if self.user_tokens.get(token, 0) < time.time():
+                return self.err(400, 190, "Error validating access token: Session has expired", subcode=463)
+            return 200, {"data": [{**p, "access_token": self.page_token(p["id"]), "category": "Tea Room"}
+                                  for p in self.pages], "paging": {}}, {}
+        page = self.page_tokens.get(token)
+        if page is None:
+            return self.err(400, 190, "Error validating access token: The session has been invalidated because "
+                                      "the user changed their password.", subcode=460)
+        usage = {"X-Page-Usage": json.dumps({"call_count": min(100, self.post_calls), "total_cputime": 1,
+                                             "total_time": 1, "estimated_time_to_regain_access": 0})}
+        if path == f"/{page}/photos" and method == "POST":
+            if "source" not in files:
+                return self.err(400, 324, "Requires upload file", "GraphMethodException")
+            photo_id = str(400000000000 + len(self.photos))
+            published = fields.get("published", "true") == "true"
+            self.photos[photo_id] = {"data": files["source"]["data"], "alt": fields.get("alt_text_custom"),
+                                     "published": published, "attached": False}
+            if not published:
+                return 200, {"id": photo_id}, usage
+            return self.create(page, fields.get("caption", ""), [photo_id], usage)
+        if path == f"/{page}/feed" and method == "POST":
+            attached = [json.loads(v)["media_fbid"] for k, v in sorted(fields.items()) if k.startswith("attached_media[")]
+            if any(a not in self.photos or self.photos[a]["published"] or self.photos[a]["attached"] for a in attached):
+                return self.err(400, 100, "Invalid parameter", "OAuthException")
+            return self.create(page, fields.get("message", ""), attached, usage)
+        if path == f"/{page}/feed" and method == "GET":
+            newest = list(reversed(self.posts))[:int(query.get("limit", 25))]
+            return 200, {"data": [{"id": i, "message": self.posts[i]["message"]} for i in newest]}, usage
+        if path == "/" and method == "GET":
+            ids = [i for i in query.get("ids", "").split(",") if i]
+            if len(ids) > 50:
+                return self.err(400, 100, "Too many IDs. Maximum: 50.")
+            return 200, {i: {"id": i, "reactions": {"data": [], "summary": {"total_count": 12}},
+                             "comments": {"data": [], "summary": {"total_count": 4}}, "shares": {"count": 2}}
+                         for i in ids if i in self.posts}, usage
+        return self.err(400, 100, f"Unsupported {method} request.", "GraphMethodException")
+
+    def create(self, page, message, photo_ids, usage):
+        self.post_calls += 1
+        if self.post_calls > self.post_limit:
+            usage["X-Page-Usage"] = json.dumps({"call_count": 100, "total_cputime": 10, "total_time": 10,
+                                                "estimated_time_to_regain_access": self.regain_minutes})
+            return self.err(400, 32, "Page request limit reached", extra=usage)
+        if not message and not photo_ids:
+            return self.err(400, 100, "Invalid parameter")
+        if message and any(p["message"] == message for p in self.posts.values()):
+            return self.err(400, 506, "Duplicate status message", subcode=1455006)
+        post_id = f"{page}_{900000000 + len(self.posts)}"
+        for photo_id in photo_ids:
+            self.photos[photo_id]["attached"] = True
+        self.posts[post_id] = {"message": message, "photos": photo_ids}
+        return 200, ({"id": photo_ids[0], "post_id": post_id} if len(photo_ids) == 1 and
+                     self.photos[photo_ids[0]]["published"] else {"id": post_id}), usage

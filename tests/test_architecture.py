@@ -100,6 +100,17 @@ def test_no_module_imports_a_module_that_imports_it_back():
     assert found == [], "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
 
 
+def test_no_top_level_package_imports_one_that_imports_it_back():
+    """The same rule one floor up: packages form layers too (pages → features → plumbing), so a
+    feature package never reaches, through any of its modules, a package that reaches back to it."""
+    packages: dict[str, set[str]] = {}
+    for module, targets in import_graph().items():
+        top = module.split(".")[0]
+        packages.setdefault(top, set()).update(t.split(".")[0] for t in targets if t.split(".")[0] != top)
+    found = cycles(packages)
+    assert found == [], "package cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 

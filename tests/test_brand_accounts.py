@@ -261,25 +261,36 @@ def test_disconnect_forgets_the_tokens(x_app, owner, fake_x):
         assert s.scalar(select(BrandAccount)) is None
 
 
+def claimed_by_a_dead_worker(app, owner, campaign: dict, channel: str):
+    """The campaign's publication on ``channel`` as a worker left it that took it (attempt 1), then
+    died, its lease run out; and the post that worker was sending."""
+    assert schedule(owner, campaign["id"], {"channel": channel, "publish_at": iso(soon(3600))}).status_code == 200
+    with database.new_session(app) as s:
+        pub = s.scalar(select(Publication))
+        s.execute(update(Publication).values(status="publishing", attempts=1, publish_at=utcnow() - timedelta(hours=1),
+                                             claimed_at=utcnow() - timedelta(hours=1), claim_token="dead"))
+        s.commit()
+    claimed = Claim(pub.id, "dead", 1, pub.workspace_id, pub.campaign_id, channel)
+    with app.app_context(), database.read_session(app) as s:
+        return pub, outgoing_post(app, s, claimed, current_version(s, pub.campaign_id))
+
+
+def taken_over_and_recorded_once(app, pub, channel: str, sent, made: dict) -> None:
+    """A second worker takes the dead one's publication: it finds the post ``sent`` on the platform
+    and records it (attempt 2) instead of making another (``made``: the fake's posts)."""
+    with app.app_context():
+        assert _publish(app, pub.id) == "published"
+    after = pub_of(app, channel)
+    assert (after.status, after.external_id, after.attempts) == ("published", sent.external_id, 2)
+    assert len(made) == 1
+
+
 def test_a_post_sent_by_a_worker_that_died_before_recording_it_is_found_not_sent_again(x_app, owner, fake_x):
     """Worker 1 posts, then dies before recording; after the lease, worker 2 takes over and finds
     the post on X (its links wrapped in t.co) instead of posting it twice."""
     connect_x(owner, fake_x)
     campaign = api_campaign(owner, channels=["x"], images=0)
-    at = soon(3600)  # scheduled, not yet due
-    assert schedule(owner, campaign["id"], {"channel": "x", "publish_at": iso(at)}).status_code == 200
-    with database.new_session(x_app) as s:
-        pub = s.scalar(select(Publication))
-        s.execute(update(Publication).values(status="publishing", attempts=1, publish_at=utcnow() - timedelta(hours=1),
-                                             claimed_at=utcnow() - timedelta(hours=1), claim_token="dead"))
-        s.commit()
-    claimed = Claim(pub.id, "dead", 1, pub.workspace_id, pub.campaign_id, "x")
-    with x_app.app_context(), database.read_session(x_app) as s:
-        post = outgoing_post(x_app, s, claimed, current_version(s, pub.campaign_id))
+    pub, post = claimed_by_a_dead_worker(x_app, owner, campaign, "x")
     assert "https://" in post.text
     sent = publisher_for("x").publish(post, account_credentials(x_app, 1, "x"), allow_private=True)
-    with x_app.app_context():
-        assert _publish(x_app, pub.id) == "published"
-    after = pub_of(x_app)
-    assert (after.status, after.external_id, after.attempts) == ("published", sent.external_id, 2)
-    assert len(fake_x.tweets) == 1
+    taken_over_and_recorded_once(x_app, pub, "x", sent, fake_x.tweets)

@@ -13,7 +13,7 @@ from channels.spec import ChannelSpec, ImageSize
 
 EXPECTED_IDS = [
     "wechat_moments", "wechat_official", "weibo", "qzone", "xiaohongshu", "douyin",
-    "x", "facebook", "instagram", "linkedin", "telegram", "whatsapp", "email", "webhook",
+    "x", "facebook", "instagram", "linkedin", "mastodon", "bluesky", "telegram", "whatsapp", "email", "webhook",
 ]
 
 
@@ -48,6 +48,8 @@ LIMITS = [
     ("facebook", 5000, None, None, None),
     ("instagram", 2200, None, None, None),
     ("linkedin", 3000, None, None, None),
+    ("mastodon", 500, None, None, None),
+    ("bluesky", 300, None, None, None),
     ("telegram", 4096, None, None, 1024),
     ("whatsapp", 1024, None, None, 1024),
     ("webhook", None, None, None, None),

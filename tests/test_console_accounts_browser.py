@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import DESKTOP, axe_violations
 from playwright.sync_api import expect
-from social_fakes import FakeX
+from social_fakes import FakeMastodon, FakeX
 from sqlalchemy import select
 
 from brand_accounts.models import BrandAccount
@@ -51,3 +51,27 @@ def test_an_owner_connects_and_disconnects_the_brands_x_account(app, page_server
     expect(page.locator(".flash")).to_contain_text(words["gone"])
     with database.read_session(app) as s:
         assert s.scalar(select(BrandAccount)) is None
+
+
+def test_an_owner_connects_the_brands_mastodon_account_on_its_instance(app, page_server, staff, browser_context):
+    server = FakeMastodon()
+    try:
+        app.config.update(ALLOW_PRIVATE_TARGETS=True, MASTODON_CLIENT_ID=server.client_id,
+                          MASTODON_CLIENT_SECRET=server.client_secret, MASTODON_API_BASE=server.url(),
+                          MASTODON_AUTHORIZE_URL=server.url("/oauth/authorize"))
+        page = browser_context(DESKTOP, locale="zh-CN")
+        page.goto(f"{page_server}/console/accounts")
+        page.get_by_label("邮箱").fill(staff["email"])
+        page.get_by_label("密码").fill(staff["password"])
+        page.get_by_role("button", name="登录").click()
+        row = page.locator("tr[data-channel=mastodon]")
+        expect(row).to_contain_text("账号须在 127.0.0.1 上")  # the instance Sharecast's app is registered on
+        row.get_by_role("link", name="连接").click()  # → the instance's consent (the fake approves) → back here
+        expect(page.locator(".flash")).to_contain_text("账号已连接")
+        expect(page.locator("tr[data-channel=mastodon]")).to_contain_text("已连接")
+        token_call = next(c for c in server.calls if c["path"] == "/oauth/token")
+        assert token_call["fields"]["code_verifier"] and token_call["fields"]["client_secret"] == server.client_secret
+        with database.read_session(app) as s:
+            assert s.scalar(select(BrandAccount.channel)) == "mastodon"
+    finally:
+        server.close()

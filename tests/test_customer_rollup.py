@@ -24,9 +24,10 @@ def rebuilt(ws: int, orders: list[Conversion]) -> tuple[dict, set, Counter]:
     """Summaries, month rows and cohort counts from every order, built from scratch."""
     summaries, months, counts = {}, set(), Counter()
     for customer in {o.customer_sharer_id for o in orders}:
-        bought = sorted((o.occurred_at, o.id, o.amount_minor - o.refunded_minor) for o in orders
-                        if o.customer_sharer_id == customer and o.refunded_minor < o.amount_minor)
-        summary, rows = rollup_rows(ws, customer, [(at, net, "CNY") for at, _, net in bought], "CNY")
+        bought = sorted((o.occurred_at, o.id, o.amount_minor - o.refunded_minor, o.sharer_id, o.campaign_id)
+                        for o in orders if o.customer_sharer_id == customer and o.refunded_minor < o.amount_minor)
+        summary, rows = rollup_rows(ws, customer, [(at, net, "CNY", seller, campaign_id, False)
+                                                   for at, _, net, seller, campaign_id in bought], "CNY")
         if summary is not None:
             summaries[customer] = summary
         for row in rows:
@@ -39,7 +40,8 @@ def stored(s, ws: int) -> tuple[dict, set, Counter]:
     summaries = {r.customer_sharer_id: {"workspace_id": ws, "customer_sharer_id": r.customer_sharer_id,
                                         "first_at": r.first_at, "second_at": r.second_at,
                                         "gap_seconds": r.gap_seconds, "purchases": r.purchases,
-                                        "net_minor": r.net_minor}
+                                        "net_minor": r.net_minor, "brought_by": r.brought_by,
+                                        "first_campaign_id": r.first_campaign_id}
                  for r in s.scalars(select(CustomerSummary).where(CustomerSummary.workspace_id == ws))}
     months = {(r.customer_sharer_id, r.first_month, r.month) for r in s.scalars(select(CustomerMonth))}
     counts = Counter({(r.first_month, r.month): r.customers for r in s.scalars(select(CohortCount))
@@ -58,8 +60,8 @@ def test_refreshing_after_each_sale_and_refund_equals_a_rebuild(app, owner, step
         for i, (kind, a, b, amount) in enumerate(steps):
             if kind == "sale":
                 order = Conversion(workspace_id=ws, type="sale", order_id=f"o{i}", refund_id="", amount_minor=amount,
-                                   refunded_minor=0, currency="CNY", sharer_id=1, attribution="code",
-                                   customer_sharer_id=a, occurred_at=START + timedelta(minutes=b),
+                                   refunded_minor=0, currency="CNY", sharer_id=1 + amount % 3,
+                                   campaign_id=amount % 2 or None, attribution="code", customer_sharer_id=a, occurred_at=START + timedelta(minutes=b),
                                    request_hash="-", response={})
                 s.add(order)
                 orders.append(order)

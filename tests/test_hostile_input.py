@@ -159,6 +159,8 @@ def _bodies(scene: dict) -> dict:
             "rules": {"fast_order": {"seconds": 30}}, "hold_days": 14, "expiry_decision": "release"}, "owner"),
         ("PUT", "/api/v1/sharers/{sharer_id}/payout-method"): (f"/api/v1/sharers/{sid}/payout-method",
                                                                PAYOUT_METHOD, "owner"),
+        ("POST", "/api/v1/sharers/{sharer_id}/payout-method/confirm"): (
+            f"/api/v1/sharers/{sid}/payout-method/confirm", {"code": "123456"}, "seller"),
         ("POST", "/api/v1/sharers/{sharer_id}/suspend"): (f"/api/v1/sharers/{scene['others'][4]}/suspend",
                                                           {"reason": "刷单"}, "owner"),
         ("POST", "/api/v1/teams"): ("/api/v1/teams", {"name": "Green", "captain_id": scene["others"][3]}, "owner"),
@@ -167,7 +169,8 @@ def _bodies(scene: dict) -> dict:
         ("POST", "/api/v1/teams/{team_id}/members"): (f"/api/v1/teams/{scene['team']}/members",
                                                       {"sharer_id": scene["others"][2], "move": True}, "owner"),
         ("PUT", "/api/v1/wechat/account"): ("/api/v1/wechat/account", {
-            "app_id": "wx0123456789abcdef", "app_secret": "0123456789abcdef0123456789abcdef"}, "owner"),
+            "app_id": "wx0123456789abcdef", "app_secret": "0123456789abcdef0123456789abcdef",
+            "web_app_id": "wxfedcba9876543210", "web_app_secret": "fedcba9876543210fedcba9876543210"}, "owner"),
         ("POST", "/api/v1/withdrawals"): ("/api/v1/withdrawals", {"amount": "5.00"}, "seller"),
         ("POST", "/api/v1/withdrawals/{withdrawal_id}/refuse"): (
             f"/api/v1/withdrawals/{scene['withdrawal']}/refuse", {"reason": "账户信息有误"}, "owner"),
@@ -283,6 +286,7 @@ NOT_DONE_AFTER_VALIDATION = {"/api/v1/commissions/approve": 409, "/api/v1/commis
                              "/api/v1/library/grabs": 404, "/api/v1/withdrawals": 409,
                              "/api/v1/webhooks": 422, "/api/v1/sharers/1/notifications": 422,
                              "/api/v1/payouts/rails/alipay": 422,
+                             "/api/v1/sharers/1/payout-method/confirm": 409,  # no change waits for a code
                              "/api/v1/sign-in/phone/key": 400}  # no code was sent to that number
 
 

@@ -3,7 +3,7 @@ catalogue product by SKU and paid by its rule; a SKU the catalogue does not know
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from test_integrations import (  # noqa: F401 (fixtures)
     _test_start,
     checkout_session,
@@ -11,13 +11,14 @@ from test_integrations import (  # noqa: F401 (fixtures)
     conversions,
     shopify,
     shopify_order,
+    shopify_refund,
     stripe_sender,
     world,
 )
 from test_integrations_more import signed, woo, woo_order  # noqa: F401 (fixtures)
 
 from plumbing import database
-from referrals.models import ConversionItem
+from referrals.models import ConversionItem, RefundItem
 
 
 @pytest.fixture
@@ -59,6 +60,38 @@ def test_shopify_line_items_pay_per_product_and_flag_an_unknown_sku(app, world, 
         (None, "shopify:variant:14", 1, 1000, 100, "unknown_sku"),
     ]
     assert commissions(app) == [(1, 3600 + 495 + 200 + 100, 0)]
+
+
+def _refunded_line(line_id: int, sku: str, quantity: int, subtotal: str) -> dict:
+    """A ``refund_line_items`` entry as Shopify sends it in ``refunds/create``."""
+    return {"id": 100 + line_id, "line_item_id": line_id, "quantity": quantity, "restock_type": "return",
+            "subtotal": subtotal, "total_tax": "0.00",
+            "line_item": {"id": line_id, "variant_id": 10 + line_id, "sku": sku, "quantity": 2, "price": "100.00"}}
+
+
+def test_a_shopify_refund_names_its_lines_and_each_gives_back_its_own_commission(app, world, catalogue,  # noqa: F811
+                                                                                 shopify):  # noqa: F811
+    order = shopify_order(click_id=world["click_id"], total="249.50", line_items=[
+        {"id": 1, "variant_id": 11, "sku": "LJ-250", "quantity": 2, "price": "100.00", "discount_allocations": []},
+        {"id": 2, "variant_id": 12, "sku": "CUP-2", "quantity": 1, "price": "49.50", "discount_allocations": []}])
+    assert shopify.send("orders/paid", order).status_code == 200
+    assert commissions(app) == [(1, 4000 + 495, 0)]  # the tea's own 20 %, the cup the campaign's 10 %
+    # One tea back: half of the tea's 40.00, not 100/249.50 of the order's 44.95 (18.02).
+    refund = {**shopify_refund("100.00"), "refund_line_items": [_refunded_line(1, "LJ-250", 1, "100.00")]}
+    for _ in range(2):  # a re-delivery changes nothing
+        assert shopify.send("refunds/create", refund).status_code == 200
+    assert commissions(app) == [(1, 4495, 2000)]
+    with database.new_session(app) as s:
+        assert [(i.sku, i.refunded_minor, i.refunded_quantity) for i in s.scalars(
+            select(ConversionItem).order_by(ConversionItem.id))] == [("LJ-250", 10000, 1), ("CUP-2", 0, 0)]
+    # Lines that do not fit what the sale recorded (60.00 of a 49.50 cup): the refund is kept,
+    # refunding the order as a whole (44.95 − 20.00 kept by the lines, × 89.50 / 149.50 → 14.94).
+    odd = {**shopify_refund("60.00", refund_id=509562970), "refund_line_items": [_refunded_line(2, "CUP-2", 1, "60.00")]}
+    for _ in range(2):
+        assert shopify.send("refunds/create", odd).status_code == 200
+    assert commissions(app) == [(1, 4495, 4495 - 1494)]
+    with database.new_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(RefundItem)) == 1  # the first refund's line only
 
 
 def test_shopify_lines_adding_up_to_more_than_the_order_are_refused(app, world, catalogue, shopify):  # noqa: F811

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalog.rules import Rule, amount_for, parse_rule
 from plumbing.money import format_amount, parse_amount
-from referrals.commission import Rule, amount_for, kept_after_refunds, parse_rule, shares_for_sale
+from referrals.commission import kept_after_refunds, shares_for_sale
 
 
 def test_amounts_parse_to_minor_units_per_currency():

@@ -27,6 +27,7 @@ from test_serve import Service, Traffic, free_port, wait_until
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.backend_matters,
     pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql")
                        or not os.environ.get("REDIS_URL"), reason="nodes share one PostgreSQL and one Redis"),
     pytest.mark.skipif(not which("nginx") and not Path("/usr/sbin/nginx").exists(), reason="needs nginx"),

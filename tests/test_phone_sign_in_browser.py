@@ -17,6 +17,15 @@ WORDS = {
 }
 
 
+def texting_through_tencent(app) -> FakeTencentSms:
+    """The app texting through a local fake of Tencent Cloud SMS (the caller closes it)."""
+    fake = FakeTencentSms("AKIDtest", "tencent-secret")
+    app.config.update(ALLOW_PRIVATE_TARGETS=True, SMS_PROVIDER="tencent", SMS_ACCESS_KEY_ID="AKIDtest",
+                      SMS_ACCESS_KEY_SECRET="tencent-secret", SMS_SIGN_NAME="茶园", SMS_TEMPLATE="1",
+                      SMS_APP_ID="1400000000", SMS_ENDPOINT=fake.url("/"))
+    return fake
+
+
 def check(page, name: str) -> None:
     assert axe_violations(page) == [], name
     assert no_horizontal_scroll(page), name
@@ -27,10 +36,7 @@ def check(page, name: str) -> None:
 def test_a_buyer_with_only_a_phone_number_signs_in_with_a_texted_code(app, page_server, browser_context, make_sharer,
                                                                       size, locale, tag):
     words = WORDS[locale]
-    fake = FakeTencentSms("AKIDtest", "tencent-secret")
-    app.config.update(ALLOW_PRIVATE_TARGETS=True, SMS_PROVIDER="tencent", SMS_ACCESS_KEY_ID="AKIDtest",
-                      SMS_ACCESS_KEY_SECRET="tencent-secret", SMS_SIGN_NAME="茶园", SMS_TEMPLATE="1",
-                      SMS_APP_ID="1400000000", SMS_ENDPOINT=fake.url("/"))
+    fake = texting_through_tencent(app)
     try:
         make_sharer("王芳", phone="13800138000")
         page = browser_context(size, locale=locale)

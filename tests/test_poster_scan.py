@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw
 
 from channels import REGISTRY
 from channels.content import MasterContent, SharerVoice
-from publishing.render.card import poster_slots, render_base
+from publishing.render.card import STORY_COVERED, poster_slots, render_base
 from publishing.render.looks import LOOKS
-from publishing.render.poster import render_poster, scan_hint
+from publishing.render.poster import avatar_box, render_poster, scan_hint
 from publishing.renders import plan_slots
 
 DEVICE_PX = 2  # a phone shows a CSS pixel as 2 to 3 device pixels: the smaller is the harder case
@@ -97,3 +97,41 @@ def test_a_poster_thats_too_small_for_its_code_says_so(photo):
     base = render_base(CONTENT, photo, 200, 200, "poster").image
     with pytest.raises(ValueError, match="does not fit"):
         render_poster(base, VOICE, "长按识别二维码")
+
+
+FACE = Image.new("RGB", (320, 320), (230, 0, 200))
+
+
+@pytest.mark.parametrize("channel_id, slot, look", [c for c in CASES if c.values[2] == "clean"])
+def test_a_poster_with_the_sharers_photo_still_decodes_and_keeps_the_photo_off_the_code(channel_id, slot, look,
+                                                                                         photo):
+    base = render_base(CONTENT, photo, slot.width, slot.height, "poster")
+    poster = render_poster(base.image, VOICE, scan_hint("zh-CN", slot.long_press), avatar=FACE)
+    [found] = zxingcpp.read_barcodes(poster, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert found.text == VOICE.link
+    where = poster_slots(slot.width, slot.height)
+    x0, y0, x1, y1 = avatar_box(where)
+    assert x1 - x0 >= 24 and x1 <= where.note[2] and y0 >= where.note[1]
+    qx0, qy0, qx1, qy1 = where.qr
+    assert x1 <= qx0 or y1 <= qy0 or x0 >= qx1 or y0 >= qy1, "the photo never covers the code"
+    centre = poster.getpixel(((x0 + x1) // 2, (y0 + y1) // 2))
+    corner = poster.getpixel((x0 + 1, y0 + 1))
+    assert centre[0] > 200 and centre[1] < 40 and not (corner[0] > 200 and corner[1] < 40), "a disc, not a square"
+
+
+@pytest.mark.parametrize("channel_id, slot, look", [c for c in CASES if c.values[1].height / c.values[1].width >= 1.6
+                                                    and c.values[2] == "clean"])
+def test_a_story_poster_keeps_the_code_and_the_sharer_clear_of_the_players_caption_and_buttons(channel_id, slot,
+                                                                                                look, photo):
+    where = poster_slots(slot.width, slot.height)
+    bottom, right = STORY_COVERED
+    for box in (where.qr, where.hint, where.note, avatar_box(where)):
+        assert box[3] <= slot.height * (1 - bottom), "above the caption"
+        assert box[2] <= slot.width * (1 - right), "left of the buttons"
+    base = render_base(CONTENT, photo, slot.width, slot.height, "poster")
+    poster = render_poster(base.image, VOICE, scan_hint("zh-CN", slot.long_press), avatar=FACE)
+    covered = poster.copy()
+    covered.paste((0, 0, 0), (0, round(slot.height * (1 - bottom)), slot.width, slot.height))
+    covered.paste((0, 0, 0), (round(slot.width * (1 - right)), slot.height // 2, slot.width, slot.height))
+    [found] = zxingcpp.read_barcodes(covered, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert found.text == VOICE.link, "it scans with the player's overlay on it"

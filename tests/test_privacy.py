@@ -7,8 +7,10 @@ import json
 from conftest import Pages, seller_pages
 from sqlalchemy import func, select
 from test_share_page import buy
+from test_withdrawals import put
 
 from accounts.models import WebSession
+from payouts.models import PayoutMethod
 from plumbing import database
 from referrals.identity import mask_email, mask_phone
 from referrals.models import Commission, LedgerEntry, Link, Sharer
@@ -50,6 +52,8 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
     seller = make_sharer("小林", phone="13800138000", email="lin@example.com", external_id="crm-7")
     link = make_link(campaign["id"], seller["id"], "weibo")
     buy(owner, link["code"])
+    assert put(owner, f"/api/v1/sharers/{seller['id']}/payout-method",  # set by staff, in force at once
+               {"rail": "alipay", "account": {"identity": "13800138000", "name": "林小"}}).status_code == 200
     pages = seller_pages(app, seller["id"])
     with database.read_session(app) as s:
         before = s.scalar(select(func.sum(LedgerEntry.amount_minor)).where(LedgerEntry.sharer_id == seller["id"]))
@@ -67,6 +71,7 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
         assert s.scalars(select(Commission.amount_minor).where(Commission.sharer_id == seller["id"])).all() == [1990]
         assert s.scalars(select(WebSession).where(WebSession.account_id == seller["id"],
                                                   WebSession.revoked_at.is_(None))).all() == []
+        assert s.get(PayoutMethod, seller["id"]) is None  # how they were paid is personal data too
     # The link no longer earns: an old post still lands the buyer on the shop, with no click to credit.
     landed = client.get(f"/r/{link['code']}")
     assert landed.status_code == 302 and "sc_click" not in landed.headers["Location"]
@@ -76,7 +81,7 @@ def test_erasure_removes_the_person_and_keeps_the_amounts(app, owner, campaign, 
 
 
 def test_the_console_masks_contact_details_and_records_every_full_view(app, console, make_sharer):
-    from accounts.models import ContactView
+    from referrals.models import ContactView
 
     seller = make_sharer("小林", phone="13800138000", email="lin@example.com")
     listing = console.get("/console/sharers").get_data(as_text=True)
@@ -96,7 +101,7 @@ def test_the_console_masks_contact_details_and_records_every_full_view(app, cons
 
 
 def test_the_sharer_list_masks_contacts_for_a_marketer_key_and_logs_an_owners_full_view(app, owner, make_sharer):
-    from accounts.models import ContactView
+    from referrals.models import ContactView
     from workspaces.models import ApiKey
 
     lin = make_sharer("林小红", phone="13800138000", email="lin@example.com")
@@ -121,7 +126,7 @@ def test_the_sharer_list_masks_contacts_for_a_marketer_key_and_logs_an_owners_fu
 def test_payout_batches_show_full_contacts_and_each_view_is_kept(app, owner, campaign, make_sharer, make_link):
     from test_money_views import approve_and_pay, sale
 
-    from accounts.models import ContactView
+    from referrals.models import ContactView
 
     lin = make_sharer("林小红", phone="13800138000")
     quiet = make_sharer("不留联系")

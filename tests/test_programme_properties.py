@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from catalog.rules import Rule
 from plumbing import database
 from plumbing.money import format_amount
-from referrals.commission import Line, Rule, shares_for_lines
+from referrals.commission import Line, shares_for_lines
 from referrals.models import Commission, Conversion, ConversionItem, LedgerEntry, Sharer
 
 rules = st.one_of(

@@ -25,7 +25,8 @@ import pytest
 from conftest import BROWSER, CAMPAIGN
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# The process model must hold on both backends (issue 1/10): these run on PostgreSQL too.
+pytestmark = [pytest.mark.slow, pytest.mark.backend_matters]
 EMBEDDED = not os.environ.get("REDIS_URL")
 
 

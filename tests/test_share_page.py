@@ -146,12 +146,15 @@ def test_the_buyer_opens_their_seller_space_once(app, bought):
     assert res.status_code == 303 and res.headers["Location"] == "/seller/"
     assert pages.get("/seller/").status_code == 200
     assert pages.get("/seller/earnings").status_code == 200
-    # Spent: the page offers email sign-in instead, and the POST is refused.
+    # Spent: the page offers phone and email sign-in instead, and the POST is refused with the same ways in
+    # (a buyer who gave the shop only a phone number is not sent to an email they never left).
     stranger = Pages(app.test_client())
     page = stranger.get(share).text
-    assert "Open my seller space" not in page and "/seller/sign-in" in page
+    assert "Open my seller space" not in page and 'href="/seller/sign-in/phone"' in page
+    assert 'href="/seller/sign-in"' in page
     res = stranger.post(f"{share}/join", token_from="/seller/sign-in")  # any page's token of the session
     assert res.status_code == 410 and "signs you in once only" in res.text
+    assert 'href="/seller/sign-in/phone"' in res.text and 'href="/seller/sign-in"' in res.text
     assert stranger.get("/seller/").status_code == 302
     with database.read_session(app) as s:
         [marker] = s.scalars(select(SellerPass).where(SellerPass.kind == "share")).all()

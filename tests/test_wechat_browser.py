@@ -54,3 +54,38 @@ def test_a_seller_connects_wechat_and_is_then_signed_in_by_it(app, page_server, 
         screenshot(stranger, "wechat-not-connected-phone-zh")
     finally:
         fake.close()
+
+
+def test_on_a_computer_the_seller_scans_wechats_qr_code_and_the_unionid_signs_them_in(app, page_server,
+                                                                                      browser_context, owner,
+                                                                                      make_sharer):
+    from conftest import DESKTOP
+    from test_wechat_qr_login import WEB_APP_ID, WEB_SECRET
+
+    fake = FakeWeChat(APP_ID, SECRET, WEB_APP_ID, WEB_SECRET)
+    base = fake.url("").rstrip("/")
+    app.config.update(ALLOW_PRIVATE_TARGETS=True, WECHAT_API_BASE=base, WECHAT_OPEN_BASE=base)
+    try:
+        assert owner.client.put("/api/v1/wechat/account", json={
+            "app_id": APP_ID, "app_secret": SECRET, "web_app_id": WEB_APP_ID, "web_app_secret": WEB_SECRET},
+            headers={"Authorization": f"Bearer {owner.key}"}).status_code == 200
+        seller = make_sharer("小林", phone="13800138000")
+        fake.next_user = ("o-lin", "u-lin")
+        phone = browser_context(PHONE, locale="zh-CN", user_agent=BROWSER)
+        phone.goto(invite_url(app, page_server, seller["id"]))
+        phone.get_by_role("button", name="继续").click()
+        phone.wait_for_url(f"{page_server}/seller/")
+        phone.goto(f"{page_server}/seller/profile")
+        phone.get_by_role("link", name="绑定微信").click()
+        phone.get_by_role("status").filter(has_text="微信已绑定").wait_for()
+
+        fake.next_web_user = ("w-lin", "u-lin")  # the same person scans the QR code on the computer
+        desk = browser_context(DESKTOP, locale="en-US")
+        desk.goto(f"{page_server}/seller/wechat/{slug(app)}", wait_until="commit")
+        desk.get_by_role("heading", level=1, name="Today's posts").wait_for()
+        assert desk.url.split("#")[0] == f"{page_server}/seller/"
+        assert "/connect/qrconnect" in fake.calls and "/connect/oauth2/authorize" in fake.calls
+        with database.read_session(app) as s:
+            assert sorted(s.scalars(select(WeChatIdentity.openid)).all()) == ["o-lin", "w-lin"]
+    finally:
+        fake.close()

@@ -2,6 +2,8 @@
 (a job with back-off, safe to run twice), and an article whose answer was lost found, not sent again."""
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,6 +70,44 @@ def test_an_article_in_review_is_polled_until_published_and_the_campaign_shows_i
     assert poll_due(app, utcnow() + timedelta(hours=3)) == {} and get_calls(wechat) == calls
     shown = owner.get(f"/api/v1/campaigns/{campaign['id']}").json["publications"][0]["platform_state"]
     assert shown["state"] == "published" and shown["url"] == done.url and shown["error"] is None
+
+
+def platform_state_shown(console, campaign_id: int, **kw) -> str:
+    """The campaign page's "on the platform" line of its one publication."""
+    page = console.get(f"/console/campaigns/{campaign_id}", **kw).text
+    found = re.search(r'<div class="platform-state" data-state="(\w+)">(.*?)</div>\s*</td>', page, re.S)
+    assert found, "no platform state on the campaign page"
+    return found.group(1) + " " + " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(2))).split())
+
+
+def test_the_campaign_page_shows_where_the_post_stands_on_the_platform(
+        app, local_targets, owner, console, wechat):  # noqa: F811
+    connect(owner, wechat)
+    wechat.review = 1
+    campaign = api_campaign(owner, channels=["wechat_official"], images=1)
+    go_live(app, owner, campaign["id"], channels=["wechat_official"])
+    pub = pub_of(app, "wechat_official")
+    assert "platform-state" not in console.get(f"/console/campaigns/{campaign['id']}").text  # not asked yet
+    poll_due(app, utcnow() + timedelta(minutes=1))
+    assert platform_state_shown(console, campaign["id"]).startswith("publishing On the platform: in review")
+    wechat.status[pub.external_id] = 4  # refused by WeChat's review
+    poll_due(app, utcnow() + timedelta(minutes=5))
+    shown = platform_state_shown(console, campaign["id"])
+    assert shown.startswith("failed_review On the platform: refused by the platform's review")
+    assert "View the post" not in shown
+    zh = platform_state_shown(console, campaign["id"], headers={"Accept-Language": "zh-CN"})
+    assert "平台上：未通过平台审核" in zh
+
+
+def test_a_published_articles_link_is_on_the_campaign_page(app, local_targets, owner, console, wechat):  # noqa: F811
+    connect(owner, wechat)
+    campaign = api_campaign(owner, channels=["wechat_official"], images=1)
+    go_live(app, owner, campaign["id"], channels=["wechat_official"])
+    pub = pub_of(app, "wechat_official")
+    poll_due(app, utcnow() + timedelta(minutes=1))
+    page = console.get(f"/console/campaigns/{campaign['id']}").text
+    assert platform_state_shown(console, campaign["id"]).startswith("published On the platform: published")
+    assert f'href="http://mp.weixin.qq.com/s/{pub.external_id}" rel="noopener noreferrer"' in page
 
 
 def test_the_wait_between_questions_doubles_while_the_review_lasts(app, local_targets, owner, wechat):  # noqa: F811

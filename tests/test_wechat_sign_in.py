@@ -26,7 +26,7 @@ def fake_wechat(app, owner):
                       WECHAT_OPEN_BASE=OPEN_BASE)
     res = owner.client.put("/api/v1/wechat/account", json={"app_id": APP_ID, "app_secret": SECRET},
                            headers={"Authorization": f"Bearer {owner.key}"})
-    assert res.status_code == 200 and res.json == {"configured": True, "app_id": APP_ID,
+    assert res.status_code == 200 and res.json == {"configured": True, "app_id": APP_ID, "web_app_id": None,
                                                    "updated_at": res.json["updated_at"]}
     yield fake
     fake.close()
@@ -37,12 +37,12 @@ def slug(app) -> str:
         return s.scalars(select(Workspace.slug)).one()
 
 
-def authorise(client: Pages, path: str) -> dict:
-    """Follow our redirect to WeChat's authorisation page; the query WeChat would read."""
-    res = client.get(path)
+def authorise(client: Pages, path: str, page: str = "/connect/oauth2/authorize", **kw) -> dict:
+    """Follow our redirect to WeChat's authorisation ``page``; the query WeChat would read."""
+    res = client.get(path, **kw)
     assert res.status_code == 302
     location = res.headers["Location"]
-    assert location.startswith(f"{OPEN_BASE}/connect/oauth2/authorize?") and location.endswith("#wechat_redirect")
+    assert location.startswith(f"{OPEN_BASE}{page}?") and location.endswith("#wechat_redirect")
     return {k: v[0] for k, v in parse_qs(urlsplit(location.split("#")[0]).query).items()}
 
 

@@ -3,7 +3,17 @@ from __future__ import annotations
 
 import pytest
 from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot, seller_pages
-from test_withdrawals import alipay, approve_earnings, follow_up, private_targets, put, seller, send, wechat  # noqa: F401
+from test_withdrawals import (  # noqa: F401
+    alipay,
+    approve_earnings,
+    follow_up,
+    private_targets,
+    put,
+    queued_code,
+    seller,
+    send,
+    wechat,
+)
 
 from accounts.passes import issue_pass
 from plumbing import database
@@ -20,6 +30,8 @@ def test_seller_page_saves_a_method_and_asks_and_bad_input_comes_back_as_a_messa
     assert "openid" in pages.get("/seller/withdraw").text
     res = pages.post("/seller/withdraw/method", {"rail": "wechat", "openid": "oUser12345", "name": "林小"},
                      token_from="/seller/withdraw")
+    assert res.status_code == 303
+    res = pages.post("/seller/withdraw/method/confirm", {"code": queued_code(app)}, token_from="/seller/withdraw")
     assert res.status_code == 303
     res = pages.post("/seller/withdraw", {"amount": "1000.00"}, token_from="/seller/withdraw")
     assert "must be at most your available 39.80" in pages.get("/seller/withdraw").text
@@ -80,6 +92,15 @@ def test_a_seller_withdraws_in_the_browser_and_the_rail_pays_once(
         form.locator("input[name=identity]").fill("13800138000")
         form.locator("input[name=name]").fill("张小明")
     form.get_by_role("button", name=words["save"]).click()
+    page.wait_for_selector("#method-confirm")
+    code = queued_code(app)
+    page.fill("#method-code", f"{(int(code) + 1) % 1_000_000:06d}")  # a wrong code changes nothing
+    page.locator("#method-confirm button").click()
+    page.wait_for_selector("#method-confirm")
+    assert page.locator("#amount").count() == 0  # no method in force yet: nothing to withdraw to
+    screenshot(page, f"withdraw-{rail}-{tag}-code")
+    page.fill("#method-code", code)
+    page.locator("#method-confirm button").click()
     page.fill("#amount", "30.00")
     page.locator("form[action$='/seller/withdraw'] button").click()
     page.wait_for_selector(".withdrawal-requested")

@@ -25,14 +25,21 @@ def put(api, path, body, key=None):
 
 @pytest.fixture
 def seller(owner, campaign, make_sharer, make_link) -> dict:
-    """A seller with 39.80 approved (two sales of 199.00 at 10%)."""
-    sharer = make_sharer("小林")
+    """A seller with 39.80 approved (two sales of 199.00 at 10%), and a phone to text codes to."""
+    sharer = make_sharer("小林", phone="+8613800138000")
     link = make_link(campaign["id"], sharer["id"])
     for order in ("A1", "A2"):
         res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": order, "amount": "199.00",
                                                  "code": link["code"], "customer": {"external_id": f"c-{order}"}})
         assert res.status_code == 201, res.json
     return sharer
+
+
+def queued_code(app) -> str:
+    """The code of the last sign-in SMS waiting in the queue (what the worker would text)."""
+    jobs = [j for j in redis_client.queue(app=app).get_jobs() if j.func_name.endswith("send_sign_in_code")]
+    assert jobs, "no code was texted"
+    return jobs[-1].args[1]
 
 
 def approve_earnings(app, owner) -> None:
@@ -106,8 +113,7 @@ def status_of(owner, withdrawal_id) -> dict:
 def test_seller_withdraws_to_wechat_balance_once_and_the_ledger_follows(app, owner, seller, wechat):
     approve_earnings(app, owner)
     method = put(owner, f"/api/v1/sharers/{seller['id']}/payout-method",
-                 {"rail": "wechat", "account": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "name": "林小"}},
-                 key=seller["api_key"])
+                 {"rail": "wechat", "account": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "name": "林小"}})
     assert method.status_code == 200 and method.json["account"] == "WeChat oUpF****eS6o *小"
     assert "oUpF8uMuAJO" not in owner.get(f"/api/v1/sharers/{seller['id']}/payout-method").get_data(as_text=True)
     assert balance(owner, seller["id"])["available"] == "39.80"
@@ -213,6 +219,9 @@ def test_seller_withdraws_to_alipay_and_a_lost_answer_is_settled_by_the_query(ap
     approve_earnings(app, owner)
     res = put(owner, f"/api/v1/sharers/{seller['id']}/payout-method",
               {"rail": "alipay", "account": {"identity": "13800138000", "name": "张小明"}}, key=seller["api_key"])
+    assert res.status_code == 202 and res.json["pending"]["account"] == "Alipay 138****8000 *小明"
+    res = owner.post(f"/api/v1/sharers/{seller['id']}/payout-method/confirm", {"code": queued_code(app)},
+                     key=seller["api_key"])
     assert res.status_code == 200 and res.json["account"] == "Alipay 138****8000 *小明"
     first = withdraw(owner, seller, "12.34")
     owner.post(f"/api/v1/withdrawals/{first['id']}/approve")
@@ -319,13 +328,13 @@ def test_bad_rail_credentials_and_accounts_are_refused(owner, seller):
     res = put(owner, "/api/v1/payouts/rails/alipay", {"app_id": "2021000122671234", "private_key": "nope",
                                                       "alipay_public_key": "nope"})
     assert res.status_code == 422 and "private_key" in res.json["error"]["fields"]
-    assert put(owner, "/api/v1/payouts/rails/paypal", {}).status_code == 404
+    assert put(owner, "/api/v1/payouts/rails/stripe", {}).status_code == 404
     assert put(owner, "/api/v1/payouts/rails/wechat", {}, key=seller["api_key"]).status_code == 403
     res = put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", {"rail": "alipay", "account": {"identity": "a@b.cn"}})
     assert res.status_code == 422 and res.json["error"]["fields"] == {"name": "is required with a phone or email"}
     res = put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", {"rail": "wechat", "account": {"openid": "有空格 "}})
     assert res.status_code == 422
-    assert owner.get("/api/v1/payouts/rails").json["items"][2] == {
+    assert {i["rail"]: i for i in owner.get("/api/v1/payouts/rails").json["items"]}["wechat"] == {
         "rail": "wechat", "automatic": True, "configured": False, "fields": [], "updated_at": None}
 
 

@@ -4,36 +4,25 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from accounts import mail, passes
+from accounts import passes
 from accounts.invitations import pass_url
 from accounts.users import authenticate
+from credentials import mail
 from plumbing import database
 from referrals.models import Sharer
 from web import session as web_session
 from web.forms import ConfirmForm, SellerSignInForm, StaffSignInForm
 from web.i18n import safe_next
-from web.security import check_csrf, limiter
-from web.sign_in_limits import LINK_EMAIL_LIMIT, SIGN_IN_LIMITS, remember_browser
+from web.security import check_csrf
+from web.sign_in_limits import LINK_LIMITS, SIGN_IN_LIMITS, limited, remember_browser
 from workspaces.models import Workspace
 
 bp = Blueprint("web_auth", __name__)
 bp.before_request(check_csrf)
 
 
-_LINK_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]), LINK_EMAIL_LIMIT]
-
-
-def _limited(limits):
-    def decorate(view):
-        for limit in reversed(limits):
-            view = limit(view)
-        return view
-
-    return decorate
-
-
 @bp.route("/console/sign-in", methods=["GET", "POST"])
-@_limited(SIGN_IN_LIMITS)
+@limited(SIGN_IN_LIMITS)
 def staff_sign_in():
     """Email and password; a wrong pair gets one message whichever part was wrong."""
     form = StaffSignInForm()
@@ -62,7 +51,7 @@ def staff_sign_out():
 
 
 @bp.route("/seller/sign-in", methods=["GET", "POST"])
-@_limited(_LINK_LIMITS)
+@limited(LINK_LIMITS)
 def seller_sign_in():
     """A seller asks for a sign-in link by email; the answer never says whether the address is known."""
     form = SellerSignInForm()
@@ -89,7 +78,7 @@ def seller_sign_in():
 
 
 @bp.route("/seller/pass/<token>", methods=["GET", "POST"])
-@_limited(SIGN_IN_LIMITS[:1])
+@limited(SIGN_IN_LIMITS[:1])
 def seller_pass(token: str):
     """An invitation or magic link: GET shows a Continue button, its POST spends the pass."""
     session = database.session()

@@ -18,8 +18,9 @@ _TITLES = {400: _l("The request was not understood"), 403: _l("You may not open 
            429: _l("Too many attempts")}
 
 
-def error_page(status: int, message: str):
-    """The HTML answer for a failed page request (no details of our internals)."""
+def error_page(status: int, message: str, ways_on: list[tuple[str, str]] | None = None):
+    """The HTML answer for a failed page request (no details of our internals); ``ways_on``: links
+    ``(url, label)`` to offer instead of a dead end."""
     title = str(_TITLES[status]) if status in _TITLES else _("Something went wrong on our side")
     detail = message if 400 <= status < 500 and status not in (404, 405) else ""
     headers = {}
@@ -29,7 +30,8 @@ def error_page(status: int, message: str):
         minutes = max(1, math.ceil(wait / 60))
         detail = _("Try again in %(minutes)s min.", minutes=minutes)
         headers["Retry-After"] = str(wait)
-    return render_template("web/error.html", status=status, title=title, detail=detail), status, headers
+    return render_template("web/error.html", status=status, title=title, detail=detail,
+                           ways_on=ways_on or []), status, headers
 
 
 def _seconds_to_wait() -> int:

@@ -3,8 +3,21 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, HiddenField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from plumbing.errors import ApiError
+from publishing.images import MAX_BYTES
+
+IMAGE_TYPES = "image/png,image/jpeg,image/webp"
+IMAGE_ERRORS = {
+    "image_too_large": _l("The file is too large: the limit is %(mb)s MB."),
+    "unsupported_image_type": _l("This is not a PNG, JPEG or WebP image."),
+    "image_too_many_pixels": _l("The image has too many pixels; make it smaller (at most 16 megapixels; a JPEG up to 50)."),
+    "corrupt_image": _l("The file is damaged or empty and cannot be read as an image."),
+    "too_many_images": _l("A campaign keeps at most 30 images."),
+}
 
 
 def strip_text(value):
@@ -19,8 +32,12 @@ class StaffSignInForm(FlaskForm):
     next = HiddenField()
 
 
-class SellerSignInForm(FlaskForm):
-    email = EmailField(_l("Email"), filters=[strip_text], validators=[DataRequired(), Email(), Length(max=320)])
+class EmailForm(FlaskForm):
+    email = EmailField(_l("Email"), filters=[strip_text], validators=[DataRequired(), Email(), Length(max=320)],
+                       render_kw={"autocomplete": "email"})
+
+
+class SellerSignInForm(EmailForm):
     next = HiddenField()
 
 
@@ -47,3 +64,22 @@ def _printable(form, field) -> None:
 class DisplayNameForm(FlaskForm):
     display_name = StringField(_l("Name on your poster"), filters=[strip_text],
                                validators=[DataRequired(), Length(max=20), _printable])
+
+
+def image_file_field(label) -> FileField:
+    """An upload field for PNG, JPEG or WebP: the browser is told the types and the byte limit
+    (``static/js/app.js`` warns before sending a file that is too large); the server checks again."""
+    return FileField(label, validators=[FileRequired(_l("Choose an image file."))],
+                     render_kw={"accept": IMAGE_TYPES, "data-max-bytes": MAX_BYTES,
+                                "data-too-large": _l("The file is too large: the limit is %(mb)s MB.",
+                                                     mb=MAX_BYTES // (1024 * 1024))})
+
+
+def image_refusal(exc: ApiError) -> str | None:
+    """Why an upload was refused, in the reader's language (``None``: a refusal without its own wording)."""
+    message = IMAGE_ERRORS.get(exc.code)
+    return str(message) % {"mb": MAX_BYTES // (1024 * 1024)} if message else None
+
+
+class AvatarForm(FlaskForm):
+    avatar = image_file_field(_l("Your photo"))

@@ -47,14 +47,14 @@ class CodeOut(Schema):
     expires_in = fields.Integer(metadata={"description": "seconds a code lives"})
 
 
-class KeyIn(InputSchema):
+class PhoneKeyIn(InputSchema):
     phone = fields.String(required=True, validate=validate.Length(1, 32))
     code = fields.String(required=True, validate=validate.Length(1, 12))
     workspace = fields.String(required=True, validate=validate.Length(1, 100),
                               metadata={"description": "the brand's workspace slug"})
 
 
-class KeyOut(Schema):
+class PhoneKeyOut(Schema):
     api_key = fields.String(metadata={"description": "a seller key for this sharer, shown once"})
     sharer_id = fields.Integer()
     workspace = fields.String()
@@ -85,8 +85,8 @@ def code(data: dict):
 
 @bp.post("/key")
 @limiter.limit("10 per minute;60 per hour")
-@bp.arguments(KeyIn)
-@bp.response(201, KeyOut)
+@bp.arguments(PhoneKeyIn)
+@bp.response(201, PhoneKeyOut)
 def key(data: dict):
     """Trade a right code for a seller key of the workspace's seller with this number.
 

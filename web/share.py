@@ -184,6 +184,14 @@ def choose_name(token: str):
     return redirect(url_for("link_pages.share", token=token, _anchor="poster-heading"), 303)
 
 
+def _joined_already():
+    """410, with the ways in for a buyer who gave the shop only a phone number, or only an email."""
+    return error_page(410, _("This button signs you in once only. Sign in with the phone number or email address "
+                             "you gave the shop instead."),
+                      [(url_for("phone_auth.ask_code"), _("Sign in with your phone")),
+                       (url_for("web_auth.seller_sign_in"), _("Sign in with your email"))])
+
+
 @bp.post("/s/<token>/join")
 @limiter.limit("10 per minute")
 def join(token: str):
@@ -194,7 +202,7 @@ def join(token: str):
     """
     found, link, sharer, _campaign = _shared(token)
     if not _can_join(found, sharer):
-        return error_page(410, _("This button signs you in once only. Ask for a sign-in link by email instead."))
+        return _joined_already()
     session = database.session()
     now = utcnow()
     try:
@@ -203,7 +211,7 @@ def join(token: str):
                                    token_hash=spent_marker(found), expires_at=now, used_at=now, created_at=now))
     except IntegrityError:  # another tab spent it a moment ago
         session.rollback()
-        return error_page(410, _("This button signs you in once only. Ask for a sign-in link by email instead."))
+        return _joined_already()
     session.commit()
     web_session.sign_in_seller(sharer)
     return redirect(url_for("seller.today"), 303)

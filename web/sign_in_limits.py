@@ -82,6 +82,19 @@ def _link_email_for_this_browser() -> str:
 
 LINK_EMAIL_LIMIT = limiter.limit("3 per 15 minutes", methods=["POST"], key_func=_link_email_for_this_browser,
                                  scope="link-email")
+# Every form that emails a link (a seller's sign-in link, the confirmation of a seller's new address):
+# per address, and per email as above.
+LINK_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]), LINK_EMAIL_LIMIT]
+
+
+def limited(limits):
+    """A view decorator applying each of ``limits`` (in order, the first outermost)."""
+    def decorate(view):
+        for limit in reversed(limits):
+            view = limit(view)
+        return view
+
+    return decorate
 
 
 def _failed(response) -> bool:

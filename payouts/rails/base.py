@@ -25,6 +25,7 @@ class Transfer:
     account: dict
     remark: str
     notify_url: str | None = None  # where the platform may tell the outcome (rails that notify)
+    rail_ref: str | None = None  # the platform's id from an earlier answer (PayPal's payout_batch_id)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,10 @@ class _Geometry:
 # code's modules then span about 24% of it, which still decodes when a phone
 # timeline shows the picture a third of its size (tests/test_poster_scan.py).
 QR_TILE = 0.30
+# What a story player (Douyin, Instagram stories) lays over a tall poster: the bottom share of
+# its height (caption, music line, the tab bar) and the right share of its width (the buttons).
+# Measured on screenshots of the players at 375 px; unconfirmed by the platforms.
+STORY_COVERED = (0.22, 0.15)
 
 
 def _geometry(width: int, height: int, role: str) -> _Geometry:
@@ -111,14 +115,17 @@ def _poster_geometry(width: int, height: int) -> _Geometry:
         s = width / 1080
         margin = round(72 * s)
         tall = height / width >= 1.6
-        # Story players (Douyin's caption and buttons) cover the bottom: the band sits above that.
-        safe_bottom = round(0.11 * height) if tall else 0
-        band_h = round(height * (0.42 if width / height >= 0.95 else 0.36 if not tall else 0.30))
+        # Story players cover a 9:16 picture: Douyin's caption and the bar under it take the
+        # bottom fifth, its like/comment/share column the right seventh from mid-height down
+        # (STORY_COVERED). The band, and so the code and the sharer's line, sit clear of both.
+        safe_bottom = round(STORY_COVERED[0] * height) if tall else 0
+        safe_right = round(STORY_COVERED[1] * width) if tall else 0
+        band_h = round(height * (0.42 if width / height >= 0.95 else 0.36 if not tall else 0.29))
         band_top = height - safe_bottom - band_h
         accent_h = max(4, round(8 * s))
         pad = round(40 * s)
         hint_h = round(44 * s)
-        qr_x1 = width - round(56 * s)
+        qr_x1 = width - max(round(56 * s), safe_right)
         qr_y0 = band_top + accent_h + max(pad // 2, (band_h - accent_h - tile - hint_h) // 2)
         qr = (qr_x1 - tile, qr_y0, qr_x1, qr_y0 + tile)
         hint = (qr[0], qr[3], qr[2], qr[3] + hint_h)

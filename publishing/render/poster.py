@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import segno
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from channels.content import SharerVoice
 from publishing.render import fonts
@@ -45,8 +45,10 @@ def scan_hint(language: str, long_press: bool) -> str:
 
 
 def render_poster(base: Image.Image, voice: SharerVoice, hint: str, *, accent: str | None = None,
-                  language: str = "zh-CN", slots: PosterSlots | None = None) -> Image.Image:
-    """A sharer's poster: a copy of ``base`` with their QR code, the scan ``hint`` under it and their name.
+                  language: str = "zh-CN", slots: PosterSlots | None = None,
+                  avatar: Image.Image | None = None) -> Image.Image:
+    """A sharer's poster: a copy of ``base`` with their QR code, the scan ``hint`` under it and their name
+    (after their ``avatar``, cut round, when they chose one and have a name to show).
 
     ``base`` should come from ``render_base(..., role="poster")`` at the same
     size, which leaves ``slots`` (default ``poster_slots(width, height)``) empty.
@@ -87,9 +89,13 @@ def render_poster(base: Image.Image, voice: SharerVoice, hint: str, *, accent: s
         label = "好友推荐" if chinese else "Recommended by a friend"
     code_line = (f"口令：{voice.code}" if chinese else f"Code: {voice.code}") if voice.code else ""
     nx0, ny0, nx1, ny1 = where.note
-    text_w = nx1 - nx0
     gap = round(8 * s)
     room = ny1 - ny0
+    if avatar is not None and voice.name:  # the photo first, the words beside it
+        ax0, ay0, ax1, _ = avatar_box(where)
+        _paste_round(poster, avatar, (ax0, ay0), ax1 - ax0)
+        nx0 = ax1 + round(20 * s)
+    text_w = nx1 - nx0
     code_fit = _line_fit(code_line, "bold", text_w, room // 2, round(30 * s)) if code_line else None
     name_room = room - (code_fit.height + gap if code_fit else 0)
     name_fit = fit_text(label, "bold", text_w, name_room, round(40 * s), max(12, round(22 * s)), 1, 1.25)
@@ -100,6 +106,24 @@ def render_poster(base: Image.Image, voice: SharerVoice, hint: str, *, accent: s
         y += name_fit.height + gap
         draw_block(poster, "code", code_fit, "bold", nx0, y, (nx0, y, nx1, y + code_fit.height), MUTED)
     return poster
+
+
+def avatar_box(where: PosterSlots) -> tuple[int, int, int, int]:
+    """The square the sharer's round photo fills: at the start of the name's box, on its bottom edge,
+    at most the box's height (and about a third of the QR tile)."""
+    nx0, ny0, _, ny1 = where.note
+    tile = min(where.qr[2] - where.qr[0], where.qr[3] - where.qr[1])
+    side = min(ny1 - ny0, round(96 * tile / 324))
+    return nx0, ny1 - side, nx0 + side, ny1
+
+
+def _paste_round(poster: Image.Image, avatar: Image.Image, at: tuple[int, int], side: int) -> None:
+    """``avatar`` (square) scaled to ``side`` and pasted as a disc at ``at``, its edge smoothed
+    by drawing the mask at four times the size."""
+    face = avatar.convert("RGB").resize((side, side), Image.Resampling.LANCZOS)
+    big = Image.new("L", (side * 4, side * 4), 0)
+    ImageDraw.Draw(big).ellipse((0, 0, side * 4 - 1, side * 4 - 1), fill=255)
+    poster.paste(face, at, big.resize((side, side), Image.Resampling.LANCZOS))
 
 
 @lru_cache(maxsize=256)

@@ -1,6 +1,8 @@
 """The console's Accounts page: the brand's own accounts, connected once, their state, reconnect, disconnect."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +22,12 @@ RULES = {
     "x": _l("Posts go out with up to 4 images; text is measured as X counts it (CJK characters count 2)."),
     "weibo": _l("Weibo takes at most 140 characters, one picture and no #topics#, and only links on the app's "
                 "secure domain (%(domain)s). Weibo gives no refresh token: reconnect when the connection ends."),
+    "facebook": _l("Posts go out on the one Facebook Page the person connecting can post on, with up to 10 "
+                   "photos described for screen readers. Reconnect if Facebook stops accepting the connection."),
+    "linkedin": _l("Posts go out as the LinkedIn page the connecting member administers (one page only), with "
+                   "up to 9 images described for screen readers."),
+    "mastodon": _l("The account must be on %(instance)s, where Sharecast's app is registered. Posts go out with "
+                   "up to 4 images, each described for screen readers; at most 500 characters."),
 }
 
 
@@ -35,8 +43,9 @@ def accounts_page():
     if connected or declined:
         return redirect(url_for("console.accounts_page"), 303)
     domain = current_app.config.get("WEIBO_SECURE_DOMAIN") or request.host.split(":")[0]
+    where = {"domain": domain, "instance": urlsplit(current_app.config["MASTODON_API_BASE"]).hostname}
     items = [{**a, "name": channel_label(a["channel"]),
-              "rule": RULES[a["channel"]] % {"domain": domain} if a["channel"] in RULES else None}
+              "rule": RULES[a["channel"]] % where if a["channel"] in RULES else None}
              for a in accounts(database.session(), g.key.workspace_id)]
     return render_template("console/accounts.html", items=items,
                            approval_required=approval_required(database.session(), g.key.workspace_id))

@@ -34,7 +34,7 @@ _EXACT = {
     "is too large": _l("This amount is too large."),
     "cannot change once the campaign has sales": _l(
         "The currency cannot change once the campaign has sales: its amounts are in the old one."),
-    # referrals.commission.parse_rule
+    # catalog.rules.parse_rule
     "value must be a decimal string": _l("Write a number such as 10 or 12.50."),
     "a percentage must be above 0 and at most 100": _l("A percentage must be above 0 and at most 100."),
     "a percentage may have at most 4 decimal places": _l("A percentage may have at most 4 decimal places."),
@@ -71,17 +71,17 @@ _PATTERNS = [
     (re.compile(r"Longer than maximum length (?P<n>\d+)\."),
      lambda m: _("Use at most %(n)s characters.", **m.groupdict())),
     # The brand's own accounts (channels/x.py, weibo.py, wechat_official.py; publishing/direct_post.py)
-    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat) rate limit reached; resets at (?P<at>\S+)( \(.*\))?"),
+    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook) rate limit reached; resets at (?P<at>\S+)( \(.*\))?"),
      lambda m: _("%(platform)s's rate limit was reached; the post goes out after it resets (%(at)s).",
                  platform=m["platform"], at=_when(m["at"]))),
     (re.compile(r"\w+: the \w+ account needs connecting again.*", re.S),
      lambda m: _("The brand's account needs connecting again: open Accounts and connect it.")),
     (re.compile(r"no \w+ account is connected.*", re.S),
      lambda m: _("No brand account is connected for this channel: open Accounts and connect it.")),
-    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat) refused the access token.*", re.S),
+    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook) refused the access token.*", re.S),
      lambda m: _("%(platform)s refused the account's access: open Accounts and connect it again.",
                  platform=m["platform"])),
-    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat) refused the (?:post|article): (?P<detail>.*)", re.S),
+    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook) refused the (?:post|article): (?P<detail>.*)", re.S),
      lambda m: _("%(platform)s refused the post: %(detail)s", platform=m["platform"], detail=m["detail"])),
     (re.compile(r"weibo: Weibo's share API only takes posts with a link on the app's secure domain "
                 r"\((?P<domain>[^)]*)\); this post's link is (?P<host>.*)"),
@@ -89,6 +89,12 @@ _PATTERNS = [
                  **m.groupdict())),
     (re.compile(r"weibo: the picture is 5 MB or more.*"),
      lambda m: _("The picture is too large for Weibo (under 5 MB).")),
+    (re.compile(r"bluesky: Bluesky refused the handle and app password.*", re.S),
+     lambda m: _("Bluesky refused the handle and app password: create a new app password and store it again.")),
+    (re.compile(r"linkedin: LinkedIn posts as the one page the connected member administers; they administer "
+                r"(?P<n>\d+) \((?P<pages>[^)]*)\).*", re.S),
+     lambda m: _("LinkedIn posts as the one page the connecting member administers; this member administers "
+                 "%(n)s (%(pages)s): connect a member who administers only the brand's page.", **m.groupdict())),
     (re.compile(r"wechat_official: an Official Account article needs a cover image"),
      lambda m: _("An Official Account article needs a cover image: add a product image.")),
 ]

@@ -63,7 +63,7 @@ _LINK_NOTES = {
     "one_link": _l("The link goes in the “Read more” field, not in the text."),
     "no_cjk_url": _l("Web addresses are written in plain ASCII here."),
 }
-_IMAGE_KINDS = {"card": _l("Card"), "poster": _l("Poster with QR code")}
+_IMAGE_KINDS = {"card": _l("Card"), "poster": _l("Poster with QR code"), "photo": _l("Product photo")}
 
 
 def warning_text(spec: ChannelSpec, code: str, message: str) -> str:

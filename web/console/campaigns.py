@@ -32,18 +32,12 @@ from web.console.campaign_fields import Refused, changes_of, fill_form, load_inp
 from web.console.campaign_messages import explain
 from web.console.campaign_preview import live_preview, preview_fragment, reading, saved_posts
 from web.console.forms import CampaignForm, ImageForm, channel_label
+from web.forms import image_refusal
 from web.session import staff_required
 
 ID = "int(min=1, max=2147483647)"  # as the API: an id PostgreSQL can hold, else 404
 STATUS_LABELS = {"draft": _l("Draft"), "scheduled": _l("Scheduled"), "live": _l("Live"), "ended": _l("Ended"),
                  "published": _l("Published"), "failed": _l("Failed"), "cancelled": _l("Cancelled")}
-_IMAGE_ERRORS = {
-    "image_too_large": _l("The file is too large: the limit is %(mb)s MB."),
-    "unsupported_image_type": _l("This is not a PNG, JPEG or WebP image."),
-    "image_too_many_pixels": _l("The image has too many pixels; make it smaller (at most 16 megapixels; a JPEG up to 50)."),
-    "corrupt_image": _l("The file is damaged or empty and cannot be read as an image."),
-    "too_many_images": _l("A campaign keeps at most 30 images."),
-}
 
 
 # "Published" alone would claim a post went out where it only reached the sellers' library.
@@ -53,6 +47,19 @@ PUBLISHED_LABELS = {"library": _l("In sellers' library"), "account": _l("Posted 
 @bp.app_template_global()
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+# Where a post stands on the platform that decides on it later (publishing/post_states.py).
+PLATFORM_STATES = {
+    "publishing": _l("in review"), "published": _l("published"), "failed": _l("failed"),
+    "failed_originality": _l("refused: not original content"), "failed_review": _l("refused by the platform's review"),
+    "deleted": _l("deleted"), "banned": _l("taken down by the platform"), "unknown": _l("not known yet"),
+}
+
+
+@bp.app_template_global()
+def platform_state_label(state: str) -> str:
+    return str(PLATFORM_STATES.get(state, state))
 
 
 @bp.app_template_global()
@@ -237,8 +244,7 @@ def campaign_upload(campaign_id: int):
         add_image(session, storage.storage(), campaign, form.file.data.read(MAX_BYTES + 1), form.role.data)
         session.commit()
     except ApiError as exc:
-        message = _IMAGE_ERRORS.get(exc.code)
-        form.file.errors = [str(message) % {"mb": MAX_BYTES // (1024 * 1024)} if message else explain(exc.message)]
+        form.file.errors = [image_refusal(exc) or explain(exc.message)]
         return _campaign_page(campaign_id, form, exc.status)
     flash(_("The logo is uploaded; the images now show it.") if form.role.data == "logo"
           else _("The photo is uploaded; the images now show it."))

@@ -17,6 +17,7 @@ from channels import REGISTRY
 from plumbing import database
 from plumbing.csvexport import csv_response
 from plumbing.errors import ApiError
+from referrals.clickfacets import CSV_COLUMNS, click_breakdown, csv_rows
 from referrals.models import Conversion
 from referrals.reports import GRANULARITIES, REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers
 from referrals.stats import campaign_stats, credited_sales
@@ -118,11 +119,41 @@ def campaign_dashboard(campaign_id: int):
     campaign = get_campaign(session, g.key.workspace_id, campaign_id)
     stats = campaign_stats(session, campaign)
     series = campaign_series(session, campaign, granularity)
+    start, end = datetime.fromisoformat(series["from"]), datetime.fromisoformat(series["to"])
     return render_template(
         "console/dashboard.html", campaign=campaign, stats=stats, granularity=granularity,
+        facets=click_breakdown(session, campaign.id, start, end), facet_names=facet_names(),
         funnel=funnel(stats, new_sharers_by_channel(session, campaign.id)), chart=clicks_chart(series),
         series=series, top=campaign_sharers(session, campaign, limit=TOP_SHARERS)["items"],
         channel_label=channel_label, percent=percent)
+
+
+def facet_names() -> dict:
+    return {"device": _("Device"), "browser": _("Browser"), "os": _("Operating system"),
+            "referrer": _("Referring site")}
+
+
+@bp.get(f"{CAMPAIGN}/clicks.csv")
+@staff_required()
+def campaign_clicks_csv(campaign_id: int):
+    """Clicks by device, browser, system and referring site, the API's CSV; ``?from=``/``?to=`` as ISO dates
+    with offset. :raise 404: not ours. :raise 422: a date that is not one, or ``from`` not before ``to``."""
+    session = database.session()
+    campaign = get_campaign(session, g.key.workspace_id, campaign_id)
+    bounds = []
+    for key in ("from", "to"):
+        raw = request.args.get(key, "")
+        try:
+            when = datetime.fromisoformat(raw) if raw else None
+        except ValueError:
+            when = None
+        if (raw and when is None) or (when is not None and when.tzinfo is None):
+            raise ApiError(422, "validation_error", _("Give a date and time with its offset."), {key: "ISO-8601"})
+        bounds.append(when)
+    if None not in bounds and bounds[0] >= bounds[1]:
+        raise ApiError(422, "validation_error", _("The start must be before the end."), {"from": "before to"})
+    figures = click_breakdown(session, campaign.id, *bounds)
+    return csv_response(f"campaign-{campaign.id}-clicks.csv", CSV_COLUMNS, csv_rows(figures))
 
 
 @bp.get(f"{CAMPAIGN}/report.csv")

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     ColorField,
     DateTimeLocalField,
     IntegerField,
@@ -26,7 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from channels import REGISTRY
 from channels.spec import ChannelSpec
-from publishing.images import MAX_BYTES
+from web.forms import image_file_field
 from web.i18n import current_language
 
 LOCAL_TIME = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
@@ -34,7 +35,6 @@ RULE_TYPES = [SelectChoice("percent", _l("Percent of the price")), SelectChoice(
 LANGUAGES = [SelectChoice("zh-CN", _l("Chinese (simplified)")), SelectChoice("en", _l("English"))]
 LOOK_CHOICES = [SelectChoice("clean", _l("Clean")), SelectChoice("bold_price", _l("Bold price")),
                 SelectChoice("festive", _l("Festive promotion"))]
-IMAGE_TYPES = "image/png,image/jpeg,image/webp"
 
 
 def channel_name(spec: ChannelSpec) -> str:
@@ -94,10 +94,7 @@ class CampaignForm(FlaskForm):
 
 
 class ImageForm(FlaskForm):
-    file = FileField(_l("Image file"), validators=[FileRequired(_l("Choose an image file."))],
-                     render_kw={"accept": IMAGE_TYPES, "data-max-bytes": MAX_BYTES,
-                                "data-too-large": _l("The file is too large: the limit is %(mb)s MB.",
-                                                      mb=MAX_BYTES // (1024 * 1024))})
+    file = image_file_field(_l("Image file"))
     role = SelectField(_l("Use it as"), choices=[SelectChoice("product", _l("Product photo")),
                                                   SelectChoice("logo", _l("Brand logo"))])
 
@@ -122,3 +119,11 @@ class ScheduleForm(FlaskForm):
 class SlotsForm(FlaskForm):
     slots = StringField(_l("Posting times"), validators=[Length(max=48 * 6)],
                         render_kw={"placeholder": "09:00, 12:30, 20:00", "autocomplete": "off"})
+
+
+class SalesImportForm(FlaskForm):
+    """A CSV file of past sales and refunds (the columns of ``POST /api/v1/conversions/import``)."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
+                     render_kw={"accept": ".csv,text/csv"})
+    dry_run = BooleanField(_l("Dry run: show what would be credited, keep nothing"), default=True)

@@ -12,14 +12,13 @@ from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from accounts.invitations import email_invitation, invitation_link, pass_url
-from accounts.models import ContactView
 from accounts.sessions import sign_out_seller_everywhere
 from catalog.models import Campaign
 from plumbing import database
 from plumbing.errors import ApiError
 from referrals.earnings import ledger_lines, sharer_performance
 from referrals.links import link_urls
-from referrals.models import Link, LinkClickTotal, Sharer
+from referrals.models import ContactView, Link, LinkClickTotal, Sharer
 from referrals.reports import list_sharers
 from referrals.sharers import create_sharer, get_sharer
 from web.console.blueprint import NAV, bp

@@ -1,13 +1,16 @@
 """Withdrawal requests: the ones waiting for a decision first, approve or refuse with a reason."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from payouts import jobs
+from payouts.finance_export import download
 from payouts.withdrawals import STATUSES, approve, list_withdrawals, refuse
-from plumbing import database, outbox
+from plumbing import database, outbox, vault
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from web.console.blueprint import NAV, bp
@@ -62,3 +65,21 @@ def refuse_withdrawal(withdrawal_id: int):
     session.commit()
     flash(_("Withdrawal #%(id)s refused; the amount is back in the seller's balance.", id=withdrawal_id))
     return redirect(url_for("console.withdrawals"), 303)
+
+
+def _day(field: str) -> date | None:
+    """:raise ApiError 422: not a date (YYYY-MM-DD)."""
+    given = request.args.get(field) or None
+    try:
+        return date.fromisoformat(given) if given else None
+    except ValueError:
+        raise ApiError(422, "validation_error", _("Enter dates as 2026-01-31."), {field: "not a date"}) from None
+
+
+@bp.get("/withdrawals.csv")
+@staff_required("owner")
+def withdrawals_csv():
+    """The finance export of a period (``?from=&to=``, default this year so far), as the API's.
+    :raise 422: a bad date, an end before the start, more than a year."""
+    return download(database.session(), vault.for_app(current_app), g.key.workspace_id, _day("from"), _day("to"),
+                    utcnow(), user_id=g.user.id)

@@ -8,6 +8,7 @@ CHANNELS = {
     "wechat_moments": _l("WeChat Moments"), "wechat_official": _l("WeChat Official Account"),
     "weibo": _l("Weibo"), "qzone": _l("QQ Zone"), "xiaohongshu": _l("Xiaohongshu"), "douyin": _l("Douyin"),
     "x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": _l("LinkedIn"),
+    "mastodon": "Mastodon", "bluesky": "Bluesky",
     "telegram": "Telegram", "whatsapp": "WhatsApp", "email": _l("Email"), "webhook": _l("Webhook"),
 }
 BUCKETS = {"pending": _l("Pending"), "approved": _l("Approved"), "paid": _l("Paid"), "reversed": _l("Reversed"),
@@ -51,7 +52,7 @@ def reason_sentence(line: dict) -> str:
 
 
 RAILS = {"wechat": _l("WeChat Pay (to your WeChat balance)"), "alipay": _l("Alipay"),
-         "bank": _l("Bank transfer")}
+         "paypal": _l("PayPal (outside China)"), "bank": _l("Bank transfer")}
 WITHDRAWAL_STATUSES = {"requested": _l("Waiting for review"), "approved": _l("Approved, being sent"),
                        "sending": _l("Being sent"), "paid": _l("Paid"), "refused": _l("Refused"),
                        "failed": _l("Did not go through")}

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from catalog.campaigns import get_campaign
+from catalog.models import Product
 from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
@@ -43,8 +44,9 @@ def links():
     for _state, pub, campaign in library_publications(session, me.workspace_id, utcnow()):
         entry = campaigns.setdefault(campaign.id, {"id": campaign.id, "title": campaign.title, "channels": set()})
         entry["channels"].add(pub.channel)
+    # (A product's own links are in the shop.)
     mine = list(session.scalars(select(Link).where(Link.workspace_id == me.workspace_id, Link.sharer_id == me.id,
-                                                   Link.campaign_id.in_(list(campaigns)))))
+                                                   Link.campaign_id.in_(list(campaigns)), Link.product_id.is_(None))))
     clicks = _clicks(session, [link.id for link in mine])
     by_key = {(link.campaign_id, link.channel): _view(link, clicks) for link in mine}
     order = library_channels()
@@ -96,5 +98,6 @@ def link(link_id: int):
     images = share_images(campaign, g.sharer)
     card = share_card(campaign, view["url"], (images.get("card") or images.get("poster") or {}).get("url"))
     wx = wechat_config(g.sharer.workspace_id)
-    return render_template("seller/link.html", link=view, campaign=campaign, card=card, wx=wx,
+    product = session.get(Product, found.product_id) if found.product_id is not None else None
+    return render_template("seller/link.html", link=view, campaign=campaign, card=card, wx=wx, product=product,
                            poster=images.get("poster")), 200, wechat_headers(wx)

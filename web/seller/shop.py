@@ -24,12 +24,15 @@ def shop():
     me = g.sharer
     rows = catalogue(session, me, utcnow())
     campaign_ids = [row["campaign"].id for row in rows if row["campaign"] is not None]
-    links = {link.campaign_id: link.id for link in session.scalars(
-        select(Link).where(Link.sharer_id == me.id, Link.channel == "", Link.campaign_id.in_(campaign_ids)))}
+    # Each product's own link (it lands on the product's page), through the campaign sharing it now.
+    links = {(link.campaign_id, link.product_id): link.id for link in session.scalars(
+        select(Link).where(Link.sharer_id == me.id, Link.channel == "", Link.campaign_id.in_(campaign_ids),
+                           Link.product_id.is_not(None)))}
     items = [{"id": row["product"].id, "name": row["product"].name, "sku": row["product"].sku,
               "price": format_amount(row["product"].price_minor, row["product"].currency),
               "currency": row["product"].currency, "campaign": row["campaign"], "picked": row["picked"],
-              "link_id": links.get(row["campaign"].id) if row["campaign"] is not None else None} for row in rows]
+              "link_id": links.get((row["campaign"].id, row["product"].id)) if row["campaign"] is not None else None}
+             for row in rows]
     return render_template("seller/shop.html", mine=[i for i in items if i["picked"]],
                            offer=[i for i in items if not i["picked"] and i["campaign"] is not None])
 
@@ -37,7 +40,8 @@ def shop():
 @bp.post("/shop")
 @seller_required
 def change_shop():
-    """``action=pick`` adds a product (and makes the seller's link for it, then shows it); ``remove`` takes it out.
+    """``action=pick`` adds a product (and makes the seller's own link for it, landing on the product's page,
+    then shows it); ``remove`` takes it out.
 
     :raise 404: a product of another workspace. :raise 422: malformed fields, or a product no live campaign shares.
     """
@@ -50,7 +54,7 @@ def change_shop():
         session.commit()
         return redirect(url_for("seller.shop"), 303)
     campaign, created = pick(session, g.sharer, product_id, utcnow())
-    link, _made = get_or_create_link(session, g.sharer.workspace_id, campaign.id, g.sharer.id, "")
+    link, _made = get_or_create_link(session, g.sharer.workspace_id, campaign.id, g.sharer.id, "", product_id=product_id)
     session.commit()
     if created:
         flash(_("Added to your shop: here are your link and poster."))

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from payouts.accounts import method_json, payout_method, rails_view, set_payout_method
+from accounts import sms
+from payouts.accounts import method_json, payout_method, rails_view
+from payouts.method_changes import confirm_change, pending_change, pending_json, propose_change
 from payouts.rails.registry import RAILS
 from payouts.withdrawals import balance_json, list_withdrawals, request_withdrawal
 from plumbing import database, vault
@@ -28,8 +30,9 @@ def withdraw():
     requests = list_withdrawals(session, me.workspace_id, sharer_id=me.id, limit=RECENT)["items"]
     for item in requests:
         item["status_label"] = withdrawal_status_label(item["status"])
+    pending = pending_json(pending_change(session, me.id, utcnow()))
     return render_template("seller/withdraw.html", balance=balance_json(session, me.workspace_id, me.id),
-                           method=method_json(payout_method(session, me.workspace_id, me.id)),
+                           method=method_json(payout_method(session, me.workspace_id, me.id), pending),
                            rails=[(r, rail_label(r), RAILS[r].account_fields) for r in rails],
                            requests=requests, open=any(i["status"] in ("requested", "approved", "sending")
                                                        for i in requests))
@@ -54,16 +57,56 @@ def _attempt(action, done: str):
 @bp.post("/withdraw/method")
 @seller_required
 def set_method():
-    """Set how the seller is paid. Bad fields come back as a message, nothing stored."""
+    """Ask to change how the seller is paid: a code is texted to their phone, and the change waits for
+    it. Bad fields (or no phone number) come back as a message, nothing stored."""
     rail = request.form.get("rail", "")
     account = {k: v for k, v in request.form.items() if k not in ("rail", "csrf_token") and v.strip()}
+    texted = {}
 
-    def save(session):
+    def propose(session):
         if rail not in RAILS:
             raise ApiError(422, "validation_error", _("Choose how you want to be paid."), {})
-        set_payout_method(session, vault.for_app(current_app), g.sharer.workspace_id, g.sharer.id, rail, account)
+        try:
+            change, code = propose_change(session, vault.for_app(current_app), current_app.config["SECRET_KEY"],
+                                          g.sharer.workspace_id, g.sharer.id, rail, account, utcnow())
+        except ApiError as exc:
+            if exc.code == "phone_required":
+                raise ApiError(409, exc.code, _("Add your mobile number on your profile first: a change of "
+                                                "payout method is confirmed with a code texted to it.")) from None
+            if exc.code == "phone_recently_changed":
+                raise ApiError(409, exc.code, _("Your phone number changed less than two days ago: for your "
+                                                "safety, how you are paid can change after that.")) from None
+            if exc.code in ("code_too_soon", "too_many_codes"):
+                raise ApiError(429, exc.code, _("A code was texted just now. Wait a minute, then ask again.")) from None
+            raise
+        texted.update(phone=change.phone, code=code)
 
-    return _attempt(save, _("Your payout method is saved."))
+    answer = _attempt(propose, _("We texted you a code. Enter it below to use the new payout method."))
+    if texted:
+        sms.enqueue_sign_in_code(texted["phone"], texted["code"])
+    return answer
+
+
+@bp.post("/withdraw/method/confirm")
+@seller_required
+def confirm_method():
+    """The texted code makes the waiting change the payout method; a wrong, old or used one changes nothing."""
+    session = database.session()
+    try:
+        _method, refusal = confirm_change(session, current_app.config["SECRET_KEY"], g.sharer.workspace_id,
+                                          g.sharer.id, request.form.get("code", ""), utcnow())
+    except ApiError:
+        session.rollback()
+        flash(_("No change is waiting for a code. Enter the new payout method again."), "warning")
+        return redirect(url_for("seller.withdraw"), 303)
+    session.commit()  # a wrong code spent one of its tries
+    if refusal is None:
+        flash(_("Your payout method is saved."))
+    elif refusal.code == "too_many_attempts":
+        flash(_("Too many wrong tries. Enter the new payout method again for a new code."), "warning")
+    else:
+        flash(_("This code is not right, or has expired. Ask for a new one."), "warning")
+    return redirect(url_for("seller.withdraw", _anchor="method-h"), 303)
 
 
 @bp.post("/withdraw")

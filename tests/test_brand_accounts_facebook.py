@@ -1,0 +1,155 @@
+"""The brand's Facebook Page: connected through Facebook Login (the user token exchanged for a long-lived
+one, then the Page's own token), text, one photo, several photos, refusals, a refused token, the Page's
+rate limit, a lost answer found, metrics; against a fake Graph API on 127.0.0.1."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from social_fakes import FakeFacebook
+from sqlalchemy import select
+from test_brand_accounts import claimed_by_a_dead_worker, connect_x, image, pub_of, taken_over_and_recorded_once
+from test_publishing_e2e import api_campaign, go_live
+from test_webhooks import local_targets  # noqa: F401 - a fixture
+
+from brand_accounts.models import BrandAccount
+from brand_accounts.tokens import account_credentials
+from channels import publisher_for
+from channels.base import OutgoingPost, PublishError, TokenExpired
+from plumbing import database
+from plumbing.database import utcnow
+from publishing.publish_jobs import _publish
+
+PAGE = "104829"
+
+
+@pytest.fixture
+def fake_fb():
+    server = FakeFacebook()
+    yield server
+    server.close()
+
+
+def page_creds(server) -> dict:
+    return {"access_token": server.page_token(PAGE), "api_base": server.url(), "page_id": PAGE}
+
+
+def test_facebook_posts_text_to_the_page_feed(fake_fb):
+    result = publisher_for("facebook").publish(OutgoingPost(text="明前龙井到了"), page_creds(fake_fb), True)
+    assert result.external_id.startswith(f"{PAGE}_") and fake_fb.posts[result.external_id]["photos"] == []
+
+
+def test_one_image_is_a_published_photo_with_its_caption_and_alt_text(fake_fb):
+    post = OutgoingPost(text="一张图", title="明前龙井", images=(image(1),))
+    result = publisher_for("facebook").publish(post, page_creds(fake_fb), True)
+    [photo_id] = fake_fb.posts[result.external_id]["photos"]
+    assert fake_fb.posts[result.external_id]["message"] == "一张图"
+    assert fake_fb.photos[photo_id]["data"] == post.images[0].data and fake_fb.photos[photo_id]["alt"] == "明前龙井"
+
+
+def test_several_images_are_attached_to_one_feed_post(fake_fb):
+    post = OutgoingPost(text="多图", images=tuple(image(i) for i in range(3)))
+    result = publisher_for("facebook").publish(post, page_creds(fake_fb), True)
+    photos = fake_fb.posts[result.external_id]["photos"]
+    assert len(photos) == 3 and not any(fake_fb.photos[p]["published"] for p in photos)
+
+
+def test_a_duplicate_is_refused_finally(fake_fb):
+    credentials = page_creds(fake_fb)
+    publisher_for("facebook").publish(OutgoingPost(text="同一条"), credentials, True)
+    with pytest.raises(PublishError) as caught:
+        publisher_for("facebook").publish(OutgoingPost(text="同一条"), credentials, True)
+    assert not caught.value.retryable and "Duplicate status message (506)" in caught.value.message
+    assert credentials["access_token"] not in caught.value.message
+
+
+def test_a_refused_page_token_is_reported_as_expired(fake_fb):
+    credentials = page_creds(fake_fb)
+    fake_fb.page_tokens.clear()
+    with pytest.raises(TokenExpired):
+        publisher_for("facebook").publish(OutgoingPost(text="失效"), credentials, True)
+
+
+def test_the_page_limit_waits_for_the_estimated_time_to_regain_access(fake_fb):
+    fake_fb.post_limit, fake_fb.regain_minutes = 0, 25
+    with pytest.raises(PublishError) as caught:
+        publisher_for("facebook").publish(OutgoingPost(text="限流"), page_creds(fake_fb), True)
+    assert caught.value.retryable and caught.value.retry_after == 25 * 60 and "(32)" in caught.value.message
+
+
+def test_facebook_metrics_come_from_reactions_comments_and_shares(fake_fb):
+    credentials = page_creds(fake_fb)
+    post_id = publisher_for("facebook").publish(OutgoingPost(text="看数据"), credentials, True).external_id
+    got = publisher_for("facebook").metrics([post_id, f"{PAGE}_404"], credentials, True)
+    assert set(got) == {post_id} and (got[post_id].likes, got[post_id].reposts, got[post_id].replies) == (12, 2, 4)
+
+
+# Through the app.
+
+@pytest.fixture
+def fb_app(app, local_targets, fake_fb):  # noqa: F811 - local_targets is a fixture
+    app.config.update(FACEBOOK_CLIENT_ID=fake_fb.client_id, FACEBOOK_CLIENT_SECRET=fake_fb.client_secret,
+                      FACEBOOK_API_BASE=fake_fb.url(), FACEBOOK_AUTHORIZE_URL=fake_fb.url("/v21.0/dialog/oauth"))
+    return app
+
+
+def test_connecting_keeps_the_pages_own_token_which_does_not_expire(fb_app, owner, fake_fb):
+    flow = connect_x(owner, fake_fb, "facebook")
+    assert flow["account"]["status"] == "connected" and flow["account"]["expires_at"] is None
+    assert [c["fields"].get("grant_type") or c["query"].get("grant_type") for c in fake_fb.calls
+            if c["path"] == "/v21.0/oauth/access_token"] == ["authorization_code", "fb_exchange_token"]
+    credentials = account_credentials(fb_app, 1, "facebook")
+    assert fake_fb.page_tokens[credentials["access_token"]] == PAGE and credentials["page_id"] == PAGE
+    with database.read_session(fb_app) as s:
+        assert credentials["access_token"] not in s.scalar(select(BrandAccount.sealed))
+
+
+def test_a_person_who_manages_several_pages_cannot_connect(fb_app, owner, fake_fb):
+    fake_fb.pages.append({"id": "555", "name": "Other Shop", "tasks": ["CREATE_CONTENT"]})
+    started = owner.client.post("/api/v1/accounts/facebook/connect", headers=owner._headers(None)).json
+    back = urlsplit(httpx.get(started["authorize_url"], follow_redirects=False).headers["location"])
+    res = owner.client.get(f"{back.path}?{back.query}")
+    assert res.status_code == 502 and "Acme Tea (104829), Other Shop (555)" in res.json["error"]["message"]
+    with database.read_session(fb_app) as s:
+        assert s.scalar(select(BrandAccount)) is None
+
+
+def test_a_scheduled_post_goes_to_the_page_once(fb_app, owner, fake_fb):
+    connect_x(owner, fake_fb, "facebook")
+    campaign = api_campaign(owner, channels=["facebook"], images=1)
+    go_live(fb_app, owner, campaign["id"], channels=["facebook"])
+    pub = pub_of(fb_app, "facebook")
+    assert (pub.status, pub.error) == ("published", None), pub.error
+    assert list(fake_fb.posts) == [pub.external_id] and fake_fb.posts[pub.external_id]["photos"]
+    with fb_app.app_context():
+        assert _publish(fb_app, pub.id) == "skipped"
+
+
+def test_a_page_token_facebook_refuses_asks_the_brand_to_reconnect(fb_app, owner, fake_fb):
+    connect_x(owner, fake_fb, "facebook")
+    fake_fb.page_tokens.clear()  # the person changed their password
+    campaign = api_campaign(owner, channels=["facebook"], images=0)
+    go_live(fb_app, owner, campaign["id"], channels=["facebook"])
+    pub = pub_of(fb_app, "facebook")
+    assert pub.status == "failed" and "connecting again" in pub.error and fake_fb.posts == {}
+    listed = {a["channel"]: a for a in owner.get("/api/v1/accounts").json["items"]}
+    assert listed["facebook"]["status"] == "needs_reconnect"
+
+
+def test_a_rate_limited_page_post_waits(fb_app, owner, fake_fb):
+    connect_x(owner, fake_fb, "facebook")
+    fake_fb.post_limit, fake_fb.regain_minutes = 0, 40
+    campaign = api_campaign(owner, channels=["facebook"], images=0)
+    go_live(fb_app, owner, campaign["id"], channels=["facebook"])
+    pub = pub_of(fb_app, "facebook")
+    assert pub.status == "scheduled" and "rate limit" in pub.error
+    assert (pub.next_attempt_at - utcnow()).total_seconds() >= 39 * 60
+
+
+def test_a_post_made_by_a_worker_that_died_is_found_not_made_again(fb_app, owner, fake_fb):
+    connect_x(owner, fake_fb, "facebook")
+    campaign = api_campaign(owner, channels=["facebook"], images=0)
+    pub, post = claimed_by_a_dead_worker(fb_app, owner, campaign, "facebook")
+    sent = publisher_for("facebook").publish(post, account_credentials(fb_app, pub.workspace_id, "facebook"), True)
+    taken_over_and_recorded_once(fb_app, pub, "facebook", sent, fake_fb.posts)
