@@ -27,7 +27,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 CHANNELS = ["wechat_moments", "wechat_official", "weibo", "qzone", "xiaohongshu", "douyin", "x", "email"]
-STAFF_EMAIL, STAFF_PASSWORD = "boss@bench-tea.example", "correct horse battery staple 100k"
+STAFF_PASSWORD = "correct horse battery staple 100k"
+
+
+def staff_email(workspace_id: int) -> str:
+    return f"boss-{workspace_id}@bench-tea.example"  # a database used before keeps its earlier runs' accounts
 
 
 def chunks(n: int, size: int = 5000):
@@ -49,7 +53,7 @@ def seed(app, sharers: int) -> dict:
     now = datetime.now(timezone.utc)
     with app.test_request_context(), database.new_session(app) as s:
         ws, _ = create_workspace(s, "Bench Tea 100k")
-        create_user(s, ws.id, STAFF_EMAIL, STAFF_PASSWORD, "owner", "Boss")
+        create_user(s, ws.id, staff_email(ws.id), STAFF_PASSWORD, "owner", "Boss")
         campaign = create_campaign(s, ws.id, {**CAMPAIGN, "channels": CHANNELS, "attribution_window_days": 30}, {"127.0.0.1"})
         s.commit()
         ws_id, campaign_id = ws.id, campaign.id
@@ -64,7 +68,7 @@ def seed(app, sharers: int) -> dict:
         for part in chunks(sharers):
             conn.execute(insert(Link), [{
                 "workspace_id": ws_id, "campaign_id": campaign_id, "sharer_id": first + n, "channel": "weibo",
-                "code": f"k{n:08d}", "created_at": now} for n in part])
+                "code": f"k{campaign_id}x{n:07d}", "created_at": now} for n in part])
         links = dict(conn.execute(select(Link.sharer_id, Link.id).where(Link.campaign_id == campaign_id)).all())
         for part in chunks(sharers):
             conn.execute(insert(LinkClickTotal), [{
@@ -133,7 +137,7 @@ def main() -> None:
     migrate.upgrade(app.config["DATABASE_URL"])
     ids = seed(app, args.sharers)
     console = Pages(app.test_client())
-    console.sign_in(STAFF_EMAIL, STAFF_PASSWORD)
+    console.sign_in(staff_email(ids["workspace_id"]), STAFF_PASSWORD)
     seller = seller_pages(app, ids["sharer_ids"][1])
     campaign, batch = ids["campaign_id"], ids["batch_id"]
     pages = [
