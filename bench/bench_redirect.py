@@ -127,6 +127,18 @@ def count_settled(app, link_id: int, expected: int, timeout: float = 60) -> int:
         time.sleep(0.5)
 
 
+def written_so_far(app, link_id: int, timeout: float = 300) -> int:
+    """Clicks of the link once the writer has emptied the stream (the timed phases' clicks all written)."""
+    from plumbing import redis_client
+    from referrals.clickbuffer import STREAM
+
+    redis = redis_client.connection(app)
+    deadline = time.time() + timeout
+    while redis.xlen(STREAM) and time.time() < deadline:
+        time.sleep(0.5)
+    return count_settled(app, link_id, 0, timeout=0)
+
+
 def seed():
     """A migrated database with one campaign, sharer and link; ``(app, env for servers, link id, code)``."""
     from app import create_app
@@ -182,9 +194,7 @@ def main() -> None:
         server = granian("app:web_app", port, env, best["sharecast"], True)
         try:
             wait_port(port)
-            before = count_settled(app, link_id, 0, timeout=5)
-            time.sleep(2)
-            before = count_settled(app, link_id, before, timeout=5)
+            before = written_so_far(app, link_id)
             exact = exact_phase(port, code, args.exact)
             recorded = count_settled(app, link_id, before + exact) - before
         finally:
