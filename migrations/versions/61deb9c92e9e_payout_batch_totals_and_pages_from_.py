@@ -1,7 +1,7 @@
 """payout batch totals and pages from indexes
 
 Revision ID: 61deb9c92e9e
-Revises: a7d3c1e9b2f4
+Revises: d2f7a9c3e6b1
 Create Date: 2026-11-30 16:17:58.400301
 
 """
@@ -15,7 +15,7 @@ from plumbing import database
 
 # revision identifiers, used by Alembic.
 revision: str = '61deb9c92e9e'
-down_revision: Union[str, Sequence[str], None] = 'a7d3c1e9b2f4'
+down_revision: Union[str, Sequence[str], None] = 'd2f7a9c3e6b1'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
