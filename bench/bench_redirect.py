@@ -2,12 +2,12 @@
 
 Run by hand (needs `wrk`: apt-get install wrk):
 
-    .venv/bin/python bench/bench_redirect.py [--seconds 10] [--connections 64] [--threads 1,2,4,8]
+    .venv/bin/python bench/bench_redirect.py [--seconds 10] [--connections 64] [--configs 2x4,2x16,4x8]
 
 Uses DATABASE_URL / REDIS_URL when set (production backends), else the
 embedded default in a temporary instance folder. Both apps run under granian
-(the server ``flask serve`` runs) with one worker per core, at each blocking
-thread count given; the ratio compares each app at its own best
+(the server ``flask serve`` runs) at each number of workers and blocking
+threads given; the ratio compares each app at its own best
 configuration, so the raw app is never measured oversubscribed. A click
 writer runs beside them, as in production. Prints requests/s, latency
 percentiles, the ratio, and whether every answered redirect became a click.
@@ -36,7 +36,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, timeout: float = 20) -> None:
+def wait_port(port: int, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         with socket.socket() as s:
@@ -46,15 +46,16 @@ def wait_port(port: int, timeout: float = 20) -> None:
     raise SystemExit(f"nothing listens on {port}")
 
 
-def granian(target: str, port: int, env: dict, threads: int, factory: bool = False) -> subprocess.Popen:
+def granian(target: str, port: int, env: dict, config: tuple[int, int], factory: bool = False) -> subprocess.Popen:
     from app import web_server_argv
 
-    argv = web_server_argv("127.0.0.1", port, os.cpu_count() or 1)
+    workers, threads = config
+    argv = web_server_argv("127.0.0.1", port, workers)
     argv[argv.index("app:web_app")] = target
     if not factory:
         argv.remove("--factory")
     return subprocess.Popen(argv, cwd=ROOT, env={**env, "SHARECAST_WEB_THREADS": str(threads)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL)
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -126,6 +127,18 @@ def count_settled(app, link_id: int, expected: int, timeout: float = 60) -> int:
         time.sleep(0.5)
 
 
+def written_so_far(app, link_id: int, timeout: float = 300) -> int:
+    """Clicks of the link once the writer has emptied the stream (the timed phases' clicks all written)."""
+    from plumbing import redis_client
+    from referrals.clickbuffer import STREAM
+
+    redis = redis_client.connection(app)
+    deadline = time.time() + timeout
+    while redis.xlen(STREAM) and time.time() < deadline:
+        time.sleep(0.5)
+    return count_settled(app, link_id, 0, timeout=0)
+
+
 def seed():
     """A migrated database with one campaign, sharer and link; ``(app, env for servers, link id, code)``."""
     from app import create_app
@@ -153,25 +166,27 @@ def seed():
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--threads", default="1,2,4,8", help="granian blocking threads per worker to try")
+    parser.add_argument("--configs", default=f"{os.cpu_count()}x4,{os.cpu_count()}x16,{2 * os.cpu_count()}x8",
+                        help="granian workers x blocking threads per worker to try, comma-separated")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--exact", type=int, default=20_000, help="redirects in the exact-count phase")
     args = parser.parse_args()
     os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-bench-")
     app, env, link_id, code = seed()
-    thread_counts = [int(t) for t in args.threads.split(",")]
+    configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
     writer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "click-writer"], cwd=ROOT, env=env)
-    results: dict[str, dict[int, dict]] = {"raw WSGI": {}, "sharecast": {}}
+    results: dict[str, dict[tuple, dict]] = {"raw WSGI": {}, "sharecast": {}}
     try:
-        for threads in thread_counts:
+        for config in configs:
             for name, target, path, factory in (("raw WSGI", "bench.rawapp:app", "/", False),
                                                 ("sharecast", "app:web_app", f"/r/{code}", True)):
                 port = free_port()
-                server = granian(target, port, env, threads, factory)
+                print(f"{name}, {config[0]} workers x {config[1]} threads ...", file=sys.stderr, flush=True)
+                server = granian(target, port, env, config, factory)
                 try:
                     wait_port(port)
                     wrk(f"http://127.0.0.1:{port}{path}", 2, 8)  # warm caches and connections
-                    results[name][threads] = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
+                    results[name][config] = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
                 finally:
                     stop([server])
         best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in results.items()}
@@ -179,9 +194,7 @@ def main() -> None:
         server = granian("app:web_app", port, env, best["sharecast"], True)
         try:
             wait_port(port)
-            before = count_settled(app, link_id, 0, timeout=5)
-            time.sleep(2)
-            before = count_settled(app, link_id, before, timeout=5)
+            before = written_so_far(app, link_id)
             exact = exact_phase(port, code, args.exact)
             recorded = count_settled(app, link_id, before + exact) - before
         finally:
@@ -190,13 +203,13 @@ def main() -> None:
         stop([writer])
 
     backend = "PostgreSQL + Redis" if os.environ.get("DATABASE_URL") else "SQLite (WAL) + embedded Redis"
-    print(f"backend: {backend}; server: granian, {os.cpu_count()} workers; wrk -t2 -c{args.connections} "
-          f"-d{args.seconds}s")
-    print(f"{'':12}{'threads':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}")
+    print(f"backend: {backend}; server: granian; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+          f"wrk -t2 -c{args.connections} -d{args.seconds}s")
+    print(f"{'':12}{'workers x threads':>18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}")
     for name, runs in results.items():
-        for threads, r in runs.items():
-            mark = "  <- best" if threads == best[name] else ""
-            print(f"{name:12}{threads:>8}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
+        for config, r in runs.items():
+            mark = "  <- best" if config == best[name] else ""
+            print(f"{name:12}{'%d x %d' % config:>18}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
                   f"{r['timeouts']:>9}{r['bad']:>9}{mark}")
     raw, ours = results["raw WSGI"][best["raw WSGI"]], results["sharecast"][best["sharecast"]]
     print(f"ratio sharecast/raw, each at its best: {ours['rps'] / raw['rps']:.2f}; "

@@ -25,8 +25,10 @@ posters = AppGroup("posters", help="Sharers' personal posters.")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="show progress until the jobs are done (a worker must be running)")
 @click.option("--timeout", type=float, default=0, help="give up waiting after this many seconds (0: never)")
-def build(campaign_id: int, chunk: int, wait: bool, timeout: float) -> None:
-    """Render every sharer's posters for the campaign's current content version.
+@click.option("--most-active", type=click.IntRange(1), default=None,
+              help="only the N sharers with the most clicks (the others' posters are drawn on first view)")
+def build(campaign_id: int, chunk: int, wait: bool, timeout: float, most_active: int | None) -> None:
+    """Render every sharer's posters (or the most active ones') for the campaign's current content version.
 
     Resumable and safe to run twice: sharers whose posters are already stored
     are skipped. Cards are drawn here once; the jobs only paste QR codes.
@@ -46,7 +48,8 @@ def build(campaign_id: int, chunk: int, wait: bool, timeout: float) -> None:
         with database.new_session(app) as write:
             renderer.save(write)
             write.commit()
-        missing, total = posterjobs.missing_sharers(read, renderer, campaign, app.config["PUBLIC_URL"])
+        only = posterjobs.most_active_sharers(read, campaign.workspace_id, most_active) if most_active else None
+        missing, total = posterjobs.missing_sharers(read, renderer, campaign, app.config["PUBLIC_URL"], only)
     finally:
         read.close()
     click.echo(f"campaign {campaign_id}, content version {version.number}: {total} sharers, "

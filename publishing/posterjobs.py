@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from rq import Queue, get_current_job
 from rq.job import Job
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Campaign
@@ -25,7 +25,7 @@ from publishing.storage import storage
 from publishing.versions import get_version
 from referrals.identity import poster_name
 from referrals.links import link_urls
-from referrals.models import Link, Sharer
+from referrals.models import Link, LinkClickTotal, Sharer
 
 CHUNK = 100
 JOB_TIMEOUT = 1800
@@ -35,14 +35,29 @@ def channels_of(snapshot: dict) -> list[str]:
     return [c for c in snapshot["channels"] if c in REGISTRY]
 
 
-def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, public: str) -> tuple[list[int], int]:
-    """(ids of the workspace's sharers missing a poster for this version, how many sharers there are)."""
+def most_active_sharers(session: Session, workspace_id: int, n: int) -> list[int]:
+    """The ``n`` sharers of the workspace with the most clicks on all their links (ties: oldest first)."""
+    return list(session.scalars(
+        select(LinkClickTotal.sharer_id).where(LinkClickTotal.workspace_id == workspace_id)
+        .group_by(LinkClickTotal.sharer_id).order_by(func.sum(LinkClickTotal.clicks).desc(), LinkClickTotal.sharer_id)
+        .limit(n)))
+
+
+def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, public: str,
+                    only: list[int] | None = None) -> tuple[list[int], int]:
+    """(ids of the workspace's sharers missing a poster for this version, how many sharers were looked at).
+
+    ``only``: look at these sharers alone (see :func:`most_active_sharers`); the others' posters
+    are drawn when first asked for.
+    """
     channels = channels_of(renderer.snapshot)
-    codes = {(link.sharer_id, link.channel): link.code for link in session.scalars(
-        select(Link).where(Link.campaign_id == campaign.id, Link.product_id.is_(None)))}
-    sharers = session.execute(select(Sharer.id, Sharer.name, Sharer.display_name, Sharer.source, Sharer.code,
-                                     Sharer.avatar_key)
-                              .where(Sharer.workspace_id == campaign.workspace_id).order_by(Sharer.id)).all()
+    links = select(Link).where(Link.campaign_id == campaign.id, Link.product_id.is_(None))
+    sharer_rows = (select(Sharer.id, Sharer.name, Sharer.display_name, Sharer.source, Sharer.code, Sharer.avatar_key)
+                   .where(Sharer.workspace_id == campaign.workspace_id).order_by(Sharer.id))
+    if only is not None:
+        links, sharer_rows = links.where(Link.sharer_id.in_(only)), sharer_rows.where(Sharer.id.in_(only))
+    codes = {(link.sharer_id, link.channel): link.code for link in session.scalars(links)}
+    sharers = session.execute(sharer_rows).all()
     slots = plan(renderer, channels, dict.fromkeys(channels))
     missing: set[int] = set()
     keys: dict[str, int] = {}

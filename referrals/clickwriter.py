@@ -25,7 +25,7 @@ from events.emit import emit_clicks
 from plumbing import database, metrics, outbox, redis_client
 from plumbing.appstate import AppSlot
 from plumbing.database import insert_for
-from referrals.clickbuffer import FIELD, GROUP, STREAM, decode_click, spool_dir
+from referrals.clickbuffer import ENTRY_SEP, FIELD, GROUP, STREAM, decode_click, spool_dir
 from referrals.clickfacets import facets_of
 from referrals.models import Click, ClickFacetHour, ClickRollup, LinkClickTotal, VisitorHour
 
@@ -172,13 +172,21 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-def _decode(fields: dict) -> dict | None:
+def _decode(fields: dict) -> list[dict]:
+    """The clicks of a stream entry (one group commit's); none when it is malformed."""
     raw = fields.get(FIELD.encode()) if fields else None
     try:
-        return decode_click(raw.decode()) if raw else None
-    except (ValueError, UnicodeDecodeError):
+        lines = raw.decode().split(ENTRY_SEP) if raw else []
+    except UnicodeDecodeError:
         log.error("dropping a malformed click entry: %r", fields)
-        return None
+        return []
+    clicks = []
+    for line in lines:
+        try:
+            clicks.append(decode_click(line))
+        except ValueError:
+            log.error("dropping a malformed click: %r", line[:200])
+    return clicks
 
 
 class ClickWriter:
@@ -236,7 +244,7 @@ class ClickWriter:
             ids = [entry_id for entry_id, _ in entries]
             try:
                 with self._session() as session, session.begin():
-                    written = write_clicks(session, [c for _, f in entries if (c := _decode(f))]).written
+                    written = write_clicks(session, [c for _, f in entries for c in _decode(f)]).written
             except Exception:
                 self._recover = True  # the batch stays pending; read it again next time
                 raise
@@ -353,9 +361,8 @@ class ClickWriter:
             # Stream ids carry Redis's clock at XADD time: within a second or
             # two of the web process's clock that stamped the click id.
             entries = self.redis.xrange(STREAM, f"{max(ms - 5_000, 0)}", f"{ms + 5_000}", count=100_000)
-            for _, fields in entries:
-                click = _decode(fields)
-                if click and click["id"] == click_id:
+            for click in (c for _, fields in entries for c in _decode(fields)):
+                if click["id"] == click_id:
                     with self._session() as session, session.begin():
                         written = write_clicks(session, [click]).written
                     metrics.CLICKS_WRITTEN.inc(written)

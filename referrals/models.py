@@ -275,6 +275,10 @@ class LedgerEntry(Base):
 
 class Payout(Base):
     __tablename__ = "payouts"
+    # A batch can pay 100,000 sellers: its totals per currency are summed from an index alone,
+    # and its pages (newest first) are read from an index in order.
+    __table_args__ = (Index("ix_payouts_batch_totals", "batch_id", "currency", "amount_minor"),
+                      Index("ix_payouts_batch_created", "batch_id", "created_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
@@ -283,7 +287,7 @@ class Payout(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The POST /payouts call that made it (none for payouts made before batches existed).
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batches.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batches.id"))
 
 
 class PayoutBatch(Base):

@@ -3,6 +3,8 @@ ledger lines and performance (the leaderboard is ``teams.routes``'s). Routes che
 """
 from __future__ import annotations
 
+from flask import current_app
+
 from plumbing import database
 from plumbing.api import ID, Blueprint, ErrorSchema
 from plumbing.csvexport import csv_response
@@ -23,7 +25,15 @@ from referrals.money_schemas import (
     PerformanceQuery,
     ReleaseIn,
 )
-from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, list_batches, run_payouts
+from referrals.payouts import (
+    CSV_COLUMNS,
+    batch_contact_sharers,
+    batch_payouts,
+    batch_rows,
+    get_batch,
+    list_batches,
+    run_payouts,
+)
 from referrals.schemas import ApproveIn
 from workspaces.auth import current, requires
 
@@ -137,9 +147,11 @@ def _contacts_shown(session, sharer_ids: list[int]) -> None:
 def batch_export(batch_id: int):
     """A batch's payouts as CSV for the finance team (an attachment). :raise 404: no such batch."""
     session = database.session()
-    rows = batch_rows(session, current().workspace_id, batch_id)
-    email, phone, sharer = (CSV_COLUMNS.index(c) for c in ("email", "phone", "sharer_id"))
-    _contacts_shown(session, [row[sharer] for row in rows if row[email] or row[phone]])
+    get_batch(session, current().workspace_id, batch_id)  # 404 before anything is recorded
+    for sharer_ids in batch_contact_sharers(session, batch_id):
+        record_contact_views(session, current().workspace_id, sharer_ids, api_key_id=current().key_id)
+    session.commit()
+    rows = batch_rows(current_app._get_current_object(), batch_id)  # streamed as the response is sent
     return csv_response(f"payout-batch-{batch_id}.csv", CSV_COLUMNS, rows)  # names, emails, phones: no-store
 
 

@@ -1,18 +1,22 @@
 """Payout runs and their batches: what POST /payouts made, listed and exported for finance."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plumbing import database
 from plumbing.errors import ApiError
 from plumbing.money import format_amount
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from referrals import ledger
 from referrals.models import Payout, PayoutBatch, Sharer
 
+STREAM_ROWS = 500  # rows per fetch of a streamed export
 CSV_COLUMNS = ("batch_id", "payout_id", "sharer_id", "name", "email", "phone", "amount", "currency")
 
 
@@ -84,13 +88,27 @@ def batch_payouts(session: Session, workspace_id: int, batch_id: int, *, cursor:
             "next_cursor": next_cursor}
 
 
-def batch_rows(session: Session, workspace_id: int, batch_id: int) -> list[list]:
-    """Every payout of a batch as rows of CSV_COLUMNS for the finance team (amounts as Decimals,
-    so a spreadsheet reads them as numbers; see ``csvexport``).
+def batch_rows(app: Flask, batch_id: int) -> Iterator[list]:
+    """Every payout of batch ``batch_id`` as rows of CSV_COLUMNS for the finance team (amounts as
+    Decimals, so a spreadsheet reads them as numbers; see ``csvexport``).
 
-    :raise ApiError 404: no such batch in this workspace.
+    A generator for a streamed download: it reads one query, a few hundred rows at a time, in its
+    own session (the request's is gone by the time the body is sent), so a batch of any size holds
+    a few hundred rows in memory. Check the batch with :func:`get_batch` first.
     """
-    batch = get_batch(session, workspace_id, batch_id)
-    rows = _payout_rows(session, list(session.scalars(select(Payout).where(Payout.batch_id == batch.id)
-                                                      .order_by(Payout.id))))
-    return [[batch.id, *(Decimal(row[c]) if c == "amount" else row[c] for c in CSV_COLUMNS[1:])] for row in rows]
+    with database.read_session(app) as session:
+        rows = session.execute(
+            select(Payout.id, Payout.sharer_id, Sharer.name, Sharer.email, Sharer.phone, Payout.amount_minor,
+                   Payout.currency).join(Sharer, Sharer.id == Payout.sharer_id)
+            .where(Payout.batch_id == batch_id).order_by(Payout.id).execution_options(yield_per=STREAM_ROWS))
+        for p_id, sharer_id, name, email, phone, amount, currency in rows:
+            yield [batch_id, p_id, sharer_id, name, email, phone, Decimal(format_amount(amount, currency)), currency]
+
+
+def batch_contact_sharers(session: Session, batch_id: int) -> Iterator[list[int]]:
+    """The sharers of a batch with an email or phone (what its CSV shows), a few hundred ids at a time."""
+    ids = session.scalars(
+        select(Payout.sharer_id).join(Sharer, Sharer.id == Payout.sharer_id)
+        .where(Payout.batch_id == batch_id, (func.coalesce(Sharer.email, "") != "") | (func.coalesce(Sharer.phone, "") != ""))
+        .distinct().execution_options(yield_per=STREAM_ROWS))
+    return (list(part) for part in ids.partitions())

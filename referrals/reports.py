@@ -249,12 +249,16 @@ def campaign_sharers(session: Session, campaign: Campaign, cursor: str | None = 
     check_limit(limit)
     t = _sharer_figures(campaign.id, by_channel=False)
     order = [t.c.revenue_minor, t.c.clicks, t.c.sharer_id]
-    query = (select(t, Sharer.name).join(Sharer, Sharer.id == t.c.sharer_id)
-             .where(Sharer.workspace_id == campaign.workspace_id))
+    # The page is cut from the figures first and only its sharers are joined for their names:
+    # joining all of a campaign's sharers (100,000) before the cut cost more than the figures.
+    page = select(t).order_by(t.c.revenue_minor.desc(), t.c.clicks.desc(), t.c.sharer_id).limit(limit + 1)
     if cursor is not None:
-        query = query.where(after(order, decode_cursor(cursor, int, int, ID), [True, True, False]))
-    rows = session.execute(query.order_by(t.c.revenue_minor.desc(), t.c.clicks.desc(), t.c.sharer_id)
-                           .limit(limit + 1)).all()
+        page = page.where(after(order, decode_cursor(cursor, int, int, ID), [True, True, False]))
+    p = page.subquery()
+    rows = session.execute(
+        select(p, Sharer.name).join(Sharer, Sharer.id == p.c.sharer_id)
+        .where(Sharer.workspace_id == campaign.workspace_id)  # links are made for the campaign's workspace only
+        .order_by(p.c.revenue_minor.desc(), p.c.clicks.desc(), p.c.sharer_id)).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

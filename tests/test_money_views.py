@@ -433,3 +433,21 @@ def test_a_leaderboard_cursor_from_the_calendars_edge_is_refused(owner, first):
     cursor = base64.urlsafe_b64encode(json.dumps(["week", first, "CNY", 0]).encode()).decode().rstrip("=")
     res = owner.get("/api/v1/leaderboard", query_string={"cursor": cursor})
     assert res.status_code == 422
+
+
+def test_csv_chunks_reads_rows_only_as_it_sends_them():
+    from plumbing.csvexport import csv_chunks
+
+    read = []
+
+    def rows():
+        for n in range(2500):
+            read.append(n)
+            yield [n, "=SUM(A1)"]
+
+    chunks = csv_chunks(["n", "f"], rows(), rows_per_chunk=1000)
+    first = next(chunks)
+    assert len(read) == 1000 and first.startswith("\ufeffn,f\r\n0,'=SUM(A1)".encode())
+    rest = list(chunks)
+    assert len(read) == 2500 and len(rest) == 2
+    assert b"".join([first, *rest]).decode("utf-8-sig").count("\r\n") == 2501

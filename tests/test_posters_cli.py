@@ -99,3 +99,25 @@ def test_build_gives_up_waiting_without_a_worker_and_names_the_fix(app, built):
 def test_build_of_an_unknown_campaign_fails_clearly(app, owner):
     out = build(app, "--campaign", "999")
     assert out.exit_code != 0 and "no campaign 999" in out.output
+
+
+def test_build_of_the_most_active_renders_only_the_sharers_with_the_most_clicks(app, owner, client, built, make_link):
+    from conftest import BROWSER, drain, path_of
+
+    campaign_id = built["campaign"]["id"]
+    busy, busier = built["sharers"][3], built["sharers"][1]
+    for sharer, clicks in ((busy, 1), (busier, 3)):
+        link = make_link(campaign_id, sharer["id"], "weibo")
+        for _ in range(clicks):
+            assert client.get(path_of(link["url"]), headers={"User-Agent": BROWSER}).status_code == 302
+    drain(app)
+    one = build(app, "--campaign", str(campaign_id), "--most-active", "1", "--no-wait")
+    assert one.exit_code == 0 and "1 sharers, 0 up to date, 1 to render" in one.output
+    burst(app)
+    assert posters_stored(app) == len(CHANNELS)
+    two = build(app, "--campaign", str(campaign_id), "--most-active", "2", "--no-wait")
+    assert "2 sharers, 1 up to date, 1 to render" in two.output  # the busier one's are drawn already
+    burst(app)
+    assert posters_stored(app) == 2 * len(CHANNELS)
+    everyone = build(app, "--campaign", str(campaign_id), "--no-wait")
+    assert "5 sharers, 2 up to date, 3 to render" in everyone.output

@@ -4,7 +4,7 @@ Every list is one page of the services' keyset pagination (``?cursor=``).
 """
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from plumbing.csvexport import csv_response
 from plumbing.database import utcnow
 from plumbing.money import format_amount
 from referrals.ledger import payable_balances
-from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, list_batches, run_payouts
+from referrals.payouts import CSV_COLUMNS, batch_payouts, batch_rows, get_batch, list_batches, run_payouts
 from web.console.blueprint import NAV, bp
 from web.console.sharers import one_page
 from web.session import staff_required
@@ -78,5 +78,6 @@ def payout_batch(batch_id: int):
 @staff_required()
 def payout_batch_csv(batch_id: int):
     """The batch's payouts as CSV, the same as the API's. :raise 404: not a batch of this workspace."""
-    rows = batch_rows(database.session(), g.key.workspace_id, batch_id)
+    get_batch(database.session(), g.key.workspace_id, batch_id)
+    rows = batch_rows(current_app._get_current_object(), batch_id)  # streamed as the response is sent
     return csv_response(f"payout-batch-{batch_id}.csv", CSV_COLUMNS, rows)  # names, emails, phones: no-store
