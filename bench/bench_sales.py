@@ -159,7 +159,7 @@ def one_backend(args) -> dict:
     app, env, seeded = seed()
     threads = int(os.environ.get("SHARECAST_WEB_THREADS", "4"))
     port = free_port()
-    server = granian("app:web_app", port, env, threads, factory=True)
+    server = granian("app:web_app", port, env, (os.cpu_count() or 1, threads), factory=True)
     try:
         wait_port(port, 60)
         drive(port, seeded["owner"], seeded["code"], args.clients * 4, args.clients, 30, "W")  # warm up
