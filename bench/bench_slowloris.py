@@ -101,7 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-bench-")
     app, env, _link_id, code = seed()
-    servers = [("granian (flask serve)", lambda port: granian("app:web_app", port, env, 4, True))]
+    servers = [("granian (flask serve)", lambda port: granian("app:web_app", port, env, (4, 4), True))]
     try:
         import gunicorn as _  # noqa: F401
 
