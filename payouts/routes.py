@@ -68,14 +68,16 @@ def _currency() -> str:
 @bp.arguments(PayoutMethodIn)
 @bp.response(200, PayoutMethodOut)
 @bp.alt_response(202, schema=PayoutMethodOut, description="a seller's change, waiting for the texted code")
-@bp.alt_response(409, schema=ErrorSchema, description="the seller has no phone number to text a code to")
+@bp.alt_response(409, schema=ErrorSchema, description="the seller has no phone number to text a code to, or it "
+                                                     "changed less than two days ago")
 def put_method(data: dict, sharer_id: int):
     """Set how the sharer is paid. An owner's change applies at once (200). A seller's own change
     answers 202: it waits, under ``pending``, for the sign-in code texted to the seller's phone
     (``POST .../payout-method/confirm``); until then the method in force stays.
 
     :raise 403: another seller's. :raise 404: unknown sharer. :raise 409: a seller without a phone
-    number (``phone_required``). :raise 422: a bad account. :raise 429: a code texted less than a
+    number (``phone_required``), or whose number changed less than two days ago
+    (``phone_recently_changed``, ``fields.retry_after`` in seconds). :raise 422: a bad account. :raise 429: a code texted less than a
     minute ago, or five this hour.
     """
     me = current()
