@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -15,9 +16,11 @@ from plumbing.money import format_amount
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from referrals import ledger
 from referrals.models import Payout, PayoutBatch, Sharer
+from workspaces.models import Workspace
 
 STREAM_ROWS = 500  # rows per fetch of a streamed export
-CSV_COLUMNS = ("batch_id", "payout_id", "sharer_id", "name", "email", "phone", "amount", "currency")
+CSV_COLUMNS = ("batch_id", "payout_id", "sharer_id", "name", "email", "phone", "amount", "currency", "year",
+               "year_total_paid")
 
 
 def run_payouts(session: Session, workspace_id: int, now: datetime) -> dict:
@@ -90,19 +93,32 @@ def batch_payouts(session: Session, workspace_id: int, batch_id: int, *, cursor:
 
 def batch_rows(app: Flask, batch_id: int) -> Iterator[list]:
     """Every payout of batch ``batch_id`` as rows of CSV_COLUMNS for the finance team (amounts as
-    Decimals, so a spreadsheet reads them as numbers; see ``csvexport``).
+    Decimals, so a spreadsheet reads them as numbers; see ``csvexport``). ``year`` is the batch's
+    calendar year in the programme's time zone and ``year_total_paid`` what the sharer was paid in
+    that currency that year up to and including this batch (payout runs and withdrawals alike: both
+    are payouts), the figure a finance team reports per person.
 
     A generator for a streamed download: it reads one query, a few hundred rows at a time, in its
     own session (the request's is gone by the time the body is sent), so a batch of any size holds
     a few hundred rows in memory. Check the batch with :func:`get_batch` first.
     """
     with database.read_session(app) as session:
+        batch = session.get(PayoutBatch, batch_id)
+        zone = ZoneInfo(session.get(Workspace, batch.workspace_id).timezone)
+        year = batch.created_at.astimezone(zone).year
+        year_start = datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+        paid = (select(Payout.sharer_id, Payout.currency, func.sum(Payout.amount_minor).label("minor"))
+                .where(Payout.workspace_id == batch.workspace_id, Payout.created_at >= year_start,
+                       (Payout.batch_id <= batch_id) | (Payout.batch_id.is_(None) & (Payout.created_at <= batch.created_at)))
+                .group_by(Payout.sharer_id, Payout.currency).subquery())
         rows = session.execute(
             select(Payout.id, Payout.sharer_id, Sharer.name, Sharer.email, Sharer.phone, Payout.amount_minor,
-                   Payout.currency).join(Sharer, Sharer.id == Payout.sharer_id)
+                   Payout.currency, paid.c.minor).join(Sharer, Sharer.id == Payout.sharer_id)
+            .join(paid, (paid.c.sharer_id == Payout.sharer_id) & (paid.c.currency == Payout.currency))
             .where(Payout.batch_id == batch_id).order_by(Payout.id).execution_options(yield_per=STREAM_ROWS))
-        for p_id, sharer_id, name, email, phone, amount, currency in rows:
-            yield [batch_id, p_id, sharer_id, name, email, phone, Decimal(format_amount(amount, currency)), currency]
+        for p_id, sharer_id, name, email, phone, amount, currency, year_minor in rows:
+            yield [batch_id, p_id, sharer_id, name, email, phone, Decimal(format_amount(amount, currency)), currency,
+                   year, Decimal(format_amount(int(year_minor), currency))]
 
 
 def batch_contact_sharers(session: Session, batch_id: int) -> Iterator[list[int]]:

@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import STAFF_PASSWORD, Pages, run_cli
@@ -18,7 +19,7 @@ from test_money_views import end_holding, sale
 from accounts.models import SellerPass
 from accounts.users import create_user
 from plumbing import database, redis_client
-from referrals.models import Commission, PayoutBatch, Sharer
+from referrals.models import Commission, Payout, PayoutBatch, Sharer
 from referrals.sharers import create_sharer
 from workspaces.models import Workspace
 
@@ -370,6 +371,22 @@ def test_paying_out_makes_a_batch_whose_page_and_csv_add_up(app, console, owner,
     assert sorted((r["name"], r["amount"]) for r in rows) == [("大李", "5.96"), ("小林", "29.80")]
     assert sum(Decimal(r["amount"]) for r in rows) == Decimal("35.76")
     assert {r["batch_id"] for r in rows} == {str(batch_id)}
+    this_year = str(datetime.now(ZoneInfo("Asia/Shanghai")).year)
+    assert sorted((r["name"], r["year"], r["year_total_paid"]) for r in rows) == [
+        ("大李", this_year, "5.96"), ("小林", this_year, "29.80")]
+    # A withdrawal paid earlier this year (a payout without a batch) counts in the yearly total; a
+    # payout of last year does not.
+    with database.new_session(app) as s:
+        lin = s.scalar(select(Sharer.id).where(Sharer.name == "小林"))
+        batch = s.get(PayoutBatch, batch_id)
+        s.add_all([Payout(workspace_id=batch.workspace_id, sharer_id=lin, currency="CNY", amount_minor=1000,
+                          created_at=batch.created_at - timedelta(seconds=5)),
+                   Payout(workspace_id=batch.workspace_id, sharer_id=lin, currency="CNY", amount_minor=7000,
+                          created_at=batch.created_at - timedelta(days=400))])
+        s.commit()
+    rows = list(csv.DictReader(io.StringIO(console.get(f"/console/payouts/{batch_id}.csv").data.decode("utf-8-sig"))))
+    assert sorted((r["name"], r["amount"], r["year_total_paid"]) for r in rows) == [
+        ("大李", "5.96", "5.96"), ("小林", "29.80", "39.80")]
 
 
 def test_paying_with_nothing_approved_makes_no_batch(app, console, sales):

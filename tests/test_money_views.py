@@ -141,7 +141,8 @@ def test_batch_csv_parses_back_and_formula_cells_are_neutralised(app, owner, cam
     assert res.headers["Content-Disposition"].startswith("attachment;")
     assert res.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(res.data.decode("utf-8-sig"))))
-    assert list(rows[0]) == ["batch_id", "payout_id", "sharer_id", "name", "email", "phone", "amount", "currency"]
+    assert list(rows[0]) == ["batch_id", "payout_id", "sharer_id", "name", "email", "phone", "amount", "currency",
+                            "year", "year_total_paid"]
     by_id = {int(r["sharer_id"]): r for r in rows}
     assert [by_id[s["id"]]["name"] for s in sharers] == ["'" + n for n in names[:4]] + ["王芳"]
     assert by_id[sharers[0]["id"]]["phone"] == "'+8613800138000"
