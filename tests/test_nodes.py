@@ -185,7 +185,10 @@ def test_nodes_behind_a_balancer_share_links_jobs_and_clicks_and_survive_losing_
         assert traffic.failed == [] and traffic.answered > 200
 
         answered = traffic.answered + sum(n.followed for n in nodes)
-        wait_until(lambda: a.clicks(key, campaign) == answered, timeout=90)
+        try:
+            wait_until(lambda: a.clicks(key, campaign) == answered, timeout=90)
+        except AssertionError:
+            raise AssertionError(f"{a.clicks(key, campaign)} clicks recorded for {answered} answered") from None
         assert held and held[0][1], "the lost node held clicks it had read"
         assert r.xpending("sc:clicks", "click-writers")["pending"] == 0
         consumers = {x["name"].decode() for x in r.xinfo_consumers("sc:clicks", "click-writers")}
