@@ -97,3 +97,11 @@ def test_a_team_of_another_workspace_cannot_be_chosen(console, owner, teams, app
                        token_from="/console/contests/new")
     assert res.status_code == 422
     assert owner.get("/api/v1/contests").json["items"] == []
+
+
+def test_each_page_lights_its_own_tab(console):
+    """The Customers page lights "Customers" only, and the contests list "Contests" only."""
+    for path, lit in (("/console/customers", "/console/customers"), ("/console/contests", "/console/contests")):
+        nav = re.search(r'<nav class="mainnav".*?</nav>', console.get(path).text, re.S).group(0)
+        current = re.findall(r'<a href="([^"]+)" aria-current="page">', nav)
+        assert current == [lit], (path, current)

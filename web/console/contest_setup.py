@@ -1,4 +1,5 @@
-"""Setting up a team contest in the console: name, measure, window, teams and fixed prizes.
+"""Team contests in the console: the list, each contest's board (live, or frozen once final), and
+setting one up: name, measure, window, teams and fixed prizes.
 
 The form checks what a person can get wrong while typing; the contest's rules (a start in the
 future, two teams or more, one prize per place) stay in ``teams.contests.create_contest``, whose
@@ -18,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
-from teams.contests import create_contest
+from teams.contests import contest_json, create_contest, get_contest, list_contests
 from teams.models import Team
 from web.console.blueprint import bp
 from web.console.campaign_fields import aware
@@ -110,3 +111,20 @@ def new_contest():
             return redirect(url_for("console.contest", contest_id=contest.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("console/contests_new.html", form=form, problem=problem), status
+
+
+@bp.get("/contests")
+@staff_required()
+def contests():
+    """The workspace's team contests, newest first."""
+    return render_template("console/contests.html",
+                           contests=list_contests(database.session(), g.key.workspace_id, utcnow()))
+
+
+@bp.get("/contests/<int(min=1, max=2147483647):contest_id>")
+@staff_required()
+def contest(contest_id: int):
+    """A contest's board: teams ranked, each member's own figures and prize share. :raise 404: not ours."""
+    session = database.session()
+    found = get_contest(session, g.key.workspace_id, contest_id)
+    return render_template("console/contest.html", contest=contest_json(session, found, utcnow()))

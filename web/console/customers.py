@@ -1,5 +1,5 @@
-"""The console's customer figures and team contests: repurchase, lifetime value, retention cohorts,
-and each contest's board (live, or frozen once final)."""
+"""The console's customer figures: repurchase, lifetime value and retention cohorts (team contests
+have their own module, ``contest_setup``, so each page lights its own tab)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -17,7 +17,6 @@ from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from referrals.sharers import get_sharer
-from teams.contests import contest_json, get_contest, list_contests
 from teams.models import Team
 from teams.roster import get_team
 from web.console.blueprint import NAV, bp
@@ -91,20 +90,3 @@ def customers():
     return render_template("console/customers.html", figures=figures, days=int(days), windows=WINDOWS,
                            table=table, chart=cohort_chart(table), shade=shade, scope=scope, names=names,
                            campaigns=campaigns, teams=teams)
-
-
-@bp.get("/contests")
-@staff_required()
-def contests():
-    """The workspace's team contests, newest first."""
-    return render_template("console/contests.html",
-                           contests=list_contests(database.session(), g.key.workspace_id, utcnow()))
-
-
-@bp.get("/contests/<int(min=1, max=2147483647):contest_id>")
-@staff_required()
-def contest(contest_id: int):
-    """A contest's board: teams ranked, each member's own figures and prize share. :raise 404: not ours."""
-    session = database.session()
-    found = get_contest(session, g.key.workspace_id, contest_id)
-    return render_template("console/contest.html", contest=contest_json(session, found, utcnow()))
