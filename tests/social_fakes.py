@@ -251,7 +251,8 @@ class FakeWeibo(FakePlatform):
             self.codes[code] = query["redirect_uri"]
             return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
         if path == "/oauth2/access_token":
-            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+            registered = self.apps.get(fields.get("client_id") or "")
+            if registered is None or registered["secret"] != fields.get("client_secret"):
                 return self.error(400, 21324, "invalid_client", path)
             if fields.get("grant_type") != "authorization_code" \
                     or self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
@@ -432,9 +433,14 @@ class FakeMastodon(FakePlatform):
     ``GET /api/v1/statuses?id[]=``. Errors as ``{"error": …}``; every API answer carries
     ``X-RateLimit-Limit/Remaining/Reset`` (ISO 8601); ``post_limit`` statuses, then 429."""
 
+    SCOPES = {"read", "write", "push", "profile", "read:statuses", "write:statuses", "write:media", "read:accounts"}
+
     def __init__(self, client_id="md-client", client_secret="md-secret", post_limit=300, reset_in=10800,
                  processing=0):
         self.client_id, self.client_secret = client_id, client_secret
+        # Apps registered by POST /api/v1/apps: client_id → {secret, redirect_uris, scopes, name, website}.
+        self.apps: dict[str, dict] = {client_id: {"secret": client_secret, "redirect_uris": None,
+                                                  "scopes": {"read:statuses", "write:statuses", "write:media"}}}
         self.post_limit, self.post_calls, self.reset_at = post_limit, 0, time.time() + reset_in
         self.processing = processing
         self.codes: dict[str, dict] = {}
@@ -453,16 +459,43 @@ class FakeMastodon(FakePlatform):
     def length(text: str) -> int:
         return len(_URL.sub("x" * 23, text))
 
+    def register(self, fields: dict) -> tuple[int, dict, dict]:
+        """``POST /api/v1/apps`` (methods/apps): ``client_name`` and ``redirect_uris`` required, ``scopes``
+        space-separated (default ``read``); 422 ``Validation failed: …`` otherwise."""
+        name, uris = (fields.get("client_name") or "").strip(), fields.get("redirect_uris") or ""
+        uris = uris if isinstance(uris, list) else uris.split()
+        scopes = (fields.get("scopes") or "read").split()
+        if not name:
+            return 422, {"error": "Validation failed: Application name can't be blank"}, {}
+        if not uris or any(not re.match(r"^[a-z][a-z0-9+.-]*:", u) or (u.startswith("http") and not urlsplit(u).netloc)
+                           for u in uris):
+            return 422, {"error": "Validation failed: Redirect URI must be an absolute URI."}, {}
+        if not set(scopes) <= self.SCOPES:
+            return 422, {"error": "Validation failed: Scopes doesn't match configured scopes"}, {}
+        client_id, secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        self.apps[client_id] = {"secret": secret, "redirect_uris": uris, "scopes": set(scopes), "name": name,
+                                "website": fields.get("website")}
+        return 200, {"id": str(563419 + len(self.apps)), "name": name, "website": fields.get("website") or None,
+                     "scopes": scopes, "redirect_uri": "\n".join(uris), "redirect_uris": uris,
+                     "client_id": client_id, "client_secret": secret, "client_secret_expires_at": 0}, {}
+
     def answer(self, method, path, query, headers, fields, files):
+        if path == "/api/v1/apps" and method == "POST":
+            return self.register(fields)
         if path == "/oauth/authorize":
-            if query.get("client_id") != self.client_id or query.get("response_type") != "code" \
-                    or not set(query.get("scope", "").split()) <= {"read:statuses", "write:statuses", "write:media"}:
+            registered = self.apps.get(query.get("client_id", ""))
+            if registered is None or query.get("response_type") != "code" \
+                    or not set(query.get("scope", "").split()) <= registered["scopes"]:
                 return 400, {"error": "invalid_request"}, {}
+            if registered["redirect_uris"] is not None and query.get("redirect_uri") not in registered["redirect_uris"]:
+                return 400, {"error": "invalid_redirect_uri", "error_description": "The requested redirect uri is "
+                             "malformed or doesn't match client redirect URI."}, {}
             code = secrets.token_urlsafe(16)
             self.codes[code] = {"challenge": query.get("code_challenge"), "redirect_uri": query["redirect_uri"]}
             return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
         if path == "/oauth/token":
-            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+            registered = self.apps.get(fields.get("client_id") or "")
+            if registered is None or registered["secret"] != fields.get("client_secret"):
                 return 401, {"error": "invalid_client", "error_description": "Client authentication failed due to "
                              "unknown client, no client authentication included, or unsupported authentication method."}, {}
             grant = self.codes.pop(fields.get("code", ""), None) if fields.get("grant_type") == "authorization_code" else None
@@ -693,7 +726,8 @@ class FakeLinkedIn(FakePlatform):
             self.codes[code] = query["redirect_uri"]
             return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
         if path == "/oauth/v2/accessToken":
-            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+            registered = self.apps.get(fields.get("client_id") or "")
+            if registered is None or registered["secret"] != fields.get("client_secret"):
                 return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}, {}
             if fields.get("grant_type") == "authorization_code":
                 if self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
