@@ -251,8 +251,7 @@ class FakeWeibo(FakePlatform):
             self.codes[code] = query["redirect_uri"]
             return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
         if path == "/oauth2/access_token":
-            registered = self.apps.get(fields.get("client_id") or "")
-            if registered is None or registered["secret"] != fields.get("client_secret"):
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
                 return self.error(400, 21324, "invalid_client", path)
             if fields.get("grant_type") != "authorization_code" \
                     or self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
@@ -718,6 +717,29 @@ class FakeLinkedIn(FakePlatform):
                 "refresh_token_expires_in": 31536000, "scope": "r_organization_social,rw_organization_admin,"
                                                               "w_organization_social"}
 
+    def share_statistics(self, query: dict) -> tuple[int, dict, dict]:
+        """Organization Share Statistics: ``q=organizationalEntity``, the page, and ``shares=List(…)`` /
+        ``ugcPosts=List(…)`` of URNs (decoded here from the Rest.li 2.0 encoding); lifetime figures per post."""
+        if query.get("q") != "organizationalEntity" or query.get("organizationalEntity") not in self.pages:
+            return self.err(403, "Not enough permissions to access: organizationalEntityShareStatistics.FINDER",
+                            "ACCESS_DENIED", 100)
+        elements = []
+        for name, key in (("shares", "share"), ("ugcPosts", "ugcPost")):
+            listed = query.get(name)
+            if listed is None:
+                continue
+            match = re.fullmatch(r"List\((.*)\)", listed)
+            if not match:
+                return self.err(400, f"Invalid param. Please see errorDetails for more information. ({name})")
+            for urn in filter(None, match.group(1).split(",")):
+                post = self.posts.get(urn)
+                if post is not None and post["author"] == query["organizationalEntity"]:
+                    n = len(post["commentary"])
+                    elements.append({key: urn, "organizationalEntity": post["author"], "totalShareStatistics": {
+                        "uniqueImpressionsCount": 40 + n, "shareCount": 2, "engagement": 0.05, "clickCount": 6,
+                        "likeCount": 11, "impressionCount": 90 + n, "commentCount": 4}})
+        return 200, {"paging": {"count": 10, "start": 0, "links": []}, "elements": elements}, {}
+
     def answer(self, method, path, query, headers, fields, files):
         if path == "/oauth/v2/authorization":
             if query.get("client_id") != self.client_id or query.get("response_type") != "code":
@@ -726,8 +748,7 @@ class FakeLinkedIn(FakePlatform):
             self.codes[code] = query["redirect_uri"]
             return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
         if path == "/oauth/v2/accessToken":
-            registered = self.apps.get(fields.get("client_id") or "")
-            if registered is None or registered["secret"] != fields.get("client_secret"):
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
                 return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}, {}
             if fields.get("grant_type") == "authorization_code":
                 if self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
@@ -792,6 +813,8 @@ class FakeLinkedIn(FakePlatform):
             urn = f"urn:li:share:{7100000000000000000 + len(self.posts)}"
             self.posts[urn] = {"commentary": commentary, "author": fields["author"], "images": images}
             return 201, {}, {"x-restli-id": urn}
+        if path == "/rest/organizationalEntityShareStatistics" and method == "GET":
+            return self.share_statistics(query)
         if path == "/rest/posts" and method == "GET" and query.get("q") == "author":
             mine = [u for u in reversed(list(self.posts)) if self.posts[u]["author"] == query.get("author")]
             return 200, {"elements": [{"id": u, "commentary": self.posts[u]["commentary"]}
