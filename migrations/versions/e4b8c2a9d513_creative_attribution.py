@@ -1,7 +1,7 @@
 """creative attribution: the content version a click and a sale came from, clicks per creative and hour
 
 Revision ID: e4b8c2a9d513
-Revises: 61deb9c92e9e
+Revises: e5a7c9d1f3b2
 Create Date: 2026-11-30 19:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'e4b8c2a9d513'
-down_revision: Union[str, Sequence[str], None] = '61deb9c92e9e'
+down_revision: Union[str, Sequence[str], None] = 'e5a7c9d1f3b2'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
