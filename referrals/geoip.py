@@ -1,7 +1,6 @@
 """The country of a click's address, from a local MaxMind-format database (``SHARECAST_GEOIP_DB``).
 
-Optional: none is bundled, and it needs the ``maxminddb`` package (or ``geoip2``,
-which brings it). Only the click writer uses it; the redirect merely carries the
+Optional: none is bundled (read with ``maxminddb``, a requirement). Only the click writer uses it; the redirect merely carries the
 address when a database is configured, and nothing stores the address.
 """
 from __future__ import annotations

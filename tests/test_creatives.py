@@ -186,8 +186,8 @@ def test_the_country_comes_from_the_geoip_lookup_and_the_address_is_never_stored
     drain(app)  # no GeoIP database configured: no address travels and no country facet
     with database.read_session(app) as s:
         assert click_breakdown(s, campaign["id"])["country"] == []
-    # With one: the redirect carries the address and the writer turns it into a country. The lookup stands
-    # in for a MaxMind database (no .mmdb writer is installed to make a real one in the test).
+    # With one: the redirect carries the address and the writer turns it into a country (a stand-in lookup
+    # here; the next test reads a real .mmdb).
     monkeypatch.setattr(redirect.layer(app), "carry_ip", True)
     monkeypatch.setattr(clickwriter.writer_for(app), "country_of",
                         {"203.0.113.7": "CN", "198.51.100.9": "JP"}.get)
@@ -201,3 +201,31 @@ def test_the_country_comes_from_the_geoip_lookup_and_the_address_is_never_stored
         stored = [str(v) for row in s.execute(select(Click)).scalars() for v in vars(row).values()]
     assert not any("203.0.113.7" in v or "198.51.100.9" in v for v in stored)
 
+
+
+def test_a_real_maxmind_database_gives_the_country(app, client, owner, campaign, make_sharer, make_link, monkeypatch,
+                                                  tmp_path):
+    """A GeoIP2-Country database written in the test (mmdb-writer), read through maxminddb as in production."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    path = tmp_path / "country.mmdb"
+    writer = MMDBWriter(ip_version=6, database_type="GeoIP2-Country", ipv4_compatible=True)
+    writer.insert_network(IPSet(["203.0.113.0/24"]), {"country": {"iso_code": "CN"}})
+    writer.insert_network(IPSet(["2001:db8::/32"]), {"registered_country": {"iso_code": "de"}})
+    writer.to_db_file(str(path))
+    country_of = open_lookup(str(path))
+    assert [country_of(a) for a in ("203.0.113.200", "2001:db8::1", "198.51.100.9", "not an address")] == \
+        ["CN", "DE", "", ""]
+    assert open_lookup(str(tmp_path / "missing.mmdb")) is None
+    (tmp_path / "broken.mmdb").write_bytes(b"not a database")
+    assert open_lookup(str(tmp_path / "broken.mmdb")) is None
+    link = make_link(campaign["id"], make_sharer()["id"], "weibo")
+    monkeypatch.setattr(redirect.layer(app), "carry_ip", True)
+    monkeypatch.setattr(clickwriter.writer_for(app), "country_of", country_of)
+    for ip in ("203.0.113.7", "2001:db8::5", "198.51.100.9"):
+        client.get(path_of(link["url"]), headers={"User-Agent": BROWSER}, environ_base={"REMOTE_ADDR": ip})
+    drain(app)
+    res = owner.get(f"/api/v1/campaigns/{campaign['id']}/stats/clicks").json
+    # an address the database does not know counts as unknown ("")
+    assert sorted((r["value"], r["clicks"]) for r in res["country"]) == [("", 1), ("CN", 1), ("DE", 1)], res["country"]
