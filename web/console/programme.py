@@ -12,6 +12,7 @@ from plumbing import database
 from plumbing.errors import ApiError
 from referrals.program import program_json, update_program
 from web.console.blueprint import NAV, bp
+from web.console.campaign_messages import explain
 from web.session import staff_required
 from workspaces.models import Workspace
 
@@ -51,7 +52,7 @@ def programme():
                 "enrollment": form.enrollment.data})
         except ApiError as exc:
             session.rollback()
-            form.min_payout.errors = [*form.min_payout.errors, *exc.fields.values()]
+            form.min_payout.errors = [*form.min_payout.errors, *map(explain, exc.fields.values())]
         else:
             session.commit()
             flash(_("The programme's settings were saved."))
