@@ -52,7 +52,7 @@ def _media_key(url: str) -> str | None:
 def product_photos(session: Session, campaign: Campaign, product: Product, snapshot: dict) -> list[dict]:
     """The photo a product's poster is drawn from: the first of the product's images that is one of the
     workspace's uploaded photos; else, for the campaign's hero product (or its only one), the campaign's
-    product photos; else none (the poster shows a plain panel)."""
+    product photos that are no other product's own; else none (the poster shows a plain panel)."""
     for url in product.images or ():
         key = _media_key(url)
         if key is None:
@@ -63,9 +63,11 @@ def product_photos(session: Session, campaign: Campaign, product: Product, snaps
         if image is not None:
             return [_image_json(image)]
     products = campaign_products(session, campaign.id)
-    if not products or products[0].id == product.id:
-        return list(snapshot["photos"])
-    return []
+    if products and products[0].id != product.id:
+        return []
+    # Not another product's own photo (uploaded to the campaign, then named in that product's images).
+    others = {_media_key(url) for other in products if other.id != product.id for url in other.images or ()}
+    return [photo for photo in snapshot["photos"] if photo["storage_key"] not in others]
 
 
 def product_snapshot(session: Session, campaign: Campaign, product: Product, snapshot: dict) -> dict:

@@ -15,8 +15,11 @@ from test_products import CUP, TEA, add, patch
 from test_scheduling import _live
 from test_seller_portal import text_of
 
+from catalog.models import Campaign, Product
 from plumbing import database
 from publishing.models import Render
+from publishing.product_posters import product_photos
+from publishing.versions import get_version
 from referrals.models import Link
 
 SPOON = {"name": "Bamboo spoon", "sku": "SP-1", "price": "12.00", "landing_url": "https://shop.example.com/p/spoon"}
@@ -82,11 +85,18 @@ def test_the_api_gives_a_seller_the_poster_of_their_product_link(app, owner, cli
     posts = owner.get(f"/api/v1/campaigns/{shop['campaign']['id']}/posts?sharer_id={seller['id']}").json
     general = [i["url"] for item in posts["items"] for i in item["images"] if i["kind"] == "poster"]
     assert general and poster["url"] not in general
-    # The hero product, without a photo of its own, is drawn on the campaign's photo (or a plain panel).
+    # The hero product, without a photo of its own, is drawn on the campaign's photos, never on
+    # another product's own: here none is left, so a plain panel.
     tea = owner.get(f"/api/v1/campaigns/{shop['campaign']['id']}/products/{shop['tea']['id']}/poster",
                     key=seller["api_key"])
     assert tea.status_code == 200 and tea.json["link"]["id"] != link["id"]
     assert decoded(client, tea.json["poster"]["url"], tmp_path)[0] == tea.json["link"]["url"]
+    with app.app_context(), database.read_session(app) as session:
+        campaign = session.get(Campaign, shop["campaign"]["id"])
+        snapshot = get_version(session, campaign, campaign.content_version).snapshot
+        [cup_photo] = snapshot["photos"]
+        assert product_photos(session, campaign, session.get(Product, shop["cup"]["id"]), snapshot) == [cup_photo]
+        assert product_photos(session, campaign, session.get(Product, shop["tea"]["id"]), snapshot) == []
 
 
 def test_bad_poster_requests_are_refused_and_change_nothing(app, owner, shop, seller, make_sharer):
