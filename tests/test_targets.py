@@ -4,7 +4,7 @@ commissions, reversed by a refund that takes the sharer below the threshold befo
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import CAMPAIGN
@@ -267,3 +267,63 @@ def test_property_bonuses_equal_a_brute_force_recomputation(app, owner, sellers,
         assert {ids[b.sharer_id] for b in rows if b.status == "pending"} == standing
         assert all(b.reversed_minor in (0, b.amount_minor) for b in rows)
     ledger_nets(app)
+
+
+def text_of(html: str) -> str:
+    import re
+    from html import unescape
+
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_a_marketer_sets_up_a_target_in_the_console_and_sees_its_progress(app, console, owner, sellers):
+    from zoneinfo import ZoneInfo
+
+    from workspaces.models import Workspace
+
+    with database.new_session(app) as s:
+        zone = s.scalars(select(Workspace)).first().timezone
+
+    def local(days):
+        return (datetime.now(ZoneInfo(zone)) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+    typed = {"name": "十单奖", "measure": "orders", "threshold": "3", "bonus": "50.00", "starts_at": local(1),
+             "ends_at": local(30), "campaign_id": "0"}
+    assert "Set up a target" in text_of(console.get("/console/targets").text)
+    for bad, field in (({"threshold": "2.5"}, "threshold"), ({"bonus": "0"}, "bonus"),
+                       ({"starts_at": local(-1)}, "starts_at"), ({"name": ""}, "name")):
+        res = console.post("/console/targets/new", {**typed, **bad}, token_from="/console/targets/new")
+        assert res.status_code == 422, (bad, text_of(res.text))
+        assert 'has-error' in res.text
+    with database.new_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(Target)) == 0
+    res = console.post("/console/targets/new", typed, token_from="/console/targets/new")
+    assert res.status_code == 303, text_of(res.text)
+    [made] = ok(owner.get("/api/v1/targets"))["items"]
+    assert (made["threshold"], made["bonus"], made["measure"], made["campaign_id"]) == ("3", "50.00", "orders", None)
+    shift_into_past(app, made["id"])
+    for i in range(2):
+        sale(owner, f"a{i}", sellers["codes"]["ann"], "10.00", NOW - timedelta(days=2))
+    page = text_of(console.get(f"/console/targets/{made['id']}").text)
+    assert "ann" in page and "Not yet" in page
+    zh = text_of(console.get(f"/console/targets/{made['id']}", headers={"Accept-Language": "zh-CN"}).text)
+    assert "十单奖" in zh and "Not yet" not in zh and "目标" in zh
+    assert console.get("/console/targets/999999").status_code == 404
+
+
+def test_the_seller_sees_7_of_10_on_their_phone_in_both_languages(app, owner, sellers):
+    from conftest import seller_pages
+
+    target = make_target(owner, threshold="10", bonus="50.00")
+    shift_into_past(app, target["id"])
+    with database.new_session(app) as s:
+        s.execute(update(Target).values(ends_at=NOW + timedelta(days=1)))  # live
+        s.commit()
+    for i in range(7):
+        sale(owner, f"a{i}", sellers["codes"]["ann"], "10.00", NOW - timedelta(days=2))
+    phone = seller_pages(app, sellers["people"]["ann"]["id"])
+    page = text_of(phone.get("/seller/targets").text)
+    assert "7 of 10 orders" in page and "50.00" in page and "Keep going" in page
+    zh = text_of(phone.get("/seller/targets", headers={"Accept-Language": "zh-CN"}).text)
+    assert "7 of 10" not in zh and "7" in zh and "10" in zh and "奖励" in zh
+    assert "My targets" in phone.get("/seller/board").text
