@@ -327,3 +327,51 @@ def test_the_seller_sees_7_of_10_on_their_phone_in_both_languages(app, owner, se
     zh = text_of(phone.get("/seller/targets", headers={"Accept-Language": "zh-CN"}).text)
     assert "7 of 10" not in zh and "7" in zh and "10" in zh and "奖励" in zh
     assert "My targets" in phone.get("/seller/board").text
+
+
+def test_a_withdrawal_marks_an_approved_bonus_paid_once_it_covers_it(app, owner, sellers):
+    from referrals import ledger
+
+    target = make_target(owner, threshold="1", bonus="30.00")
+    shift_into_past(app, target["id"])
+    bob = sellers["people"]["bob"]["id"]
+    sale(owner, "b1", sellers["codes"]["bob"], "10.00", NOW - timedelta(days=2))  # 1.00 commission
+    ok(owner.post(f"/api/v1/targets/{target['id']}/finalize"))
+    with database.new_session(app) as s:
+        s.execute(update(TargetBonus).values(approvable_at=NOW - timedelta(seconds=1)))
+        s.execute(update(Commission).values(approvable_at=NOW - timedelta(seconds=1)))
+        s.commit()
+    ok(owner.post("/api/v1/commissions/approve", {}))
+    with database.new_session(app) as s:
+        ws = s.scalar(select(Sharer.workspace_id).where(Sharer.id == bob))
+        for amount in (2000, 1100):  # the commission and 19.00 of the bonus, then the rest
+            ledger.hold_for_withdrawal(s, ws, bob, "CNY", amount, "withdrawal")
+            ledger.settle_withdrawal(s, ws, bob, "CNY", amount, NOW, "withdrawal")
+            s.flush()
+            assert s.scalar(select(TargetBonus.status)) == ("approved" if amount == 2000 else "paid")
+        assert s.scalar(select(Commission.status).where(Commission.sharer_id == bob)) == "paid"
+        s.commit()
+    assert ok(owner.get(f"/api/v1/sharers/{bob}/earnings"))["paid"] == "31.00"
+
+
+def test_progress_takes_a_fixed_number_of_statements_whatever_the_sellers(app, owner, sellers):
+    from sqlalchemy import event
+
+    from teams import targets as target_service
+
+    target = make_target(owner, grade_ids=None)
+    shift_into_past(app, target["id"])
+    for name, code in sellers["codes"].items():
+        sale(owner, f"{name}-1", code, "10.00", NOW - timedelta(days=2))
+    with database.new_session(app) as s:
+        found = s.get(Target, target["id"])
+        statements = []
+        engine = s.get_bind()
+        listener = lambda *args: statements.append(args[2]) if args[2].lstrip().startswith(("SELECT", "WITH")) else None  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            shown = target_service.target_json(s, found, NOW)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert len(shown["progress"]) == 3
+    assert len(statements) == 3  # the figures, who the target is for, their names
