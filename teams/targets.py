@@ -16,13 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.campaigns import get_campaign
-from plumbing import database
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
 from referrals import ledger
 from referrals.bonuses import MEASURES, own_figures
 from referrals.models import Grade, Sharer, TargetBonus
-from teams.contests import status_of
+from teams.contests import ended_to_finalize, status_of
 from teams.models import Target
 from workspaces.models import Workspace
 
@@ -141,15 +140,9 @@ def finalize(session: Session, workspace_id: int, target_id: int, now: datetime)
     per (target, sharer) in the database.
     :raise ApiError 409: the period has not ended.
     """
-    database.lock(session, f"target:{target_id}")
-    target = session.scalar(select(Target).where(Target.id == target_id, Target.workspace_id == workspace_id)
-                            .with_for_update())
-    if target is None:
-        raise ApiError(404, "not_found", "No such target.")
+    target = ended_to_finalize(session, Target, "target", workspace_id, target_id, now)
     if target.finalized_at is not None:
         return target
-    if now < target.ends_at:
-        raise ApiError(409, "target_not_over", "The target's period has not ended yet.")
     holding = session.get(Workspace, workspace_id).holding_days
     for row in progress(session, target, target.ends_at, recorded_before=now):
         if row["reached"]:
