@@ -26,7 +26,7 @@ from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals import ledger, line_refunds, prizes
+from referrals import bonuses, ledger, line_refunds, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
 from referrals.commission import shares_for_sale
@@ -577,6 +577,7 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion,
     refunded(session, sale, after - sale.refunded_minor)
     prizes.reverse_for_refund(session, sale, after - sale.refunded_minor, refund.id)
     sale.refunded_minor = after
+    bonuses.reverse_for_refund(session, sale, refund.id)  # reads the sale's refunds as they now stand
     refund.applied = True
     if sale.customer_sharer_id is not None:
         refresh_customer(session, sale.workspace_id, sale.customer_sharer_id)

@@ -206,6 +206,9 @@ class ApproveIn(InputSchema):
 
 
 class StatsOut(Schema):
+    from_ = fields.DateTime(attribute="from", data_key="from", allow_none=True,
+                           metadata={"description": "the range's start, rounded down to a UTC hour; null: all time"})
+    to = fields.DateTime(allow_none=True, metadata={"description": "the range's exclusive end, rounded up; null: open"})
     clicks = fields.Integer()
     unique_clicks = fields.Integer()
     orders = fields.Integer()

@@ -126,6 +126,10 @@ def _bodies(scene: dict) -> dict:
             "name": "Spring PK", "starts_at": "2030-01-01T00:00:00+08:00", "ends_at": "2030-01-08T00:00:00+08:00",
             "team_ids": scene["teams"], "measure": "net_sales", "split": "proportional",
             "prizes": [{"place": 1, "amount": "500.00"}, {"place": 2, "goods": "茶具一套"}]}, "owner"),
+        ("POST", "/api/v1/targets"): ("/api/v1/targets", {
+            "name": "十单奖", "starts_at": "2030-01-01T00:00:00+08:00", "ends_at": "2030-02-01T00:00:00+08:00",
+            "measure": "orders", "threshold": "10", "bonus": "50.00", "campaign_id": cid,
+            "sharer_ids": [sid], "grade_ids": [scene["grade"]]}, "owner"),
         ("POST", "/api/v1/grades"): ("/api/v1/grades", {**GRADE, "name": "金牌", "rank": 2}, "owner"),
         ("PATCH", "/api/v1/grades/{grade_id}"): (f"/api/v1/grades/{scene['grade']}",
                                                  {"name": "银牌+", "min_net_sales": "350.00"}, "owner"),

@@ -35,6 +35,7 @@ from web.console import (  # noqa: F401  (routes register on bp)
     reviews,
     sharers,
     suspension,
+    targets,
     team,
     withdrawals,
 )
@@ -43,6 +44,7 @@ from web.console.campaign_messages import explain
 from web.error_pages import error_page
 from web.security import csrf, is_page, limiter, limiter_storage, page_headers
 from web.seller import board, contact, contests, customers, earnings, links, profile, shop, today, withdraw  # noqa: F401  (routes register on bp)
+from web.seller import targets as seller_targets  # noqa: F401  (routes register on bp)
 from web.seller.blueprint import bp as seller_bp
 from web.session import SELLER_MAX_AGE, STAFF_MAX_AGE, current_seller, current_staff
 
