@@ -104,9 +104,21 @@ class LinkedInPublisher(BearerPublisher):
         if len(pages) == 1:
             return dataclasses.replace(tokens, extra={**tokens.extra, "organization": pages[0]})
         if len(pages) > 1:
-            choices = [{"id": p, "name": p, "values": {"organization": p}} for p in pages]
+            credentials = {"access_token": tokens.access_token, "api_base": api_base}
+            choices = [{"id": p, "name": self.page_name(p, credentials, allow_private), "values": {"organization": p}}
+                       for p in pages]
             return dataclasses.replace(tokens, extra={**tokens.extra, "choices": choices})
         return tokens
+
+    def page_name(self, urn: str, credentials: dict, allow_private: bool) -> str:
+        """The page's name (Organization Lookup's ``localizedName``), or its URN when LinkedIn does not say."""
+        try:
+            body = json_body(self._request("GET", f"/rest/organizations/{urn.rsplit(':', 1)[-1]}", credentials,
+                                           allow_private))
+        except PublishError:
+            return urn
+        name = body.get("localizedName") if isinstance(body, dict) else None
+        return f"{name} ({urn})" if isinstance(name, str) and name else urn
 
     def organizations(self, credentials: dict, allow_private: bool) -> list[str]:
         """The URNs of the pages the member administers."""

@@ -664,6 +664,7 @@ class FakeLinkedIn(FakePlatform):
                  pages=("urn:li:organization:2414183",)):
         self.client_id, self.client_secret, self.post_limit, self.post_calls = client_id, client_secret, post_limit, 0
         self.pages = list(pages)
+        self.names = {"urn:li:organization:2414183": "Acme Tea", "urn:li:organization:1": "Acme Tea Europe"}
         self.codes: dict[str, str] = {}
         self.access: dict[str, float] = {}
         self.refresh_tokens: set[str] = set()
@@ -727,6 +728,12 @@ class FakeLinkedIn(FakePlatform):
             return 200, {"elements": [{"organization": p, "role": "ADMINISTRATOR", "state": "APPROVED",
                                        "roleAssignee": "urn:li:person:8675309"} for p in self.pages],
                          "paging": {"count": 10, "start": 0, "total": len(self.pages)}}, {}
+        if path.startswith("/rest/organizations/") and method == "GET":  # Organization Lookup, administered only
+            urn = "urn:li:organization:" + path.rsplit("/", 1)[-1]
+            if urn not in self.pages:
+                return self.err(403, f"Not enough permissions to access: organizations.GET.20251001 {urn}")
+            return 200, {"id": int(urn.rsplit(":", 1)[-1]), "localizedName": self.names.get(urn, "Page"),
+                         "vanityName": self.names.get(urn, "page").lower().replace(" ", "-")}, {}
         if path == "/rest/images" and method == "POST" and query.get("action") == "initializeUpload":
             owner = (fields.get("initializeUploadRequest") or {}).get("owner")
             if owner not in self.pages:

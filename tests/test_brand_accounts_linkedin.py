@@ -154,7 +154,8 @@ def test_a_member_administering_several_pages_chooses_one_and_posts_as_it(li_app
     other = "urn:li:organization:1"
     fake_li.pages = (PAGE, other)
     account = connect_x(owner, fake_li, "linkedin")["account"]
-    assert account["status"] == "needs_choice" and [c["id"] for c in account["choices"]] == [other, PAGE]
+    assert account["status"] == "needs_choice" and account["choices"] == [
+        {"id": other, "name": f"Acme Tea Europe ({other})"}, {"id": PAGE, "name": f"Acme Tea ({PAGE})"}]
     chosen = owner.post("/api/v1/accounts/linkedin/choose", {"id": other})
     assert chosen.status_code == 200 and chosen.json["posts_as"] == other
     asked = fake_li.paths().count("/rest/organizationAcls")
