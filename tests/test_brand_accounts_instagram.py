@@ -255,3 +255,24 @@ def test_a_post_made_by_a_worker_that_died_is_found_not_made_again(ig_app, owner
     pub, post = claimed_by_a_dead_worker(ig_app, owner, campaign, "instagram")
     sent = publisher_for("instagram").publish(post, account_credentials(ig_app, pub.workspace_id, "instagram"), True)
     taken_over_and_recorded_once(ig_app, pub, "instagram", sent, fake_ig.media)
+
+
+def test_a_page_token_refused_asks_the_brand_to_reconnect(ig_app, owner, fake_ig):
+    connect_x(owner, fake_ig, "instagram")
+    fake_ig.page_tokens.clear()  # the person changed their password
+    campaign = api_campaign(owner, channels=["instagram"], images=1)
+    go_live(ig_app, owner, campaign["id"], channels=["instagram"])
+    pub = pub_of(ig_app, "instagram")
+    assert pub.status == "failed" and "connecting again" in pub.error and fake_ig.media == {}
+    listed = {a["channel"]: a for a in owner.get("/api/v1/accounts").json["items"]}
+    assert listed["instagram"]["status"] == "needs_reconnect"
+
+
+def test_the_accounts_page_says_what_instagram_needs_and_how_a_refused_connect_ended(ig_app, console, owner, fake_ig):
+    connect_x(owner, fake_ig, "instagram")
+    html = console.get("/console/accounts").get_data(as_text=True)
+    assert "Posts as @acmetea" in html and "reachable from the internet" in html
+    for arg, said_ in (("refused", "did not accept the connection"), ("expired", "has expired or was already used")):
+        res = console.get(f"/console/accounts?{arg}=instagram")
+        assert res.status_code == 303
+        assert said_ in console.get("/console/accounts").get_data(as_text=True)
