@@ -69,7 +69,8 @@ def public_image_url(image: OutgoingImage, allow_private: bool) -> str:
     if not image.url:
         raise PublishError("Instagram fetches images from their URL and this image has none", retryable=False)
     host = urlsplit(image.url).hostname or ""
-    if not allow_private and (guarded_http.is_local_name(host) or "." not in host.strip("[]")):
+    dotless = "." not in host and ":" not in host  # an intranet name ("sharecast"), not an IPv6 literal
+    if not allow_private and (guarded_http.is_local_name(host) or dotless):
         raise PublishError(f"Instagram fetches each image from its public URL, and SHARECAST_PUBLIC_URL is not "
                            f"public ({host}): set it to the address the internet reaches Sharecast at",
                            retryable=False)

@@ -22,6 +22,7 @@ from brand_accounts.models import BrandAccount
 from brand_accounts.tokens import account_credentials
 from channels import publisher_for
 from channels.base import OutgoingImage, OutgoingPost, PublishError, TokenExpired
+from channels.instagram import public_image_url
 from plumbing import database
 from plumbing.database import utcnow
 from publishing.publish_jobs import _publish
@@ -174,6 +175,9 @@ def test_images_on_a_private_public_url_are_refused_clearly_without_dns(fake_ig)
             publisher_for("instagram").publish(post, ig_creds(fake_ig), False)
         assert not caught.value.retryable and "SHARECAST_PUBLIC_URL is not public" in caught.value.message
     assert fake_ig.paths() == []
+    for url in ("https://sharecast.example.com/media/a.jpg", "https://[2001:4860:4860::8888]/media/a.jpg",
+                "http://8.8.8.8/media/a.jpg"):
+        assert public_image_url(OutgoingImage(url=url), False) == url
 
 
 def test_the_refusals_are_said_in_both_languages(app):
