@@ -96,3 +96,22 @@ class AccountNotice(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class MastodonApp(Base):
+    """Sharecast's app registration on one Mastodon instance (``POST /api/v1/apps``), made the first
+    time a brand connects an account there and shared by every workspace, as Mastodon clients do.
+
+    ``sealed`` holds the client secret (plumbing/vault.py). A new public URL means a new redirect
+    URI, so the registration is per (instance, redirect URI).
+    """
+
+    __tablename__ = "mastodon_apps"
+    __table_args__ = (UniqueConstraint("instance", "redirect_uri"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance: Mapped[str] = mapped_column(String(300))
+    redirect_uri: Mapped[str] = mapped_column(String(600))
+    client_id: Mapped[str] = mapped_column(String(200))
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -50,6 +50,13 @@ class ConnectOut(Schema):
     authorize_url = fields.String(metadata={"description": "send the browser here; it comes back to the callback"})
 
 
+class ConnectIn(InputSchema):
+    instance = fields.String(load_default=None, validate=validate.Length(min=1, max=300), metadata={
+        "description": "Mastodon only: the instance the account is on (``mastodon.social``, "
+                       "``https://fosstodon.org`` or ``@brand@fosstodon.org``); Sharecast registers its app "
+                       "there the first time. Without it, the instance configured for the deployment."})
+
+
 class CallbackIn(InputSchema):
     state = fields.String(load_default="")
     code = fields.String(load_default="")
@@ -67,13 +74,17 @@ def index():
 
 @bp.post("/<channel>/connect")
 @requires("owner")
+@bp.arguments(ConnectIn, required=False)
 @bp.response(200, ConnectOut)
-def connect(channel: str):
+def connect(args: dict, channel: str):
     """Start connecting the brand's account: the platform's authorization URL (with ``state`` and PKCE).
 
-    :raise 404: unknown channel. :raise 422: a channel not connected by OAuth, or no app registration.
+    :raise 404: unknown channel. :raise 422: a channel not connected by OAuth, or no app registration;
+        a Mastodon ``instance`` that is not one, cannot be reached or would not register Sharecast
+        (``invalid_instance``), or none given where none is configured (``instance_required``).
     """
-    return {"authorize_url": start_connect(current_app, current().workspace_id, channel, request.remote_addr)}
+    return {"authorize_url": start_connect(current_app, current().workspace_id, channel, request.remote_addr,
+                                           instance=(args or {}).get("instance"))}
 
 
 @bp.get("/<channel>/callback")

@@ -17,9 +17,11 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from brand_accounts.mastodon_apps import registration
 from brand_accounts.models import BrandAccount
 from brand_accounts.notices import add_notice
 from channels import REGISTRY
+from channels.mastodon import InstanceError, instance_base
 from channels.oauth import OAuthError, OAuthProvider, Tokens, authorize_url, code_verifier, exchange_code, refresh
 from plumbing import database, redis_client, vault
 from plumbing.database import insert_for, utcnow
@@ -61,10 +63,12 @@ def oauth_channels() -> list[str]:
     return [cid for cid, c in REGISTRY.items() if getattr(c.publisher, "oauth", None) is not None]
 
 
-def platform(app: Flask, channel: str) -> Platform:
-    """The channel's OAuth endpoints as configured (``<CHANNEL>_API_BASE`` moves the token URL too).
+def platform(app: Flask, channel: str, instance: str | None = None) -> Platform:
+    """The channel's OAuth endpoints as configured (``<CHANNEL>_API_BASE`` moves the token URL too), or
+    for Mastodon on ``instance`` (an API base), with Sharecast's registration there (made if need be).
 
-    :raise ApiError 404: unknown channel. :raise ApiError 422: no OAuth, or no client id configured.
+    :raise ApiError 404: unknown channel. :raise ApiError 422: no OAuth, or no client id configured,
+        or an instance that is not one or would not register Sharecast.
     """
     if channel not in REGISTRY:
         raise ApiError(404, "not_found", "No such channel.")
@@ -73,7 +77,18 @@ def platform(app: Flask, channel: str) -> Platform:
                                         f"accounts connect for {', '.join(oauth_channels())}.")
     prefix, default = channel.upper(), REGISTRY[channel].publisher.oauth
     client_id = app.config.get(f"{prefix}_CLIENT_ID") or ""
+    if instance and not (client_id and instance == app.config[f"{prefix}_API_BASE"]):
+        try:
+            client_id, secret = registration(app, instance, redirect_uri(app, channel))
+        except InstanceError as exc:
+            raise ApiError(422, "invalid_instance", exc.message, {"instance": exc.kind}) from None
+        provider = dataclasses.replace(default, authorize_url=f"{instance}/oauth/authorize",
+                                       token_url=f"{instance}/oauth/token")
+        return Platform(provider, client_id, secret, instance)
     if not client_id:
+        if channel == "mastodon":
+            raise ApiError(422, "instance_required", "Say which Mastodon instance the account is on "
+                                                     "(instance, e.g. mastodon.social).", {"instance": "required"})
         raise ApiError(422, "not_configured", f"Sharecast has no {channel} app registration: set "
                                               f"SHARECAST_{prefix}_CLIENT_ID (see the README).")
     api_base = app.config[f"{prefix}_API_BASE"]
@@ -89,17 +104,27 @@ def redirect_uri(app: Flask, channel: str) -> str:
 
 
 def start_connect(app: Flask, workspace_id: int, channel: str, operator_ip: str | None,
-                  return_to: str | None = None) -> str:
+                  return_to: str | None = None, instance: str | None = None) -> str:
     """Where to send the marketer's browser; the state waits in Redis. ``return_to``: a path of
     ours to send the browser back to after the callback (a page), else the callback answers JSON.
+    ``instance``: the Mastodon instance the account is on, as typed (``mastodon.social``).
 
-    :raise ApiError: see :func:`platform`.
+    :raise ApiError: see :func:`platform`; 422 for an instance given for another channel.
     """
-    plat = platform(app, channel)
+    base = None
+    if instance is not None:
+        if channel != "mastodon":
+            raise ApiError(422, "validation_error", "Only a Mastodon account is on an instance of its choice.",
+                           {"instance": "not for this channel"})
+        try:
+            base = instance_base(instance, app.config["ALLOW_PRIVATE_TARGETS"])
+        except InstanceError as exc:
+            raise ApiError(422, "invalid_instance", exc.message, {"instance": exc.kind}) from None
+    plat = platform(app, channel, base)
     state = secrets.token_urlsafe(24)
     verifier = code_verifier() if plat.provider.pkce else None
     sealed = vault.for_app(app).seal({"workspace_id": workspace_id, "channel": channel, "verifier": verifier,
-                                      "ip": operator_ip, "return_to": return_to})
+                                      "ip": operator_ip, "return_to": return_to, "instance": base})
     redis_client.connection(app).set(_STATE_KEY.format(state), sealed, ex=STATE_TTL_SECONDS)
     return authorize_url(plat.provider, plat.client_id, redirect_uri(app, channel), state, verifier)
 
@@ -120,7 +145,7 @@ def finish_connect(app: Flask, session: Session, channel: str, state: str, code:
         raise ApiError(400, "invalid_state", "This connect link belongs to another channel.")
     if not code:
         return None, pending.get("return_to")
-    plat = platform(app, channel)
+    plat = platform(app, channel, pending.get("instance"))
     try:
         tokens = exchange_code(plat.provider, plat.client_id, plat.client_secret, code, redirect_uri(app, channel),
                                pending["verifier"], app.config["ALLOW_PRIVATE_TARGETS"])
@@ -131,7 +156,8 @@ def finish_connect(app: Flask, session: Session, channel: str, state: str, code:
                            app.config["ALLOW_PRIVATE_TARGETS"])
     except OAuthError as exc:
         raise ConnectRefused(exc.message, pending.get("return_to")) from None
-    row = save_tokens(app, session, pending["workspace_id"], channel, tokens, {"operator_ip": pending.get("ip")})
+    keep = {"operator_ip": pending.get("ip"), **({"api_base": pending["instance"]} if pending.get("instance") else {})}
+    row = save_tokens(app, session, pending["workspace_id"], channel, tokens, keep)
     return row, pending.get("return_to")
 
 
@@ -180,7 +206,8 @@ def account_credentials(app: Flask, workspace_id: int, channel: str, force_refre
         secret = vault.for_app(app).open(row.sealed)
     secret.pop("refresh_token", None)
     prefix = channel.upper()
-    settings = {"api_base": app.config[f"{prefix}_API_BASE"],
+    # An account on an instance of its own (Mastodon) keeps its API base with its tokens.
+    settings = {"api_base": secret.get("api_base") or app.config[f"{prefix}_API_BASE"],
                 "secure_domain": app.config.get(f"{prefix}_SECURE_DOMAIN") or urlsplit(app.config["PUBLIC_URL"]).hostname}
     fields = REGISTRY[channel].publisher.fields
     return {**{k: v for k, v in secret.items() if k in fields}, **{k: v for k, v in settings.items() if k in fields}}

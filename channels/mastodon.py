@@ -1,8 +1,10 @@
 """Mastodon: 500 characters (the default; an instance may allow more), links clickable, posted by API.
 
 Built from the Mastodon API documentation (docs.joinmastodon.org, methods/statuses, methods/media,
-methods/oauth, api/rate-limits). The brand's account lives on one instance, the one Sharecast's app
-is registered on (``SHARECAST_MASTODON_API_BASE``). Connect: OAuth 2.0 authorization code with PKCE
+methods/oauth, methods/apps, api/rate-limits). The brand's account may live on any instance: the
+first connect to an instance registers Sharecast's app there (``POST /api/v1/apps``, see
+:func:`register_app`; the registration is kept in brand_accounts), or a deployment may configure one
+instance's registration (``SHARECAST_MASTODON_API_BASE`` and client id). Connect: OAuth 2.0 authorization code with PKCE
 (S256, Mastodon 4.3+), client credentials as form fields, scopes ``read:statuses write:statuses
 write:media``. Mastodon's user tokens do not expire and come without a refresh token: a token the
 instance refuses (revoked) asks the brand to connect again.
@@ -19,7 +21,9 @@ time); 5xx retryable; 422 and other 4xx final with Mastodon's ``error``. Metrics
 """
 from __future__ import annotations
 
+import re
 import time
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -33,7 +37,7 @@ from channels.base import (
     alt_text,
 )
 from channels.oauth import OAuthProvider
-from channels.remote import BearerPublisher, json_body, refused
+from channels.remote import BearerPublisher, call, json_body, refused
 from channels.spec import ChannelSpec, ImageSize
 
 DEFAULT_API_BASE = "https://mastodon.social"
@@ -43,6 +47,64 @@ METRICS_BATCH = 20
 OAUTH = OAuthProvider(platform="mastodon", authorize_url=f"{DEFAULT_API_BASE}/oauth/authorize",
                       token_url=f"{DEFAULT_API_BASE}/oauth/token",
                       scopes=("read:statuses", "write:statuses", "write:media"), basic_auth=False)
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$")
+
+
+class InstanceError(ValueError):
+    """Not an instance address (``kind`` ``address``), or the instance could not be reached or would not
+    register Sharecast's app (``kind`` ``refused``); the message says which, in English."""
+
+    def __init__(self, message: str, kind: str = "address"):
+        super().__init__(message)
+        self.message, self.kind = message, kind
+
+
+def instance_base(text: str, allow_private: bool) -> str:
+    """The instance's API base (``https://host``) from what a marketer types: ``fosstodon.org``,
+    ``https://fosstodon.org/``, or an account handle ``@brand@fosstodon.org``. Plain ``http`` and
+    IP addresses only with ``allow_private`` (a local instance, tests). :raise InstanceError."""
+    text = (text or "").strip()
+    if not text or len(text) > 300 or any(c.isspace() or ord(c) < 32 for c in text):
+        raise InstanceError("Enter the instance's address, e.g. mastodon.social.")
+    if "://" not in text:
+        text = "https://" + text.rsplit("@", 1)[-1]  # a handle: the instance is after its last @
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        raise InstanceError("That is not an instance's address.") from None
+    if parts.scheme not in (("https", "http") if allow_private else ("https",)) or parts.username \
+            or parts.password or parts.path not in ("", "/") or parts.query or parts.fragment or not parts.hostname:
+        raise InstanceError("Enter only the instance's address, e.g. mastodon.social (https, no path).")
+    try:
+        host = parts.hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InstanceError("That is not an instance's address.") from None
+    netloc = f"{host}:{port}" if port else host
+    numeric = re.fullmatch(r"[0-9.]+", host) is not None  # an IP address: only a local instance (tests)
+    if not (allow_private and numeric) and (numeric or not _HOST.match(netloc)):
+        raise InstanceError("That is not an instance's address.")
+    return f"{parts.scheme}://{netloc}"
+
+
+def register_app(base: str, client_name: str, redirect_uri: str, website: str, allow_private: bool,
+                 timeout: float = 20.0) -> tuple[str, str]:
+    """Register Sharecast's app on the instance at ``base`` (``POST /api/v1/apps``, form fields
+    ``client_name``, ``redirect_uris``, ``scopes``, ``website``): its ``(client_id, client_secret)``.
+    :raise InstanceError: unreachable, not a Mastodon API, or refused (422 with Mastodon's ``error``)."""
+    try:
+        res = call("Mastodon", "POST", f"{base}/api/v1/apps", allow_private, timeout,
+                   data={"client_name": client_name, "redirect_uris": redirect_uri,
+                         "scopes": " ".join(OAUTH.scopes), "website": website})
+    except PublishError as exc:
+        raise InstanceError(f"The instance could not be reached ({exc.message}).", "refused") from None
+    body = json_body(res)
+    if res.status_code != 200 or not isinstance(body, dict) or not body.get("client_id") \
+            or not body.get("client_secret"):
+        detail = body.get("error") if isinstance(body, dict) else None
+        raise InstanceError(f"The instance would not register Sharecast ({res.status_code}"
+                            f"{': ' + str(detail)[:200] if detail else ''}); is it a Mastodon server?", "refused")
+    return str(body["client_id"]), str(body["client_secret"])
 
 
 class MastodonPublisher(BearerPublisher):

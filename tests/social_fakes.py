@@ -433,9 +433,14 @@ class FakeMastodon(FakePlatform):
     ``GET /api/v1/statuses?id[]=``. Errors as ``{"error": …}``; every API answer carries
     ``X-RateLimit-Limit/Remaining/Reset`` (ISO 8601); ``post_limit`` statuses, then 429."""
 
+    SCOPES = {"read", "write", "push", "profile", "read:statuses", "write:statuses", "write:media", "read:accounts"}
+
     def __init__(self, client_id="md-client", client_secret="md-secret", post_limit=300, reset_in=10800,
                  processing=0):
         self.client_id, self.client_secret = client_id, client_secret
+        # Apps registered by POST /api/v1/apps: client_id → {secret, redirect_uris, scopes, name, website}.
+        self.apps: dict[str, dict] = {client_id: {"secret": client_secret, "redirect_uris": None,
+                                                  "scopes": {"read:statuses", "write:statuses", "write:media"}}}
         self.post_limit, self.post_calls, self.reset_at = post_limit, 0, time.time() + reset_in
         self.processing = processing
         self.codes: dict[str, dict] = {}
@@ -454,16 +459,43 @@ class FakeMastodon(FakePlatform):
     def length(text: str) -> int:
         return len(_URL.sub("x" * 23, text))
 
+    def register(self, fields: dict) -> tuple[int, dict, dict]:
+        """``POST /api/v1/apps`` (methods/apps): ``client_name`` and ``redirect_uris`` required, ``scopes``
+        space-separated (default ``read``); 422 ``Validation failed: …`` otherwise."""
+        name, uris = (fields.get("client_name") or "").strip(), fields.get("redirect_uris") or ""
+        uris = uris if isinstance(uris, list) else uris.split()
+        scopes = (fields.get("scopes") or "read").split()
+        if not name:
+            return 422, {"error": "Validation failed: Application name can't be blank"}, {}
+        if not uris or any(not re.match(r"^[a-z][a-z0-9+.-]*:", u) or (u.startswith("http") and not urlsplit(u).netloc)
+                           for u in uris):
+            return 422, {"error": "Validation failed: Redirect URI must be an absolute URI."}, {}
+        if not set(scopes) <= self.SCOPES:
+            return 422, {"error": "Validation failed: Scopes doesn't match configured scopes"}, {}
+        client_id, secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        self.apps[client_id] = {"secret": secret, "redirect_uris": uris, "scopes": set(scopes), "name": name,
+                                "website": fields.get("website")}
+        return 200, {"id": str(563419 + len(self.apps)), "name": name, "website": fields.get("website") or None,
+                     "scopes": scopes, "redirect_uri": "\n".join(uris), "redirect_uris": uris,
+                     "client_id": client_id, "client_secret": secret, "client_secret_expires_at": 0}, {}
+
     def answer(self, method, path, query, headers, fields, files):
+        if path == "/api/v1/apps" and method == "POST":
+            return self.register(fields)
         if path == "/oauth/authorize":
-            if query.get("client_id") != self.client_id or query.get("response_type") != "code" \
-                    or not set(query.get("scope", "").split()) <= {"read:statuses", "write:statuses", "write:media"}:
+            registered = self.apps.get(query.get("client_id", ""))
+            if registered is None or query.get("response_type") != "code" \
+                    or not set(query.get("scope", "").split()) <= registered["scopes"]:
                 return 400, {"error": "invalid_request"}, {}
+            if registered["redirect_uris"] is not None and query.get("redirect_uri") not in registered["redirect_uris"]:
+                return 400, {"error": "invalid_redirect_uri", "error_description": "The requested redirect uri is "
+                             "malformed or doesn't match client redirect URI."}, {}
             code = secrets.token_urlsafe(16)
             self.codes[code] = {"challenge": query.get("code_challenge"), "redirect_uri": query["redirect_uri"]}
             return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
         if path == "/oauth/token":
-            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
+            registered = self.apps.get(fields.get("client_id") or "")
+            if registered is None or registered["secret"] != fields.get("client_secret"):
                 return 401, {"error": "invalid_client", "error_description": "Client authentication failed due to "
                              "unknown client, no client authentication included, or unsupported authentication method."}, {}
             grant = self.codes.pop(fields.get("code", ""), None) if fields.get("grant_type") == "authorization_code" else None
@@ -687,6 +719,29 @@ class FakeLinkedIn(FakePlatform):
                 "refresh_token_expires_in": 31536000, "scope": "r_organization_social,rw_organization_admin,"
                                                               "w_organization_social"}
 
+    def share_statistics(self, query: dict) -> tuple[int, dict, dict]:
+        """Organization Share Statistics: ``q=organizationalEntity``, the page, and ``shares=List(…)`` /
+        ``ugcPosts=List(…)`` of URNs (decoded here from the Rest.li 2.0 encoding); lifetime figures per post."""
+        if query.get("q") != "organizationalEntity" or query.get("organizationalEntity") not in self.pages:
+            return self.err(403, "Not enough permissions to access: organizationalEntityShareStatistics.FINDER",
+                            "ACCESS_DENIED", 100)
+        elements = []
+        for name, key in (("shares", "share"), ("ugcPosts", "ugcPost")):
+            listed = query.get(name)
+            if listed is None:
+                continue
+            match = re.fullmatch(r"List\((.*)\)", listed)
+            if not match:
+                return self.err(400, f"Invalid param. Please see errorDetails for more information. ({name})")
+            for urn in filter(None, match.group(1).split(",")):
+                post = self.posts.get(urn)
+                if post is not None and post["author"] == query["organizationalEntity"]:
+                    n = len(post["commentary"])
+                    elements.append({key: urn, "organizationalEntity": post["author"], "totalShareStatistics": {
+                        "uniqueImpressionsCount": 40 + n, "shareCount": 2, "engagement": 0.05, "clickCount": 6,
+                        "likeCount": 11, "impressionCount": 90 + n, "commentCount": 4}})
+        return 200, {"paging": {"count": 10, "start": 0, "links": []}, "elements": elements}, {}
+
     def answer(self, method, path, query, headers, fields, files):
         if path == "/oauth/v2/authorization":
             if query.get("client_id") != self.client_id or query.get("response_type") != "code":
@@ -766,6 +821,8 @@ class FakeLinkedIn(FakePlatform):
             urn = f"urn:li:share:{7100000000000000000 + len(self.posts)}"
             self.posts[urn] = {"commentary": commentary, "author": fields["author"], "images": images}
             return 201, {}, {"x-restli-id": urn}
+        if path == "/rest/organizationalEntityShareStatistics" and method == "GET":
+            return self.share_statistics(query)
         if path == "/rest/posts" and method == "GET" and query.get("q") == "author":
             mine = [u for u in reversed(list(self.posts)) if self.posts[u]["author"] == query.get("author")]
             return 200, {"elements": [{"id": u, "commentary": self.posts[u]["commentary"]}

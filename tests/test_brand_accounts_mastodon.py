@@ -6,14 +6,15 @@ import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
-from social_fakes import FakeMastodon, s256
+from social_fakes import FakeMastodon, FakePlatform, s256
 from sqlalchemy import select, update
 from test_brand_accounts import connect_x, image, pub_of
 from test_publishing_e2e import api_campaign, go_live
 from test_webhooks import local_targets  # noqa: F401 - a fixture
 
-from brand_accounts.models import BrandAccount
+from brand_accounts.models import BrandAccount, MastodonApp
 from brand_accounts.tokens import account_credentials
 from channels import publisher_for
 from channels.base import OutgoingImage, OutgoingPost, PublishError, TokenExpired
@@ -210,3 +211,110 @@ def test_a_rate_limited_mastodon_post_waits_for_the_reset(app, local_targets, ow
         assert pub.next_attempt_at >= utcnow() + timedelta(seconds=1100)
     finally:
         server.close()
+
+
+# An account on any instance: Sharecast registers its app there the first time (POST /api/v1/apps).
+
+def connect_on(owner, instance: str, channel: str = "mastodon"):
+    return owner.client.post(f"/api/v1/accounts/{channel}/connect", json={"instance": instance},
+                             headers=owner._headers(None))
+
+
+def approve_and_return(owner, authorize_url: str) -> dict:
+    at = httpx.get(authorize_url, follow_redirects=False)
+    assert at.status_code == 302, at.text
+    back = urlsplit(at.headers["location"])
+    done = owner.client.get(f"{back.path}?{back.query}")
+    assert done.status_code == 200, done.json
+    return done.json
+
+
+def test_an_account_on_any_instance_registers_sharecast_there_once_and_posts_there(app, local_targets, owner):  # noqa: F811
+    """No deployment-wide registration: the owner names the instance; the first connect registers
+    Sharecast's app on it with the callback and the scopes the adapter needs, a second connect (also
+    from another workspace) reuses it, and posts go to that instance with the token it issued."""
+    server = FakeMastodon(client_id="preconfigured-elsewhere")
+    try:
+        assert app.config["MASTODON_CLIENT_ID"] == ""
+        res = connect_on(owner, server.url() + "/")
+        assert res.status_code == 200, res.json
+        [registered] = [c for c in server.calls if c["path"] == "/api/v1/apps"]
+        assert registered["fields"]["client_name"] == "Sharecast"
+        assert registered["fields"]["redirect_uris"] == f"{app.config['PUBLIC_URL']}/api/v1/accounts/mastodon/callback"
+        assert registered["fields"]["scopes"] == "read:statuses write:statuses write:media"
+        query = parse_qs(urlsplit(res.json["authorize_url"]).query)
+        assert res.json["authorize_url"].startswith(server.url("/oauth/authorize?"))
+        assert query["client_id"] != ["preconfigured-elsewhere"] and query["code_challenge_method"] == ["S256"]
+        account = approve_and_return(owner, res.json["authorize_url"])
+        assert account["status"] == "connected"
+        with database.read_session(app) as s:
+            apps = s.scalars(select(MastodonApp)).all()
+            row = s.scalar(select(BrandAccount).where(BrandAccount.channel == "mastodon"))
+        assert [(a.instance, a.client_id) for a in apps] == [(server.url(), query["client_id"][0])]
+        assert server.apps[query["client_id"][0]]["secret"] not in apps[0].sealed
+        [token] = server.tokens
+        assert account_credentials(app, row.workspace_id, "mastodon") == {"access_token": token, "api_base": server.url()}
+        # Again (a reconnect): no second registration.
+        again = connect_on(owner, server.url())
+        assert again.status_code == 200 and len([c for c in server.calls if c["path"] == "/api/v1/apps"]) == 1
+        # A post goes to that instance.
+        campaign = api_campaign(owner, channels=["mastodon"], images=1)
+        go_live(app, owner, campaign["id"], channels=["mastodon"])
+        pub = pub_of(app, "mastodon")
+        assert (pub.status, pub.error) == ("published", None) and list(server.statuses) == [pub.external_id]
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("", "validation_error"), ("mastodon.social/@brand", "invalid_instance"), ("ftp://mastodon.social", "invalid_instance"),
+    ("https://user:pw@mastodon.social", "invalid_instance"), ("masto don.social", "invalid_instance"),
+    ("https://mastodon.social/?x=1", "invalid_instance"), ("x" * 301, "validation_error"),
+])
+def test_a_bad_instance_address_is_422_and_registers_nothing(app, owner, typed, code):
+    res = connect_on(owner, typed)
+    assert res.status_code == 422 and res.json["error"]["code"] == code, res.json
+    with database.read_session(app) as s:
+        assert s.scalars(select(MastodonApp)).all() == []
+
+
+def test_an_instance_that_is_not_mastodon_or_refuses_is_422_and_stores_nothing(app, local_targets, owner):  # noqa: F811
+    class NotMastodon(FakePlatform):  # a web server that is not a Mastodon instance
+        def answer(self, method, path, query, headers, fields, files):
+            return 404, {"error": "no such page"}, {}
+
+    not_mastodon = NotMastodon()
+    refusing = FakeMastodon()
+    refusing.SCOPES = {"read"}  # an instance that does not know the granular scopes
+    try:
+        for server in (not_mastodon, refusing):
+            res = connect_on(owner, server.url())
+            assert res.status_code == 422 and res.json["error"]["code"] == "invalid_instance", res.json
+            assert "would not register" in res.json["error"]["message"]
+        closed = connect_on(owner, "http://127.0.0.1:9")
+        assert closed.status_code == 422 and "could not be reached" in closed.json["error"]["message"]
+        with database.read_session(app) as s:
+            assert s.scalars(select(MastodonApp)).all() == [] and s.scalars(select(BrandAccount)).all() == []
+    finally:
+        not_mastodon.close()
+        refusing.close()
+
+
+def test_an_instance_is_refused_for_other_channels_and_needed_when_none_is_configured(app, owner):
+    res = connect_on(owner, "mastodon.social", channel="x")
+    assert res.status_code == 422 and res.json["error"]["fields"] == {"instance": "not for this channel"}
+    res = owner.client.post("/api/v1/accounts/mastodon/connect", headers=owner._headers(None))
+    assert res.status_code == 422 and res.json["error"]["code"] == "instance_required"
+
+
+def test_instance_addresses_are_read_as_people_type_them():
+    from channels.mastodon import InstanceError, instance_base
+
+    assert instance_base("Mastodon.Social", False) == "https://mastodon.social"
+    assert instance_base("https://fosstodon.org/", False) == "https://fosstodon.org"
+    assert instance_base("@acmetea@fosstodon.org", False) == "https://fosstodon.org"
+    assert instance_base("social.bücher.example", False) == "https://social.xn--bcher-kva.example"
+    assert instance_base("http://127.0.0.1:8080", True) == "http://127.0.0.1:8080"
+    for bad in ("http://mastodon.social", "127.0.0.1", "https://localhost", "https://mastodon.social:99999"):
+        with pytest.raises(InstanceError):
+            instance_base(bad, False)

@@ -54,23 +54,33 @@ def test_an_owner_connects_and_disconnects_the_brands_x_account(app, page_server
 
 
 def test_an_owner_connects_the_brands_mastodon_account_on_its_instance(app, page_server, staff, browser_context):
+    """No app registered beforehand: the owner types the instance, Sharecast registers itself there,
+    and a link (the page's CSP keeps forms on Sharecast) takes the owner to approve and back."""
     server = FakeMastodon()
     try:
-        app.config.update(ALLOW_PRIVATE_TARGETS=True, MASTODON_CLIENT_ID=server.client_id,
-                          MASTODON_CLIENT_SECRET=server.client_secret, MASTODON_API_BASE=server.url(),
-                          MASTODON_AUTHORIZE_URL=server.url("/oauth/authorize"))
+        app.config.update(ALLOW_PRIVATE_TARGETS=True)
         page = browser_context(DESKTOP, locale="zh-CN")
         page.goto(f"{page_server}/console/accounts")
         page.get_by_label("邮箱").fill(staff["email"])
         page.get_by_label("密码").fill(staff["password"])
         page.get_by_role("button", name="登录").click()
         row = page.locator("tr[data-channel=mastodon]")
-        expect(row).to_contain_text("账号须在 127.0.0.1 上")  # the instance Sharecast's app is registered on
-        row.get_by_role("link", name="连接").click()  # → the instance's consent (the fake approves) → back here
+        expect(row).to_contain_text("账号可在任一 Mastodon 实例上")
+        row.get_by_label("实例").fill("127.0.0.1:9")  # nothing listens there
+        row.get_by_role("button", name="连接").click()
+        expect(page.locator(".flash")).to_contain_text("无法连接该服务器")
+        page.locator("tr[data-channel=mastodon]").get_by_label("实例").fill(server.url())
+        page.locator("tr[data-channel=mastodon]").get_by_role("button", name="连接").click()
+        host = server.url().removeprefix("http://")
+        expect(page.get_by_role("heading", level=1)).to_have_text("连接 Mastodon")
+        assert axe_violations(page) == []
+        page.get_by_role("link", name=f"继续前往 {host}").click()  # the instance's consent (the fake approves) → back
         expect(page.locator(".flash")).to_contain_text("账号已连接")
         expect(page.locator("tr[data-channel=mastodon]")).to_contain_text("已连接")
-        token_call = next(c for c in server.calls if c["path"] == "/oauth/token")
-        assert token_call["fields"]["code_verifier"] and token_call["fields"]["client_secret"] == server.client_secret
+        [registered] = [c for c in server.calls if c["path"] == "/api/v1/apps"]
+        client_id = next(c for c in server.calls if c["path"] == "/oauth/token")["fields"]["client_id"]
+        assert registered["fields"]["redirect_uris"].endswith("/api/v1/accounts/mastodon/callback")
+        assert client_id in server.apps and client_id != server.client_id
         with database.read_session(app) as s:
             assert s.scalar(select(BrandAccount.channel)) == "mastodon"
     finally:

@@ -31,8 +31,9 @@ RULES = {
                     "the images from Sharecast, so Sharecast must be reachable from the internet."),
     "linkedin": _l("Posts go out as the LinkedIn page the connecting member administers (with several, you "
                    "choose one here), with up to 9 images described for screen readers."),
-    "mastodon": _l("The account must be on %(instance)s, where Sharecast's app is registered. Posts go out with "
-                   "up to 4 images, each described for screen readers; at most 500 characters."),
+    "mastodon": _l("The account may be on any Mastodon instance: enter its address and Sharecast registers "
+                   "itself there the first time. Posts go out with up to 4 images, each described for screen "
+                   "readers; at most 500 characters."),
 }
 
 
@@ -71,15 +72,32 @@ def connect_account(channel: str):
 
     A link, not a form: the page's CSP (``form-action 'self'``) stops a form's redirect to another
     site, and starting a connect changes nothing until the owner approves at the platform."""
+    instance = request.args.get("instance") if channel == "mastodon" else None
     try:
         url = start_connect(current_app, g.key.workspace_id, channel, request.remote_addr,
-                            return_to=url_for("console.accounts_page"))
+                            return_to=url_for("console.accounts_page"), instance=instance)
     except ApiError as exc:
         if exc.status == 404:
             raise
-        flash(_("This account cannot be connected: Sharecast has no app registered on the platform yet."), "error")
+        flash(_connect_refusal(exc), "error")
         return redirect(url_for("console.accounts_page"), 303)
+    if instance is not None:
+        # Typed in a form: the page's CSP (form-action 'self') would stop the form's redirect to the
+        # instance, so the owner follows a link to it instead.
+        return render_template("console/accounts_continue.html", url=url, host=urlsplit(url).netloc)
     return redirect(url, 303)
+
+
+def _connect_refusal(exc: ApiError) -> str:
+    """Why a connect could not start, in the console's language."""
+    if exc.code == "instance_required":
+        return _("Enter the Mastodon instance the brand's account is on, e.g. mastodon.social.")
+    if exc.code == "invalid_instance" and exc.fields.get("instance") == "refused":
+        return _("That server could not be reached or would not register Sharecast: check that it is a "
+                 "Mastodon instance and try again.")
+    if exc.code == "invalid_instance":
+        return _("That is not an instance's address: enter it as mastodon.social (https, no path).")
+    return _("This account cannot be connected: Sharecast has no app registered on the platform yet.")
 
 
 @bp.post("/accounts/<channel>/choose")
