@@ -201,3 +201,21 @@ def test_a_post_made_by_a_worker_that_died_is_found_not_made_again(fb_app, owner
     pub, post = claimed_by_a_dead_worker(fb_app, owner, campaign, "facebook")
     sent = publisher_for("facebook").publish(post, account_credentials(fb_app, pub.workspace_id, "facebook"), True)
     taken_over_and_recorded_once(fb_app, pub, "facebook", sent, fake_fb.posts)
+
+
+def test_the_console_choice_refuses_a_page_not_offered_and_changes_nothing(fb_app, owner, console, fake_fb):
+    fake_fb.pages.append({"id": "555", "name": "Other Shop", "tasks": ["CREATE_CONTENT"]})
+    owner.client.get(callback_of(owner, fake_fb, "facebook"))
+    page = console.get("/console/accounts").get_data(as_text=True)
+    assert 'value="555"' in page and "Other Shop" in page and "Choose the page" in page
+    for data in ({}, {"id": "777"}):
+        res = console.post("/console/accounts/facebook/choose", data, token_from="/console/accounts")
+        assert res.status_code == 303
+        assert "Choose one of the listed pages." in console.get("/console/accounts").get_data(as_text=True)
+    with database.read_session(fb_app) as s:
+        assert s.scalar(select(BrandAccount.status)) == "needs_choice"
+    res = console.post("/console/accounts/facebook/choose", {"id": "555"}, token_from="/console/accounts")
+    assert res.status_code == 303 and "Posts as Other Shop" in console.get("/console/accounts").get_data(as_text=True)
+    res = console.post("/console/accounts/facebook/choose", {"id": "555"}, token_from="/console/accounts")
+    assert res.status_code == 303  # nothing waits now: said, not a 500
+    assert "no page waiting to be chosen" in console.get("/console/accounts").get_data(as_text=True)

@@ -111,6 +111,9 @@ def choose_account_page(channel: str):
         session.rollback()
         if exc.status == 404:
             flash(_("No account was connected."), "error")
+        elif exc.status == 409:
+            flash(_("This account has no page waiting to be chosen: connect it again to post as another page."),
+                  "error")
         else:
             flash(_("Choose one of the listed pages."), "error")
         return redirect(url_for("console.accounts_page"), 303)
