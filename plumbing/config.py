@@ -65,6 +65,9 @@ class Config:
     # up its own unacknowledged clicks at once; give each writer its own name to run
     # several on one host.
     CLICK_CONSUMER = os.environ.get("SHARECAST_CLICK_CONSUMER", "")
+    # A MaxMind-format country database (.mmdb; none is bundled): clicks then get a country facet.
+    # Needs the maxminddb package; the visitor's address only travels to the click writer, never stored.
+    GEOIP_DB = os.environ.get("SHARECAST_GEOIP_DB", "")
     # How long clicks read by a writer may stay unwritten before another writer
     # (on any node) claims them: a writer that died mid-batch loses nothing.
     CLICK_CLAIM_IDLE_SECONDS = _number("CLICK_CLAIM_IDLE_SECONDS", 60.0)

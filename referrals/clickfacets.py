@@ -1,7 +1,8 @@
-"""Clicks broken down by device class, browser, operating system and referring site.
+"""Clicks broken down by device class, browser, operating system, referring site and country.
 
 The click writer derives these from the user agent and referrer each click already
-carries (nothing more is done on the redirect) and keeps human clicks per campaign,
+carries (nothing more is done on the redirect), the country from its address where a
+GeoIP database is configured, and keeps human clicks per campaign,
 UTC hour, facet and value in ``click_facet_hours``; the breakdown sums those rows
 over a time range, never the clicks themselves.
 """
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from referrals.models import ClickFacetHour
 
-FACETS = ("device", "browser", "os", "referrer")
+# "country" only has rows where a GeoIP database is configured (see referrals/geoip.py).
+FACETS = ("device", "browser", "os", "referrer", "country")
 CSV_COLUMNS = ("facet", "value", "clicks", "unique_clicks")
 VALUE_LENGTH = 100
 

@@ -273,7 +273,7 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
         if click is None:
             return Evidence("click", None, campaign_id, click_id=data["click_id"])
         return Evidence("click", click.sharer_id, click.campaign_id, click.link_id, click.channel or None,
-                        click.id, click.clicked_at, click.bot)
+                        click.id, click.clicked_at, click.bot, content_version=click.content_version)
     if method == "coupon":
         sharer = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
                                                      Sharer.code == str(data["coupon"]).strip().upper()))
@@ -334,6 +334,8 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
         amount_minor=amount, currency=currency, campaign_id=campaign.id if campaign else None,
         link_id=verdict.link_id, sharer_id=verdict.sharer_id, channel=verdict.channel,
         click_id=evidence.click_id, attribution=verdict.method if verdict.attributed else f"none:{verdict.reason}",
+        # A sale credited through a click inherits the creative the click came from.
+        content_version=evidence.content_version if verdict.attributed and verdict.method == "click" else None,
         self_referral=self_referral, occurred_at=occurred_at, applied=True,
         customer_sharer_id=buyer_sharer.id if buyer_sharer else None,
         new_sharer=enrolled if buyer_sharer else None,

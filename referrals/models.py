@@ -115,6 +115,9 @@ class Click(Base):
     referrer: Mapped[str] = mapped_column(String(1000))
     bot: Mapped[bool] = mapped_column(Boolean, default=False)
     is_unique: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The content version of the post the click came from (its link's ``?v=``), when it names one
+    # the campaign has; a sale through the click inherits it.
+    content_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class VisitorHour(Base):
@@ -154,6 +157,21 @@ class ClickFacetHour(Base):
     hour: Mapped[int] = mapped_column(Integer, primary_key=True)
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ClickCreativeHour(Base):
+    """Human clicks per campaign, UTC hour, channel and content version of the post they came from
+    (0: no or unknown creative tag), kept by the click writer (see ``referrals/creatives.py``)."""
+
+    __tablename__ = "click_creative_hours"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    content_version: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(Integer)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -206,6 +224,8 @@ class Conversion(Base):
     sharer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     channel: Mapped[str | None] = mapped_column(String(32))
     click_id: Mapped[str | None] = mapped_column(String(32))
+    # The content version of the post whose click the sale is credited through (see Click.content_version).
+    content_version: Mapped[int | None] = mapped_column(Integer)
     attribution: Mapped[str] = mapped_column(String(32))  # click|code|coupon|sharer_id|none:<reason>
     self_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     customer_sharer_id: Mapped[int | None] = mapped_column(Integer)

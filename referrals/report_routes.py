@@ -47,7 +47,7 @@ def series(query: dict, campaign_id: int):
                            query["end"], query["channel"])
 
 
-def _hours(query: dict) -> tuple[datetime | None, datetime | None]:
+def range_hours(query: dict) -> tuple[datetime | None, datetime | None]:
     """``from``/``to`` rounded out to whole UTC hours. :raise ApiError 422: ``from`` not before ``to``."""
     if query["start"] is not None and query["end"] is not None and query["start"] >= query["end"]:
         raise ApiError(422, "validation_error", "from must be before to.", {"from": "must be before to"})
@@ -66,7 +66,7 @@ def click_facets(query: dict, campaign_id: int):
     :raise 404: not in this workspace. :raise 422: ``from`` not before ``to``.
     """
     campaign = _campaign(campaign_id)
-    start, end = _hours(query)
+    start, end = range_hours(query)
     return {"campaign_id": campaign.id, "start": start, "end": end,
             **click_breakdown(database.session(), campaign.id, start, end)}
 
@@ -82,7 +82,7 @@ def click_facets_csv(query: dict, campaign_id: int):
     :raise 404: not in this workspace. :raise 422: ``from`` not before ``to``.
     """
     campaign = _campaign(campaign_id)
-    start, end = _hours(query)
+    start, end = range_hours(query)
     figures = click_breakdown(database.session(), campaign.id, start, end)
     return csv_response(f"campaign-{campaign.id}-clicks.csv", CSV_COLUMNS, csv_rows(figures))
 

@@ -99,3 +99,5 @@ class ClickBreakdownOut(Schema):
                                                                                   "...) by their app"})
     os = fields.List(fields.Nested(FacetValueOut))
     referrer = fields.List(fields.Nested(FacetValueOut), metadata={"description": "referring site's host"})
+    country = fields.List(fields.Nested(FacetValueOut), metadata={
+        "description": "ISO 3166 country code (\"\" when unknown); empty unless a GeoIP database is configured"})
