@@ -178,3 +178,20 @@ def test_a_post_made_by_a_worker_that_died_is_found_not_made_again(li_app, owner
     pub, post = claimed_by_a_dead_worker(li_app, owner, campaign, "linkedin")
     sent = publisher_for("linkedin").publish(post, account_credentials(li_app, pub.workspace_id, "linkedin"), True)
     taken_over_and_recorded_once(li_app, pub, "linkedin", sent, fake_li.posts)
+
+
+def test_a_member_administering_several_pages_chooses_one_and_posts_as_it(li_app, owner, fake_li):
+    other = "urn:li:organization:1"
+    fake_li.pages = (PAGE, other)
+    account = connect_x(owner, fake_li, "linkedin")["account"]
+    assert account["status"] == "needs_choice" and account["choices"] == [
+        {"id": other, "name": f"Acme Tea Europe ({other})"}, {"id": PAGE, "name": f"Acme Tea ({PAGE})"}]
+    chosen = owner.post("/api/v1/accounts/linkedin/choose", {"id": other})
+    assert chosen.status_code == 200 and chosen.json["posts_as"] == other
+    asked = fake_li.paths().count("/rest/organizationAcls")
+    campaign = api_campaign(owner, channels=["linkedin"], images=0)
+    go_live(li_app, owner, campaign["id"], channels=["linkedin"])
+    pub = pub_of(li_app, "linkedin")
+    assert (pub.status, pub.error) == ("published", None), pub.error
+    assert fake_li.posts[pub.external_id]["author"] == other
+    assert fake_li.paths().count("/rest/organizationAcls") == asked  # the chosen page is kept, not asked again

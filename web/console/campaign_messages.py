@@ -137,17 +137,17 @@ _PATTERNS = [
     (re.compile(r"Longer than maximum length (?P<n>\d+)\."),
      lambda m: _("Use at most %(n)s characters.", **m.groupdict())),
     # The brand's own accounts (channels/x.py, weibo.py, wechat_official.py; publishing/direct_post.py)
-    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook) rate limit reached; resets at (?P<at>\S+)( \(.*\))?"),
+    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook|Instagram) rate limit reached; resets at (?P<at>\S+)( \(.*\))?"),
      lambda m: _("%(platform)s's rate limit was reached; the post goes out after it resets (%(at)s).",
                  platform=m["platform"], at=_when(m["at"]))),
     (re.compile(r"\w+: the \w+ account needs connecting again.*", re.S),
      lambda m: _("The brand's account needs connecting again: open Accounts and connect it.")),
     (re.compile(r"no \w+ account is connected.*", re.S),
      lambda m: _("No brand account is connected for this channel: open Accounts and connect it.")),
-    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook) refused the access token.*", re.S),
+    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook|Instagram) refused the access token.*", re.S),
      lambda m: _("%(platform)s refused the account's access: open Accounts and connect it again.",
                  platform=m["platform"])),
-    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook) refused the (?:post|article): (?P<detail>.*)", re.S),
+    (re.compile(r"\w+: (?P<platform>X|Weibo|WeChat|Mastodon|Bluesky|LinkedIn|Facebook|Instagram) refused the (?:post|article): (?P<detail>.*)", re.S),
      lambda m: _("%(platform)s refused the post: %(detail)s", platform=m["platform"], detail=m["detail"])),
     (re.compile(r"weibo: Weibo's share API only takes posts with a link on the app's secure domain "
                 r"\((?P<domain>[^)]*)\); this post's link is (?P<host>.*)"),
@@ -161,6 +161,17 @@ _PATTERNS = [
                 r"(?P<n>\d+) \((?P<pages>[^)]*)\).*", re.S),
      lambda m: _("LinkedIn posts as the one page the connecting member administers; this member administers "
                  "%(n)s (%(pages)s): connect a member who administers only the brand's page.", **m.groupdict())),
+    (re.compile(r"instagram: Instagram fetches each image from its public URL, and SHARECAST_PUBLIC_URL is not "
+                r"public \((?P<host>[^)]*)\).*", re.S),
+     lambda m: _("Instagram downloads each image from Sharecast's public address, and SHARECAST_PUBLIC_URL "
+                 "(%(host)s) cannot be reached from the internet: whoever runs Sharecast must set it to its "
+                 "public address.", **m.groupdict())),
+    (re.compile(r"instagram: the Instagram caption is (?P<n>\d+) characters; Instagram takes at most (?P<limit>\d+)"),
+     lambda m: _("The Instagram caption is %(n)s characters; Instagram takes at most %(limit)s.", **m.groupdict())),
+    (re.compile(r"instagram: an Instagram post needs at least one image"),
+     lambda m: _("An Instagram post needs at least one image: add a product image.")),
+    (re.compile(r"\w+: the \w+ account waits for the choice of the page it posts as.*", re.S),
+     lambda m: _("The brand's account waits for you to choose the page it posts as: open Accounts and choose it.")),
     (re.compile(r"wechat_official: an Official Account article needs a cover image"),
      lambda m: _("An Official Account article needs a cover image: add a product image.")),
 ]
