@@ -192,6 +192,8 @@ class Conversion(Base):
         Index("ix_conversions_workspace_time", "workspace_id", "type", "occurred_at"),
         # Repurchase and cohort figures read each customer's sales in time order.
         Index("ix_conversions_customer", "workspace_id", "customer_sharer_id", "occurred_at"),
+        # The IP-prefix risk rule counts one workspace's sales from one network in a window.
+        Index("ix_conversions_ip_prefix", "workspace_id", "ip_prefix", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -219,6 +221,8 @@ class Conversion(Base):
     response: Mapped[dict] = mapped_column(JSON, default=dict)
     # The customer binding this sale counted towards (its sharer's customer list).
     binding_id: Mapped[int | None] = mapped_column(Integer)
+    # A sale's buyer's network: the keyed hash of their IP's /24 or /48 (referrals/visitors.py), never the IP.
+    ip_prefix: Mapped[str | None] = mapped_column(String(32))
 
 
 class Commission(Base):
