@@ -54,6 +54,8 @@ class Sharer(Base):
     avatar_key: Mapped[str | None] = mapped_column(String(80))
     # When the seller last set their phone number on their profile: payout details wait a while after it.
     phone_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the seller's new email address was confirmed (its link opened): the same wait.
+    email_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
     # webhook, signed with its secret (stored encrypted). See publishing/notices.py.
