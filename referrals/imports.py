@@ -22,7 +22,7 @@ from referrals.schemas import ConversionIn
 MAX_ROWS = 5000
 COLUMNS = ("type", "order_id", "refund_id", "amount", "currency", "click_id", "code", "sharer_id", "coupon",
            "campaign_id", "customer_external_id", "customer_email", "customer_phone", "customer_name",
-           "occurred_at")
+           "customer_ip", "occurred_at")
 REQUIRED = ("type", "order_id", "amount")
 INTEGERS = ("sharer_id", "campaign_id")
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from test_conversions import sale
+from test_imports import post_csv
 from test_integrations import _test_start, conversions, shopify, shopify_order, world  # noqa: F401 (fixtures)
 from test_integrations_more import signed, woo, woo_order  # noqa: F401 (fixtures)
 from test_withdrawals import put
@@ -160,3 +161,17 @@ def test_the_signed_order_webhook_takes_the_ip_by_the_apis_rules(app, world, sig
     assert signed.send(order).status_code == 204
     [sale] = conversions(app)
     assert sale.ip_prefix == ip_prefix_hash(app.config["SECRET_KEY"], "203.0.113.31")
+
+
+def test_imported_rows_carry_the_ip_by_the_apis_rules(app, owner, campaign, make_sharer, make_link):
+    code = make_link(campaign["id"], make_sharer("小林")["id"])["code"]
+    text = ("type,order_id,amount,code,customer_external_id,customer_ip\n"
+            f"sale,I-1,199.00,{code},c-1,203.0.113.9\n"
+            f"sale,I-2,199.00,{code},c-2,203.0.113.999\n")
+    res = post_csv(owner, text)
+    assert res.status_code == 200, res.json
+    assert [r["status"] for r in res.json["results"]] == ["created", "failed"]
+    assert res.json["results"][1]["error"]["fields"] == {"customer.ip": "not an IPv4 or IPv6 address"}
+    with database.new_session(app) as s:
+        rows = list(s.scalars(select(Conversion)))
+    assert [(c.order_id, c.ip_prefix) for c in rows] == [("I-1", ip_prefix_hash(app.config["SECRET_KEY"], "203.0.113.1"))]
