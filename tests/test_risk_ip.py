@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from test_console_imports import upload
 from test_conversions import sale
 from test_imports import post_csv
 from test_integrations import _test_start, conversions, shopify, shopify_order, world  # noqa: F401 (fixtures)
@@ -15,7 +16,7 @@ from test_integrations_more import signed, woo, woo_order  # noqa: F401 (fixture
 from test_withdrawals import put
 
 from plumbing import database
-from referrals.models import Conversion
+from referrals.models import Conversion, SalesImport
 from referrals.visitors import ip_prefix, ip_prefix_hash
 
 _networks = itertools.count(1)  # a fresh /24 per property example: examples never meet
@@ -175,3 +176,11 @@ def test_imported_rows_carry_the_ip_by_the_apis_rules(app, owner, campaign, make
     with database.new_session(app) as s:
         rows = list(s.scalars(select(Conversion)))
     assert [(c.order_id, c.ip_prefix) for c in rows] == [("I-1", ip_prefix_hash(app.config["SECRET_KEY"], "203.0.113.1"))]
+
+
+def test_a_console_import_keeps_no_file_with_ips_in_it(app, console):
+    res = upload(console, b"type,order_id,amount,customer_external_id,customer_ip\nsale,K-1,1.00,c,203.0.113.9\n",
+                 dry_run=False)
+    assert res.status_code == 422 and "unknown customer_ip" in res.text
+    with database.new_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(SalesImport)) == 0
