@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from accounts import phone_codes, sms
 from accounts.phone_codes import LIFETIME, Outcome
 from credentials import mail
+from credentials.store import load_credentials
 from payouts.accounts import apply_payout_method, sealed_account
 from payouts.models import PayoutMethod, PayoutMethodChange
 from plumbing import database
@@ -57,7 +58,8 @@ def propose_change(session: Session, vault: Vault, secret: str, workspace_id: in
     :raise ApiError 404: no such sharer or rail. :raise ApiError 422: a bad account.
     :raise ApiError 409: the seller has neither a phone number nor an email address to send a code to
         (``phone_required``), or one of them changed less than two days ago (``phone_recently_changed``,
-        ``email_recently_changed``).
+        ``email_recently_changed``), or, for a seller without a phone, the workspace has no email
+        channel to send the code through (``email_unavailable``).
     :raise ApiError 429: a code was sent less than a minute ago, or five this hour.
     """
     database.lock(session, f"payout-method:{sharer_id}")
@@ -74,6 +76,9 @@ def propose_change(session: Session, vault: Vault, secret: str, workspace_id: in
                            f"Your {what} changed less than two days ago: for your safety, payout details can "
                            f"change again from {settled.isoformat(timespec='minutes')}.",
                            {"retry_after": int((settled - now).total_seconds()) + 1})
+    if not sharer.phone and load_credentials(session, vault, workspace_id, "email") is None:
+        raise ApiError(409, "email_unavailable", "The programme cannot send email yet, so no code can reach you: "
+                                                 "add your mobile number on your profile, or ask the brand.")
     change = session.get(PayoutMethodChange, sharer_id)
     if change is not None and change.confirmed_at is None and now - change.sent_at < RESEND_AFTER:
         wait = int((change.sent_at + RESEND_AFTER - now).total_seconds()) + 1

@@ -78,7 +78,8 @@ def put_method(data: dict, sharer_id: int):
 
     :raise 403: another seller's. :raise 404: unknown sharer. :raise 409: a seller with neither a phone
     number nor an email address (``phone_required``), or whose number or address changed less than two
-    days ago (``phone_recently_changed``, ``email_recently_changed``; ``fields.retry_after`` in seconds).
+    days ago (``phone_recently_changed``, ``email_recently_changed``; ``fields.retry_after`` in seconds),
+    or a seller without a phone in a workspace that cannot send email (``email_unavailable``).
     :raise 422: a bad account. :raise 429: a code sent less than a minute ago, or five this hour.
     """
     me = current()

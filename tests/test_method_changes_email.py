@@ -156,3 +156,15 @@ def test_an_email_only_seller_sets_a_payout_method_in_the_browser(
     page.wait_for_selector("#amount")
     assert page.locator("#method-confirm").count() == 0
     assert owner.get(f"/api/v1/sharers/{mailed['id']}/payout-method").json["rail"] == "alipay"
+
+
+def test_without_an_email_channel_an_email_only_seller_is_told_so_and_nothing_is_kept(app, owner, mailed):
+    res = put(owner, f"/api/v1/sharers/{mailed['id']}/payout-method", WECHAT, key=mailed["api_key"])
+    assert res.status_code == 409 and res.json["error"]["code"] == "email_unavailable"
+    page = seller_pages(app, mailed["id"]).post(
+        "/seller/withdraw/method", {"rail": "wechat", "openid": "oUser12345", "name": "林小"},
+        token_from="/seller/withdraw", follow_redirects=True, headers={"Accept-Language": "zh-CN"})
+    assert "暂时无法通过邮件发送验证码" in page.text
+    with database.read_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(PayoutMethodChange)) == 0
+        assert s.scalar(select(func.count()).select_from(PhoneCode)) == 0

@@ -78,6 +78,9 @@ def set_method():
             if exc.code == "email_recently_changed":
                 raise ApiError(409, exc.code, _("Your email address changed less than two days ago: for your "
                                                 "safety, how you are paid can change after that.")) from None
+            if exc.code == "email_unavailable":
+                raise ApiError(409, exc.code, _("We cannot email you a code yet: add your mobile number on your "
+                                                "profile, or ask the brand.")) from None
             if exc.code in ("code_too_soon", "too_many_codes"):
                 raise ApiError(429, exc.code, _("A code was sent just now. Wait a minute, then ask again.")) from None
             raise
