@@ -121,7 +121,7 @@ def test_the_withdraw_page_asks_an_email_only_seller_for_the_emailed_code(app, o
     assert "We emailed you a code" in page and "Code from the email" in page and "m***@example.com" in page
     code = emailed_code(app, smtp)
     zh = pages.get("/seller/withdraw", headers={"Accept-Language": "zh-CN"}).text
-    assert "邮件中的验证码" in zh
+    assert "邮件中的验证码" in zh and "发送到你邮箱的验证码确认" in zh and "发送到你手机" not in zh
     pages.post("/seller/withdraw/method/confirm", {"code": code}, token_from="/seller/withdraw")
     page = pages.get("/seller/withdraw", headers={"Accept-Language": "en"}).text
     assert "Your payout method is saved." in page and "WeChat oUs****345 *小" in page
