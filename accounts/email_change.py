@@ -32,11 +32,11 @@ def peek(session: Session, token: str) -> SellerPass | None:
 
 
 def confirm(session: Session, token: str, now: datetime | None = None) -> Sharer | None:
-    """Spend the confirmation: its address becomes the sharer's. None when it is unknown, used or
-    expired (nothing changes). The caller commits."""
+    """Spend the confirmation: its address becomes the sharer's (``email_changed_at``: payout details
+    wait a while after it). None when it is unknown, used or expired (nothing changes). The caller commits."""
     spent = passes.spend_pass(session, token, now, kinds=("email",))
     if spent is None:
         return None
     sharer = session.get(Sharer, spent.sharer_id)
-    sharer.email = spent.email
+    sharer.email, sharer.email_changed_at = spent.email, now or utcnow()
     return sharer

@@ -1,4 +1,6 @@
-"""One-time sign-in codes by SMS: six digits, five minutes, single use, five tries.
+"""One-time codes: six digits, five minutes, single use, five tries. Sent by SMS to sign in or to
+confirm a number (keyed by the number); the same codes, keyed by :func:`email_key`, confirm a change
+of payout details for a seller reached only by email.
 
 A code is stored as HMAC-SHA256(secret, phone + code), never in clear, so a
 copy of the table gives nothing away. Checking spends an attempt with a
@@ -36,6 +38,11 @@ class Outcome(Enum):
 
 def _hash(secret: str, phone: str, code: str) -> str:
     return hmac.new(secret.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def email_key(email: str) -> str:
+    """What an emailed code is kept under (the ``phone`` column's 32 characters): the address's digest."""
+    return "mail:" + hashlib.sha256(email.encode()).hexdigest()[:27]
 
 
 def issue_code(session: Session, secret: str, phone: str, now: datetime | None = None) -> str:

@@ -6,6 +6,7 @@ documented payloads and signatures alone.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -139,6 +140,19 @@ def code_word(value) -> str | None:
     """A sharer's code word as a coupon would carry it, or None when it cannot be one."""
     value = str(value or "").strip()
     return value.upper() if value and value.isascii() and value.isalnum() and len(value) <= 32 else None
+
+
+def buyer_ip(*values) -> str | None:
+    """The first of ``values`` that is an IP address (the buyer's, as the platform reports it), else
+    None: an address the platform garbled costs the risk rule one order, never the sale."""
+    for value in values:
+        text = str(value or "").strip()
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        return text
+    return None
 
 
 def click_id_in(value) -> str | None:

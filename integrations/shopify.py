@@ -6,7 +6,8 @@ under the app's client secret (or, for a webhook made in the shop admin,
 the secret shown under Settings → Notifications → Webhooks).
 Attribution, first found wins: ``sc_click`` in ``landing_site``, a
 ``sc_click`` note attribute (the snippet's hidden field on the cart form), a
-discount code equal to a sharer's code word.
+discount code equal to a sharer's code word. The buyer's IP (``browser_ip``, or
+``client_details.browser_ip``) goes to the risk rules (only its prefix's hash is kept).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from integrations.base import (
     BadSignature,
     OrderEvent,
     Reply,
+    buyer_ip,
     click_id_in,
     click_id_in_url,
     code_word,
@@ -92,11 +94,13 @@ def _sale(order: dict) -> OrderEvent:
     name = " ".join(filter(None, (customer.get("first_name"), customer.get("last_name")))) or None
     customer_id = customer.get("id") or order.get("email") or f"order-{order['id']}"
     items = [line for line in map(_line, order.get("line_items") or []) if line]
+    client = order.get("client_details") if isinstance(order.get("client_details"), dict) else {}
     return OrderEvent(
         type="sale", order_id=str(order["id"]), amount=money(order.get("total_price")),
         currency=str(order.get("currency") or "").upper(), click_id=click_id, coupon=coupon if not click_id else None,
         customer={"external_id": f"shopify:{customer_id}", "email": customer.get("email") or order.get("email"),
-                  "phone": customer.get("phone") or order.get("phone"), "name": name},
+                  "phone": customer.get("phone") or order.get("phone"), "name": name,
+                  "ip": buyer_ip(order.get("browser_ip"), client.get("browser_ip"))},
         occurred_at=parse_time(order.get("processed_at") or order.get("created_at")), items=items)
 
 

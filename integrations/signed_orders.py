@@ -5,7 +5,7 @@ and ``webhook-signature`` headers (the ``standardwebhooks`` library signs and
 checks them; five minutes' tolerance) and a body of
 
     {"type": "order.paid", "data": {"order_id", "amount", "currency"?,
-        "click_id"? | "coupon"?, "customer": {"external_id", "email"?, "phone"?, "name"?},
+        "click_id"? | "coupon"?, "customer": {"external_id", "email"?, "phone"?, "name"?, "ip"?},
         "occurred_at"?, "items"?}}
     {"type": "order.refunded", "data": {"order_id", "refund_id"?, "amount", "currency"?}}
 

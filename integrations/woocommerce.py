@@ -7,7 +7,8 @@ entry of its ``refunds`` list is a refund. The snippet's click id reaches the
 order as meta data (``sc_click`` or ``_sc_click``: the checkout form's hidden
 field, saved by the shop); a coupon equal to a sharer's code word also attributes.
 Line items go to the conversion service matched to catalogue products by SKU; a refund names
-lines where its entry carries them (see :func:`_refund`).
+lines where its entry carries them (see :func:`_refund`). The buyer's ``customer_ip_address``
+goes to the risk rules (only its prefix's hash is kept).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from integrations.base import (
     BadSignature,
     OrderEvent,
     Reply,
+    buyer_ip,
     click_id_in,
     code_word,
     money,
@@ -88,7 +90,8 @@ def _sale(order: dict, currency: str | None) -> OrderEvent:
         type="sale", order_id=str(order["id"]), amount=money(order.get("total")), currency=currency,
         click_id=click_id, coupon=None if click_id else next(filter(None, map(code_word, coupons)), None),
         customer={"external_id": f"woocommerce:{who}", "email": billing.get("email") or None,
-                  "phone": billing.get("phone") or None, "name": name},
+                  "phone": billing.get("phone") or None, "name": name,
+                  "ip": buyer_ip(order.get("customer_ip_address"))},
         occurred_at=parse_local(order.get("date_paid_gmt") or order.get("date_created_gmt"), "+00:00"),
         items=[line for line in map(_line, order.get("line_items") or []) if line])
 

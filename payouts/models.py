@@ -23,9 +23,10 @@ class PayoutMethod(Base):
 
 
 class PayoutMethodChange(Base):
-    """A seller's new payout method, waiting for the sign-in code texted to ``phone`` (at most one per
+    """A seller's new payout method, waiting for the sign-in code texted to ``phone`` or, for a seller
+    without a phone number, emailed to ``email`` (one of the two is set; at most one change per
     sharer: a new change replaces it). Nothing is paid to it until the code is entered; then it becomes
-    the ``PayoutMethod`` and ``confirmed_at`` is set. ``codes_sent`` counts the codes texted since
+    the ``PayoutMethod`` and ``confirmed_at`` is set. ``codes_sent`` counts the codes sent since
     ``window_started_at`` (a cap per hour)."""
 
     __tablename__ = "payout_method_changes"
@@ -35,7 +36,8 @@ class PayoutMethodChange(Base):
     rail: Mapped[str] = mapped_column(String(16))
     sealed: Mapped[str] = mapped_column(Text)
     masked: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str] = mapped_column(String(32))  # E.164, the number the code went to
+    phone: Mapped[str | None] = mapped_column(String(32))  # E.164, the number the code went to
+    email: Mapped[str | None] = mapped_column(String(320))  # or the address it went to
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,13 +1,12 @@
 """/api/v1 money out: payout methods, withdrawal requests and decisions, limits, rail credentials."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 
-from accounts import sms
 from payouts import jobs
 from payouts.accounts import method_json, payout_method, rails_view, save_rail_credentials, set_payout_method
 from payouts.finance_export import COLUMNS, download
-from payouts.method_changes import confirm_change, pending_change, pending_json, propose_change
+from payouts.method_changes import confirm_change, pending_change, pending_json, propose_change, send_code
 from payouts.notifications import paypal_notification, settle_wechat
 from payouts.schemas import (
     BalanceOut,
@@ -42,6 +41,7 @@ from plumbing.api import ID, Blueprint, ErrorSchema
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import parse_amount
+from referrals.models import Sharer
 from workspaces.auth import current, requires
 from workspaces.models import Workspace
 
@@ -67,18 +67,20 @@ def _currency() -> str:
 @requires("owner", "seller")
 @bp.arguments(PayoutMethodIn)
 @bp.response(200, PayoutMethodOut)
-@bp.alt_response(202, schema=PayoutMethodOut, description="a seller's change, waiting for the texted code")
-@bp.alt_response(409, schema=ErrorSchema, description="the seller has no phone number to text a code to, or it "
-                                                     "changed less than two days ago")
+@bp.alt_response(202, schema=PayoutMethodOut, description="a seller's change, waiting for the code sent to them")
+@bp.alt_response(409, schema=ErrorSchema, description="the seller has no phone number or email address to send a "
+                                                     "code to, or one changed less than two days ago")
 def put_method(data: dict, sharer_id: int):
     """Set how the sharer is paid. An owner's change applies at once (200). A seller's own change
-    answers 202: it waits, under ``pending``, for the sign-in code texted to the seller's phone
-    (``POST .../payout-method/confirm``); until then the method in force stays.
+    answers 202: it waits, under ``pending``, for the code texted to the seller's phone, or emailed
+    to a seller without one (``pending.sent_by``), entered at ``POST .../payout-method/confirm``;
+    until then the method in force stays.
 
-    :raise 403: another seller's. :raise 404: unknown sharer. :raise 409: a seller without a phone
-    number (``phone_required``), or whose number changed less than two days ago
-    (``phone_recently_changed``, ``fields.retry_after`` in seconds). :raise 422: a bad account. :raise 429: a code texted less than a
-    minute ago, or five this hour.
+    :raise 403: another seller's. :raise 404: unknown sharer. :raise 409: a seller with neither a phone
+    number nor an email address (``phone_required``), or whose number or address changed less than two
+    days ago (``phone_recently_changed``, ``email_recently_changed``; ``fields.retry_after`` in seconds),
+    or a seller without a phone in a workspace that cannot send email (``email_unavailable``).
+    :raise 422: a bad account. :raise 429: a code sent less than a minute ago, or five this hour.
     """
     me = current()
     me.check_acts_for(sharer_id)
@@ -91,7 +93,7 @@ def put_method(data: dict, sharer_id: int):
     change, code = propose_change(session, box, current_app.config["SECRET_KEY"], me.workspace_id, sharer_id,
                                   data["rail"], data["account"], utcnow())
     session.commit()
-    sms.enqueue_sign_in_code(change.phone, code)
+    send_code(change, code, *_names(session, me.workspace_id, sharer_id))
     return method_json(payout_method(session, me.workspace_id, sharer_id), pending_json(change)), 202
 
 
@@ -102,7 +104,7 @@ def put_method(data: dict, sharer_id: int):
 @bp.alt_response(400, schema=ErrorSchema, description="a wrong (invalid_code), expired or used (code_expired) code")
 @bp.alt_response(409, schema=ErrorSchema, description="no change waiting for a code")
 def confirm_method(data: dict, sharer_id: int):
-    """Confirm the seller's waiting change with the code texted to them: it becomes how they are paid.
+    """Confirm the seller's waiting change with the code sent to them: it becomes how they are paid.
 
     :raise 400: a wrong code (``invalid_code``), or one expired or used (``code_expired``); nothing changes.
     :raise 403: another seller's. :raise 404: unknown sharer. :raise 409: no change waiting
@@ -117,6 +119,13 @@ def confirm_method(data: dict, sharer_id: int):
     if refusal is not None:
         raise refusal
     return method_json(method)
+
+
+def _names(session, workspace_id: int, sharer_id: int) -> tuple[str, str, str]:
+    """The seller's name, the brand's and the withdraw page's address, for an emailed code."""
+    sharer = session.get(Sharer, sharer_id)
+    page = f"{current_app.config['PUBLIC_URL']}{url_for('seller.withdraw', _anchor='method-h')}"
+    return sharer.display_name or sharer.name, session.get(Workspace, workspace_id).name, page
 
 
 @bp.get(f"/sharers/<{ID}:sharer_id>/payout-method")

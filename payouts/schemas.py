@@ -21,7 +21,9 @@ class PayoutMethodIn(InputSchema):
 class PendingMethodOut(Schema):
     rail = fields.String(metadata={"enum": RAIL_NAMES})
     account = fields.String(metadata={"description": "masked"})
-    code_sent_to = fields.String(metadata={"description": "the seller's number the code went to, masked"})
+    sent_by = fields.String(metadata={"enum": ["sms", "email"], "description": (
+        "how the code went: texted to the seller's phone, or emailed to a seller without one")})
+    code_sent_to = fields.String(metadata={"description": "the seller's number or address the code went to, masked"})
     expires_at = fields.DateTime()
 
 
@@ -30,7 +32,7 @@ class PayoutMethodOut(Schema):
     account = fields.String(allow_none=True, metadata={"description": "masked; the full account is never shown"})
     updated_at = fields.DateTime(allow_none=True)
     pending = fields.Nested(PendingMethodOut, allow_none=True, metadata={
-        "description": "a seller's change waiting for the code texted to them; not in force until confirmed"})
+        "description": "a seller's change waiting for the code sent to them; not in force until confirmed"})
 
 
 class ConfirmCodeIn(InputSchema):

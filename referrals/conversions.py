@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, null, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -50,6 +51,7 @@ from referrals.models import (
 from referrals.reviews import DEFAULT_HOLD_DAYS, hold_if_flagged
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, customer_query, find_customer
+from referrals.visitors import ip_hash, ip_prefix_hash
 from workspaces.models import Workspace
 
 EVIDENCE_KEYS = ("click_id", "code", "sharer_id", "coupon")
@@ -78,6 +80,7 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     refund_id = data.get("refund_id") or ""
     if data["type"] == "sale" and refund_id:
         raise ApiError(422, "validation_error", "Only a refund has a refund_id.", {"refund_id": "not allowed on a sale"})
+    data, network = _without_ip(data)
     request_hash = fingerprint({k: v for k, v in data.items() if v is not None})
     key = (workspace_id, data["type"], data["order_id"], refund_id)
     # One order at a time: a sale and its refunds must see each other, and
@@ -85,7 +88,7 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     database.lock(session, f"order:{workspace_id}:{data['order_id']}")
     if data["type"] == "sale":
         # The sale's one read tells an earlier answer to replay too (see _context).
-        done = _sale(session, workspace_id, data, public_url, key, request_hash)
+        done = _sale(session, workspace_id, data, public_url, key, request_hash, network)
         if isinstance(done, Outcome):
             return done
         body, conversion, follow_up = done
@@ -111,6 +114,24 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
             return replay
         raise
     return Outcome(201, _answer(conversion.response, workspace_id, public_url))
+
+
+def _without_ip(data: dict) -> tuple[dict, str | None]:
+    """The request with the buyer's IP (``customer.ip``, checked by the schema) replaced by a keyed
+    hash of the whole address, which still tells a replay from a different request, and the keyed
+    hash of its prefix, which the sale keeps: the address itself goes no further."""
+    customer = data.get("customer") or {}
+    if not customer.get("ip"):
+        # (no "ip" key at all: a request without one hashes as it did before the field existed)
+        return ({**data, "customer": {k: v for k, v in customer.items() if k != "ip"}} if "ip" in customer
+                else data), None
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        network = ip_prefix_hash(secret, customer["ip"])
+    except ValueError:  # (a caller that skipped the schema)
+        raise ApiError(422, "validation_error", "Invalid IP address.",
+                       {"customer.ip": "not an IPv4 or IPv6 address"}) from None
+    return {**data, "customer": {**customer, "ip": ip_hash(secret, customer["ip"])}}, network
 
 
 def _stored(body: dict) -> dict:
@@ -290,9 +311,11 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
     return Evidence(method, sharer.id if sharer else None, campaign_id)
 
 
-def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key: tuple, request_hash: str):
+def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key: tuple, request_hash: str,
+          network: str | None = None):
     """The sale's answer, row and follow-up; or the earlier answer (an Outcome) when the order's sale
-    was recorded already. :raise ApiError 409: it was, with different content."""
+    was recorded already (``network``: the keyed hash of the buyer's IP prefix, if given).
+    :raise ApiError 409: it was, with different content."""
     if not data.get("customer") or not data["customer"].get("external_id"):
         raise ApiError(422, "validation_error", "A sale needs the customer.",
                        {"customer.external_id": "required for a sale"})
@@ -338,7 +361,7 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
         content_version=evidence.content_version if verdict.attributed and verdict.method == "click" else None,
         self_referral=self_referral, occurred_at=occurred_at, applied=True,
         customer_sharer_id=buyer_sharer.id if buyer_sharer else None,
-        new_sharer=enrolled if buyer_sharer else None,
+        new_sharer=enrolled if buyer_sharer else None, ip_prefix=network,
     )
     body = {
         "type": "sale", "order_id": data["order_id"], "amount": format_amount(amount, currency),

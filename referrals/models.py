@@ -54,6 +54,8 @@ class Sharer(Base):
     avatar_key: Mapped[str | None] = mapped_column(String(80))
     # When the seller last set their phone number on their profile: payout details wait a while after it.
     phone_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the seller's new email address was confirmed (its link opened): the same wait.
+    email_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # New posts going live are announced by email (to ``email``) and/or to the seller's own
     # webhook, signed with its secret (stored encrypted). See publishing/notices.py.
@@ -210,6 +212,8 @@ class Conversion(Base):
         Index("ix_conversions_workspace_time", "workspace_id", "type", "occurred_at"),
         # Repurchase and cohort figures read each customer's sales in time order.
         Index("ix_conversions_customer", "workspace_id", "customer_sharer_id", "occurred_at"),
+        # The IP-prefix risk rule counts one workspace's sales from one network in a window.
+        Index("ix_conversions_ip_prefix", "workspace_id", "ip_prefix", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -239,6 +243,8 @@ class Conversion(Base):
     response: Mapped[dict] = mapped_column(JSON, default=dict)
     # The customer binding this sale counted towards (its sharer's customer list).
     binding_id: Mapped[int | None] = mapped_column(Integer)
+    # A sale's buyer's network: the keyed hash of their IP's /24 or /48 (referrals/visitors.py), never the IP.
+    ip_prefix: Mapped[str | None] = mapped_column(String(32))
 
 
 class Commission(Base):

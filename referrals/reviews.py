@@ -59,6 +59,9 @@ def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, custome
             select(func.count(Conversion.id)).join(Click, Click.id == Conversion.click_id)
             .where(Conversion.workspace_id == conversion.workspace_id, Conversion.type == "sale",
                    Click.visitor == click.visitor, Conversion.occurred_at >= since))
+    ip_prefix_orders = 0
+    if conversion.ip_prefix is not None and rules.get("ip_prefix_orders") is not None:
+        ip_prefix_orders = count_from_network(session, conversion, rules["ip_prefix_orders"]["minutes"])
     customer_sharers = 1
     if buyer_id is not None and not new_buyer and rules.get("customer_sharers") is not None:
         since = conversion.occurred_at - timedelta(days=rules["customer_sharers"]["days"])
@@ -79,7 +82,19 @@ def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, custome
                      visitor_orders=int(visitor_orders or 0), customer_sharers=int(customer_sharers or 1),
                      sharer_sales=int(sales), sharer_refunded_percent=(Decimal(int(refunded)) * 100 / int(gross)
                                                                         if gross else Decimal(0)),
-                     inviter_is_buyer=inviter_is_buyer)
+                     inviter_is_buyer=inviter_is_buyer, ip_prefix_orders=ip_prefix_orders)
+
+
+def count_from_network(session: Session, conversion: Conversion, minutes: int) -> int:
+    """The workspace's sales from ``conversion``'s network (its IP prefix hash) that occurred in the
+    ``minutes`` up to it, it included (flushed). A sale reported late counts those before it in its
+    own window; the ones after it were judged without it."""
+    since = conversion.occurred_at - timedelta(minutes=minutes)
+    return int(session.scalar(
+        select(func.count(Conversion.id))
+        .where(Conversion.workspace_id == conversion.workspace_id, Conversion.type == "sale",
+               Conversion.ip_prefix == conversion.ip_prefix, Conversion.occurred_at >= since,
+               Conversion.occurred_at <= conversion.occurred_at)) or 0)
 
 
 def hold_if_flagged(session: Session, conversion: Conversion, sharer: Sharer, customer: dict,

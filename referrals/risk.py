@@ -17,6 +17,9 @@ DEFAULTS: dict[str, dict | None] = {
     "fast_order": {"seconds": 3},
     # more than this many orders through one visitor (hashed IP and browser) within the window
     "visitor_orders": {"max": 3, "minutes": 60},
+    # more than this many orders from one network (the buyer's IP's /24 or /48, hashed) within the window:
+    # a /24 is shared more widely than one visitor (an office, a mobile carrier's gateway), so it allows more
+    "ip_prefix_orders": {"max": 5, "minutes": 60},
     # one customer bought through more than this many different sharers within the window
     "customer_sharers": {"max": 2, "days": 30},
     # the sharer's refunds exceed this share of their sales (after at least min_sales sales)
@@ -36,6 +39,7 @@ class SaleFacts:
     sharer_sales: int  # before this one
     sharer_refunded_percent: Decimal
     inviter_is_buyer: bool
+    ip_prefix_orders: int = 0  # from the buyer's network in the rule's window up to this one, this one included
 
 
 def merged(overrides: dict) -> dict[str, dict | None]:
@@ -72,6 +76,11 @@ def flags(facts: SaleFacts, rules: dict[str, dict | None]) -> list[dict]:
     if rule is not None and facts.visitor_orders > rule["max"]:
         found.append({"rule": "visitor_orders",
                       "detail": f"{facts.visitor_orders} orders from one visitor within {rule['minutes']} minutes"})
+    rule = on("ip_prefix_orders")
+    if rule is not None and facts.ip_prefix_orders > rule["max"]:
+        found.append({"rule": "ip_prefix_orders",
+                      "detail": f"{facts.ip_prefix_orders} orders from one network (IP prefix) "
+                                f"within {rule['minutes']} minutes"})
     rule = on("customer_sharers")
     if rule is not None and facts.customer_sharers > rule["max"]:
         found.append({"rule": "customer_sharers",

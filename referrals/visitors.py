@@ -1,15 +1,24 @@
-"""Who clicked, without keeping who: visitor hashes and bot detection.
+"""Who clicked or bought, without keeping who: visitor hashes, IP prefix hashes and bot detection.
 
 The raw IP never leaves the web process. A visitor is an HMAC of IP and user
 agent under a salt that changes every UTC day, so hashes cannot be joined
 across days or reversed without the server's secret.
+
+A buyer's network is an HMAC of the IP's prefix (the /24 of an IPv4 address,
+the /48 of an IPv6 one: what one household, office or small provider block
+shares) under a key derived from the secret. The key does not change daily, so
+orders minutes apart on either side of midnight still meet; a prefix, never
+the address, is all it could give away, and only with the secret.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from datetime import datetime, timezone
 from functools import lru_cache
+
+IPV4_PREFIX, IPV6_PREFIX = 24, 48
 
 from crawlerdetect import CrawlerDetect
 
@@ -28,6 +37,38 @@ class VisitorHasher:
             self._salt = hmac.new(self._secret, b"visitor-salt:" + day.encode(), hashlib.sha256).digest()
             self._day = day
         return hmac.new(self._salt, f"{ip}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def ip_prefix(ip: str) -> str:
+    """The network an address belongs to, as text (``203.0.113.0/24``, ``2001:db8:1::/48``); an
+    IPv4 address written as IPv6 (``::ffff:203.0.113.7``) counts as the IPv4 one.
+
+    :raise ValueError: not an IP address.
+    """
+    address = ipaddress.ip_address(ip.strip())
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    bits = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
+    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+
+
+@lru_cache(maxsize=8)
+def _prefix_key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"ip-prefix", hashlib.sha256).digest()
+
+
+def ip_prefix_hash(secret: str, ip: str) -> str:
+    """The keyed hash of ``ip``'s prefix (see :func:`ip_prefix`): 32 hex characters.
+
+    :raise ValueError: not an IP address.
+    """
+    return hmac.new(_prefix_key(secret), ip_prefix(ip).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def ip_hash(secret: str, ip: str) -> str:
+    """A keyed hash of the whole address, for telling two requests apart (a replay's fingerprint)
+    without keeping the address. :raise ValueError: not an IP address."""
+    return hmac.new(_prefix_key(secret), b"ip:" + ipaddress.ip_address(ip.strip()).packed, hashlib.sha256).hexdigest()
 
 
 @lru_cache(maxsize=4096)

@@ -145,20 +145,26 @@ def test_a_new_phone_on_the_profile_holds_payout_changes_for_two_days(app, owner
     pages.post("/seller/profile/phone/confirm", {"code": texted_code(app, sms_provider)}, token_from="/seller/profile")
     with database.read_session(app) as s:
         assert s.get(Sharer, seller["id"]).phone == "+8613900139000"
-    res = put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", WECHAT, key=seller["api_key"])
-    assert res.status_code == 409 and res.json["error"]["code"] == "phone_recently_changed"
-    assert 47 * 3600 < res.json["error"]["fields"]["retry_after"] <= 48 * 3600 + 1
-    page = pages.post("/seller/withdraw/method", {"rail": "wechat", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-                                                  "name": "林小"}, token_from="/seller/withdraw",
-                      follow_redirects=True, headers={"Accept-Language": "en"})
-    assert "changed less than two days ago" in page.text
-    with database.read_session(app) as s:
-        assert s.scalar(select(func.count()).select_from(PayoutMethodChange)) == 0
+    refused_for_two_days(app, owner, pages, seller, "phone_recently_changed", "changed less than two days ago")
     with database.new_session(app) as s:  # two days later
         s.get(Sharer, seller["id"]).phone_changed_at -= timedelta(hours=48)
         s.commit()
     assert put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", WECHAT, key=seller["api_key"]).status_code == 202
     assert method_of(owner, seller["id"])["rail"] is None  # still waits for the code to the (new) number
+
+
+def refused_for_two_days(app, owner, pages, seller, code: str, says: str) -> None:  # noqa: F811
+    """A change of payout method is refused (``code`` 409, retry in about two days) by the API and by
+    the withdraw page (which ``says`` why), and nothing is kept."""
+    res = put(owner, f"/api/v1/sharers/{seller['id']}/payout-method", WECHAT, key=seller["api_key"])
+    assert res.status_code == 409 and res.json["error"]["code"] == code
+    assert 47 * 3600 < res.json["error"]["fields"]["retry_after"] <= 48 * 3600 + 1
+    page = pages.post("/seller/withdraw/method", {"rail": "wechat", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                                                  "name": "林小"}, token_from="/seller/withdraw",
+                      follow_redirects=True, headers={"Accept-Language": "en"})
+    assert says in page.text
+    with database.read_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(PayoutMethodChange)) == 0
 
 
 def test_staff_set_a_method_at_once_and_a_waiting_change_does_not_redirect_a_withdrawal(

@@ -26,9 +26,14 @@ def put(api, path, body, key=None):
 @pytest.fixture
 def seller(owner, campaign, make_sharer, make_link) -> dict:
     """A seller with 39.80 approved (two sales of 199.00 at 10%), and a phone to text codes to."""
-    sharer = make_sharer("小林", phone="+8613800138000")
+    return seller_with_sales(owner, campaign, make_sharer, make_link, "小林", ("A1", "A2"), phone="+8613800138000")
+
+
+def seller_with_sales(owner, campaign, make_sharer, make_link, name, orders, **contact) -> dict:
+    """A new seller (``contact``: phone and/or email) with a sale of 199.00 through their link for each order id."""
+    sharer = make_sharer(name, **contact)
     link = make_link(campaign["id"], sharer["id"])
-    for order in ("A1", "A2"):
+    for order in orders:
         res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": order, "amount": "199.00",
                                                  "code": link["code"], "customer": {"external_id": f"c-{order}"}})
         assert res.status_code == 201, res.json

@@ -14,7 +14,7 @@ from plumbing import database, redis_client
 from plumbing.api import ID
 from plumbing.errors import ApiError
 from referrals.import_routes import MAX_BYTES
-from referrals.imports import COLUMNS, MAX_ROWS, start_import
+from referrals.imports import KEPT_COLUMNS, MAX_ROWS, start_import
 from referrals.jobs import run_sales_import
 from referrals.models import SalesImport
 from web.console.blueprint import NAV, bp
@@ -28,7 +28,7 @@ RECENT = 10
 def _page(form: SalesImportForm, status: int = 200):
     recent = database.session().scalars(select(SalesImport).where(SalesImport.workspace_id == g.key.workspace_id)
                                         .order_by(SalesImport.id.desc()).limit(RECENT)).all()
-    return render_template("console/imports.html", form=form, recent=recent, columns=COLUMNS, max_rows=MAX_ROWS,
+    return render_template("console/imports.html", form=form, recent=recent, columns=KEPT_COLUMNS, max_rows=MAX_ROWS,
                            max_mb=MAX_BYTES // (1024 * 1024)), status
 
 

@@ -17,7 +17,8 @@ NAV.append(("console.reviews", _l("Held sales")))
 
 REVIEW = "/reviews/<int(min=1, max=2147483647):review_id>"
 RULES = {"disposable_email": _l("Throwaway email address"), "fast_order": _l("Ordered seconds after the click"),
-         "visitor_orders": _l("Many orders from one visitor"), "customer_sharers": _l("One buyer, many sharers"),
+         "visitor_orders": _l("Many orders from one visitor"),
+         "ip_prefix_orders": _l("Many orders from one network"), "customer_sharers": _l("One buyer, many sharers"),
          "refund_share": _l("Many refunds"), "inviter_purchase": _l("The inviter bought through their invitee")}
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from accounts import sms
 from payouts.accounts import method_json, payout_method, rails_view
-from payouts.method_changes import confirm_change, pending_change, pending_json, propose_change
+from payouts.method_changes import confirm_change, pending_change, pending_json, propose_change, send_code
 from payouts.rails.registry import RAILS
 from payouts.withdrawals import balance_json, list_withdrawals, request_withdrawal
 from plumbing import database, vault
@@ -57,11 +56,11 @@ def _attempt(action, done: str):
 @bp.post("/withdraw/method")
 @seller_required
 def set_method():
-    """Ask to change how the seller is paid: a code is texted to their phone, and the change waits for
-    it. Bad fields (or no phone number) come back as a message, nothing stored."""
+    """Ask to change how the seller is paid: a code is texted to their phone (emailed to a seller without
+    one), and the change waits for it. Bad fields (or no phone nor email) come back as a message, nothing stored."""
     rail = request.form.get("rail", "")
     account = {k: v for k, v in request.form.items() if k not in ("rail", "csrf_token") and v.strip()}
-    texted = {}
+    sent = {}
 
     def propose(session):
         if rail not in RAILS:
@@ -71,26 +70,35 @@ def set_method():
                                           g.sharer.workspace_id, g.sharer.id, rail, account, utcnow())
         except ApiError as exc:
             if exc.code == "phone_required":
-                raise ApiError(409, exc.code, _("Add your mobile number on your profile first: a change of "
-                                                "payout method is confirmed with a code texted to it.")) from None
+                raise ApiError(409, exc.code, _("Add your mobile number or email address on your profile first: a "
+                                                "change of payout method is confirmed with a code sent to it.")) from None
             if exc.code == "phone_recently_changed":
                 raise ApiError(409, exc.code, _("Your phone number changed less than two days ago: for your "
                                                 "safety, how you are paid can change after that.")) from None
+            if exc.code == "email_recently_changed":
+                raise ApiError(409, exc.code, _("Your email address changed less than two days ago: for your "
+                                                "safety, how you are paid can change after that.")) from None
+            if exc.code == "email_unavailable":
+                raise ApiError(409, exc.code, _("We cannot email you a code yet: add your mobile number on your "
+                                                "profile, or ask the brand.")) from None
             if exc.code in ("code_too_soon", "too_many_codes"):
-                raise ApiError(429, exc.code, _("A code was texted just now. Wait a minute, then ask again.")) from None
+                raise ApiError(429, exc.code, _("A code was sent just now. Wait a minute, then ask again.")) from None
             raise
-        texted.update(phone=change.phone, code=code)
+        sent.update(change=change, code=code)
 
-    answer = _attempt(propose, _("We texted you a code. Enter it below to use the new payout method."))
-    if texted:
-        sms.enqueue_sign_in_code(texted["phone"], texted["code"])
+    emailed = not g.sharer.phone
+    answer = _attempt(propose, _("We emailed you a code. Enter it below to use the new payout method.") if emailed
+                      else _("We texted you a code. Enter it below to use the new payout method."))
+    if sent:
+        page = f"{current_app.config['PUBLIC_URL']}{url_for('seller.withdraw', _anchor='method-h')}"
+        send_code(sent["change"], sent["code"], g.sharer.display_name or g.sharer.name, g.workspace.name, page)
     return answer
 
 
 @bp.post("/withdraw/method/confirm")
 @seller_required
 def confirm_method():
-    """The texted code makes the waiting change the payout method; a wrong, old or used one changes nothing."""
+    """The code sent makes the waiting change the payout method; a wrong, old or used one changes nothing."""
     session = database.session()
     try:
         _method, refusal = confirm_change(session, current_app.config["SECRET_KEY"], g.sharer.workspace_id,
