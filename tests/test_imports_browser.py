@@ -7,21 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
+from conftest import DESKTOP, PHONE
 from playwright.sync_api import expect
 from test_console_imports import work
 from test_imports import backfill
 from test_sharer_import import FILE
-from test_teams_browser import sign_in
+from test_teams_browser import check, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def check(page, name: str, phone: bool) -> None:
-    assert axe_violations(page) == [], name
-    if phone:
-        assert no_horizontal_scroll(page), name
-    screenshot(page, name)
 
 
 def upload(page, name: str, content: str) -> None:
