@@ -16,6 +16,8 @@ import hmac
 import json
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+
 from integrations.base import (
     BadPayload,
     BadSignature,
@@ -36,6 +38,8 @@ class WooCommerce:
     title = "WooCommerce"
     fields = ("secret",)
     generated = ()
+    labels = {"secret": _l("Signing secret")}
+    long = ()
 
     def validate(self, settings: dict) -> dict:
         secret = str(settings.get("secret") or "").strip()
