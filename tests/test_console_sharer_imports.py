@@ -81,7 +81,7 @@ def test_an_import_invites_by_email_in_the_uploaders_language_and_a_second_adds_
         assert "invitation_url" not in str(found.results)
         amei = s.get(Sharer, found.results[1]["sharer_id"])
         assert (amei.name, amei.phone) == ("阿美", "+8613800138000")
-        assert f"/console/sharers/{amei.id}" in html
+        assert f'/console/sharers/{amei.id}">阿美</a>' in html  # each sharer by their current name
     again = upload(console, FILE.encode("utf-8"), dry_run=False)
     with app.app_context():
         run_sharer_import(import_id_of(again))

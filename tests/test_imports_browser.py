@@ -75,5 +75,5 @@ def test_an_owner_imports_sharers_on_a_phone_in_chinese(app, page_server, browse
     expect(rows.nth(3)).to_contain_text("email")  # line 5's reason: the field named
     expect(rows.nth(4)).to_contain_text("已存在")
     check(page, "import-sharers-report-phone-zh", True)
-    rows.nth(1).get_by_role("link").click()
+    rows.nth(1).get_by_role("link", name="阿美").click()
     expect(page.get_by_role("heading", name="阿美")).to_be_visible()

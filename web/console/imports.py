@@ -26,9 +26,10 @@ from referrals import imports
 from referrals.csv_imports import MAX_ROWS, keep_file, progress_of
 from referrals.import_routes import MAX_BYTES
 from referrals.jobs import run_sales_import
-from referrals.models import CsvImport, SalesImport
+from referrals.models import CsvImport, SalesImport, Sharer
 from web.console.blueprint import NAV, bp
 from web.console.forms import SalesImportForm, SharerImportForm
+from web.console.sharers import shown_name
 from web.session import staff_required
 
 NAV.append(("console.sales_import", _l("Import")))
@@ -47,12 +48,22 @@ class Importer:
     job: Callable[[int], None]
     index: str
     page: str
+    # What else its report shows, looked up when shown: {name: value} for the template.
+    lookup: Callable[[CsvImport], dict] = lambda report: {}
 
 
 SALES = Importer("sales", SalesImport, SalesImportForm, imports.COLUMNS, imports.REQUIRED, run_sales_import,
                  "console.sales_import", "console.sales_import_page")
+def _sharer_names(report: CsvImport) -> dict:
+    """The current names of the sharers a report lists (as the Sharers page shows them)."""
+    ids = {r["sharer_id"] for r in report.results if r.get("sharer_id")}
+    rows = database.session().execute(select(Sharer.id, Sharer.name).where(
+        Sharer.workspace_id == report.workspace_id, Sharer.id.in_(ids))).all() if ids else []
+    return {"names": {i: shown_name(name, i) for i, name in rows}}
+
+
 SHARERS = Importer("sharers", SharerImport, SharerImportForm, sharer_import.COLUMNS, sharer_import.REQUIRED,
-                   run_sharer_import, "console.sharer_import", "console.sharer_import_page")
+                   run_sharer_import, "console.sharer_import", "console.sharer_import_page", _sharer_names)
 
 
 def _index(importer: Importer, form: FlaskForm, status: int = 200):
@@ -98,7 +109,8 @@ def _report(importer: Importer, import_id: int):
                                                                     importer.model.workspace_id == g.key.workspace_id))
     if found is None:
         raise ApiError(404, "not_found", "No such import.")
-    return render_template("console/import.html", importer=importer, report=found, done=progress_of(found))
+    return render_template("console/import.html", importer=importer, report=found, done=progress_of(found),
+                           **(importer.lookup(found) if found.status == "done" else {}))
 
 
 @bp.get("/imports")
