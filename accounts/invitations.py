@@ -2,7 +2,7 @@
 request's language. Used by the sharer's console page and by the bulk import of sharers."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,10 @@ def invitation_link(session: Session, sharer: Sharer) -> passes.Issued:
 
 
 def pass_url(token: str) -> str:
-    return f"{current_app.config['PUBLIC_URL']}{url_for('web_auth.seller_pass', token=token)}"
+    """The pass's link under ``PUBLIC_URL``; built from the URL map, so a background job (the
+    console's sharer import) makes it as a request does."""
+    path = current_app.url_map.bind("").build("web_auth.seller_pass", {"token": token})
+    return f"{current_app.config['PUBLIC_URL']}{path}"
 
 
 def email_invitation(workspace_id: int, brand: str, name: str, email: str, link: str) -> None:

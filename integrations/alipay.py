@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, parse_qsl, unquote
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from flask_babel import lazy_gettext as _l
 
 from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in, code_word, money
 from integrations.timestamps import parse_local
@@ -61,6 +62,8 @@ class Alipay:
     title = "Alipay"
     fields = ("app_id", "alipay_public_key")
     generated = ()
+    labels = {"app_id": _l("APPID"), "alipay_public_key": _l("Alipay public key")}
+    long = ("alipay_public_key",)
 
     def validate(self, settings: dict) -> dict:
         errors = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -82,6 +83,9 @@ class Adapter(Protocol):
     fields: tuple[str, ...]
     # Settings Sharecast makes when they are not given, shown once (e.g. a signing secret).
     generated: tuple[str, ...]
+    # What the console calls each setting (lazy translations), and those pasted as several lines (PEM keys).
+    labels: Mapping[str, str]
+    long: tuple[str, ...]
 
     def validate(self, settings: dict) -> dict:
         """Clean settings. :raise ValueError: with ``{field: message}`` as its argument."""

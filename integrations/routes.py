@@ -5,7 +5,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import Response, abort, current_app, request
 from marshmallow import Schema, fields
 
-from integrations import inbound
+from integrations import REGISTRY, inbound
 from integrations.store import connect, disconnect, overview
 from plumbing import database, vault
 from plumbing.api import Blueprint
@@ -43,6 +43,12 @@ class IntegrationList(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+def settings_of_each() -> str:
+    """Each platform's settings, as the API describes them (from the registry)."""
+    return "; ".join(f"{a.name} {{{', '.join(f + '?' * (f in a.generated) for f in a.fields)}}}"
+                     for a in REGISTRY.values()) + " (?: made when absent, shown once)"
+
+
 def _public_url() -> str:
     return current_app.config["PUBLIC_URL"]
 
@@ -57,9 +63,7 @@ def index():
 
 @bp.put("/<provider>")
 @requires("owner")
-@bp.arguments(SettingsIn, description="shopify {secret}; stripe {secret: whsec_...}; wechatpay {apiv3_key, "
-                                      "platform_key (PEM), serial}; alipay {app_id, alipay_public_key}; "
-                                      "woocommerce {secret}; signed_orders {secret?} (made when absent)")
+@bp.arguments(SettingsIn, description=settings_of_each())
 @bp.response(200, IntegrationOut)
 def put(data: dict, provider: str):
     """Connect a platform (or replace its settings; the address stays). Settings are stored

@@ -12,7 +12,9 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from accounts.invitations import email_invitation, invitation_link, pass_url
-from plumbing.errors import ApiError, error_body, flatten_messages
+from integrations.models import SharerImport
+from plumbing.errors import ApiError, flatten_messages
+from referrals.csv_imports import Progress, record_rows, totals
 from referrals.schemas import SharerIn
 from referrals.sharers import create_sharer, find_customer
 
@@ -21,47 +23,42 @@ REQUIRED = ("name",)
 
 
 def import_sharers(session: Session, workspace_id: int, brand: str, rows: list[dict], dry_run: bool,
-                   invite: bool) -> dict:
+                   invite: bool, first_line: int = 2, progress: Progress | None = None,
+                   show_links: bool = True) -> dict:
     """Add each row's sharer; commits each good row unless ``dry_run`` (then nothing is kept,
     no link made, no email sent). Invitation emails are queued after their row is committed.
 
+    ``first_line``, ``progress``: as for ``record_rows``. ``show_links``: False gives links only
+    to those with an email address (the console keeps its results, and no sign-in link at rest).
     :return: totals and one result per row: its line in the file, ``created`` (``sharer_id``,
-        and with ``invite`` the ``invitation_url`` and whether it was ``emailed``), ``existing``
-        (``sharer_id``) or ``failed`` (an error in the API's error shape).
+        and with ``invite`` whether it was ``emailed`` and, with ``show_links``, the
+        ``invitation_url``), ``existing`` (``sharer_id``) or ``failed`` (an error in the API's
+        error shape).
     """
-    results, totals = [], {"created": 0, "existing": 0, "failed": 0}
-    for line, row in enumerate(rows, start=2):  # line 1 is the header
+    def record(row: dict):
         try:
             data = SharerIn().load({k: int(v) if k == "invited_by" and v.isdigit() else v for k, v in row.items()})
         except ValidationError as exc:
-            totals["failed"] += 1
-            results.append({"line": line, "status": "failed", **error_body(
-                "validation_error", "Invalid row.", flatten_messages(exc.normalized_messages()))})
-            continue
+            raise ApiError(422, "validation_error", "Invalid row.",
+                           flatten_messages(exc.normalized_messages())) from None
         found = find_customer(session, workspace_id, data.get("external_id"), data.get("email"), data.get("phone"))
         if found is not None:
-            totals["existing"] += 1
-            results.append({"line": line, "status": "existing", "sharer_id": found.id})
-            continue
-        savepoint = session.begin_nested() if dry_run else None
-        try:
-            sharer = create_sharer(session, workspace_id, **data)
-            session.flush()
-            result = {"line": line, "status": "created", "sharer_id": sharer.id}
-            issued = invitation_link(session, sharer) if invite and not dry_run else None
-        except ApiError as exc:
-            savepoint.rollback() if savepoint else session.rollback()
-            totals["failed"] += 1
-            results.append({"line": line, "status": "failed", **error_body(exc.code, exc.message, exc.fields)})
-            continue
-        savepoint.commit() if savepoint else session.commit()
-        if issued is not None:
-            result["invitation_url"] = pass_url(issued.token)
-            result["emailed"] = bool(sharer.email)
-            if sharer.email:
-                email_invitation(workspace_id, brand, sharer.name, sharer.email, result["invitation_url"])
-        totals["created"] += 1
-        results.append(result)
-    if dry_run:
-        session.rollback()
-    return {"dry_run": dry_run, "rows": len(rows), **totals, "results": results}
+            return {"status": "existing", "sharer_id": found.id}, None
+        sharer = create_sharer(session, workspace_id, **data)
+        session.flush()
+        result = {"status": "created", "sharer_id": sharer.id}
+        if not invite or dry_run:
+            return result, None
+        result["emailed"] = bool(sharer.email)
+        if not (sharer.email or show_links):
+            return result, None
+        url = pass_url(invitation_link(session, sharer).token)
+        if show_links:
+            result["invitation_url"] = url
+        if not sharer.email:
+            return result, None
+        name, email = sharer.name, sharer.email  # as they are now, not reloaded after the commit
+        return result, lambda: email_invitation(workspace_id, brand, name, email, url)
+
+    results = record_rows(session, rows, record, dry_run, first_line, progress)
+    return {"dry_run": dry_run, "rows": len(rows), **totals(SharerImport.OUTCOMES, results), "results": results}

@@ -8,8 +8,8 @@ from integrations.sharer_import import COLUMNS, REQUIRED, import_sharers
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.fields import InputSchema
+from referrals.csv_imports import read_rows
 from referrals.import_routes import ImportTotals, csv_body, csv_text
-from referrals.imports import read_rows
 from workspaces.auth import current, requires
 from workspaces.models import Workspace
 

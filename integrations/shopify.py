@@ -19,6 +19,8 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+
 from integrations.base import (
     BadPayload,
     BadSignature,
@@ -42,6 +44,8 @@ class Shopify:
     title = "Shopify"
     fields = ("secret",)
     generated = ()
+    labels = {"secret": _l("Signing secret")}
+    long = ()
 
     def validate(self, settings: dict) -> dict:
         secret = str(settings.get("secret") or "").strip()

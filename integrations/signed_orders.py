@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from integrations.base import BadPayload, BadSignature, OrderEvent, Reply
@@ -30,6 +31,8 @@ class SignedOrders:
     title = "Signed order webhook"
     fields = ("secret",)
     generated = ("secret",)
+    labels = {"secret": _l("Signing secret")}
+    long = ()
 
     def validate(self, settings: dict) -> dict:
         secret = str(settings.get("secret") or "").strip() or new_secret()

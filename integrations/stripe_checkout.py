@@ -15,6 +15,7 @@ import json
 from datetime import datetime
 
 import stripe
+from flask_babel import lazy_gettext as _l
 
 from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in, order_line
 from integrations.timestamps import from_unix
@@ -29,6 +30,8 @@ class StripeCheckout:
     title = "Stripe"
     fields = ("secret",)
     generated = ()
+    labels = {"secret": _l("Signing secret")}
+    long = ()
 
     def validate(self, settings: dict) -> dict:
         secret = str(settings.get("secret") or "").strip()

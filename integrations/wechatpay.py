@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509 import load_pem_x509_certificate
+from flask_babel import lazy_gettext as _l
 
 from integrations.base import BadPayload, BadSignature, OrderEvent, Reply, click_id_in, code_word
 from integrations.timestamps import parse_time
@@ -49,6 +50,10 @@ class WeChatPay:
     title = "WeChat Pay"
     fields = ("apiv3_key", "platform_key", "serial")
     generated = ()
+    labels = {"apiv3_key": _l("APIv3 key"),
+              "platform_key": _l("Platform certificate or WeChat Pay public key (PEM)"),
+              "serial": _l("Certificate serial number or public key ID")}
+    long = ("platform_key",)
 
     def validate(self, settings: dict) -> dict:
         errors = {}

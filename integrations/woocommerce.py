@@ -20,6 +20,8 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+
 from integrations.base import (
     BadPayload,
     BadSignature,
@@ -41,6 +43,8 @@ class WooCommerce:
     title = "WooCommerce"
     fields = ("secret",)
     generated = ()
+    labels = {"secret": _l("Signing secret")}
+    long = ()
 
     def validate(self, settings: dict) -> dict:
         secret = str(settings.get("secret") or "").strip()

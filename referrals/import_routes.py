@@ -9,7 +9,8 @@ from plumbing.api import Blueprint
 from plumbing.errors import ApiError
 from plumbing.fields import InputSchema
 from referrals import clickwriter
-from referrals.imports import COLUMNS, MAX_ROWS, import_rows, read_rows
+from referrals.csv_imports import MAX_ROWS, read_rows
+from referrals.imports import COLUMNS, REQUIRED, import_rows
 from workspaces.auth import current, requires
 
 bp = Blueprint("imports", __name__, url_prefix="/api/v1", description="Imports")
@@ -65,7 +66,7 @@ def import_conversions(query: dict):
 
     :raise 413: over 5 MB. :raise 422: not UTF-8, no usable header, or too many rows.
     """
-    rows = read_rows(csv_text())
+    rows = read_rows(csv_text(), COLUMNS, REQUIRED)
     app = current_app._get_current_object()
     return import_rows(database.session(), current().workspace_id, rows, app.config["PUBLIC_URL"],
                        query["dry_run"], clickwriter.writer_for(app).write_now)

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from plumbing import database, redis_client
 from plumbing.database import utcnow
 from referrals import clickwriter, retention
+from referrals.csv_imports import run_import
 from referrals.grades import evaluate
-from referrals.imports import import_rows, read_rows
+from referrals.imports import COLUMNS, REQUIRED, import_rows
 from referrals.ledger import approve_due
 from referrals.models import Grade, SalesImport
 from referrals.reviews import expire
@@ -71,44 +72,13 @@ def schedule_periodic(queue: Queue, delay: timedelta = timedelta(seconds=5)) -> 
     queue.enqueue_in(delay, maintain_clicks, job_id=CLICKS_JOB_ID)
 
 
-SAVE_EVERY = 50  # rows between two progress saves of a background import
-
-
 def run_sales_import(import_id: int) -> None:
-    """Import a kept CSV file (``SalesImport``), saving progress every ``SAVE_EVERY`` rows.
-
-    Safe to run twice: a finished import is left alone; an import cut short goes on after the
-    rows it saved (their sales are idempotent anyway), except a dry run, which keeps nothing and
-    so starts again from the top.
-    """
+    """Import a kept CSV file of sales and refunds (``SalesImport``, see ``csv_imports.run_import``).
+    Safe to run twice: a sale or refund recorded twice is recorded once."""
     app = current_app._get_current_object()
-    with database.new_session() as session:
-        found = session.get(SalesImport, import_id)
-        if found is None or found.status == "done":
-            return
-        if found.dry_run:
-            found.done, found.created, found.replayed, found.failed, found.results = 0, 0, 0, 0, []
-        found.status = "running"
-        workspace_id, dry_run, start, text = found.workspace_id, found.dry_run, found.done, found.csv
-        before = list(found.results)
-        session.commit()
 
-    def save(results: list[dict], finished: bool = False) -> None:
-        # (A dry run holds its transaction to the end, keeping nothing: it is saved once, done.)
-        if not finished and (dry_run or len(results) % SAVE_EVERY):
-            return
-        with database.new_session() as progress:
-            row = progress.get(SalesImport, import_id)
-            row.results = before + results
-            row.done = start + len(results)
-            for status in ("created", "replayed", "failed"):
-                setattr(row, status, sum(1 for r in row.results if r["status"] == status))
-            if finished:
-                row.status, row.finished_at = "done", utcnow()
-            progress.commit()
+    def import_file(session, found, rows, first_line, progress):
+        return import_rows(session, found.workspace_id, rows, app.config["PUBLIC_URL"], found.dry_run,
+                           clickwriter.writer_for(app).write_now, first_line, progress)["results"]
 
-    rows = read_rows(text)[start:]
-    with database.new_session() as session:
-        report = import_rows(session, workspace_id, rows, app.config["PUBLIC_URL"], dry_run,
-                             clickwriter.writer_for(app).write_now, first_line=2 + start, progress=save)
-    save(report["results"], finished=True)
+    run_import(SalesImport, import_id, COLUMNS, REQUIRED, import_file)

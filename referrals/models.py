@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -652,11 +653,12 @@ class ContactView(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SalesImport(Base):
-    """A CSV file of past sales and refunds imported in the background (from the console): the
-    file, how far the import got (``done`` rows of ``rows``), and each row's outcome so far."""
+class CsvImport:
+    """What every CSV file imported in the background keeps (a mixin of its table): the file, how far
+    the import got (``done`` rows of ``rows``), how many rows ended in each of ``OUTCOMES`` (a
+    column each), and each row's outcome so far (``referrals.csv_imports``)."""
 
-    __tablename__ = "sales_imports"
+    OUTCOMES: ClassVar[tuple[str, ...]] = ("created", "failed")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
@@ -666,8 +668,16 @@ class SalesImport(Base):
     rows: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
-    replayed: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     results: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SalesImport(CsvImport, Base):
+    """A CSV file of past sales and refunds imported in the background (from the console)."""
+
+    __tablename__ = "sales_imports"
+    OUTCOMES = ("created", "replayed", "failed")
+
+    replayed: Mapped[int] = mapped_column(Integer, default=0)

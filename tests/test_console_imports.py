@@ -13,7 +13,7 @@ from test_imports import backfill, counts
 from test_seller_portal import text_of
 
 from plumbing import database, redis_client
-from referrals import imports, jobs
+from referrals import csv_imports, imports
 from referrals.jobs import run_sales_import
 from referrals.models import Conversion, SalesImport
 
@@ -31,6 +31,20 @@ def work(app) -> None:
     """Run the queued jobs, as the worker does."""
     with app.app_context():
         SimpleWorker([redis_client.queue(app=app)], connection=redis_client.connection(app)).work(burst=True)
+
+
+def lose_the_worker_at(monkeypatch, module, name: str, call: int):
+    """Make ``module.name`` fail at its ``call``-th call, as a worker lost there; :return: the real one."""
+    real, calls = getattr(module, name), []
+
+    def lost(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise RuntimeError("the worker's machine went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, lost)
+    return real
 
 
 def orders(app) -> list[tuple[str, str]]:
@@ -114,34 +128,48 @@ def test_only_an_owner_imports(client):
     assert client.get("/console/imports/1").status_code in (302, 303)
 
 
+def seven_sales_lost_at_the_fifth(app, console, code: str, dry_run: bool, monkeypatch) -> tuple[str, int]:
+    """Upload seven sales and run their import, progress saved every 2 rows, on a worker lost at the
+    fifth; then the real service is back. :return: the import's page and id."""
+    text = "type,order_id,amount,code,customer_external_id\n" + "".join(
+        f"sale,B-{i},10.00,{code},c-{i}\n" for i in range(7))
+    res = upload(console, text.encode("utf-8"), dry_run=dry_run)
+    import_id = int(res.headers["Location"].rsplit("/", 1)[1])
+    monkeypatch.setattr(csv_imports, "SAVE_EVERY", 2)
+    real = lose_the_worker_at(monkeypatch, imports, "record_conversion", 5)
+    with app.app_context(), pytest.raises(RuntimeError):
+        run_sales_import(import_id)
+    assert "4 of 7 rows" in text_of(console.get(res.headers["Location"]))
+    monkeypatch.setattr(imports, "record_conversion", real)
+    return res.headers["Location"], import_id
+
+
 def test_a_worker_lost_mid_file_leaves_its_saved_progress_and_the_next_run_finishes_once(
         app, console, campaign, make_sharer, make_link, monkeypatch):
     link = make_link(campaign["id"], make_sharer("小林")["id"])
-    text = "type,order_id,amount,code,customer_external_id\n" + "".join(
-        f"sale,B-{i},10.00,{link['code']},c-{i}\n" for i in range(7))
-    res = upload(console, text.encode("utf-8"), dry_run=False)
-    import_id = int(res.headers["Location"].rsplit("/", 1)[1])
-    monkeypatch.setattr(jobs, "SAVE_EVERY", 2)
-    real, calls = imports.record_conversion, []
-
-    def lost_at_the_fifth_row(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 5:
-            raise RuntimeError("the worker's machine went away")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(imports, "record_conversion", lost_at_the_fifth_row)
-    with app.app_context(), pytest.raises(RuntimeError):
-        run_sales_import(import_id)
+    location, import_id = seven_sales_lost_at_the_fifth(app, console, link["code"], False, monkeypatch)
     with database.new_session(app) as s:
         found = s.get(SalesImport, import_id)
         assert (found.status, found.done, found.created) == ("running", 4, 4)
-    assert "4 of 7 rows" in text_of(console.get(res.headers["Location"]))
-    monkeypatch.setattr(imports, "record_conversion", real)
     with app.app_context():
         run_sales_import(import_id)
-    page = text_of(console.get(res.headers["Location"]))
+    page = text_of(console.get(location))
     assert "Rows: 7 · recorded: 7 · already recorded: 0 · refused: 0" in page
     with database.new_session(app) as s:
         assert [r["line"] for r in s.get(SalesImport, import_id).results] == list(range(2, 9))
     assert orders(app) == sorted(("sale", f"B-{i}") for i in range(7))
+
+
+def test_a_dry_run_saves_its_progress_as_it_goes_and_keeps_nothing(app, console, campaign, make_sharer, make_link,
+                                                                  monkeypatch):
+    link = make_link(campaign["id"], make_sharer("小林")["id"])
+    # Lost while the dry run's transaction was still open: the progress it saved shows all the same.
+    location, import_id = seven_sales_lost_at_the_fifth(app, console, link["code"], True, monkeypatch)
+    assert orders(app) == []
+    with app.app_context():
+        run_sales_import(import_id)  # a dry run keeps nothing, so it starts again from the top
+    page = text_of(console.get(location))
+    assert "Dry run: nothing was kept" in page and "Rows: 7 · recorded: 7 · already recorded: 0 · refused: 0" in page
+    with database.new_session(app) as s:
+        assert [r["line"] for r in s.get(SalesImport, import_id).results] == list(range(2, 9))
+    assert orders(app) == []

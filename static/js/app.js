@@ -193,3 +193,39 @@ document.addEventListener("click", function (event) {
   var button = event.target.closest("input[type=image][data-focus]");
   if (button) { button.form.elements.shown_width.value = String(button.clientWidth); }
 });
+
+// An import's page while it runs: fetch the page again every few seconds and bring its progress
+// in, then put the finished report in place, focused. (A timed refresh of the whole page, which
+// the reader cannot stop, is only the fallback without this script.)
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var running = document.querySelector("[data-poll]");
+    if (!running) return;
+    var every = Number(running.getAttribute("data-poll")) * 1000;
+    function poll() {
+      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (res) { return res.ok ? res.text() : Promise.reject(res.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var next = fresh.querySelector("[data-poll]");
+          if (next) {
+            var bar = running.querySelector("progress"), nextBar = next.querySelector("progress");
+            bar.value = nextBar.value;
+            bar.textContent = nextBar.textContent;
+            running.querySelector("[role=status]").textContent = next.querySelector("[role=status]").textContent;
+            window.setTimeout(poll, every);
+            return;
+          }
+          var main = document.querySelector("main");
+          main.replaceChildren.apply(main, Array.prototype.map.call(fresh.querySelector("main").childNodes,
+            function (node) { return document.importNode(node, true); }));
+          document.title = fresh.title;
+          var heading = main.querySelector("h1");
+          if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+        })
+        .catch(function () { window.setTimeout(poll, every * 2); });
+    }
+    window.setTimeout(poll, every);
+  });
+})();

@@ -17,11 +17,6 @@ from workspaces.keys import ISSUABLE_ROLES, issue_key, list_keys, revoke_key
 NAV.append(("console.connect_page", _l("Connect")))
 KEY_ROLES = {"owner": _l("Owner"), "server": _l("Server: posts sales and refunds, reads campaigns"),
              "marketer": _l("Marketer: campaigns and sharers")}
-SETTING_LABELS = {"secret": _l("Signing secret"), "apiv3_key": _l("APIv3 key"),
-                  "platform_key": _l("Platform certificate or WeChat Pay public key (PEM)"),
-                  "serial": _l("Certificate serial number or public key ID"), "app_id": _l("APPID"),
-                  "alipay_public_key": _l("Alipay public key")}
-LONG_SETTINGS = ("platform_key", "alipay_public_key")
 
 
 def _page(status: int = 200, new_key: str | None = None, errors: dict | None = None, shown_once: dict | None = None):
@@ -32,7 +27,7 @@ def _page(status: int = 200, new_key: str | None = None, errors: dict | None = N
         "console/connect.html", tag=script_tag(public_url, days), days=days, integrity=snippet()[1],
         keys=list_keys(session, g.key.workspace_id), key_roles=KEY_ROLES, issuable=ISSUABLE_ROLES,
         new_key=new_key, integrations=overview(session, g.key.workspace_id, public_url),
-        labels=SETTING_LABELS, long_settings=LONG_SETTINGS, errors=errors or {}, shown_once=shown_once or {},
+        adapters=REGISTRY, errors=errors or {}, shown_once=shown_once or {},
     ), status
 
 

@@ -127,3 +127,12 @@ class SalesImportForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
                      render_kw={"accept": ".csv,text/csv"})
     dry_run = BooleanField(_l("Dry run: show what would be credited, keep nothing"), default=True)
+
+
+class SharerImportForm(FlaskForm):
+    """A CSV file of sharers (the columns of ``POST /api/v1/sharers/import``)."""
+
+    file = SalesImportForm.file
+    dry_run = BooleanField(_l("Dry run: show who would be added, keep nothing"), default=True)
+    invite = BooleanField(_l("Email each new sharer with an email address an invitation link (7 days)"),
+                          default=True)
