@@ -215,3 +215,25 @@ class SellerPick(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True, index=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PosterTemplate(Base):
+    """A brand's own poster: a background image and a layout of boxes per aspect
+    (:mod:`publishing.render.template`), chosen by campaigns instead of a designed look.
+
+    ``layouts`` is the JSON :class:`publishing.template_schemas.LayoutsIn` validated; a campaign's
+    content version copies it with the background's key, so a post grabbed earlier keeps drawing
+    as it did whatever the template becomes.
+    """
+
+    __tablename__ = "poster_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    layouts: Mapped[dict] = mapped_column(JSON)
+    background_key: Mapped[str | None] = mapped_column(String(200))
+    background_width: Mapped[int | None] = mapped_column(Integer)
+    background_height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

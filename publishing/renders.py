@@ -21,10 +21,11 @@ from channels.content import SharerVoice
 from channels.spec import ChannelSpec, ImageSize
 from plumbing.database import insert_for
 from publishing.models import Render
-from publishing.render.card import render_base
+from publishing.render.card import PosterSlots, render_base
 from publishing.render.encoding import encode_jpeg, encode_png
 from publishing.render.photo import cover, load_photo
 from publishing.render.poster import render_poster, scan_hint
+from publishing.render.template import aspect_of, place, render_template_base
 from publishing.storage import Storage
 from publishing.versions import card_hash, digest, master_content
 
@@ -221,11 +222,28 @@ class Renderer:
         self.fresh.append(rendered)
         return rendered
 
+    def template_layout(self, slot: Slot) -> dict | None:
+        """The brand template's layout a poster of ``slot``'s size is drawn in, if the version has one."""
+        template = self.snapshot.get("template")
+        if not template or not slot.poster:
+            return None
+        return template["layouts"].get(aspect_of(slot.width, slot.height))
+
+    def poster_slots(self, slot: Slot) -> PosterSlots | None:
+        """Where the code and the sharer go on ``slot``'s poster: the template's boxes, or the look's (None)."""
+        layout = self.template_layout(slot)
+        return place(layout, slot.width, slot.height).slots if layout else None
+
     def _draw_card(self, slot: Slot, role: str):
         photos, logo = self.snapshot["photos"], self.snapshot.get("logo")
         photo = _photo(self.store, photos[0]["storage_key"]) if photos else None
         mark = _photo(self.store, logo["storage_key"]) if logo else None
         focus = tuple(photos[0]["focus"]) if photos and photos[0].get("focus") else None
+        layout = self.template_layout(slot) if role == "poster" else None
+        if layout is not None:
+            background = self.snapshot["template"]["background"]
+            return render_template_base(layout, _photo(self.store, background) if background else None,
+                                        self.content, photo, slot.width, slot.height, focus)
         return render_base(self.content, photo, slot.width, slot.height, role, logo=mark, focus=focus)
 
     def _card(self, key: str, slot: Slot) -> Rendered:
@@ -275,7 +293,7 @@ class Renderer:
         try:
             poster = render_poster(card, voice, scan_hint(self.content.language, slot.long_press),
                                    accent=self.content.brand_color, language=self.content.language,
-                                   avatar=_avatar(self.store, voice.avatar) if voice.avatar else None)
+                                   slots=self.poster_slots(slot), avatar=_avatar(self.store, voice.avatar) if voice.avatar else None)
         except ValueError:  # the QR code does not fit this size: a plain card instead
             plain = self.image(Slot(slot.width, slot.height, "feed"))
             return Rendered(key, "card", plain.storage_key, plain.media_type, plain.width, plain.height,
