@@ -1,4 +1,4 @@
-"""poster templates: a brand's own background and boxes; a campaign may choose one
+"""poster templates: a brand's own background and boxes; a campaign may choose one; retired avatar files
 
 Revision ID: c2d4f6a8b0e1
 Revises: 61deb9c92e9e
@@ -37,9 +37,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_poster_templates_workspace_id'), ['workspace_id'], unique=False)
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('template_id', sa.Integer(), nullable=True))
+    op.create_table(
+        'retired_avatars',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('storage_key', sa.String(length=80), nullable=False),
+        sa.Column('retired_at', database.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('retired_avatars', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_retired_avatars_storage_key'), ['storage_key'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('retired_avatars', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_retired_avatars_storage_key'))
+    op.drop_table('retired_avatars')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_column('template_id')
     with op.batch_alter_table('poster_templates', schema=None) as batch_op:
