@@ -25,7 +25,7 @@ from publishing.render.card import PosterSlots, render_base
 from publishing.render.encoding import encode_jpeg, encode_png
 from publishing.render.photo import cover, load_photo
 from publishing.render.poster import render_poster, scan_hint
-from publishing.render.template import aspect_of, place, render_template_base
+from publishing.render.template import aspect_of, place, render_template_base, seller_ink
 from publishing.storage import Storage
 from publishing.versions import card_hash, digest, master_content
 
@@ -234,6 +234,10 @@ class Renderer:
         layout = self.template_layout(slot)
         return place(layout, slot.width, slot.height).slots if layout else None
 
+    def note_ink(self, slot: Slot) -> tuple[int, int, int] | None:
+        layout = self.template_layout(slot)
+        return seller_ink(layout) if layout else None
+
     def _draw_card(self, slot: Slot, role: str):
         photos, logo = self.snapshot["photos"], self.snapshot.get("logo")
         photo = _photo(self.store, photos[0]["storage_key"]) if photos else None
@@ -293,7 +297,7 @@ class Renderer:
         try:
             poster = render_poster(card, voice, scan_hint(self.content.language, slot.long_press),
                                    accent=self.content.brand_color, language=self.content.language,
-                                   slots=self.poster_slots(slot), avatar=_avatar(self.store, voice.avatar) if voice.avatar else None)
+                                   slots=self.poster_slots(slot), note_ink=self.note_ink(slot), avatar=_avatar(self.store, voice.avatar) if voice.avatar else None)
         except ValueError:  # the QR code does not fit this size: a plain card instead
             plain = self.image(Slot(slot.width, slot.height, "feed"))
             return Rendered(key, "card", plain.storage_key, plain.media_type, plain.width, plain.height,

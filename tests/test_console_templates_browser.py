@@ -57,6 +57,8 @@ def walk(page, base: str, staff: dict, tmp_path, locale: str, tag: str, phone: b
     expect(page.locator("#template-preview")).not_to_contain_text(words["overlap"])
     with page.expect_response(lambda r: r.url.split("?")[0].endswith("/preview")):
         page.locator("#title_color").fill("#FFFFFF")
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith("/preview")):
+        page.locator("#seller_color").fill("#FFF4CC")
     [found] = zxingcpp.read_barcodes(shown_preview(page), formats=zxingcpp.BarcodeFormat.QRCode)
     assert found.text.endswith("/r/SAMPLE01"), "the code scans in the preview at the size it is shown"
     page.get_by_role("button", name=words["save"]).click()

@@ -75,6 +75,12 @@ def place(layout: dict, width: int, height: int) -> Placed:
     return Placed(width, height, min(width, height) / REFERENCE_SIDE, boxes, PosterSlots(qr, hint, boxes["seller"]))
 
 
+def seller_ink(layout: dict) -> tuple[int, int, int] | None:
+    """The colour the layout gives the sharer's name and code, if it gives one."""
+    colour = layout["boxes"]["seller"].get("color")
+    return ImageColor.getrgb(colour) if colour else None
+
+
 def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 

@@ -32,6 +32,7 @@ from publishing.render.template import (
     TEXT_BOXES,
     layout_problems,
     render_template_base,
+    seller_ink,
 )
 from publishing.storage import storage
 from publishing.template_schemas import LayoutIn
@@ -79,12 +80,13 @@ def _layout_form_class():
         for part in GEOMETRY:
             attrs[f"{box}_{part}"] = IntegerField(GEOMETRY_NAMES[part], validators=[
                 InputRequired(_l("Enter a number.")), NumberRange(0, 100, _l("Between 0 and 100."))])
+        if box in (*TEXT_BOXES, "seller"):
+            attrs[f"{box}_color"] = StringField(_l("Colour"), validators=[Optional(), Length(max=7)])
         if box in TEXT_BOXES:
             attrs[f"{box}_font_min"] = IntegerField(_l("Smallest size (px)"), validators=[
                 InputRequired(_l("Enter a number.")), NumberRange(10, 400, _l("Between 10 and 400."))])
             attrs[f"{box}_font_max"] = IntegerField(_l("Largest size (px)"), validators=[
                 InputRequired(_l("Enter a number.")), NumberRange(10, 400, _l("Between 10 and 400."))])
-            attrs[f"{box}_color"] = StringField(_l("Colour"), validators=[Optional(), Length(max=7)])
     return type("LayoutForm", (FlaskForm,), attrs)
 
 
@@ -101,8 +103,8 @@ def fill(form, name: str, layout: dict) -> None:
     for box, spec in layout["boxes"].items():
         for part in GEOMETRY:
             getattr(form, f"{box}_{part}").data = _percent(spec[part])
-        if box in TEXT_BOXES:
-            for key in ("font_min", "font_max", "color"):
+        for key in ("font_min", "font_max", "color"):
+            if hasattr(form, f"{box}_{key}"):
                 getattr(form, f"{box}_{key}").data = spec.get(key)
 
 
@@ -116,9 +118,10 @@ def layout_of(form) -> dict:
         spec = {part: float(Decimal(getattr(form, f"{box}_{part}").data) / 100) for part in GEOMETRY}
         if box in TEXT_BOXES:
             spec.update(font_min=getattr(form, f"{box}_font_min").data, font_max=getattr(form, f"{box}_font_max").data)
-            colour = (getattr(form, f"{box}_color").data or "").strip()
-            if colour:
-                spec["color"] = colour
+        entry = getattr(form, f"{box}_color", None)
+        colour = (entry.data or "").strip() if entry is not None else ""
+        if colour:
+            spec["color"] = colour
         boxes[box] = spec
     return LayoutIn().load({"background_color": (form.background_color.data or "#FFFFFF").strip() or "#FFFFFF",
                             "boxes": boxes})
@@ -239,7 +242,8 @@ def _preview(template, aspect: str, form) -> dict:
     base = render_template_base(layout, background, _sample(), photo, width, height)
     voice = SharerVoice(name=_("Seller"), link="https://example.com/r/SAMPLE01", code="SAMPLE01")
     language = str(get_locale() or "en").replace("_", "-")
-    poster = render_poster(base.image, voice, scan_hint(language, True), slots=base.slots, language=language)
+    poster = render_poster(base.image, voice, scan_hint(language, True), slots=base.slots, language=language,
+                           note_ink=seller_ink(layout))
     shown = poster.resize((PREVIEW_WIDTH, round(height * PREVIEW_WIDTH / width)), Image.Resampling.LANCZOS)
     data = base64.b64encode(encode_jpeg(shown, quality=82)).decode()
     return {"image": f"data:image/jpeg;base64,{data}", "problems": problems, "size": f"{width}×{height}"}
