@@ -7,6 +7,7 @@ import io
 
 import zxingcpp
 from PIL import Image
+from test_console_campaigns import FORM, create, text_of
 from test_poster_templates import LAYOUTS, background, png
 
 from publishing.render.template import BOXES
@@ -76,3 +77,18 @@ def test_a_box_leaving_the_canvas_and_an_unknown_aspect_are_refused(console):
     assert console.get(f"{path}?aspect=oval").status_code == 404
     assert console.get("/console/templates/999").status_code == 404
     assert set(BOXES) <= set(LAYOUTS["square"]["boxes"])
+
+
+def test_a_campaign_chooses_a_template_on_its_form_and_a_title_too_long_for_it_is_refused_in_chinese(app, console):
+    path = new_template(console)
+    template_id = path.rsplit("/", 1)[1]
+    page = console.get("/console/campaigns/new")
+    assert f'<option value="{template_id}">春茶海报</option>' in page.text
+    campaign_id = create(console, template_id=template_id)
+    edit = console.get(f"/console/campaigns/{campaign_id}/edit")
+    assert f'<option selected value="{template_id}">' in edit.text or f'value="{template_id}" selected' in edit.text
+
+    res = console.post("/console/campaigns/new", {**FORM, "title": "高山乌龙秋茶上新" * 40, "template_id": template_id},
+                       headers={"Accept-Language": "zh-CN"})
+    assert res.status_code == 422
+    assert "在海报模板的最小字号下仍放不下" in text_of(res)
