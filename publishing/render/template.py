@@ -71,7 +71,7 @@ def place(layout: dict, width: int, height: int) -> Placed:
     tile = min(qx1 - qx0, math.floor((qy1 - qy0) / (1 + QR_HINT_SHARE)))
     left = qx0 + (qx1 - qx0 - tile) // 2
     qr = (left, qy0, left + tile, qy0 + tile)
-    hint = (left, qr[3], left + tile, qy1)
+    hint = (left, qr[3], left + tile, min(qy1, qr[3] + math.ceil(tile * QR_HINT_SHARE)))
     return Placed(width, height, min(width, height) / REFERENCE_SIDE, boxes, PosterSlots(qr, hint, boxes["seller"]))
 
 
@@ -220,10 +220,12 @@ def render_template_base(layout: dict, background: Image.Image | None, content: 
     if size is None:  # refused when the template or the campaign was saved; an old version drawn anyway
         notes.append("text_truncated")
     else:
+        # The struck-through old price in the title's colour: the looks' faint grey vanishes on a dark background.
         blocks.append(draw_price(image, content, rx0, ry0, size, placed.boxes["price"],
-                                 ImageColor.getrgb(spec.get("color", "#C8102E"))))
+                                 ImageColor.getrgb(spec.get("color", "#C8102E")), old_fill=colour))
     qr = placed.slots.qr
-    ImageDraw.Draw(image).rectangle((qr[0], qr[1], qr[2] - 1, placed.boxes["qr"][3] - 1), fill=(255, 255, 255))
+    hint = placed.slots.hint  # the code's tile and its hint line on white, whatever the background
+    ImageDraw.Draw(image).rectangle((qr[0], qr[1], qr[2] - 1, hint[3] - 1), fill=(255, 255, 255))
     return RenderResult(image, tuple(dict.fromkeys(notes)), tuple(blocks), placed.boxes["photo"], placed.slots)
 
 
