@@ -25,13 +25,18 @@ from publishing.render.template import REFERENCE_PRICE, REFERENCE_TITLE, aspect_
 from publishing.renders import plan_slots
 from publishing.storage import Storage, public_url
 
+# Photo height / width: each aspect's edges (publishing.render.template.aspect_of) and common photos.
+_PHOTO_RATIOS = (0.5, 0.5625, 0.75, 0.799, 0.8, 1.0, 1.149, 1.15, 1.25, 1.333, 1.5)
+
 
 @lru_cache(maxsize=1)
 def poster_sizes() -> dict[str, tuple[tuple[int, int], ...]]:
-    """Every poster size a channel draws, by the aspect whose layout it takes."""
+    """Every poster size a channel draws, by the aspect whose layout it takes. A size whose height
+    follows the photo (``ImageSize.height`` of None) is taken at photos of every aspect's edges."""
     sizes: dict[str, set[tuple[int, int]]] = {}
+    photos = [None] + [(1000, round(1000 * ratio)) for ratio in _PHOTO_RATIOS]
     for channel in REGISTRY.values():
-        for photo in (None, (4000, 3000), (3000, 4000)):
+        for photo in photos:
             for slot in plan_slots(channel.spec, True, photo):
                 if slot.poster:
                     sizes.setdefault(aspect_of(slot.width, slot.height), set()).add((slot.width, slot.height))

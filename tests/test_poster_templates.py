@@ -223,3 +223,14 @@ def test_another_workspaces_template_cannot_be_chosen_or_read(owner, app, client
     assert other.get(f"/api/v1/templates/{template['id']}").status_code == 404
     res = other.post("/api/v1/campaigns", {**CAMPAIGN, "template_id": template["id"]})
     assert res.status_code == 422 and "template_id" in res.json["error"]["fields"]
+
+
+@pytest.mark.parametrize("aspect, size", [(a, s) for a, sizes in poster_sizes().items() for s in sizes],
+                         ids=lambda v: v if isinstance(v, str) else f"{v[0]}x{v[1]}")
+def test_every_size_a_layout_serves_scans_whatever_the_photos_shape(aspect, size, photo, tmp_path):
+    """Sizes whose height follows the photo (an email's picture) fall in any aspect: each one checked."""
+    width, height = size
+    base = render_template_base(LAYOUTS[aspect], background(), CONTENT, photo, width, height)
+    poster = render_poster(base.image, VOICE, scan_hint("zh-CN", True), slots=base.slots)
+    small = poster.resize((DEVICE_PX * 300, round(height * DEVICE_PX * 300 / width)), Image.Resampling.LANCZOS)
+    assert zbar(small, tmp_path / "small.png") == [VOICE.link]
