@@ -9,7 +9,8 @@ The key of what is stored goes into every poster's render key (see
 A replaced, removed or erased photo is retired (:class:`referrals.models.RetiredAvatar`): posters
 already drawn carry its pixels in their own files, and a poster is only ever drawn with a sharer's
 current photo, so once :data:`GRACE` has passed (for a poster being drawn at that moment)
-:func:`sweep_retired_avatars` deletes the file, unless a sharer uses the same bytes again.
+:func:`sweep_retired_avatars` deletes the file, and the poster files drawn with it (they carry the
+face), unless a sharer uses the same bytes again.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, object_session
 
 from publishing.images import decode_upload
+from publishing.models import Render
 from publishing.render.encoding import encode_jpeg
 from publishing.storage import Storage
 from referrals.models import RetiredAvatar, Sharer
@@ -77,6 +79,12 @@ def sweep_retired_avatars(session: Session, store: Storage, now: datetime, grace
     in_use = set(session.scalars(select(Sharer.avatar_key).where(Sharer.avatar_key.in_(keys))))
     gone = 0
     for key in sorted(keys - in_use):
+        # The posters drawn with it carry the face too: their files and rows go (a poster asked for
+        # again is drawn with the sharer's photo of now).
+        posters = session.execute(select(Render.key, Render.storage_key).where(Render.avatar_key == key)).all()
+        for _, poster_file in posters:
+            store.delete(poster_file)
+        session.execute(delete(Render).where(Render.key.in_([k for k, _ in posters])))
         store.delete(key)
         gone += 1
     session.execute(delete(RetiredAvatar).where(RetiredAvatar.id.in_([row.id for row in due])))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from PIL import Image
@@ -60,6 +60,7 @@ class Rendered:
     width: int
     height: int
     warnings: tuple[str, ...] = ()
+    avatar_key: str | None = None  # the sharer's photo a poster carries
 
 
 def card_role(size: ImageSize, height: int) -> str:
@@ -302,7 +303,8 @@ class Renderer:
             plain = self.image(Slot(slot.width, slot.height, "feed"))
             return Rendered(key, "card", plain.storage_key, plain.media_type, plain.width, plain.height,
                             plain.warnings + ("qr_unavailable",))
-        return self._store(key, "poster", encode_jpeg(poster), "image/jpeg", poster.size, warnings)
+        stored = self._store(key, "poster", encode_jpeg(poster), "image/jpeg", poster.size, warnings)
+        return replace(stored, avatar_key=voice.avatar or None)
 
     def _store(self, key: str, kind: str, data: bytes, media_type: str, size: tuple[int, int],
                warnings: tuple[str, ...]) -> Rendered:
@@ -318,7 +320,8 @@ class Renderer:
             return 0
         insert = insert_for(session)
         rows = [{"key": r.key, "kind": r.kind, "storage_key": r.storage_key, "media_type": r.media_type,
-                 "width": r.width, "height": r.height, "warnings": list(r.warnings)} for r in self.fresh]
+                 "width": r.width, "height": r.height, "warnings": list(r.warnings), "avatar_key": r.avatar_key}
+                for r in self.fresh]
         session.execute(insert(Render).values(rows).on_conflict_do_nothing(index_elements=["key"]))
         count = len(self.fresh)
         self.fresh = []

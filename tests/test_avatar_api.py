@@ -87,12 +87,13 @@ def test_uploads_are_limited_like_the_pages(app, owner, make_sharer):
     assert codes[:10] == [200] * 10 and codes[10] == 429
 
 
-def test_a_replaced_removed_or_erased_photo_file_is_deleted_after_the_grace_and_the_sweep_runs_twice(
+def test_a_replaced_removed_or_erased_photo_and_its_posters_are_deleted_after_the_grace_and_the_sweep_runs_twice(
         app, owner, client, campaign, make_sharer):
     seller = make_sharer("林小红")
     put_photo(owner, seller, phone_photo())
     first = avatar_key(app, seller["id"])
-    poster_url, _ = poster_of(owner, client, campaign["id"], seller["id"])
+    poster_url, with_face = poster_of(owner, client, campaign["id"], seller["id"])
+    assert magenta_pixels(with_face) > 0
     put_photo(owner, seller, photo_of((20, 120, 200)))
     second = avatar_key(app, seller["id"])
     assert retired(app) == [first]
@@ -103,7 +104,10 @@ def test_a_replaced_removed_or_erased_photo_file_is_deleted_after_the_grace_and_
     assert not storage(app).exists(first) and storage(app).exists(second)
     assert retired(app) == []
     assert sweep(app, utcnow() + GRACE + timedelta(seconds=1)) == 0, "a second run finds nothing to do"
-    assert client.get("/" + poster_url.split("/", 3)[3]).status_code == 200, "the grabbed poster still serves"
+    gone_poster = client.get("/" + poster_url.split("/", 3)[3])
+    assert gone_poster.status_code == 404, "the poster drawn with the old photo carried the face: it went too"
+    again_url, again = poster_of(owner, client, campaign["id"], seller["id"])
+    assert again_url != poster_url and magenta_pixels(again) == 0, "asked again, drawn with the photo of now"
 
     # A photo retired by one seller but used by another (the same bytes) stays.
     twin = make_sharer("王小明")

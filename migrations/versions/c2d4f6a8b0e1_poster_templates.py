@@ -46,9 +46,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('retired_avatars', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_retired_avatars_storage_key'), ['storage_key'], unique=False)
+    with op.batch_alter_table('renders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('avatar_key', sa.String(length=80), nullable=True))
+        batch_op.create_index(batch_op.f('ix_renders_avatar_key'), ['avatar_key'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('renders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_renders_avatar_key'))
+        batch_op.drop_column('avatar_key')
     with op.batch_alter_table('retired_avatars', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_retired_avatars_storage_key'))
     op.drop_table('retired_avatars')
