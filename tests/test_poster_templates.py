@@ -234,3 +234,37 @@ def test_every_size_a_layout_serves_scans_whatever_the_photos_shape(aspect, size
     poster = render_poster(base.image, VOICE, scan_hint("zh-CN", True), slots=base.slots)
     small = poster.resize((DEVICE_PX * 300, round(height * DEVICE_PX * 300 / width)), Image.Resampling.LANCZOS)
     assert zbar(small, tmp_path / "small.png") == [VOICE.link]
+
+
+def test_editing_a_template_redraws_the_posters_of_its_campaigns_and_earlier_versions_keep_theirs(owner, client,
+                                                                                                  make_sharer):
+    template = make_template(owner).json
+    campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "template_id": template["id"]}).json
+    seller = make_sharer("林小满")
+    posts = f"/api/v1/campaigns/{campaign['id']}/posts?channel=weibo&sharer_id={seller['id']}"
+    before = owner.get(posts).json
+    moved = copy.deepcopy(LAYOUTS)
+    moved["square"]["background_color"] = "#101820"
+    res = owner.client.put(f"/api/v1/templates/{template['id']}", headers=owner._headers(None),
+                           json={"name": "春茶海报", "layouts": moved})
+    assert res.status_code == 200, res.json
+    after = owner.get(posts).json
+    assert after["content_version"] == before["content_version"] + 1
+    [new] = [i for i in after["items"][0]["images"] if i["kind"] == "poster"]
+    [old] = [i for i in before["items"][0]["images"] if i["kind"] == "poster"]
+    assert new["url"] != old["url"]
+    image = Image.open(io.BytesIO(client.get("/" + new["url"].split("/", 3)[3]).data)).convert("RGB")
+    assert image.getpixel((3, 3)) == pytest.approx((16, 24, 32), abs=4)
+    earlier = owner.get(f"{posts}&version={before['content_version']}").json
+    assert [i["url"] for i in earlier["items"][0]["images"]] == [i["url"] for i in before["items"][0]["images"]]
+
+
+def test_a_background_that_is_not_an_image_is_refused_and_nothing_changes(owner):
+    template = make_template(owner).json
+    res = owner.post(f"/api/v1/templates/{template['id']}/background",
+                     data={"file": (io.BytesIO(b"GIF89a" + b"\0" * 64), "bg.gif")}, content_type="multipart/form-data")
+    assert res.status_code == 415, res.json
+    assert owner.get(f"/api/v1/templates/{template['id']}").json["background"] is None
+    other = owner.post("/api/v1/templates/999/background",
+                       data={"file": (io.BytesIO(png(background())), "bg.png")}, content_type="multipart/form-data")
+    assert other.status_code == 404
