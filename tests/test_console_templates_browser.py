@@ -61,6 +61,19 @@ def walk(page, base: str, staff: dict, tmp_path, locale: str, tag: str, phone: b
         page.locator("#seller_color").fill("#FFF4CC")
     [found] = zxingcpp.read_barcodes(shown_preview(page), formats=zxingcpp.BarcodeFormat.QRCode)
     assert found.text.endswith("/r/SAMPLE01"), "the code scans in the preview at the size it is shown"
+    # Dragging the seller's box over the preview moves it: the numbers follow and the preview is redrawn.
+    if not phone:
+        handle = page.locator(".template-box[data-box=seller]")
+        expect(handle).to_be_visible()
+        handle.scroll_into_view_if_needed()
+        box = handle.bounding_box()
+        page.mouse.move(box["x"] + 20, box["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 20, box["y"] - 10, steps=3)
+        with page.expect_response(lambda r: r.url.split("?")[0].endswith("/preview")):
+            page.mouse.up()
+        assert int(page.locator("#seller_y").input_value()) < 90
+        page.locator("#seller_y").fill("90")
     page.get_by_role("button", name=words["save"]).click()
     expect(page.get_by_text(words["saved"])).to_be_visible()
     assert page.locator("#photo_h").input_value() == "40"
