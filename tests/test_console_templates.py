@@ -92,3 +92,17 @@ def test_a_campaign_chooses_a_template_on_its_form_and_a_title_too_long_for_it_i
                        headers={"Accept-Language": "zh-CN"})
     assert res.status_code == 422
     assert "在海报模板的最小字号下仍放不下" in text_of(res)
+
+
+def test_a_template_in_use_is_kept_on_delete_and_an_unused_one_goes(console, owner):
+    path = new_template(console)
+    template_id = int(path.rsplit("/", 1)[1])
+    campaign_id = create(console, template_id=str(template_id))
+    res = console.post(f"{path}/delete", {}, token_from=path)
+    assert res.status_code == 303 and res.headers["Location"].endswith(path)
+    assert str(campaign_id) in console.get(path).text
+    assert console.post(f"/console/campaigns/{campaign_id}/edit", {**FORM, "template_id": ""},
+                        token_from=f"/console/campaigns/{campaign_id}/edit").status_code == 303
+    res = console.post(f"{path}/delete", {}, token_from=path)
+    assert res.status_code == 303 and res.headers["Location"].endswith("/console/templates")
+    assert console.get(path).status_code == 404

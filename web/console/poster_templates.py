@@ -38,6 +38,7 @@ from publishing.storage import storage
 from publishing.template_schemas import LayoutIn
 from publishing.templates import (
     create_template,
+    delete_template,
     get_template,
     list_templates,
     poster_sizes,
@@ -275,3 +276,27 @@ def poster_template_background(template_id: int):
     session.commit()
     flash(_("The background was saved."))
     return redirect(url_for("console.poster_template", template_id=template.id), 303)
+
+
+@bp.post("/templates/<int(min=1, max=2147483647):template_id>/delete")
+@staff_required()
+def poster_template_delete(template_id: int):
+    """Delete a template; one that campaigns still use is kept and the page says which.
+
+    :raise 404: not a template of this workspace.
+    """
+    session = database.session()
+    template = get_template(session, g.key.workspace_id, template_id)
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("console.poster_template", template_id=template.id), 303)
+    name = template.name
+    try:
+        delete_template(session, template)
+    except ApiError as exc:
+        session.rollback()
+        flash(_("%(name)s is still used by campaigns %(ids)s: choose a look or another template for them first.",
+                name=name, ids=exc.fields.get("campaign_ids", "")), "error")
+        return redirect(url_for("console.poster_template", template_id=template_id), 303)
+    session.commit()
+    flash(_("%(name)s was deleted.", name=name))
+    return redirect(url_for("console.poster_templates"), 303)
