@@ -15,7 +15,7 @@ from accounts.sessions import sign_out_seller_everywhere
 from plumbing.database import utcnow
 from plumbing.money import format_amount
 from referrals.links import link_urls
-from referrals.models import Commission, LedgerEntry, Link, Sharer
+from referrals.models import Commission, LedgerEntry, Link, RetiredAvatar, Sharer
 
 ERASED_NAME = "—"
 
@@ -63,5 +63,7 @@ def erase_sharer(session: Session, sharer: Sharer) -> None:
     session.execute(update(SellerPass).where(SellerPass.sharer_id == sharer.id).values(email=None))
     sharer.name, sharer.display_name, sharer.email, sharer.phone, sharer.external_id = ERASED_NAME, None, None, None, None
     sharer.notify_email, sharer.notify_url, sharer.notify_secret_sealed = False, None, None
+    if sharer.avatar_key:  # the public file goes too, once no poster is being drawn with it
+        session.add(RetiredAvatar(storage_key=sharer.avatar_key))
     sharer.avatar_key = None
     session.flush()

@@ -51,6 +51,9 @@ class Campaign(Base):
     # The designed look of cards and posters (publishing.render.looks) and badges such as 包邮.
     look: Mapped[str] = mapped_column(String(16), default="clean", server_default="clean")
     badges: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # The brand's own poster template (publishing.models.PosterTemplate), drawn instead of the look
+    # on posters of the aspects it lays out; None: the look alone.
+    template_id: Mapped[int | None] = mapped_column(Integer)
     # What a seller's post on a personal channel opens with, in the marketer's words; none by default.
     seller_opener: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # An image of this campaign (kept in campaign_images); no foreign key, so the

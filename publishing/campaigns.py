@@ -18,6 +18,7 @@ from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from publishing.models import CampaignImage, Publication
 from publishing.render.looks import badge_errors
 from publishing.storage import public_url
+from publishing.templates import check_campaign
 from publishing.versions import record_version
 from referrals.models import Conversion
 from workspaces.models import Workspace
@@ -95,6 +96,7 @@ def campaign_input(campaign: Campaign) -> dict:
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,
         "look": campaign.look, "badges": list(campaign.badges or []), "seller_opener": campaign.seller_opener,
+        "template_id": campaign.template_id,
     }
 
 
@@ -155,6 +157,12 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
     badge_problem = badge_errors(list(data.get("badges", [])))
     if badge_problem:
         errors["badges"] = badge_problem
+    if data.get("template_id") is not None and price and not errors.get("original_price"):
+        problem = check_campaign(session, workspace_id, data["template_id"],
+                                 {"title": data["title"], "currency": currency, "price_minor": price,
+                                  "original_price_minor": original})
+        if problem:
+            errors["template_id"] = problem
     if errors:
         raise ApiError(422, "validation_error", "The campaign has invalid fields.", errors)
     invite = rules.get("invite_bonus")
@@ -170,7 +178,7 @@ def validate_campaign(session: Session, workspace_id: int, data: dict, own_hosts
         call_to_action=data.get("call_to_action", "").strip(), language=data.get("language", "zh-CN"),
         products=products,
         look=data.get("look", "clean"), badges=[b.strip() for b in data.get("badges", [])],
-        seller_opener=data.get("seller_opener", "").strip(),
+        seller_opener=data.get("seller_opener", "").strip(), template_id=data.get("template_id"),
     )
 
 
@@ -256,6 +264,7 @@ def campaign_json(campaign: Campaign, images: list[CampaignImage] = (), publicat
         "brand_name": campaign.brand_name, "brand_color": campaign.brand_color,
         "call_to_action": campaign.call_to_action, "language": campaign.language,
         "look": campaign.look, "badges": list(campaign.badges or []), "seller_opener": campaign.seller_opener,
+        "template_id": campaign.template_id,
         "logo_image_id": campaign.logo_image_id, "content_version": campaign.content_version,
         "images": [image_json(image) for image in images],
         "product_ids": list(product_ids),

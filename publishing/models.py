@@ -60,7 +60,8 @@ class Render(Base):
     ``key`` is sha256 over the render's inputs (content hash, size, role, and
     for a poster the QR target, name and code), so a lookup needs no other
     column; ``storage_key`` names the encoded bytes (sha256 of the bytes).
-    Rows are never updated or deleted by the service: old versions stay served.
+    Rows are never updated or deleted by the service (old versions stay served), but for posters
+    carrying a sharer's photo they replaced, removed or had erased.
     """
 
     __tablename__ = "renders"
@@ -72,6 +73,9 @@ class Render(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
+    # A poster drawn with a sharer's photo: its storage key, so that when the photo is retired the
+    # posters carrying it go too (publishing.avatars.sweep_retired_avatars).
+    avatar_key: Mapped[str | None] = mapped_column(String(80), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -215,3 +219,25 @@ class SellerPick(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True, index=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PosterTemplate(Base):
+    """A brand's own poster: a background image and a layout of boxes per aspect
+    (:mod:`publishing.render.template`), chosen by campaigns instead of a designed look.
+
+    ``layouts`` is the JSON :class:`publishing.template_schemas.LayoutsIn` validated; a campaign's
+    content version copies it with the background's key, so a post grabbed earlier keeps drawing
+    as it did whatever the template becomes.
+    """
+
+    __tablename__ = "poster_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    layouts: Mapped[dict] = mapped_column(JSON)
+    background_key: Mapped[str | None] = mapped_column(String(200))
+    background_width: Mapped[int | None] = mapped_column(Integer)
+    background_height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -26,6 +26,7 @@ from plumbing.database import utcnow
 from plumbing.outbox import retry_delay
 from publishing import notice_delivery, storage
 from publishing.approvals import NotApproved, check_approved
+from publishing.avatars import sweep_retired_avatars
 from publishing.direct_post import has_account, send
 from publishing.notices import add_notices
 from publishing.post_metrics import fetch_due
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 RECOVER_JOB_ID = "sharecast-recover-publications"
 RECOVER_EVERY = timedelta(minutes=1)
 BRAND_SWEEP_JOB_ID = "sharecast-brand-accounts-sweep"
+AVATAR_SWEEP_JOB_ID = "sharecast-avatar-files-sweep"
 
 
 def job_id(publication_id: int, attempt: int) -> str:
@@ -152,6 +154,7 @@ def recover_publications() -> int:
     account_notices.recover()
     # Tokens and metrics call out: their own job (one at a time by its fixed id), never in the way of recovery.
     redis_client.queue().enqueue(sweep_brand_accounts, job_id=BRAND_SWEEP_JOB_ID, result_ttl=600)
+    redis_client.queue().enqueue(sweep_avatar_files, job_id=AVATAR_SWEEP_JOB_ID, result_ttl=600)
     schedule_periodic(redis_client.queue(), RECOVER_EVERY)
     return found
 
@@ -161,6 +164,15 @@ def sweep_brand_accounts() -> dict:
     Official Account's review), then fetch the due posts' metrics."""
     app = current_app._get_current_object()
     return {"tokens": refresh_due(app), "states": poll_due(app), "metrics": fetch_due(app)}
+
+
+def sweep_avatar_files() -> int:
+    """Delete the files of sellers' photos replaced, removed or erased a while ago (see
+    :func:`publishing.avatars.sweep_retired_avatars`); safe to run twice."""
+    with database.new_session() as session:
+        gone = sweep_retired_avatars(session, storage.storage(), utcnow())
+        session.commit()
+    return gone
 
 
 def recover() -> int:

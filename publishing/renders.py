@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from PIL import Image
@@ -21,10 +21,11 @@ from channels.content import SharerVoice
 from channels.spec import ChannelSpec, ImageSize
 from plumbing.database import insert_for
 from publishing.models import Render
-from publishing.render.card import render_base
+from publishing.render.card import PosterSlots, render_base
 from publishing.render.encoding import encode_jpeg, encode_png
 from publishing.render.photo import cover, load_photo
 from publishing.render.poster import render_poster, scan_hint
+from publishing.render.template import aspect_of, place, render_template_base, seller_ink
 from publishing.storage import Storage
 from publishing.versions import card_hash, digest, master_content
 
@@ -59,6 +60,7 @@ class Rendered:
     width: int
     height: int
     warnings: tuple[str, ...] = ()
+    avatar_key: str | None = None  # the sharer's photo a poster carries
 
 
 def card_role(size: ImageSize, height: int) -> str:
@@ -221,11 +223,32 @@ class Renderer:
         self.fresh.append(rendered)
         return rendered
 
+    def template_layout(self, slot: Slot) -> dict | None:
+        """The brand template's layout a poster of ``slot``'s size is drawn in, if the version has one."""
+        template = self.snapshot.get("template")
+        if not template or not slot.poster:
+            return None
+        return template["layouts"].get(aspect_of(slot.width, slot.height))
+
+    def poster_slots(self, slot: Slot) -> PosterSlots | None:
+        """Where the code and the sharer go on ``slot``'s poster: the template's boxes, or the look's (None)."""
+        layout = self.template_layout(slot)
+        return place(layout, slot.width, slot.height).slots if layout else None
+
+    def note_ink(self, slot: Slot) -> tuple[int, int, int] | None:
+        layout = self.template_layout(slot)
+        return seller_ink(layout) if layout else None
+
     def _draw_card(self, slot: Slot, role: str):
         photos, logo = self.snapshot["photos"], self.snapshot.get("logo")
         photo = _photo(self.store, photos[0]["storage_key"]) if photos else None
         mark = _photo(self.store, logo["storage_key"]) if logo else None
         focus = tuple(photos[0]["focus"]) if photos and photos[0].get("focus") else None
+        layout = self.template_layout(slot) if role == "poster" else None
+        if layout is not None:
+            background = self.snapshot["template"]["background"]
+            return render_template_base(layout, _photo(self.store, background) if background else None,
+                                        self.content, photo, slot.width, slot.height, focus)
         return render_base(self.content, photo, slot.width, slot.height, role, logo=mark, focus=focus)
 
     def _card(self, key: str, slot: Slot) -> Rendered:
@@ -275,12 +298,13 @@ class Renderer:
         try:
             poster = render_poster(card, voice, scan_hint(self.content.language, slot.long_press),
                                    accent=self.content.brand_color, language=self.content.language,
-                                   avatar=_avatar(self.store, voice.avatar) if voice.avatar else None)
+                                   slots=self.poster_slots(slot), note_ink=self.note_ink(slot), avatar=_avatar(self.store, voice.avatar) if voice.avatar else None)
         except ValueError:  # the QR code does not fit this size: a plain card instead
             plain = self.image(Slot(slot.width, slot.height, "feed"))
             return Rendered(key, "card", plain.storage_key, plain.media_type, plain.width, plain.height,
                             plain.warnings + ("qr_unavailable",))
-        return self._store(key, "poster", encode_jpeg(poster), "image/jpeg", poster.size, warnings)
+        stored = self._store(key, "poster", encode_jpeg(poster), "image/jpeg", poster.size, warnings)
+        return replace(stored, avatar_key=voice.avatar or None)
 
     def _store(self, key: str, kind: str, data: bytes, media_type: str, size: tuple[int, int],
                warnings: tuple[str, ...]) -> Rendered:
@@ -296,7 +320,8 @@ class Renderer:
             return 0
         insert = insert_for(session)
         rows = [{"key": r.key, "kind": r.kind, "storage_key": r.storage_key, "media_type": r.media_type,
-                 "width": r.width, "height": r.height, "warnings": list(r.warnings)} for r in self.fresh]
+                 "width": r.width, "height": r.height, "warnings": list(r.warnings), "avatar_key": r.avatar_key}
+                for r in self.fresh]
         session.execute(insert(Render).values(rows).on_conflict_do_nothing(index_elements=["key"]))
         count = len(self.fresh)
         self.fresh = []

@@ -11,7 +11,7 @@ from catalog.products import campaign_products
 from plumbing import database, redis_client
 from plumbing.api import Blueprint, api
 from plumbing.errors import ApiError
-from publishing import channel_routes, cli, creative_routes, media, storage
+from publishing import channel_routes, cli, creative_routes, media, storage, template_routes
 from publishing.campaigns import campaign_json, create_campaign, image_json, list_campaigns, update_campaign
 from publishing.images import MAX_BYTES, add_image
 from publishing.models import CampaignImage
@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(media.bp)
     api.register_blueprint(channel_routes.bp)
     api.register_blueprint(creative_routes.bp)
+    api.register_blueprint(template_routes.bp)
     cli.init_app(app)
 
 

@@ -40,6 +40,9 @@ class CampaignIn(InputSchema):
     badges = fields.List(fields.String(), load_default=list,
                          metadata={"description": f"Up to {MAX_BADGES} short promises drawn on the photo, "
                                                   f"such as 包邮, 赠品, 限时 (1 to {MAX_BADGE_LENGTH} characters each)."})
+    template_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "the brand's own poster template (/api/v1/templates), drawn instead of the look on "
+                       "posters of the aspects it lays out; null: the look alone"})
     seller_opener = fields.String(load_default="", validate=validate.Length(max=200), metadata={
         "description": "What a seller's post on a personal channel opens with; empty for none."})
     language = fields.String(load_default="zh-CN", validate=[
@@ -172,6 +175,7 @@ class CampaignOut(Schema):
     call_to_action = fields.String()
     look = fields.String()
     badges = fields.List(fields.String())
+    template_id = fields.Integer(allow_none=True)
     seller_opener = fields.String()
     language = fields.String()
     logo_image_id = fields.Integer(allow_none=True)

@@ -53,6 +53,9 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool:
         """Whether ``key`` is stored."""
 
+    def delete(self, key: str) -> None:
+        """Remove what is stored under ``key``; nothing stored there is not an error."""
+
 
 class LocalStorage:
     """A folder on the local disk (by default ``instance/media``)."""
@@ -87,6 +90,9 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
 
 STORAGES: dict[str, type] = {"local": LocalStorage}

@@ -20,7 +20,7 @@ from catalog.products import campaign_products
 from channels.content import MasterContent, ProductLine
 from plumbing.errors import ApiError
 from plumbing.money import format_amount
-from publishing.models import CampaignImage, ContentVersion
+from publishing.models import CampaignImage, ContentVersion, PosterTemplate
 from workspaces.models import Workspace
 
 # What a card shows. A change elsewhere (landing URL, call to action,
@@ -61,6 +61,10 @@ def snapshot_of(session: Session, campaign: Campaign) -> dict:
         "photos": [_image_json(i) for i in images if i.role == "product"],
         "logo": _image_json(logo) if logo else None,
     }
+    template = session.get(PosterTemplate, campaign.template_id) if campaign.template_id else None
+    if template is not None:  # only then: versions without one keep their hashes
+        # A copy, not the id: a post grabbed now draws this layout whatever the template becomes.
+        snapshot["template"] = {"id": template.id, "layouts": template.layouts, "background": template.background_key}
     products = campaign_products(session, campaign.id)
     if len(products) >= 2:  # only then: a one-product campaign's versions and cards keep their hashes
         snapshot["products"] = [{"id": p.id, "name": p.name, "price": format_amount(p.price_minor, p.currency),
@@ -75,6 +79,8 @@ def card_hash(snapshot: dict) -> str:
     fields = {name: snapshot.get(name) for name in CARD_FIELDS}
     if snapshot.get("products"):  # absent before multi-product campaigns: older cards keep their keys
         fields["products"] = [{k: p[k] for k in ("name", "price", "original_price")} for p in snapshot["products"]]
+    if snapshot.get("template"):  # likewise absent before brand templates
+        fields["template"] = {k: snapshot["template"][k] for k in ("layouts", "background")}
     return digest(fields)
 
 

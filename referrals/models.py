@@ -69,6 +69,18 @@ class Sharer(Base):
     suspension_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class RetiredAvatar(Base):
+    """A sharer's photo file that was replaced, removed or erased: the storage file stays until
+    ``publishing.avatars.sweep_retired_avatars`` deletes it (after a grace period for posters being
+    drawn with it at that moment), unless some sharer uses the same file again."""
+
+    __tablename__ = "retired_avatars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    storage_key: Mapped[str] = mapped_column(String(80), index=True)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Link(Base):
     """A tracked link: sharer × campaign × channel ('' for no channel), or a seller's link for one
     product of the campaign (``product_id``, from their shop): it lands on that product's page."""

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from plumbing import database
 from plumbing.database import Base
 from plumbing.fields import MAX_TEXT
+from publishing.render.template import STARTER_LAYOUTS
 from referrals.models import Commission
 
 # Each class must answer a clear 4xx (refused) or, for text that is merely unusual, a 2xx/4xx.
@@ -74,7 +75,9 @@ def _scene(app, owner, make_sharer, make_link):
         "name": "Spring PK", "starts_at": "2030-01-01T00:00:00+08:00", "ends_at": "2030-01-08T00:00:00+08:00",
         "team_ids": [team.json["id"], team.json["id"] + 1], "measure": "orders", "prizes": [{"place": 1, "goods": "茶具"}]})
     assert contest.status_code == 201, contest.json
-    return {"campaign": campaign["id"], "sharer": sharer["id"], "code": link["code"], "seller_key": sharer["api_key"],
+    template = owner.post("/api/v1/templates", TEMPLATE)
+    assert template.status_code == 201, template.json
+    return {"template": template.json["id"], "campaign": campaign["id"], "sharer": sharer["id"], "code": link["code"], "seller_key": sharer["api_key"],
             "others": others, "team": team.json["id"], "grade": grade.json["id"], "product": product.json["id"],
             "review": owner.get("/api/v1/risk/reviews?status=open").json["items"][0]["id"],
             "application": owner.get("/api/v1/applications?status=pending").json["items"][0]["id"],
@@ -92,9 +95,14 @@ RAIL_KEY, ALIPAY_KEY = new_key(), new_key()
 
 
 # (method, OpenAPI path) → (concrete path, a valid body, whose key: "owner" or "seller")
+TEMPLATE = {"name": "春茶海报", "layouts": {"square": STARTER_LAYOUTS["square"]}}
+
+
 def _bodies(scene: dict) -> dict:
     cid, sid = scene["campaign"], scene["sharer"]
     return {
+        ("POST", "/api/v1/templates"): ("/api/v1/templates", TEMPLATE, "owner"),
+        ("PUT", "/api/v1/templates/{template_id}"): (f"/api/v1/templates/{scene['template']}", TEMPLATE, "owner"),
         ("POST", "/api/v1/campaigns"): ("/api/v1/campaigns", CAMPAIGN, "owner"),
         ("PATCH", "/api/v1/campaigns/{campaign_id}"): (f"/api/v1/campaigns/{cid}",
                                                         {"title": "春茶", "body": "好茶", "hashtags": ["茶"]}, "owner"),

@@ -30,6 +30,7 @@ from web.console import (  # noqa: F401  (routes register on bp)
     imports,
     money,
     payouts,
+    poster_templates,
     products,
     programme,
     reviews,

@@ -46,12 +46,13 @@ def scan_hint(language: str, long_press: bool) -> str:
 
 def render_poster(base: Image.Image, voice: SharerVoice, hint: str, *, accent: str | None = None,
                   language: str = "zh-CN", slots: PosterSlots | None = None,
-                  avatar: Image.Image | None = None) -> Image.Image:
+                  avatar: Image.Image | None = None, note_ink: tuple[int, int, int] | None = None) -> Image.Image:
     """A sharer's poster: a copy of ``base`` with their QR code, the scan ``hint`` under it and their name
     (after their ``avatar``, cut round, when they chose one and have a name to show).
 
     ``base`` should come from ``render_base(..., role="poster")`` at the same
     size, which leaves ``slots`` (default ``poster_slots(width, height)``) empty.
+    ``note_ink``: the colour of the sharer's name and code (a brand template's, on its background).
     The QR code points at ``voice.qr_target``, fills its tile with whole-pixel
     modules and a quiet zone of at least two white modules (the band around
     the tile is light too). ``base`` itself is never modified.
@@ -101,10 +102,10 @@ def render_poster(base: Image.Image, voice: SharerVoice, hint: str, *, accent: s
     name_fit = fit_text(label, "bold", text_w, name_room, round(40 * s), max(12, round(22 * s)), 1, 1.25)
     stack = name_fit.height + (gap + code_fit.height if code_fit else 0)
     y = ny1 - stack  # sits on the band's bottom edge, under the price
-    draw_block(poster, "name", name_fit, "bold", nx0, y, (nx0, y, nx1, y + name_fit.height), INK)
+    draw_block(poster, "name", name_fit, "bold", nx0, y, (nx0, y, nx1, y + name_fit.height), note_ink or INK)
     if code_fit:
         y += name_fit.height + gap
-        draw_block(poster, "code", code_fit, "bold", nx0, y, (nx0, y, nx1, y + code_fit.height), MUTED)
+        draw_block(poster, "code", code_fit, "bold", nx0, y, (nx0, y, nx1, y + code_fit.height), note_ink or MUTED)
     return poster
 
 

@@ -229,3 +229,82 @@ document.addEventListener("click", function (event) {
     window.setTimeout(poll, every);
   });
 })();
+
+// Poster template editor: each box drawn over the preview can be dragged; dragging writes the
+// box's left and top into the form (hundredths of the picture), which redraws the preview.
+// Without the script the numbers do the same.
+(function () {
+  "use strict";
+  var BOXES = ["photo", "title", "price", "qr", "seller"];
+
+  function field(form, name) { return form.elements[name]; }
+
+  function place(stage, form) {
+    var image = stage.querySelector("#template-preview img");
+    var layer = stage.querySelector(".template-boxes");
+    if (!image || !layer) return;
+    layer.hidden = false;
+    layer.style.width = image.clientWidth + "px";
+    layer.style.height = image.clientHeight + "px";
+    BOXES.forEach(function (name) {
+      var box = layer.querySelector("[data-box=" + name + "]");
+      var values = ["x", "y", "w", "h"].map(function (part) {
+        return parseFloat(field(form, name + "_" + part).value) || 0;
+      });
+      box.style.left = values[0] + "%";
+      box.style.top = values[1] + "%";
+      box.style.width = values[2] + "%";
+      box.style.height = values[3] + "%";
+    });
+  }
+
+  function wire(stage) {
+    var form = document.querySelector(stage.getAttribute("data-template-stage"));
+    var layer = stage.querySelector(".template-boxes");
+    if (!form || !layer) return;
+    var dragging = null;
+    layer.addEventListener("pointerdown", function (event) {
+      var box = event.target.closest("[data-box]");
+      if (!box) return;
+      var name = box.getAttribute("data-box");
+      dragging = { name: name, x: event.clientX, y: event.clientY,
+                   left: parseFloat(field(form, name + "_x").value) || 0,
+                   top: parseFloat(field(form, name + "_y").value) || 0,
+                   w: parseFloat(field(form, name + "_w").value) || 0,
+                   h: parseFloat(field(form, name + "_h").value) || 0 };
+      box.setPointerCapture(event.pointerId);
+      event.preventDefault();
+    });
+    layer.addEventListener("pointermove", function (event) {
+      if (!dragging) return;
+      var dx = (event.clientX - dragging.x) / layer.clientWidth * 100;
+      var dy = (event.clientY - dragging.y) / layer.clientHeight * 100;
+      var left = Math.round(Math.min(100 - dragging.w, Math.max(0, dragging.left + dx)));
+      var top = Math.round(Math.min(100 - dragging.h, Math.max(0, dragging.top + dy)));
+      field(form, dragging.name + "_x").value = String(left);
+      field(form, dragging.name + "_y").value = String(top);
+      place(stage, form);
+    });
+    function drop() {
+      if (!dragging) return;
+      dragging = null;
+      field(form, "photo_x").dispatchEvent(new Event("input", { bubbles: true }));  // redraw the preview
+    }
+    layer.addEventListener("pointerup", drop);
+    layer.addEventListener("pointercancel", drop);
+    form.addEventListener("input", function () { place(stage, form); });
+    new MutationObserver(function () {
+      var image = stage.querySelector("#template-preview img");
+      if (image && !image.complete) { image.addEventListener("load", function () { place(stage, form); }); }
+      place(stage, form);
+    }).observe(stage.querySelector("#template-preview"), { childList: true });
+    var first = stage.querySelector("#template-preview img");
+    if (first && !first.complete) { first.addEventListener("load", function () { place(stage, form); }); }
+    window.addEventListener("resize", function () { place(stage, form); });
+    place(stage, form);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-template-stage]"), wire);
+  });
+})();

@@ -79,6 +79,7 @@ def raw_input(form: CampaignForm, zone: str) -> dict:
         "call_to_action": _text(form.call_to_action.data), "language": form.language.data,
         "look": form.look.data, "badges": split_list(form.badges.data),
         "seller_opener": _text(form.seller_opener.data),
+        "template_id": int(form.template_id.data) if (form.template_id.data or "").isdigit() else None,
     }
 
 
@@ -158,6 +159,7 @@ def fill_form(form: CampaignForm, campaign: Campaign, zone: str) -> None:
     form.language.data = values["language"]
     form.look.data, form.badges.data = values["look"], " ".join(values["badges"])
     form.seller_opener.data = values["seller_opener"]
+    form.template_id.data = str(values["template_id"] or "")
 
 
 def offer_language(form: CampaignForm, language: str | None) -> None:

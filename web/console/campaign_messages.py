@@ -32,6 +32,7 @@ _EXACT = {
     'Must be a non-negative decimal string such as "199.00".': _l("Write an amount such as 199.00."),
     'Must be a decimal string such as "199.00" (not a number).': _l("Write an amount such as 199.00."),
     "is too large": _l("This amount is too large."),
+    "no such template in this workspace": _l("Choose one of your workspace's templates."),
     "cannot change once the campaign has sales": _l(
         "The currency cannot change once the campaign has sales: its amounts are in the old one."),
     # catalog.rules.parse_rule
@@ -100,6 +101,9 @@ _EXACT = {
 
 # Messages with values in them: (pattern, translated text with the groups as named placeholders).
 _PATTERNS = [
+    (re.compile(r"the campaign does not fit the template: (?P<detail>.+)", re.S),
+     lambda m: _("The title or the price does not fit the poster template at its smallest size (%(detail)s). "
+                 "Shorten the title, or choose a look or another template.", **m.groupdict())),
     (re.compile(r"has more than (?P<places>\d+) decimal places for (?P<currency>[A-Z]{3})"),
      lambda m: _("Use at most %(places)s decimal places for %(currency)s.", **m.groupdict())),
     (re.compile(r"unknown channel\(s\): (?P<channels>.+)"),

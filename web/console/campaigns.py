@@ -25,6 +25,7 @@ from publishing.campaigns import create_campaign, list_campaigns, update_campaig
 from publishing.images import MAX_BYTES, add_image, set_focus
 from publishing.models import ACTIVE, Publication
 from publishing.routes import REDIRECT_COLUMNS, campaign_view
+from publishing.templates import list_templates
 from referrals import linkcache
 from web.console import schedule
 from web.console.blueprint import bp
@@ -123,6 +124,8 @@ def _form_page(form: CampaignForm, campaign_id: int | None, status: int = 200, p
     with reading() as reader:
         campaign = get_campaign(reader, g.key.workspace_id, campaign_id) if campaign_id else None
         offer_language(form, campaign.language if campaign else None)
+        form.template_id.choices = [("", _("None: the look alone"))] + [
+            (str(t.id), t.name) for t in list_templates(reader, g.key.workspace_id)]
         return render_template("console/campaign_form.html", form=form, campaign=campaign, problems=problems,
                                preview=live_preview(reader, form, campaign)), status
 

@@ -85,6 +85,8 @@ class CampaignForm(FlaskForm):
     brand_color = ColorField(_l("Brand colour"), default="#C8102E", validators=[DataRequired(), Length(max=7)])
     language = SelectField(_l("Language of the posts"), choices=LANGUAGES, default="zh-CN")
     look = SelectField(_l("Poster look"), choices=LOOK_CHOICES, default="clean")
+    # Choices are the workspace's templates (web/console/campaigns.py); the service checks the id.
+    template_id = SelectField(_l("Poster template"), choices=[], default="", validate_choice=False)
     badges = StringField(_l("Badges"), validators=[Length(max=60)], render_kw={"autocomplete": "off"})
     seller_opener = StringField(_l("Sellers' opening line"), validators=[Length(max=200)])
 
