@@ -27,6 +27,22 @@ class Integration(Base):
     last_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class IntegrationDelivery(Base):
+    """One notification a platform sent to an integration's address, as the console shows it: when,
+    the answer given (``status``; ``outcome`` says why a refused one was), and the orders it carried
+    (``orders``: type, order id, amount, currency, attributed, sharer id, replay). Only the newest
+    ``KEEP_DELIVERIES`` per integration are kept: enough to see a test order arrive."""
+
+    __tablename__ = "integration_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(300))
+    orders: Mapped[list] = mapped_column(JSON)
+
+
 class SharerImport(CsvImport, Base):
     """A CSV file of sharers imported in the background from the console (bulk invitations), with
     whether to invite the new ones and in which language (the uploader's) to write to them."""

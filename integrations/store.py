@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from integrations import REGISTRY
 from integrations.base import Adapter
-from integrations.models import Integration
+from integrations.models import Integration, IntegrationDelivery
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.vault import Vault
@@ -56,14 +56,22 @@ def disconnect(session: Session, workspace_id: int, provider: str) -> None:
     row = find(session, workspace_id, provider)
     if row is None:
         raise ApiError(404, "not_found", "This integration is not connected.")
+    session.execute(delete(IntegrationDelivery).where(IntegrationDelivery.integration_id == row.id))
     session.delete(row)
+
+
+def deliveries(session: Session, integration_id: int, limit: int = 10) -> list[IntegrationDelivery]:
+    """The integration's latest deliveries, newest first (the console's log)."""
+    return list(session.scalars(select(IntegrationDelivery).where(IntegrationDelivery.integration_id == integration_id)
+                                .order_by(IntegrationDelivery.id.desc()).limit(limit)))
 
 
 def overview(session: Session, workspace_id: int, public_url: str) -> list[dict]:
     """Every integration, connected or not, with its inbound address when connected."""
     rows = {r.provider: r for r in session.scalars(select(Integration).where(Integration.workspace_id == workspace_id))}
     return [{"provider": name, "title": adapter.title, "settings": list(adapter.fields),
-             "connected": name in rows, "fields": rows[name].field_names if name in rows else [],
+             "connected": name in rows, "id": rows[name].id if name in rows else None,
+             "fields": rows[name].field_names if name in rows else [],
              "webhook_url": inbound_url(public_url, rows[name]) if name in rows else None,
              "last_received_at": rows[name].last_received_at if name in rows else None}
             for name, adapter in REGISTRY.items()]

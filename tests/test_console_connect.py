@@ -68,6 +68,10 @@ def test_marketers_cannot_open_the_connect_page(app, console, owner):
     assert pages.get("/console/connect").status_code == 403
 
 
+def text_of(html: str) -> str:
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
+
+
 def test_connect_shopify_in_the_console_and_a_test_order_is_credited(app, console, owner, campaign, make_sharer,
                                                                      make_link, page_server):
     sender = ShopifySender()
@@ -80,6 +84,42 @@ def test_connect_shopify_in_the_console_and_a_test_order_is_credited(app, consol
     assert sender.send("orders/paid", order).status_code == 200
     assert conversions(app)[0].sharer_id == sharer["id"]
     assert "—" not in re.search(r"Last notification:[^<]*", console.get("/console/connect").text).group(0)
+    # The page's log of the latest notifications says what came of each one.
+    assert sender.send("orders/paid", order).status_code == 200  # Shopify delivers again
+    assert sender.send("orders/paid", order, secret="not the secret").status_code == 401
+    assert sender.send("orders/paid", shopify_order(order_id=99)).status_code == 200  # no code, no click
+    log = text_of(re.search(r'<table data-deliveries="shopify">.*?</table>', console.get("/console/connect").text,
+                            re.S).group(0))
+    rows = re.findall(r"\d\d:\d\d (.*?)(?= \S+ \d\d?, \d{4}|$)", log)
+    assert "Recorded Sale 99 · 199.00 CNY · not attributed (no click, code or sharer)" in log
+    assert "Refused: the signature does not match. Check the secret you pasted." in log
+    assert "Recorded Sale 820982911946154508 · 199.00 CNY · already recorded" in log
+    assert f"Recorded Sale 820982911946154508 · 199.00 CNY · credited to {sharer['name']}" in log
+    assert log.index("Sale 99") < log.index("signature does not match") < log.index("already recorded") \
+        < log.index("credited to"), rows  # newest first
+    assert len(conversions(app)) == 2  # the refused and the repeated deliveries stored nothing
+
+
+def test_only_the_latest_deliveries_are_kept(app, owner):
+    from sqlalchemy import func, select
+
+    from integrations.inbound import KEEP_DELIVERIES, _log
+    from integrations.models import Integration, IntegrationDelivery
+    from integrations.store import deliveries
+    from plumbing.database import utcnow
+
+    res = owner.client.put("/api/v1/integrations/shopify", json={"secret": "s" * 32}, headers=owner._headers(None))
+    assert res.status_code == 200, res.json
+    with database.new_session(app) as s:
+        integration_id = s.scalar(select(Integration.id))
+        for n in range(KEEP_DELIVERIES + 7):
+            _log(s, integration_id, utcnow(), 200, None, [{"order_id": str(n)}])
+        s.commit()
+        assert s.scalar(select(func.count(IntegrationDelivery.id))) == KEEP_DELIVERIES
+        assert [d.orders[0]["order_id"] for d in deliveries(s, integration_id, 3)] == ["56", "55", "54"]
+    assert owner.client.delete("/api/v1/integrations/shopify", headers=owner._headers(None)).status_code == 204
+    with database.new_session(app) as s:
+        assert s.scalar(select(func.count(IntegrationDelivery.id))) == 0
 
 
 @pytest.mark.browser

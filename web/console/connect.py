@@ -4,13 +4,16 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from integrations import REGISTRY
-from integrations.store import connect, disconnect, overview
+from integrations.store import connect, deliveries, disconnect, overview
 from plumbing import database, vault
 from plumbing.errors import ApiError
+from referrals.models import Sharer
 from referrals.snippet import cookie_days, script_tag, snippet
 from web.console.blueprint import NAV, bp
+from web.console.sharers import shown_name
 from web.session import staff_required
 from workspaces.keys import ISSUABLE_ROLES, issue_key, list_keys, revoke_key
 
@@ -26,9 +29,22 @@ def _page(status: int = 200, new_key: str | None = None, errors: dict | None = N
     return render_template(
         "console/connect.html", tag=script_tag(public_url, days), days=days, integrity=snippet()[1],
         keys=list_keys(session, g.key.workspace_id), key_roles=KEY_ROLES, issuable=ISSUABLE_ROLES,
-        new_key=new_key, integrations=overview(session, g.key.workspace_id, public_url),
+        new_key=new_key, integrations=_with_deliveries(overview(session, g.key.workspace_id, public_url)),
         adapters=REGISTRY, errors=errors or {}, shown_once=shown_once or {},
     ), status
+
+
+def _with_deliveries(integrations: list[dict]) -> list[dict]:
+    """Each connected integration with its latest deliveries, each order with its sharer's name."""
+    session = database.session()
+    for item in integrations:
+        item["deliveries"] = deliveries(session, item["id"]) if item["connected"] else []
+    ids = {o["sharer_id"] for i in integrations for d in i["deliveries"] for o in d.orders if o.get("sharer_id")}
+    names = dict(session.execute(select(Sharer.id, Sharer.name).where(
+        Sharer.workspace_id == g.key.workspace_id, Sharer.id.in_(ids))).all()) if ids else {}
+    for item in integrations:
+        item["sharer_names"] = {i: shown_name(names[i], i) for i in names}
+    return integrations
 
 
 @bp.get("/connect")
