@@ -9,8 +9,10 @@ embedded default in a temporary instance folder. Both apps run under granian
 (the server ``flask serve`` runs) at each number of workers and blocking
 threads given; the ratio compares each app at its own best
 configuration, so the raw app is never measured oversubscribed. A click
-writer runs beside them, as in production. Prints requests/s, latency
-percentiles, the ratio, and whether every answered redirect became a click.
+writer runs beside them, as in production. Sharecast is measured twice in the
+same run: a bare link and a post's tagged one (``?v=1``, the creative tag).
+Prints requests/s, latency percentiles, the ratio, and whether every answered
+redirect (tagged) became a click carrying its content version.
 """
 from __future__ import annotations
 
@@ -85,7 +87,7 @@ def wrk(url: str, seconds: int, connections: int) -> dict:
             "bad": int(non3xx.group(1)) if non3xx else 0}
 
 
-def exact_phase(port: int, code: str, total: int, threads: int = 16, limit_s: float = 120) -> int:
+def exact_phase(port: int, path: str, total: int, threads: int = 16, limit_s: float = 120) -> int:
     """Send exactly ``total`` redirects (bounded in time) and return how many were answered 302."""
     import threading
     from http.client import HTTPConnection
@@ -98,7 +100,7 @@ def exact_phase(port: int, code: str, total: int, threads: int = 16, limit_s: fl
             if time.time() > deadline:
                 return
             conn = HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("GET", f"/r/{code}", headers={"User-Agent": UA})
+            conn.request("GET", path, headers={"User-Agent": UA})
             if conn.getresponse().status == 302:
                 answered[slot] += 1
             conn.close()
@@ -111,8 +113,9 @@ def exact_phase(port: int, code: str, total: int, threads: int = 16, limit_s: fl
     return sum(answered)
 
 
-def count_settled(app, link_id: int, expected: int, timeout: float = 60) -> int:
-    """Clicks of the link once the writer has caught up with ``expected`` (or time is up)."""
+def count_settled(app, link_id: int, expected: int, timeout: float = 60, version: int | None = None) -> int:
+    """Clicks of the link (of that content ``version`` if given) once the writer has caught up with
+    ``expected`` (or time is up)."""
     from sqlalchemy import func, select
 
     from plumbing import database
@@ -121,7 +124,8 @@ def count_settled(app, link_id: int, expected: int, timeout: float = 60) -> int:
     deadline = time.time() + timeout
     while True:
         with database.new_session(app) as s:
-            n = s.scalar(select(func.count()).where(Click.link_id == link_id))
+            n = s.scalar(select(func.count()).where(
+                Click.link_id == link_id, *([] if version is None else [Click.content_version == version])))
         if n >= expected or time.time() > deadline:
             return n
         time.sleep(0.5)
@@ -175,11 +179,12 @@ def main() -> None:
     app, env, link_id, code = seed()
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
     writer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "click-writer"], cwd=ROOT, env=env)
-    results: dict[str, dict[tuple, dict]] = {"raw WSGI": {}, "sharecast": {}}
+    results: dict[str, dict[tuple, dict]] = {"raw WSGI": {}, "sharecast": {}, "sharecast?v": {}}
     try:
         for config in configs:
             for name, target, path, factory in (("raw WSGI", "bench.rawapp:app", "/", False),
-                                                ("sharecast", "app:web_app", f"/r/{code}", True)):
+                                                ("sharecast", "app:web_app", f"/r/{code}", True),
+                                                ("sharecast?v", "app:web_app", f"/r/{code}?v=1", True)):
                 port = free_port()
                 print(f"{name}, {config[0]} workers x {config[1]} threads ...", file=sys.stderr, flush=True)
                 server = granian(target, port, env, config, factory)
@@ -194,9 +199,10 @@ def main() -> None:
         server = granian("app:web_app", port, env, best["sharecast"], True)
         try:
             wait_port(port)
-            before = written_so_far(app, link_id)
-            exact = exact_phase(port, code, args.exact)
-            recorded = count_settled(app, link_id, before + exact) - before
+            written_so_far(app, link_id)
+            before = count_settled(app, link_id, 0, timeout=0, version=1)
+            exact = exact_phase(port, f"/r/{code}?v=1", args.exact)
+            recorded = count_settled(app, link_id, before + exact, version=1) - before
         finally:
             stop([server])
     finally:
@@ -212,9 +218,12 @@ def main() -> None:
             print(f"{name:12}{'%d x %d' % config:>18}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
                   f"{r['timeouts']:>9}{r['bad']:>9}{mark}")
     raw, ours = results["raw WSGI"][best["raw WSGI"]], results["sharecast"][best["sharecast"]]
+    tagged = results["sharecast?v"][best["sharecast?v"]]
     print(f"ratio sharecast/raw, each at its best: {ours['rps'] / raw['rps']:.2f}; "
           f"sharecast p99 {ours['p99']:.1f} ms")
-    print(f"exact phase: {recorded} clicks recorded for {exact} answered redirects "
+    print(f"tagged links (?v=1) / bare links, each at its best: {tagged['rps'] / ours['rps']:.2f}; "
+          f"tagged p99 {tagged['p99']:.1f} ms")
+    print(f"exact phase (tagged links): {recorded} clicks of version 1 recorded for {exact} answered redirects "
           f"({'all recorded' if recorded == exact else 'MISMATCH'})")
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import current_app, redirect, request
+from flask import current_app, redirect, request, url_for
 from marshmallow import Schema, fields, validate
 
-from brand_accounts.tokens import accounts, disconnect, finish_connect, start_connect
+from brand_accounts.tokens import ConnectRefused, accounts, choose, disconnect, finish_connect, start_connect
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.errors import ApiError
@@ -19,11 +19,27 @@ bp = Blueprint("brand_accounts", __name__, url_prefix="/api/v1/accounts", descri
 class AccountOut(Schema):
     channel = fields.String()
     connected = fields.Boolean()
-    status = fields.String(metadata={"description": "connected, needs_reconnect or not_connected"})
+    status = fields.String(metadata={"description": "connected, needs_choice (several pages: choose one with "
+                                                    "POST /api/v1/accounts/{channel}/choose), needs_reconnect or "
+                                                    "not_connected"})
     error = fields.String(allow_none=True, metadata={"description": "why the account needs connecting again"})
     expires_at = fields.DateTime(allow_none=True, metadata={"description": "the access token's end (refreshed before)"})
     connected_at = fields.DateTime(allow_none=True)
     refreshed_at = fields.DateTime(allow_none=True)
+    posts_as = fields.String(allow_none=True, metadata={"description": "the Page, Instagram account or organisation "
+                                                                        "posts go out as, once known"})
+    choices = fields.List(fields.Nested(lambda: AccountChoice()), metadata={
+        "description": "while needs_choice: the pages the person connecting may post as"})
+
+
+class AccountChoice(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class ChooseIn(InputSchema):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                       metadata={"description": "one of the account's choices"})
 
 
 class AccountList(Schema):
@@ -74,7 +90,9 @@ def connect(args: dict, channel: str):
 @bp.get("/<channel>/callback")
 @bp.arguments(CallbackIn, location="query")
 @bp.response(200, AccountOut)
-@bp.alt_response(303, description="back to the page that started the connect, with ?connected= or ?declined=")
+@bp.alt_response(303, description="back to the page that started the connect, with ?connected=, ?declined= or "
+                                   "?refused= (the platform refused the code); a browser with an expired or used "
+                                   "state goes to the console's Accounts page with ?expired=")
 def callback(args: dict, channel: str):
     """Where the platform sends the browser back; the one-time ``state`` names the workspace.
 
@@ -83,7 +101,18 @@ def callback(args: dict, channel: str):
     """
     session = database.session()
     declined = bool(args.get("error")) or not args["code"]
-    row, return_to = finish_connect(current_app, session, channel, args["state"], None if declined else args["code"])
+    try:
+        row, return_to = finish_connect(current_app, session, channel, args["state"],
+                                        None if declined else args["code"])
+    except ConnectRefused as exc:
+        if not exc.return_to:
+            raise
+        return redirect(f"{exc.return_to}?{urlencode({'refused': channel})}", 303)
+    except ApiError as exc:
+        # An unknown or used state names no page; a browser (not an API client) goes to the console's Accounts.
+        if exc.code != "invalid_state" or not _browser():
+            raise
+        return redirect(f"{url_for('console.accounts_page')}?{urlencode({'expired': channel})}", 303)
     session.commit()
     if return_to:
         return redirect(f"{return_to}?{urlencode({'declined' if row is None else 'connected': channel})}", 303)
@@ -91,6 +120,28 @@ def callback(args: dict, channel: str):
         raise ApiError(400, "connect_declined", f"The {channel} account was not connected: "
                                                 f"{args.get('error_description') or args.get('error') or 'no code'}")
     return next(a for a in accounts(session, row.workspace_id) if a["channel"] == channel)
+
+
+@bp.post("/<channel>/choose")
+@requires("owner")
+@bp.arguments(ChooseIn)
+@bp.response(200, AccountOut)
+def choose_page(args: dict, channel: str):
+    """Choose the Page (Facebook, Instagram) or organisation (LinkedIn) the account posts as, when the
+    person connecting manages several (``status`` needs_choice).
+
+    :raise 404: no account connected. :raise 409: no choice waiting. :raise 422: not one of the choices.
+    """
+    session = database.session()
+    choose(current_app, session, current().workspace_id, channel, args["id"])
+    session.commit()
+    return next(a for a in accounts(session, current().workspace_id) if a["channel"] == channel)
+
+
+def _browser() -> bool:
+    """Whether the callback came from a browser page (it asks for HTML before JSON)."""
+    accept = request.accept_mimetypes
+    return accept.accept_html and accept["text/html"] > accept["application/json"]
 
 
 @bp.delete("/<channel>")

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,8 +32,22 @@ _STATE_KEY = "sharecast:oauth-state:{}"
 _LOCK_KEY = "sharecast:account-refresh:{}"
 
 
+# What a connect's answer may add to the tokens: the account's ids, and when the person connecting
+# can post as several Pages or organisations, the ``choices`` (each ``{"id", "name", "values"}``).
+KEPT = ("uid", "open_id", "user_id", "page_id", "page_name", "ig_user_id", "username", "organization", "choices")
+CHOOSE = "needs_choice"  # connected, waiting for the marketer to choose which Page or organisation
+
+
 class AccountUnusable(Exception):
     """The account cannot post until the brand connects it again (``message`` says why)."""
+
+
+class ConnectRefused(ApiError):
+    """The platform refused the connect's code (or what follows it); ``return_to``: the page that started it."""
+
+    def __init__(self, message: str, return_to: str | None):
+        super().__init__(502, "connect_refused", message)
+        self.return_to = return_to
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +135,7 @@ def finish_connect(app: Flask, session: Session, channel: str, state: str, code:
 
     :return: the account (None when the brand declined: no ``code``) and the state's ``return_to``.
     :raise ApiError 400: unknown, used or expired state, or one for another channel.
-    :raise ApiError 502: the platform refused the code.
+    :raise ConnectRefused: the platform refused the code (a 502 that knows the page to go back to).
     """
     sealed = redis_client.connection(app).getdel(_STATE_KEY.format(state)) if state else None
     if sealed is None:
@@ -141,7 +155,7 @@ def finish_connect(app: Flask, session: Session, channel: str, state: str, code:
             tokens = after(tokens, plat.provider, plat.client_id, plat.client_secret, plat.api_base,
                            app.config["ALLOW_PRIVATE_TARGETS"])
     except OAuthError as exc:
-        raise ApiError(502, "connect_refused", exc.message) from None
+        raise ConnectRefused(exc.message, pending.get("return_to")) from None
     keep = {"operator_ip": pending.get("ip"), **({"api_base": pending["instance"]} if pending.get("instance") else {})}
     row = save_tokens(app, session, pending["workspace_id"], channel, tokens, keep)
     return row, pending.get("return_to")
@@ -151,9 +165,10 @@ def save_tokens(app: Flask, session: Session, workspace_id: int, channel: str, t
                 keep: dict | None = None) -> BrandAccount:
     """Seal and store the account's tokens (upsert); the caller commits."""
     secret = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
-              **{k: v for k, v in tokens.extra.items() if k in ("uid", "open_id", "user_id", "page_id", "page_name")}, **(keep or {})}
+              **{k: v for k, v in tokens.extra.items() if k in KEPT}, **(keep or {})}
     now = utcnow()
-    values = {"sealed": vault.for_app(app).seal(secret), "status": "connected", "error": None,
+    status = CHOOSE if secret.get("choices") else "connected"
+    values = {"sealed": vault.for_app(app).seal(secret), "status": status, "error": None,
               "expires_at": tokens.expires_at, "refreshed_at": now}
     stmt = insert_for(session)(BrandAccount).values(workspace_id=workspace_id, channel=channel, connected_at=now,
                                                     **values)
@@ -175,6 +190,9 @@ def account_credentials(app: Flask, workspace_id: int, channel: str, force_refre
         if row is None:
             return None
         account_id, expires_at, status, error = row.id, row.expires_at, row.status, row.error
+    if status == CHOOSE:
+        raise AccountUnusable(f"the {channel} account waits for the choice of the page it posts as; "
+                              f"choose it on the Accounts page")
     if status != "connected":
         raise AccountUnusable(f"the {channel} account needs connecting again ({error or 'refused'})")
     ahead = timedelta(seconds=app.config["TOKEN_REFRESH_AHEAD_SECONDS"])
@@ -210,6 +228,8 @@ def refresh_account(app: Flask, account_id: int, seen_expires_at: datetime | Non
             row = session.get(BrandAccount, account_id)
             if row is None:
                 return "gone"
+            if row.status == CHOOSE:
+                return "waiting"
             if row.status != "connected":
                 return "needs_reconnect"
             if seen_expires_at is not None and row.expires_at is not None and row.expires_at > seen_expires_at:
@@ -271,11 +291,38 @@ def accounts(session: Session, workspace_id: int) -> list[dict]:
     out = []
     for channel in oauth_channels():
         row = rows.get(channel)
+        secret = vault.for_app(current_app).open(row.sealed) if row is not None else {}
         out.append({"channel": channel, "connected": row is not None,
                     "status": row.status if row else "not_connected", "error": row.error if row else None,
                     "expires_at": row.expires_at if row else None, "connected_at": row.connected_at if row else None,
-                    "refreshed_at": row.refreshed_at if row else None})
+                    "refreshed_at": row.refreshed_at if row else None,
+                    "posts_as": f"@{secret['username']}" if secret.get("username")
+                    else secret.get("page_name") or secret.get("organization"),
+                    "choices": [{"id": c["id"], "name": c["name"]} for c in secret.get("choices") or []]})
     return out
+
+
+def choose(app: Flask, session: Session, workspace_id: int, channel: str, choice: str) -> BrandAccount:
+    """Keep the Page or organisation the marketer chose among the connect's ``choices``; the caller commits.
+
+    :raise ApiError 404: no account connected. :raise ApiError 409: nothing to choose.
+    :raise ApiError 422: not one of the choices.
+    """
+    row = _account(session, workspace_id, channel)
+    if row is None:
+        raise ApiError(404, "not_found", f"No {channel} account is connected.")
+    secret = vault.for_app(app).open(row.sealed)
+    choices = secret.get("choices") or []
+    if row.status != CHOOSE or not choices:
+        raise ApiError(409, "nothing_to_choose", f"The {channel} account has no choice waiting; connect it again "
+                                                 "to choose another page.")
+    chosen = next((c for c in choices if c["id"] == choice), None)
+    if chosen is None:
+        raise ApiError(422, "validation_error", "Not one of the account's choices.",
+                       fields={"id": f"one of {', '.join(c['id'] for c in choices)}"})
+    secret = {**{k: v for k, v in secret.items() if k != "choices"}, **chosen["values"]}
+    row.sealed, row.status, row.error = vault.for_app(app).seal(secret), "connected", None
+    return row
 
 
 def disconnect(session: Session, workspace_id: int, channel: str) -> None:

@@ -5,8 +5,8 @@ long-lived tokens, Page access tokens, ``/{page-id}/feed``, ``/{page-id}/photos`
 and rate limiting). Connect: authorization code (no PKCE; client credentials as form fields), scopes
 ``pages_show_list pages_manage_posts pages_read_engagement``; the short-lived user token is exchanged
 for a long-lived one (``grant_type=fb_exchange_token``) and that for the Page's own token
-(``/me/accounts``: the one Page the person can create content on, else connecting fails naming the
-Pages). A Page token got this way does not expire: if Facebook refuses it later (code 190: password
+(``/me/accounts``: the Page the person can create content on; when there are several, the marketer
+chooses one on the Accounts page, and until then nothing posts). A Page token got this way does not expire: if Facebook refuses it later (code 190: password
 changed, app removed), the account asks the brand to connect again.
 
 Publishing: text by ``POST /{page-id}/feed``; one image by ``POST /{page-id}/photos`` (``source``
@@ -82,30 +82,46 @@ class FacebookPublisher(BearerPublisher):
         return {**clean, "page_id": text_field(credentials, "page_id", errors, max_length=40),
                 "page_name": text_field(credentials, "page_name", errors, required=False)}
 
+    # What /me/accounts is asked for, and which of its Pages this channel can post as.
+    page_fields = "id,name,access_token,tasks"
+
+    def usable(self, page: dict) -> bool:
+        return "CREATE_CONTENT" in (page.get("tasks") or [])
+
+    def page_values(self, page: dict) -> dict:
+        """The credentials one Page gives: its own token and id."""
+        return {"access_token": page["access_token"], "page_id": str(page["id"]), "page_name": page.get("name")}
+
+    def choice_name(self, page: dict) -> str:
+        return str(page.get("name") or page["id"])
+
     def after_connect(self, tokens: Tokens, provider: OAuthProvider, client_id: str, client_secret: str,
                       api_base: str, allow_private: bool) -> Tokens:
-        """The Page's token from the connect's short-lived user token. :raise OAuthError: refused, or not one Page."""
+        """The Page's token from the connect's short-lived user token; with several Pages, the choice of
+        them (``extra["choices"]``: each Page's name and credentials, the marketer picks one).
+
+        :raise OAuthError: refused, or no Page this channel can post as."""
         base = f"{api_base}/{VERSION}"
-        res = call("Facebook", "GET", f"{base}/oauth/access_token", allow_private, self.timeout,
+        res = call(self.platform, "GET", f"{base}/oauth/access_token", allow_private, self.timeout,
                    params={"grant_type": "fb_exchange_token", "client_id": client_id, "client_secret": client_secret,
                            "fb_exchange_token": tokens.access_token})
         long_lived = json_body(res).get("access_token") if res.status_code == 200 else None
         if not long_lived:
             raise OAuthError(f"Facebook refused the long-lived token ({_message(res)})", reconnect=True)
-        res = call("Facebook", "GET", f"{base}/me/accounts", allow_private, self.timeout,
-                   params={"fields": "id,name,access_token,tasks"}, headers={"Authorization": f"Bearer {long_lived}"})
-        pages = [p for p in (json_body(res).get("data") or []) if "CREATE_CONTENT" in (p.get("tasks") or [])] \
-            if res.status_code == 200 else None
+        res = call(self.platform, "GET", f"{base}/me/accounts", allow_private, self.timeout,
+                   params={"fields": self.page_fields}, headers={"Authorization": f"Bearer {long_lived}"})
+        pages = [p for p in (json_body(res).get("data") or []) if self.usable(p)] if res.status_code == 200 else None
         if pages is None:
             raise OAuthError(f"Facebook did not list the Pages ({_message(res)})", reconnect=True)
-        if len(pages) != 1:
-            names = ", ".join(f"{p.get('name')} ({p.get('id')})" for p in pages) or "none"
-            raise OAuthError(f"Facebook posts to the one Page the person connecting can post on; they can post on "
-                             f"{len(pages)} ({names}): connect with a person who manages only the brand's Page",
-                             reconnect=True)
-        page = pages[0]
-        return Tokens(page["access_token"], None, None, tokens.scope,
-                      {"page_id": str(page["id"]), "page_name": page.get("name")})
+        if not pages:
+            raise OAuthError(self.no_page, reconnect=True)
+        if len(pages) > 1:
+            choices = [{"id": str(p["id"]), "name": self.choice_name(p), "values": self.page_values(p)} for p in pages]
+            return Tokens(long_lived, None, None, tokens.scope, {"choices": choices})
+        values = self.page_values(pages[0])
+        return Tokens(values.pop("access_token"), None, None, tokens.scope, values)
+
+    no_page = "Facebook lists no Page the person connecting can post on: connect with a person who manages the brand's Page"
 
     def publish(self, post: OutgoingPost, credentials: dict, allow_private: bool) -> PublishResult:
         page, images = credentials["page_id"], post.images[:MAX_IMAGES]

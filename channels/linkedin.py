@@ -7,7 +7,8 @@ Connect: authorization code (client credentials as form fields, no PKCE for web 
 and apps with refresh tokens get one (365 days) that the refresh job uses.
 
 Publishing as the page the connected member administers (``GET /rest/organizationAcls?q=roleAssignee``,
-role ADMINISTRATOR, state APPROVED; exactly one page, or the post fails saying which pages there are):
+role ADMINISTRATOR, state APPROVED, asked at connect; with several the marketer chooses one on the Accounts
+page; an account connected before that asks again and needs exactly one):
 each image by ``POST /rest/images?action=initializeUpload`` then a ``PUT`` of its bytes to the
 answered ``uploadUrl``; then ``POST /rest/posts`` (``LinkedIn-Version`` and ``X-Restli-Protocol-Version:
 2.0.0`` headers) with the commentary in LinkedIn's "little text" format (reserved characters escaped,
@@ -18,11 +19,18 @@ the page's latest posts (``GET /rest/posts?q=author``).
 Answers: 401 (``EXPIRED_ACCESS_TOKEN``, ``REVOKED_ACCESS_TOKEN``) → :class:`TokenExpired`; 429 →
 retryable at midnight UTC (LinkedIn's limits are daily); 5xx retryable; other 4xx final with
 LinkedIn's ``message`` (422 "Content is a duplicate of …").
+
+Metrics: ``GET /rest/organizationalEntityShareStatistics?q=organizationalEntity`` with the page and the
+posts as ``shares=List(…)`` / ``ugcPosts=List(…)`` (Rest.li 2.0 lists of URL-encoded URNs): lifetime
+organic figures of posts of the last 12 months (``rw_organization_admin``, asked at connect):
+likes, reshares, comments and impressions.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import httpx
 
@@ -30,17 +38,20 @@ from channels.base import (
     Channel,
     OutgoingImage,
     OutgoingPost,
+    PostMetrics,
     PublishError,
     PublishResult,
     TokenExpired,
     alt_text,
+    text_field,
 )
-from channels.oauth import OAuthProvider
+from channels.oauth import OAuthError, OAuthProvider, Tokens
 from channels.remote import BearerPublisher, json_body, rate_limited
 from channels.spec import ChannelSpec, ImageSize
 from channels.textcut import find_urls
 
 DEFAULT_API_BASE = "https://api.linkedin.com"
+METRICS_BATCH = 20
 VERSION = "202510"  # the LinkedIn-Version (YYYYMM) this adapter was written against
 MAX_IMAGES = 9
 MAX_ALT = 4086
@@ -82,13 +93,54 @@ def seconds_to_utc_midnight(now: datetime | None = None) -> float:
 
 class LinkedInPublisher(BearerPublisher):
     channel, platform, default_api_base = "linkedin", "LinkedIn", DEFAULT_API_BASE
+    fields = ("access_token", "api_base", "organization")
     oauth = OAUTH
 
-    def organization(self, credentials: dict, allow_private: bool) -> str:
-        """The URN of the one page the member administers. :raise PublishError: none, or several (final)."""
+    def check(self, credentials: dict, allow_private: bool, errors: dict) -> dict:
+        clean = super().check({k: v for k, v in credentials.items() if k != "organization"}, allow_private, errors)
+        return {**clean, "organization": text_field(credentials, "organization", errors, required=False)}
+
+    def after_connect(self, tokens: Tokens, provider: OAuthProvider, client_id: str, client_secret: str,
+                      api_base: str, allow_private: bool) -> Tokens:
+        """The page the member administers, kept with the tokens; with several, the choice of them
+        (``extra["choices"]``, the marketer picks one). With none, nothing is kept and posting says so."""
+        try:
+            pages = self.organizations({"access_token": tokens.access_token, "api_base": api_base}, allow_private)
+        except PublishError as exc:
+            raise OAuthError(f"LinkedIn did not list the member's pages ({exc.message})", reconnect=False,
+                             retryable=exc.retryable) from None
+        if len(pages) == 1:
+            return dataclasses.replace(tokens, extra={**tokens.extra, "organization": pages[0]})
+        if len(pages) > 1:
+            credentials = {"access_token": tokens.access_token, "api_base": api_base}
+            choices = [{"id": p, "name": self.page_name(p, credentials, allow_private), "values": {"organization": p}}
+                       for p in pages]
+            return dataclasses.replace(tokens, extra={**tokens.extra, "choices": choices})
+        return tokens
+
+    def page_name(self, urn: str, credentials: dict, allow_private: bool) -> str:
+        """The page's name (Organization Lookup's ``localizedName``), or its URN when LinkedIn does not say."""
+        try:
+            body = json_body(self._request("GET", f"/rest/organizations/{urn.rsplit(':', 1)[-1]}", credentials,
+                                           allow_private))
+        except PublishError:
+            return urn
+        name = body.get("localizedName") if isinstance(body, dict) else None
+        return f"{name} ({urn})" if isinstance(name, str) and name else urn
+
+    def organizations(self, credentials: dict, allow_private: bool) -> list[str]:
+        """The URNs of the pages the member administers."""
         body = json_body(self._request("GET", "/rest/organizationAcls", credentials, allow_private,
                                        params={"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"}))
-        pages = sorted({e["organization"] for e in (body.get("elements") or []) if e.get("organization")})
+        return sorted({e["organization"] for e in (body.get("elements") or []) if e.get("organization")})
+
+    def organization(self, credentials: dict, allow_private: bool) -> str:
+        """The URN of the page chosen at connect, else of the one page the member administers.
+
+        :raise PublishError: none, or several (final)."""
+        if credentials.get("organization"):
+            return credentials["organization"]
+        pages = self.organizations(credentials, allow_private)
         if len(pages) != 1:
             which = ", ".join(pages) if pages else "none"
             raise PublishError(f"LinkedIn posts as the one page the connected member administers; they administer "
@@ -125,6 +177,29 @@ class LinkedInPublisher(BearerPublisher):
             if item.get("commentary") == commentary and item.get("id"):
                 return PublishResult(external_id=item["id"], detail={"found": True})
         return None
+
+    def metrics(self, external_ids: list[str], credentials: dict, allow_private: bool) -> dict[str, PostMetrics]:
+        """Likes, reshares, comments and impressions of the page's posts, 20 a request; posts LinkedIn
+        no longer counts (older than 12 months, deleted) are left out."""
+        organization = self.organization(credentials, allow_private)
+        found: dict[str, PostMetrics] = {}
+        for start in range(0, len(external_ids), METRICS_BATCH):
+            batch = external_ids[start:start + METRICS_BATCH]
+            lists = "".join(
+                f"&{name}=List({','.join(quote(u, safe='') for u in batch if u.startswith(prefix))})"
+                for name, prefix in (("shares", "urn:li:share:"), ("ugcPosts", "urn:li:ugcPost:"))
+                if any(u.startswith(prefix) for u in batch))
+            if not lists:
+                continue
+            path = (f"/rest/organizationalEntityShareStatistics?q=organizationalEntity"
+                    f"&organizationalEntity={quote(organization, safe='')}{lists}")
+            body = json_body(self._request("GET", path, credentials, allow_private))
+            for element in (body.get("elements") if isinstance(body, dict) else None) or []:
+                urn, figures = element.get("share") or element.get("ugcPost"), element.get("totalShareStatistics") or {}
+                if urn in batch:
+                    found[urn] = PostMetrics(likes=figures.get("likeCount"), reposts=figures.get("shareCount"),
+                                             replies=figures.get("commentCount"), views=figures.get("impressionCount"))
+        return found
 
     def _upload(self, image: OutgoingImage, owner: str, credentials: dict, allow_private: bool) -> str:
         if image.data is None:

@@ -102,6 +102,8 @@ def _token_request(provider: OAuthProvider, client_id: str, client_secret: str, 
     if res.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
         error = body.get("error") if isinstance(body, dict) else None
         detail = (body.get("error_description") or body.get("error") or "") if isinstance(body, dict) else ""
+        if isinstance(error, dict):  # the Graph API's {"error": {"message", "code", ...}}
+            error, detail = None, error.get("message") or ""
         # invalid_grant: the code or refresh token is used up or revoked; only a new connect helps.
         reconnect = error in {"invalid_grant", "invalid_request", "unauthorized_client", "expired_token"} \
             or res.status_code in (400, 401)

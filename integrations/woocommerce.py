@@ -6,7 +6,8 @@ order counts as a sale once paid (``processing`` or ``completed``); each
 entry of its ``refunds`` list is a refund. The snippet's click id reaches the
 order as meta data (``sc_click`` or ``_sc_click``: the checkout form's hidden
 field, saved by the shop); a coupon equal to a sharer's code word also attributes.
-Line items go to the conversion service matched to catalogue products by SKU.
+Line items go to the conversion service matched to catalogue products by SKU; a refund names
+lines where its entry carries them (see :func:`_refund`).
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 from integrations.base import (
     BadPayload,
@@ -64,8 +67,7 @@ class WooCommerce:
         events = [_sale(order, currency)]
         for refund in order.get("refunds") or []:
             if isinstance(refund, dict) and refund.get("id") not in (None, ""):
-                events.append(OrderEvent(type="refund", order_id=str(order["id"]), refund_id=str(refund["id"]),
-                                         amount=money(str(refund.get("total", "")).lstrip("-")), currency=currency))
+                events.append(_refund(order, refund, currency))
         return events
 
     def accepted(self) -> Reply:
@@ -91,10 +93,42 @@ def _sale(order: dict, currency: str | None) -> OrderEvent:
         items=[line for line in map(_line, order.get("line_items") or []) if line])
 
 
+def _refund(order: dict, refund: dict, currency: str | None) -> OrderEvent:
+    """One entry of the order's ``refunds``: ``id``, ``reason`` and ``total`` (negative), as the order
+    webhook carries it. Where the entry also carries the refund's ``line_items`` (as the order refunds
+    API gives them: ``quantity`` and ``total``, after discounts and before tax, both negative; the
+    shop adds them to the webhook with the ``woocommerce_webhook_payload`` filter), the refund names
+    those lines, when they add up to no more than the refund; otherwise it refunds the order as a whole.
+    """
+    amount = money(str(refund.get("total", "")).lstrip("-"))
+    event = OrderEvent(type="refund", order_id=str(order["id"]), refund_id=str(refund["id"]), amount=amount,
+                       currency=currency)
+    items = refund.get("line_items")
+    items = [line for line in map(_refund_line, items) if line] if isinstance(items, list) else []
+    if items and sum(Decimal(i["amount"]) for i in items) <= Decimal(amount):
+        event = replace(event, items=items)
+    return event
+
+
+def _refund_line(item) -> dict | None:
+    """A refunded line as the conversion service takes it (named like the sale's line), or None."""
+    if not isinstance(item, dict) or isinstance(item.get("quantity"), bool) \
+            or not isinstance(item.get("quantity"), int):
+        return None
+    amount = money(str(item.get("total") or "0").lstrip("-"))
+    if Decimal(amount) <= 0:
+        return None
+    return order_line(item.get("sku"), _stand_in(item), abs(item["quantity"]), amount, least=0)
+
+
+def _stand_in(item: dict) -> str:
+    """What names a line the shop gave no SKU: its variation (or product, or line) id."""
+    return f"woocommerce:product:{item.get('variation_id') or item.get('product_id') or item.get('id')}"
+
+
 def _line(item) -> dict | None:
     """A line item as the conversion service takes it: ``total`` is the line's total after
     discounts, before tax; a product without a SKU is named by its product id."""
     if not isinstance(item, dict):
         return None
-    stand_in = f"woocommerce:product:{item.get('variation_id') or item.get('product_id') or item.get('id')}"
-    return order_line(item.get("sku"), stand_in, item.get("quantity"), money(item.get("total") or "0"))
+    return order_line(item.get("sku"), _stand_in(item), item.get("quantity"), money(item.get("total") or "0"))

@@ -65,6 +65,9 @@ class Config:
     # up its own unacknowledged clicks at once; give each writer its own name to run
     # several on one host.
     CLICK_CONSUMER = os.environ.get("SHARECAST_CLICK_CONSUMER", "")
+    # A MaxMind-format country database (.mmdb; none is bundled): clicks then get a country facet.
+    # Needs the maxminddb package; the visitor's address only travels to the click writer, never stored.
+    GEOIP_DB = os.environ.get("SHARECAST_GEOIP_DB", "")
     # How long clicks read by a writer may stay unwritten before another writer
     # (on any node) claims them: a writer that died mid-batch loses nothing.
     CLICK_CLAIM_IDLE_SECONDS = _number("CLICK_CLAIM_IDLE_SECONDS", 60.0)
@@ -156,6 +159,12 @@ class Config:
     FACEBOOK_API_BASE = os.environ.get("SHARECAST_FACEBOOK_API_BASE", "https://graph.facebook.com").rstrip("/")
     FACEBOOK_AUTHORIZE_URL = os.environ.get("SHARECAST_FACEBOOK_AUTHORIZE_URL",
                                             "https://www.facebook.com/v21.0/dialog/oauth")
+    # Instagram professional accounts: through the same Meta app (its Facebook Login adds the Instagram
+    # permissions), unless SHARECAST_INSTAGRAM_APP_ID names another; redirect <PUBLIC_URL>/api/v1/accounts/instagram/callback.
+    INSTAGRAM_CLIENT_ID = os.environ.get("SHARECAST_INSTAGRAM_APP_ID", "") or FACEBOOK_CLIENT_ID
+    INSTAGRAM_CLIENT_SECRET = os.environ.get("SHARECAST_INSTAGRAM_APP_SECRET", "") or FACEBOOK_CLIENT_SECRET
+    INSTAGRAM_API_BASE = os.environ.get("SHARECAST_INSTAGRAM_API_BASE", "") or FACEBOOK_API_BASE
+    INSTAGRAM_AUTHORIZE_URL = os.environ.get("SHARECAST_INSTAGRAM_AUTHORIZE_URL", "") or FACEBOOK_AUTHORIZE_URL
     TOKEN_REFRESH_AHEAD_SECONDS = _number("TOKEN_REFRESH_AHEAD_SECONDS", 900.0)
     # Per-post metrics: asked for this often while a post is younger than the window.
     METRICS_EVERY_SECONDS = _number("METRICS_EVERY_SECONDS", 3600.0)

@@ -74,6 +74,21 @@ def round_minor(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUNDING))
 
 
+def largest_remainder(total: int, weights: dict[int, int]) -> dict[int, int]:
+    """Split ``total`` minor units in proportion to ``weights`` (all >= 0, some > 0), exactly:
+    floors first, then one unit each to the largest remainders (ties: the lower key).
+    """
+    weight_sum = sum(weights.values())
+    assert total >= 0 and weight_sum > 0 and min(weights.values()) >= 0
+    shares = {k: total * w // weight_sum for k, w in weights.items()}
+    left = total - sum(shares.values())
+    order = sorted(weights, key=lambda k: (-(total * weights[k] % weight_sum), k))
+    for k in order[:left]:
+        shares[k] += 1
+    assert sum(shares.values()) == total
+    return shares
+
+
 def amount_field(data: dict, field: str, currency: str, errors: dict[str, str], allow_zero: bool = False) -> int | None:
     """``data[field]`` (a decimal string or None) in minor units; a problem goes to ``errors[field]``.
 

@@ -49,7 +49,8 @@ def build(campaign_id: int, chunk: int, wait: bool, timeout: float, most_active:
             renderer.save(write)
             write.commit()
         only = posterjobs.most_active_sharers(read, campaign.workspace_id, most_active) if most_active else None
-        missing, total = posterjobs.missing_sharers(read, renderer, campaign, app.config["PUBLIC_URL"], only)
+        missing, total = posterjobs.missing_sharers(read, renderer, campaign, version.number, app.config["PUBLIC_URL"],
+                                                     only)
     finally:
         read.close()
     click.echo(f"campaign {campaign_id}, content version {version.number}: {total} sharers, "

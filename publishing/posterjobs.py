@@ -19,12 +19,11 @@ from catalog.models import Campaign
 from channels import REGISTRY
 from channels.content import SharerVoice
 from plumbing import database
-from publishing.posts import plan, voices_for
+from publishing.posts import plan, post_link, voices_for
 from publishing.renders import Renderer
 from publishing.storage import storage
 from publishing.versions import get_version
 from referrals.identity import poster_name
-from referrals.links import link_urls
 from referrals.models import Link, LinkClickTotal, Sharer
 
 CHUNK = 100
@@ -43,7 +42,7 @@ def most_active_sharers(session: Session, workspace_id: int, n: int) -> list[int
         .limit(n)))
 
 
-def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, public: str,
+def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, version_number: int, public: str,
                     only: list[int] | None = None) -> tuple[list[int], int]:
     """(ids of the workspace's sharers missing a poster for this version, how many sharers were looked at).
 
@@ -68,7 +67,8 @@ def missing_sharers(session: Session, renderer: Renderer, campaign: Campaign, pu
             if link is None:  # no link yet, so certainly no poster
                 missing.add(sharer_id)
                 break
-            voice = SharerVoice(name=name, link=link_urls(public, link)["url"], code=code, avatar=avatar or "")
+            voice = SharerVoice(name=name, link=post_link(public, link, version_number), code=code,
+                                avatar=avatar or "")
             for slot in slots[channel]:
                 if slot.poster:
                     keys[renderer.key(slot, voice)] = sharer_id
@@ -114,7 +114,7 @@ def _render(app: Flask, campaign_id: int, version_number: int, sharer_ids: list[
         public = app.config["PUBLIC_URL"]
         writer = database.new_session
         for done, sharer in enumerate(sharers, 1):
-            voices = voices_for(read, writer, campaign, sharer, channels, public)
+            voices = voices_for(read, writer, campaign, sharer, channels, public, version_number)
             wanted = [(slot, voices[c]) for c, slots in plan(renderer, channels, voices).items()
                       for slot in slots if slot.poster]
             renderer.load_known(read, [renderer.key(slot, voice) for slot, voice in wanted])

@@ -91,12 +91,20 @@ def sharer_links(session: Session, writer: Writer, campaign: Campaign, sharer_id
     return codes
 
 
+def post_link(public: str, code: str, version_number: int) -> str:
+    """The link a post carries: the sharer's ``/r/`` link for its channel, tagged with the content version
+    it was drawn from (``?v=``), so its clicks and sales say which post they came from (see
+    :mod:`publishing.creatives`); the redirect reads the tag without any lookup."""
+    return f"{link_urls(public, code)['url']}?v={version_number}"
+
+
 def voices_for(session: Session, writer: Writer, campaign: Campaign, sharer: Sharer, channels: list[str],
-               public: str) -> dict[str, SharerVoice]:
-    """Each channel's SharerVoice: the sharer's name and avatar, their ``/r/`` link for it, their code word."""
+               public: str, version_number: int) -> dict[str, SharerVoice]:
+    """Each channel's SharerVoice: the sharer's name and avatar, their ``/r/`` link for it (tagged with
+    ``version_number``, see :func:`post_link`), their code word."""
     codes = sharer_links(session, writer, campaign, sharer.id, channels)
     name = poster_name(sharer.name, sharer.display_name, sharer.source)
-    return {c: SharerVoice(name=name, link=link_urls(public, codes[c])["url"], code=sharer.code,
+    return {c: SharerVoice(name=name, link=post_link(public, codes[c], version_number), code=sharer.code,
                            avatar=sharer.avatar_key or "") for c in channels}
 
 
@@ -117,7 +125,7 @@ def campaign_posts(session: Session, writer: Writer, store: Storage, campaign: C
     snapshot = version.snapshot
     channels = [c for c in snapshot["channels"] if c in REGISTRY and channel in (None, c)]
     renderer = Renderer(snapshot, store)
-    voices = voices_for(session, writer, campaign, sharer, channels, public) if sharer else {}
+    voices = voices_for(session, writer, campaign, sharer, channels, public, version.number) if sharer else {}
     slots = plan(renderer, channels, voices)
     renderer.load_known(session, [renderer.key(s, voices.get(c)) for c in channels for s in slots[c]])
     items = []

@@ -6,15 +6,17 @@ from sqlalchemy import select
 
 from catalog.campaigns import get_campaign
 from catalog.landing import own_hosts
+from catalog.models import Product
 from catalog.products import campaign_products
 from plumbing import database, redis_client
 from plumbing.api import Blueprint, api
 from plumbing.errors import ApiError
-from publishing import channel_routes, cli, media, storage
+from publishing import channel_routes, cli, creative_routes, media, storage
 from publishing.campaigns import campaign_json, create_campaign, image_json, list_campaigns, update_campaign
 from publishing.images import MAX_BYTES, add_image
 from publishing.models import CampaignImage
 from publishing.posts import campaign_posts
+from publishing.product_posters import product_poster
 from publishing.publications import campaign_publications
 from publishing.schemas import (
     IMAGE_ROLES,
@@ -27,8 +29,11 @@ from publishing.schemas import (
     ImageOut,
     PostsOut,
     PostsQuery,
+    ProductPosterOut,
+    ProductPosterQuery,
 )
 from referrals import linkcache
+from referrals.links import link_for, link_view
 from referrals.sharers import get_sharer
 from workspaces.auth import current, requires
 
@@ -43,6 +48,7 @@ def init_app(app: Flask) -> None:
     storage.init_app(app)
     app.register_blueprint(media.bp)
     api.register_blueprint(channel_routes.bp)
+    api.register_blueprint(creative_routes.bp)
     cli.init_app(app)
 
 
@@ -164,3 +170,34 @@ def posts(query: dict, campaign_id: int):
                        {"channel": f"one of {', '.join(campaign.channels)}"})
     return campaign_posts(session, database.new_session, storage.storage(), campaign,
                           current_app.config["PUBLIC_URL"], sharer, query["version"], query["channel"])
+
+
+@bp.get("/<int(min=1, max=2147483647):campaign_id>/products/<int(min=1, max=2147483647):product_id>/poster")
+@requires("owner", "marketer", "seller")
+@bp.arguments(ProductPosterQuery, location="query")
+@bp.response(200, ProductPosterOut)
+def product_poster_of(query: dict, campaign_id: int, product_id: int):
+    """A sharer's poster for one product the campaign promotes (their pick in the seller's shop): the
+    product's photo, name and brand price, and the QR code of the sharer's own link for the product
+    (made if missing, as ``POST /links`` with ``product_id`` does). Drawn on first request, then served
+    from the cache. A seller key gets its own sharer's poster when ``sharer_id`` is left out.
+
+    :raise 403: a seller asking for another sharer. :raise 404: unknown campaign or sharer.
+    :raise 422: no ``sharer_id`` (owner and marketer keys), or a product the campaign does not promote.
+    """
+    me = current()
+    sharer_id = query["sharer_id"] or (me.sharer_id if me.role == "seller" else None)
+    if sharer_id is None:
+        raise ApiError(422, "validation_error", "Name the sharer whose poster this is.",
+                       {"sharer_id": "required"})
+    me.check_acts_for(sharer_id)
+    session = database.session()
+    link, _created = link_for(session, me.workspace_id, campaign_id, sharer_id, "", product_id)
+    session.commit()
+    campaign = get_campaign(session, me.workspace_id, campaign_id)
+    sharer = get_sharer(session, me.workspace_id, sharer_id)
+    product = session.get(Product, product_id)
+    public = current_app.config["PUBLIC_URL"]
+    poster = product_poster(session, database.new_session, storage.storage(), campaign, product, sharer, link, public)
+    return {"campaign_id": campaign.id, "product_id": product.id, "sharer_id": sharer.id,
+            "link": link_view(public, link), "poster": poster}

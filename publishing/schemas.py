@@ -7,6 +7,7 @@ from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, Full
 from plumbing.pagination import OnePageQuery, PageQuery, page_schema
 from publishing.campaigns import STATUSES as CAMPAIGN_STATUSES
 from publishing.render.looks import LOOKS, MAX_BADGE_LENGTH, MAX_BADGES
+from referrals.schemas import LinkOut
 
 
 class CampaignIn(InputSchema):
@@ -130,6 +131,21 @@ class PostsOut(Schema):
     sharer_id = fields.Integer(allow_none=True)
     items = fields.List(fields.Nested(PostOut))
     next_cursor = fields.String(allow_none=True)
+
+
+class ProductPosterQuery(InputSchema):
+    sharer_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID),
+                               metadata={"description": "required for a marketer; a seller key: its own sharer"})
+
+
+class ProductPosterOut(Schema):
+    campaign_id = fields.Integer()
+    product_id = fields.Integer()
+    sharer_id = fields.Integer()
+    link = fields.Nested(LinkOut, metadata={"description": "the sharer's own link for the product"})
+    poster = fields.Nested(PostImageOut, allow_none=True,
+                           metadata={"description": "the product's poster carrying that link's QR code; null when "
+                                                    "the campaign has no channel that carries posters"})
 
 
 class CampaignOut(Schema):

@@ -21,6 +21,7 @@ class Evidence:
     clicked_at: datetime | None = None
     bot: bool = False
     suspended: bool = False  # the sharer it names is suspended
+    content_version: int | None = None  # of the post the click came from (its creative)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,11 @@ under ``instance/`` instead, and Redis is skipped for a second so an outage
 never slows redirects; the click writer drains both.
 
 A click is its values joined by the ASCII unit separator, which is cheaper
-to pack than eleven fields (this runs per click). A stream entry carries one
+to pack than thirteen fields (this runs per click). Format 2 added the
+creative tag (the post's ``?v=`` as given, see :func:`creative_tag`) and the
+visitor's IP address, carried only when a GeoIP database is configured (the
+writer turns it into a country and never stores it); format 1 clicks still
+in a stream or spool decode with both empty. A stream entry carries one
 or more clicks in its one field, one per line: the clicks of one group
 commit (see :class:`ClickBuffer`).
 """
@@ -26,8 +30,9 @@ GROUP = "click-writers"
 FIELD = "c"
 SEP = "\x1f"
 ENTRY_SEP = "\n"  # between the clicks of one stream entry (a click holds no newline)
-VERSION = "1"
-FIELDS = ("id", "link", "ws", "campaign", "sharer", "channel", "ts", "visitor", "bot", "ua", "ref")
+VERSION = "2"
+FIELDS = ("id", "link", "ws", "campaign", "sharer", "channel", "ts", "visitor", "bot", "ua", "ref", "creative", "ip")
+_V1_LENGTH = len(FIELDS) - 2  # format 1: the first eleven fields
 
 
 def spool_dir(config) -> Path:
@@ -36,18 +41,38 @@ def spool_dir(config) -> Path:
 
 
 def encode_click(click_id: str, link_id: int, workspace_id: int, campaign_id: int, sharer_id: int, channel: str,
-                 ts_ms: int, visitor: str, bot: bool, user_agent: str, referrer: str) -> str:
+                 ts_ms: int, visitor: str, bot: bool, user_agent: str, referrer: str, creative: str = "",
+                 ip: str = "") -> str:
+    """``creative`` must come from :func:`creative_tag` (digits only)."""
     return SEP.join((VERSION, click_id, str(link_id), str(workspace_id), str(campaign_id), str(sharer_id), channel,
                      str(ts_ms), visitor, "1" if bot else "0",
-                     user_agent.replace(SEP, " ").replace("\n", " "), referrer.replace(SEP, " ").replace("\n", " ")))
+                     user_agent.replace(SEP, " ").replace("\n", " "), referrer.replace(SEP, " ").replace("\n", " "),
+                     creative, ip.replace(SEP, "").replace("\n", "") if ip else ""))
+
+
+def creative_tag(query_string: str) -> str:
+    """Pure: the creative tag a post's link carries, ``v=<content version>`` (1 to 6 digits) in the query
+    string; "" when there is none or it is anything else. Runs on the redirect: no parsing library."""
+    if query_string.startswith("v="):
+        start = 2
+    else:
+        at = query_string.find("&v=")
+        if at < 0:
+            return ""
+        start = at + 3
+    end = query_string.find("&", start)
+    value = query_string[start:] if end < 0 else query_string[start:end]
+    return value if 0 < len(value) <= 6 and value.isascii() and value.isdigit() else ""
 
 
 def decode_click(raw: str) -> dict[str, str]:
     """:raise ValueError: not a click of a format this version knows."""
     parts = raw.split(SEP)
-    if parts[0] != VERSION or len(parts) != len(FIELDS) + 1:
-        raise ValueError(f"unknown click format: {raw[:40]!r}")
-    return dict(zip(FIELDS, parts[1:]))
+    if parts[0] == VERSION and len(parts) == len(FIELDS) + 1:
+        return dict(zip(FIELDS, parts[1:]))
+    if parts[0] == "1" and len(parts) == _V1_LENGTH + 1:
+        return dict(zip(FIELDS, parts[1:] + ["", ""]))
+    raise ValueError(f"unknown click format: {raw[:40]!r}")
 
 
 class ClickBuffer:

@@ -1,22 +1,25 @@
-"""Clicks broken down by device class, browser, operating system and referring site.
+"""Clicks broken down by device class, browser, operating system, referring site and country.
 
 The click writer derives these from the user agent and referrer each click already
-carries (nothing more is done on the redirect) and keeps human clicks per campaign,
+carries (nothing more is done on the redirect), the country from its address where a
+GeoIP database is configured, and keeps human clicks per campaign,
 UTC hour, facet and value in ``click_facet_hours``; the breakdown sums those rows
 over a time range, never the clicks themselves.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plumbing.errors import ApiError
 from referrals.models import ClickFacetHour
 
-FACETS = ("device", "browser", "os", "referrer")
+# "country" only has rows where a GeoIP database is configured (see referrals/geoip.py).
+FACETS = ("device", "browser", "os", "referrer", "country")
 CSV_COLUMNS = ("facet", "value", "clicks", "unique_clicks")
 VALUE_LENGTH = 100
 
@@ -76,6 +79,17 @@ def hour_range(start: datetime | None, end: datetime | None) -> tuple[int | None
     """Pure: [start, end) as UTC hour numbers, the start rounded down and the end up."""
     return (None if start is None else int(start.timestamp()) // 3600,
             None if end is None else -(-int(end.timestamp()) // 3600))
+
+
+def whole_hours(start: datetime | None, end: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """``from``/``to`` of a query rounded out to whole UTC hours (either may be None: open).
+
+    :raise ApiError 422: ``from`` not before ``to`` (the series' rule and message).
+    """
+    if start is not None and end is not None and start >= end:
+        raise ApiError(422, "validation_error", "from must be before to.", {"from": "must be before to"})
+    return tuple(None if h is None else datetime.fromtimestamp(h * 3600, timezone.utc)
+                 for h in hour_range(start, end))
 
 
 def click_breakdown(session: Session, campaign_id: int, start: datetime | None = None,

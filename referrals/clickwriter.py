@@ -21,13 +21,15 @@ from flask import Flask
 from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
+from catalog.models import Campaign
 from events.emit import emit_clicks
 from plumbing import database, metrics, outbox, redis_client
 from plumbing.appstate import AppSlot
 from plumbing.database import insert_for
 from referrals.clickbuffer import ENTRY_SEP, FIELD, GROUP, STREAM, decode_click, spool_dir
 from referrals.clickfacets import facets_of
-from referrals.models import Click, ClickFacetHour, ClickRollup, LinkClickTotal, VisitorHour
+from referrals.geoip import CountryOf, open_lookup
+from referrals.models import Click, ClickCreativeHour, ClickFacetHour, ClickRollup, LinkClickTotal, VisitorHour
 
 log = logging.getLogger(__name__)
 CLAIM_IDLE_MS = 60_000
@@ -48,15 +50,20 @@ VISITOR_HOURS = VisitorHour.__table__
 ROLLUPS = ClickRollup.__table__
 TOTALS = LinkClickTotal.__table__
 FACETS = ClickFacetHour.__table__
+CREATIVES = ClickCreativeHour.__table__
+# Row keys that are not columns of clicks: what the rollups need besides.
+_NOT_STORED = ("hour", "country")
 
 
-def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
+def write_clicks(session: Session, clicks: list[dict], country_of: CountryOf | None = None) -> WriteResult:
     """Insert ``clicks`` (decoded stream entries) and update rollups; the caller commits.
 
     Already-written clicks are skipped; uniqueness is one click per visitor per
     link per UTC hour, decided against everything written before. Core
     statements with executemany parameters keep this at a few µs a click (an
-    ORM or multi-VALUES insert costs ~190 µs).
+    ORM or multi-VALUES insert costs ~190 µs). A click's creative tag counts
+    when it names a content version its campaign has (one lookup per batch);
+    with ``country_of`` (a GeoIP database) its address becomes a country facet.
     """
     if not clicks:
         return WriteResult()
@@ -71,7 +78,10 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
             "clicked_at": datetime.fromtimestamp(ts / 1000, timezone.utc), "hour": ts // 3_600_000,
             "visitor": c["visitor"], "user_agent": c["ua"], "referrer": c["ref"],
             "bot": c["bot"] == "1", "is_unique": False,
+            "content_version": int(c["creative"]) if c.get("creative", "").isdigit() else None,
+            "country": country_of(c["ip"]) if country_of is not None and c.get("ip") else None,
         }
+    _known_versions_only(conn, rows.values())
     new_ids = set()
     for chunk in _chunks(list(rows), 500):
         new_ids.update(chunk)
@@ -99,12 +109,13 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
     # Only the clicks this insert wrote are counted: another writer may hold
     # the same click (a claimed batch, a sale fetching it early).
     written = set(conn.execute(insert(CLICKS).on_conflict_do_nothing().returning(CLICKS.c.id),
-                               [{k: v for k, v in r.items() if k != "hour"} for r in fresh]).scalars())
+                               [{k: v for k, v in r.items() if k not in _NOT_STORED} for r in fresh]).scalars())
     fresh = [r for r in fresh if r["id"] in written]
     emit_clicks(session, fresh)  # sent after commit
     hourly: dict[tuple, dict] = {}
     per_link: dict[int, dict] = {}
     facets: dict[tuple, dict] = {}
+    creatives: dict[tuple, dict] = {}
     for r in fresh:
         if r["bot"]:
             continue
@@ -119,8 +130,17 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
             "first_click_at": r["clicked_at"]})
         total["clicks"] += 1
         total["unique_clicks"] += r["is_unique"]
-        # Device, browser, system and referring site: derived here, never on the redirect.
-        for facet, value in facets_of(r["user_agent"], r["referrer"]).items():
+        creative = creatives.setdefault((r["campaign_id"], r["hour"], r["channel"], r["content_version"] or 0), {
+            "campaign_id": r["campaign_id"], "hour": r["hour"], "channel": r["channel"],
+            "content_version": r["content_version"] or 0, "workspace_id": r["workspace_id"], "clicks": 0,
+            "unique_clicks": 0})
+        creative["clicks"] += 1
+        creative["unique_clicks"] += r["is_unique"]
+        # Device, browser, system, referring site (and country): derived here, never on the redirect.
+        values = facets_of(r["user_agent"], r["referrer"])
+        if r["country"] is not None:
+            values["country"] = r["country"]
+        for facet, value in values.items():
             cell = facets.setdefault((r["campaign_id"], r["hour"], facet, value), {
                 "campaign_id": r["campaign_id"], "hour": r["hour"], "facet": facet, "value": value,
                 "workspace_id": r["workspace_id"], "clicks": 0, "unique_clicks": 0})
@@ -133,7 +153,21 @@ def write_clicks(session: Session, clicks: list[dict]) -> WriteResult:
                 earliest="first_click_at")
     _add_counts(conn, insert, FACETS, [FACETS.c.campaign_id, FACETS.c.hour, FACETS.c.facet, FACETS.c.value],
                 [facets[key] for key in sorted(facets)])
+    _add_counts(conn, insert, CREATIVES, [CREATIVES.c.campaign_id, CREATIVES.c.hour, CREATIVES.c.channel,
+                                          CREATIVES.c.content_version], [creatives[key] for key in sorted(creatives)])
     return WriteResult(written=len(fresh), unique=len(firsts))
+
+
+def _known_versions_only(conn, rows) -> None:
+    """Clear the creative tag of clicks naming a content version their campaign never had (typed by hand,
+    or a campaign's tag on another's link): one statement for the batch's tagged campaigns."""
+    tagged = {r["campaign_id"] for r in rows if r["content_version"] is not None}
+    if not tagged:
+        return
+    latest = dict(conn.execute(select(Campaign.id, Campaign.content_version).where(Campaign.id.in_(tagged))).all())
+    for r in rows:
+        if r["content_version"] is not None and not 1 <= r["content_version"] <= latest.get(r["campaign_id"], 0):
+            r["content_version"] = None
 
 
 def _add_counts(conn, insert, table, keys, rows, latest: str | None = None, earliest: str | None = None) -> None:
@@ -193,8 +227,9 @@ class ClickWriter:
     """One consumer of the click stream (and of this machine's spool files)."""
 
     def __init__(self, redis, engine: Engine, spool_dir: Path, batch_size: int = 2000, consumer: str | None = None,
-                 claim_idle_ms: int = CLAIM_IDLE_MS):
+                 claim_idle_ms: int = CLAIM_IDLE_MS, country_of: CountryOf | None = None):
         self.redis = redis
+        self.country_of = country_of
         self.engine = engine
         self.spool_dir = spool_dir
         self.batch_size = batch_size
@@ -244,7 +279,7 @@ class ClickWriter:
             ids = [entry_id for entry_id, _ in entries]
             try:
                 with self._session() as session, session.begin():
-                    written = write_clicks(session, [c for _, f in entries for c in _decode(f)]).written
+                    written = write_clicks(session, [c for _, f in entries for c in _decode(f)], self.country_of).written
             except Exception:
                 self._recover = True  # the batch stays pending; read it again next time
                 raise
@@ -341,7 +376,7 @@ class ClickWriter:
         total = 0
         for start in range(0, len(clicks), self.batch_size):
             with self._session() as session, session.begin():
-                written = write_clicks(session, clicks[start:start + self.batch_size]).written
+                written = write_clicks(session, clicks[start:start + self.batch_size], self.country_of).written
             metrics.CLICKS_WRITTEN.inc(written)
             total += written
         path.unlink(missing_ok=True)
@@ -364,7 +399,7 @@ class ClickWriter:
             for click in (c for _, fields in entries for c in _decode(fields)):
                 if click["id"] == click_id:
                     with self._session() as session, session.begin():
-                        written = write_clicks(session, [click]).written
+                        written = write_clicks(session, [click], self.country_of).written
                     metrics.CLICKS_WRITTEN.inc(written)
                     return True
         except Exception:  # noqa: BLE001
@@ -397,7 +432,8 @@ def writer_for(app: Flask) -> ClickWriter:
     one a sale uses to write the click it names before the writer gets to it."""
     return _writer.get_or_make(app, lambda: ClickWriter(
         redis_client.connection(app), database.engine_of(app), spool_dir(app.config),
-        app.config["CLICK_BATCH_SIZE"], consumer_name(app.config), int(app.config["CLICK_CLAIM_IDLE_SECONDS"] * 1000)))
+        app.config["CLICK_BATCH_SIZE"], consumer_name(app.config), int(app.config["CLICK_CLAIM_IDLE_SECONDS"] * 1000),
+        open_lookup(app.config.get("GEOIP_DB", ""))))
 
 
 def consumer_name(config) -> str:

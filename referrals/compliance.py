@@ -15,14 +15,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from plumbing.money import format_amount
-from referrals.models import Commission, Conversion, LedgerEntry, Prize, Sharer
+from referrals.models import Commission, Conversion, LedgerEntry, Prize, Sharer, TargetBonus
 from workspaces.models import Workspace
 
 # Every reason a ledger line may have: money moves only for sales, approval, refunds,
-# review, contest prizes fixed in advance and payout. A fee or a recruiting bonus would
+# review, contest prizes and target bonuses fixed in advance, and payout. A fee or a recruiting bonus would
 # need a reason not in this set.
 LEDGER_REASONS = {"commission", "reversal", "clawback", "approval", "payout", "withdrawal_hold",
-                  "withdrawal_release", "rejection", "contest_prize"}
+                  "withdrawal_release", "rejection", "contest_prize", "target_bonus"}
 MAX_CHAIN = 10_000  # bounds the walk up an invite chain (a loop cannot exist, but never spin)
 
 
@@ -63,7 +63,7 @@ def report(session: Session, workspace_id: int, start: datetime, end: datetime) 
                          if any(w in c.name for w in ("fee", "deposit", "entry_price", "membership")))
     claims.append(_claim(
         "no_entry_fee", "Nobody paid to become a sharer: there is no fee field, and money only ever moved for "
-        "sales, approvals, refunds, reviews, contest prizes and payouts.", not fee_columns and set(reasons) <= LEDGER_REASONS,
+        "sales, approvals, refunds, reviews, contest prizes, target bonuses and payouts.", not fee_columns and set(reasons) <= LEDGER_REASONS,
         {"ledger_credits_by_reason": reasons, "fee_columns": fee_columns}, session, reasons_q))
 
     sale = aliased(Conversion)
@@ -140,6 +140,7 @@ def report(session: Session, workspace_id: int, start: datetime, end: datetime) 
     claims.append(_claim("max_share_paid", "The largest share of any one sale paid out in commissions.",
                          True, figures, session, share_q))
     claims.append(_prize_claim(session, workspace_id, start, end))
+    claims.append(_bonus_claim(session, workspace_id, start, end))
     return {"workspace": workspace.name, "currency": workspace.currency, "from": start, "to": end,
             "holds": all(c["holds"] for c in claims), "claims": claims}
 
@@ -159,12 +160,7 @@ def _prize_claim(session: Session, workspace_id: int, start: datetime, end: date
                          "taken_back_by_refunds": format_amount(int(reversed_), currency),
                          "winners_own_net_sales": format_amount(int(basis), currency),
                          "winners_without_own_sales": int(least) <= 0})
-    credited = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
-        LedgerEntry.workspace_id == workspace_id, LedgerEntry.reason == "contest_prize",
-        LedgerEntry.created_at >= start, LedgerEntry.created_at < end)))
-    on_a_sale = int(session.scalar(select(func.count(LedgerEntry.id)).where(
-        LedgerEntry.workspace_id == workspace_id, LedgerEntry.reason == "contest_prize",
-        or_(LedgerEntry.commission_id.is_not(None), LedgerEntry.conversion_id.is_not(None)))))
+    credited, on_a_sale = _award_credits(session, workspace_id, "contest_prize", start, end)
     return _claim(
         "contest_prizes", "Contest prizes were fixed before each contest began and paid from the brand's budget "
         "for the teams' sales, never for recruiting; every prize credit has its prize, and none is paid out of a sale.",
@@ -172,6 +168,50 @@ def _prize_claim(session: Session, workspace_id: int, start: datetime, end: date
         {"prizes": sum(c["winners"] for c in contests), "prize_credits_minor": credited,
          "prizes_booked_minor": booked, "prize_credits_on_a_sale": on_a_sale, "contests": contests},
         session, prizes_q)
+
+
+def _award_credits(session: Session, workspace_id: int, reason: str, start: datetime, end: datetime) -> tuple[int, int]:
+    """What the ledger credited under ``reason`` in the period, and how many of its entries (ever) name a sale."""
+    credited = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+        LedgerEntry.workspace_id == workspace_id, LedgerEntry.reason == reason,
+        LedgerEntry.created_at >= start, LedgerEntry.created_at < end)))
+    on_a_sale = int(session.scalar(select(func.count(LedgerEntry.id)).where(
+        LedgerEntry.workspace_id == workspace_id, LedgerEntry.reason == reason,
+        or_(LedgerEntry.commission_id.is_not(None), LedgerEntry.conversion_id.is_not(None)))))
+    return credited, on_a_sale
+
+
+def _bonus_claim(session: Session, workspace_id: int, start: datetime, end: datetime) -> dict:
+    """Target bonuses booked in the period: each a TargetBonus row (its target, the measure, the threshold
+    and the sharer's own figure that reached it as basis) behind every ``target_bonus`` credit."""
+    bonuses_q = (select(TargetBonus.target_id, TargetBonus.measure, TargetBonus.threshold, TargetBonus.currency,
+                        func.count(TargetBonus.id), func.sum(TargetBonus.amount_minor),
+                        func.sum(TargetBonus.reversed_minor), func.min(TargetBonus.basis))
+                 .where(TargetBonus.workspace_id == workspace_id, TargetBonus.created_at >= start,
+                        TargetBonus.created_at < end)
+                 .group_by(TargetBonus.target_id, TargetBonus.measure, TargetBonus.threshold, TargetBonus.currency)
+                 .order_by(TargetBonus.target_id))
+    targets, booked, short = [], 0, 0
+    for target_id, measure, threshold, currency, count, amount, reversed_, least in session.execute(bonuses_q):
+        booked += int(amount)
+        short += int(least) < int(threshold)
+
+        def shown(value: int, measure: str = measure, currency: str = currency) -> str:
+            return str(value) if measure == "orders" else format_amount(value, currency)
+        targets.append({"target_id": int(target_id), "measure": measure, "threshold": shown(int(threshold)),
+                        "earners": int(count), "currency": currency, "bonuses": format_amount(int(amount), currency),
+                        "taken_back_by_refunds": format_amount(int(reversed_), currency),
+                        "least_own_figure": shown(int(least))})
+    credited, on_a_sale = _award_credits(session, workspace_id, "target_bonus", start, end)
+    return _claim(
+        "target_bonuses", "Target bonuses were fixed before each target's period began and paid from the brand's "
+        "budget to sharers whose own sales or orders reached the threshold, never for recruiting; every bonus "
+        "credit has its bonus, and none is paid out of a sale.",
+        credited == booked and on_a_sale == 0 and short == 0,
+        {"bonuses": sum(t["earners"] for t in targets), "bonus_credits_minor": credited,
+         "bonuses_booked_minor": booked, "bonus_credits_on_a_sale": on_a_sale,
+         "bonuses_below_their_threshold": short, "targets": targets},
+        session, bonuses_q)
 
 
 def csv_rows(result: dict) -> list[list]:

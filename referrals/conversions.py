@@ -26,7 +26,7 @@ from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from plumbing.money import format_amount, parse_amount
-from referrals import ledger, line_refunds, prizes
+from referrals import bonuses, ledger, line_refunds, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
 from referrals.commission import shares_for_sale
@@ -273,7 +273,7 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
         if click is None:
             return Evidence("click", None, campaign_id, click_id=data["click_id"])
         return Evidence("click", click.sharer_id, click.campaign_id, click.link_id, click.channel or None,
-                        click.id, click.clicked_at, click.bot)
+                        click.id, click.clicked_at, click.bot, content_version=click.content_version)
     if method == "coupon":
         sharer = session.scalar(select(Sharer).where(Sharer.workspace_id == workspace_id,
                                                      Sharer.code == str(data["coupon"]).strip().upper()))
@@ -334,6 +334,8 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
         amount_minor=amount, currency=currency, campaign_id=campaign.id if campaign else None,
         link_id=verdict.link_id, sharer_id=verdict.sharer_id, channel=verdict.channel,
         click_id=evidence.click_id, attribution=verdict.method if verdict.attributed else f"none:{verdict.reason}",
+        # A sale credited through a click inherits the creative the click came from.
+        content_version=evidence.content_version if verdict.attributed and verdict.method == "click" else None,
         self_referral=self_referral, occurred_at=occurred_at, applied=True,
         customer_sharer_id=buyer_sharer.id if buyer_sharer else None,
         new_sharer=enrolled if buyer_sharer else None,
@@ -533,19 +535,25 @@ def _refund(session, workspace: Workspace, data: dict, refund_id: str) -> tuple[
             "applied": sale is not None, "reversals": []}
 
     def follow_up(refund: Conversion, body: dict) -> None:
-        if named:
-            body["items"] = line_refunds.store(session, refund.id, named, currency)
+        items = line_refunds.store(session, refund.id, named, currency) if named else []
+        per_line, rest = {}, {}
         if sale is not None:
-            body["reversals"] = _apply_refund(session, sale, refund, plan)
+            body["reversals"], per_line, rest = _apply_refund(session, sale, refund, plan)
+        body["order_reversed"] = line_refunds.itemised_json(items, named, per_line, rest, currency)
+        if named:
+            body["items"] = items
 
     return body, refund, follow_up
 
 
 def _apply_refund(session: Session, sale: Conversion, refund: Conversion,
-                  plan: line_refunds.Allocation | None = None) -> list[dict]:
+                  plan: line_refunds.Allocation | None = None) -> tuple[list[dict], dict, dict]:
     """Reverse ``refund``'s share of every commission on ``sale``: in proportion to the order, and
     for the lines it names (``plan``, checked; or, for a refund that came before its sale, the
-    lines it stored, cut to what is left of them) by each line's own share."""
+    lines it stored, cut to what is left of them) by each line's own share.
+
+    Returns the reversals, and what they gave back per named line and for the order as a whole
+    (:func:`line_refunds.itemise`)."""
     # A refund that came before its sale may be larger than what is left of it.
     room = min(refund.amount_minor, sale.amount_minor - sale.refunded_minor)
     after = sale.refunded_minor + room
@@ -553,8 +561,10 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion,
     if plan is None and lines:
         plan = line_refunds.allocate(lines, line_refunds.stored(session, refund.id), room, sale.currency,
                                      strict=False)
+    before, refunded_before = {line.id: line.refunded_minor for line in lines}, sale.refunded_minor
     line_refunds.apply(plan or [])
     reversals = []
+    given: dict[int, int] = {}
     # Locked: the approval job may be moving these commissions right now.
     for c in session.scalars(select(Commission).where(Commission.conversion_id == sale.id)
                              .order_by(Commission.level).with_for_update()):
@@ -563,13 +573,16 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion,
             kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")
             reversals.append({"commission_id": c.id, "sharer_id": c.sharer_id, "level": c.level,
                               "amount": format_amount(delta, c.currency), "kind": kind})
+            given[c.level] = given.get(c.level, 0) + delta
     refunded(session, sale, after - sale.refunded_minor)
     prizes.reverse_for_refund(session, sale, after - sale.refunded_minor, refund.id)
     sale.refunded_minor = after
+    bonuses.reverse_for_refund(session, sale, refund.id)  # reads the sale's refunds as they now stand
     refund.applied = True
     if sale.customer_sharer_id is not None:
         refresh_customer(session, sale.workspace_id, sale.customer_sharer_id)
     if sale.refunded_minor == sale.amount_minor:
         refresh_first_sale(session, sale)
     emit_reversals(session, sale.workspace_id, sale.order_id, sale.currency, refund.id, reversals)
-    return reversals
+    per_line, rest = line_refunds.itemise(plan or [], before, sale.amount_minor, refunded_before, given)
+    return reversals, per_line, rest

@@ -13,10 +13,13 @@ from sqlalchemy.orm import Session
 
 from plumbing import database
 from plumbing.money import format_amount
-from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Prize, RiskReview, Sharer
+from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Prize, RiskReview, Sharer, TargetBonus
 from workspaces.models import Workspace
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
+# Money from the brand's budget that no sale pays: contest prize shares and target bonuses. Each
+# row moves pending → approved → paid like a commission, under its own ledger kind.
+AWARDS = (Prize, TargetBonus)
 
 
 def _entry(session: Session, c: Commission | None, bucket: str, amount: int, reason: str, *,
@@ -71,16 +74,17 @@ def reject(session: Session, c: Commission, memo: str) -> None:
     _entry(session, c, "pending", -net, "rejection", memo=memo)
     _entry(session, c, "reversed", net, "rejection", memo=memo)
     c.reversed_minor, c.status = c.amount_minor, "reversed"
-def book_prize(session: Session, prize: Prize, memo: str = "") -> None:
-    """Enter a contest prize share (already added to the session) as pending: its own kind,
-    ``contest_prize``, tied to no commission and no sale."""
+def book_prize(session: Session, prize: Prize | TargetBonus, memo: str = "", reason: str = "contest_prize") -> None:
+    """Enter an award (already added to the session) as pending under its own kind: a contest prize
+    share (``contest_prize``) or a target bonus (``target_bonus``), tied to no commission and no sale."""
     session.flush()
-    _entry(session, None, "pending", prize.amount_minor, "contest_prize", sharer_id=prize.sharer_id,
+    _entry(session, None, "pending", prize.amount_minor, reason, sharer_id=prize.sharer_id,
            currency=prize.currency, workspace_id=prize.workspace_id, memo=memo)
 
 
-def reverse_prize(session: Session, prize: Prize, delta: int, conversion_id: int, memo: str = "") -> None:
-    """Move ``delta`` of a pending contest prize to reversed (a refund took back sales it was won with)."""
+def reverse_prize(session: Session, prize: Prize | TargetBonus, delta: int, conversion_id: int,
+                  memo: str = "") -> None:
+    """Move ``delta`` of a pending award to reversed (a refund took back sales it was won with)."""
     kw = dict(sharer_id=prize.sharer_id, currency=prize.currency, workspace_id=prize.workspace_id,
               conversion_id=conversion_id, memo=memo)
     _entry(session, None, "pending", -delta, "reversal", **kw)
@@ -114,9 +118,10 @@ def pay_sharer(session: Session, workspace_id: int, sharer_id: int, currency: st
     for c in session.scalars(select(Commission).where(
             Commission.sharer_id == sharer_id, Commission.currency == currency, Commission.status == "approved")):
         c.status, c.paid_at, c.payout_id = "paid", now, payout.id
-    for prize in session.scalars(select(Prize).where(
-            Prize.sharer_id == sharer_id, Prize.currency == currency, Prize.status == "approved")):
-        prize.status, prize.paid_at, prize.payout_id = "paid", now, payout.id
+    for model in AWARDS:
+        for award in session.scalars(select(model).where(
+                model.sharer_id == sharer_id, model.currency == currency, model.status == "approved")):
+            award.status, award.paid_at, award.payout_id = "paid", now, payout.id
     return payout
 
 
@@ -190,7 +195,7 @@ def earnings(session: Session, sharer_id: int, currency: str) -> dict[str, str]:
 
 def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: list[int] | None = None) -> list[Commission]:
     """Approve pending commissions whose holding period is over (all, or ``ids``); without ``ids``
-    the contest prizes past their holding period are approved too (see ``approve_due_prizes``).
+    the contest prizes and target bonuses past their holding period are approved too (see ``approve_due_prizes``).
 
     :raise ValueError: an id that is not a pending commission past its holding period.
     """
@@ -213,12 +218,14 @@ def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: 
     return due
 
 
-def approve_due_prizes(session: Session, workspace_id: int | None, now: datetime) -> list[Prize]:
-    """Move pending contest prizes past their holding period to approved, like commissions."""
-    query = select(Prize).where(Prize.status == "pending", Prize.approvable_at <= now)
-    if workspace_id is not None:
-        query = query.where(Prize.workspace_id == workspace_id)
-    due = list(session.scalars(query.with_for_update()))
+def approve_due_prizes(session: Session, workspace_id: int | None, now: datetime) -> list[Prize | TargetBonus]:
+    """Move pending contest prizes and target bonuses past their holding period to approved, like commissions."""
+    due = []
+    for model in AWARDS:
+        query = select(model).where(model.status == "pending", model.approvable_at <= now)
+        if workspace_id is not None:
+            query = query.where(model.workspace_id == workspace_id)
+        due += session.scalars(query.with_for_update())
     for prize in due:
         net = prize.amount_minor - prize.reversed_minor
         _entry(session, None, "pending", -net, "approval", sharer_id=prize.sharer_id,
@@ -289,15 +296,16 @@ def settle_withdrawal(session: Session, workspace_id: int, sharer_id: int, curre
     _entry(session, None, WITHDRAWING, -amount, "payout", **kw)
     _entry(session, None, "paid", amount, "payout", **kw)
     session.flush()
-    # The paid bucket holds prizes as well as commissions: both count as covered, both are
-    # marked paid in the order they were approved.
+    # The paid bucket holds prizes and bonuses as well as commissions: all count as covered, all
+    # are marked paid in the order they were approved (commissions first on a tie).
+    kinds = (Commission, *AWARDS)
     covered = sum(int(session.scalar(select(func.coalesce(func.sum(model.amount_minor - model.reversed_minor), 0))
                                      .where(model.sharer_id == sharer_id, model.currency == currency,
-                                            model.status == "paid"))) for model in (Commission, Prize))
+                                            model.status == "paid"))) for model in kinds)
     left = bucket_balance(session, sharer_id, currency, "paid") - covered
-    approved = [row for model in (Commission, Prize) for row in session.scalars(select(model).where(
+    approved = [row for model in kinds for row in session.scalars(select(model).where(
         model.sharer_id == sharer_id, model.currency == currency, model.status == "approved"))]
-    for row in sorted(approved, key=lambda r: (r.approved_at, isinstance(r, Prize), r.id)):
+    for row in sorted(approved, key=lambda r: (r.approved_at, kinds.index(type(r)), r.id)):
         net = row.amount_minor - row.reversed_minor
         if net > left:
             break

@@ -14,13 +14,14 @@ Without a named refund this is exactly the order-wide proportion of a refund wit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Product
 from plumbing.errors import ApiError
-from plumbing.money import format_amount
+from plumbing.money import format_amount, largest_remainder, round_minor
 from referrals.commission import kept_after_refunds
 from referrals.lines import item_amount
 from referrals.models import Commission, ConversionItem, RefundItem
@@ -90,7 +91,7 @@ def _names(line: ConversionItem, named: Named) -> bool:
     return line.product_id == named.product_id if named.product_id is not None else line.sku == named.sku
 
 
-Allocation = list[tuple[ConversionItem, int, int]]  # (the sale's line, amount, quantity)
+Allocation = list[tuple[ConversionItem, int, int, int]]  # (the sale's line, amount, quantity, named line's index)
 
 
 def allocate(lines: list[ConversionItem], named: list[Named], room: int, currency: str, *,
@@ -129,7 +130,7 @@ def allocate(lines: list[ConversionItem], named: list[Named], room: int, currenc
         for line in matches:
             take_amount, take_quantity = min(amount, left[line.id][0]), min(quantity, left[line.id][1])
             if take_amount or take_quantity:
-                plan.append((line, take_amount, take_quantity))
+                plan.append((line, take_amount, take_quantity, n.index))
                 left[line.id][0] -= take_amount
                 left[line.id][1] -= take_quantity
                 amount, quantity = amount - take_amount, quantity - take_quantity
@@ -143,10 +144,10 @@ def allocate(lines: list[ConversionItem], named: list[Named], room: int, currenc
 
 def apply(plan: Allocation) -> int:
     """Take the planned amounts and quantities off the sale's lines; returns the amount named."""
-    for line, amount, quantity in plan:
+    for line, amount, quantity, _index in plan:
         line.refunded_minor += amount
         line.refunded_quantity += quantity
-    return sum(amount for _, amount, _ in plan)
+    return sum(entry[1] for entry in plan)
 
 
 def kept(c: Commission, lines: list[ConversionItem], sale_minor: int, refunded_minor: int) -> int:
@@ -158,3 +159,54 @@ def kept(c: Commission, lines: list[ConversionItem], sale_minor: int, refunded_m
         paid = line.commission_minor if c.level == 1 else line.invite_minor
         given_back += paid - kept_after_refunds(paid, line.amount_minor, line.refunded_minor)
     return kept_after_refunds(max(0, c.amount_minor - given_back), sale_minor - named, refunded_minor - named)
+
+
+LEVELS = {1: "commission", 2: "invite_bonus"}
+
+
+def itemise(plan: Allocation, before: dict[int, int], sale_minor: int, refunded_before: int,
+            given: dict[int, int]) -> tuple[dict[int, dict[int, int]], dict[int, int]]:
+    """What a refund gave back, line by line: ({named line's index: {level: minor units}}, {level: the rest}).
+
+    ``plan`` is the refund's allocation, ``before`` each of the sale's lines' ``refunded_minor`` before
+    it, ``refunded_before`` the sale's, ``given`` what each level's commission actually gave back.
+    By :func:`kept`, a commission is worth (what its lines keep) x (the order-wide proportion); a
+    refund lowers both. A named line gives back the fall of its own kept share at the proportion
+    in force before the refund; the rest (the proportion falling: the part of the refund that names
+    no line) is the order's. The lines never take more than was given back (cut down exactly, by
+    largest remainder), so lines and rest add up to ``given`` to the minor unit.
+    """
+    outside = sale_minor - sum(before.values())
+    scale = Decimal(max(0, sale_minor - refunded_before)) / Decimal(outside) if outside > 0 else Decimal(0)
+    running = dict(before)
+    raw: dict[int, dict[int, int]] = {}
+    for line, amount, _quantity, index in plan:
+        was, now = running[line.id], running[line.id] + amount
+        running[line.id] = now
+        parts = raw.setdefault(index, dict.fromkeys(LEVELS, 0))
+        for level in LEVELS:
+            paid = line.commission_minor if level == 1 else line.invite_minor
+            fall = kept_after_refunds(paid, line.amount_minor, was) - kept_after_refunds(paid, line.amount_minor, now)
+            parts[level] += round_minor(fall * scale)
+    rest: dict[int, int] = {}
+    for level in LEVELS:
+        total = given.get(level, 0)
+        taken = sum(parts[level] for parts in raw.values())
+        if taken > total:  # rounding or a floor took less off the commission than the lines' shares
+            cut = largest_remainder(total, {i: parts[level] for i, parts in raw.items()}) if total else \
+                dict.fromkeys(raw, 0)
+            for i, parts in raw.items():
+                parts[level] = cut[i]
+            taken = total
+        rest[level] = total - taken
+    return raw, rest
+
+
+def itemised_json(items: list[dict], named: list[Named], per_line: dict[int, dict[int, int]], rest: dict[int, int],
+                  currency: str) -> dict:
+    """The refund answer's ``items`` (each with what it gave back) and ``order_reversed`` (the rest)."""
+    for item, n in zip(items, named):
+        parts = per_line.get(n.index, {})
+        for level, name in LEVELS.items():
+            item[f"{name}_reversed"] = format_amount(parts.get(level, 0), currency)
+    return {name: format_amount(rest.get(level, 0), currency) for level, name in LEVELS.items()}

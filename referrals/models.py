@@ -115,6 +115,9 @@ class Click(Base):
     referrer: Mapped[str] = mapped_column(String(1000))
     bot: Mapped[bool] = mapped_column(Boolean, default=False)
     is_unique: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The content version of the post the click came from (its link's ``?v=``), when it names one
+    # the campaign has; a sale through the click inherits it.
+    content_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class VisitorHour(Base):
@@ -154,6 +157,21 @@ class ClickFacetHour(Base):
     hour: Mapped[int] = mapped_column(Integer, primary_key=True)
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ClickCreativeHour(Base):
+    """Human clicks per campaign, UTC hour, channel and content version of the post they came from
+    (0: no or unknown creative tag), kept by the click writer (see ``referrals/creatives.py``)."""
+
+    __tablename__ = "click_creative_hours"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    content_version: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(Integer)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -206,6 +224,8 @@ class Conversion(Base):
     sharer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     channel: Mapped[str | None] = mapped_column(String(32))
     click_id: Mapped[str | None] = mapped_column(String(32))
+    # The content version of the post whose click the sale is credited through (see Click.content_version).
+    content_version: Mapped[int | None] = mapped_column(Integer)
     attribution: Mapped[str] = mapped_column(String(32))  # click|code|coupon|sharer_id|none:<reason>
     self_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     customer_sharer_id: Mapped[int | None] = mapped_column(Integer)
@@ -472,7 +492,21 @@ class RiskReview(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-class Prize(Base):
+
+
+class Payable:
+    """The life of money from the brand's budget that no sale pays (a prize share, a target bonus):
+    pending for the holding period, then approved and paid like a commission, or reversed."""
+
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|paid|reversed
+    approvable_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Prize(Payable, Base):
     """A sharer's share of a team contest's cash prize (ledger kind ``contest_prize``).
 
     Paid from the brand's budget, never out of a sale: it adds no paid level to
@@ -502,12 +536,36 @@ class Prize(Base):
     reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     period_start: Mapped[datetime] = mapped_column(UTCDateTime)
     period_end: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|paid|reversed
-    approvable_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TargetBonus(Payable, Base):
+    """A sharer's bonus for reaching an individual target (ledger kind ``target_bonus``).
+
+    A fixed, pre-announced amount from the brand's budget, never out of a sale: no paid level
+    is added to any order. Pending for the holding period, then approved and paid like a
+    commission; one per (target, sharer), which the database enforces, so finalizing twice
+    books nothing the second time. The target's rule is copied here (``measure``,
+    ``threshold``, period, ``campaign_id``) with ``basis``, the sharer's own figure when it was
+    booked; a refund before approval that takes the sharer below the threshold reverses the
+    whole bonus (``referrals/bonuses.py``).
+    """
+
+    __tablename__ = "target_bonuses"
+    __table_args__ = (UniqueConstraint("target_id", "sharer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(16))  # net_sales | orders
+    threshold: Mapped[int] = mapped_column(BigInteger)
+    basis: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CustomerSummary(Base):

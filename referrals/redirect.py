@@ -4,7 +4,8 @@ It is a plain WSGI layer in front of Flask (like Shlink's tiny redirect
 action): Flask's request context, sessions and URL routing cost more than the
 whole redirect, so ``/r/<code>`` never enters them. The module imports
 nothing from publishing or channels and never touches the ORM; per request it
-does a dict lookup, two HMACs and one XADD.
+does a dict lookup, two HMACs and one XADD. The post's creative tag (``?v=``)
+is passed on as given; the click writer makes sense of it.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from flask import Flask
 
 from plumbing import database, metrics, redis_client
 from plumbing.appstate import AppSlot
-from referrals.clickbuffer import ClickBuffer, encode_click, spool_dir
+from referrals.clickbuffer import ClickBuffer, creative_tag, encode_click, spool_dir
 from referrals.linkcache import LinkCache, LookupUnavailable
 from referrals.visitors import VisitorHasher, is_bot
 
@@ -41,11 +42,14 @@ def new_click_id() -> str:
 class RedirectLayer:
     """WSGI middleware answering GET/HEAD ``/r/<code>``; all else goes to ``next_app``."""
 
-    def __init__(self, next_app, links: LinkCache, clicks: ClickBuffer, visitor: VisitorHasher):
+    def __init__(self, next_app, links: LinkCache, clicks: ClickBuffer, visitor: VisitorHasher,
+                 carry_ip: bool = False):
         self.next_app = next_app
         self.links = links
         self.clicks = clicks
         self.visitor = visitor
+        # Only with a GeoIP database: the writer looks the country up and keeps nothing else of the address.
+        self.carry_ip = carry_ip
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -80,10 +84,13 @@ class RedirectLayer:
         user_agent = environ.get("HTTP_USER_AGENT", "")[:512]
         bot = is_bot(user_agent)
         click_id = new_click_id()
+        address = environ.get("REMOTE_ADDR", "")
+        query = environ.get("QUERY_STRING")
         self.clicks.push(encode_click(
             click_id, target.link_id, target.workspace_id, target.campaign_id, target.sharer_id, target.channel,
-            int(now * 1000), self.visitor(environ.get("REMOTE_ADDR", ""), user_agent), bot,
-            user_agent, environ.get("HTTP_REFERER", "")[:1000]))
+            int(now * 1000), self.visitor(address, user_agent), bot,
+            user_agent, environ.get("HTTP_REFERER", "")[:1000], creative_tag(query) if query else "",
+            address[:45] if self.carry_ip else ""))
         return _redirect(start_response, target.location(None if bot else click_id))
 
 
@@ -101,7 +108,8 @@ def init_app(app: Flask) -> None:
     """Put the redirect layer in front of the Flask app (inside any ProxyFix)."""
     links = LinkCache(database.engine_of(app), redis_client.fast_connection(app), ttl=app.config["LINK_CACHE_TTL"])
     clicks = ClickBuffer(redis_client.fast_connection(app), spool_dir(app.config))
-    app.wsgi_app = _layer.set(app, RedirectLayer(app.wsgi_app, links, clicks, VisitorHasher(app.config["SECRET_KEY"])))
+    app.wsgi_app = _layer.set(app, RedirectLayer(app.wsgi_app, links, clicks, VisitorHasher(app.config["SECRET_KEY"]),
+                                                 carry_ip=bool(app.config.get("GEOIP_DB"))))
 
 
 _layer: AppSlot[RedirectLayer] = AppSlot("redirect")

@@ -1,15 +1,14 @@
 """/api/v1 reads for the marketer console: series, sharer boards, the CSV report, the sharer list."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from catalog.campaigns import get_campaign
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.csvexport import csv_response
-from plumbing.errors import ApiError
 from plumbing.pagination import PageQuery
-from referrals.clickfacets import CSV_COLUMNS, click_breakdown, csv_rows, hour_range
+from referrals.clickfacets import CSV_COLUMNS, click_breakdown, csv_rows, whole_hours
 from referrals.contact_views import record_contact_views
 from referrals.report_schemas import (
     ClickBreakdownOut,
@@ -47,12 +46,9 @@ def series(query: dict, campaign_id: int):
                            query["end"], query["channel"])
 
 
-def _hours(query: dict) -> tuple[datetime | None, datetime | None]:
+def range_hours(query: dict) -> tuple[datetime | None, datetime | None]:
     """``from``/``to`` rounded out to whole UTC hours. :raise ApiError 422: ``from`` not before ``to``."""
-    if query["start"] is not None and query["end"] is not None and query["start"] >= query["end"]:
-        raise ApiError(422, "validation_error", "from must be before to.", {"from": "must be before to"})
-    return tuple(None if h is None else datetime.fromtimestamp(h * 3600, timezone.utc)
-                 for h in hour_range(query["start"], query["end"]))
+    return whole_hours(query["start"], query["end"])
 
 
 @bp.get(f"{CAMPAIGN}/stats/clicks")
@@ -66,7 +62,7 @@ def click_facets(query: dict, campaign_id: int):
     :raise 404: not in this workspace. :raise 422: ``from`` not before ``to``.
     """
     campaign = _campaign(campaign_id)
-    start, end = _hours(query)
+    start, end = range_hours(query)
     return {"campaign_id": campaign.id, "start": start, "end": end,
             **click_breakdown(database.session(), campaign.id, start, end)}
 
@@ -82,7 +78,7 @@ def click_facets_csv(query: dict, campaign_id: int):
     :raise 404: not in this workspace. :raise 422: ``from`` not before ``to``.
     """
     campaign = _campaign(campaign_id)
-    start, end = _hours(query)
+    start, end = range_hours(query)
     figures = click_breakdown(database.session(), campaign.id, start, end)
     return csv_response(f"campaign-{campaign.id}-clicks.csv", CSV_COLUMNS, csv_rows(figures))
 

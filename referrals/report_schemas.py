@@ -10,13 +10,19 @@ from referrals.reports import GRANULARITIES
 _search_text = FullMatch(r"^[^\x00-\x1f\x7f]*$", error="must not contain control characters")
 
 
-class SeriesQuery(InputSchema):
-    granularity = fields.String(load_default="day", validate=validate.OneOf(GRANULARITIES))
+class ClickRangeQuery(InputSchema):
+    """``from``/``to``, parsed alike by the series, the click breakdown and its CSV, and ``/stats``."""
+
     start = AwareDateTime(data_key="from", load_default=None, metadata={
-        "description": "ISO-8601 with offset; rounded down to its bucket. Default: 48 hours or 14 days before `to`"})
+        "description": "ISO-8601 with offset; rounded down to its UTC hour (a series: to its bucket, by default "
+                       "48 hours or 14 days before `to`)"})
     end = AwareDateTime(data_key="to", load_default=None, metadata={
-        "description": "ISO-8601 with offset, exclusive; rounded up to a bucket edge. Default: the end of "
-                       "the current hour or day"})
+        "description": "ISO-8601 with offset, exclusive; rounded up to a UTC hour (a series: to a bucket edge, "
+                       "by default the end of the current hour or day)"})
+
+
+class SeriesQuery(ClickRangeQuery):
+    granularity = fields.String(load_default="day", validate=validate.OneOf(GRANULARITIES))
     channel = fields.String(load_default=None, validate=validate.Length(1, 32),
                             metadata={"description": "one of the campaign's channels"})
 
@@ -77,13 +83,6 @@ class SharerRowOut(Schema):
 SharerList = page_schema(SharerRowOut, "SharerList")
 
 
-class ClickRangeQuery(InputSchema):
-    start = AwareDateTime(data_key="from", load_default=None,
-                          metadata={"description": "ISO-8601 with offset; rounded down to its UTC hour"})
-    end = AwareDateTime(data_key="to", load_default=None,
-                        metadata={"description": "ISO-8601 with offset, exclusive; rounded up to a UTC hour"})
-
-
 class FacetValueOut(Schema):
     value = fields.String(metadata={"description": "\"other\" when unknown; a referrer of \"\" is a direct visit"})
     clicks = fields.Integer()
@@ -99,3 +98,5 @@ class ClickBreakdownOut(Schema):
                                                                                   "...) by their app"})
     os = fields.List(fields.Nested(FacetValueOut))
     referrer = fields.List(fields.Nested(FacetValueOut), metadata={"description": "referring site's host"})
+    country = fields.List(fields.Nested(FacetValueOut), metadata={
+        "description": "ISO 3166 country code (\"\" when unknown); empty unless a GeoIP database is configured"})

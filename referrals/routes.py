@@ -11,8 +11,10 @@ from plumbing.database import utcnow
 from plumbing.errors import ApiError, error_body
 from plumbing.fields import InputSchema
 from referrals import clickwriter, ledger, linkcache
+from referrals.clickfacets import whole_hours
 from referrals.conversions import record_conversion
 from referrals.links import link_for, link_view
+from referrals.report_schemas import ClickRangeQuery
 from referrals.schemas import (
     ConversionIn,
     ConversionOut,
@@ -136,11 +138,17 @@ def earnings(query: dict, sharer_id: int):
 
 @bp.get("/campaigns/<int(min=1, max=2147483647):campaign_id>/stats")
 @requires("owner", "marketer")
+@bp.arguments(ClickRangeQuery, location="query")
 @bp.response(200, StatsOut)
-def stats(campaign_id: int):
-    """Clicks, unique clicks, orders, revenue, commissions, new sharers, by channel."""
+def stats(query: dict, campaign_id: int):
+    """Clicks, unique clicks, orders, revenue, commissions, new sharers, by channel; all time, or
+    ``from``/``to`` as the series takes them (rounded out to whole UTC hours).
+
+    :raise 404: not in this workspace. :raise 422: ``from`` not before ``to``, a date without offset.
+    """
     session = database.session()
-    return campaign_stats(session, get_campaign(session, current().workspace_id, campaign_id))
+    campaign = get_campaign(session, current().workspace_id, campaign_id)
+    return campaign_stats(session, campaign, *whole_hours(query["start"], query["end"]))
 
 
 class SuspendIn(InputSchema):

@@ -111,6 +111,11 @@ class ItemOut(Schema):
     invite_bonus = fields.String(metadata={"description": "what the line pays the inviter (level 2)"})
     flag = fields.String(allow_none=True, metadata={"enum": ["above_brand_price", "below_brand_price",
                                                               "unknown_sku", None]})
+    commission_reversed = fields.String(metadata={"description": (
+        "a refund's named line: the seller's commission (level 1) this line gave back; with invite_bonus_reversed "
+        "and order_reversed, adds up exactly to the refund's reversals")})
+    invite_bonus_reversed = fields.String(metadata={"description": (
+        "a refund's named line: the inviter's bonus (level 2) this line gave back")})
 
 
 class CommissionOut(Schema):
@@ -133,6 +138,11 @@ class SaleBindingOut(Schema):
     sharer_id = fields.Integer(metadata={"description": "the sharer the buyer is bound to"})
     expires_at = fields.String(allow_none=True, metadata={"description": "null: permanent"})
     protected = fields.Boolean(metadata={"description": "another sharer's link named this sale; the binding kept it"})
+
+
+class OrderReversedOut(Schema):
+    commission = fields.String(metadata={"description": "level 1 given back by the refund beyond its named lines"})
+    invite_bonus = fields.String(metadata={"description": "level 2 given back by the refund beyond its named lines"})
 
 
 class ReversalOut(Schema):
@@ -172,6 +182,9 @@ class ConversionOut(Schema):
         "until a person releases or rejects them (/risk/reviews)")})
     applied = fields.Boolean(metadata={"description": "refund: applied to its sale (false until the sale arrives)"})
     reversals = fields.List(fields.Nested(ReversalOut))
+    order_reversed = fields.Nested(OrderReversedOut, metadata={"description": (
+        "refund: what it gave back for the order as a whole (the part of its amount that names no line, and the "
+        "order-wide share moving); each level's reversals are exactly this plus its items' *_reversed")})
     warnings = fields.List(fields.Dict())
 
 
@@ -193,6 +206,9 @@ class ApproveIn(InputSchema):
 
 
 class StatsOut(Schema):
+    from_ = fields.DateTime(attribute="from", data_key="from", allow_none=True,
+                           metadata={"description": "the range's start, rounded down to a UTC hour; null: all time"})
+    to = fields.DateTime(allow_none=True, metadata={"description": "the range's exclusive end, rounded up; null: open"})
     clicks = fields.Integer()
     unique_clicks = fields.Integer()
     orders = fields.Integer()

@@ -1,6 +1,8 @@
 """Campaign stats from rollups and the conversions index; never a scan of clicks."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -27,8 +29,18 @@ def attributed_sales(campaign_id: int) -> tuple:
     return (Conversion.campaign_id == campaign_id, *counted_sales())
 
 
-def campaign_stats(session: Session, campaign: Campaign) -> dict:
+def campaign_stats(session: Session, campaign: Campaign, start: datetime | None = None,
+                   end: datetime | None = None) -> dict:
+    """The campaign's figures, all time or for clicks and sales in [start, end) (whole UTC hours,
+    either end open: see ``clickfacets.whole_hours``); commissions and refunds follow their sale."""
     currency = campaign.currency
+    hours, sales = [], []
+    if start is not None:
+        hours.append(ClickRollup.hour >= int(start.timestamp()) // 3600)
+        sales.append(Conversion.occurred_at >= start)
+    if end is not None:
+        hours.append(ClickRollup.hour < int(end.timestamp()) // 3600)
+        sales.append(Conversion.occurred_at < end)
     channels: dict[str, dict] = {}
 
     def row(channel: str) -> dict:
@@ -37,12 +49,12 @@ def campaign_stats(session: Session, campaign: Campaign) -> dict:
 
     for channel, clicks, unique in session.execute(
             select(ClickRollup.channel, func.sum(ClickRollup.clicks), func.sum(ClickRollup.unique_clicks))
-            .where(ClickRollup.campaign_id == campaign.id).group_by(ClickRollup.channel)):  # channels × hours rows
+            .where(ClickRollup.campaign_id == campaign.id, *hours).group_by(ClickRollup.channel)):  # channels × hours rows
         r = row(channel)
         r["clicks"], r["unique_clicks"] = int(clicks), int(unique)
     for channel, orders, kept in session.execute(
             select(Conversion.channel, func.count(), func.sum(Conversion.amount_minor - Conversion.refunded_minor))
-            .where(*attributed_sales(campaign.id)).group_by(Conversion.channel)):
+            .where(*attributed_sales(campaign.id), *sales).group_by(Conversion.channel)):
         r = row(channel or "")
         r["orders"] += int(orders)
         r["revenue_minor"] += int(kept)
@@ -51,17 +63,20 @@ def campaign_stats(session: Session, campaign: Campaign) -> dict:
     for channel, refunded, enrolled in session.execute(
             select(Conversion.channel, func.sum(Conversion.refunded_minor),
                    func.sum(case((Conversion.new_sharer.is_(True), 1), else_=0)))
-            .where(Conversion.campaign_id == campaign.id, *credited_sales()).group_by(Conversion.channel)):
+            .where(Conversion.campaign_id == campaign.id, *credited_sales(), *sales).group_by(Conversion.channel)):
         row(channel or "")["new_sharers"] += int(enrolled)
         refunds_minor += int(refunded)
-    commission = session.scalar(select(func.coalesce(func.sum(Commission.amount_minor - Commission.reversed_minor), 0))
-                                .where(Commission.campaign_id == campaign.id))
+    commission_q = (select(func.coalesce(func.sum(Commission.amount_minor - Commission.reversed_minor), 0))
+                    .where(Commission.campaign_id == campaign.id))
+    if sales:
+        commission_q = commission_q.join(Conversion, Conversion.id == Commission.conversion_id).where(*sales)
+    commission = session.scalar(commission_q)
     by_channel = []
     for r in sorted(channels.values(), key=lambda r: (r["channel"] is None, r["channel"] or "")):
         by_channel.append({**{k: v for k, v in r.items() if k != "revenue_minor"},
                            "revenue": format_amount(r["revenue_minor"], currency)})
     return {
-        "campaign_id": campaign.id, "currency": currency,
+        "campaign_id": campaign.id, "currency": currency, "from": start, "to": end,
         "clicks": sum(r["clicks"] for r in channels.values()),
         "unique_clicks": sum(r["unique_clicks"] for r in channels.values()),
         "orders": sum(r["orders"] for r in channels.values()),

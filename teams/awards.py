@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from plumbing.money import largest_remainder
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -16,21 +18,6 @@ class Placed:
     rank: int | None  # None: scored nothing, so no place
     cash_minor: int = 0
     goods: tuple[str, ...] = field(default_factory=tuple)
-
-
-def largest_remainder(total: int, weights: dict[int, int]) -> dict[int, int]:
-    """Split ``total`` minor units in proportion to ``weights`` (all >= 0, some > 0), exactly:
-    floors first, then one unit each to the largest remainders (ties: the lower key).
-    """
-    weight_sum = sum(weights.values())
-    assert total >= 0 and weight_sum > 0 and min(weights.values()) >= 0
-    shares = {k: total * w // weight_sum for k, w in weights.items()}
-    left = total - sum(shares.values())
-    order = sorted(weights, key=lambda k: (-(total * weights[k] % weight_sum), k))
-    for k in order[:left]:
-        shares[k] += 1
-    assert sum(shares.values()) == total
-    return shares
 
 
 def place_teams(scores: dict[int, int], prizes: list[dict]) -> list[Placed]:

@@ -133,6 +133,22 @@ def standings(session: Session, contest: Contest, until: datetime) -> dict:
     return {"as_of": end, "teams": rows}
 
 
+def ended_to_finalize(session: Session, model: type, kind: str, workspace_id: int, item_id: int, now: datetime):
+    """A contest or target (``model``, named ``kind``) locked for finalizing: a transaction lock and the row
+    read for update; one already final comes back as it is (the caller does nothing more).
+
+    :raise ApiError 404: not in this workspace. :raise ApiError 409 ``<kind>_not_over``: not ended yet.
+    """
+    database.lock(session, f"{kind}:{item_id}")
+    row = session.scalar(select(model).where(model.id == item_id, model.workspace_id == workspace_id)
+                         .with_for_update())
+    if row is None:
+        raise ApiError(404, "not_found", f"No such {kind}.")
+    if row.finalized_at is None and now < row.ends_at:
+        raise ApiError(409, f"{kind}_not_over", f"The {kind} has not ended yet.")
+    return row
+
+
 def finalize(session: Session, workspace_id: int, contest_id: int, now: datetime) -> Contest:
     """Freeze the result of an ended contest and book each member's prize share, once; the caller commits.
 
@@ -140,15 +156,9 @@ def finalize(session: Session, workspace_id: int, contest_id: int, now: datetime
     Prize per (contest, sharer) in the database.
     :raise ApiError 409: the contest has not ended.
     """
-    database.lock(session, f"contest:{contest_id}")
-    contest = session.scalar(select(Contest).where(Contest.id == contest_id, Contest.workspace_id == workspace_id)
-                             .with_for_update())
-    if contest is None:
-        raise ApiError(404, "not_found", "No such contest.")
+    contest = ended_to_finalize(session, Contest, "contest", workspace_id, contest_id, now)
     if contest.finalized_at is not None:
         return contest
-    if now < contest.ends_at:
-        raise ApiError(409, "contest_not_over", "The contest has not ended yet.")
     result = standings(session, contest, contest.ends_at)
     holding = session.get(Workspace, workspace_id).holding_days
     for team in result["teams"]:

@@ -1,11 +1,12 @@
-"""/api/v1 teams and contests. Routes check the role and call one service."""
+"""/api/v1 teams, contests and individual targets. Routes check the role and call one service."""
 from __future__ import annotations
 
 from plumbing import database
 from plumbing.api import Blueprint
 from plumbing.database import utcnow
+from plumbing.errors import ApiError
 from referrals.money_schemas import LeaderboardQuery
-from teams import contests, roster
+from teams import contests, roster, targets
 from teams.board import board_with_team
 from teams.schemas import (
     CaptainIn,
@@ -14,6 +15,10 @@ from teams.schemas import (
     ContestOut,
     ContestQuery,
     MemberIn,
+    TargetIn,
+    TargetList,
+    TargetOut,
+    TargetQuery,
     TeamBoardOut,
     TeamDetail,
     TeamIn,
@@ -136,6 +141,59 @@ def finalize_contest(contest_id: int):
     contest = contests.finalize(session, current().workspace_id, contest_id, now)
     session.commit()
     return contests.contest_json(session, contest, now)
+
+
+@bp.post("/targets")
+@requires("owner", "marketer")
+@bp.arguments(TargetIn)
+@bp.response(201, TargetOut)
+def create_target(data: dict):
+    """An individual target ("sell 10 this month, earn a ¥50 bonus"), fixed now, before its period.
+
+    :raise 404: a campaign, sharer or grade not in this workspace. :raise 422: bad period, threshold or bonus.
+    """
+    session, now = database.session(), utcnow()
+    target = targets.create_target(session, current().workspace_id, data, now)
+    session.commit()
+    return targets.target_json(session, target, now)
+
+
+@bp.get("/targets")
+@requires("any")
+@bp.arguments(TargetQuery, location="query")
+@bp.response(200, TargetList)
+def list_targets(query: dict):
+    """Targets, newest first; ``sharer_id``: those for that sharer (a seller sees only their own)."""
+    key = current()
+    sharer_id = key.sharer_id if key.role == "seller" else query["sharer_id"]
+    return {"items": targets.list_targets(database.session(), key.workspace_id, utcnow(), sharer_id),
+            "next_cursor": None}
+
+
+@bp.get("/targets/<int(min=1, max=2147483647):target_id>")
+@requires("any")
+@bp.response(200, TargetOut)
+def get_target(target_id: int):
+    """The target and each sharer's progress (a seller: their own line only, "7 of 10").
+
+    :raise 404: no such target, or a seller it is not for.
+    """
+    key, session, now = current(), database.session(), utcnow()
+    target = targets.get_target(session, key.workspace_id, target_id)
+    if key.role == "seller" and not targets.applies_to(session, target, [key.sharer_id]):
+        raise ApiError(404, "not_found", "No such target.")
+    return targets.target_json(session, target, now, key.sharer_id if key.role == "seller" else None)
+
+
+@bp.post("/targets/<int(min=1, max=2147483647):target_id>/finalize")
+@requires("owner", "marketer")
+@bp.response(200, TargetOut)
+def finalize_target(target_id: int):
+    """Book the bonuses now rather than at the next periodic run (idempotent). :raise 409: not ended yet."""
+    session, now = database.session(), utcnow()
+    target = targets.finalize(session, current().workspace_id, target_id, now)
+    session.commit()
+    return targets.target_json(session, target, now)
 
 
 @bp.get("/leaderboard")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from plumbing.fields import MAX_ID, AwareDateTime, Currency, DecimalString, Id, InputSchema
+from referrals.bonuses import MEASURES as TARGET_MEASURES
 from referrals.money_schemas import LeaderboardOut
 from teams.contests import MEASURES, SPLITS
 
@@ -143,3 +144,62 @@ class TeamTotalsOut(Schema):
 class TeamBoardOut(LeaderboardOut):
     team = fields.Nested(TeamTotalsOut, allow_none=True, metadata={
         "description": "a seller's team (not their invite chain) and its sales in the period; null in no team"})
+
+
+class TargetIn(InputSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    starts_at = AwareDateTime(required=True, metadata={"description": "in the future: a target is fixed before it starts"})
+    ends_at = AwareDateTime(required=True)
+    measure = fields.String(required=True, validate=validate.OneOf(TARGET_MEASURES),
+                            metadata={"description": "the sharer's own net sales or orders; never recruits"})
+    threshold = fields.String(required=True, validate=validate.Length(1, 20), metadata={
+        "description": "orders: a whole number (\"10\"); net sales: an amount (\"1000.00\")", "example": "10"})
+    bonus = DecimalString(required=True, metadata={
+        "description": "the fixed bonus each sharer who reaches the threshold earns, from the brand's budget"})
+    campaign_id = Id(load_default=None, metadata={"description": "only this campaign's sales count"})
+    sharer_ids = fields.List(Id(), load_default=None, validate=validate.Length(1, 1000),
+                             metadata={"description": "only these sharers (default: everyone)"})
+    grade_ids = fields.List(Id(), load_default=None, validate=validate.Length(1, 20),
+                            metadata={"description": "only sharers of these grades when the period ends"})
+    currency = Currency(load_default=None)
+
+
+class TargetQuery(InputSchema):
+    sharer_id = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID),
+                               metadata={"description": "only the targets for this sharer (a seller: always their own)"})
+
+
+class TargetLineOut(Schema):
+    sharer_id = fields.Integer()
+    name = fields.String(allow_none=True)
+    value = fields.String(metadata={"description": "their orders, or net sales, in the period so far", "example": "7"})
+    reached = fields.Boolean()
+    bonus = fields.String(metadata={"description": "the bonus booked and not reversed (0 until final)"})
+    bonus_status = fields.String(allow_none=True, metadata={"enum": ["pending", "approved", "paid", "reversed"]})
+
+
+class TargetSummary(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    measure = fields.String(metadata={"enum": list(TARGET_MEASURES)})
+    threshold = fields.String()
+    bonus = fields.String()
+    currency = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    campaign_id = fields.Integer(allow_none=True)
+    sharer_ids = fields.List(fields.Integer(), allow_none=True)
+    grade_ids = fields.List(fields.Integer(), allow_none=True)
+    status = fields.String(metadata={"enum": ["upcoming", "live", "ended", "final"]})
+    finalized_at = fields.DateTime(allow_none=True)
+
+
+class TargetOut(TargetSummary):
+    as_of = fields.DateTime()
+    progress = fields.List(fields.Nested(TargetLineOut), metadata={
+        "description": "sharers with sales in the period, highest first (a seller: their own line only)"})
+
+
+class TargetList(Schema):
+    items = fields.List(fields.Nested(TargetSummary))
+    next_cursor = fields.String(allow_none=True)

@@ -17,6 +17,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import httpx
 from servers import _form
 
 
@@ -251,8 +252,7 @@ class FakeWeibo(FakePlatform):
             self.codes[code] = query["redirect_uri"]
             return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
         if path == "/oauth2/access_token":
-            registered = self.apps.get(fields.get("client_id") or "")
-            if registered is None or registered["secret"] != fields.get("client_secret"):
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
                 return self.error(400, 21324, "invalid_client", path)
             if fields.get("grant_type") != "authorization_code" \
                     or self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
@@ -696,6 +696,7 @@ class FakeLinkedIn(FakePlatform):
                  pages=("urn:li:organization:2414183",)):
         self.client_id, self.client_secret, self.post_limit, self.post_calls = client_id, client_secret, post_limit, 0
         self.pages = list(pages)
+        self.names = {"urn:li:organization:2414183": "Acme Tea", "urn:li:organization:1": "Acme Tea Europe"}
         self.codes: dict[str, str] = {}
         self.access: dict[str, float] = {}
         self.refresh_tokens: set[str] = set()
@@ -718,6 +719,29 @@ class FakeLinkedIn(FakePlatform):
                 "refresh_token_expires_in": 31536000, "scope": "r_organization_social,rw_organization_admin,"
                                                               "w_organization_social"}
 
+    def share_statistics(self, query: dict) -> tuple[int, dict, dict]:
+        """Organization Share Statistics: ``q=organizationalEntity``, the page, and ``shares=List(…)`` /
+        ``ugcPosts=List(…)`` of URNs (decoded here from the Rest.li 2.0 encoding); lifetime figures per post."""
+        if query.get("q") != "organizationalEntity" or query.get("organizationalEntity") not in self.pages:
+            return self.err(403, "Not enough permissions to access: organizationalEntityShareStatistics.FINDER",
+                            "ACCESS_DENIED", 100)
+        elements = []
+        for name, key in (("shares", "share"), ("ugcPosts", "ugcPost")):
+            listed = query.get(name)
+            if listed is None:
+                continue
+            match = re.fullmatch(r"List\((.*)\)", listed)
+            if not match:
+                return self.err(400, f"Invalid param. Please see errorDetails for more information. ({name})")
+            for urn in filter(None, match.group(1).split(",")):
+                post = self.posts.get(urn)
+                if post is not None and post["author"] == query["organizationalEntity"]:
+                    n = len(post["commentary"])
+                    elements.append({key: urn, "organizationalEntity": post["author"], "totalShareStatistics": {
+                        "uniqueImpressionsCount": 40 + n, "shareCount": 2, "engagement": 0.05, "clickCount": 6,
+                        "likeCount": 11, "impressionCount": 90 + n, "commentCount": 4}})
+        return 200, {"paging": {"count": 10, "start": 0, "links": []}, "elements": elements}, {}
+
     def answer(self, method, path, query, headers, fields, files):
         if path == "/oauth/v2/authorization":
             if query.get("client_id") != self.client_id or query.get("response_type") != "code":
@@ -726,8 +750,7 @@ class FakeLinkedIn(FakePlatform):
             self.codes[code] = query["redirect_uri"]
             return 302, {}, {"Location": f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"}
         if path == "/oauth/v2/accessToken":
-            registered = self.apps.get(fields.get("client_id") or "")
-            if registered is None or registered["secret"] != fields.get("client_secret"):
+            if (fields.get("client_id"), fields.get("client_secret")) != (self.client_id, self.client_secret):
                 return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}, {}
             if fields.get("grant_type") == "authorization_code":
                 if self.codes.pop(fields.get("code", ""), None) != fields.get("redirect_uri"):
@@ -760,6 +783,12 @@ class FakeLinkedIn(FakePlatform):
             return 200, {"elements": [{"organization": p, "role": "ADMINISTRATOR", "state": "APPROVED",
                                        "roleAssignee": "urn:li:person:8675309"} for p in self.pages],
                          "paging": {"count": 10, "start": 0, "total": len(self.pages)}}, {}
+        if path.startswith("/rest/organizations/") and method == "GET":  # Organization Lookup, administered only
+            urn = "urn:li:organization:" + path.rsplit("/", 1)[-1]
+            if urn not in self.pages:
+                return self.err(403, f"Not enough permissions to access: organizations.GET.20251001 {urn}")
+            return 200, {"id": int(urn.rsplit(":", 1)[-1]), "localizedName": self.names.get(urn, "Page"),
+                         "vanityName": self.names.get(urn, "page").lower().replace(" ", "-")}, {}
         if path == "/rest/images" and method == "POST" and query.get("action") == "initializeUpload":
             owner = (fields.get("initializeUploadRequest") or {}).get("owner")
             if owner not in self.pages:
@@ -792,6 +821,8 @@ class FakeLinkedIn(FakePlatform):
             urn = f"urn:li:share:{7100000000000000000 + len(self.posts)}"
             self.posts[urn] = {"commentary": commentary, "author": fields["author"], "images": images}
             return 201, {}, {"x-restli-id": urn}
+        if path == "/rest/organizationalEntityShareStatistics" and method == "GET":
+            return self.share_statistics(query)
         if path == "/rest/posts" and method == "GET" and query.get("q") == "author":
             mine = [u for u in reversed(list(self.posts)) if self.posts[u]["author"] == query.get("author")]
             return 200, {"elements": [{"id": u, "commentary": self.posts[u]["commentary"]}
@@ -864,7 +895,9 @@ class FakeFacebook(FakePlatform):
         if path == "/me/accounts":
             if self.user_tokens.get(token, 0) < time.time():
                 return self.err(400, 190, "Error validating access token: Session has expired", subcode=463)
-            return 200, {"data": [{**p, "access_token": self.page_token(p["id"]), "category": "Tea Room"}
+            asked = {f.split("{")[0] for f in re.split(r",(?![^{]*})", query.get("fields") or "id,name") if f}
+            return 200, {"data": [{k: v for k, v in {**p, "access_token": self.page_token(p["id"]),
+                                                     "category": "Tea Room"}.items() if k in asked | {"id"}}
                                   for p in self.pages], "paging": {}}, {}
         page = self.page_tokens.get(token)
         if page is None:
@@ -915,3 +948,159 @@ class FakeFacebook(FakePlatform):
         self.posts[post_id] = {"message": message, "photos": photo_ids}
         return 200, ({"id": photo_ids[0], "post_id": post_id} if len(photo_ids) == 1 and
                      self.photos[photo_ids[0]]["published"] else {"id": post_id}), usage
+
+
+class ImageHost:
+    """A web server on 127.0.0.1 serving given bytes at given paths (an image's "public" URL in a test)."""
+
+    def __init__(self) -> None:
+        files = self.files = {}
+        self.fetches: list[str] = []
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                host.fetches.append(self.path)
+                found = files.get(self.path)
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", found[1] if found else "text/plain")
+                data = found[0] if found else b"not found"
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def put(self, path: str, data: bytes, content_type: str = "image/jpeg") -> str:
+        self.files[path] = (data, content_type)
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class FakeInstagram(FakeFacebook):
+    """The Instagram Platform (Instagram API with Facebook Login) on the Graph API: the Facebook Login of
+    :class:`FakeFacebook`, whose Pages carry an ``instagram_business_account``; ``POST /{ig}/media``
+    (``image_url`` that the fake really fetches, which must answer 200 with a JPEG under 8 MiB, else the
+    documented 9004/2207052 or 36001/2207004; ``caption`` ≤ 2,200 characters and ≤ 30 hashtags, else 100;
+    ``is_carousel_item``; ``media_type=CAROUSEL`` with 2–10 ``children`` of this account), ``GET
+    /{container}?fields=status_code,status`` (IN_PROGRESS for the first ``in_progress`` asks, then FINISHED;
+    ERROR with ``status`` for a container listed in ``fail``), ``POST /{ig}/media_publish`` (``creation_id``
+    FINISHED, not yet published; 9/2207042 past ``quota``), ``GET /{ig}/content_publishing_limit``,
+    ``GET /{ig}/media`` (newest first), ``GET /?ids=`` with ``like_count,comments_count``. Errors in
+    Facebook's shape; 190 for an unknown token; 4 (``X-App-Usage``) after ``call_limit`` API calls."""
+
+    def __init__(self, accounts=(("104829", "Acme Tea", "17841405822304914", "acmetea"),), quota=50,
+                 in_progress=1, call_limit=10_000, **kwargs):
+        super().__init__(pages=tuple((p, n) for p, n, _i, _u in accounts), **kwargs)
+        for page, (_p, _n, ig, username) in zip(self.pages, accounts):
+            page["instagram_business_account"] = {"id": ig, "username": username}
+        self.ig_of = {p: ig for p, _n, ig, _u in accounts}
+        self.quota, self.in_progress, self.call_limit, self.api_calls = quota, in_progress, call_limit, 0
+        self.containers: dict[str, dict] = {}
+        self.media: dict[str, dict] = {}
+        self.fetched: list[str] = []
+        self.fail_status: str | None = None  # an ERROR container's status, for the next containers made
+
+    def answer(self, method, path, query, headers, fields, files):
+        bare = path.removeprefix(self.V)
+        token = headers.get("authorization", "").removeprefix("Bearer ")
+        page = self.page_tokens.get(token)
+        ig = self.ig_of.get(page or "")
+        if bare in ("/dialog/oauth", "/oauth/access_token", "/me/accounts") or not path.startswith(self.V + "/"):
+            return super().answer(method, path, query, headers, fields, files)
+        if ig is None:
+            return self.err(400, 190, "Error validating access token: The session has been invalidated because "
+                                      "the user changed their password.", subcode=460)
+        self.api_calls += 1
+        usage = {"X-App-Usage": json.dumps({"call_count": min(100, self.api_calls * 100 // max(1, self.call_limit)),
+                                            "total_cputime": 1, "total_time": 1})}
+        if self.api_calls > self.call_limit:
+            return self.err(400, 4, "Application request limit reached", extra=usage)
+        if bare == f"/{ig}/content_publishing_limit" and method == "GET":
+            return 200, {"data": [{"quota_usage": self.published_today(ig),
+                                   "config": {"quota_total": self.quota, "quota_duration": 86400}}]}, usage
+        if bare == f"/{ig}/media" and method == "POST":
+            return self.create_container(ig, fields, usage)
+        if bare == f"/{ig}/media_publish" and method == "POST":
+            return self.publish(ig, fields.get("creation_id", ""), usage)
+        if bare == f"/{ig}/media" and method == "GET":
+            newest = [m for m in reversed(list(self.media)) if self.media[m]["ig"] == ig][:int(query.get("limit", 25))]
+            return 200, {"data": [{"id": m, "caption": self.media[m]["caption"],
+                                   "timestamp": self.media[m]["timestamp"]} for m in newest]}, usage
+        if bare.lstrip("/") in self.containers and method == "GET":
+            c = self.containers[bare.lstrip("/")]
+            if c["ig"] != ig:
+                return self.err(400, 100, "Unsupported get request.", "GraphMethodException", 33)
+            c["asked"] += 1
+            if c["state"] == "IN_PROGRESS" and c["asked"] > self.in_progress:
+                c["state"] = "FINISHED"
+            return 200, {"id": bare.lstrip("/"), "status_code": c["state"],
+                         **({"status": c["status"]} if c.get("status") else {})}, usage
+        if bare == "/" and method == "GET":
+            ids = [i for i in query.get("ids", "").split(",") if i]
+            if len(ids) > 50:
+                return self.err(400, 100, "Too many IDs. Maximum: 50.")
+            return 200, {i: {"id": i, "like_count": 31, "comments_count": 5} for i in ids if i in self.media}, usage
+        return self.err(400, 100, f"Unsupported {method} request.", "GraphMethodException")
+
+    def published_today(self, ig: str) -> int:
+        return sum(1 for m in self.media.values() if m["ig"] == ig and m["at"] > time.time() - 86400)
+
+    def create_container(self, ig, fields, usage):
+        caption = fields.get("caption", "")
+        if len(caption) > 2200 or len(re.findall(r"#\w", caption)) > 30:
+            return self.err(400, 100, "Invalid parameter", subcode=2207010,
+                            extra={**usage, "x-error-detail": "caption"})
+        container_id = str(17900000000000000 + len(self.containers))
+        if fields.get("media_type") == "CAROUSEL":
+            children = [c for c in fields.get("children", "").split(",") if c]
+            if not 2 <= len(children) <= 10 or any(c not in self.containers or not self.containers[c]["item"]
+                                                   or self.containers[c]["ig"] != ig for c in children):
+                return self.err(400, 100, "Invalid parameter", subcode=2207028)
+            if any(self.containers[c]["state"] != "FINISHED" for c in children):
+                return self.err(400, 9007, "Media ID is not available", subcode=2207027)
+            self.containers[container_id] = {"ig": ig, "item": False, "children": children, "caption": caption,
+                                             "state": "IN_PROGRESS", "asked": 0, "published": False}
+            return 200, {"id": container_id}, usage
+        url = fields.get("image_url")
+        if not url:
+            return self.err(400, 100, "The parameter image_url is required.")
+        try:  # Instagram's servers download the image (cURL): it must be reachable
+            got = httpx.get(url, timeout=10)
+        except httpx.HTTPError:
+            got = None
+        self.fetched.append(url)
+        if got is None or got.status_code != 200:
+            return self.err(400, 9004, "Only photo or video can be accepted as media type.", subcode=2207052,
+                            extra=usage)
+        if not got.content.startswith(b"\xff\xd8") or len(got.content) > 8 * 1024 * 1024:
+            return self.err(400, 36001, "The image format is not supported.", subcode=2207004, extra=usage)
+        self.containers[container_id] = {
+            "ig": ig, "item": fields.get("is_carousel_item") == "true", "caption": caption, "image": got.content,
+            "alt": fields.get("alt_text"), "asked": 0, "published": False,
+            "state": "ERROR" if self.fail_status else "IN_PROGRESS", "status": self.fail_status}
+        return 200, {"id": container_id}, usage
+
+    def publish(self, ig, creation_id, usage):
+        c = self.containers.get(creation_id)
+        if c is None or c["ig"] != ig or c["item"]:
+            return self.err(400, 100, "Invalid parameter", subcode=2207006)
+        if self.published_today(ig) >= self.quota:
+            return self.err(400, 9, "Application request limit reached", subcode=2207042, extra=usage)
+        if c["state"] != "FINISHED":
+            return self.err(400, 9007, "Media ID is not available", subcode=2207027, extra=usage)
+        if c["published"]:
+            return self.err(400, 9007, "Media ID is not available", subcode=2207027, extra=usage)
+        c["published"] = True
+        media_id = str(18000000000000000 + len(self.media))
+        self.media[media_id] = {"ig": ig, "caption": c["caption"], "container": creation_id, "at": time.time(),
+                                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
+                                "images": [self.containers[x]["image"] for x in c.get("children") or [creation_id]]}
+        return 200, {"id": media_id}, usage

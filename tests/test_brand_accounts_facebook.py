@@ -105,12 +105,60 @@ def test_connecting_keeps_the_pages_own_token_which_does_not_expire(fb_app, owne
         assert credentials["access_token"] not in s.scalar(select(BrandAccount.sealed))
 
 
-def test_a_person_who_manages_several_pages_cannot_connect(fb_app, owner, fake_fb):
-    fake_fb.pages.append({"id": "555", "name": "Other Shop", "tasks": ["CREATE_CONTENT"]})
-    started = owner.client.post("/api/v1/accounts/facebook/connect", headers=owner._headers(None)).json
+def callback_of(owner, server, channel: str) -> str:
+    """Start a connect and approve it at the platform (the fake): the callback's path and query."""
+    started = owner.client.post(f"/api/v1/accounts/{channel}/connect", headers=owner._headers(None)).json
     back = urlsplit(httpx.get(started["authorize_url"], follow_redirects=False).headers["location"])
+    return f"{back.path}?{back.query}"
+
+
+def test_a_person_who_manages_several_pages_chooses_one_after_connecting(fb_app, owner, fake_fb):
+    fake_fb.pages.append({"id": "555", "name": "Other Shop", "tasks": ["CREATE_CONTENT"]})
+    fake_fb.pages.append({"id": "777", "name": "Only Reads", "tasks": ["ANALYZE"]})  # cannot post: not offered
+    account = owner.client.get(callback_of(owner, fake_fb, "facebook")).json
+    assert account["status"] == "needs_choice" and account["posts_as"] is None
+    assert account["choices"] == [{"id": PAGE, "name": "Acme Tea"}, {"id": "555", "name": "Other Shop"}]
+    with pytest.raises(Exception, match="waits for the choice of the page"):
+        account_credentials(fb_app, 1, "facebook")
+    for body, status in (({"id": "777"}, 422), ({}, 422), ({"id": "x" * 300}, 422)):
+        assert owner.post("/api/v1/accounts/facebook/choose", body).status_code == status
+    with database.read_session(fb_app) as s:
+        assert s.scalar(select(BrandAccount.status)) == "needs_choice"
+    chosen = owner.post("/api/v1/accounts/facebook/choose", {"id": "555"})
+    assert chosen.status_code == 200 and (chosen.json["status"], chosen.json["posts_as"]) == ("connected", "Other Shop")
+    assert chosen.json["choices"] == []
+    credentials = account_credentials(fb_app, 1, "facebook")
+    assert credentials["page_id"] == "555" and fake_fb.page_tokens[credentials["access_token"]] == "555"
+    again = owner.post("/api/v1/accounts/facebook/choose", {"id": PAGE})
+    assert again.status_code == 409 and again.json["error"]["code"] == "nothing_to_choose"
+    assert owner.post("/api/v1/accounts/x/choose", {"id": "1"}).status_code == 404
+
+
+def test_a_publication_waiting_for_the_choice_fails_saying_so(fb_app, owner, fake_fb):
+    fake_fb.pages.append({"id": "555", "name": "Other Shop", "tasks": ["CREATE_CONTENT"]})
+    owner.client.get(callback_of(owner, fake_fb, "facebook"))
+    campaign = api_campaign(owner, channels=["facebook"], images=0)
+    go_live(fb_app, owner, campaign["id"], channels=["facebook"])
+    pub = pub_of(fb_app, "facebook")
+    assert pub.status == "failed" and "choose it on the Accounts page" in pub.error and fake_fb.posts == {}
+
+
+def test_a_refused_connect_sends_the_browser_back_to_accounts(fb_app, owner, fake_fb):
+    """A connect started from the console whose code the platform refuses ends on the Accounts page with
+    a message, not on the API's 502; an API-started one still answers 502."""
+    from brand_accounts.tokens import start_connect
+    with fb_app.test_request_context():
+        url = start_connect(fb_app, 1, "facebook", None, return_to="/console/accounts")
+    back = urlsplit(httpx.get(url, follow_redirects=False).headers["location"])
+    fake_fb.codes.clear()  # the code is refused ("This authorization code has been used.")
     res = owner.client.get(f"{back.path}?{back.query}")
-    assert res.status_code == 502 and "Acme Tea (104829), Other Shop (555)" in res.json["error"]["message"]
+    assert res.status_code == 303 and res.headers["location"] == "/console/accounts?refused=facebook"
+    res = owner.client.get(f"{back.path}?{back.query}", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert res.status_code == 303 and res.headers["location"] == "/console/accounts?expired=facebook"
+    assert owner.client.get(f"{back.path}?{back.query}").status_code == 400  # an API client: JSON
+    fake_fb.pages.clear()
+    res = owner.client.get(callback_of(owner, fake_fb, "facebook"))
+    assert res.status_code == 502 and "no Page" in res.json["error"]["message"]
     with database.read_session(fb_app) as s:
         assert s.scalar(select(BrandAccount)) is None
 
@@ -153,3 +201,21 @@ def test_a_post_made_by_a_worker_that_died_is_found_not_made_again(fb_app, owner
     pub, post = claimed_by_a_dead_worker(fb_app, owner, campaign, "facebook")
     sent = publisher_for("facebook").publish(post, account_credentials(fb_app, pub.workspace_id, "facebook"), True)
     taken_over_and_recorded_once(fb_app, pub, "facebook", sent, fake_fb.posts)
+
+
+def test_the_console_choice_refuses_a_page_not_offered_and_changes_nothing(fb_app, owner, console, fake_fb):
+    fake_fb.pages.append({"id": "555", "name": "Other Shop", "tasks": ["CREATE_CONTENT"]})
+    owner.client.get(callback_of(owner, fake_fb, "facebook"))
+    page = console.get("/console/accounts").get_data(as_text=True)
+    assert 'value="555"' in page and "Other Shop" in page and "Choose the page" in page
+    for data in ({}, {"id": "777"}):
+        res = console.post("/console/accounts/facebook/choose", data, token_from="/console/accounts")
+        assert res.status_code == 303
+        assert "Choose one of the listed pages." in console.get("/console/accounts").get_data(as_text=True)
+    with database.read_session(fb_app) as s:
+        assert s.scalar(select(BrandAccount.status)) == "needs_choice"
+    res = console.post("/console/accounts/facebook/choose", {"id": "555"}, token_from="/console/accounts")
+    assert res.status_code == 303 and "Posts as Other Shop" in console.get("/console/accounts").get_data(as_text=True)
+    res = console.post("/console/accounts/facebook/choose", {"id": "555"}, token_from="/console/accounts")
+    assert res.status_code == 303  # nothing waits now: said, not a 500
+    assert "no page waiting to be chosen" in console.get("/console/accounts").get_data(as_text=True)

@@ -16,7 +16,7 @@ from channels import publisher_for
 from channels.base import OutgoingPost, PublishError, TokenExpired
 from channels.linkedin import little_text
 from plumbing.database import utcnow
-from publishing.publish_jobs import _publish
+from publishing.publish_jobs import _publish, sweep_brand_accounts
 from web.console.campaign_messages import explain
 
 PAGE = "urn:li:organization:2414183"
@@ -82,6 +82,30 @@ def test_a_member_with_no_page_or_several_cannot_post(fake_li):
     assert fake_li.posts == {}
 
 
+def test_linkedin_metrics_come_from_the_pages_share_statistics(fake_li):
+    credentials = creds(fake_li)
+    li = publisher_for("linkedin")
+    urns = [li.publish(OutgoingPost(text=f"看数据 {n}"), credentials, allow_private=True).external_id for n in range(3)]
+    fake_li.posts["urn:li:ugcPost:7200000000000000001"] = {"commentary": "旧帖", "author": PAGE, "images": []}
+    asked = [*urns, "urn:li:ugcPost:7200000000000000001", "urn:li:share:404"]
+    got = li.metrics(asked, credentials, allow_private=True)
+    assert set(got) == {*urns, "urn:li:ugcPost:7200000000000000001"}  # the unknown post is left out
+    first = got[urns[0]]
+    assert (first.likes, first.reposts, first.replies, first.views) == (11, 2, 4, 90 + len("看数据 0"))
+    [call] = [c for c in fake_li.calls if c["path"] == "/rest/organizationalEntityShareStatistics"]
+    assert call["query"]["organizationalEntity"] == PAGE and call["headers"]["x-restli-protocol-version"] == "2.0.0"
+    assert call["query"]["shares"] == f"List({','.join([*urns, 'urn:li:share:404'])})"
+    assert call["query"]["ugcPosts"] == "List(urn:li:ugcPost:7200000000000000001)"
+
+
+def test_linkedin_metrics_go_in_batches_of_twenty(fake_li):
+    credentials = creds(fake_li)
+    li = publisher_for("linkedin")
+    urns = [li.publish(OutgoingPost(text=f"第 {n} 帖"), credentials, allow_private=True).external_id for n in range(25)]
+    assert set(li.metrics(urns, credentials, allow_private=True)) == set(urns)
+    assert len([c for c in fake_li.calls if c["path"] == "/rest/organizationalEntityShareStatistics"]) == 2
+
+
 def test_an_expired_token_is_reported_as_such(fake_li):
     credentials = creds(fake_li)
     fake_li.access[credentials["access_token"]] = 0
@@ -119,6 +143,12 @@ def test_a_scheduled_post_goes_to_the_linkedin_page_once(li_app, owner, fake_li)
     with li_app.app_context():
         assert _publish(li_app, pub.id) == "skipped"
     assert len(fake_li.posts) == 1
+    # The sweep asks how the post did; the campaign shows it.
+    with li_app.app_context():
+        assert sweep_brand_accounts()["metrics"] == {"fetched": 1}
+    shown = owner.get(f"/api/v1/campaigns/{campaign['id']}").json["publications"][0]["metrics"]
+    n = len(fake_li.posts[pub.external_id]["commentary"])
+    assert (shown["likes"], shown["reposts"], shown["replies"], shown["views"]) == (11, 2, 4, 90 + n)
 
 
 def test_an_expired_linkedin_token_is_refreshed_and_the_post_goes_out(li_app, owner, fake_li):
@@ -148,3 +178,20 @@ def test_a_post_made_by_a_worker_that_died_is_found_not_made_again(li_app, owner
     pub, post = claimed_by_a_dead_worker(li_app, owner, campaign, "linkedin")
     sent = publisher_for("linkedin").publish(post, account_credentials(li_app, pub.workspace_id, "linkedin"), True)
     taken_over_and_recorded_once(li_app, pub, "linkedin", sent, fake_li.posts)
+
+
+def test_a_member_administering_several_pages_chooses_one_and_posts_as_it(li_app, owner, fake_li):
+    other = "urn:li:organization:1"
+    fake_li.pages = (PAGE, other)
+    account = connect_x(owner, fake_li, "linkedin")["account"]
+    assert account["status"] == "needs_choice" and account["choices"] == [
+        {"id": other, "name": f"Acme Tea Europe ({other})"}, {"id": PAGE, "name": f"Acme Tea ({PAGE})"}]
+    chosen = owner.post("/api/v1/accounts/linkedin/choose", {"id": other})
+    assert chosen.status_code == 200 and chosen.json["posts_as"] == other
+    asked = fake_li.paths().count("/rest/organizationAcls")
+    campaign = api_campaign(owner, channels=["linkedin"], images=0)
+    go_live(li_app, owner, campaign["id"], channels=["linkedin"])
+    pub = pub_of(li_app, "linkedin")
+    assert (pub.status, pub.error) == ("published", None), pub.error
+    assert fake_li.posts[pub.external_id]["author"] == other
+    assert fake_li.paths().count("/rest/organizationAcls") == asked  # the chosen page is kept, not asked again

@@ -36,6 +36,11 @@ def test_a_rate_limit_says_when_it_resets_in_both_languages(app):
     ("weibo: Weibo's share API only takes posts with a link on the app's secure domain (shop.example.com); "
      "this post's link is evil.example", "shop.example.com", "this post links to evil.example"),
     ("wechat_official: an Official Account article needs a cover image", "公众号文章需要封面图", "needs a cover image"),
+    ("facebook: the facebook account waits for the choice of the page it posts as; choose it on the Accounts page",
+     "请到“账号”页面选择", "open Accounts and choose it"),
+    ("instagram: Instagram refused the post: The image format is not supported. (2207004)",
+     "Instagram 拒绝发布", "Instagram refused the post: The image format is not supported. (2207004)"),
+    ("instagram: an Instagram post needs at least one image", "至少需要一张图片", "at least one image"),
 ])
 def test_brand_account_failures_are_explained(app, error, zh, en):
     assert zh in said(app, error, "zh-CN")

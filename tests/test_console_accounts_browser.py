@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import DESKTOP, axe_violations
 from playwright.sync_api import expect
-from social_fakes import FakeMastodon, FakeX
+from social_fakes import FakeFacebook, FakeMastodon, FakeX
 from sqlalchemy import select
 
 from brand_accounts.models import BrandAccount
@@ -83,5 +83,47 @@ def test_an_owner_connects_the_brands_mastodon_account_on_its_instance(app, page
         assert client_id in server.apps and client_id != server.client_id
         with database.read_session(app) as s:
             assert s.scalar(select(BrandAccount.channel)) == "mastodon"
+    finally:
+        server.close()
+
+
+CHOOSE = {"zh-CN": {"refused": "未接受此次连接", "choose": "请选择主页", "submit": "以此主页发帖",
+                    "chosen": "今后以你选择的主页发帖", "posts_as": "以 Other Shop 发帖"},
+          "en-US": {"refused": "did not accept the connection", "choose": "Choose the page", "submit": "Post as this page",
+                    "chosen": "now posts as the page you chose", "posts_as": "Posts as Other Shop"}}
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_a_refused_connect_comes_back_to_accounts_and_several_pages_are_chosen_among(app, page_server, staff,
+                                                                                     browser_context, locale):
+    """Facebook refuses the code (a wrong app secret): the owner lands back on Accounts with a message,
+    not on an API error. Connected right, the person manages two Pages: the owner chooses one there."""
+    server = FakeFacebook()
+    server.pages.append({"id": "555", "name": "Other Shop", "tasks": ["CREATE_CONTENT"]})
+    words = CHOOSE[locale]
+    try:
+        app.config.update(ALLOW_PRIVATE_TARGETS=True, FACEBOOK_CLIENT_ID=server.client_id,
+                          FACEBOOK_CLIENT_SECRET="not-the-secret", FACEBOOK_API_BASE=server.url(),
+                          FACEBOOK_AUTHORIZE_URL=server.url("/v21.0/dialog/oauth"))
+        page = browser_context(DESKTOP, locale=locale)
+        page.goto(f"{page_server}/console/accounts")
+        page.get_by_label("Email").or_(page.get_by_label("邮箱")).fill(staff["email"])
+        page.get_by_label("Password").or_(page.get_by_label("密码")).fill(staff["password"])
+        page.get_by_role("button", name="Sign in").or_(page.get_by_role("button", name="登录")).click()
+        connect = WORDS[locale]["connect"]
+        page.locator("tr[data-channel=facebook]").get_by_role("link", name=connect).click()
+        expect(page.locator(".flash")).to_contain_text(words["refused"])
+        assert page.url == f"{page_server}/console/accounts"
+        app.config["FACEBOOK_CLIENT_SECRET"] = server.client_secret
+        page.locator("tr[data-channel=facebook]").get_by_role("link", name=connect).click()
+        row = page.locator("tr[data-channel=facebook]")
+        expect(row).to_contain_text(words["choose"])
+        assert axe_violations(page) == []
+        row.get_by_label("Other Shop").check()
+        row.get_by_role("button", name=words["submit"]).click()
+        expect(page.locator(".flash")).to_contain_text(words["chosen"])
+        expect(page.locator("tr[data-channel=facebook]")).to_contain_text(words["posts_as"])
+        with database.read_session(app) as s:
+            assert s.scalar(select(BrandAccount.status)) == "connected"
     finally:
         server.close()

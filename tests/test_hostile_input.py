@@ -117,6 +117,10 @@ def _bodies(scene: dict) -> dict:
             "owner"),
         ("POST", "/api/v1/webhooks"): ("/api/v1/webhooks", {"url": "https://hooks.example.com/in",
                                                             "events": ["sale.attributed"]}, "owner"),
+        # X takes no instance: refused (422) before any call, so no fuzzed host is ever looked up.
+        ("POST", "/api/v1/accounts/{channel}/connect"): ("/api/v1/accounts/x/connect", {"instance": "mastodon.social"},
+                                                         "owner"),
+        ("POST", "/api/v1/accounts/{channel}/choose"): ("/api/v1/accounts/facebook/choose", {"id": "104829"}, "owner"),
         ("PUT", "/api/v1/channels/{channel}/credentials"): (
             "/api/v1/channels/telegram/credentials", {"bot_token": "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "chat_id": "@acme"}, "owner"),
         ("POST", "/api/v1/applications/{application_id}/refuse"): (
@@ -126,6 +130,10 @@ def _bodies(scene: dict) -> dict:
             "name": "Spring PK", "starts_at": "2030-01-01T00:00:00+08:00", "ends_at": "2030-01-08T00:00:00+08:00",
             "team_ids": scene["teams"], "measure": "net_sales", "split": "proportional",
             "prizes": [{"place": 1, "amount": "500.00"}, {"place": 2, "goods": "茶具一套"}]}, "owner"),
+        ("POST", "/api/v1/targets"): ("/api/v1/targets", {
+            "name": "十单奖", "starts_at": "2030-01-01T00:00:00+08:00", "ends_at": "2030-02-01T00:00:00+08:00",
+            "measure": "orders", "threshold": "10", "bonus": "50.00", "campaign_id": cid,
+            "sharer_ids": [sid], "grade_ids": [scene["grade"]]}, "owner"),
         ("POST", "/api/v1/grades"): ("/api/v1/grades", {**GRADE, "name": "金牌", "rank": 2}, "owner"),
         ("PATCH", "/api/v1/grades/{grade_id}"): (f"/api/v1/grades/{scene['grade']}",
                                                  {"name": "银牌+", "min_net_sales": "350.00"}, "owner"),
@@ -290,6 +298,8 @@ def test_conversion_with_a_surrogate_in_the_customer_is_refused_not_fingerprinte
 # the fuzzing needs.
 NOT_DONE_AFTER_VALIDATION = {"/api/v1/commissions/approve": 409, "/api/v1/commissions/release": 409,
                              "/api/v1/library/grabs": 404, "/api/v1/withdrawals": 409,
+                             "/api/v1/accounts/facebook/choose": 404,  # no account waits for a choice
+                             "/api/v1/accounts/x/connect": 422,  # an instance is for Mastodon only
                              "/api/v1/webhooks": 422, "/api/v1/sharers/1/notifications": 422,
                              "/api/v1/payouts/rails/alipay": 422,
                              "/api/v1/sharers/1/payout-method/confirm": 409,  # no change waits for a code

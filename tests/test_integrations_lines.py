@@ -114,6 +114,48 @@ def test_woocommerce_line_items_pay_per_product(app, world, catalogue, woo):  # 
     assert commissions(app) == [(1, 2495, 0)]
 
 
+def _woo_refunded_line(line_id: int, product_id: int, sku: str, quantity: int, total: str) -> dict:
+    """A refund's line as the WooCommerce order refunds API gives it (quantity and totals negative,
+    ``_refunded_item_id`` naming the order's line), added to the order webhook by the shop."""
+    return {"id": 900 + line_id, "name": sku, "product_id": product_id, "variation_id": 0, "quantity": -quantity,
+            "tax_class": "", "subtotal": f"-{total}", "subtotal_tax": "0.00", "total": f"-{total}",
+            "total_tax": "0.00", "taxes": [], "sku": sku, "price": -float(total) / quantity,
+            "meta_data": [{"id": 1000 + line_id, "key": "_refunded_item_id", "value": str(line_id)}]}
+
+
+def test_a_woocommerce_refund_carrying_its_lines_names_them(app, world, catalogue, woo):  # noqa: F811
+    sold = [{"id": 1, "product_id": 70, "variation_id": 0, "sku": "LJ-250", "quantity": 2, "subtotal": "200.00",
+             "total": "200.00"},
+            {"id": 2, "product_id": 71, "variation_id": 0, "sku": "", "quantity": 1, "subtotal": "49.50",
+             "total": "49.50"}]
+    assert woo.send("order.updated", woo_order(world["click_id"], total="249.50", line_items=sold)).status_code == 200
+    assert commissions(app) == [(1, 4000 + 495, 0)]
+    # One tea back, its line named: half the tea's own 40.00 (not 100/249.50 of the order's 44.95).
+    refunds = [{"id": 730, "reason": "broken", "total": "-100.00",
+                "line_items": [_woo_refunded_line(1, 70, "LJ-250", 1, "100.00")]}]
+    for _ in range(2):  # every later order.updated lists the refund again: applied once
+        res = woo.send("order.updated", woo_order(world["click_id"], total="249.50", line_items=sold,
+                                                  refunds=refunds))
+        assert res.status_code == 200
+    assert commissions(app) == [(1, 4495, 2000)]
+    # The cup without a SKU is named by its product id, as it was sold; lines adding up to more than
+    # the refund (a malformed entry) refund the order as a whole instead.
+    refunds += [{"id": 731, "reason": "", "total": "-49.50",
+                 "line_items": [_woo_refunded_line(2, 71, "", 1, "49.50")]},
+                {"id": 732, "reason": "", "total": "-10.00",
+                 "line_items": [_woo_refunded_line(1, 70, "LJ-250", 1, "100.00")]}]
+    assert woo.send("order.updated", woo_order(world["click_id"], total="249.50", line_items=sold,
+                                               refunds=refunds)).status_code == 200
+    with database.new_session(app) as s:
+        assert [(i.sku, i.refunded_minor, i.refunded_quantity) for i in s.scalars(
+            select(ConversionItem).order_by(ConversionItem.id))] == [("LJ-250", 10000, 1),
+                                                                     ("woocommerce:product:71", 4950, 1)]
+        assert [(r.sku, r.quantity, r.amount_minor) for r in s.scalars(select(RefundItem).order_by(RefundItem.id))] \
+            == [("LJ-250", 1, 10000), ("woocommerce:product:71", 1, 4950)]
+    # 4495: 2000 (tea) + 495 (cup) named; then 10.00 of the 100.00 left, the tea's 20.00 kept × 90/100.
+    assert commissions(app) == [(1, 4495, 2000 + 495 + 200)]
+
+
 def test_stripe_session_with_its_line_items_pays_per_product(app, world, catalogue, stripe_sender):  # noqa: F811
     session = checkout_session(world["click_id"], amount=24950, line_items={"object": "list", "data": [
         {"id": "li_1", "object": "item", "quantity": 1, "amount_subtotal": 10000, "amount_discount": 0,
@@ -144,3 +186,16 @@ def test_signed_order_webhook_items_by_sku(app, world, catalogue, signed):  # no
         "customer": {"external_id": "c-1"}, "items": [{"sku": "LJ-250", "quantity": 1, "amount": "100.00"}]}})
     assert res.status_code == 204, res.text
     assert lines(app) == [(catalogue["LJ-250"], "LJ-250", 1, 10000, 2000, "")]
+
+
+def test_a_signed_order_refund_names_its_lines(app, world, catalogue, signed):  # noqa: F811
+    res = signed.send({"type": "order.paid", "data": {
+        "order_id": "S-2", "amount": "149.50", "click_id": world["click_id"], "customer": {"external_id": "c-2"},
+        "items": [{"sku": "LJ-250", "quantity": 1, "amount": "100.00"},
+                  {"sku": "CUP-2", "quantity": 1, "amount": "49.50"}]}})
+    assert res.status_code == 204, res.text
+    res = signed.send({"type": "order.refunded", "data": {
+        "order_id": "S-2", "refund_id": "R-1", "amount": "49.50",
+        "items": [{"sku": "CUP-2", "quantity": 1, "amount": "49.50"}]}})
+    assert res.status_code == 204, res.text
+    assert commissions(app) == [(1, 2000 + 495, 495)]  # the cup's own 4.95, not 49.50/149.50 of 24.95

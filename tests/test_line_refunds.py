@@ -3,6 +3,7 @@ rule, never more than is left of it; the rest refunds the order as a whole, as b
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 from conftest import CAMPAIGN
 from hypothesis import HealthCheck, given, settings
@@ -74,10 +75,14 @@ def test_a_refund_naming_a_line_gives_back_that_lines_commission(app, owner, cam
     res = refund(owner, "L-1", "r1", "50.00", [{"product_id": cup["id"], "quantity": 1, "amount": "50.00"}])
     assert res.status_code == 201, res.json
     assert reversals(res) == [(1, "10.00"), (2, "1.00")]
-    assert res.json["items"] == [{"product_id": cup["id"], "sku": None, "quantity": 1, "amount": "50.00"}]
+    # The answer says what each named line gave back, in exact amounts adding up to the reversals.
+    assert res.json["items"] == [{"product_id": cup["id"], "sku": None, "quantity": 1, "amount": "50.00",
+                                  "commission_reversed": "10.00", "invite_bonus_reversed": "1.00"}]
+    assert res.json["order_reversed"] == {"commission": "0.00", "invite_bonus": "0.00"}
     # The tea, by SKU: its whole 19.90 + 3.98.
     res = refund(owner, "L-1", "r2", "199.00", [{"sku": "LJ-250", "quantity": 1, "amount": "199.00"}])
     assert res.status_code == 201 and reversals(res) == [(1, "19.90"), (2, "3.98")]
+    assert [(i["commission_reversed"], i["invite_bonus_reversed"]) for i in res.json["items"]] == [("19.90", "3.98")]
     assert state(app, "L-1")["lines"] == {"LJ-250": (19900, 1), "CUP-1": (5000, 1)}
     # More than is left of a line is refused, naming the line; nothing stored.
     before = count(app, Conversion), count(app, RefundItem)
@@ -103,6 +108,27 @@ def test_a_refund_may_name_lines_and_refund_the_rest_of_the_order(app, owner, ca
     assert res.status_code == 201, res.json
     assert reversals(res) == [(1, "11.15"), (2, "1.19")]  # 39.90 − 28.75; 5.98 − 4.79 (4.98 × 250/260)
     assert state(app, "L-1")["refunded"] == 6000
+    # Itemised: the cup gave back its own 10.00 + 1.00; the order as a whole the rest (29.90 × 10/260).
+    [item] = res.json["items"]
+    assert (item["commission_reversed"], item["invite_bonus_reversed"]) == ("10.00", "1.00")
+    assert res.json["order_reversed"] == {"commission": "1.15", "invite_bonus": "0.19"}
+    # Two lines named at once, after that order-wide refund: each line's share at the order's
+    # proportion then (250/260), the order's proportion falling for the 9.00 named nowhere.
+    res = refund(owner, "L-1", "r2", "108.00", [{"sku": "LJ-250", "quantity": 0, "amount": "49.00"},
+                                               {"sku": "CUP-1", "quantity": 1, "amount": "50.00"}])
+    assert res.status_code == 201, res.json
+    check_itemised(res)
+    assert [(i["commission_reversed"], i["invite_bonus_reversed"]) for i in res.json["items"]] == [
+        ("4.71", "0.94"), ("9.62", "0.96")]  # 4.90 × 250/260, 0.98 × 250/260; 10.00 × …, 1.00 × …
+
+
+def check_itemised(res) -> None:
+    """Per level, the named lines' *_reversed and order_reversed add up to the reversals, none negative."""
+    for level, name in ((1, "commission"), (2, "invite_bonus")):
+        total = sum(Decimal(r["amount"]) for r in res.json["reversals"] if r["level"] == level)
+        parts = [Decimal(i[f"{name}_reversed"]) for i in res.json.get("items", [])]
+        parts.append(Decimal(res.json["order_reversed"][name]))
+        assert sum(parts) == total and min(parts) >= 0, res.json
 
 
 def test_without_items_a_refund_of_a_lined_sale_is_proportional_as_before(app, owner, campaign, make_sharer):
@@ -258,6 +284,9 @@ def test_any_mix_of_line_refunds_nets_exactly_and_no_line_gives_back_more_than_i
             left, sale_left = want, sale_left - amount
             if unnamed is not None:
                 unnamed += extra
+            check_itemised(res)
+            if unnamed == 0:  # nothing ever refunded outside the lines: the lines gave back everything
+                assert res.json["order_reversed"] == {"commission": "0.00", "invite_bonus": "0.00"}, res.json
     with database.new_session(app) as s:
         sale = s.scalar(select(Conversion).where(Conversion.order_id == order, Conversion.type == "sale"))
         items = list(s.scalars(select(ConversionItem).where(ConversionItem.conversion_id == sale.id)

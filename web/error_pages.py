@@ -8,6 +8,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from web.console.campaign_messages import explain
 from web.security import limiter
 
 _TITLES = {400: _l("The request was not understood"), 403: _l("You may not open this page"),
@@ -22,7 +23,8 @@ def error_page(status: int, message: str, ways_on: list[tuple[str, str]] | None 
     """The HTML answer for a failed page request (no details of our internals); ``ways_on``: links
     ``(url, label)`` to offer instead of a dead end."""
     title = str(_TITLES[status]) if status in _TITLES else _("Something went wrong on our side")
-    detail = message if 400 <= status < 500 and status not in (404, 405) else ""
+    # A service's English message (the API's), in the page's language where known.
+    detail = explain(message) if 400 <= status < 500 and status not in (404, 405) else ""
     headers = {}
     if status == 429:
         # Flask-Limiter's own message ("10 per 15 minute") is English and says nothing of when.

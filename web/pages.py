@@ -35,13 +35,16 @@ from web.console import (  # noqa: F401  (routes register on bp)
     reviews,
     sharers,
     suspension,
+    targets,
     team,
     withdrawals,
 )
 from web.console.blueprint import bp as console_bp
+from web.console.campaign_messages import explain
 from web.error_pages import error_page
 from web.security import csrf, is_page, limiter, limiter_storage, page_headers
 from web.seller import board, contact, contests, customers, earnings, links, profile, shop, today, withdraw  # noqa: F401  (routes register on bp)
+from web.seller import targets as seller_targets  # noqa: F401  (routes register on bp)
 from web.seller.blueprint import bp as seller_bp
 from web.session import SELLER_MAX_AGE, STAFF_MAX_AGE, current_seller, current_staff
 
@@ -74,7 +77,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     # Contact details as people without need see them (console lists, the seller's profile).
-    app.jinja_env.filters.update(mask_phone=mask_phone, mask_email=mask_email)
+    app.jinja_env.filters.update(mask_phone=mask_phone, mask_email=mask_email, explain=explain)
     for blueprint in (auth_routes.bp, phone_sign_in.bp, wechat_sign_in.bp, console_bp, seller_bp, share.bp, join.bp,
                       bp):
         app.register_blueprint(blueprint)

@@ -32,12 +32,12 @@ from werkzeug.wrappers import Response
 
 from accounts.models import SellerPass
 from catalog.models import Campaign
-from channels import REGISTRY
 from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
 from publishing import storage
 from publishing.posts import campaign_posts
+from publishing.product_posters import poster_channel
 from referrals.identity import poster_name
 from referrals.links import link_urls
 from referrals.models import Link, Sharer
@@ -56,8 +56,6 @@ bp.before_request(check_csrf)  # the share page's one form
 # link, and must not reach the database (PostgreSQL refuses a NUL in text).
 _CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 JOIN_DAYS = 30
-# The poster a buyer is shown: the channel whose posts travel by QR code first.
-_POSTER_CHANNELS = ("wechat_moments", "xiaohongshu", "instagram", "douyin")
 
 
 @lru_cache(maxsize=4096)
@@ -106,15 +104,6 @@ def _can_join(found: ShareToken, sharer: Sharer) -> bool:
         return False
     return database.session().scalar(
         select(SellerPass.id).where(SellerPass.token_hash == spent_marker(found))) is None
-
-
-def poster_channel(campaign: Campaign) -> str | None:
-    """The campaign's channel whose personal poster the buyer gets (QR channels first)."""
-    usable = [c for c in campaign.channels if c in REGISTRY and REGISTRY[c].spec.in_library]
-    for channel in _POSTER_CHANNELS:
-        if channel in usable:
-            return channel
-    return usable[0] if usable else None
 
 
 def share_images(campaign: Campaign, sharer: Sharer) -> dict[str, dict]:

@@ -7,7 +7,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from brand_accounts.tokens import accounts, disconnect, start_connect
+from brand_accounts.tokens import accounts, choose, disconnect, start_connect
 from plumbing import database
 from plumbing.errors import ApiError
 from publishing.approvals import approval_required
@@ -22,10 +22,15 @@ RULES = {
     "x": _l("Posts go out with up to 4 images; text is measured as X counts it (CJK characters count 2)."),
     "weibo": _l("Weibo takes at most 140 characters, one picture and no #topics#, and only links on the app's "
                 "secure domain (%(domain)s). Weibo gives no refresh token: reconnect when the connection ends."),
-    "facebook": _l("Posts go out on the one Facebook Page the person connecting can post on, with up to 10 "
-                   "photos described for screen readers. Reconnect if Facebook stops accepting the connection."),
-    "linkedin": _l("Posts go out as the LinkedIn page the connecting member administers (one page only), with "
-                   "up to 9 images described for screen readers."),
+    "facebook": _l("Posts go out on the Facebook Page the person connecting can post on (with several, you "
+                   "choose one here), with up to 10 photos described for screen readers. Reconnect if Facebook "
+                   "stops accepting the connection."),
+    "instagram": _l("The brand's Instagram professional account must be linked to its Facebook Page; connect with "
+                    "a person who can post on that Page. Posts need at least one image (several make a carousel, "
+                    "up to 10), at most 2,200 characters and 30 hashtags, and 50 posts a day. Instagram downloads "
+                    "the images from Sharecast, so Sharecast must be reachable from the internet."),
+    "linkedin": _l("Posts go out as the LinkedIn page the connecting member administers (with several, you "
+                   "choose one here), with up to 9 images described for screen readers."),
     "mastodon": _l("The account may be on any Mastodon instance: enter its address and Sharecast registers "
                    "itself there the first time. Posts go out with up to 4 images, each described for screen "
                    "readers; at most 500 characters."),
@@ -37,11 +42,19 @@ RULES = {
 def accounts_page():
     """Each channel connected by OAuth: who is connected and until when."""
     connected, declined = request.args.get("connected"), request.args.get("declined")
+    refused, expired = request.args.get("refused"), request.args.get("expired")
     if connected:
         flash(_("The %(channel)s account is connected.", channel=channel_label(connected)))
     if declined:
         flash(_("The %(channel)s account was not connected.", channel=channel_label(declined)), "error")
-    if connected or declined:
+    if refused:
+        flash(_("%(channel)s did not accept the connection, so the account was not connected. Try again; if it "
+                "fails again, check on the platform that the person connecting manages the brand's page.",
+                channel=channel_label(refused)), "error")
+    if expired:
+        flash(_("This connect link has expired or was already used, so the %(channel)s account was not connected. "
+                "Connect it again from this page.", channel=channel_label(expired)), "error")
+    if connected or declined or refused or expired:
         return redirect(url_for("console.accounts_page"), 303)
     domain = current_app.config.get("WEIBO_SECURE_DOMAIN") or request.host.split(":")[0]
     where = {"domain": domain, "instance": urlsplit(current_app.config["MASTODON_API_BASE"]).hostname}
@@ -85,6 +98,28 @@ def _connect_refusal(exc: ApiError) -> str:
     if exc.code == "invalid_instance":
         return _("That is not an instance's address: enter it as mastodon.social (https, no path).")
     return _("This account cannot be connected: Sharecast has no app registered on the platform yet.")
+
+
+@bp.post("/accounts/<channel>/choose")
+@staff_required("owner")
+def choose_account_page(channel: str):
+    """Keep the Page or organisation the owner chose for an account connected with several."""
+    session = database.session()
+    try:
+        choose(current_app, session, g.key.workspace_id, channel, request.form.get("id", ""))
+    except ApiError as exc:
+        session.rollback()
+        if exc.status == 404:
+            flash(_("No account was connected."), "error")
+        elif exc.status == 409:
+            flash(_("This account has no page waiting to be chosen: connect it again to post as another page."),
+                  "error")
+        else:
+            flash(_("Choose one of the listed pages."), "error")
+        return redirect(url_for("console.accounts_page"), 303)
+    session.commit()
+    flash(_("The %(channel)s account now posts as the page you chose.", channel=channel_label(channel)))
+    return redirect(url_for("console.accounts_page"), 303)
 
 
 @bp.post("/accounts/<channel>/disconnect")

@@ -23,11 +23,12 @@ CLAIMS = {
     "nothing_for_recruiting": _l("Nothing was paid for recruiting"),
     "max_share_paid": _l("The largest share of a sale paid out"),
     "contest_prizes": _l("Contest prizes"),
+    "target_bonuses": _l("Target bonuses"),
 }
 # The claims as the report states them (referrals/compliance.py), in the page's language.
 SENTENCES = {
     "no_entry_fee": _l("Nobody paid to become a sharer: there is no fee field, and money only ever moved for "
-                       "sales, approvals, refunds, reviews, contest prizes and payouts."),
+                       "sales, approvals, refunds, reviews, contest prizes, target bonuses and payouts."),
     "commissions_from_real_sales": _l("Every commission came from a real, attributed sale; none without one."),
     "at_most_two_levels": _l("No sale paid more than two levels: the seller and, optionally, the sharer who "
                              "invited them. A deeper invite chain pays nothing more."),
@@ -37,6 +38,9 @@ SENTENCES = {
     "contest_prizes": _l("Contest prizes were fixed before each contest began and paid from the brand's budget "
                          "for the teams' sales, never for recruiting; every prize credit has its prize, and none is "
                          "paid out of a sale."),
+    "target_bonuses": _l("Target bonuses were fixed before each target's period began and paid from the brand's "
+                         "budget to sharers whose own sales or orders reached the threshold, never for recruiting; "
+                         "every bonus credit has its bonus, and none is paid out of a sale."),
 }
 FIGURES = {
     "ledger_credits_by_reason": _l("Ledger credits by reason"), "fee_columns": _l("Fee columns"),
@@ -53,6 +57,11 @@ FIGURES = {
     "contests": _l("Contests"), "contest_id": _l("Contest"), "winners": _l("Winners"),
     "taken_back_by_refunds": _l("Taken back by refunds"), "winners_own_net_sales": _l("Winners' own net sales"),
     "winners_without_own_sales": _l("Winners without own sales"),
+    "bonuses": _l("Bonuses"), "bonus_credits_minor": _l("Bonus credits (fen/cents)"),
+    "bonuses_booked_minor": _l("Bonuses booked (fen/cents)"), "bonus_credits_on_a_sale": _l("Bonus credits on a sale"),
+    "bonuses_below_their_threshold": _l("Bonuses below their threshold"), "targets": _l("Targets"),
+    "target_id": _l("Target"), "measure": _l("Measure"), "threshold": _l("Threshold"), "earners": _l("Earners"),
+    "least_own_figure": _l("Least own figure"),
 }
 
 

@@ -23,6 +23,7 @@ from teams.contests import contest_json, create_contest, get_contest, list_conte
 from teams.models import Team
 from web.console.blueprint import bp
 from web.console.campaign_fields import aware
+from web.console.campaign_messages import explain
 from web.console.forms import LOCAL_TIME
 from web.console.sharers import NO_CONTROL
 from web.session import staff_required
@@ -82,7 +83,7 @@ def _show_errors(form: ContestForm, fields: dict) -> None:
             place = places[index] if index < len(places) else PLACES[0]
             target = getattr(form, f"prize_{place}_{'goods' if parts[-1] == 'goods' else 'amount'}")
         if target is not None:
-            target.errors = [*target.errors, message]
+            target.errors = [*target.errors, explain(message)]
 
 
 @bp.route("/contests/new", methods=["GET", "POST"])
@@ -103,7 +104,7 @@ def new_contest():
             contest = create_contest(session, g.key.workspace_id, data, utcnow())
         except ApiError as exc:
             session.rollback()
-            problem = exc.message
+            problem = explain(exc.message)
             _show_errors(form, exc.fields)
         else:
             session.commit()

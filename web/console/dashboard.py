@@ -17,12 +17,14 @@ from channels import REGISTRY
 from plumbing import database
 from plumbing.csvexport import csv_response
 from plumbing.errors import ApiError
+from publishing.creatives import creative_breakdown
 from referrals.clickfacets import CSV_COLUMNS, click_breakdown, csv_rows
 from referrals.models import Conversion
 from referrals.reports import GRANULARITIES, REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers
 from referrals.stats import campaign_stats, credited_sales
 from web.console.blueprint import bp
 from web.console.charts import Series, bar_chart
+from web.console.forms import LOOK_CHOICES
 from web.i18n import current_language
 from web.session import staff_required
 
@@ -123,6 +125,8 @@ def campaign_dashboard(campaign_id: int):
     return render_template(
         "console/dashboard.html", campaign=campaign, stats=stats, granularity=granularity,
         facets=click_breakdown(session, campaign.id, start, end), facet_names=facet_names(),
+        creatives=creative_breakdown(session, campaign, start, end),
+        look_names={choice.value: str(choice.label) for choice in LOOK_CHOICES},
         funnel=funnel(stats, new_sharers_by_channel(session, campaign.id)), chart=clicks_chart(series),
         series=series, top=campaign_sharers(session, campaign, limit=TOP_SHARERS)["items"],
         channel_label=channel_label, percent=percent)
@@ -130,7 +134,7 @@ def campaign_dashboard(campaign_id: int):
 
 def facet_names() -> dict:
     return {"device": _("Device"), "browser": _("Browser"), "os": _("Operating system"),
-            "referrer": _("Referring site")}
+            "referrer": _("Referring site"), "country": _("Country")}
 
 
 @bp.get(f"{CAMPAIGN}/clicks.csv")

@@ -13,6 +13,7 @@ from catalog.products import create_product, get_product, list_products, update_
 from plumbing import database
 from plumbing.errors import ApiError
 from web.console.blueprint import NAV, bp
+from web.console.campaign_messages import explain
 from web.console.sharers import NO_CONTROL, one_page
 from web.session import staff_required
 
@@ -68,11 +69,11 @@ def new_product():
             product = create_product(session, g.key.workspace_id, _input(form), own_hosts())
         except ApiError as exc:
             session.rollback()
-            problem = exc.message
+            problem = explain(exc.message)
             for name, message in exc.fields.items():
                 target = getattr(form, name.split(".")[0].replace("commission", "commission_value"), None)
                 if target is not None:
-                    target.errors = [*target.errors, message]
+                    target.errors = [*target.errors, explain(message)]
         else:
             session.commit()
             flash(_("%(name)s was added to the catalogue.", name=product.name))

@@ -12,6 +12,7 @@ from plumbing import database
 from plumbing.errors import ApiError
 from referrals.program import program_json, update_program
 from web.console.blueprint import NAV, bp
+from web.console.campaign_messages import explain
 from web.session import staff_required
 from workspaces.models import Workspace
 
@@ -51,7 +52,9 @@ def programme():
                 "enrollment": form.enrollment.data})
         except ApiError as exc:
             session.rollback()
-            form.min_payout.errors = [*form.min_payout.errors, *exc.fields.values()]
+            for name, message in exc.fields.items():  # each next to its field, in the page's language
+                target = form.binding_days if name.startswith("binding") else form.min_payout
+                target.errors = [*target.errors, explain(message)]
         else:
             session.commit()
             flash(_("The programme's settings were saved."))

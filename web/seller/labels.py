@@ -59,6 +59,8 @@ def reason_sentence(line: dict) -> str:
         return _("Paid to you.")
     if reason == "held_for_withdrawal":
         return _("Set aside for your withdrawal request.")
+    if reason == "target_bonus":
+        return _("Target bonus: you reached a target with your own sales; it waits for the holding period.")
     if reason == "returned_from_withdrawal":
         return _("Back in your balance: the withdrawal was refused or did not go through.")
     return _("Balance adjustment.")

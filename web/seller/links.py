@@ -10,7 +10,9 @@ from catalog.models import Product
 from plumbing import database
 from plumbing.database import utcnow
 from plumbing.errors import ApiError
+from publishing import storage
 from publishing.library import in_library, library_channels, library_publications
+from publishing.product_posters import product_poster
 from referrals.links import get_or_create_link, link_urls
 from referrals.models import Link, LinkClickTotal
 from web.seller.blueprint import bp
@@ -96,8 +98,35 @@ def link(link_id: int):
     campaign = get_campaign(session, g.key.workspace_id, found.campaign_id)
     view = _view(found, _clicks(session, [found.id]))
     images = share_images(campaign, g.sharer)
+    product = session.get(Product, found.product_id) if found.product_id is not None else None
+    if product is not None:  # the product's own poster, carrying this link
+        images["poster"] = _product_poster(session, campaign, product, found)
     card = share_card(campaign, view["url"], (images.get("card") or images.get("poster") or {}).get("url"))
     wx = wechat_config(g.sharer.workspace_id)
-    product = session.get(Product, found.product_id) if found.product_id is not None else None
     return render_template("seller/link.html", link=view, campaign=campaign, card=card, wx=wx, product=product,
                            poster=images.get("poster")), 200, wechat_headers(wx)
+
+
+def _product_poster(session, campaign, product: Product, link: Link) -> dict | None:
+    return product_poster(session, database.new_session, storage.storage(), campaign, product, g.sharer, link,
+                          current_app.config["PUBLIC_URL"])
+
+
+@bp.get(f"/links/<{ID}:link_id>/poster")
+@seller_required
+def link_poster(link_id: int):
+    """The poster of one of the seller's product links (drawn now if never drawn): a redirect to the image.
+
+    :raise 404: no such product link of this seller, or the campaign has no channel that carries posters.
+    """
+    session = database.session()
+    found = session.scalar(select(Link).where(Link.id == link_id, Link.sharer_id == g.sharer.id,
+                                              Link.workspace_id == g.sharer.workspace_id,
+                                              Link.product_id.is_not(None)))
+    if found is None:
+        raise ApiError(404, "not_found", "No such link.")
+    campaign = get_campaign(session, g.key.workspace_id, found.campaign_id)
+    poster = _product_poster(session, campaign, session.get(Product, found.product_id), found)
+    if poster is None:
+        raise ApiError(404, "not_found", "This campaign has no poster.")
+    return redirect(poster["url"], 302)

@@ -9,6 +9,7 @@ from plumbing import database
 from plumbing.database import utcnow
 from plumbing.money import format_amount
 from publishing.picks import catalogue, pick, unpick
+from publishing.product_posters import poster_channel
 from referrals.links import get_or_create_link
 from referrals.models import Link
 from web.seller.blueprint import bp
@@ -31,7 +32,8 @@ def shop():
     items = [{"id": row["product"].id, "name": row["product"].name, "sku": row["product"].sku,
               "price": format_amount(row["product"].price_minor, row["product"].currency),
               "currency": row["product"].currency, "campaign": row["campaign"], "picked": row["picked"],
-              "link_id": links.get((row["campaign"].id, row["product"].id)) if row["campaign"] is not None else None}
+              "link_id": links.get((row["campaign"].id, row["product"].id)) if row["campaign"] is not None else None,
+              "poster": row["campaign"] is not None and poster_channel(row["campaign"]) is not None}
              for row in rows]
     return render_template("seller/shop.html", mine=[i for i in items if i["picked"]],
                            offer=[i for i in items if not i["picked"] and i["campaign"] is not None])
