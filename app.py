@@ -57,7 +57,7 @@ from referrals import jobs as referral_jobs
 from referrals import routes as referral_routes
 from teams import jobs as team_jobs
 from teams import routes as team_routes
-from web import avatar_api, ops, pages, phone_sign_in_api
+from web import avatar_api, contact_api, ops, pages, phone_sign_in_api
 from workspaces import cli as workspace_cli
 from workspaces import key_routes
 
@@ -98,6 +98,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.api.register_blueprint(wechat_routes.bp)
     api.api.register_blueprint(phone_sign_in_api.bp)
     api.api.register_blueprint(avatar_api.bp)
+    api.api.register_blueprint(contact_api.bp)
     api.api.register_blueprint(brand_account_routes.bp)
     api.api.register_blueprint(payout_routes.bp)
     pages.init_app(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from channels import (
     bluesky,
+    douban,
     douyin,
     email,
     facebook,
@@ -17,6 +18,7 @@ from channels import (
     mastodon,
     qzone,
     telegram,
+    tieba,
     webhook,
     wechat_moments,
     wechat_official,
@@ -24,6 +26,7 @@ from channels import (
     whatsapp,
     x,
     xiaohongshu,
+    zhihu,
 )
 from channels.base import Channel, Publisher
 from channels.spec import ChannelSpec
@@ -37,6 +40,10 @@ REGISTRY: dict[str, Channel] = {
         qzone.CHANNEL,
         xiaohongshu.CHANNEL,
         douyin.CHANNEL,
+        zhihu.CHANNEL,
+        zhihu.PIN_CHANNEL,
+        tieba.CHANNEL,
+        douban.CHANNEL,
         x.CHANNEL,
         facebook.CHANNEL,
         instagram.CHANNEL,

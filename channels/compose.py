@@ -10,6 +10,8 @@ The text is built from three blocks::
     lead   the sharer's voice line (personal channels) and the title line
            (channels without a title field)
     body   the marketer's body: the only part ever cut
+    facts  on long-form (forum) channels only: each product with its price,
+           and the badges, in place of the price line
     tail   the price, the call to action with the link (or the QR prompt and
            code word where links are not clickable), the hashtags
 
@@ -42,6 +44,11 @@ _PHRASES = {
         "qr_later_image": "扫描后面图片中的二维码",
         "code": "，或留言口令 {code}",
         "read_original": "点击「阅读原文」",
+        "facts": "【商品信息】",
+        "fact": "· {name}：{price}",
+        "fact_unnamed": "· {price}",
+        "badges": "· {badges}",
+        "badge_separator": "、",
     },
     "en": {
         "title": "{title}",
@@ -51,6 +58,11 @@ _PHRASES = {
         "qr_later_image": "Scan the QR code in the later images",
         "code": " or comment with code {code}",
         "read_original": "Tap \"Read more\"",
+        "facts": "The product",
+        "fact": "- {name}: {price}",
+        "fact_unnamed": "- {price}",
+        "badges": "- {badges}",
+        "badge_separator": ", ",
     },
 }
 
@@ -145,7 +157,8 @@ def compose(spec: ChannelSpec, content: MasterContent, voice: SharerVoice | None
         "voice": _voice_line(spec, content, voice, phrases),
         "title": phrases["title"].format(title=content.title.strip())
         if spec.title_limit is None and content.title.strip() else "",
-        "price": _price_line(content, phrases, warnings),
+        "price": "" if spec.long_form else _price_line(content, phrases, warnings),
+        "facts": _facts_block(content, phrases, warnings) if spec.long_form else "",
         "action": _action_line(spec, content, voice, link, phrases, warnings),
         "hashtags": " ".join(hashtags),
     }
@@ -262,17 +275,34 @@ def _voice_line(spec: ChannelSpec, content: MasterContent, voice: SharerVoice | 
 
 
 def _price_line(content: MasterContent, phrases: dict, warnings: list[ComposeWarning]) -> str:
-    line = format_price(content.price, content.currency)
-    original = content.original_price
-    if original is not None:
-        if original > content.price:
-            line += phrases["was"].format(price=format_price(original, content.currency))
-        else:
-            # A "was" price at or below the price is no saving; showing it
-            # would mislead, and the brand's price is the only price shown.
-            warnings.append(ComposeWarning(
-                "original_price_ignored",
-                "The original price is not above the price, so it is not shown."))
+    if content.original_price is not None and content.original_price <= content.price:
+        # A "was" price at or below the price is no saving; showing it
+        # would mislead, and the brand's price is the only price shown.
+        warnings.append(ComposeWarning(
+            "original_price_ignored",
+            "The original price is not above the price, so it is not shown."))
+    return _priced(content.price, content.original_price, content.currency, phrases)
+
+
+def _facts_block(content: MasterContent, phrases: dict, warnings: list[ComposeWarning]) -> str:
+    """The product facts a forum post ends with: every product (the title's one when there is no list)
+    at the brand's price, then the badges."""
+    if content.products:
+        products = [(p.name, _priced(p.price, p.original_price, content.currency, phrases)) for p in content.products]
+    else:
+        products = [(content.title.strip(), _price_line(content, phrases, warnings))]
+    lines = [phrases["facts"], *(phrases["fact" if name else "fact_unnamed"].format(name=name, price=price)
+                                 for name, price in products)]
+    badges = [b.strip() for b in content.badges if b.strip()]
+    if badges:
+        lines.append(phrases["badges"].format(badges=phrases["badge_separator"].join(badges)))
+    return "\n".join(lines)
+
+
+def _priced(price: Decimal, original: Decimal | None, currency: str, phrases: dict) -> str:
+    line = format_price(price, currency)
+    if original is not None and original > price:
+        line += phrases["was"].format(price=format_price(original, currency))
     return line
 
 
@@ -337,7 +367,8 @@ def _check_body_prices(content: MasterContent, body: str, warnings: list[Compose
 
 # Lines given up, in this order, when even an empty body leaves the text over
 # the limit: hashtags first (they only help discovery), then the title line,
-# then the voice line. The price and the link are never given up here.
+# then the voice line. The price and the link (and a forum post's product
+# facts, which carry the price) are never given up here.
 _EXPENDABLE = ("hashtags", "title", "voice")
 
 
@@ -373,4 +404,4 @@ def _fit(spec: ChannelSpec, lines: dict[str, str], body: str, limit: int | None,
 def _assemble(lines: dict[str, str], body: str) -> str:
     lead = "\n".join(line for line in (lines["voice"], lines["title"]) if line)
     tail = "\n".join(line for line in (lines["price"], lines["action"], lines["hashtags"]) if line)
-    return _BLOCK_SEPARATOR.join(block for block in (lead, body, tail) if block)
+    return _BLOCK_SEPARATOR.join(block for block in (lead, body, lines["facts"], tail) if block)

@@ -60,6 +60,11 @@ class ChannelSpec:
       image (``"bottom_right"``).
     * ``timeline_width``: how wide (CSS px on a 375 px phone) the timeline
       shows a single image; posters must still scan at that size.
+    * ``long_form``: a forum post (an answer, an article, a thread): the text is
+      the whole body followed by the product facts (each product, its price,
+      the badges), not a short post cut to size.
+    * ``tone`` / ``tone_zh``: how posts read there and what its rules forbid,
+      for the people who post (English and Chinese).
     * ``in_library``: whether sellers share this channel by hand, so its live
       posts appear in their library, feed and notices (``False`` for
       machine-to-machine channels such as the webhook).
@@ -91,6 +96,9 @@ class ChannelSpec:
     personal_voice: bool = False
     publish_kind: str = "kit"
     in_library: bool = True
+    long_form: bool = False
+    tone: str = ""
+    tone_zh: str = ""
     unconfirmed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -13,7 +13,7 @@ from channels.spec import ChannelSpec, ImageSize
 
 EXPECTED_IDS = [
     "wechat_moments", "wechat_official", "weibo", "qzone", "xiaohongshu", "douyin",
-    "x", "facebook", "instagram", "linkedin", "mastodon", "bluesky", "telegram", "whatsapp", "email", "webhook",
+    "zhihu", "zhihu_pin", "tieba", "douban_group", "x", "facebook", "instagram", "linkedin", "mastodon", "bluesky", "telegram", "whatsapp", "email", "webhook",
 ]
 
 
@@ -44,6 +44,10 @@ LIMITS = [
     ("weibo", 2000, None, None, None),
     ("qzone", 600, 200, None, None),
     ("xiaohongshu", 1000, 20, None, None),
+    ("zhihu", 20_000, 100, None, None),
+    ("zhihu_pin", 1000, None, None, None),
+    ("tieba", 10_000, 30, None, None),
+    ("douban_group", 10_000, 60, None, None),
     ("x", 280, None, None, None),
     ("facebook", 5000, None, None, None),
     ("instagram", 2200, None, None, None),
@@ -70,6 +74,10 @@ def test_text_limits_match_the_channel_table(channel_id, text, title, summary, c
     ("qzone", 9, ImageSize("feed", 1080, 1080)),
     ("xiaohongshu", 18, ImageSize("feed", 1080, 1440)),
     ("douyin", 1, ImageSize("cover", 1080, 1920)),
+    ("zhihu", 30, ImageSize("cover", 1280, 720)),
+    ("zhihu_pin", 9, ImageSize("feed", 1080, 1080)),
+    ("tieba", 10, ImageSize("poster", 1080, 1440)),
+    ("douban_group", 20, ImageSize("poster", 1080, 1440)),
     ("x", 4, ImageSize("feed", 1600, 900)),
     ("facebook", 10, ImageSize("feed", 1200, 630)),
     ("instagram", 10, ImageSize("story", 1080, 1920)),
@@ -86,14 +94,15 @@ def test_image_counts_and_sizes_match_the_channel_table(channel_id, max_images, 
 
 def test_links_travel_in_the_qr_code_where_they_are_not_clickable():
     qr_only = {s.id for s in specs() if s.link_policy == "qr_only"}
-    assert qr_only == {"wechat_moments", "instagram", "xiaohongshu", "douyin"}
+    assert qr_only == {"wechat_moments", "instagram", "xiaohongshu", "douyin", "tieba"}
     assert get_channel("qzone").spec.link_policy == "no_cjk_url"
     assert get_channel("wechat_official").spec.link_policy == "one_link"
 
 
 def test_personal_channels_are_the_sellers_own_feeds():
     personal = {s.id for s in specs() if s.personal_voice}
-    assert personal == {"wechat_moments", "xiaohongshu", "weibo", "qzone", "whatsapp", "telegram"}
+    assert personal == {"wechat_moments", "xiaohongshu", "weibo", "qzone", "whatsapp", "telegram",
+                        "zhihu", "zhihu_pin", "tieba", "douban_group"}
 
 
 def test_only_xiaohongshu_needs_a_qr_free_first_image():
@@ -112,7 +121,8 @@ def test_instagram_caps_hashtags_at_thirty():
 
 def test_kits_are_for_chinese_social_channels_and_apis_for_the_rest():
     kits = {s.id for s in specs() if s.publish_kind == "kit"}
-    assert kits == {"wechat_moments", "wechat_official", "weibo", "qzone", "xiaohongshu", "douyin", "whatsapp"}
+    assert kits == {"wechat_moments", "wechat_official", "weibo", "qzone", "xiaohongshu", "douyin", "whatsapp",
+                    "zhihu", "zhihu_pin", "tieba", "douban_group"}
 
 
 def test_secondary_source_figures_are_marked_unconfirmed():
@@ -120,6 +130,18 @@ def test_secondary_source_figures_are_marked_unconfirmed():
     assert {"title_limit", "text_limit"} <= set(get_channel("xiaohongshu").spec.unconfirmed)
     assert "text_limit" in get_channel("douyin").spec.unconfirmed
     assert get_channel("x").spec.unconfirmed == ("timeline_width",)
+    # No forum publishes its length or image figures.
+    for forum in ("zhihu", "zhihu_pin", "tieba", "douban_group"):
+        assert {"text_limit", "max_images", "image_sizes"} <= set(get_channel(forum).spec.unconfirmed)
+
+
+def test_forums_are_long_form_and_say_how_to_post_there_in_both_languages():
+    assert {s.id for s in specs() if s.long_form} == {"zhihu", "tieba", "douban_group"}
+    for forum in ("zhihu", "zhihu_pin", "tieba", "douban_group"):
+        spec = get_channel(forum).spec
+        assert spec.tone and spec.tone_zh and spec.name_zh and spec.in_library
+        assert spec.hashtag_style == "none"
+    assert "吧规" in get_channel("tieba").spec.tone_zh and "组规" in get_channel("douban_group").spec.tone_zh
 
 
 @pytest.mark.parametrize("bad", [

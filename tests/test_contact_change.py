@@ -79,11 +79,14 @@ def test_a_new_email_is_used_only_once_the_link_sent_to_it_is_opened(app, make_s
     assert phone.get(link).status_code == 410
     assert phone.post(link, token_from="/seller/sign-in").status_code == 410
 
-    # Sign-in links now go to the new address only.
+    # The previous address is told (in the language of whoever confirmed), and sign-in links now go to
+    # the new address only.
     Pages(app.test_client()).post("/seller/sign-in", {"email": "lin@example.com"})
     Pages(app.test_client()).post("/seller/sign-in", {"email": NEW})
     run_jobs(app)
-    assert [m["To"] for m in smtp.messages] == [NEW, NEW]
+    assert [m["To"] for m in smtp.messages] == [NEW, "lin@example.com", NEW]
+    notice = smtp.messages[1].get_body(("plain",)).get_content()
+    assert "l***@example.com" in notice and NEW not in notice
 
 
 def test_the_link_opened_in_the_sellers_own_browser_goes_back_to_the_profile(app, make_sharer, smtp):

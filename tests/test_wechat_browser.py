@@ -16,14 +16,20 @@ from plumbing import database
 pytestmark = pytest.mark.browser
 
 
-def test_a_seller_connects_wechat_and_is_then_signed_in_by_it(app, page_server, browser_context, owner,
-                                                              make_sharer):
+def official_account(app, owner) -> FakeWeChat:
+    """The WeChat fake (its authorisation page agrees at once), the workspace's Official Account connected to it."""
     fake = FakeWeChat(APP_ID, SECRET)
     base = fake.url("").rstrip("/")
     app.config.update(ALLOW_PRIVATE_TARGETS=True, WECHAT_API_BASE=base, WECHAT_OPEN_BASE=base)
+    assert owner.client.put("/api/v1/wechat/account", json={"app_id": APP_ID, "app_secret": SECRET},
+                            headers={"Authorization": f"Bearer {owner.key}"}).status_code == 200
+    return fake
+
+
+def test_a_seller_connects_wechat_and_is_then_signed_in_by_it(app, page_server, browser_context, owner,
+                                                              make_sharer):
+    fake = official_account(app, owner)
     try:
-        assert owner.client.put("/api/v1/wechat/account", json={"app_id": APP_ID, "app_secret": SECRET},
-                                headers={"Authorization": f"Bearer {owner.key}"}).status_code == 200
         seller = make_sharer("小林", phone="13800138000")
         fake.next_user = ("o-lin", "u-lin")
         page = browser_context(PHONE, locale="zh-CN", user_agent=BROWSER)
@@ -87,5 +93,20 @@ def test_on_a_computer_the_seller_scans_wechats_qr_code_and_the_unionid_signs_th
         assert "/connect/qrconnect" in fake.calls and "/connect/oauth2/authorize" in fake.calls
         with database.read_session(app) as s:
             assert sorted(s.scalars(select(WeChatIdentity.openid)).all()) == ["o-lin", "w-lin"]
+    finally:
+        fake.close()
+
+
+@pytest.mark.parametrize(("locale", "heading"), [("zh-CN", "请在微信中打开此页面"), ("en-US", "Open this page in WeChat")])
+def test_a_phone_browser_outside_wechat_is_told_to_open_the_page_in_wechat(app, page_server, browser_context, owner,
+                                                                           locale, heading):
+    fake = official_account(app, owner)
+    try:
+        page = browser_context(PHONE, locale=locale)  # a phone's own browser, not WeChat's
+        page.goto(f"{page_server}/seller/wechat/{slug(app)}")
+        page.get_by_role("heading", level=1, name=heading).wait_for()
+        assert page.locator("figure.wechat-qr svg").is_visible() and fake.calls == []
+        assert axe_violations(page) == [] and no_horizontal_scroll(page)
+        screenshot(page, f"wechat-open-in-wechat-phone-{locale}")
     finally:
         fake.close()

@@ -3,14 +3,16 @@ the code exchanged at sns/oauth2/access_token, and the seller found by the union
 openid shares, against the local WeChat fake (its documented answers and error codes)."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import segno
 from conftest import Pages, seller_pages
 from platform_fakes import FakeWeChat
 from sqlalchemy import select
-from test_wechat_sign_in import APP_ID, OPEN_BASE, SECRET, authorise, slug
+from test_wechat_sign_in import APP_ID, OPEN_BASE, SECRET, WECHAT_BROWSER, authorise, fake_wechat, slug  # noqa: F401
 
 from accounts.models import WeChatIdentity
 from credentials.models import WeChatAccount
@@ -18,7 +20,6 @@ from platforms import wechat
 from plumbing import database
 
 WEB_APP_ID, WEB_SECRET = "wxfedcba9876543210", "fedcba9876543210fedcba9876543210"
-WECHAT_BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.42"}
 
 
 @pytest.fixture
@@ -190,10 +191,13 @@ def test_the_website_app_is_stored_sealed_and_comes_in_pairs(app, owner, fake_op
                                headers={"Authorization": f"Bearer {owner.key}"})
         assert res.status_code == 422 and field in res.json["error"]["fields"], bad
     assert owner.get("/api/v1/wechat/account").json["web_app_id"] == WEB_APP_ID  # nothing changed
-    # Without a website app, a computer is sent to the Official Account's page as before.
+    # Without a website app, a computer is told to open the page in WeChat (WeChat's browser still goes
+    # to the Official Account's page).
     assert owner.client.put("/api/v1/wechat/account", json=put,
                             headers={"Authorization": f"Bearer {owner.key}"}).json["web_app_id"] is None
     res = Pages(app.test_client()).get(f"/seller/wechat/{slug(app)}")
+    assert res.status_code == 200 and "Open this page in WeChat" in res.text
+    res = Pages(app.test_client()).get(f"/seller/wechat/{slug(app)}", headers=WECHAT_BROWSER)
     assert res.headers["Location"].startswith(f"{OPEN_BASE}/connect/oauth2/authorize?")
 
 
@@ -203,3 +207,18 @@ def test_the_qr_login_address_is_built_as_documented():
     assert url == ("https://open.weixin.qq.com/connect/qrconnect?appid=wxbdc5610cc59c1631&redirect_uri="
                    "https%3A%2F%2Fpassport.yhd.com%2Fwechat%2Fcallback.do&response_type=code&scope=snsapi_login"
                    "&state=3d6be0a4035d839573b04816624a415e#wechat_redirect")
+
+
+@pytest.mark.parametrize(("language", "heading"), [("en", "Open this page in WeChat"), ("zh-CN", "请在微信中打开此页面")])
+def test_without_a_website_app_a_computer_is_told_to_open_the_page_in_wechat(app, make_sharer, fake_wechat,
+                                                                             language, heading):
+    seller = make_sharer("小林", phone="13800138000")
+    for client, path in [(Pages(app.test_client()), f"/seller/wechat/{slug(app)}"),
+                         (seller_pages(app, seller["id"]), f"/seller/wechat/{slug(app)}?connect=1")]:
+        res = client.get(path, headers={"Accept-Language": language})
+        assert res.status_code == 200 and heading in res.text and "Acme Tea" in res.text
+        # The QR code is this very page's address, for WeChat's scanner.
+        drawn = re.search(r'<path [^>]*d="([^"]+)"', res.text).group(1)
+        expected = segno.make(f"http://sharecast.test{path}", error="m").svg_inline(scale=5, border=4)
+        assert f'd="{drawn}"' in expected
+    assert fake_wechat.calls == []  # nobody was sent to WeChat's page

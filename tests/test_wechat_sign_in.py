@@ -37,8 +37,14 @@ def slug(app) -> str:
         return s.scalars(select(Workspace.slug)).one()
 
 
+WECHAT_BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.42"}
+
+
 def authorise(client: Pages, path: str, page: str = "/connect/oauth2/authorize", **kw) -> dict:
-    """Follow our redirect to WeChat's authorisation ``page``; the query WeChat would read."""
+    """Follow our redirect to WeChat's authorisation ``page``; the query WeChat would read. The Official
+    Account's page is asked for from WeChat's browser (elsewhere there is nothing to authorise)."""
+    if page == "/connect/oauth2/authorize":
+        kw.setdefault("headers", WECHAT_BROWSER)
     res = client.get(path, **kw)
     assert res.status_code == 302
     location = res.headers["Location"]

@@ -60,6 +60,16 @@ class PhoneKeyOut(Schema):
     workspace = fields.String()
 
 
+def refuse_unless_right(outcome: Outcome) -> None:
+    """:raise ApiError: 400 ``invalid_code``, 400 ``code_expired`` or 429 ``too_many_attempts`` unless OK."""
+    if outcome is Outcome.WRONG:
+        raise ApiError(400, "invalid_code", "This code is not right. Check the SMS and try again.")
+    if outcome is Outcome.EXPIRED:
+        raise ApiError(400, "code_expired", "This code has expired or was used already. Ask for a new one.")
+    if outcome is Outcome.TOO_MANY:
+        raise ApiError(429, "too_many_attempts", "Too many wrong tries. Ask for a new code.")
+
+
 def _phone(given: str) -> str:
     phone = normalize_phone(given)
     if phone is None:
@@ -98,12 +108,7 @@ def key(data: dict):
     session = database.session()
     outcome = phone_codes.check_code(session, current_app.config["SECRET_KEY"], phone, data["code"].strip())
     session.commit()
-    if outcome is Outcome.WRONG:
-        raise ApiError(400, "invalid_code", "This code is not right. Check the SMS and try again.")
-    if outcome is Outcome.EXPIRED:
-        raise ApiError(400, "code_expired", "This code has expired or was used already. Ask for a new one.")
-    if outcome is Outcome.TOO_MANY:
-        raise ApiError(429, "too_many_attempts", "Too many wrong tries. Ask for a new code.")
+    refuse_unless_right(outcome)
     workspace = session.scalar(select(Workspace).where(Workspace.slug == data["workspace"]))
     sharer = next((s for s in phone_codes.sharers_by_phone(session, phone)
                    if workspace is not None and s.workspace_id == workspace.id), None)

@@ -4,7 +4,8 @@
 ``snsapi_base`` (网页授权, silent) to recognise a seller whose WeChat is connected; a signed-in
 seller connects theirs with ``?connect=1`` (``snsapi_userinfo``, WeChat asks them). Opened
 elsewhere (a computer) when the workspace has a website app (网站应用), the same addresses go to
-WeChat's QR-code login (``snsapi_login``): the seller scans it with WeChat. The website app's
+WeChat's QR-code login (``snsapi_login``): the seller scans it with WeChat; without a website app,
+a page says to open it in WeChat, with its QR code. The website app's
 openid is its own, so a seller is recognised by it once bound, or else by the ``unionid`` that
 every app of one Open Platform account shares (and the website openid is then bound to them). The
 ``state`` is a random value kept in this browser's session and checked, once,
@@ -18,8 +19,10 @@ import hmac
 import secrets
 import time
 
+import segno
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -59,6 +62,8 @@ def start(slug: str):
         if seller is None or seller.workspace_id != workspace.id:
             return redirect(url_for("web_auth.seller_sign_in"), 303)
     website = None if in_wechat() else load_website_app(database.session(), workspace.id)
+    if website is None and not in_wechat():
+        return _open_in_wechat(workspace)
     state = secrets.token_urlsafe(16)
     session["wechat_state"] = {"state": state, "ws": workspace.id, "connect": connect, "qr": website is not None,
                                "at": int(time.time())}
@@ -69,6 +74,14 @@ def start(slug: str):
     scope = "snsapi_userinfo" if connect else "snsapi_base"
     return redirect(wechat.authorize_url(account.app_id, callback, scope, state,
                                          current_app.config["WECHAT_OPEN_BASE"]), 302)
+
+
+def _open_in_wechat(workspace: Workspace):
+    """Outside WeChat with no website app, WeChat's authorisation page would only say "open this in
+    WeChat" (and in Chinese): say so here, with this page's QR code to scan with WeChat."""
+    here = f"{current_app.config['PUBLIC_URL']}{request.full_path.rstrip('?')}"
+    qr = Markup(segno.make(here, error="m").svg_inline(scale=5, border=4, title=_("This page's QR code")))
+    return render_template("web/wechat_open_in_wechat.html", workspace=workspace, qr=qr, url=here)
 
 
 def _state_matches(given: str | None) -> dict | None:

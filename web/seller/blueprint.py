@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from web.nav import is_current
 from web.security import check_csrf
-from web.seller.labels import channel_label
+from web.seller.labels import channel_label, channel_tone
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
 bp.before_request(check_csrf)
@@ -20,4 +20,4 @@ NAV: list[tuple[str, object]] = [("seller.today", _l("Today")), ("seller.shop", 
 
 @bp.context_processor
 def _nav() -> dict:
-    return {"nav_items": NAV, "nav_current": is_current, "channel_label": channel_label}
+    return {"nav_items": NAV, "nav_current": is_current, "channel_label": channel_label, "channel_tone": channel_tone}

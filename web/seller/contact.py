@@ -1,27 +1,24 @@
 """How a seller is reached and signs in, on their profile: phone, email and WeChat, each verified
-before it is used.
+before it is used. The steps are web/contact_change.py's, shared with the API (web/contact_api.py).
 
 - A new number is used once the code texted to it is entered (the sign-in codes, limits and SMS job).
 - A new email address is used once the link emailed to it is opened (an ``email`` pass; the sign-in
-  links' limits and mail job). The link may be opened on any device: it proves the inbox, and it
-  only confirms the address, it never signs anyone in.
+  links' limits and mail job); the previous address is told once it changed. The link may be opened
+  on any device: it proves the inbox, and it only confirms the address, it never signs anyone in.
 - WeChat is connected by WeChat's own authorisation (web/wechat_sign_in.py) and disconnected here.
 """
 from __future__ import annotations
 
 import time
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import delete
 
-from accounts import email_change, phone_codes, sms
-from accounts.models import WeChatIdentity
+from accounts import email_change
 from accounts.phone_codes import Outcome
-from credentials import mail
 from plumbing import database
-from plumbing.database import utcnow
 from referrals.identity import mask_email, mask_phone, normalize_email, normalize_phone
+from web import contact_change
 from web import session as web_session
 from web.forms import CodeForm, ConfirmForm, EmailForm, PhoneForm
 from web.phone_sign_in import CODES_PER_NUMBER, PENDING_SECONDS
@@ -67,10 +64,7 @@ def change_phone():
     if phone is None:
         flash(_("This is not a mobile number we can send a code to."))
         return redirect(url_for("seller.profile"), 303)
-    db = database.session()
-    code = phone_codes.issue_code(db, current_app.config["SECRET_KEY"], phone)
-    db.commit()
-    sms.enqueue_sign_in_code(phone, code)
+    contact_change.text_phone_code(database.session(), phone)
     session["phone_change"] = {"phone": phone, "sharer": g.sharer.id, "at": int(time.time())}
     return _back()
 
@@ -84,15 +78,12 @@ def confirm_phone():
     form = CodeForm()
     if phone is None or not form.validate_on_submit():
         return redirect(url_for("seller.profile"), 303)
-    db = database.session()
-    outcome = phone_codes.check_code(db, current_app.config["SECRET_KEY"], phone, form.code.data)
+    outcome = contact_change.confirm_phone(database.session(), g.sharer, phone, form.code.data)
     if outcome is Outcome.OK:
-        g.sharer.phone, g.sharer.phone_changed_at = phone, utcnow()
         session.pop("phone_change", None)
         flash(_("Your phone number is now %(phone)s.", phone=mask_phone(phone)))
     else:
         flash(_("This code is not right, or has expired. Ask for a new one."))
-    db.commit()
     return _back()
 
 
@@ -109,15 +100,7 @@ def change_email():
     if email == g.sharer.email:
         flash(_("This is your email address already."))
         return _back()
-    db = database.session()
-    issued = email_change.ask(db, g.sharer, email)
-    db.commit()
-    link = f"{current_app.config['PUBLIC_URL']}{url_for('seller.confirm_email', token=issued.token)}"
-    subject = _("Confirm your email address for %(brand)s", brand=g.workspace.name)
-    text = _("Hello %(name)s,\n\nOpen this link within an hour to use this address for %(brand)s's seller space:\n"
-             "%(link)s\n\nIf you did not ask for it, ignore this email: nothing changes.",
-             name=g.sharer.display_name or g.sharer.name, brand=g.workspace.name, link=link)
-    mail.enqueue_sign_in_link(g.sharer.workspace_id, email, subject, text, link)
+    contact_change.email_link(database.session(), g.sharer, g.workspace, email)
     return _back()
 
 
@@ -129,15 +112,13 @@ def confirm_email(token: str):
     db = database.session()
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        sharer = email_change.confirm(db, token)
+        sharer = contact_change.confirm_email(db, token)
         if sharer is not None:
-            db.commit()
             flash(_("Your email address is now %(email)s.", email=mask_email(sharer.email)))
             signed_in = web_session.current_seller()
             if signed_in is not None and signed_in.id == sharer.id:
                 return _back()
             return redirect(url_for("web_auth.seller_sign_in"), 303)
-        db.rollback()
     found = email_change.peek(db, token)
     if found is None:
         return render_template("web/email_confirm.html", form=form, found=None), 410
@@ -152,8 +133,6 @@ def disconnect_wechat():
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _back()
-    db = database.session()
-    db.execute(delete(WeChatIdentity).where(WeChatIdentity.sharer_id == g.sharer.id))
-    db.commit()
+    contact_change.disconnect_wechat(database.session(), g.sharer)
     flash(_("WeChat is disconnected; it no longer signs you in."))
     return _back()

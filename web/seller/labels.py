@@ -4,9 +4,14 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from channels import REGISTRY
+from web.i18n import current_language
+
 CHANNELS = {
     "wechat_moments": _l("WeChat Moments"), "wechat_official": _l("WeChat Official Account"),
     "weibo": _l("Weibo"), "qzone": _l("QQ Zone"), "xiaohongshu": _l("Xiaohongshu"), "douyin": _l("Douyin"),
+    "zhihu": _l("Zhihu answer or article"), "zhihu_pin": _l("Zhihu pin"), "tieba": _l("Baidu Tieba"),
+    "douban_group": _l("Douban group"),
     "x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": _l("LinkedIn"),
     "mastodon": "Mastodon", "bluesky": "Bluesky",
     "telegram": "Telegram", "whatsapp": "WhatsApp", "email": _l("Email"), "webhook": _l("Webhook"),
@@ -20,6 +25,14 @@ def channel_label(channel: str | None) -> str:
     if not channel:
         return _("Any channel")
     return str(CHANNELS.get(channel, channel))
+
+
+def channel_tone(channel: str | None) -> str:
+    """How posts read on the channel and what its rules forbid, in the page's language ("" if unsaid)."""
+    spec = REGISTRY[channel].spec if channel in REGISTRY else None
+    if spec is None:
+        return ""
+    return spec.tone_zh if current_language() == "zh_CN" else spec.tone
 
 
 def reason_sentence(line: dict) -> str:
