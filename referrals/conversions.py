@@ -598,6 +598,8 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion,
                               "amount": format_amount(delta, c.currency), "kind": kind})
             given[c.level] = given.get(c.level, 0) + delta
     refunded(session, sale, after - sale.refunded_minor)
+    if sale.sharer_id is not None:
+        ledger.lock_awards(session, sale.workspace_id)
     prizes.reverse_for_refund(session, sale, after - sale.refunded_minor, refund.id)
     sale.refunded_minor = after
     bonuses.reverse_for_refund(session, sale, refund.id)  # reads the sale's refunds as they now stand

@@ -82,6 +82,13 @@ def book_prize(session: Session, prize: Prize | TargetBonus, memo: str = "", rea
            currency=prize.currency, workspace_id=prize.workspace_id, memo=memo)
 
 
+def lock_awards(session: Session, workspace_id: int) -> None:
+    """Hold the workspace's lock on awards (contest prizes, target bonuses) until commit: a finalize
+    takes it before counting sales, a refund of an attributed sale before looking for the awards it
+    counted towards, so a refund never commits unseen while its sale is counted into a new award."""
+    database.lock(session, f"awards:{workspace_id}")
+
+
 def reverse_prize(session: Session, prize: Prize | TargetBonus, delta: int, conversion_id: int,
                   memo: str = "") -> None:
     """Move ``delta`` of a pending award to reversed (a refund took back sales it was won with)."""

@@ -146,6 +146,7 @@ def ended_to_finalize(session: Session, model: type, kind: str, workspace_id: in
         raise ApiError(404, "not_found", f"No such {kind}.")
     if row.finalized_at is None and now < row.ends_at:
         raise ApiError(409, f"{kind}_not_over", f"The {kind} has not ended yet.")
+    ledger.lock_awards(session, workspace_id)  # a refund still open commits before the sales are counted
     return row
 
 
