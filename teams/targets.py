@@ -48,7 +48,7 @@ def parse_threshold(text: str, measure: str, currency: str) -> int:
     :raise ApiError 422: not a positive whole number / amount.
     """
     if measure == "orders":
-        if not text.strip().isdigit() or not 0 < int(text) <= 1_000_000:
+        if not text.strip().isdecimal() or not 0 < int(text) <= 1_000_000:
             raise _bad("threshold", "Invalid threshold.", "a whole number of orders from 1 to 1000000")
         return int(text)
     return _amount(text, currency, "threshold")

@@ -65,6 +65,7 @@ def ledger_nets(app):
     ({"measure": "recruits"}, "measure"),
     ({"threshold": "2.5"}, "threshold"),
     ({"threshold": "0"}, "threshold"),
+    ({"threshold": "²"}, "threshold"),  # a digit to str.isdigit, not to int()
     ({"measure": "net_sales", "threshold": "abc"}, "threshold"),
     ({"measure": "net_sales", "threshold": "-5.00"}, "threshold"),
     ({"bonus": "0.00"}, "bonus"),
