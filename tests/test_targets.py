@@ -11,7 +11,7 @@ from conftest import CAMPAIGN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
-from test_teams import NOW, ok, sale, soon
+from test_teams import NOW, finalize_during_open_refund, ok, sale, soon
 
 from plumbing import database
 from referrals.models import Commission, Grade, LedgerEntry, Sharer, TargetBonus
@@ -379,15 +379,8 @@ def test_progress_takes_a_fixed_number_of_statements_whatever_the_sellers(app, o
 
 
 def test_a_refund_committing_while_the_target_is_finalized_is_never_left_with_its_bonus(app, owner, sellers):
-    """A refund whose transaction is open while the finalize job runs: the job waits for it (PostgreSQL;
-    SQLite's writers run one at a time anyway), so the bonus is either not booked or reversed."""
-    import threading
-    import time
-
-    from sqlalchemy import text
-
-    from referrals.conversions import record_conversion
-    from referrals.schemas import ConversionIn
+    """A refund whose transaction is open while the target is finalized: the finalize waits for it
+    (PostgreSQL; SQLite's writers run one at a time anyway), so the bonus is either not booked or reversed."""
     from teams import targets
 
     target = make_target(owner, measure="orders", threshold="2", bonus="30.00")
@@ -395,35 +388,7 @@ def test_a_refund_committing_while_the_target_is_finalized_is_never_left_with_it
     people, codes, at = sellers["people"], sellers["codes"], NOW - timedelta(days=2)
     sale(owner, "b1", codes["bob"], "10.00", at)
     sale(owner, "b2", codes["bob"], "10.00", at)
-    with database.new_session(app) as s:
-        workspace_id = s.get(Target, target["id"]).workspace_id
-    postgres = app.config["DATABASE_URL"].startswith("postgresql")
-    refunding = database.new_session(app)
-    with app.test_request_context():
-        data = ConversionIn().load({"type": "refund", "order_id": "b1", "amount": "10.00", "refund_id": "race"})
-        record_conversion(refunding, workspace_id, data, "http://localhost")
-    done = threading.Event()
-
-    def finalize_now():
-        with app.app_context(), database.new_session(app) as s:
-            targets.finalize(s, workspace_id, target["id"], datetime.now(NOW.tzinfo))
-            s.commit()
-        done.set()
-
-    if postgres:
-        worker = threading.Thread(target=finalize_now)
-        worker.start()
-        with database.new_session(app) as s:  # until the job has finished or waits on a lock (bounded)
-            for _ in range(400):
-                if done.is_set() or s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-                    break
-                time.sleep(0.025)
-        refunding.commit()
-        worker.join()
-    else:
-        refunding.commit()
-        finalize_now()
-    refunding.close()
+    finalize_during_open_refund(app, Target, target["id"], "b1", "10.00", targets.finalize)
     with database.new_session(app) as s:
         bonus = s.scalar(select(TargetBonus).where(TargetBonus.sharer_id == people["bob"]["id"]))
         assert bonus is None or bonus.status == "reversed"

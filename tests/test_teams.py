@@ -154,6 +154,60 @@ def test_measured_by_new_customers_a_repeat_buyer_counts_once(app, owner, league
     assert [(t["name"], t["rank"], t["new_customers"]) for t in board["teams"]] == [("Blue", 1, 2), ("Red", 2, 1)]
 
 
+def finalize_during_open_refund(app, model, item_id, order, amount, finalize):
+    """Record a refund of ``order`` in a transaction left open, run ``finalize`` (a contest's or target's)
+    in another; on PostgreSQL from a thread, committing the refund once the finalize has finished or
+    waits on a lock (bounded)."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from referrals.conversions import record_conversion
+    from referrals.schemas import ConversionIn
+
+    with database.new_session(app) as s:
+        workspace_id = s.get(model, item_id).workspace_id
+    refunding = database.new_session(app)
+    with app.test_request_context():
+        data = ConversionIn().load({"type": "refund", "order_id": order, "amount": amount, "refund_id": "open"})
+        record_conversion(refunding, workspace_id, data, "http://localhost")
+    done = threading.Event()
+
+    def finalize_now():
+        with app.app_context(), database.new_session(app) as s:
+            finalize(s, workspace_id, item_id, datetime.now(timezone.utc))
+            s.commit()
+        done.set()
+
+    if not app.config["DATABASE_URL"].startswith("postgresql"):
+        refunding.commit()
+        refunding.close()
+        return finalize_now()
+    worker = threading.Thread(target=finalize_now)
+    worker.start()
+    with database.new_session(app) as s:
+        for _ in range(400):
+            if done.is_set() or s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                break
+            time.sleep(0.025)
+    refunding.commit()
+    refunding.close()
+    worker.join()
+
+
+def test_a_refund_committing_while_the_contest_is_finalized_takes_back_its_share(app, owner, league):
+    contest = make_contest(owner, league)
+    shift_into_past(app, contest["id"])
+    codes, at, people = league["codes"], NOW - timedelta(days=2), league["people"]
+    sale(owner, "o1", codes["bob"], "300.00", at)
+    sale(owner, "o2", codes["cat"], "100.00", at)
+    finalize_during_open_refund(app, Contest, contest["id"], "o1", "300.00", contest_service.finalize)
+    with database.new_session(app) as s:
+        prizes = {p.sharer_id: p.amount_minor - p.reversed_minor for p in s.scalars(select(Prize))}
+    assert prizes.get(people["bob"]["id"], 0) == 0  # red's only sale was refunded before the result
+
+
 def test_finalize_freezes_the_result_and_books_prizes_once(app, owner, league):
     contest = make_contest(owner, league, split="proportional")
     res = owner.post(f"/api/v1/contests/{contest['id']}/finalize")
