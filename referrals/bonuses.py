@@ -3,20 +3,20 @@
 A target counts the sharer's own orders that count (``stats.counted_sales``: attributed, not a
 self-referral, not wholly refunded) in its currency and period, of its campaign when it names
 one; its figure is their number (``orders``) or their amount less refunds (``net_sales``).
-Recruits never count. A refund, before the bonus is approved, that takes the sharer below the
-threshold reverses the whole bonus under its own kind, never a commission; counted like the
-booking, from the sales recorded before the bonus was booked.
+Recruits never count, nor does a sale a person rejected in risk review (it pays nothing). A refund, before the bonus is approved, that takes the sharer below the
+threshold reverses the whole bonus under its own kind, never a commission, and so does the
+rejection of a held sale; counted like the booking, from the sales recorded before the bonus was booked.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from referrals import ledger
 from referrals.leaderboard import sales_in_window
-from referrals.models import Conversion, TargetBonus
+from referrals.models import Conversion, RiskReview, TargetBonus
 
 MEASURES = ("net_sales", "orders")
 
@@ -25,7 +25,8 @@ def own_figures(session: Session, workspace_id: int, currency: str, start: datet
                 campaign_id: int | None = None, sharer_ids: list[int] | None = None,
                 recorded_before: datetime | None = None) -> dict[int, dict[str, int]]:
     """``{sharer_id: {"orders", "net_sales"}}`` of the sharers with counted sales in [start, end)."""
-    where = [*sales_in_window(workspace_id, currency, start, end)]
+    where = [*sales_in_window(workspace_id, currency, start, end),
+             ~exists().where(RiskReview.conversion_id == Conversion.id, RiskReview.status == "rejected")]
     if campaign_id is not None:
         where.append(Conversion.campaign_id == campaign_id)
     if sharer_ids is not None:
@@ -37,9 +38,10 @@ def own_figures(session: Session, workspace_id: int, currency: str, start: datet
         .where(*where).group_by(Conversion.sharer_id))}
 
 
-def reverse_for_refund(session: Session, sale: Conversion, refund_id: int) -> None:
+def reverse_for_refund(session: Session, sale: Conversion, refund_id: int, memo: str | None = None) -> None:
     """Reverse the pending bonuses ``sale`` counted towards whose sharer it now takes below the threshold
-    (call after the sale's ``refunded_minor`` is updated)."""
+    (call after the sale's ``refunded_minor`` is updated, or its review rejected: then ``refund_id`` is the
+    sale's own id and ``memo`` says so)."""
     if sale.sharer_id is None or sale.self_referral or sale.attribution.startswith("none:"):
         return
     for bonus in session.scalars(select(TargetBonus).where(
@@ -55,4 +57,4 @@ def reverse_for_refund(session: Session, sale: Conversion, refund_id: int) -> No
         left = bonus.amount_minor - bonus.reversed_minor
         if now[bonus.measure] < bonus.threshold and left > 0:
             ledger.reverse_prize(session, bonus, left, refund_id,
-                                 memo=f"refund of order {sale.order_id}: below the target")
+                                 memo=memo or f"refund of order {sale.order_id}: below the target")

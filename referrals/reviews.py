@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from plumbing.errors import ApiError
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
-from referrals import ledger
+from referrals import bonuses, ledger
 from referrals.identity import same_person
 from referrals.models import Click, Commission, Conversion, RiskReview, RiskSettings, Sharer
 from referrals.risk import SaleFacts, flags, merged
@@ -150,6 +150,9 @@ def reject(session: Session, workspace_id: int, review_id: int, reason: str, by:
         ledger.reject(session, c, memo=reason)
         c.price_held = False
     review.status, review.reason, review.decided_at, review.decided_by = "rejected", reason, now, by
+    sale = session.get(Conversion, review.conversion_id)
+    ledger.lock_awards(session, workspace_id)  # as a refund does (see ledger.lock_awards)
+    bonuses.reverse_for_refund(session, sale, sale.id, memo=f"order {sale.order_id} rejected in review: below the target")
     return review
 
 

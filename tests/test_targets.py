@@ -393,3 +393,29 @@ def test_a_refund_committing_while_the_target_is_finalized_is_never_left_with_it
         bonus = s.scalar(select(TargetBonus).where(TargetBonus.sharer_id == people["bob"]["id"]))
         assert bonus is None or bonus.status == "reversed"
     ledger_nets(app)
+
+
+def test_a_sale_rejected_in_review_never_earns_a_bonus(app, owner, sellers):
+    """Orders held by a risk rule and rejected (a rejected sale pays nothing) do not count towards a target:
+    rejected before the target is final, no bonus; rejected after, before approval, the bonus is reversed."""
+    from test_withdrawals import put
+
+    early = make_target(owner, measure="orders", threshold="2", bonus="30.00")
+    late = make_target(owner, name="另一个", measure="orders", threshold="2", bonus="20.00")
+    for target in (early, late):
+        shift_into_past(app, target["id"])
+    assert put(owner, "/api/v1/risk/settings", {"rules": {"ip_prefix_orders": {"max": 1, "minutes": 60}}}).status_code == 200
+    people, codes, at = sellers["people"], sellers["codes"], NOW - timedelta(days=2)
+    for order in ("b1", "b2"):  # one network: the second order is held
+        ok(owner.post("/api/v1/conversions", {
+            "type": "sale", "order_id": order, "amount": "10.00", "code": codes["bob"], "occurred_at": at.isoformat(),
+            "customer": {"external_id": f"cust-{order}", "ip": "192.0.2.7"}}), 201)
+    [review] = ok(owner.get("/api/v1/risk/reviews", query_string={"status": "open"}))["items"]
+    ok(owner.post(f"/api/v1/targets/{early['id']}/finalize"))  # still held: it counts for now
+    ok(owner.post(f"/api/v1/risk/reviews/{review['id']}/reject", {"reason": "同一网络反复下单"}))
+    ok(owner.post(f"/api/v1/targets/{late['id']}/finalize"))
+    with database.new_session(app) as s:
+        bonuses = {b.target_id: (b.status, b.reversed_minor) for b in s.scalars(select(TargetBonus))}
+    assert bonuses == {early["id"]: ("reversed", 3000)}
+    ledger_nets(app)
+    assert ok(owner.get(f"/api/v1/sharers/{people['bob']['id']}/earnings"))["pending"] == "1.00"  # b1's commission
