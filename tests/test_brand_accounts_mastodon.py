@@ -318,3 +318,27 @@ def test_instance_addresses_are_read_as_people_type_them():
     for bad in ("http://mastodon.social", "127.0.0.1", "https://localhost", "https://mastodon.social:99999"):
         with pytest.raises(InstanceError):
             instance_base(bad, False)
+
+
+def test_the_consoles_instance_connect_is_a_csrf_checked_post_not_a_link_another_site_can_send(app, console):
+    """Naming the instance makes Sharecast call it (``POST /api/v1/apps``) and keep a registration, and the
+    page that follows sends the owner there to sign in: another site's link (``?instance=`` on a GET, or a
+    POST without the page's token) must neither call the instance nor show that page."""
+    from conftest import csrf_token_of
+
+    server = FakeMastodon()
+    try:
+        app.config.update(ALLOW_PRIVATE_TARGETS=True)
+        lured = console.get("/console/accounts/mastodon/connect", query_string={"instance": server.url()})
+        assert lured.status_code == 303 and server.calls == []
+        forged = console.client.post("/console/accounts/mastodon/connect", data={"instance": server.url()})
+        assert forged.status_code in (400, 403) and server.calls == []
+        with database.read_session(app) as s:
+            assert s.scalars(select(MastodonApp)).all() == []
+        token = csrf_token_of(console.get("/console/accounts").text)
+        typed = console.client.post("/console/accounts/mastodon/connect",
+                                    data={"instance": server.url(), "csrf_token": token})
+        assert typed.status_code == 200 and server.url("/oauth/authorize?") in typed.text
+        assert [c["path"] for c in server.calls] == ["/api/v1/apps"]
+    finally:
+        server.close()
