@@ -62,7 +62,7 @@ class InstanceError(ValueError):
 def instance_base(text: str, allow_private: bool) -> str:
     """The instance's API base (``https://host``) from what a marketer types: ``fosstodon.org``,
     ``https://fosstodon.org/``, or an account handle ``@brand@fosstodon.org``. Plain ``http`` and
-    IP addresses only with ``allow_private`` (a local instance, tests). :raise InstanceError."""
+    IP addresses and ports other than 443 only with ``allow_private`` (a local instance, tests). :raise InstanceError."""
     text = (text or "").strip()
     if not text or len(text) > 300 or any(c.isspace() or ord(c) < 32 for c in text):
         raise InstanceError("Enter the instance's address, e.g. mastodon.social.")
@@ -80,6 +80,10 @@ def instance_base(text: str, allow_private: bool) -> str:
         host = parts.hostname.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise InstanceError("That is not an instance's address.") from None
+    if port == 443 and parts.scheme == "https":
+        port = None
+    if port and not allow_private:  # instances federate on https's own port; another would only probe ports
+        raise InstanceError("Enter only the instance's address, e.g. mastodon.social (https, no port).")
     netloc = f"{host}:{port}" if port else host
     numeric = re.fullmatch(r"[0-9.]+", host) is not None  # an IP address: only a local instance (tests)
     if not (allow_private and numeric) and (numeric or not _HOST.match(netloc)):

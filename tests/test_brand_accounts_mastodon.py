@@ -342,3 +342,15 @@ def test_the_consoles_instance_connect_is_a_csrf_checked_post_not_a_link_another
         assert [c["path"] for c in server.calls] == ["/api/v1/apps"]
     finally:
         server.close()
+
+
+def test_an_instance_is_on_https_default_port_so_its_address_cannot_probe_other_ports():
+    """Mastodon federates over https on port 443 only: another port is no instance, and naming one would
+    let the connect's 'could not be reached' versus 'would not register' tell which ports of a public
+    host are open."""
+    from channels.mastodon import InstanceError, instance_base
+
+    assert instance_base("https://mastodon.social:443/", False) == "https://mastodon.social"
+    for bad in ("mastodon.social:22", "https://mastodon.social:8443", "@brand@mastodon.social:25"):
+        with pytest.raises(InstanceError):
+            instance_base(bad, False)
