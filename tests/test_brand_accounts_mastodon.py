@@ -354,3 +354,26 @@ def test_an_instance_is_on_https_default_port_so_its_address_cannot_probe_other_
     for bad in ("mastodon.social:22", "https://mastodon.social:8443", "@brand@mastodon.social:25"):
         with pytest.raises(InstanceError):
             instance_base(bad, False)
+
+
+def test_an_instance_answering_the_registration_with_an_endless_body_is_refused_and_stores_nothing(app, local_targets, owner):  # noqa: F811
+    """Any server can be named as the instance: its answer to ``POST /api/v1/apps`` (a few hundred bytes
+    from Mastodon) is read only up to a bound, so a server sending megabytes cannot fill the web
+    process's memory; the connect is refused as not a Mastodon instance and nothing is kept."""
+    from channels.mastodon import MAX_ANSWER_BYTES
+
+    class Flooding(FakeMastodon):
+        def answer(self, method, path, query, headers, fields, files):
+            if path == "/api/v1/apps":
+                return 200, {"client_id": "flood", "client_secret": "flood", "padding": "x" * (MAX_ANSWER_BYTES * 4)}, {}
+            return super().answer(method, path, query, headers, fields, files)
+
+    server = Flooding()
+    try:
+        res = connect_on(owner, server.url())
+        assert res.status_code == 422 and res.json["error"]["code"] == "invalid_instance", res.json
+        assert res.json["error"]["fields"] == {"instance": "refused"}
+        with database.read_session(app) as s:
+            assert s.scalars(select(MastodonApp)).all() == []
+    finally:
+        server.close()
