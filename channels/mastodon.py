@@ -37,8 +37,9 @@ from channels.base import (
     alt_text,
 )
 from channels.oauth import OAuthProvider
-from channels.remote import BearerPublisher, call, json_body, refused
+from channels.remote import BearerPublisher, json_body, refused
 from channels.spec import ChannelSpec, ImageSize
+from plumbing import guarded_http
 
 DEFAULT_API_BASE = "https://mastodon.social"
 MAX_IMAGES = 4
@@ -47,6 +48,7 @@ METRICS_BATCH = 20
 OAUTH = OAuthProvider(platform="mastodon", authorize_url=f"{DEFAULT_API_BASE}/oauth/authorize",
                       token_url=f"{DEFAULT_API_BASE}/oauth/token",
                       scopes=("read:statuses", "write:statuses", "write:media"), basic_auth=False)
+MAX_ANSWER_BYTES = 64 * 1024  # an app registration's answer is a few hundred bytes; any server may be named
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$")
 
 
@@ -62,7 +64,7 @@ class InstanceError(ValueError):
 def instance_base(text: str, allow_private: bool) -> str:
     """The instance's API base (``https://host``) from what a marketer types: ``fosstodon.org``,
     ``https://fosstodon.org/``, or an account handle ``@brand@fosstodon.org``. Plain ``http`` and
-    IP addresses only with ``allow_private`` (a local instance, tests). :raise InstanceError."""
+    IP addresses and ports other than 443 only with ``allow_private`` (a local instance, tests). :raise InstanceError."""
     text = (text or "").strip()
     if not text or len(text) > 300 or any(c.isspace() or ord(c) < 32 for c in text):
         raise InstanceError("Enter the instance's address, e.g. mastodon.social.")
@@ -80,6 +82,10 @@ def instance_base(text: str, allow_private: bool) -> str:
         host = parts.hostname.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise InstanceError("That is not an instance's address.") from None
+    if port == 443 and parts.scheme == "https":
+        port = None
+    if port and not allow_private:  # instances federate on https's own port; another would only probe ports
+        raise InstanceError("Enter only the instance's address, e.g. mastodon.social (https, no port).")
     netloc = f"{host}:{port}" if port else host
     numeric = re.fullmatch(r"[0-9.]+", host) is not None  # an IP address: only a local instance (tests)
     if not (allow_private and numeric) and (numeric or not _HOST.match(netloc)):
@@ -92,13 +98,26 @@ def register_app(base: str, client_name: str, redirect_uri: str, website: str, a
     """Register Sharecast's app on the instance at ``base`` (``POST /api/v1/apps``, form fields
     ``client_name``, ``redirect_uris``, ``scopes``, ``website``): its ``(client_id, client_secret)``.
     :raise InstanceError: unreachable, not a Mastodon API, or refused (422 with Mastodon's ``error``)."""
+    fields = {"client_name": client_name, "redirect_uris": redirect_uri, "scopes": " ".join(OAUTH.scopes),
+              "website": website}
     try:
-        res = call("Mastodon", "POST", f"{base}/api/v1/apps", allow_private, timeout,
-                   data={"client_name": client_name, "redirect_uris": redirect_uri,
-                         "scopes": " ".join(OAUTH.scopes), "website": website})
-    except PublishError as exc:
-        raise InstanceError(f"The instance could not be reached ({exc.message}).", "refused") from None
-    body = json_body(res)
+        # Read as a stream, up to MAX_ANSWER_BYTES and within ``timeout`` in all: the server is whichever
+        # one was named, and may send an endless answer, slowly.
+        with guarded_http.client(allow_private, timeout) as http, \
+                http.stream("POST", f"{base}/api/v1/apps", data=fields) as res:
+            deadline, raw = time.monotonic() + timeout, bytearray()
+            for chunk in res.iter_bytes():
+                raw += chunk
+                if len(raw) > MAX_ANSWER_BYTES or time.monotonic() > deadline:
+                    raise InstanceError(f"The instance would not register Sharecast (an answer over "
+                                        f"{MAX_ANSWER_BYTES // 1024} KB or {timeout:g} s); is it a Mastodon "
+                                        f"server?", "refused")
+    except guarded_http.TargetRefused as exc:
+        raise InstanceError(f"The instance could not be reached (Mastodon API refused: {exc}).", "refused") from None
+    except httpx.HTTPError as exc:
+        raise InstanceError(f"The instance could not be reached (Mastodon API unreachable: {type(exc).__name__}).",
+                            "refused") from None
+    body = json_body(httpx.Response(res.status_code, content=bytes(raw)))
     if res.status_code != 200 or not isinstance(body, dict) or not body.get("client_id") \
             or not body.get("client_secret"):
         detail = body.get("error") if isinstance(body, dict) else None

@@ -318,3 +318,62 @@ def test_instance_addresses_are_read_as_people_type_them():
     for bad in ("http://mastodon.social", "127.0.0.1", "https://localhost", "https://mastodon.social:99999"):
         with pytest.raises(InstanceError):
             instance_base(bad, False)
+
+
+def test_the_consoles_instance_connect_is_a_csrf_checked_post_not_a_link_another_site_can_send(app, console):
+    """Naming the instance makes Sharecast call it (``POST /api/v1/apps``) and keep a registration, and the
+    page that follows sends the owner there to sign in: another site's link (``?instance=`` on a GET, or a
+    POST without the page's token) must neither call the instance nor show that page."""
+    from conftest import csrf_token_of
+
+    server = FakeMastodon()
+    try:
+        app.config.update(ALLOW_PRIVATE_TARGETS=True)
+        lured = console.get("/console/accounts/mastodon/connect", query_string={"instance": server.url()})
+        assert lured.status_code == 303 and server.calls == []
+        forged = console.client.post("/console/accounts/mastodon/connect", data={"instance": server.url()})
+        assert forged.status_code in (400, 403) and server.calls == []
+        with database.read_session(app) as s:
+            assert s.scalars(select(MastodonApp)).all() == []
+        token = csrf_token_of(console.get("/console/accounts").text)
+        typed = console.client.post("/console/accounts/mastodon/connect",
+                                    data={"instance": server.url(), "csrf_token": token})
+        assert typed.status_code == 200 and server.url("/oauth/authorize?") in typed.text
+        assert [c["path"] for c in server.calls] == ["/api/v1/apps"]
+    finally:
+        server.close()
+
+
+def test_an_instance_is_on_https_default_port_so_its_address_cannot_probe_other_ports():
+    """Mastodon federates over https on port 443 only: another port is no instance, and naming one would
+    let the connect's 'could not be reached' versus 'would not register' tell which ports of a public
+    host are open."""
+    from channels.mastodon import InstanceError, instance_base
+
+    assert instance_base("https://mastodon.social:443/", False) == "https://mastodon.social"
+    for bad in ("mastodon.social:22", "https://mastodon.social:8443", "@brand@mastodon.social:25"):
+        with pytest.raises(InstanceError):
+            instance_base(bad, False)
+
+
+def test_an_instance_answering_the_registration_with_an_endless_body_is_refused_and_stores_nothing(app, local_targets, owner):  # noqa: F811
+    """Any server can be named as the instance: its answer to ``POST /api/v1/apps`` (a few hundred bytes
+    from Mastodon) is read only up to a bound, so a server sending megabytes cannot fill the web
+    process's memory; the connect is refused as not a Mastodon instance and nothing is kept."""
+    from channels.mastodon import MAX_ANSWER_BYTES
+
+    class Flooding(FakeMastodon):
+        def answer(self, method, path, query, headers, fields, files):
+            if path == "/api/v1/apps":
+                return 200, {"client_id": "flood", "client_secret": "flood", "padding": "x" * (MAX_ANSWER_BYTES * 4)}, {}
+            return super().answer(method, path, query, headers, fields, files)
+
+    server = Flooding()
+    try:
+        res = connect_on(owner, server.url())
+        assert res.status_code == 422 and res.json["error"]["code"] == "invalid_instance", res.json
+        assert res.json["error"]["fields"] == {"instance": "refused"}
+        with database.read_session(app) as s:
+            assert s.scalars(select(MastodonApp)).all() == []
+    finally:
+        server.close()

@@ -106,3 +106,13 @@ def test_a_template_in_use_is_kept_on_delete_and_an_unused_one_goes(console, own
     res = console.post(f"{path}/delete", {}, token_from=path)
     assert res.status_code == 303 and res.headers["Location"].endswith("/console/templates")
     assert console.get(path).status_code == 404
+
+
+def test_the_template_pages_title_is_only_its_name_with_no_form_or_csrf_token_in_it(console):
+    """The page's <title> (shown in tabs, kept in history and bookmarks) holds text only: never the
+    delete form, nor its CSRF token."""
+    path = new_template(console)
+    html = console.get(path).text
+    title = html[html.index("<title>") + len("<title>"):html.index("</title>")]
+    assert title == "春茶海报 · Poster templates · Sharecast", title
+    assert html.count('class="danger-zone"') == 1

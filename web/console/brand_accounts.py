@@ -65,14 +65,21 @@ def accounts_page():
                            approval_required=approval_required(database.session(), g.key.workspace_id))
 
 
-@bp.get("/accounts/<channel>/connect")
+@bp.route("/accounts/<channel>/connect", methods=["GET", "POST"])
 @staff_required("owner")
 def connect_account(channel: str):
     """Send the browser to the platform to approve; it comes back here. :raise 404: unknown channel.
 
     A link, not a form: the page's CSP (``form-action 'self'``) stops a form's redirect to another
-    site, and starting a connect changes nothing until the owner approves at the platform."""
-    instance = request.args.get("instance") if channel == "mastodon" else None
+    site, and starting a connect changes nothing until the owner approves at the platform. Mastodon's
+    instance is typed in a form posted here (CSRF-checked) and answered with a page linking on."""
+    # The instance comes only from the page's form (a POST with its CSRF token): naming one makes Sharecast
+    # call that server and send the owner there, which another site's link must not be able to do.
+    instance = request.form.get("instance") if channel == "mastodon" and request.method == "POST" else None
+    if instance is not None:
+        # Registering on the instance writes in a session of its own: end this request's transaction first
+        # (on SQLite every transaction holds the one write lock, and the registration would wait it out).
+        database.session().rollback()
     try:
         url = start_connect(current_app, g.key.workspace_id, channel, request.remote_addr,
                             return_to=url_for("console.accounts_page"), instance=instance)
