@@ -48,7 +48,7 @@ class WebhookPublisher(BasePublisher):
             return PublishResult(external_id=message_id, detail={"status_code": res.status_code})
         retry_after = res.headers.get("retry-after")
         raise PublishError(f"webhook answered HTTP {res.status_code}", res.status_code in (408, 429) or res.status_code >= 500,
-                           float(retry_after) if retry_after and retry_after.isdigit() else None)
+                           float(retry_after) if retry_after and retry_after.isascii() and retry_after.isdigit() else None)
 
 
 def post_json(post: OutgoingPost) -> dict:

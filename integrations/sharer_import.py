@@ -37,7 +37,7 @@ def import_sharers(session: Session, workspace_id: int, brand: str, rows: list[d
     """
     def record(row: dict):
         try:
-            data = SharerIn().load({k: int(v) if k == "invited_by" and v.isdigit() else v for k, v in row.items()})
+            data = SharerIn().load({k: int(v) if k == "invited_by" and v.isascii() and v.isdigit() else v for k, v in row.items()})
         except ValidationError as exc:
             raise ApiError(422, "validation_error", "Invalid row.",
                            flatten_messages(exc.normalized_messages())) from None

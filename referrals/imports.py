@@ -32,7 +32,7 @@ def _body(row: dict) -> dict:
     body = {k: v for k, v in row.items() if not k.startswith("customer_")}
     for key in INTEGERS:
         if key in body:
-            body[key] = int(body[key]) if body[key].isdigit() else body[key]
+            body[key] = int(body[key]) if body[key].isascii() and body[key].isdigit() else body[key]
     customer = {k.removeprefix("customer_"): v for k, v in row.items() if k.startswith("customer_")}
     if customer:
         body["customer"] = customer

@@ -71,3 +71,15 @@ def test_bad_files_are_refused_whole(owner, campaign):
 def test_only_owners_import(owner, campaign):
     server = owner.post("/api/v1/keys", {"role": "server", "name": "s"}).json["key"]
     assert post_csv(owner, "type,order_id,amount\n", key=server).status_code == 403
+
+
+def test_digits_that_are_not_ascii_are_a_bad_row_not_a_crash(app, owner, campaign, make_sharer, make_link):
+    """``"²".isdigit()`` is true but ``int("²")`` fails: such a cell is a refused row, the others go in."""
+    sharer = make_sharer()
+    text = ("type,order_id,amount,sharer_id,campaign_id,customer_external_id\n"
+            f"sale,B-1,10.00,²,{campaign['id']},c-1\n"
+            f"sale,B-2,10.00,{sharer['id']},{campaign['id']},c-2\n")
+    res = post_csv(owner, text)
+    assert res.status_code == 200, res.json
+    assert (res.json["created"], res.json["failed"]) == (1, 1)
+    assert res.json["results"][0]["status"] == "failed" and "sharer_id" in res.json["results"][0]["error"]["fields"]

@@ -79,7 +79,7 @@ def raw_input(form: CampaignForm, zone: str) -> dict:
         "call_to_action": _text(form.call_to_action.data), "language": form.language.data,
         "look": form.look.data, "badges": split_list(form.badges.data),
         "seller_opener": _text(form.seller_opener.data),
-        "template_id": int(form.template_id.data) if (form.template_id.data or "").isdigit() else None,
+        "template_id": int(form.template_id.data) if (form.template_id.data or "").isascii() and (form.template_id.data or "").isdigit() else None,
     }
 
 

@@ -79,7 +79,7 @@ def _show_errors(form: ContestForm, fields: dict) -> None:
         parts = name.split(".")
         target = getattr(form, parts[0], None)
         if parts[0] == "prizes":
-            index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+            index = int(parts[1]) if len(parts) > 1 and parts[1].isascii() and parts[1].isdigit() else 0
             place = places[index] if index < len(places) else PLACES[0]
             target = getattr(form, f"prize_{place}_{'goods' if parts[-1] == 'goods' else 'amount'}")
         if target is not None:

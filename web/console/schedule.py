@@ -99,7 +99,7 @@ def _place(form: ScheduleForm, items: list[dict], fields: dict) -> list[str]:
     for key, message in fields.items():
         parts = key.split(".")
         text = explain(message)
-        if len(parts) >= 2 and parts[0] == "publications" and parts[1].isdigit() and int(parts[1]) < len(items):
+        if len(parts) >= 2 and parts[0] == "publications" and parts[1].isascii() and parts[1].isdigit() and int(parts[1]) < len(items):
             text = _("%(channel)s: %(problem)s", channel=channel_label(items[int(parts[1])]["channel"]), problem=text)
             name = parts[2] if len(parts) > 2 else "channels"
             field = {"publish_at": form.publish_at, "slot": form.when}.get(name, form.channels)
