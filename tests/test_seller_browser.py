@@ -85,7 +85,7 @@ def test_a_seller_grabs_todays_post_and_follows_their_earnings(app, page_server,
     check(page, f"seller-link-qr-{tag}")
 
     res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": f"W-{tag}", "amount": "199.00",
-                                             "code": weibo["link"].rsplit("/", 1)[1],
+                                             "code": weibo["link"].rsplit("/", 1)[1].split("?")[0],
                                              "customer": {"external_id": "buyer-1", "name": "王芳"}})
     assert res.status_code == 201, res.json
     page.get_by_role("link", name=words["earnings"], exact=True).click()
