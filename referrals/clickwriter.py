@@ -78,7 +78,7 @@ def write_clicks(session: Session, clicks: list[dict], country_of: CountryOf | N
             "clicked_at": datetime.fromtimestamp(ts / 1000, timezone.utc), "hour": ts // 3_600_000,
             "visitor": c["visitor"], "user_agent": c["ua"], "referrer": c["ref"],
             "bot": c["bot"] == "1", "is_unique": False,
-            "content_version": int(c["creative"]) if c.get("creative", "").isascii() and c["creative"].isdigit() else None,
+            "content_version": int(tag) if (tag := c.get("creative") or "").isascii() and tag.isdigit() else None,
             "country": country_of(c["ip"]) if country_of is not None and c.get("ip") else None,
         }
     _known_versions_only(conn, rows.values())

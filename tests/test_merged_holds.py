@@ -148,6 +148,7 @@ def test_a_sharer_is_suspended_and_reinstated_from_their_console_page(owner, mak
     sharer = make_sharer("小林")
     page = f"/console/sharers/{sharer['id']}"
     assert console.post(f"{page}/suspend", {"reason": ""}, token_from=page).status_code == 303
+    assert console.post(f"{page}/suspend", {"reason": "a\x00b"}, token_from=page).status_code == 303  # unstorable
     assert not owner.get(f"/api/v1/sharers/{sharer['id']}").json.get("suspended")
     assert console.post(f"{page}/suspend", {"reason": "刷单"}, token_from=page).status_code == 303
     assert "刷单" in console.get(page).text

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from plumbing import database, redis_client
 from plumbing.database import utcnow
+from plumbing.fields import unstorable
 from referrals import linkcache
 from referrals.suspension import reinstate, suspend
 from web.console.blueprint import bp
@@ -22,7 +23,7 @@ def suspend_sharer(sharer_id: int):
     :raise 404: not a sharer of this workspace. :raise 409: suspended already.
     """
     reason = (request.form.get("reason") or "").strip()
-    if not reason or len(reason) > 500:
+    if not reason or len(reason) > 500 or unstorable(reason):
         flash(_("Give a reason for the suspension (up to 500 characters)."), "warning")
         return redirect(url_for("console.sharer", sharer_id=sharer_id), 303)
     session = database.session()
