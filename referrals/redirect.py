@@ -9,6 +9,7 @@ is passed on as given; the click writer makes sense of it.
 """
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import time
@@ -34,9 +35,31 @@ _UNAVAILABLE = ("<!doctype html><meta charset=utf-8><title>Try again</title>"
 _CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
+_RANDOM_TAILS = 1024
+_tails = iter(())
+
+
+def _forget_tails() -> None:
+    global _tails
+    _tails = iter(())
+
+
+os.register_at_fork(after_in_child=_forget_tails)  # a forked child never reuses its parent's tails
+
+
 def new_click_id() -> str:
-    """Time-ordered and unguessable: 11 hex digits of milliseconds, 10 random."""
-    return f"{int(time.time() * 1000):011x}{secrets.token_hex(5)}"
+    """Time-ordered and unguessable: 11 hex digits of milliseconds, 10 random.
+
+    The random parts come from the system's generator a thousand at a time (one
+    read instead of one per redirect); taking one is a single ``next`` on a list
+    iterator, atomic between threads, so no two requests get the same tail."""
+    global _tails
+    tail = next(_tails, None)
+    if tail is None:
+        pool = secrets.token_hex(5 * _RANDOM_TAILS)
+        _tails = iter([pool[i:i + 10] for i in range(0, len(pool), 10)])
+        tail = next(_tails)
+    return f"{int(time.time() * 1000):011x}{tail}"
 
 
 class RedirectLayer:

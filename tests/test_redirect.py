@@ -214,3 +214,33 @@ def test_a_landing_url_in_chinese_is_redirected_to_as_ascii(app, client, owner, 
     location.encode("ascii")
     assert location.startswith("https://xn--")
     assert "sc_click=" in location and location.endswith("#%E8%B4%AD%E4%B9%B0")
+
+
+def test_click_ids_are_unique_across_threads_and_a_forked_child():
+    import os
+    import threading
+
+    from referrals.redirect import new_click_id
+
+    seen: list[list[str]] = [[] for _ in range(8)]
+
+    def take(slot: int) -> None:
+        seen[slot] = [new_click_id() for _ in range(3_000)]  # several refills of the random tails
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [i for chunk in seen for i in chunk]
+    assert len(set(ids)) == len(ids) == 24_000
+    assert all(len(i) == 21 and int(i, 16) >= 0 for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child's next tails must not be the parent's
+        os.write(write, " ".join(new_click_id()[11:] for _ in range(50)).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = set(os.read(read, 1 << 16).decode().split())
+    parent = {new_click_id()[11:] for _ in range(50)}
+    assert len(child) == 50 and not child & parent
