@@ -157,7 +157,8 @@ def run_import(model: type[CsvImport], import_id: int, columns: tuple[str, ...],
             for outcome, count in totals(model.OUTCOMES, row.results).items():
                 setattr(row, outcome, count)
             if finished:
-                row.status, row.finished_at = "done", utcnow()
+                # The file held names, phones and addresses; once imported, only its report is kept.
+                row.status, row.finished_at, row.csv = "done", utcnow(), ""
             progress.commit()
         if finished:
             live.delete(_live_key(model, import_id))

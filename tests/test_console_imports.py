@@ -71,6 +71,8 @@ def test_an_import_runs_in_the_background_and_its_page_shows_progress_then_each_
     assert "A-1" in page and "Invalid row." in page and "<code>amount</code>" in page  # line 3's reason
     assert "The refunds would exceed the sale." in page  # line 7
     assert counts(app) == before
+    with database.new_session(app) as s:  # the file is forgotten once imported, its report kept
+        assert [(i.csv, len(i.results)) for i in s.scalars(select(SalesImport))] == [("", 6)]
     res = upload(console, backfill(link["code"]).encode("utf-8"), dry_run=False)
     work(app)
     assert SUMMARY.format(3, 0) in text_of(console.get(res.headers["Location"]))

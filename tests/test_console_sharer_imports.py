@@ -79,6 +79,7 @@ def test_an_import_invites_by_email_in_the_uploaders_language_and_a_second_adds_
         found = s.scalars(select(SharerImport)).one()
         assert [r["status"] for r in found.results] == ["created", "created", "failed", "failed", "existing"]
         assert "invitation_url" not in str(found.results)
+        assert found.csv == ""  # the file's names and phones are forgotten once imported
         amei = s.get(Sharer, found.results[1]["sharer_id"])
         assert (amei.name, amei.phone) == ("阿美", "+8613800138000")
         assert f'/console/sharers/{amei.id}">阿美</a>' in html  # each sharer by their current name
