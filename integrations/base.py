@@ -6,6 +6,9 @@ documented payloads and signatures alone.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -162,3 +165,24 @@ def buyer_ip(*values) -> str | None:
 def click_id_in(value) -> str | None:
     value = str(value or "").strip().lower()
     return value if CLICK_ID.match(value) else None
+
+
+def signing_secret(settings: dict, hint: str) -> dict:
+    """A platform's webhook signing secret as pasted (8 to 200 characters once trimmed).
+
+    :raise ValueError: with ``hint``, where to find it, for the form and the API.
+    """
+    secret = str(settings.get("secret") or "").strip()
+    if not 8 <= len(secret) <= 200:
+        raise ValueError({"secret": hint})
+    return {"secret": secret}
+
+
+def verify_body_hmac(given: str, secret: str, body: bytes, header: str) -> None:
+    """The base64 HMAC-SHA256 of the raw body under the secret, as Shopify and WooCommerce sign.
+
+    :raise BadSignature: ``given`` (the ``header``'s value) is not it.
+    """
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise BadSignature(f"{header} does not match the body")
