@@ -8,11 +8,17 @@ tests). The connection then goes to the address that was checked, so a DNS
 answer that changes between check and connect (rebinding) cannot redirect
 it; TLS still sends and verifies the hostname (SNI). Redirects are never
 followed and proxy variables are ignored: both would reach unchecked hosts.
+
+An answer is read up to ``MAX_ANSWER_BYTES`` and within ``MAX_ANSWER_SECONDS``
+in all (httpx's timeouts bound each read, not the whole): some servers are
+named by users (a Mastodon instance, a webhook's URL), and one that sends an
+endless answer, or one byte at a time, must not hold a worker or its memory.
 """
 from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,6 +27,32 @@ import httpx
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+MAX_ANSWER_SECONDS = 120.0
+
+
+class AnswerTooLarge(httpx.ReadError):
+    """The answer went past ``MAX_ANSWER_BYTES`` or ``MAX_ANSWER_SECONDS`` (an ``httpx.HTTPError``)."""
+
+
+class CappedStream(httpx.SyncByteStream):
+    """An answer's body, read up to ``max_bytes`` and until ``deadline`` (monotonic)."""
+
+    def __init__(self, stream: httpx.SyncByteStream, max_bytes: int, deadline: float) -> None:
+        self._stream, self._max_bytes, self._deadline = stream, max_bytes, deadline
+
+    def __iter__(self):
+        read = 0
+        for chunk in self._stream:
+            read += len(chunk)
+            if read > self._max_bytes:
+                raise AnswerTooLarge(f"the answer is over {self._max_bytes} bytes")
+            if time.monotonic() > self._deadline:
+                raise AnswerTooLarge(f"the answer took over {MAX_ANSWER_SECONDS:g} s")
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 class TargetRefused(ValueError):
@@ -136,9 +168,11 @@ def check_url(url: str, allow_private: bool) -> Target:
 class PinnedTransport(httpx.HTTPTransport):
     """Connects to the addresses checked for the request's host, trying each in turn."""
 
-    def __init__(self, allow_private: bool, **kwargs) -> None:
+    def __init__(self, allow_private: bool, max_bytes: int = MAX_ANSWER_BYTES,
+                 max_seconds: float = MAX_ANSWER_SECONDS, **kwargs) -> None:
         super().__init__(**kwargs)
         self.allow_private = allow_private
+        self.max_bytes, self.max_seconds = max_bytes, max_seconds
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         target = check_url(str(request.url), self.allow_private)
@@ -146,10 +180,13 @@ class PinnedTransport(httpx.HTTPTransport):
         # The Host header was set from the original URL when the request was built.
         request.extensions = {**request.extensions, "sni_hostname": target.host}
         last_error: Exception | None = None
+        deadline = time.monotonic() + self.max_seconds
         for ip in target.addresses:
             request.url = original.copy_with(host=str(ip))
             try:
-                return super().handle_request(request)
+                response = super().handle_request(request)
+                response.stream = CappedStream(response.stream, self.max_bytes, deadline)
+                return response
             except httpx.ConnectError as exc:
                 last_error = exc
             finally:
@@ -157,13 +194,15 @@ class PinnedTransport(httpx.HTTPTransport):
         raise last_error or httpx.ConnectError(f"could not connect to {target.host}")
 
 
-def client(allow_private: bool, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT) -> httpx.Client:
-    """An HTTP client whose every request goes through the SSRF guard.
+def client(allow_private: bool, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+           max_bytes: int = MAX_ANSWER_BYTES, max_seconds: float = MAX_ANSWER_SECONDS) -> httpx.Client:
+    """An HTTP client whose every request goes through the SSRF guard, and whose every answer is
+    read up to ``max_bytes`` within ``max_seconds`` (else :class:`AnswerTooLarge`).
 
     One client per logical call: connections are pooled by address, and two
     hostnames may share one.
     """
-    return httpx.Client(transport=PinnedTransport(allow_private), timeout=timeout,
+    return httpx.Client(transport=PinnedTransport(allow_private, max_bytes, max_seconds), timeout=timeout,
                         follow_redirects=False, trust_env=False)
 
 

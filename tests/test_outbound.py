@@ -90,3 +90,81 @@ def test_the_client_refuses_a_private_target_before_connecting():
 def test_redirects_are_not_followed():
     with guarded_http.client(allow_private=True) as http:
         assert http.follow_redirects is False and http.trust_env is False
+
+
+class _Endless:
+    """A server answering every request with a body that never ends (``pace`` seconds between chunks)."""
+
+    def __init__(self, pace: float = 0.0):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                import time
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = b"[" + b"0," * 32_767
+                try:
+                    for _ in range(2_000):  # 128 MB at most, bounded
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        outer.sent += len(chunk)
+                        time.sleep(outer.pace)
+                except OSError:
+                    pass  # the client hung up: as it should
+
+            def log_message(self, *args):
+                pass
+
+        self.pace, self.sent = pace, 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_endless_answer_is_cut_at_the_size_limit_not_read_into_memory():
+    server = _Endless()
+    try:
+        with guarded_http.client(True, max_bytes=1_000_000) as http, \
+                pytest.raises(guarded_http.AnswerTooLarge, match="over 1000000 bytes"):
+            http.get(server.url)
+    finally:
+        server.close()
+    assert server.sent < 8_000_000
+
+
+def test_an_answer_trickling_past_the_whole_time_limit_is_cut_though_each_read_is_quick():
+    import time
+    server = _Endless(pace=0.05)
+    try:
+        started = time.monotonic()
+        with guarded_http.client(True, timeout=5.0, max_seconds=0.5) as http, \
+                pytest.raises(guarded_http.AnswerTooLarge, match="took over"):
+            http.get(server.url)
+        assert time.monotonic() - started < 3
+    finally:
+        server.close()
+
+
+def test_a_channel_call_to_an_endless_server_is_a_retryable_publish_error():
+    from channels.base import PublishError
+    from channels.remote import call
+
+    server = _Endless()  # cut at the default 16 MB
+    try:
+        with pytest.raises(PublishError, match="unreachable") as raised:
+            call("Mastodon", "GET", server.url, True, 5.0)
+        assert raised.value.retryable
+    finally:
+        server.close()
+    assert server.sent < guarded_http.MAX_ANSWER_BYTES + 8_000_000
