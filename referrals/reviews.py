@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from plumbing.errors import ApiError
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
-from referrals import bonuses, ledger
+from referrals import bonuses, ledger, prizes
 from referrals.identity import same_person
 from referrals.models import Click, Commission, Conversion, RiskReview, RiskSettings, Sharer
 from referrals.risk import SaleFacts, flags, merged
@@ -144,7 +144,8 @@ def release(session: Session, workspace_id: int, review_id: int, by: str, now: d
 
 def reject(session: Session, workspace_id: int, review_id: int, reason: str, by: str, now: datetime) -> RiskReview:
     """The held commissions are reversed, an off-price line's hold with them (a rejected sale
-    pays nothing); ``reason`` is what the sharer reads. :raise ApiError 404/409: unknown, or decided already."""
+    pays nothing), and so are the pending awards it counted towards (a contest prize share, a
+    target bonus); ``reason`` is what the sharer reads. :raise ApiError 404/409: unknown, or decided already."""
     review = _open(session, workspace_id, review_id)
     for c in _held(session, review):
         ledger.reject(session, c, memo=reason)
@@ -152,6 +153,7 @@ def reject(session: Session, workspace_id: int, review_id: int, reason: str, by:
     review.status, review.reason, review.decided_at, review.decided_by = "rejected", reason, now, by
     sale = session.get(Conversion, review.conversion_id)
     ledger.lock_awards(session, workspace_id)  # as a refund does (see ledger.lock_awards)
+    prizes.reverse_for_rejection(session, sale)
     bonuses.reverse_for_refund(session, sale, sale.id, memo=f"order {sale.order_id} rejected in review: below the target")
     return review
 
