@@ -386,3 +386,30 @@ def test_a_sale_rejected_in_review_wins_no_contest_and_takes_back_its_share_of_a
     bob = ok(owner.get(f"/api/v1/sharers/{people['bob']['id']}/earnings"))
     assert bob["pending"] == "35.00"  # 25.00 of the prize + 10% of b1
 
+
+def test_one_contest_that_fails_to_finalize_stops_neither_the_others_nor_the_next_run(app, owner, league, monkeypatch):
+    from plumbing import metrics, redis_client
+    from teams import jobs
+
+    broken, fine = make_contest(owner, league), make_contest(owner, league, name="Autumn PK")
+    for contest in (broken, fine):
+        shift_into_past(app, contest["id"])
+    sale(owner, "o1", league["codes"]["dan"], "20.00", NOW - timedelta(days=2))
+    real = jobs.finalize
+
+    def finalize(session, workspace_id, contest_id, now):
+        if contest_id == broken["id"]:
+            raise RuntimeError("a contest that cannot be finalized")
+        return real(session, workspace_id, contest_id, now)
+
+    monkeypatch.setattr(jobs, "finalize", finalize)
+    failures = metrics.JOB_FAILURES.labels("finalize_ended_contests")
+    before = failures._value.get()
+    queue = redis_client.queue(app=app)
+    queue.scheduled_job_registry.remove(jobs.FINALIZE_JOB_ID)
+    with app.app_context():
+        assert finalize_ended_contests() == 1
+    assert ok(owner.get(f"/api/v1/contests/{fine['id']}"))["status"] == "final"
+    assert ok(owner.get(f"/api/v1/contests/{broken['id']}"))["status"] == "ended"  # tried again next run
+    assert failures._value.get() == before + 1
+    assert jobs.FINALIZE_JOB_ID in queue.scheduled_job_registry.get_job_ids()
