@@ -48,7 +48,7 @@ def reverse_for_refund(session: Session, sale: Conversion, refund_id: int, memo:
             TargetBonus.sharer_id == sale.sharer_id, TargetBonus.status == "pending",
             TargetBonus.currency == sale.currency, TargetBonus.period_start <= sale.occurred_at,
             TargetBonus.period_end > sale.occurred_at, TargetBonus.created_at > sale.created_at)
-            .with_for_update()):
+            .order_by(TargetBonus.id).with_for_update()):
         if bonus.campaign_id is not None and bonus.campaign_id != sale.campaign_id:
             continue
         now = own_figures(session, bonus.workspace_id, bonus.currency, bonus.period_start, bonus.period_end,

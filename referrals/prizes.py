@@ -41,7 +41,7 @@ def _take_back(session: Session, sale: Conversion, refunded_now: int, refund_id:
     for prize in session.scalars(select(Prize).where(
             Prize.sharer_id == sale.sharer_id, Prize.status == "pending", Prize.currency == sale.currency,
             Prize.period_start <= sale.occurred_at, Prize.period_end > sale.occurred_at,
-            Prize.created_at > sale.created_at, Prize.basis_minor > 0, *also).with_for_update()):
+            Prize.created_at > sale.created_at, Prize.basis_minor > 0, *also).order_by(Prize.id).with_for_update()):
         prize.refunded_minor = min(prize.basis_minor, prize.refunded_minor + refunded_now)
         kept = kept_after_refunds(prize.amount_minor, prize.basis_minor, prize.refunded_minor)
         delta = prize.amount_minor - prize.reversed_minor - kept
