@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referrals import ledger
 from referrals.leaderboard import sales_in_window
-from referrals.models import Conversion, RiskReview, TargetBonus
+from referrals.models import Conversion, TargetBonus
+from referrals.stats import not_rejected_in_review
 
 MEASURES = ("net_sales", "orders")
 
@@ -25,8 +26,7 @@ def own_figures(session: Session, workspace_id: int, currency: str, start: datet
                 campaign_id: int | None = None, sharer_ids: list[int] | None = None,
                 recorded_before: datetime | None = None) -> dict[int, dict[str, int]]:
     """``{sharer_id: {"orders", "net_sales"}}`` of the sharers with counted sales in [start, end)."""
-    where = [*sales_in_window(workspace_id, currency, start, end),
-             ~exists().where(RiskReview.conversion_id == Conversion.id, RiskReview.status == "rejected")]
+    where = [*sales_in_window(workspace_id, currency, start, end), not_rejected_in_review()]
     if campaign_id is not None:
         where.append(Conversion.campaign_id == campaign_id)
     if sharer_ids is not None:
@@ -48,7 +48,7 @@ def reverse_for_refund(session: Session, sale: Conversion, refund_id: int, memo:
             TargetBonus.sharer_id == sale.sharer_id, TargetBonus.status == "pending",
             TargetBonus.currency == sale.currency, TargetBonus.period_start <= sale.occurred_at,
             TargetBonus.period_end > sale.occurred_at, TargetBonus.created_at > sale.created_at)
-            .with_for_update()):
+            .order_by(TargetBonus.id).with_for_update()):
         if bonus.campaign_id is not None and bonus.campaign_id != sale.campaign_id:
             continue
         now = own_figures(session, bonus.workspace_id, bonus.currency, bonus.period_start, bonus.period_end,

@@ -588,9 +588,10 @@ def _apply_refund(session: Session, sale: Conversion, refund: Conversion,
     line_refunds.apply(plan or [])
     reversals = []
     given: dict[int, int] = {}
-    # Locked: the approval job may be moving these commissions right now.
-    for c in session.scalars(select(Commission).where(Commission.conversion_id == sale.id)
-                             .order_by(Commission.level).with_for_update()):
+    # Locked (by id, the order of every writer: see ledger.lock_awards): the approval job may be
+    # moving these commissions right now.
+    for c in sorted(session.scalars(select(Commission).where(Commission.conversion_id == sale.id)
+                                    .order_by(Commission.id).with_for_update()), key=lambda c: c.level):
         delta = (c.amount_minor - c.reversed_minor) - line_refunds.kept(c, lines, sale.amount_minor, after)
         if delta > 0:
             kind = ledger.reverse(session, c, delta, refund.id, memo=f"refund of order {sale.order_id}")

@@ -16,7 +16,7 @@ from referrals.grades import evaluate
 from referrals.imports import COLUMNS, REQUIRED, import_rows
 from referrals.ledger import approve_due
 from referrals.models import Grade, SalesImport
-from referrals.reviews import expire
+from referrals.reviews import expire, expired
 
 APPROVE_JOB_ID = "sharecast-approve-due-commissions"
 APPROVE_EVERY = timedelta(minutes=10)
@@ -25,10 +25,18 @@ GRADES_EVERY = timedelta(hours=1)
 
 
 def approve_due_commissions() -> int:
-    """Decide the risk holds nobody reviewed in time, approve every commission whose holding
-    period is over; then plan the next run."""
+    """Decide the risk holds nobody reviewed in time (each in its own transaction), approve every
+    commission whose holding period is over (in another); then plan the next run.
+
+    Apart, so that no transaction holds a workspace's awards lock (a rejection takes it) while it
+    locks commissions: a refund locks its sale's commissions and then the awards lock."""
     with database.new_session() as session:
-        expire(session, utcnow())
+        due = expired(session, utcnow())
+    for review_id in due:
+        with database.new_session() as session:
+            expire(session, review_id, utcnow())
+            session.commit()
+    with database.new_session() as session:
         done = approve_due(session, None, utcnow())
         session.commit()
     job = get_current_job()

@@ -85,7 +85,12 @@ def book_prize(session: Session, prize: Prize | TargetBonus, memo: str = "", rea
 def lock_awards(session: Session, workspace_id: int) -> None:
     """Hold the workspace's lock on awards (contest prizes, target bonuses) until commit: a finalize
     takes it before counting sales, a refund of an attributed sale before looking for the awards it
-    counted towards, so a refund never commits unseen while its sale is counted into a new award."""
+    counted towards, so a refund never commits unseen while its sale is counted into a new award.
+
+    Lock order, for every writer (else two of them deadlock on PostgreSQL): a sale's commissions
+    (FOR UPDATE, by id), then this lock, then prizes and target bonuses (by id). A transaction that
+    holds this lock never locks commissions after it (the approval job decides each expired risk
+    hold in its own transaction, apart from approving)."""
     database.lock(session, f"awards:{workspace_id}")
 
 
@@ -211,7 +216,10 @@ def approve_due(session: Session, workspace_id: int | None, now: datetime, ids: 
         query = query.where(Commission.workspace_id == workspace_id)
     if ids is not None:
         query = query.where(Commission.id.in_(ids))
-    found = list(session.scalars(query.with_for_update()))
+    else:  # lock only the due ones
+        query = query.where(Commission.approvable_at <= now)
+    # In id order, as a refund and a rejection lock a sale's commissions (see lock_awards).
+    found = list(session.scalars(query.order_by(Commission.id).with_for_update()))
     if ids is not None:
         missing = set(ids) - {c.id for c in found}
         early = [c.id for c in found if c.approvable_at > now]
@@ -232,7 +240,7 @@ def approve_due_prizes(session: Session, workspace_id: int | None, now: datetime
         query = select(model).where(model.status == "pending", model.approvable_at <= now)
         if workspace_id is not None:
             query = query.where(model.workspace_id == workspace_id)
-        due += session.scalars(query.with_for_update())
+        due += session.scalars(query.order_by(model.id).with_for_update())
     for prize in due:
         net = prize.amount_minor - prize.reversed_minor
         _entry(session, None, "pending", -net, "approval", sharer_id=prize.sharer_id,

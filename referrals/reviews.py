@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from plumbing.errors import ApiError
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
-from referrals import bonuses, ledger
+from referrals import bonuses, ledger, prizes
 from referrals.identity import same_person
 from referrals.models import Click, Commission, Conversion, RiskReview, RiskSettings, Sharer
 from referrals.risk import SaleFacts, flags, merged
@@ -127,8 +127,12 @@ def get_review(session: Session, workspace_id: int, review_id: int) -> RiskRevie
 
 
 def _held(session: Session, review: RiskReview) -> list[Commission]:
+    """The sale's held commissions, locked in id order: the first lock of a decision, as in a refund
+    (see ``ledger.lock_awards``), so the two wait for each other instead of deadlocking, and a
+    rejection reads what a refund committed meanwhile."""
     return list(session.scalars(select(Commission).where(Commission.conversion_id == review.conversion_id,
-                                                         Commission.status == "held")))
+                                                         Commission.status == "held")
+                                .order_by(Commission.id).with_for_update()))
 
 
 def release(session: Session, workspace_id: int, review_id: int, by: str, now: datetime) -> RiskReview:
@@ -144,7 +148,8 @@ def release(session: Session, workspace_id: int, review_id: int, by: str, now: d
 
 def reject(session: Session, workspace_id: int, review_id: int, reason: str, by: str, now: datetime) -> RiskReview:
     """The held commissions are reversed, an off-price line's hold with them (a rejected sale
-    pays nothing); ``reason`` is what the sharer reads. :raise ApiError 404/409: unknown, or decided already."""
+    pays nothing), and so are the pending awards it counted towards (a contest prize share, a
+    target bonus); ``reason`` is what the sharer reads. :raise ApiError 404/409: unknown, or decided already."""
     review = _open(session, workspace_id, review_id)
     for c in _held(session, review):
         ledger.reject(session, c, memo=reason)
@@ -152,6 +157,7 @@ def reject(session: Session, workspace_id: int, review_id: int, reason: str, by:
     review.status, review.reason, review.decided_at, review.decided_by = "rejected", reason, now, by
     sale = session.get(Conversion, review.conversion_id)
     ledger.lock_awards(session, workspace_id)  # as a refund does (see ledger.lock_awards)
+    prizes.reverse_for_rejection(session, sale)
     bonuses.reverse_for_refund(session, sale, sale.id, memo=f"order {sale.order_id} rejected in review: below the target")
     return review
 
@@ -163,19 +169,27 @@ def _open(session: Session, workspace_id: int, review_id: int) -> RiskReview:
     return review
 
 
-def expire(session: Session, now: datetime) -> list[int]:
-    """Decide every open review past its expiry as its workspace says; the ids decided."""
-    done = []
-    for review in session.scalars(select(RiskReview).where(RiskReview.status == "open", RiskReview.expires_at <= now)
-                                  .order_by(RiskReview.id).with_for_update()).all():
-        settings = settings_for(session, review.workspace_id)
-        if settings.expiry_decision == "reject":
-            reject(session, review.workspace_id, review.id, f"not reviewed within {settings.hold_days} days",
-                   "expiry", now)
-        else:
-            release(session, review.workspace_id, review.id, "expiry", now)
-        done.append(review.id)
-    return done
+def expired(session: Session, now: datetime) -> list[int]:
+    """The ids of the open reviews past their expiry, oldest first (for :func:`expire`)."""
+    return list(session.scalars(select(RiskReview.id).where(RiskReview.status == "open", RiskReview.expires_at <= now)
+                                .order_by(RiskReview.id)))
+
+
+def expire(session: Session, review_id: int, now: datetime) -> bool:
+    """Decide one review past its expiry as its workspace says; False when it is decided already or not
+    expired. One per transaction: a rejection ends holding the workspace's awards lock, which must not
+    be held while the next one locks commissions (a refund takes them in the other order)."""
+    review = session.scalar(select(RiskReview).where(RiskReview.id == review_id, RiskReview.status == "open",
+                                                     RiskReview.expires_at <= now).with_for_update())
+    if review is None:
+        return False
+    settings = settings_for(session, review.workspace_id)
+    if settings.expiry_decision == "reject":
+        reject(session, review.workspace_id, review.id, f"not reviewed within {settings.hold_days} days",
+               "expiry", now)
+    else:
+        release(session, review.workspace_id, review.id, "expiry", now)
+    return True
 
 
 def review_json(review: RiskReview, order_id: str | None = None) -> dict:

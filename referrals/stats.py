@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Campaign
 from plumbing.money import format_amount
-from referrals.models import ClickRollup, Commission, Conversion
+from referrals.models import ClickRollup, Commission, Conversion, RiskReview
 
 
 def credited_sales() -> tuple:
@@ -22,6 +22,12 @@ def counted_sales() -> tuple:
     report, the leaderboard and team contests): a sale credited to a sharer, not a
     self-referral, and not wholly refunded. Its revenue is its amount less its refunds."""
     return (*credited_sales(), Conversion.self_referral.is_(False), Conversion.refunded_minor < Conversion.amount_minor)
+
+
+def not_rejected_in_review():
+    """The condition that a sale was not rejected in risk review: a rejected sale pays nothing, so it
+    counts towards no award (target bonuses, contest standings and prizes)."""
+    return ~exists().where(RiskReview.conversion_id == Conversion.id, RiskReview.status == "rejected")
 
 
 def attributed_sales(campaign_id: int) -> tuple:

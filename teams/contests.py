@@ -3,7 +3,7 @@
 The measure is net sales, orders, or new customers who bought: never recruits.
 Standings count the same sales as the leaderboard (attributed, not
 self-referral, not fully refunded, net of refunds) of the contest's teams'
-members in the period. ``finalize`` freezes the standings and books each
+members in the period, less those rejected in risk review (as targets do). ``finalize`` freezes the standings and books each
 winning member's share of the cash prize in the ledger (``contest_prize``);
 it runs once however often it is called.
 """
@@ -20,6 +20,7 @@ from plumbing.money import format_amount, parse_amount
 from referrals import ledger
 from referrals.leaderboard import masked, sales_in_window
 from referrals.models import Conversion, Prize, Sharer
+from referrals.stats import not_rejected_in_review
 from teams.awards import place_teams, split_team_prize
 from teams.models import Contest, ContestTeam, Team, TeamMember
 from workspaces.models import Workspace
@@ -110,7 +111,8 @@ def standings(session: Session, contest: Contest, until: datetime) -> dict:
                func.count(func.distinct(new_customer)).label("new_customers"))
         .join(TeamMember, and_(TeamMember.sharer_id == Conversion.sharer_id, TeamMember.team_id.in_(teams)))
         .outerjoin(firsts, firsts.c.customer == Conversion.customer_sharer_id)
-        .where(*sales_in_window(contest.workspace_id, contest.currency, contest.starts_at, end))
+        .where(*sales_in_window(contest.workspace_id, contest.currency, contest.starts_at, end),
+               not_rejected_in_review())
         .group_by(Conversion.sharer_id))}
     lines: dict[int, list[dict]] = {t: [] for t in teams}
     for team_id, sharer_id, name in members:

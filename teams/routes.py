@@ -163,11 +163,14 @@ def create_target(data: dict):
 @bp.arguments(TargetQuery, location="query")
 @bp.response(200, TargetList)
 def list_targets(query: dict):
-    """Targets, newest first; ``sharer_id``: those for that sharer (a seller sees only their own)."""
+    """Targets, newest first; ``sharer_id``: those for that sharer (a seller sees only their own, and
+    no other sharer's id)."""
     key = current()
-    sharer_id = key.sharer_id if key.role == "seller" else query["sharer_id"]
-    return {"items": targets.list_targets(database.session(), key.workspace_id, utcnow(), sharer_id),
-            "next_cursor": None}
+    if key.role == "seller":
+        items = targets.list_targets(database.session(), key.workspace_id, utcnow(), viewer_sharer_id=key.sharer_id)
+    else:
+        items = targets.list_targets(database.session(), key.workspace_id, utcnow(), query["sharer_id"])
+    return {"items": items, "next_cursor": None}
 
 
 @bp.get("/targets/<int(min=1, max=2147483647):target_id>")

@@ -163,11 +163,16 @@ def ended_unfinalized(session: Session, now: datetime) -> list[tuple[int, int]]:
         Target.finalized_at.is_(None), Target.ends_at <= now).order_by(Target.id))]
 
 
-def summary_json(target: Target, now: datetime) -> dict:
+def summary_json(target: Target, now: datetime, viewer_sharer_id: int | None = None) -> dict:
+    """The target without progress. A seller (``viewer_sharer_id``, one it is for) sees in ``sharer_ids``
+    only themselves: who else a target is limited to is the brand's business."""
+    sharer_ids = target.sharer_ids
+    if viewer_sharer_id is not None and sharer_ids:
+        sharer_ids = [viewer_sharer_id]
     return {"id": target.id, "name": target.name, "measure": target.measure, "threshold": show_threshold(target),
             "bonus": format_amount(target.bonus_minor, target.currency), "currency": target.currency,
             "starts_at": target.starts_at, "ends_at": target.ends_at, "campaign_id": target.campaign_id,
-            "sharer_ids": target.sharer_ids, "grade_ids": target.grade_ids, "status": status_of(target, now),
+            "sharer_ids": sharer_ids, "grade_ids": target.grade_ids, "status": status_of(target, now),
             "finalized_at": target.finalized_at}
 
 
@@ -188,14 +193,17 @@ def target_json(session: Session, target: Target, now: datetime, viewer_sharer_i
                       "value": show_threshold(target, row["value"]), "reached": row["reached"],
                       "bonus_status": bonus.status if bonus else None,
                       "bonus": format_amount(bonus.amount_minor - bonus.reversed_minor if bonus else 0, target.currency)})
-    return {**summary_json(target, now), "as_of": min(now, target.ends_at), "progress": lines}
+    return {**summary_json(target, now, viewer_sharer_id), "as_of": min(now, target.ends_at), "progress": lines}
 
 
-def list_targets(session: Session, workspace_id: int, now: datetime, sharer_id: int | None = None) -> list[dict]:
-    """The workspace's targets, newest first (``sharer_id``: only those for that sharer)."""
+def list_targets(session: Session, workspace_id: int, now: datetime, sharer_id: int | None = None, *,
+                 viewer_sharer_id: int | None = None) -> list[dict]:
+    """The workspace's targets, newest first (``sharer_id``: only those for that sharer; ``viewer_sharer_id``:
+    a seller's list, only those for them, as :func:`summary_json` shows them to a seller)."""
+    sharer_id = viewer_sharer_id or sharer_id
     found = session.scalars(select(Target).where(Target.workspace_id == workspace_id)
                             .order_by(Target.starts_at.desc(), Target.id.desc()).limit(200))
-    return [summary_json(t, now) for t in found
+    return [summary_json(t, now, viewer_sharer_id) for t in found
             if sharer_id is None or applies_to(session, t, [sharer_id])]
 
 
@@ -203,7 +211,7 @@ def seller_view(session: Session, workspace_id: int, sharer_id: int, now: dateti
     """The seller's own progress on the targets for them that are live, upcoming or ended in the last
     31 days: each target's summary with ``value`` ("7"), ``reached`` and, once final, ``bonus_status``."""
     shown = []
-    for summary in list_targets(session, workspace_id, now, sharer_id):
+    for summary in list_targets(session, workspace_id, now, viewer_sharer_id=sharer_id):
         if summary["ends_at"] < now - timedelta(days=31):
             continue
         target = get_target(session, workspace_id, summary["id"])

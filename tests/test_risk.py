@@ -8,7 +8,7 @@ from test_withdrawals import put
 
 from plumbing import database
 from referrals.ledger import approve_due
-from referrals.reviews import expire
+from referrals.reviews import expire, expired
 
 
 def later() -> str:
@@ -142,8 +142,10 @@ def test_holds_nobody_reviewed_are_decided_by_the_brands_expiry_rule(app, owner,
     link = make_link(campaign["id"], seller["id"])
     sale(owner, code=link["code"], customer={"external_id": "c1", "email": "x@mailinator.com"})
     with database.new_session(app) as s:
-        assert expire(s, datetime.now(timezone.utc) + timedelta(days=2)) == []
-        assert len(expire(s, datetime.now(timezone.utc) + timedelta(days=4))) == 1
+        assert expired(s, datetime.now(timezone.utc) + timedelta(days=2)) == []
+        [review_id] = expired(s, datetime.now(timezone.utc) + timedelta(days=4))
+        assert expire(s, review_id, datetime.now(timezone.utc) + timedelta(days=4))
+        assert not expire(s, review_id, datetime.now(timezone.utc) + timedelta(days=4))  # decided already
         s.commit()
     review = owner.get("/api/v1/risk/reviews").json["items"][0]
     assert review["status"] == "rejected" and review["reason"] == "not reviewed within 3 days"

@@ -118,6 +118,20 @@ def test_the_seller_sees_their_own_progress_and_staff_see_everyone(app, owner, s
     assert [t["id"] for t in listed["items"]] == [target["id"]]
 
 
+def test_a_seller_sees_the_targets_for_them_and_no_other_sellers_ids(app, owner, sellers):
+    people = sellers["people"]
+    ann, bob, cat = (people[n]["id"] for n in ("ann", "bob", "cat"))
+    pair = make_target(owner, name="两人", sharer_ids=[ann, bob])
+    only_cat = make_target(owner, name="一人", sharer_ids=[cat])
+    everyone = make_target(owner, name="全员")
+    assert sorted(pair["sharer_ids"]) == sorted([ann, bob])  # staff see the list
+    listed = ok(owner.get("/api/v1/targets", key=people["ann"]["api_key"]))["items"]
+    assert {t["id"]: t["sharer_ids"] for t in listed} == {pair["id"]: [ann], everyone["id"]: None}
+    one = ok(owner.get(f"/api/v1/targets/{pair['id']}", key=people["ann"]["api_key"]))
+    assert one["sharer_ids"] == [ann]
+    assert owner.get(f"/api/v1/targets/{only_cat['id']}", key=people["ann"]["api_key"]).status_code == 404
+
+
 def test_limits_to_sharers_grades_and_a_campaign(app, owner, sellers, campaign, make_link):
     people, codes, at = sellers["people"], sellers["codes"], NOW - timedelta(days=2)
     other = ok(owner.post("/api/v1/campaigns", {**CAMPAIGN, "name": "Other"}), 201)

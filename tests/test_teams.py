@@ -341,3 +341,75 @@ def test_a_refund_before_approval_takes_back_the_same_share_of_the_prize(app, ow
         prize = s.scalar(select(Prize).where(Prize.sharer_id == people["bob"]["id"]))
         assert (prize.status, prize.reversed_minor) == ("approved", 3750)  # after approval it stands
     assert ok(owner.get(f"/api/v1/sharers/{people['bob']['id']}/earnings"))["approved"] == "37.50"
+
+
+def test_a_sale_rejected_in_review_wins_no_contest_and_takes_back_its_share_of_a_prize(app, owner, league):
+    """A sale a person rejected in risk review pays nothing: rejected before the contest is final it does not
+    count (here Blue wins instead); rejected after, before approval, it takes back its share of the prize
+    won with it, as a refund of the whole sale would (the frozen ranking and the other shares stand)."""
+    from test_withdrawals import put
+
+    early = make_contest(owner, league, prizes=[{"place": 1, "amount": "100.00"}])
+    late = make_contest(owner, league, name="Autumn PK", prizes=[{"place": 1, "amount": "100.00"}])
+    for contest in (early, late):
+        shift_into_past(app, contest["id"])
+    assert put(owner, "/api/v1/risk/settings", {"rules": {"ip_prefix_orders": {"max": 1, "minutes": 60}}}).status_code == 200
+    codes, at, people = league["codes"], NOW - timedelta(days=2), league["people"]
+    for order, amount in (("b1", "100.00"), ("b2", "200.00")):  # one network: the second order is held
+        ok(owner.post("/api/v1/conversions", {
+            "type": "sale", "order_id": order, "amount": amount, "code": codes["bob"], "occurred_at": at.isoformat(),
+            "customer": {"external_id": f"cust-{order}", "ip": "192.0.2.7"}}), 201)
+    sale(owner, "a1", codes["ann"], "100.00", at)
+    sale(owner, "d1", codes["dan"], "250.00", at)
+    [review] = ok(owner.get("/api/v1/risk/reviews", query_string={"status": "open"}))["items"]
+    ok(owner.post(f"/api/v1/contests/{early['id']}/finalize"))  # still held: Red 400.00, bob 75.00, ann 25.00
+    ok(owner.post(f"/api/v1/risk/reviews/{review['id']}/reject", {"reason": "同一网络反复下单"}))
+    live = ok(owner.get(f"/api/v1/contests/{late['id']}"))
+    assert [(t["name"], t["net_sales"]) for t in live["teams"]] == [("Blue", "250.00"), ("Red", "200.00")]
+    ok(owner.post(f"/api/v1/contests/{late['id']}/finalize"))
+
+    def awards():
+        with database.new_session(app) as s:
+            prizes = {(p.contest_id, p.sharer_id): (p.amount_minor, p.reversed_minor, p.status)
+                      for p in s.scalars(select(Prize))}
+            credited = s.scalar(select(func.sum(LedgerEntry.amount_minor)).where(LedgerEntry.reason == "contest_prize"))
+            taken = s.scalar(select(func.sum(LedgerEntry.amount_minor)).where(
+                LedgerEntry.reason == "reversal", LedgerEntry.bucket == "reversed", LedgerEntry.commission_id.is_(None)))
+        return prizes, credited, taken
+
+    expected = ({(early["id"], people["bob"]["id"]): (7500, 5000, "pending"),
+                 (early["id"], people["ann"]["id"]): (2500, 0, "pending"),
+                 (late["id"], people["dan"]["id"]): (10000, 0, "pending")}, 20000, 5000)
+    assert awards() == expected
+    ok(owner.post("/api/v1/conversions", {"type": "refund", "order_id": "b2", "amount": "200.00"}), 201)
+    assert awards() == expected  # its share was taken back once
+    bob = ok(owner.get(f"/api/v1/sharers/{people['bob']['id']}/earnings"))
+    assert bob["pending"] == "35.00"  # 25.00 of the prize + 10% of b1
+
+
+def test_one_contest_that_fails_to_finalize_stops_neither_the_others_nor_the_next_run(app, owner, league, monkeypatch):
+    from plumbing import metrics, redis_client
+    from teams import jobs
+
+    broken, fine = make_contest(owner, league), make_contest(owner, league, name="Autumn PK")
+    for contest in (broken, fine):
+        shift_into_past(app, contest["id"])
+    sale(owner, "o1", league["codes"]["dan"], "20.00", NOW - timedelta(days=2))
+    real = jobs.finalize
+
+    def finalize(session, workspace_id, contest_id, now):
+        if contest_id == broken["id"]:
+            raise RuntimeError("a contest that cannot be finalized")
+        return real(session, workspace_id, contest_id, now)
+
+    monkeypatch.setattr(jobs, "finalize", finalize)
+    failures = metrics.JOB_FAILURES.labels("finalize_ended_contests")
+    before = failures._value.get()
+    queue = redis_client.queue(app=app)
+    queue.scheduled_job_registry.remove(jobs.FINALIZE_JOB_ID)
+    with app.app_context():
+        assert finalize_ended_contests() == 1
+    assert ok(owner.get(f"/api/v1/contests/{fine['id']}"))["status"] == "final"
+    assert ok(owner.get(f"/api/v1/contests/{broken['id']}"))["status"] == "ended"  # tried again next run
+    assert failures._value.get() == before + 1
+    assert jobs.FINALIZE_JOB_ID in queue.scheduled_job_registry.get_job_ids()
