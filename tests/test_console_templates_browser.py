@@ -61,6 +61,16 @@ def walk(page, base: str, staff: dict, tmp_path, locale: str, tag: str, phone: b
         page.locator("#seller_color").fill("#FFF4CC")
     [found] = zxingcpp.read_barcodes(shown_preview(page), formats=zxingcpp.BarcodeFormat.QRCode)
     assert found.text.endswith("/r/SAMPLE01"), "the code scans in the preview at the size it is shown"
+    # The boxes' names never cover the title or price they frame: hidden at rest, shown above the box's
+    # edge while its numbers are typed.
+    title_box = page.locator(".template-box[data-box=title]")
+    expect(title_box.locator("span")).to_have_css("opacity", "0")
+    page.locator("#title_y").focus()
+    expect(title_box.locator("span")).to_have_css("opacity", "1")
+    assert title_box.locator("span").bounding_box()["y"] + title_box.locator("span").bounding_box()["height"] \
+        <= title_box.bounding_box()["y"] + 0.5
+    page.locator("#title_y").blur()
+    expect(title_box.locator("span")).to_have_css("opacity", "0")
     # Dragging the seller's box over the preview moves it: the numbers follow and the preview is redrawn.
     if not phone:
         handle = page.locator(".template-box[data-box=seller]")

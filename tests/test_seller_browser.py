@@ -70,10 +70,10 @@ def test_a_seller_grabs_todays_post_and_follows_their_earnings(app, page_server,
         time.sleep(0.1)
     assert grabs(app) == [(seller["id"], "weibo", 1)]
 
-    # One tap saves the personal poster.
+    # One tap saves the personal poster: the last picture, after the product's card, on every channel.
     with page.expect_download() as download:
         post.get_by_role("link", name=words["save_poster"]).click()
-    assert download.value.suggested_filename == f"weibo-{campaign['id']}-1.jpg"
+    assert download.value.suggested_filename == f"weibo-{campaign['id']}-2.jpg"
 
     page.get_by_role("link", name=words["links"], exact=True).click()
     page.wait_for_url(f"{page_server}/seller/links")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import CAMPAIGN, PHONE, axe_violations, no_horizontal_scroll, screenshot
+from conftest import CAMPAIGN, DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
 from PIL import Image, ImageDraw
 from test_images import upload
 from test_scheduling import _live, iso, schedule, soon
@@ -94,3 +94,32 @@ def test_todays_posts_on_a_phone_show_pictures_first_and_fold_the_text(app, page
     assert axe_violations(page) == []
     assert no_horizontal_scroll(page)
     screenshot(page, "seller-today-folded-phone-zh")
+
+
+def test_every_channel_shows_pictures_then_poster_then_text_then_copy(app, page_server, browser_context, owner,
+                                                                      make_sharer):
+    """Weibo drew its poster first and Moments second: the seller now meets one order on every channel."""
+    campaign = owner.post("/api/v1/campaigns", {**CAMPAIGN, "channels": ["wechat_moments", "weibo"]}).json
+    assert upload(owner, campaign["id"], photo_bytes()).status_code == 201
+    _live(app, owner, campaign["id"], "wechat_moments", "weibo")
+    seller = make_sharer("小林")
+    page = browser_context(DESKTOP, locale="en-US")
+    page.goto(invite_url(app, page_server, seller["id"]))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{page_server}/seller/")
+
+    def seen(channel: str) -> list[str]:
+        """The card's parts from top to bottom, as the seller meets them."""
+        card = page.locator("article", has=page.get_by_role("heading", name=channel))
+        return card.evaluate("""(a) => [...a.querySelectorAll('figure[data-kind], .post-text, [data-copy]')]
+            .filter((el) => !el.matches('[data-copy$=-title]'))
+            .map((el) => [el.getBoundingClientRect().top, el.getBoundingClientRect().left,
+                          el.dataset.kind === 'poster' ? 'poster' : el.dataset.kind ? 'picture'
+                          : el.matches('[data-copy]') ? 'copy' : 'text'])
+            .sort((x, y) => x[0] - y[0] || x[1] - y[1]).map((part) => part[2])""")
+
+    moments, weibo = seen("WeChat Moments"), seen("Weibo")
+    assert moments == weibo, (moments, weibo)
+    assert moments[-3:] == ["poster", "text", "copy"] and set(moments[:-3]) == {"picture"}, moments
+    assert axe_violations(page) == []
+    screenshot(page, "seller-today-order-desktop-en")

@@ -273,6 +273,7 @@ document.addEventListener("click", function (event) {
                    w: parseFloat(field(form, name + "_w").value) || 0,
                    h: parseFloat(field(form, name + "_h").value) || 0 };
       box.setPointerCapture(event.pointerId);
+      box.classList.add("is-dragging");
       event.preventDefault();
     });
     layer.addEventListener("pointermove", function (event) {
@@ -287,12 +288,21 @@ document.addEventListener("click", function (event) {
     });
     function drop() {
       if (!dragging) return;
+      layer.querySelector("[data-box=" + dragging.name + "]").classList.remove("is-dragging");
       dragging = null;
       field(form, "photo_x").dispatchEvent(new Event("input", { bubbles: true }));  // redraw the preview
     }
     layer.addEventListener("pointerup", drop);
     layer.addEventListener("pointercancel", drop);
     form.addEventListener("input", function () { place(stage, form); });
+    // Typing a box's numbers names that box over the preview (its label is hidden at rest).
+    function mark(event, on) {
+      var name = (event.target.name || "").split("_")[0];
+      var box = BOXES.indexOf(name) >= 0 && layer.querySelector("[data-box=" + name + "]");
+      if (box) box.classList.toggle("is-active", on);
+    }
+    form.addEventListener("focusin", function (event) { mark(event, true); });
+    form.addEventListener("focusout", function (event) { mark(event, false); });
     new MutationObserver(function () {
       var image = stage.querySelector("#template-preview img");
       if (image && !image.complete) { image.addEventListener("load", function () { place(stage, form); }); }

@@ -15,13 +15,24 @@ from web.share_cards import in_wechat
 from web.wechat_sign_in import wechat_status
 
 
+def pictures_then_poster(images: list[dict]) -> list[dict]:
+    """A post's images as a seller saves them: the product's pictures in the channel's order, then the
+    poster with the seller's code, on every channel (pure).
+
+    The channels' own orders differ by accident of their sizes (Weibo's poster came first, Moments'
+    second); a seller grabbing several channels expects one order, and the code last is both the
+    custom of a Moments post and what Xiaohongshu requires of its first picture.
+    """
+    return sorted(images, key=lambda image: image["kind"] == "poster")
+
+
 def _grouped(items: list[dict]) -> list[dict]:
     """Live posts by campaign (newest campaign first), each campaign's channels in library order."""
     campaigns: dict[int, dict] = {}
     for item in items:
         group = campaigns.setdefault(item["campaign_id"], {"id": item["campaign_id"], "title": item["campaign_title"],
                                                           "posts": []})
-        group["posts"].append(item)
+        group["posts"].append({**item, "images": pictures_then_poster(item["images"])})
     order = {c: i for i, c in enumerate(library_channels())}
     for group in campaigns.values():
         group["posts"].sort(key=lambda p: order.get(p["channel"], len(order)))
