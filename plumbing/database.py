@@ -9,6 +9,7 @@ instead of failing with "database is locked" on upgrade.
 from __future__ import annotations
 
 import os
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -103,7 +105,31 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    if make_url(url).get_driver_name() != "psycopg":
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    event.listen(engine, "checkout", replace_if_closed_by_server)
+    return engine
+
+
+def replace_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
+    """The pool's checkout hook on PostgreSQL: a connection the server has ended since it was
+    last used (a restart, a failover, ``pg_terminate_backend``, an idle timeout) is replaced
+    before a statement runs on it, so the first request after a restart does not fail.
+
+    A server sends nothing on an idle connection until it ends it (its last error message,
+    then the end of the stream), so input waiting on the socket of a pooled connection means
+    it is gone. Looking costs a zero-timeout ``poll``, where ``pool_pre_ping`` costs a round
+    trip to the server on every checkout. A connection that died without a word (the server's
+    machine lost) still fails its first statement: SQLAlchemy then drops every connection of
+    the pool opened before, so only that request fails (see README, "Database connections").
+
+    :raise DisconnectionError: input is waiting; the pool opens a new connection instead.
+    """
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    if poller.poll(0):
+        raise DisconnectionError("the server has closed this connection")
 
 
 @contextmanager

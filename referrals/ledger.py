@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from plumbing import database
@@ -180,16 +180,28 @@ def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
     return made
 
 
+def _sharer_earnings_statement(in_currency):
+    return (select(Workspace.currency, LedgerEntry.bucket, func.sum(LedgerEntry.amount_minor))
+            .select_from(Sharer).join(Workspace, Workspace.id == Sharer.workspace_id)
+            .outerjoin(LedgerEntry, and_(LedgerEntry.sharer_id == Sharer.id, in_currency))
+            .where(Sharer.id == bindparam("sharer_id"), Sharer.workspace_id == bindparam("workspace_id"))
+            .group_by(Workspace.currency, LedgerEntry.bucket))
+
+
+# Built once: making the statement and its cache key cost more CPU than running it (the API's
+# simplest authenticated GET reads this; see bench/bench_get.py).
+_EARNINGS_IN = _sharer_earnings_statement(LedgerEntry.currency == bindparam("currency"))
+_EARNINGS_IN_WORKSPACE_CURRENCY = _sharer_earnings_statement(LedgerEntry.currency == Workspace.currency)
+
+
 def sharer_earnings(session: Session, workspace_id: int, sharer_id: int, currency: str | None) -> dict[str, str] | None:
     """:func:`earnings` of a sharer of this workspace, in ``currency`` or else the workspace's, in one
     statement (the sharer's check and the currency with the sums); None when there is no such sharer."""
-    in_currency = (LedgerEntry.currency == currency) if currency else (LedgerEntry.currency == Workspace.currency)
-    rows = session.execute(
-        select(Workspace.currency, LedgerEntry.bucket, func.sum(LedgerEntry.amount_minor))
-        .select_from(Sharer).join(Workspace, Workspace.id == Sharer.workspace_id)
-        .outerjoin(LedgerEntry, and_(LedgerEntry.sharer_id == Sharer.id, in_currency))
-        .where(Sharer.id == sharer_id, Sharer.workspace_id == workspace_id)
-        .group_by(Workspace.currency, LedgerEntry.bucket)).all()
+    params = {"sharer_id": sharer_id, "workspace_id": workspace_id}
+    if currency:
+        rows = session.execute(_EARNINGS_IN, {**params, "currency": currency}).all()
+    else:
+        rows = session.execute(_EARNINGS_IN_WORKSPACE_CURRENCY, params).all()
     if not rows:
         return None
     currency = currency or rows[0][0]

@@ -1,0 +1,70 @@
+"""Pooled PostgreSQL connections the server has ended (a restart, a failover, an administrator's
+``pg_terminate_backend``) are replaced at checkout, without a round trip per request: the first
+request after a restart answers as if nothing happened."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from plumbing import database
+from referrals.models import Conversion
+
+
+@pytest.fixture
+def postgres(app):
+    if database.engine_of(app).dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: the embedded SQLite has no server to restart")
+    return database.engine_of(app)
+
+
+def pooled_backends(engine, count: int) -> list[int]:
+    """Check out ``count`` connections at once, note their server processes, give them back to the pool."""
+    held = [engine.connect() for _ in range(count)]
+    pids = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() for conn in held]
+    for conn in held:
+        conn.close()
+    return pids
+
+
+def end_backends(url, pids: list[int]) -> None:
+    """What a restart does to the app's connections: each server process says goodbye and exits."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for pid in pids:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            deadline = time.time() + 10
+            while time.time() < deadline and conn.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": pids}).scalar():
+                time.sleep(0.02)
+    finally:
+        admin.dispose()
+
+
+def test_the_first_requests_after_the_server_ends_every_connection_answer(app, postgres, owner, make_sharer):
+    sharer = make_sharer()
+    pids = pooled_backends(postgres, 3)
+    end_backends(postgres.url, pids)
+    for _ in range(4):  # each request checks out a connection the server ended, until none is left
+        res = owner.get(f"/api/v1/sharers/{sharer['id']}/earnings")
+        assert res.status_code == 200, res.json
+        assert res.json["pending"] == "0.00"
+    assert set(pooled_backends(postgres, 3)).isdisjoint(pids)
+
+
+def test_a_sale_after_the_server_ends_the_connections_is_recorded_once(app, postgres, owner, campaign, make_sharer,
+                                                                       make_link):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    end_backends(postgres.url, pooled_backends(postgres, 3))
+    res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "AFTER-RESTART", "amount": "10.00",
+                                             "code": link["code"], "customer": {"external_id": "c1"}})
+    assert res.status_code == 201, res.json
+    with database.new_session(app) as s:
+        assert s.scalars(select(Conversion.order_id)).all() == ["AFTER-RESTART"]
+
+
+def test_a_healthy_pooled_connection_is_used_again(app, postgres):
+    first = pooled_backends(postgres, 2)
+    assert sorted(pooled_backends(postgres, 2)) == sorted(first)  # the same server processes: none replaced
