@@ -7,6 +7,7 @@ job; a losing concurrent duplicate reads the winner's stored answer.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -98,13 +99,31 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
             return replay
         body, conversion, follow_up = _refund(session, session.get(Workspace, workspace_id), data, refund_id)
     conversion.request_hash = request_hash
+
+    def write() -> None:
+        """Insert the row, once, with the answer as known by then: a sale's follow-up writes it just
+        before its commissions, whose ids it knows already (see _Context); an answer that changes
+        after that (a review, early refunds, lines) costs an UPDATE at the end."""
+        if conversion in session:
+            return
+        conversion.response = copy.deepcopy(_stored(body))  # (body changes on; the row keeps this)
+        if conversion.id is None:
+            session.add(conversion)
+            session.flush()
+        else:  # a sale, whose id was drawn with its context
+            database.insert_object(session, conversion)
+        body["id"] = conversion.id
+
     try:
         # No savepoint: on a conflict the whole transaction is rolled back below anyway.
-        session.add(conversion)
-        session.flush()
+        if conversion.id is None:  # a refund: its id is drawn by its INSERT, and its follow-up needs it
+            write()
         body["id"] = conversion.id
-        follow_up(conversion, body)
-        conversion.response = _stored(body)
+        follow_up(conversion, body, write)
+        write()
+        stored = _stored(body)
+        if stored != conversion.response:
+            conversion.response = stored
         session.flush()
     except IntegrityError:
         # Someone recorded the same (type, order_id) while we worked: answer theirs.
@@ -162,7 +181,7 @@ def _replay(session: Session, key: tuple, request_hash: str, public_url: str) ->
     return _replay_of(existing, key, request_hash, public_url)
 
 
-def _replay_of(existing: Conversion | None, key: tuple, request_hash: str, public_url: str) -> Outcome | None:
+def _replay_of(existing: Conversion | _Prior | None, key: tuple, request_hash: str, public_url: str) -> Outcome | None:
     """The stored answer when ``existing`` (the row for ``key``) is there; 409 when it differs."""
     workspace_id, kind, order_id, _ = key
     if existing is None:
@@ -188,6 +207,13 @@ _INVITER, _BUYER, _PRIOR = aliased(Sharer, name="inviter"), aliased(Sharer, name
 
 
 @dataclass
+class _Prior:
+    """What a replay reads of the order's recorded sale (see _replay_of)."""
+    request_hash: str
+    response: dict
+
+
+@dataclass
 class _Context:
     """What a sale reads before it writes, gathered by :func:`_context` in one query."""
     workspace: Workspace
@@ -195,14 +221,34 @@ class _Context:
     risk: RiskSettings
     listeners: bool  # any live webhook endpoint
     buyer: Sharer | None  # the sharer the customer already is (see find_customer)
-    prior: Conversion | None  # this order's sale, recorded already
+    prior: _Prior | None  # this order's sale, recorded already
     early_refunds: bool  # refunds of this order wait for their sale
     seller_totals: tuple[int, int, int] | None  # the evidence sharer's sales, gross, refunded (before this one)
     seller_first_sale: datetime | None  # the evidence sharer's first sale as stored (SharerFirstSale)
+    # Ids for the sale and its (at most two) commissions, taken before they are written, so that the
+    # sale's row carries its whole answer from its INSERT: no UPDATE of the answer afterwards.
+    conversion_id: int
+    commission_ids: tuple[int, int]
+
+
+def _new_ids(postgresql: bool) -> tuple:
+    """The next conversion id and two commission ids, as columns of the context query.
+
+    PostgreSQL: drawn from the tables' sequences (an unused one is a gap, as after any rollback).
+    SQLite: the next free ids, which nobody else can take meanwhile: every writing transaction
+    there begins IMMEDIATE, so runs alone (see plumbing.database)."""
+    if postgresql:
+        return (func.nextval("conversions_id_seq"), func.nextval("commissions_id_seq").label("c1"),
+                func.nextval("commissions_id_seq").label("c2"))
+    after = select(func.coalesce(func.max(Commission.id), 0) + 1).correlate(None).scalar_subquery()
+    latest = aliased(Conversion, name="latest")
+    return (select(func.coalesce(func.max(latest.id), 0) + 1).correlate(None).scalar_subquery(),
+            after.label("c1"), (after + 1).label("c2"))
 
 
 @functools.cache
-def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email: bool, phone: bool) -> Select:
+def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email: bool, phone: bool,
+                   postgresql: bool = False) -> Select:
     """:func:`_context`'s query for one shape of sale, with bound parameters: built once per shape
     (building it per sale cost a quarter of a sale's CPU)."""
     inviter, buyer, prior = _INVITER, _BUYER, _PRIOR
@@ -212,13 +258,16 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
                                                  WebhookEndpoint.deleted_at.is_(None)).exists()
     waiting = select(Conversion.id).where(Conversion.workspace_id == Workspace.id, Conversion.type == "refund",
                                           Conversion.order_id == order_id, Conversion.applied.is_(False)).exists()
-    query = select(Workspace, Campaign, Sharer, inviter, RiskSettings, buyer, prior, waiting.label("waiting"),
+    # (the prior sale: the two columns a replay reads, not its whole row)
+    query = select(Workspace, Campaign, Sharer, inviter, RiskSettings, buyer, prior.request_hash.label("prior_hash"),
+                   prior.response.label("prior_response"), waiting.label("waiting"),
                    listening.label("listeners"),
                    select(func.count(Conversion.id)).where(*sold).scalar_subquery(),
                    select(func.coalesce(func.sum(Conversion.amount_minor), 0)).where(*sold).scalar_subquery(),
                    select(func.coalesce(func.sum(Conversion.refunded_minor), 0)).where(*sold).scalar_subquery(),
                    select(SharerFirstSale.first_sale_at).where(SharerFirstSale.workspace_id == Workspace.id,
-                                                               SharerFirstSale.sharer_id == Sharer.id).scalar_subquery())
+                                                               SharerFirstSale.sharer_id == Sharer.id).scalar_subquery(),
+                   *_new_ids(postgresql))
     if by_code:
         query = (query.add_columns(Link).select_from(Workspace)
                  .outerjoin(Link, and_(Link.workspace_id == Workspace.id, Link.code == bindparam("code"))))
@@ -260,13 +309,16 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
         params.update(code=data["code"], campaign_id=data.get("campaign_id"))
     else:
         params.update(campaign_id=evidence.campaign_id, sharer_id=evidence.sharer_id)
-    query = _context_query(by_code, with_campaign, bool(external_id), bool(email), bool(phone))
+    query = _context_query(by_code, with_campaign, bool(external_id), bool(email), bool(phone),
+                           session.get_bind().dialect.name == "postgresql")
     row = session.execute(query, params).one()
     # The identity map holds rows weakly: keep them for the transaction (the request's session).
     session.info["sale_context"] = tuple(row)
-    workspace, _, sharer, _, risk, known, recorded, waiting, listeners, sales, gross, refunded, first = row[:13]
+    (workspace, _, sharer, _, risk, known, prior_hash, prior_response, waiting, listeners, sales, gross, refunded,
+     first, conversion_id, commission_1, commission_2) = row[:17]
+    recorded = None if prior_hash is None else _Prior(prior_hash, prior_response)
     if evidence is None:
-        link = row[13]
+        link = row[17]
         evidence = (Evidence("code", None, data.get("campaign_id")) if link is None else
                     Evidence("code", link.sharer_id, link.campaign_id, link.id, link.channel or None))
     if sharer is not None and sharer.suspended_at is not None:
@@ -274,7 +326,8 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
     risk = risk or RiskSettings(workspace_id=workspace_id, rules={}, hold_days=DEFAULT_HOLD_DAYS,
                                 expiry_decision="release")
     totals = (int(sales), int(gross), int(refunded)) if sharer is not None else None
-    return _Context(workspace, evidence, risk, bool(listeners), known, recorded, bool(waiting), totals, first)
+    return _Context(workspace, evidence, risk, bool(listeners), known, recorded, bool(waiting), totals, first,
+                    conversion_id, (commission_1, commission_2))
 
 
 def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
@@ -353,7 +406,7 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
                        if verdict.attributed else (None, False))
     buyer_sharer = buyer if isinstance(buyer, Sharer) else None
     conversion = Conversion(
-        workspace_id=workspace.id, type="sale", order_id=data["order_id"], refund_id="",
+        id=context.conversion_id, workspace_id=workspace.id, type="sale", order_id=data["order_id"], refund_id="",
         amount_minor=amount, currency=currency, campaign_id=campaign.id if campaign else None,
         link_id=verdict.link_id, sharer_id=verdict.sharer_id, channel=verdict.channel,
         click_id=evidence.click_id, attribution=verdict.method if verdict.attributed else f"none:{verdict.reason}",
@@ -372,16 +425,18 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
         "commissions": [], "customer_sharer": None,
     }
 
-    def follow_up(conversion: Conversion, body: dict) -> None:
+    def follow_up(conversion: Conversion, body: dict, write) -> None:
         kept = None
         if verdict.attributed and not self_referral:
+            # Before the sale's row, which names the binding (see bind).
             kept = bind(session, workspace, customer, binding, conversion)
             if kept is not None:
                 body["binding"] = binding_json(kept, protected)
         if verdict.attributed:
             _book_sale(session, context, campaign, sharer, conversion, body, data["customer"], public_url, lines,
-                       (buyer, enrolled), kept)
+                       (buyer, enrolled), kept, write)
         elif lines:
+            write()
             body["items"] = store_lines(session, conversion.id, lines, currency)
         if lines:
             flagged = [line for line in lines if line.flag]
@@ -409,8 +464,10 @@ def _self_buyer(session: Session, customer: dict, sharer: Sharer) -> Sharer | No
 
 def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: Sharer,
                conversion: Conversion, body: dict, customer: dict, public_url: str, lines: list,
-               enrollment: tuple[Sharer | Application, bool], binding: CustomerBinding | None = None) -> None:
-    """Commissions, enrollment and early refunds for a freshly inserted attributed sale.
+               enrollment: tuple[Sharer | Application, bool], binding: CustomerBinding | None = None,
+               write=None) -> None:
+    """Commissions, enrollment and early refunds for an attributed sale; ``write`` inserts the sale's
+    row, which this calls once the answer is known but before the commissions that refer to it.
 
     Without lines the whole amount follows the campaign's rule; with lines each
     pays by its product's rule, and a line off the brand's price holds them all.
@@ -438,13 +495,12 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
         shares = shares_for_sale(conversion.amount_minor, conversion.currency, rule, bonus,
                                  sharer.id, sharer.invited_by, conversion.self_referral)
     status = "held" if held(lines) else "pending"
-    commissions = ledger.book_new(session, [dict(
-        workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
+    assert len(shares) <= len(context.commission_ids), "at most two paid levels"
+    rows = [dict(
+        id=commission_id, workspace_id=workspace.id, conversion_id=conversion.id, campaign_id=campaign.id,
         sharer_id=share.sharer_id, level=share.level, currency=conversion.currency,
         amount_minor=share.amount_minor, reversed_minor=0, status=status, price_held=status == "held",
-        approvable_at=approvable_at) for share in shares], memo=f"order {conversion.order_id}")
-    if lines:  # before the early refunds, which may name them
-        body["items"] = store_lines(session, conversion.id, lines, conversion.currency)
+        approvable_at=approvable_at) for share, commission_id in zip(shares, context.commission_ids)]
     buyer, enrolled = enrollment
     buyer_id = None
     if isinstance(buyer, Application):
@@ -452,17 +508,23 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
         body["customer_application"] = {"id": buyer.id, "status": buyer.status}
     else:
         buyer_id = buyer.id
-    totals = context.seller_totals if context.evidence.sharer_id == sharer.id else None
-    review = hold_if_flagged(session, conversion, sharer, customer, buyer_id, utcnow(), context.risk,
-                             new_buyer=enrolled and buyer_id is not None, seller_totals=totals)
-    if review is not None:
-        body["review"] = {"id": review.id, "flags": review.flags}
     if buyer_id is not None:
         link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "", new_sharer=enrolled)
         # The share page's address carries a secret, never the (public) link code: see share_tokens.
         issued_at = int(time.time())
         body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
                                    "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
+    body["commissions"] = _commissions_json(rows)  # as booked, unless a review or an early refund changes them
+    if write is not None:
+        write()
+    ledger.book_new(session, rows, memo=f"order {conversion.order_id}")
+    if lines:  # before the early refunds, which may name them
+        body["items"] = store_lines(session, conversion.id, lines, conversion.currency)
+    totals = context.seller_totals if context.evidence.sharer_id == sharer.id else None
+    review = hold_if_flagged(session, conversion, sharer, customer, buyer_id, utcnow(), context.risk,
+                             new_buyer=enrolled and buyer_id is not None, seller_totals=totals)
+    if review is not None:
+        body["review"] = {"id": review.id, "flags": review.flags}
     early_refunds = 0
     early = [] if not context.early_refunds else session.scalars(select(Conversion).where(
         Conversion.workspace_id == workspace.id, Conversion.type == "refund",
@@ -485,11 +547,17 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
     if first is None or conversion.occurred_at < first:
         note_sale(session, conversion)
     session.flush()
-    # The commissions as booked (early refunds and holds changed these same objects).
-    body["commissions"] = [
-        {"id": c.id, "sharer_id": c.sharer_id, "level": c.level,
-         "amount": format_amount(c.amount_minor, c.currency), "status": c.status}
-        for c in sorted(commissions, key=lambda c: c.level)]
+    if review is not None or early_refunds:  # they changed the commissions as booked: read them back
+        body["commissions"] = _commissions_json([
+            {"id": c.id, "sharer_id": c.sharer_id, "level": c.level, "amount_minor": c.amount_minor,
+             "currency": c.currency, "status": c.status}
+            for c in session.scalars(select(Commission).where(Commission.conversion_id == conversion.id))])
+
+
+def _commissions_json(rows: list[dict]) -> list[dict]:
+    return [{"id": c["id"], "sharer_id": c["sharer_id"], "level": c["level"],
+             "amount": format_amount(c["amount_minor"], c["currency"]), "status": c["status"]}
+            for c in sorted(rows, key=lambda c: c["level"])]
 
 
 def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Sharer,
@@ -557,7 +625,7 @@ def _refund(session, workspace: Workspace, data: dict, refund_id: str) -> tuple[
             "amount": format_amount(amount, currency), "currency": currency,
             "applied": sale is not None, "reversals": []}
 
-    def follow_up(refund: Conversion, body: dict) -> None:
+    def follow_up(refund: Conversion, body: dict, write) -> None:  # (``write``: done already)
         items = line_refunds.store(session, refund.id, named, currency) if named else []
         per_line, rest = {}, {}
         if sale is not None:

@@ -3,7 +3,9 @@ so the figures (repurchase, lifetime value, cohorts, the viral coefficient) read
 never every order; and each sharer's first sale, for the consumer-to-distributor funnel."""
 from __future__ import annotations
 
-from sqlalchemy import case, delete, func, insert, select, update
+import functools
+
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -50,7 +52,7 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
                   if sale.refunded_minor < sale.amount_minor else [])
         summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
         if summary is not None:
-            session.execute(insert(CustomerSummary), [summary])
+            session.execute(insert(CustomerSummary.__table__), summary)  # (Core: nothing to load)
         old: set = set()
     else:
         database.lock(session, f"customer:{workspace_id}:{customer_id}")
@@ -99,7 +101,7 @@ def _write_months(session: Session, mine: tuple, old: set, new: set, months: lis
     if gone := old_months - new_months:
         session.execute(delete(CustomerMonth).where(*mine, CustomerMonth.month.in_(gone)))
     if added := [row for row in months if row["month"] not in old_months]:
-        session.execute(insert(CustomerMonth), added)
+        session.execute(insert(CustomerMonth.__table__), added)
     first = {f for f, _ in new}
     if first and {f for f, _ in old} - first:
         session.execute(update(CustomerMonth).where(*mine).values(first_month=first.pop()))
@@ -112,11 +114,19 @@ def _count(session: Session, workspace_id: int, cell: tuple[int, int], step: int
             CohortCount.workspace_id == workspace_id, CohortCount.first_month == first_month,
             CohortCount.month == month).values(customers=CohortCount.customers - 1))
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(CohortCount).values(workspace_id=workspace_id, first_month=first_month, month=month,
-                                                customers=1)
-    session.execute(upsert.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month"],
-                                                 set_={"customers": CohortCount.customers + 1}))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    session.execute(_cohort_upsert(postgres), {"workspace_id": workspace_id, "first_month": first_month,
+                                               "month": month})
+
+
+@functools.cache
+def _cohort_upsert(postgres: bool):
+    """One more customer in a cohort cell: built once per dialect (a sale with a new buyer runs it)."""
+    upsert = (postgresql if postgres else sqlite).insert(CohortCount.__table__).values(
+        workspace_id=bindparam("workspace_id"), first_month=bindparam("first_month"), month=bindparam("month"),
+        customers=1)
+    return upsert.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month"],
+                                        set_={"customers": CohortCount.__table__.c.customers + 1})
 
 
 def _sold(sale: Conversion) -> bool:

@@ -38,17 +38,23 @@ def book(session: Session, c: Commission, memo: str = "") -> None:
     _entry(session, c, "pending", c.amount_minor, "commission", memo=memo)
 
 
-def book_new(session: Session, commissions: list[dict], memo: str = "") -> list[Commission]:
-    """Insert new commissions (column values) and enter each as pending: one INSERT for the
-    commissions and one for their ledger lines, whatever their number. The new rows, in the session."""
+# Built once: a statement made per sale costs its compilation (a multi-row VALUES is compiled anew
+# each time). RETURNING makes SQLAlchemy send the rows as one multi-row INSERT, not one per row.
+_INSERT_COMMISSIONS = insert(Commission.__table__).returning(Commission.__table__.c.id)
+_INSERT_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id)
+
+
+def book_new(session: Session, commissions: list[dict], memo: str = "") -> None:
+    """Insert new commissions (column values, ``id`` included: drawn beforehand, see
+    referrals.conversions) and enter each as pending: one INSERT for the commissions and one for
+    their ledger lines, whatever their number. Core statements: nothing to load into the session."""
     if not commissions:
-        return []
-    rows = list(session.scalars(insert(Commission).returning(Commission), commissions))
-    session.execute(insert(LedgerEntry), [dict(
-        workspace_id=c.workspace_id, sharer_id=c.sharer_id, commission_id=c.id, conversion_id=c.conversion_id,
-        payout_id=None, currency=c.currency, bucket="pending", amount_minor=c.amount_minor, reason="commission",
-        memo=memo) for c in rows])
-    return rows
+        return
+    session.execute(_INSERT_COMMISSIONS, commissions)
+    session.execute(_INSERT_ENTRIES, [dict(
+        workspace_id=c["workspace_id"], sharer_id=c["sharer_id"], commission_id=c["id"],
+        conversion_id=c["conversion_id"], payout_id=None, currency=c["currency"], bucket="pending",
+        amount_minor=c["amount_minor"], reason="commission", memo=memo) for c in commissions])
 
 
 def reverse(session: Session, c: Commission, delta: int, conversion_id: int, memo: str = "") -> str:

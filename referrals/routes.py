@@ -107,7 +107,7 @@ def create_links(data: dict):
 
 @bp.post("/conversions")
 @requires("owner", "server")
-@bp.arguments(ConversionIn)
+@bp.arguments(ConversionIn())  # an instance: webargs makes one per request from a class (fields deep-copied)
 @bp.alt_response(201, schema=ConversionOut, description="recorded")
 @bp.alt_response(200, schema=ConversionOut, description="an identical replay: the first answer, unchanged")
 @bp.alt_response(409, schema=ErrorSchema, description="the order was recorded with different content")

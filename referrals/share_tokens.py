@@ -13,6 +13,7 @@ link revokes it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -45,6 +46,16 @@ def _serializer(issued_at: int | None = None) -> URLSafeTimedSerializer:
 
 
 def make_token(workspace_id: int, link_id: int, may_join: bool, issued_at: int | None = None) -> str:
+    if issued_at is not None:
+        keys = (*(current_app.config.get("SECRET_KEY_FALLBACKS") or []), current_app.config["SECRET_KEY"])
+        return _token_at(keys, workspace_id, link_id, may_join, issued_at)
+    return _serializer().dumps([workspace_id, link_id, int(may_join)])
+
+
+@functools.lru_cache(maxsize=256)
+def _token_at(keys: tuple, workspace_id: int, link_id: int, may_join: bool, issued_at: int) -> str:
+    """The token issued at ``issued_at``: the same for the same keys, so a sale's answer, its stored
+    copy and its webhook derive it once (each derivation made a signer class and its key)."""
     return _serializer(issued_at).dumps([workspace_id, link_id, int(may_join)])
 
 
