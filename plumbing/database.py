@@ -187,8 +187,8 @@ def insert_object(session: Session, obj: Any) -> None:
     table, state = obj.__table__, obj.__dict__
     values = {}
     for column, key in zip(table.columns, _insert_returning(type(obj), False)[1]):
-        if key not in state:
-            default = column.default
+        default = column.default
+        if key not in state or (state[key] is None and default is not None):  # (None takes the default, as in a flush)
             if default is not None and not (default.is_scalar or default.is_callable):
                 continue  # a SQL expression: the database computes it (read again if used)
             setattr(obj, key, None if default is None else default.arg(None) if default.is_callable else default.arg)
