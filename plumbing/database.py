@@ -186,7 +186,7 @@ def insert_object(session: Session, obj: Any) -> None:
         session.flush()
     table, state = obj.__table__, obj.__dict__
     values = {}
-    for column, key in zip(table.columns, _insert_returning(type(obj), False)[1]):
+    for column, key in zip(table.columns, _attribute_keys(type(obj))):
         default = column.default
         if key not in state or (state[key] is None and default is not None):  # (None takes the default, as in a flush)
             if default is not None and not (default.is_scalar or default.is_callable):
@@ -204,12 +204,18 @@ def _insert_plain(model: type):
 
 
 @functools.cache
+def _attribute_keys(model: type) -> list[str]:
+    """The attribute names of ``model``'s table columns, in column order."""
+    return [model.__mapper__.get_property_by_column(column).key for column in model.__table__.columns]
+
+
+@functools.cache
 def _insert_returning(model: type, postgres: bool) -> tuple:
     """``insert_row``'s statement for ``model`` and the attribute names of the columns it returns."""
-    table, mapper = model.__table__, model.__mapper__
+    table = model.__table__
     statement = ((postgresql if postgres else sqlite).insert(table).on_conflict_do_nothing()
                  .returning(*table.columns))
-    return statement, [mapper.get_property_by_column(column).key for column in table.columns]
+    return statement, _attribute_keys(model)
 
 
 def lock(session: Session, key: str) -> None:
