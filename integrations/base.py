@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -115,18 +115,21 @@ def click_id_in_url(url: str | None) -> str | None:
     return values[0].lower() if values and CLICK_ID.match(values[0].lower()) else None
 
 
+# A platform's amount as its JSON carries it: ASCII digits, at most one point, no exponent; 15
+# digits before the point and 10 after are far beyond any order and keep Decimal's work bounded.
+_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,10})?\Z")
+
+
 def money(value) -> str:
     """A platform's decimal amount (string or number) as a plain decimal string.
 
-    :raise BadPayload: not a finite, non-negative number.
+    :raise BadPayload: not a non-negative decimal in ASCII digits (no exponent, no other
+        script's digits, which ``Decimal`` would take).
     """
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise BadPayload(f"not an amount: {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise BadPayload(f"not an amount: {value!r}")
-    return format(amount, "f")
+    text = str(value).strip()
+    if isinstance(value, bool) or not _AMOUNT.match(text):
+        raise BadPayload(f"not an amount: {str(value)[:40]!r}")
+    return format(Decimal(text), "f")
 
 
 def order_line(sku, stand_in: str, quantity, amount, least: int = 1) -> dict | None:

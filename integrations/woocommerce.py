@@ -97,13 +97,18 @@ def _refund(order: dict, refund: dict, currency: str | None) -> OrderEvent:
     webhook carries it. Where the entry also carries the refund's ``line_items`` (as the order refunds
     API gives them: ``quantity`` and ``total``, after discounts and before tax, both negative; the
     shop adds them to the webhook with the ``woocommerce_webhook_payload`` filter), the refund names
-    those lines, when they add up to no more than the refund; otherwise it refunds the order as a whole.
+    those lines, when they add up to no more than the refund; otherwise (or when a line's amount is
+    malformed) it refunds the order as a whole. A bad line never refuses the delivery: WooCommerce
+    lists every refund again on each ``order.updated`` and disables a webhook that keeps failing.
     """
     amount = money(str(refund.get("total", "")).lstrip("-"))
     event = OrderEvent(type="refund", order_id=str(order["id"]), refund_id=str(refund["id"]), amount=amount,
                        currency=currency)
     items = refund.get("line_items")
-    items = [line for line in map(_refund_line, items) if line] if isinstance(items, list) else []
+    try:
+        items = [line for line in map(_refund_line, items) if line] if isinstance(items, list) else []
+    except BadPayload:
+        items = []
     if items and sum(Decimal(i["amount"]) for i in items) <= Decimal(amount):
         event = replace(event, items=items)
     return event

@@ -121,6 +121,14 @@ def test_shopify_bad_signature_is_refused_and_stores_nothing(app, world, shopify
     assert control.status_code == 200  # the same notification with the right secret passes
 
 
+@pytest.mark.parametrize("total", ["١٩٩.٠٠", "1e999999", "NaN", "-199.00", "199,00", ""])
+def test_a_signed_order_whose_total_is_not_an_amount_is_refused_and_stores_nothing(app, world, shopify, total):
+    """Another script's digits (which Decimal takes), an exponent (expanded into a huge string), and the rest."""
+    res = shopify.send("orders/paid", shopify_order(click_id=world["click_id"]) | {"total_price": total})
+    assert res.status_code == 400 and "not an amount" in res.text
+    assert conversions(app) == []
+
+
 def test_shopify_redelivery_changes_nothing(app, world, shopify):
     order = shopify_order(click_id=world["click_id"])
     assert [shopify.send("orders/paid", order).status_code for _ in range(3)] == [200, 200, 200]

@@ -154,6 +154,16 @@ def test_a_woocommerce_refund_carrying_its_lines_names_them(app, world, catalogu
             == [("LJ-250", 1, 10000), ("woocommerce:product:71", 1, 4950)]
     # 4495: 2000 (tea) + 495 (cup) named; then 10.00 of the 100.00 left, the tea's 20.00 kept × 90/100.
     assert commissions(app) == [(1, 4495, 2000 + 495 + 200)]
+    # A line whose amount is not a number (another script's digits) cannot be named: the refund is of
+    # the order as a whole, and the delivery is taken, the earlier refunds left as they were.
+    bad = _woo_refunded_line(1, 70, "LJ-250", 1, "100.00") | {"total": "-١٠.٠٠"}
+    refunds += [{"id": 733, "reason": "", "total": "-10.00", "line_items": [bad]}]
+    assert woo.send("order.updated", woo_order(world["click_id"], total="249.50", line_items=sold,
+                                               refunds=refunds)).status_code == 200
+    with database.new_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(RefundItem)) == 2
+    # 10.00 more of the order as a whole: only the tea has money left (90.00, commission 18.00): 2.00 back.
+    assert commissions(app) == [(1, 4495, 2000 + 495 + 200 + 200)]
 
 
 def test_stripe_session_with_its_line_items_pays_per_product(app, world, catalogue, stripe_sender):  # noqa: F811
