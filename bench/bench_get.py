@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_redirect import free_port, stop, wait_port  # noqa: E402
-from bench.bench_sales import per_backend, seed  # noqa: E402
+from bench.bench_sales import per_backend, seed, settle  # noqa: E402
 
 
 def serve(target: str, cwd: Path, port: int, env: dict, factory: bool) -> subprocess.Popen:
@@ -77,6 +77,7 @@ def add_ledger_lines(app, seeded: dict, count: int) -> None:
 def one_backend(args) -> dict:
     app, env, seeded = seed()
     add_ledger_lines(app, seeded, args.ledger_lines)
+    settle(app)
     env = {**env, "SHARECAST_WEB_THREADS": os.environ.get("SHARECAST_WEB_THREADS", "4")}
     path = f"/api/v1/sharers/{seeded['seller_id']}/earnings"
     headers = {"Authorization": f"Bearer {seeded['seller']}"}

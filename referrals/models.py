@@ -296,7 +296,8 @@ class LedgerEntry(Base):
     """
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_sharer_bucket", "sharer_id", "currency", "bucket"),)
+    # Holds the amounts too: a sharer's balances are summed from the index alone.
+    __table_args__ = (Index("ix_ledger_sharer_balance", "sharer_id", "currency", "bucket", "amount_minor"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
