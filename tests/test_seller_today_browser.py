@@ -121,5 +121,15 @@ def test_every_channel_shows_pictures_then_poster_then_text_then_copy(app, page_
     moments, weibo = seen("WeChat Moments"), seen("Weibo")
     assert moments == weibo, (moments, weibo)
     assert moments[-3:] == ["poster", "text", "copy"] and set(moments[:-3]) == {"picture"}, moments
+    # A tall poster beside square pictures: every Save button of a row sits on one line.
+    for channel in ("WeChat Moments", "Weibo"):
+        rows = page.locator("article", has=page.get_by_role("heading", name=channel)).evaluate(
+            """(a) => [...a.querySelectorAll('figure[data-kind]')].map((f) => [Math.round(f.getBoundingClientRect().top),
+                Math.round(f.querySelector('figcaption a').getBoundingClientRect().top),
+                f.querySelector('img').getBoundingClientRect().height])""")
+        heights = {round(h) for _, _, h in rows}
+        assert len(heights) > 1, rows  # the pictures are not all one height: the test means something
+        for top in {t for t, _, _ in rows}:
+            assert len({button for t, button, _ in rows if t == top}) == 1, (channel, rows)
     assert axe_violations(page) == []
     screenshot(page, "seller-today-order-desktop-en")
