@@ -123,6 +123,16 @@ def test_links_to_a_new_email_are_limited_per_email(app, owner, make_sharer, smt
     assert codes == [202, 202, 202, 429]
     run_jobs(app)
     assert len(smtp.messages) == 3
+    # The sign-in page asking for a link to that inbox (written another way) waits too: one bucket.
+    res = Pages(app.test_client()).post("/seller/sign-in", {"email": f" {NEW.upper()} "})
+    assert res.status_code == 429
+
+
+def test_links_from_a_page_count_against_the_api_for_the_same_inbox(app, owner, make_sharer, smtp):
+    seller = make_sharer("小林", email="lin@example.com")
+    pages = Pages(app.test_client())
+    assert 429 not in [pages.post("/seller/sign-in", {"email": NEW}).status_code for _ in range(3)]
+    assert owner.post("/api/v1/me/email", {"email": NEW}, key=seller["api_key"]).status_code == 429
 
 
 def test_a_seller_app_disconnects_wechat(app, owner, make_sharer, fake_wechat):

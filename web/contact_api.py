@@ -9,8 +9,6 @@
 """
 from __future__ import annotations
 
-import hashlib
-
 from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -27,6 +25,7 @@ from referrals.sharers import get_sharer
 from web import contact_change
 from web.phone_sign_in_api import CODES_PER_NUMBER, CodeIn, CodeOut, refuse_unless_right
 from web.security import limiter
+from web.sign_in_limits import email_key
 from web.wechat_sign_in import wechat_status
 from workspaces.auth import current, requires
 from workspaces.models import Workspace
@@ -35,16 +34,16 @@ bp = Blueprint("contact_api", __name__, url_prefix="/api/v1/me", description="A 
 
 
 def _json_email() -> str:
-    """The rate-limit key of a request's new address (hashed), else the caller's address."""
+    """The rate-limit key of a request's new address (hashed as the pages hash it), else the caller's address."""
     body = request.get_json(silent=True)
     given = body.get("email") if isinstance(body, dict) else None
-    email = normalize_email(given) if isinstance(given, str) else None
-    return hashlib.sha256(email.encode()).hexdigest()[:24] if email else f"address:{request.remote_addr or '-'}"
+    return email_key(given) if isinstance(given, str) and "@" in given else f"address:{request.remote_addr or '-'}"
 
 
-# The page's limits on emailing a link (web/sign_in_limits.LINK_LIMITS): per address, and per email.
+# The page's limits on emailing a link (web/sign_in_limits.LINK_LIMITS): per address, and per email,
+# the latter in the pages' own bucket: links to one inbox count alike from a page or the API.
 LINKS_PER_ADDRESS = limiter.limit("5 per minute;30 per hour", methods=["POST"])
-LINKS_PER_EMAIL = limiter.shared_limit("3 per 15 minutes", scope="link-email-api", key_func=_json_email,
+LINKS_PER_EMAIL = limiter.shared_limit("3 per 15 minutes", scope="link-email", key_func=_json_email,
                                        methods=["POST"])
 
 

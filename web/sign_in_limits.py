@@ -43,6 +43,12 @@ def _account(email: str) -> str:
     return hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()[:24]
 
 
+def email_key(email: str) -> str:
+    """An address's rate-limit key, as the pages read it from a form (``_form_email``): the API's
+    routes that email a link count on the same key, so a page and the API share one bucket."""
+    return _account(email.strip().casefold()[:320])
+
+
 def _device() -> dict:
     """The signed device cookie's content: ``{"id": nonce, "accounts": [account hashes]}`` or {}."""
     raw = request.cookies.get(DEVICE_COOKIE)
@@ -75,13 +81,14 @@ def _link_email_for_this_browser() -> str:
     if not email:
         return f"address:{request.remote_addr or '-'}"
     device = _device()
-    if _account(email) in device.get("accounts", []):
-        return f"{_account(email)}|device:{device['id']}"
-    return _account(email)
+    if email_key(email) in device.get("accounts", []):
+        return f"{email_key(email)}|device:{device['id']}"
+    return email_key(email)
 
 
-LINK_EMAIL_LIMIT = limiter.limit("3 per 15 minutes", methods=["POST"], key_func=_link_email_for_this_browser,
-                                 scope="link-email")
+# One bucket per inbox, whichever page or API route emails it a link (web/contact_api.py too).
+LINK_EMAIL_LIMIT = limiter.shared_limit("3 per 15 minutes", scope="link-email", key_func=_link_email_for_this_browser,
+                                        methods=["POST"])
 # Every form that emails a link (a seller's sign-in link, the confirmation of a seller's new address):
 # per address, and per email as above.
 LINK_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]), LINK_EMAIL_LIMIT]
