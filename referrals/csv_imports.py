@@ -4,9 +4,10 @@ with its progress and each row's outcome saved as it goes (``CsvImport`` tables)
 
 A real run commits each good row and saves its progress and outcomes in the import's row every
 ``SAVE_EVERY`` rows, so a run cut short goes on where it stopped. A dry run holds one transaction
-to the end and rolls it back (later rows see earlier ones, as they would for real): on SQLite
-that transaction holds the only write lock, so its progress cannot go to the database before
-the end; it goes to Redis instead, every ``SAVE_EVERY`` rows too (``progress_of`` reads both).
+to the end and rolls it back (later rows see earlier ones, as they would for real); on SQLite it
+works on a copy of the database (``database.rehearsal``), so that long transaction never holds
+the database's write lock. It saves nothing before its end: its progress goes to Redis, every
+``SAVE_EVERY`` rows too (``progress_of`` reads both).
 """
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ def run_import(model: type[CsvImport], import_id: int, columns: tuple[str, ...],
     def save(results: list[dict], finished: bool = False) -> None:
         if not finished and len(results) % SAVE_EVERY:
             return
-        if found.dry_run and not finished:  # its transaction holds SQLite's write lock
+        if found.dry_run and not finished:  # a dry run saves nothing before its end
             live.set(_live_key(model, import_id), start + len(results), ex=LIVE_FOR)
             return
         with database.new_session() as progress:
@@ -164,6 +165,7 @@ def run_import(model: type[CsvImport], import_id: int, columns: tuple[str, ...],
             live.delete(_live_key(model, import_id))
 
     rows = read_rows(found.csv, columns, required)[start:]
-    with database.new_session() as session:
+    # A dry run keeps nothing: on SQLite it works on a copy, leaving the database's write lock free.
+    with database.rehearsal() if found.dry_run else database.new_session() as session:
         results = import_file(session, found, rows, 2 + start, save)
     save(results, finished=True)

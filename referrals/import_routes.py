@@ -68,5 +68,10 @@ def import_conversions(query: dict):
     """
     rows = read_rows(csv_text(), COLUMNS, REQUIRED)
     app = current_app._get_current_object()
-    return import_rows(database.session(), current().workspace_id, rows, app.config["PUBLIC_URL"],
-                       query["dry_run"], clickwriter.writer_for(app).write_now)
+    if not query["dry_run"]:
+        return import_rows(database.session(), current().workspace_id, rows, app.config["PUBLIC_URL"],
+                           False, clickwriter.writer_for(app).write_now)
+    # Up to MAX_ROWS rows in one transaction: on SQLite, on a copy (see database.rehearsal).
+    with database.rehearsal() as session:
+        return import_rows(session, current().workspace_id, rows, app.config["PUBLIC_URL"], True,
+                           clickwriter.writer_for(app).write_now)

@@ -5,6 +5,8 @@ and an import cut short goes on where it stopped."""
 from __future__ import annotations
 
 import io
+import time
+from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
@@ -175,3 +177,35 @@ def test_a_dry_run_saves_its_progress_as_it_goes_and_keeps_nothing(app, console,
     with database.new_session(app) as s:
         assert [r["line"] for r in s.get(SalesImport, import_id).results] == list(range(2, 9))
     assert orders(app) == []
+
+
+def test_sales_are_recorded_while_a_dry_run_goes_on(app, console, owner, campaign, make_sharer, make_link,
+                                                    monkeypatch):
+    """A dry run's one long transaction must not keep live writers out: on SQLite it works on a copy
+    of the database, whose write lock is the one it holds (it held the database's for its whole run)."""
+    link = make_link(campaign["id"], make_sharer("小林")["id"])
+    text = "type,order_id,amount,code,customer_external_id\n" + "".join(
+        f"sale,B-{i},10.00,{link['code']},c-{i}\n" for i in range(7))
+    res = upload(console, text.encode("utf-8"), dry_run=True)
+    import_id = int(res.headers["Location"].rsplit("/", 1)[1])
+    real, live, calls = imports.record_conversion, [], []
+
+    def with_a_live_sale_meanwhile(session, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:  # three rows written in the dry run's transaction
+            started = time.monotonic()
+            answer = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "LIVE-1", "amount": "20.00",
+                                                        "code": link["code"], "customer": {"external_id": "c-live"}})
+            live.append((answer.status_code, time.monotonic() - started))
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(imports, "record_conversion", with_a_live_sale_meanwhile)
+    with app.app_context():
+        run_sales_import(import_id)
+    [(status, seconds)] = live
+    assert status == 201 and seconds < 5, live
+    assert "Rows: 7 · recorded: 7 · already recorded: 0 · refused: 0" in text_of(console.get(res.headers["Location"]))
+    assert orders(app) == [("sale", "LIVE-1")]  # the dry run kept nothing; the live sale stays
+    name = database.engine_of(app).url.database
+    if database.engine_of(app).dialect.name == "sqlite":
+        assert list(Path(name).parent.glob("*.rehearsal-*")) == [], "the copy is gone"

@@ -83,3 +83,33 @@ def test_digits_that_are_not_ascii_are_a_bad_row_not_a_crash(app, owner, campaig
     assert res.status_code == 200, res.json
     assert (res.json["created"], res.json["failed"]) == (1, 1)
     assert res.json["results"][0]["status"] == "failed" and "sharer_id" in res.json["results"][0]["error"]["fields"]
+
+
+def test_a_sale_is_recorded_while_an_api_dry_run_goes_on(app, owner, campaign, make_sharer, make_link, monkeypatch):
+    """On SQLite the dry run's transaction is on a copy of the database: a live sale does not wait for it."""
+    import time
+
+    from referrals import imports
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    text = "type,order_id,amount,code,customer_external_id\n" + "".join(
+        f"sale,D-{i},10.00,{link['code']},c-{i}\n" for i in range(6))
+    real, live, calls = imports.record_conversion, [], []
+
+    def with_a_live_sale_meanwhile(session, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:  # three rows written in the dry run's transaction
+            started = time.monotonic()
+            answer = app.test_client().post("/api/v1/conversions", headers=owner._headers(None), json={
+                "type": "sale", "order_id": "LIVE-1", "amount": "20.00", "code": link["code"],
+                "customer": {"external_id": "c-live"}})
+            live.append((answer.status_code, time.monotonic() - started))
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(imports, "record_conversion", with_a_live_sale_meanwhile)
+    res = post_csv(owner, text, dry_run=True)
+    assert res.status_code == 200 and res.json["created"] == 6, res.json
+    [(status, seconds)] = live
+    assert status == 201 and seconds < 5, live
+    with database.new_session(app) as s:
+        assert s.scalars(select(Conversion.order_id)).all() == ["LIVE-1"]
