@@ -107,10 +107,12 @@ def cohorts(session: Session, workspace_id: int, *, months: int = 12, now: datet
     this_month = now.year * 12 + now.month - 1
     oldest = this_month - months + 1
     if campaign_id is None and sharer_id is None and team_id is None:
-        # The writer's counts: a few dozen rows, whatever the number of orders.
-        query = (select(CohortCount.first_month, CohortCount.month - CohortCount.first_month, CohortCount.customers)
+        # The writer's counts, each cell's slots summed: a few hundred rows, whatever the number of orders.
+        age = CohortCount.month - CohortCount.first_month
+        query = (select(CohortCount.first_month, age, func.sum(CohortCount.customers))
                  .where(CohortCount.workspace_id == workspace_id, CohortCount.first_month >= oldest,
-                        CohortCount.first_month <= this_month, CohortCount.month < CohortCount.first_month + MAX_AGE))
+                        CohortCount.first_month <= this_month, CohortCount.month < CohortCount.first_month + MAX_AGE)
+                 .group_by(CohortCount.first_month, age))
     else:
         activity = (select(Conversion.customer_sharer_id.label("customer"),
                            month_index(Conversion.occurred_at).label("m"))

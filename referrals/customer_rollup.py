@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy import BigInteger, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plumbing import database
-from referrals.models import CohortCount, Conversion, CustomerMonth, CustomerSummary, SharerFirstSale
+from referrals.models import COHORT_SLOTS, CohortCount, Conversion, CustomerMonth, CustomerSummary, SharerFirstSale
 from workspaces.models import Workspace
 
 
@@ -70,8 +70,9 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
         return
     _write_months(session, mine, old, cells, months)
     # Counters in one order (cells sorted) so concurrent customers never wait on each other in a cycle.
+    slot = customer_id % COHORT_SLOTS
     for cell in sorted(old ^ cells):
-        _count(session, workspace_id, cell, 1 if cell in cells else -1)
+        _count(session, workspace_id, cell, slot, 1 if cell in cells else -1)
 
 def summary_changes(stored: dict | None, summary: dict | None) -> dict:
     """Pure: the columns of a stored summary row that differ from the recomputed one ({} when equal)."""
@@ -107,26 +108,25 @@ def _write_months(session: Session, mine: tuple, old: set, new: set, months: lis
         session.execute(update(CustomerMonth).where(*mine).values(first_month=first.pop()))
 
 
-def _count(session: Session, workspace_id: int, cell: tuple[int, int], step: int) -> None:
+def _count(session: Session, workspace_id: int, cell: tuple[int, int], slot: int, step: int) -> None:
+    """One customer more (``step`` 1) or fewer (-1) in a cohort cell, in the customer's ``slot``
+    (see ``CohortCount``). A decrement may meet no row (the customer was counted in slot 0,
+    before slots): it is an upsert too, leaving that slot at -1."""
     first_month, month = cell
-    if step < 0:
-        session.execute(update(CohortCount).where(
-            CohortCount.workspace_id == workspace_id, CohortCount.first_month == first_month,
-            CohortCount.month == month).values(customers=CohortCount.customers - 1))
-        return
     postgres = session.get_bind().dialect.name == "postgresql"
     session.execute(_cohort_upsert(postgres), {"workspace_id": workspace_id, "first_month": first_month,
-                                               "month": month})
+                                               "month": month, "slot": slot, "step": step})
 
 
 @functools.cache
 def _cohort_upsert(postgres: bool):
-    """One more customer in a cohort cell: built once per dialect (a sale with a new buyer runs it)."""
+    """A customer in or out of a cohort cell: built once per dialect (a sale with a new buyer runs it)."""
+    step = bindparam("step", type_=BigInteger)
     upsert = (postgresql if postgres else sqlite).insert(CohortCount.__table__).values(
         workspace_id=bindparam("workspace_id"), first_month=bindparam("first_month"), month=bindparam("month"),
-        customers=1)
-    return upsert.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month"],
-                                        set_={"customers": CohortCount.__table__.c.customers + 1})
+        slot=bindparam("slot"), customers=step)
+    return upsert.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month", "slot"],
+                                        set_={"customers": CohortCount.__table__.c.customers + step})
 
 
 def _sold(sale: Conversion) -> bool:

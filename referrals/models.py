@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -642,14 +643,23 @@ class CustomerMonth(Base):
 
 class CohortCount(Base):
     """How many customers whose first purchase month is ``first_month`` bought in ``month``: the
-    cohort table itself, a few dozen rows per workspace, kept with CustomerMonth."""
+    cohort table itself, kept with CustomerMonth. Each cell is spread over ``COHORT_SLOTS`` rows
+    (a customer counts in the slot of their id), read as their sum: every sale with a new buyer
+    in a month adds one to the same cell, and one row for it made those sales wait on each other
+    (the row stays locked until the sale commits). A slot alone may go below zero (a customer
+    counted in slot 0 before slots existed, later moved); only the sums mean anything.
+    A few hundred rows per workspace."""
 
     __tablename__ = "cohort_counts"
 
     workspace_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_month: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0, server_default="0")
     customers: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+COHORT_SLOTS = 16
 
 
 class ContactView(Base):

@@ -44,8 +44,10 @@ def stored(s, ws: int) -> tuple[dict, set, Counter]:
                                         "first_campaign_id": r.first_campaign_id}
                  for r in s.scalars(select(CustomerSummary).where(CustomerSummary.workspace_id == ws))}
     months = {(r.customer_sharer_id, r.first_month, r.month) for r in s.scalars(select(CustomerMonth))}
-    counts = Counter({(r.first_month, r.month): r.customers for r in s.scalars(select(CohortCount))
-                      if r.customers})
+    counts = Counter()
+    for r in s.scalars(select(CohortCount)):  # a cell's slots summed
+        counts[(r.first_month, r.month)] += r.customers
+    counts = +counts  # cells at zero left out
     return summaries, months, counts
 
 
