@@ -213,7 +213,7 @@ def test_the_migration_rebuilds_the_rollups_of_sales_rejected_before_it(app, own
         s.commit()
     assert customer_figures(app, owner, campaign["id"])[0] == (3, 1, "133.33")
     url = app.config["DATABASE_URL"]
-    command.downgrade(migrate.alembic_config(url), "b3e5d7f9a1c4")
+    command.downgrade(migrate.alembic_config(url), "c6e8a0b2d4f1")
     migrate.upgrade(url)
     assert customer_figures(app, owner, campaign["id"]) == ((2, 0, "100.00"), (2, 0, "100.00"), 2, {ann["id"]})
 

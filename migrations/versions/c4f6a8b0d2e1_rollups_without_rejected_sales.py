@@ -3,7 +3,7 @@ buyers and sellers of a sale rejected in risk review, rebuilt without it (a reje
 before, the rollups kept it as a purchase and a first sale)
 
 Revision ID: c4f6a8b0d2e1
-Revises: b3e5d7f9a1c4
+Revises: c6e8a0b2d4f1
 Create Date: 2026-12-01 04:00:00
 
 """
@@ -18,7 +18,7 @@ from referrals.customer_rollup import rollup_rows
 
 # revision identifiers, used by Alembic.
 revision: str = 'c4f6a8b0d2e1'
-down_revision: Union[str, Sequence[str], None] = 'b3e5d7f9a1c4'
+down_revision: Union[str, Sequence[str], None] = 'c6e8a0b2d4f1'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
