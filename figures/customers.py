@@ -1,6 +1,7 @@
 """Repurchase rate, lifetime value and retention cohorts over a workspace's buyers.
 
-A purchase is a sale with a known buyer that was not refunded in full. Scopes
+A purchase is a sale with a known buyer that was not refunded in full nor rejected in risk review
+(one still in review counts). Scopes
 (``campaign_id``, ``sharer_id``, ``team_id``) narrow the purchases counted: a
 team's figures are those of the sales its members made.
 """
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from figures.sql import epoch_seconds, month_index, month_label
 from plumbing.money import format_amount
 from referrals.models import CohortCount, Conversion, CustomerSummary
+from referrals.stats import not_rejected_in_review
 from teams.models import TeamMember
 from workspaces.models import Workspace
 
@@ -23,7 +25,8 @@ MAX_AGE = 12  # cohort months 0..11
 
 def _purchases(workspace_id: int, campaign_id: int | None, sharer_id: int | None, team_id: int | None) -> list:
     where = [Conversion.workspace_id == workspace_id, Conversion.type == "sale",
-             Conversion.customer_sharer_id.is_not(None), Conversion.refunded_minor < Conversion.amount_minor]
+             Conversion.customer_sharer_id.is_not(None), Conversion.refunded_minor < Conversion.amount_minor,
+             not_rejected_in_review()]
     if campaign_id is not None:
         where.append(Conversion.campaign_id == campaign_id)
     if sharer_id is not None:

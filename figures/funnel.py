@@ -1,9 +1,9 @@
 """The consumer-to-distributor funnel and the viral coefficient, read from the writers' rollups.
 
-Buyers are customers with a purchase (a sale not refunded in full, see ``customers.py``); each buyer
-the conversion writer enrolled is a sharer. A buyer *shared* when they took a ready post or their link
-had a human click, or sold; they *sold* at their first attributed sale to someone else that was not
-refunded in full. The viral coefficient counts new buyers a buyer brought (their first purchase was
+Buyers are customers with a purchase (a sale not refunded in full nor rejected in risk review, see
+``customers.py``); each buyer the conversion writer enrolled is a sharer. A buyer *shared* when they took
+a ready post or their link had a human click, or sold; they *sold* at their first attributed sale to
+someone else that was not refunded in full nor rejected in review. The viral coefficient counts new buyers a buyer brought (their first purchase was
 that buyer's sale), never people who merely joined: recruits are no measure here, paid or not.
 """
 from __future__ import annotations

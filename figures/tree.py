@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from plumbing.money import format_amount
 from referrals.models import Conversion, Sharer
 from referrals.sharers import get_sharer
+from referrals.stats import not_rejected_in_review
 from workspaces.models import Workspace
 
 MAX_NODES = 5000
@@ -14,7 +15,8 @@ MAX_NODES = 5000
 
 def invite_tree(session: Session, workspace_id: int, root_id: int, depth: int) -> dict:
     """The tree under ``root_id`` down to ``depth`` levels (a recursive query; one statement), each node
-    with its own attributed orders and net sales (not self-referrals, in the workspace's currency).
+    with its own attributed orders and net sales (not self-referrals, not rejected in risk review, in the
+    workspace's currency).
 
     ``pays_root``: level 1 nodes' sales may pay the root an invite bonus; nothing deeper ever pays
     the root (two paid levels at most). At most MAX_NODES nodes (``truncated`` says when cut).
@@ -31,7 +33,8 @@ def invite_tree(session: Session, workspace_id: int, root_id: int, depth: int) -
                     func.sum(Conversion.amount_minor - Conversion.refunded_minor).label("net"))
              .where(Conversion.workspace_id == workspace_id, Conversion.type == "sale",
                     Conversion.sharer_id.in_(select(tree.c.id)), Conversion.attribution.not_like("none:%"),
-                    Conversion.self_referral.is_(False), Conversion.currency == currency)
+                    Conversion.self_referral.is_(False), Conversion.currency == currency,
+                    not_rejected_in_review())
              .group_by(Conversion.sharer_id).subquery())
     rows = session.execute(
         select(tree.c.id, tree.c.invited_by, tree.c.depth, Sharer.name, Sharer.source,

@@ -1,9 +1,9 @@
 """Target bonuses meet refunds, and the one count behind a target: a sharer's own sales.
 
 A target counts the sharer's own orders that count (``stats.counted_sales``: attributed, not a
-self-referral, not wholly refunded) in its currency and period, of its campaign when it names
-one; its figure is their number (``orders``) or their amount less refunds (``net_sales``).
-Recruits never count, nor does a sale a person rejected in risk review (it pays nothing). A refund, before the bonus is approved, that takes the sharer below the
+self-referral, not wholly refunded, not rejected in risk review: it pays nothing) in its currency
+and period, of its campaign when it names one; its figure is their number (``orders``) or their
+amount less refunds (``net_sales``). Recruits never count. A refund, before the bonus is approved, that takes the sharer below the
 threshold reverses the whole bonus under its own kind, never a commission, and so does the
 rejection of a held sale; counted like the booking, from the sales recorded before the bonus was booked.
 """
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from referrals import ledger
 from referrals.leaderboard import sales_in_window
 from referrals.models import Conversion, TargetBonus
-from referrals.stats import not_rejected_in_review
 
 MEASURES = ("net_sales", "orders")
 
@@ -26,7 +25,7 @@ def own_figures(session: Session, workspace_id: int, currency: str, start: datet
                 campaign_id: int | None = None, sharer_ids: list[int] | None = None,
                 recorded_before: datetime | None = None) -> dict[int, dict[str, int]]:
     """``{sharer_id: {"orders", "net_sales"}}`` of the sharers with counted sales in [start, end)."""
-    where = [*sales_in_window(workspace_id, currency, start, end), not_rejected_in_review()]
+    where = [*sales_in_window(workspace_id, currency, start, end)]
     if campaign_id is not None:
         where.append(Conversion.campaign_id == campaign_id)
     if sharer_ids is not None:

@@ -1,6 +1,8 @@
-"""Keeps each buyer's purchase summary and purchase months up to date as sales and refunds are recorded,
-so the figures (repurchase, lifetime value, cohorts, the viral coefficient) read one row per customer,
-never every order; and each sharer's first sale, for the consumer-to-distributor funnel."""
+"""Keeps each buyer's purchase summary and purchase months up to date as sales and refunds are recorded
+and sales rejected in risk review, so the figures (repurchase, lifetime value, cohorts, the viral
+coefficient) read one row per customer, never every order; and each sharer's first sale, for the
+consumer-to-distributor funnel. A sale rejected in review is no purchase and no sale of its sharer; one
+still in review is both (it may be released)."""
 from __future__ import annotations
 
 import functools
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from plumbing import database
 from referrals.models import COHORT_SLOTS, CohortCount, Conversion, CustomerMonth, CustomerSummary, SharerFirstSale
+from referrals.stats import not_rejected_in_review
 from workspaces.models import Workspace
 
 
@@ -60,7 +63,8 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
             select(Conversion.occurred_at, Conversion.amount_minor - Conversion.refunded_minor, Conversion.currency,
                    Conversion.sharer_id, Conversion.campaign_id, Conversion.self_referral)
             .where(Conversion.workspace_id == workspace_id, Conversion.customer_sharer_id == customer_id,
-                   Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor)
+                   Conversion.type == "sale", Conversion.refunded_minor < Conversion.amount_minor,
+                   not_rejected_in_review())
             .order_by(Conversion.occurred_at, Conversion.id)).all()]
         summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
         _write_summary(session, workspace_id, customer_id, summary)
@@ -149,8 +153,8 @@ def note_sale(session: Session, sale: Conversion) -> None:
 
 
 def refresh_first_sale(session: Session, sale: Conversion) -> None:
-    """After ``sale`` was refunded in full: its sharer's first sale again from their own sales, when it was
-    that one (otherwise nothing moved)."""
+    """After ``sale`` was refunded in full or rejected in risk review: its sharer's first sale again from
+    their own sales, when it was that one (otherwise nothing moved)."""
     if sale.sharer_id is None or sale.self_referral:
         return
     database.lock(session, f"first_sale:{sale.workspace_id}:{sale.sharer_id}")
@@ -161,7 +165,7 @@ def refresh_first_sale(session: Session, sale: Conversion) -> None:
     first = session.scalar(select(func.min(Conversion.occurred_at)).where(
         Conversion.workspace_id == sale.workspace_id, Conversion.sharer_id == sale.sharer_id,
         Conversion.type == "sale", Conversion.self_referral.is_(False),
-        Conversion.refunded_minor < Conversion.amount_minor))
+        Conversion.refunded_minor < Conversion.amount_minor, not_rejected_in_review()))
     if first is None:
         session.execute(delete(SharerFirstSale).where(*key))
     else:

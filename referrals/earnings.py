@@ -21,6 +21,7 @@ from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from referrals import ledger
 from referrals.models import Commission, Conversion, LedgerEntry, LinkClickTotal, Payout, Sharer
 from referrals.sharers import get_sharer
+from referrals.stats import not_rejected_in_review
 from workspaces.models import Workspace
 
 
@@ -119,6 +120,9 @@ def sharer_performance(session: Session, workspace_id: int, sharer_id: int, *, c
                        currency: str | None = None) -> dict:
     """Clicks, unique clicks, attributed orders, revenue net of refunds, and earnings by state.
 
+    Orders, revenue and refunds are of the sharer's attributed sales, refunded or not, except those
+    rejected in risk review (a rejected sale counts nowhere; one still in review counts).
+
     Money is in ``currency``: by default the campaign's (with ``campaign_id``),
     else the workspace's; sales in other currencies are not counted.
     :raise ApiError 404: no such sharer or campaign in this workspace.
@@ -137,7 +141,7 @@ def sharer_performance(session: Session, workspace_id: int, sharer_id: int, *, c
                     func.coalesce(func.sum(Conversion.refunded_minor), 0))
              .where(Conversion.workspace_id == workspace_id, Conversion.type == "sale",
                     Conversion.sharer_id == sharer_id, Conversion.attribution.not_like("none:%"),
-                    Conversion.currency == currency))
+                    Conversion.currency == currency, not_rejected_in_review()))
     if campaign is not None:
         clicks = clicks.where(LinkClickTotal.campaign_id == campaign.id)
         sales = sales.where(Conversion.campaign_id == campaign.id)

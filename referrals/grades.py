@@ -18,6 +18,7 @@ from catalog.rules import Rule, margin_ceiling, paid_at_price, parse_rule
 from plumbing.errors import ApiError
 from plumbing.money import amount_field, format_amount
 from referrals.models import Conversion, Grade, GradeChange, Sharer
+from referrals.stats import not_rejected_in_review
 from workspaces.models import Workspace
 
 
@@ -148,12 +149,13 @@ def list_grades(session: Session, workspace_id: int) -> list[Grade]:
 
 
 def own_figures(session: Session, sharer_id: int, currency: str, since: datetime) -> tuple[int, int]:
-    """The sharer's own net sales (refunds netted) and orders since ``since``: attributed sales they made."""
+    """The sharer's own net sales (refunds netted) and orders since ``since``: attributed sales they made,
+    not self-referrals, less any rejected in risk review (one still in review counts)."""
     net, orders = session.execute(
         select(func.coalesce(func.sum(Conversion.amount_minor - Conversion.refunded_minor), 0), func.count())
         .where(Conversion.sharer_id == sharer_id, Conversion.type == "sale", Conversion.currency == currency,
                Conversion.occurred_at >= since, Conversion.attribution.not_like("none%"),
-               Conversion.self_referral.is_(False))).one()
+               Conversion.self_referral.is_(False), not_rejected_in_review())).one()
     return int(net), int(orders)
 
 

@@ -3,8 +3,9 @@
 Compliance holds by construction: the rank counts sales only (so do the team
 totals ``teams.board`` adds to it); how many people a sharer invited never ranks anyone (recruiting alone
 earns nothing, and is not celebrated either). A sharer's purchases through
-their own link (self-referrals) and fully refunded orders do not count, so
-nobody climbs by buying their own stock.
+their own link (self-referrals), fully refunded orders and sales rejected in risk
+review do not count (``stats.counted_sales``), so nobody climbs by buying their own
+stock or by orders the brand found to be fraud.
 """
 from __future__ import annotations
 

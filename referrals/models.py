@@ -593,7 +593,7 @@ class CustomerSummary(Base):
     """A buyer's purchases in short, kept by the conversion writer (``referrals/customer_rollup.py``):
     what the workspace's repurchase and lifetime-value figures read instead of every order.
 
-    A purchase is a sale not refunded in full; a customer without one has no row.
+    A purchase is a sale not refunded in full nor rejected in risk review; a customer without one has no row.
     """
 
     __tablename__ = "customer_summaries"
@@ -618,8 +618,9 @@ class CustomerSummary(Base):
 
 
 class SharerFirstSale(Base):
-    """When a sharer first sold (an attributed sale to someone else, not refunded in full), kept by the
-    conversion writer: the last stage of the consumer-to-distributor funnel, never a scan of orders."""
+    """When a sharer first sold (an attributed sale to someone else, not refunded in full nor rejected in
+    risk review), kept by the conversion writer: the last stage of the consumer-to-distributor funnel,
+    never a scan of orders."""
 
     __tablename__ = "sharer_first_sales"
 

@@ -7,7 +7,7 @@ keeps, never from the clicks table.
 
 Orders and revenue, everywhere here as in ``campaign_stats`` and the
 leaderboard, are of the orders that count (``stats.counted_sales``: credited to
-a sharer, not self-referred, not wholly refunded); revenue is what they kept:
+a sharer, not self-referred, not wholly refunded, not rejected in risk review); revenue is what they kept:
 each sale's amount less the refunds applied to it (``refunded_minor``),
 counted at the time of the sale. So a series adds up to the campaign's stats,
 and a refund lowers the bucket its sale is in rather than the day it came. Commission is what was

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from plumbing.errors import ApiError
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
-from referrals import bonuses, ledger, prizes
+from referrals import bonuses, customer_rollup, ledger, prizes
 from referrals.identity import same_person
 from referrals.models import Click, Commission, Conversion, RiskReview, RiskSettings, Sharer
 from referrals.risk import SaleFacts, flags, merged
@@ -149,7 +149,9 @@ def release(session: Session, workspace_id: int, review_id: int, by: str, now: d
 def reject(session: Session, workspace_id: int, review_id: int, reason: str, by: str, now: datetime) -> RiskReview:
     """The held commissions are reversed, an off-price line's hold with them (a rejected sale
     pays nothing), and so are the pending awards it counted towards (a contest prize share, a
-    target bonus); ``reason`` is what the sharer reads. :raise ApiError 404/409: unknown, or decided already."""
+    target bonus); ``reason`` is what the sharer reads. The buyer's purchase summaries and the sharer's first
+    sale are rebuilt without it (a rejected sale counts nowhere). :raise ApiError 404/409: unknown, or
+    decided already."""
     review = _open(session, workspace_id, review_id)
     for c in _held(session, review):
         ledger.reject(session, c, memo=reason)
@@ -159,6 +161,10 @@ def reject(session: Session, workspace_id: int, review_id: int, reason: str, by:
     ledger.lock_awards(session, workspace_id)  # as a refund does (see ledger.lock_awards)
     prizes.reverse_for_rejection(session, sale)
     bonuses.reverse_for_refund(session, sale, sale.id, memo=f"order {sale.order_id} rejected in review: below the target")
+    # Then the customer's and the first sale's locks, in the order a refund takes them.
+    if sale.customer_sharer_id is not None:
+        customer_rollup.refresh_customer(session, workspace_id, sale.customer_sharer_id)
+    customer_rollup.refresh_first_sale(session, sale)
     return review
 
 

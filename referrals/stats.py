@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Campaign
@@ -12,22 +12,38 @@ from referrals.models import ClickRollup, Commission, Conversion, RiskReview
 
 
 def credited_sales() -> tuple:
-    """Conditions for a sale credited to a sharer (attributed), whatever became of it."""
+    """Conditions for a sale credited to a sharer (attributed), whatever became of it: refunded,
+    rejected in risk review or not. Only what happened to the money reads it (a campaign's
+    ``refunds``); every figure of what was sold reads ``counted_sales``."""
     return (Conversion.type == "sale", Conversion.sharer_id.is_not(None), Conversion.attribution.not_like("none:%"))
 
 
 def counted_sales() -> tuple:
     """Conditions for "an order that counts", the one definition behind every figure of orders
     and revenue (campaign stats in the API and the dashboard, its series, top sharers and CSV
-    report, the leaderboard and team contests): a sale credited to a sharer, not a
-    self-referral, and not wholly refunded. Its revenue is its amount less its refunds."""
-    return (*credited_sales(), Conversion.self_referral.is_(False), Conversion.refunded_minor < Conversion.amount_minor)
+    report, creatives, the leaderboard and its team totals, team contests and target bonuses):
+    a sale credited to a sharer, not a self-referral, not wholly refunded, and not rejected in
+    risk review. Its revenue is its amount less its refunds.
+
+    A sale whose review is still open (or was released) counts: it may yet be approved, and
+    only a person's (or the expiry's) rejection takes it out, from then on and everywhere at once.
+    """
+    return (*credited_sales(), Conversion.self_referral.is_(False), Conversion.refunded_minor < Conversion.amount_minor,
+            not_rejected_in_review())
 
 
 def not_rejected_in_review():
-    """The condition that a sale was not rejected in risk review: a rejected sale pays nothing, so it
-    counts towards no award (target bonuses, contest standings and prizes)."""
+    """The condition that a sale was not rejected in risk review (no review, or one open or released):
+    a rejected sale pays nothing and counts nowhere. Part of ``counted_sales``; an ``exists`` on the
+    unique index of ``risk_reviews.conversion_id``, one probe per sale."""
     return ~exists().where(RiskReview.conversion_id == Conversion.id, RiskReview.status == "rejected")
+
+
+def enrolling_sales() -> tuple:
+    """Conditions for a sale whose enrolled buyer counts in a campaign's ``new_sharers``: credited to a
+    sharer, refunded or not (the buyer was real and stays a sharer), but not rejected in risk review
+    (a fraud order's buyer is no gain of the campaign)."""
+    return (*credited_sales(), not_rejected_in_review())
 
 
 def attributed_sales(campaign_id: int) -> tuple:
@@ -64,11 +80,12 @@ def campaign_stats(session: Session, campaign: Campaign, start: datetime | None 
         r = row(channel or "")
         r["orders"] += int(orders)
         r["revenue_minor"] += int(kept)
-    # Refunds and enrolled buyers are of every credited sale, counted or not.
+    # Refunds are of every credited sale, counted or not; enrolled buyers of every one not rejected
+    # in review (``enrolling_sales``), refunded or not.
     refunds_minor = 0
     for channel, refunded, enrolled in session.execute(
             select(Conversion.channel, func.sum(Conversion.refunded_minor),
-                   func.sum(case((Conversion.new_sharer.is_(True), 1), else_=0)))
+                   func.sum(case((and_(Conversion.new_sharer.is_(True), not_rejected_in_review()), 1), else_=0)))
             .where(Conversion.campaign_id == campaign.id, *credited_sales(), *sales).group_by(Conversion.channel)):
         row(channel or "")["new_sharers"] += int(enrolled)
         refunds_minor += int(refunded)

@@ -1,9 +1,9 @@
 """Team contests (团队PK): made with their prizes fixed, scored live, frozen once at the end.
 
 The measure is net sales, orders, or new customers who bought: never recruits.
-Standings count the same sales as the leaderboard (attributed, not
-self-referral, not fully refunded, net of refunds) of the contest's teams'
-members in the period, less those rejected in risk review (as targets do). ``finalize`` freezes the standings and books each
+Standings count the same sales as the leaderboard (``stats.counted_sales``: attributed, not
+self-referral, not fully refunded, not rejected in risk review; net of refunds) of the contest's
+teams' members in the period. ``finalize`` freezes the standings and books each
 winning member's share of the cash prize in the ledger (``contest_prize``);
 it runs once however often it is called.
 """
@@ -92,7 +92,8 @@ def status_of(contest: Contest, now: datetime) -> str:
 def standings(session: Session, contest: Contest, until: datetime) -> dict:
     """The contest's live score in [starts_at, min(until, ends_at)), three statements:
     per team and member ``orders``, ``net_sales`` (minor units) and ``new_customers``
-    (buyers whose first purchase in the workspace is one of these sales), ranked with prizes.
+    (buyers whose first purchase in the workspace is one of these sales: a purchase rejected in risk
+    review was none, so the buyer's next one may be their first), ranked with prizes.
     """
     end = min(until, contest.ends_at)
     teams = {t.id: t for t in session.scalars(select(Team).join(ContestTeam, ContestTeam.team_id == Team.id)
@@ -102,7 +103,7 @@ def standings(session: Session, contest: Contest, until: datetime) -> dict:
                               .where(TeamMember.team_id.in_(teams)).order_by(TeamMember.team_id, Sharer.id)).all()
     firsts = (select(Conversion.customer_sharer_id.label("customer"), func.min(Conversion.occurred_at).label("first_at"))
               .where(Conversion.workspace_id == contest.workspace_id, Conversion.type == "sale",
-                     Conversion.customer_sharer_id.is_not(None))
+                     Conversion.customer_sharer_id.is_not(None), not_rejected_in_review())
               .group_by(Conversion.customer_sharer_id).subquery())
     new_customer = case((firsts.c.first_at == Conversion.occurred_at, Conversion.customer_sharer_id))
     scored = {row.sharer_id: row for row in session.execute(
@@ -111,8 +112,7 @@ def standings(session: Session, contest: Contest, until: datetime) -> dict:
                func.count(func.distinct(new_customer)).label("new_customers"))
         .join(TeamMember, and_(TeamMember.sharer_id == Conversion.sharer_id, TeamMember.team_id.in_(teams)))
         .outerjoin(firsts, firsts.c.customer == Conversion.customer_sharer_id)
-        .where(*sales_in_window(contest.workspace_id, contest.currency, contest.starts_at, end),
-               not_rejected_in_review())
+        .where(*sales_in_window(contest.workspace_id, contest.currency, contest.starts_at, end))
         .group_by(Conversion.sharer_id))}
     lines: dict[int, list[dict]] = {t: [] for t in teams}
     for team_id, sharer_id, name in members:

@@ -156,6 +156,68 @@ def test_the_figures_api_answers_staff_with_scopes_and_refuses_sellers(owner, ca
     assert res.status_code == 422 and "days" in res.json["error"]["fields"]
 
 
+def held_sales(owner, campaign, make_sharer, make_link) -> tuple[dict, dict, dict]:
+    """ann sells f1 and f2 to p and f4 to r, bob f3 to q, all from one network: every order after the first
+    is held for review. :return: ann, bob and the open reviews' ids by order."""
+    from test_withdrawals import put
+
+    ann, bob = make_sharer("ann"), make_sharer("bob")
+    codes = {"ann": make_link(campaign["id"], ann["id"])["code"], "bob": make_link(campaign["id"], bob["id"])["code"]}
+    assert put(owner, "/api/v1/risk/settings", {"rules": {"ip_prefix_orders": {"max": 1, "minutes": 60}}}).status_code == 200
+    for order, seller, buyer in (("f1", "ann", "p"), ("f2", "ann", "p"), ("f3", "bob", "q"), ("f4", "ann", "r")):
+        ok(owner.post("/api/v1/conversions", {"type": "sale", "order_id": order, "amount": "100.00",
+                                              "code": codes[seller], "customer": {"external_id": buyer,
+                                                                                  "ip": "192.0.2.7"}}), 201)
+    reviews = {r["order_id"]: r["id"] for r in ok(owner.get("/api/v1/risk/reviews?status=open"))["items"]}
+    assert set(reviews) == {"f2", "f3", "f4"}
+    return ann, bob, reviews
+
+
+def customer_figures(app, owner, campaign_id: int) -> tuple:
+    """(customers, repeat customers, lifetime value) of the workspace (the rollups) and of the campaign (the
+    orders), the cohort table's customers, and the sharers with a first sale."""
+    from referrals.models import SharerFirstSale
+
+    everyone = ok(owner.get("/api/v1/figures/repurchase?days=30"))
+    scoped = ok(owner.get(f"/api/v1/figures/repurchase?days=30&campaign_id={campaign_id}"))
+    cells = sum(row["customers"] for row in ok(owner.get("/api/v1/figures/cohorts?months=2"))["items"])
+    with database.read_session(app) as s:
+        sold = set(s.scalars(select(SharerFirstSale.sharer_id)))
+    return ((everyone["customers"], everyone["repeat_customers"], everyone["lifetime_value"]),
+            (scoped["customers"], scoped["repeat_customers"], scoped["lifetime_value"]), cells, sold)
+
+
+def test_a_purchase_rejected_in_review_leaves_the_figures_and_one_in_review_stays(app, owner, campaign, make_sharer,
+                                                                                   make_link):
+    """Rejecting a sale in risk review rebuilds its buyer's rollups and its seller's first sale without it:
+    a rejected purchase is none (here p no longer bought twice, q never bought, bob never sold); a held
+    sale still in review (f4) counts."""
+    ann, bob, reviews = held_sales(owner, campaign, make_sharer, make_link)
+    assert customer_figures(app, owner, campaign["id"]) == ((3, 1, "133.33"), (3, 1, "133.33"), 3,
+                                                            {ann["id"], bob["id"]})
+    for order in ("f2", "f3"):
+        ok(owner.post(f"/api/v1/risk/reviews/{reviews[order]}/reject", {"reason": "刷单"}))
+    assert customer_figures(app, owner, campaign["id"]) == ((2, 0, "100.00"), (2, 0, "100.00"), 2, {ann["id"]})
+
+
+def test_the_migration_rebuilds_the_rollups_of_sales_rejected_before_it(app, owner, campaign, make_sharer, make_link):
+    """Sales rejected before the rollups left rejected sales out: the migration rebuilds their buyers' and
+    sellers' rows as a rejection now does."""
+    from sqlalchemy import update
+
+    from referrals.models import RiskReview
+
+    ann, _, reviews = held_sales(owner, campaign, make_sharer, make_link)
+    with database.new_session(app) as s:  # rejected as the code before did: the rollups left as they were
+        s.execute(update(RiskReview).where(RiskReview.id.in_([reviews["f2"], reviews["f3"]])).values(status="rejected"))
+        s.commit()
+    assert customer_figures(app, owner, campaign["id"])[0] == (3, 1, "133.33")
+    url = app.config["DATABASE_URL"]
+    command.downgrade(migrate.alembic_config(url), "c6e8a0b2d4f1")
+    migrate.upgrade(url)
+    assert customer_figures(app, owner, campaign["id"]) == ((2, 0, "100.00"), (2, 0, "100.00"), 2, {ann["id"]})
+
+
 def test_the_invite_tree_shows_who_brought_whom_with_their_own_sales(owner, campaign, make_sharer, make_link):
     root = make_sharer("root")
     child = make_sharer("child", invited_by=root["id"])

@@ -347,6 +347,38 @@ def test_leaderboard_ranks_sales_never_recruits_and_shows_a_seller_their_row_and
     assert alone["me"]["orders"] == 0
 
 
+def test_a_sale_rejected_in_review_leaves_the_leaderboard_and_team_totals_one_in_review_stays(
+        owner, campaign, make_sharer, make_link):
+    from test_withdrawals import put
+
+    ann, bob = make_sharer("安"), make_sharer("宝")
+    made = owner.post("/api/v1/teams", {"name": "红队", "captain_id": ann["id"]})
+    assert made.status_code == 201, made.json
+    assert owner.post(f"/api/v1/teams/{made.json['id']}/members", {"sharer_id": bob["id"]}).status_code == 200
+    assert put(owner, "/api/v1/risk/settings", {"rules": {"ip_prefix_orders": {"max": 1, "minutes": 60}}}).status_code == 200
+    at = MONDAY + timedelta(hours=2)
+    ann_code, bob_code = make_link(campaign["id"], ann["id"])["code"], make_link(campaign["id"], bob["id"])["code"]
+    for order, code, amount in (("L-1", ann_code, "100.00"), ("L-2", ann_code, "300.00"), ("L-3", bob_code, "150.00")):
+        sale(owner, order, code, amount, occurred_at=at.isoformat(),  # one network: L-2 and L-3 held
+             customer={"external_id": f"cust-{order}", "ip": "192.0.2.7"})
+    sale(owner, "L-4", bob_code, "100.00", occurred_at=at.isoformat())
+    reviews = {r["order_id"]: r["id"] for r in get(owner, "/api/v1/risk/reviews?status=open")["items"]}
+    assert set(reviews) == {"L-2", "L-3"}
+
+    def ranks(view):
+        return [(r["sharer_id"], r["rank"], r["orders"], r["revenue"]) for r in view["items"]]
+
+    mine = board(owner, key=ann["api_key"], period="week", at=at)
+    assert ranks(mine) == [(ann["id"], 1, 2, "400.00"), (bob["id"], 2, 2, "250.00")]  # held sales count
+    assert (mine["team"]["orders"], mine["team"]["revenue"]) == (4, "650.00")
+    res = owner.post(f"/api/v1/risk/reviews/{reviews['L-2']}/reject", {"reason": "刷单"})
+    assert res.status_code == 200, res.json
+    mine = board(owner, key=ann["api_key"], period="week", at=at)
+    assert ranks(mine) == [(bob["id"], 1, 2, "250.00"), (ann["id"], 2, 1, "100.00")]
+    assert (mine["me"]["rank"], mine["me"]["orders"], mine["me"]["revenue"]) == (2, 1, "100.00")
+    assert (mine["team"]["orders"], mine["team"]["revenue"]) == (3, "350.00")
+
+
 def test_leaderboard_pages_walk_each_sharer_once(owner, campaign, make_sharer, make_link):
     at = MONDAY + timedelta(hours=2)
     for i in range(7):

@@ -154,6 +154,35 @@ def test_measured_by_new_customers_a_repeat_buyer_counts_once(app, owner, league
     assert [(t["name"], t["rank"], t["new_customers"]) for t in board["teams"]] == [("Blue", 1, 2), ("Red", 2, 1)]
 
 
+def test_new_customers_leave_out_a_purchase_rejected_in_review_and_keep_one_still_in_review(app, owner, league):
+    """A purchase rejected in risk review makes nobody a new customer, and was no purchase: the buyer's next one,
+    by another seller, is their first. A purchase whose review is still open counts (it may be released)."""
+    from test_withdrawals import put
+
+    contest = make_contest(owner, league, measure="new_customers")
+    shift_into_past(app, contest["id"])
+    assert put(owner, "/api/v1/risk/settings", {"rules": {"ip_prefix_orders": {"max": 1, "minutes": 60}}}).status_code == 200
+    codes, at = league["codes"], NOW - timedelta(days=2)
+    for order, seller, customer in (("a1", "ann", "y"), ("b1", "bob", "x"), ("b2", "bob", "w")):  # b1, b2 held
+        ok(owner.post("/api/v1/conversions", {
+            "type": "sale", "order_id": order, "amount": "100.00", "code": codes[seller], "occurred_at": at.isoformat(),
+            "customer": {"external_id": customer, "ip": "192.0.2.7"}}), 201)
+    sale(owner, "d1", codes["dan"], "100.00", at + timedelta(hours=1), customer="x")
+    sale(owner, "c1", codes["cat"], "100.00", at, customer="z")
+    sale(owner, "c2", codes["cat"], "100.00", at, customer="v")
+    reviews = {r["order_id"]: r["id"] for r in ok(owner.get("/api/v1/risk/reviews", query_string={"status": "open"}))["items"]}
+    assert set(reviews) == {"b1", "b2"}
+
+    def board():
+        teams = ok(owner.get(f"/api/v1/contests/{contest['id']}"))["teams"]
+        return [(t["name"], t["rank"], t["new_customers"], t["orders"]) for t in teams], {
+            m["name"]: m["new_customers"] for t in teams for m in t["members"]}
+
+    assert board() == ([("Red", 1, 3, 3), ("Blue", 2, 2, 3)], {"ann": 1, "bob": 2, "cat": 2, "dan": 0})
+    ok(owner.post(f"/api/v1/risk/reviews/{reviews['b1']}/reject", {"reason": "同一网络反复下单"}))
+    assert board() == ([("Blue", 1, 3, 3), ("Red", 2, 2, 2)], {"ann": 1, "bob": 1, "cat": 2, "dan": 1})
+
+
 def finalize_during_open_refund(app, model, item_id, order, amount, finalize):
     """Record a refund of ``order`` in a transaction left open, run ``finalize`` (a contest's or target's)
     in another; on PostgreSQL from a thread, committing the refund once the finalize has finished or

@@ -2,7 +2,7 @@
 buyers in one month no longer wait on one row; what was counted stays in slot 0
 
 Revision ID: d8f0b2c4e6a3
-Revises: c6e8a0b2d4f1
+Revises: c4f6a8b0d2e1
 Create Date: 2026-12-01 04:20:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = 'd8f0b2c4e6a3'
-down_revision: Union[str, Sequence[str], None] = 'c6e8a0b2d4f1'
+down_revision: Union[str, Sequence[str], None] = 'c4f6a8b0d2e1'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

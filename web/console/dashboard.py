@@ -21,7 +21,7 @@ from publishing.creatives import creative_breakdown
 from referrals.clickfacets import CSV_COLUMNS, click_breakdown, csv_rows
 from referrals.models import Conversion
 from referrals.reports import GRANULARITIES, REPORT_COLUMNS, campaign_report, campaign_series, campaign_sharers
-from referrals.stats import campaign_stats, credited_sales
+from referrals.stats import campaign_stats, enrolling_sales
 from web.console.blueprint import bp
 from web.console.charts import Series, bar_chart
 from web.console.forms import LOOK_CHOICES
@@ -43,11 +43,11 @@ def channel_label(channel: str | None) -> str:
 
 
 def new_sharers_by_channel(session: Session, campaign_id: int) -> dict[str | None, int]:
-    """Buyers enrolled as new sharers by the campaign's attributed sales, per channel of the sale
-    (counted as ``campaign_stats`` counts ``new_sharers``)."""
+    """Buyers enrolled as new sharers by the campaign's attributed sales not rejected in risk review,
+    per channel of the sale (counted as ``campaign_stats`` counts ``new_sharers``)."""
     rows = session.execute(
         select(Conversion.channel, func.count())
-        .where(Conversion.campaign_id == campaign_id, *credited_sales(), Conversion.new_sharer.is_(True))
+        .where(Conversion.campaign_id == campaign_id, *enrolling_sales(), Conversion.new_sharer.is_(True))
         .group_by(Conversion.channel))
     return {channel or None: int(count) for channel, count in rows}
 
