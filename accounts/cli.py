@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask import Flask
@@ -18,7 +19,7 @@ def _read_password() -> str:
 
     :raise click.UsageError: nothing on stdin.
     """
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin  # (click.get_text_stream is deprecated; the test runner swaps sys.stdin too)
     if stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     line = stdin.readline()
