@@ -5,6 +5,7 @@ and an import cut short goes on where it stopped."""
 from __future__ import annotations
 
 import io
+import os
 import time
 from pathlib import Path
 
@@ -179,6 +180,9 @@ def test_a_dry_run_saves_its_progress_as_it_goes_and_keeps_nothing(app, console,
     assert orders(app) == []
 
 
+@pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason=(
+    "SQLite only: on PostgreSQL a dry run works in place and holds the row and advisory locks of what it "
+    "touched (a seller's first sale, cohort cells) to its end; a live sale needing one waits (README)"))
 def test_sales_are_recorded_while_a_dry_run_goes_on(app, console, owner, campaign, make_sharer, make_link,
                                                     monkeypatch):
     """A dry run's one long transaction must not keep live writers out: on SQLite it works on a copy
