@@ -1,6 +1,8 @@
 """``POST /api/v1/sharers/import``: sharers from a CSV file, with invitations (owner, marketer)."""
 from __future__ import annotations
 
+import contextlib
+
 from marshmallow import fields
 from sqlalchemy import select
 
@@ -42,7 +44,8 @@ def import_sharer_rows(query: dict):
     :raise 413: over 5 MB. :raise 422: not UTF-8, no usable header, or too many rows.
     """
     rows = read_rows(csv_text(), COLUMNS, REQUIRED)
-    session = database.session()
     workspace_id = current().workspace_id
-    brand = session.scalar(select(Workspace.name).where(Workspace.id == workspace_id))
-    return import_sharers(session, workspace_id, brand, rows, query["dry_run"], query["invite"])
+    # A dry run's one transaction (up to MAX_ROWS rows): on SQLite, on a copy (see database.rehearsal).
+    with database.rehearsal() if query["dry_run"] else contextlib.nullcontext(database.session()) as session:
+        brand = session.scalar(select(Workspace.name).where(Workspace.id == workspace_id))
+        return import_sharers(session, workspace_id, brand, rows, query["dry_run"], query["invite"])

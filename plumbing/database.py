@@ -9,6 +9,7 @@ instead of failing with "database is locked" on upgrade.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import secrets
 import select
@@ -29,6 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached,
 from sqlalchemy.types import TypeDecorator
 
 from plumbing.appstate import AppSlot
+
+log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -225,8 +228,13 @@ def lock(session: Session, key: str) -> None:
     """Hold a transaction-scoped lock on ``key`` (released at commit or rollback).
 
     PostgreSQL takes an advisory lock; SQLite needs none, because every
-    writing transaction there begins IMMEDIATE and so runs alone.
+    writing transaction there begins IMMEDIATE and so runs alone. A rehearsal
+    (a dry run, see ``rehearsal``) takes none either: it keeps nothing, and holding
+    them to its end would keep live writers waiting (or, as a dry run's rows take
+    them in no set order, deadlock with one).
     """
+    if session.info.get(_REHEARSAL):
+        return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
@@ -274,6 +282,7 @@ def new_session(app: Flask | None = None) -> Session:
     return _bound.get(app).sessions()
 
 
+_REHEARSAL = "sharecast.rehearsal"  # a session's info key: a dry run's session (see ``lock``)
 # A SQLite database larger than this is rehearsed on in place (see ``rehearsal``): copying it would
 # cost more than the wait it saves.
 REHEARSAL_COPY_LIMIT = 1 << 30
@@ -309,7 +318,11 @@ def rehearsal(app: Flask | None = None) -> Iterator[Session]:
     name = engine.url.database if engine.dialect.name == "sqlite" else None
     path = Path(name) if name and name != ":memory:" and not name.startswith("file:") else None
     if path is None or not path.exists() or path.stat().st_size > REHEARSAL_COPY_LIMIT:
+        if path is not None and path.exists():
+            log.warning("a dry run works in place, holding the database's write lock to its end: the database "
+                        "is over %d bytes", REHEARSAL_COPY_LIMIT)
         with bound.sessions() as session:
+            session.info[_REHEARSAL] = True
             yield session
         return
     _forget_stale_copies(path)
@@ -331,14 +344,15 @@ def rehearsal(app: Flask | None = None) -> Iterator[Session]:
             made.append(make_engine(f"sqlite:///{copy_path}"))
         return made[0]
 
-    session = _CopySession(copy_engine, expire_on_commit=False, info=dict(bound.sessions.kw.get("info") or {}))
+    session = _CopySession(copy_engine, expire_on_commit=False,
+                           info={**(bound.sessions.kw.get("info") or {}), _REHEARSAL: True})
     try:
         yield session
     finally:
         session.close()
         for copy in made:
             copy.dispose()
-        for leftover in (copy_path, Path(f"{copy_path}-wal"), Path(f"{copy_path}-shm")):
+        for leftover in (copy_path, *(Path(f"{copy_path}-{end}") for end in ("wal", "shm", "journal"))):
             leftover.unlink(missing_ok=True)
 
 

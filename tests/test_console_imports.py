@@ -181,8 +181,8 @@ def test_a_dry_run_saves_its_progress_as_it_goes_and_keeps_nothing(app, console,
 
 
 @pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason=(
-    "SQLite only: on PostgreSQL a dry run works in place and holds the row and advisory locks of what it "
-    "touched (a seller's first sale, cohort cells) to its end; a live sale needing one waits (README)"))
+    "SQLite only: on PostgreSQL a dry run works in place and holds the row locks of what it wrote "
+    "(a seller's first sale, cohort cells) to its end; a live sale writing one waits (README)"))
 def test_sales_are_recorded_while_a_dry_run_goes_on(app, console, owner, campaign, make_sharer, make_link,
                                                     monkeypatch):
     """A dry run's one long transaction must not keep live writers out: on SQLite it works on a copy

@@ -89,8 +89,8 @@ def test_digits_that_are_not_ascii_are_a_bad_row_not_a_crash(app, owner, campaig
 
 
 @pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason=(
-    "SQLite only: on PostgreSQL a dry run works in place and holds the row and advisory locks of what it "
-    "touched (a seller's first sale, cohort cells) to its end; a live sale needing one waits (README)"))
+    "SQLite only: on PostgreSQL a dry run works in place and holds the row locks of what it wrote "
+    "(a seller's first sale, cohort cells) to its end; a live sale writing one waits (README)"))
 def test_a_sale_is_recorded_while_an_api_dry_run_goes_on(app, owner, campaign, make_sharer, make_link, monkeypatch):
     """On SQLite the dry run's transaction is on a copy of the database: a live sale does not wait for it."""
     import time

@@ -2,6 +2,9 @@
 invitations emailed to those with an address and shown for the others."""
 from __future__ import annotations
 
+import os
+
+import pytest
 from conftest import Pages
 from sqlalchemy import func, select
 
@@ -76,3 +79,31 @@ def test_bad_files_and_roles_are_refused(app, owner):
     server_key = owner.post("/api/v1/keys", {"role": "server", "name": "shop"}).json["key"]
     assert post_csv(owner, "name\n小林\n", key=server_key).status_code == 403
     assert counts(app) == (0, 0)
+
+
+@pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason=(
+    "SQLite only: on PostgreSQL the dry run works in place (the SQLite copy is what this checks)"))
+def test_a_sharer_is_added_while_an_api_dry_run_goes_on(app, owner, monkeypatch):
+    """On SQLite the dry run's transaction is on a copy of the database: a live write does not wait for it."""
+    import time
+
+    from integrations import sharer_import
+
+    real, live, calls = sharer_import.create_sharer, [], []
+
+    def with_a_live_sharer_meanwhile(session, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # two rows written in the dry run's transaction
+            started = time.monotonic()
+            answer = app.test_client().post("/api/v1/sharers", headers=owner._headers(None), json={"name": "现场"})
+            live.append((answer.status_code, time.monotonic() - started))
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(sharer_import, "create_sharer", with_a_live_sharer_meanwhile)
+    text = "name,email\n" + "".join(f"卖家{i},s{i}@example.com\n" for i in range(5))
+    res = post_csv(owner, text, "?dry_run=true")
+    assert res.status_code == 200 and res.json["created"] == 5, res.json
+    [(status, seconds)] = live
+    assert status == 201 and seconds < 5, live
+    with database.new_session(app) as s:
+        assert s.scalars(select(Sharer.name)).all() == ["现场"]

@@ -25,7 +25,7 @@ from referrals.sharers import get_sharer
 from web import contact_change
 from web.phone_sign_in_api import CODES_PER_NUMBER, CodeIn, CodeOut, refuse_unless_right
 from web.security import limiter
-from web.sign_in_limits import email_key
+from web.sign_in_limits import CONFIRM_EMAIL_SCOPE, email_key
 from web.wechat_sign_in import wechat_status
 from workspaces.auth import current, requires
 from workspaces.models import Workspace
@@ -40,10 +40,10 @@ def _json_email() -> str:
     return email_key(given) if isinstance(given, str) and "@" in given else f"address:{request.remote_addr or '-'}"
 
 
-# The page's limits on emailing a link (web/sign_in_limits.LINK_LIMITS): per address, and per email,
-# the latter in the pages' own bucket: links to one inbox count alike from a page or the API.
+# The profile page's limits on confirming a new address (web/sign_in_limits.CONFIRM_LIMITS): per
+# address, and per email in the page's own bucket: links to one inbox count alike from the page or the API.
 LINKS_PER_ADDRESS = limiter.limit("5 per minute;30 per hour", methods=["POST"])
-LINKS_PER_EMAIL = limiter.shared_limit("3 per 15 minutes", scope="link-email", key_func=_json_email,
+LINKS_PER_EMAIL = limiter.shared_limit("3 per 15 minutes", scope=CONFIRM_EMAIL_SCOPE, key_func=_json_email,
                                        methods=["POST"])
 
 

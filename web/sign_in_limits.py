@@ -45,7 +45,7 @@ def _account(email: str) -> str:
 
 def email_key(email: str) -> str:
     """An address's rate-limit key, as the pages read it from a form (``_form_email``): the API's
-    routes that email a link count on the same key, so a page and the API share one bucket."""
+    route that emails a link counts on the same key, so a page and the API share one bucket."""
     return _account(email.strip().casefold()[:320])
 
 
@@ -86,12 +86,25 @@ def _link_email_for_this_browser() -> str:
     return email_key(email)
 
 
-# One bucket per inbox, whichever page or API route emails it a link (web/contact_api.py too).
-LINK_EMAIL_LIMIT = limiter.shared_limit("3 per 15 minutes", scope="link-email", key_func=_link_email_for_this_browser,
-                                        methods=["POST"])
-# Every form that emails a link (a seller's sign-in link, the confirmation of a seller's new address):
-# per address, and per email as above.
+LINK_EMAIL_LIMIT = limiter.limit("3 per 15 minutes", methods=["POST"], key_func=_link_email_for_this_browser,
+                                 scope="link-email")
+# Sign-in links: per address, and per email as above.
 LINK_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]), LINK_EMAIL_LIMIT]
+
+
+def _form_email_key() -> str:
+    email = _form_email()
+    return email_key(email) if email else f"address:{request.remote_addr or '-'}"
+
+
+# The confirmation of a seller's new address: per address, and one bucket per inbox shared by the
+# profile page and ``POST /api/v1/me/email`` (web/contact_api.py), so asking through both sends no
+# more. Apart from the sign-in links' bucket: strangers asking for sign-in links to an inbox do not
+# keep its owner from confirming it as their new address.
+CONFIRM_EMAIL_SCOPE = "confirm-email"
+CONFIRM_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]),
+                  limiter.shared_limit("3 per 15 minutes", scope=CONFIRM_EMAIL_SCOPE, key_func=_form_email_key,
+                                       methods=["POST"])]
 
 
 def limited(limits):

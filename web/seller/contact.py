@@ -25,7 +25,7 @@ from web.phone_sign_in import CODES_PER_NUMBER, PENDING_SECONDS
 from web.security import limiter
 from web.seller.blueprint import bp
 from web.session import seller_required
-from web.sign_in_limits import LINK_LIMITS, limited
+from web.sign_in_limits import CONFIRM_LIMITS, limited
 from web.wechat_sign_in import wechat_status
 from workspaces.models import Workspace
 
@@ -88,7 +88,7 @@ def confirm_phone():
 
 
 @bp.post("/profile/email")
-@limited(LINK_LIMITS)
+@limited(CONFIRM_LIMITS)
 @seller_required
 def change_email():
     """Add or change the seller's email: a link goes to the new address, which is used only once it is opened."""
