@@ -47,8 +47,9 @@ def _forget_tails() -> None:
 os.register_at_fork(after_in_child=_forget_tails)  # a forked child never reuses its parent's tails
 
 
-def new_click_id() -> str:
-    """Time-ordered and unguessable: 11 hex digits of milliseconds, 10 random.
+def new_click_id(now: float | None = None) -> str:
+    """Time-ordered and unguessable: 11 hex digits of milliseconds (of ``now``, seconds since the
+    epoch, else the clock's), 10 random.
 
     The random parts come from the system's generator a thousand at a time (one
     read instead of one per redirect); taking one is a single ``next`` on a list
@@ -59,7 +60,7 @@ def new_click_id() -> str:
         pool = secrets.token_hex(5 * _RANDOM_TAILS)
         _tails = iter([pool[i:i + 10] for i in range(0, len(pool), 10)])
         tail = next(_tails)
-    return f"{int(time.time() * 1000):011x}{tail}"
+    return f"{int((time.time() if now is None else now) * 1000):011x}{tail}"
 
 
 class RedirectLayer:
@@ -106,12 +107,12 @@ class RedirectLayer:
             return _redirect(start_response, target.location(None))
         user_agent = environ.get("HTTP_USER_AGENT", "")[:512]
         bot = is_bot(user_agent)
-        click_id = new_click_id()
+        click_id = new_click_id(now)
         address = environ.get("REMOTE_ADDR", "")
         query = environ.get("QUERY_STRING")
         self.clicks.push(encode_click(
             click_id, target.link_id, target.workspace_id, target.campaign_id, target.sharer_id, target.channel,
-            int(now * 1000), self.visitor(address, user_agent), bot,
+            int(now * 1000), self.visitor(address, user_agent, now), bot,
             user_agent, environ.get("HTTP_REFERER", "")[:1000], creative_tag(query) if query else "",
             address[:45] if self.carry_ip else ""))
         return _redirect(start_response, target.location(None if bot else click_id))

@@ -32,11 +32,10 @@ class VisitorHasher:
         self._day = -1
         self._salt = b""
 
-    def __call__(self, ip: str, user_agent: str, now: datetime | None = None) -> str:
+    def __call__(self, ip: str, user_agent: str, now: float | None = None) -> str:
+        """``now``: seconds since the epoch (the redirect passes the one clock read it made)."""
         # Runs on every redirect: the day as a number, one HMAC call in C.
-        if now is not None and now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
-        day = int(now.timestamp() if now else time.time()) // 86400
+        day = int(time.time() if now is None else now) // 86400
         if day != self._day:
             name = datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%d")
             self._salt = hmac.new(self._secret, b"visitor-salt:" + name.encode(), hashlib.sha256).digest()
