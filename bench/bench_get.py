@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from http.client import HTTPConnection
@@ -30,19 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_redirect import free_port, stop, wait_port  # noqa: E402
+from bench.bench_redirect import free_port, granian, stop, wait_port  # noqa: E402
 from bench.bench_sales import per_backend, seed, settle  # noqa: E402
-
-
-def serve(target: str, cwd: Path, port: int, env: dict, factory: bool) -> subprocess.Popen:
-    """granian serving ``target`` from ``cwd`` with the argv ``flask serve`` uses (one worker per core)."""
-    from app import web_server_argv
-
-    argv = web_server_argv("127.0.0.1", port, os.cpu_count() or 1)
-    argv[argv.index("app:web_app")] = target
-    if not factory:
-        argv.remove("--factory")
-    return subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
 
 
 def timed_gets(conn: HTTPConnection, path: str, headers: dict, count: int) -> list[float]:
@@ -78,7 +66,6 @@ def one_backend(args) -> dict:
     app, env, seeded = seed()
     add_ledger_lines(app, seeded, args.ledger_lines)
     settle(app)
-    env = {**env, "SHARECAST_WEB_THREADS": os.environ.get("SHARECAST_WEB_THREADS", "4")}
     path = f"/api/v1/sharers/{seeded['seller_id']}/earnings"
     headers = {"Authorization": f"Bearer {seeded['seller']}"}
     servers = {"this checkout": ("app:web_app", ROOT, True, path)}
@@ -86,7 +73,9 @@ def one_backend(args) -> dict:
         servers["--against"] = ("app:web_app", Path(args.against).resolve(), True, path)
     servers["bare Flask"] = ("bench.bare_flask:app", ROOT, False, "/")
     ports = {name: free_port() for name in servers}
-    procs = [serve(target, cwd, ports[name], env, factory) for name, (target, cwd, factory, _) in servers.items()]
+    config = (os.cpu_count() or 1, int(os.environ.get("SHARECAST_WEB_THREADS", "4")))  # as flask serve runs it
+    procs = [granian(target, ports[name], env, config, factory, cwd) for name, (target, cwd, factory, _)
+             in servers.items()]
     deadline = time.time() + args.seconds
     try:
         for port in ports.values():

@@ -48,7 +48,10 @@ def wait_port(port: int, timeout: float = 60) -> None:
     raise SystemExit(f"nothing listens on {port}")
 
 
-def granian(target: str, port: int, env: dict, config: tuple[int, int], factory: bool = False) -> subprocess.Popen:
+def granian(target: str, port: int, env: dict, config: tuple[int, int], factory: bool = False,
+            cwd: Path = ROOT) -> subprocess.Popen:
+    """granian serving ``target`` (run from ``cwd``, another checkout say) with the argv ``flask serve``
+    uses, at ``config`` (workers, blocking threads)."""
     from app import web_server_argv
 
     workers, threads = config
@@ -56,7 +59,7 @@ def granian(target: str, port: int, env: dict, config: tuple[int, int], factory:
     argv[argv.index("app:web_app")] = target
     if not factory:
         argv.remove("--factory")
-    return subprocess.Popen(argv, cwd=ROOT, env={**env, "SHARECAST_WEB_THREADS": str(threads)},
+    return subprocess.Popen(argv, cwd=cwd, env={**env, "SHARECAST_WEB_THREADS": str(threads)},
                             stdout=subprocess.DEVNULL)
 
 
