@@ -1,6 +1,8 @@
 """``POST /api/v1/conversions/import``: past sales and refunds from a CSV file (owner)."""
 from __future__ import annotations
 
+import contextlib
+
 from flask import current_app, request
 from marshmallow import Schema, fields
 
@@ -68,10 +70,7 @@ def import_conversions(query: dict):
     """
     rows = read_rows(csv_text(), COLUMNS, REQUIRED)
     app = current_app._get_current_object()
-    if not query["dry_run"]:
-        return import_rows(database.session(), current().workspace_id, rows, app.config["PUBLIC_URL"],
-                           False, clickwriter.writer_for(app).write_now)
-    # Up to MAX_ROWS rows in one transaction: on SQLite, on a copy (see database.rehearsal).
-    with database.rehearsal() as session:
-        return import_rows(session, current().workspace_id, rows, app.config["PUBLIC_URL"], True,
+    # A dry run's one transaction (up to MAX_ROWS rows): on SQLite, on a copy (see database.rehearsal).
+    with database.rehearsal() if query["dry_run"] else contextlib.nullcontext(database.session()) as session:
+        return import_rows(session, current().workspace_id, rows, app.config["PUBLIC_URL"], query["dry_run"],
                            clickwriter.writer_for(app).write_now)

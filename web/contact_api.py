@@ -37,7 +37,7 @@ def _json_email() -> str:
     """The rate-limit key of a request's new address (hashed as the pages hash it), else the caller's address."""
     body = request.get_json(silent=True)
     given = body.get("email") if isinstance(body, dict) else None
-    return email_key(given) if isinstance(given, str) and "@" in given else f"address:{request.remote_addr or '-'}"
+    return email_key(given if isinstance(given, str) and "@" in given else "")
 
 
 # The profile page's limits on confirming a new address (web/sign_in_limits.CONFIRM_LIMITS): per

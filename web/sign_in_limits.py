@@ -45,8 +45,10 @@ def _account(email: str) -> str:
 
 def email_key(email: str) -> str:
     """An address's rate-limit key, as the pages read it from a form (``_form_email``): the API's
-    route that emails a link counts on the same key, so a page and the API share one bucket."""
-    return _account(email.strip().casefold()[:320])
+    route that emails a link counts on the same key, so a page and the API share one bucket.
+    Without an email, the caller's own network address."""
+    email = email.strip().casefold()[:320]
+    return _account(email) if email else f"address:{request.remote_addr or '-'}"
 
 
 def _device() -> dict:
@@ -78,12 +80,11 @@ def _account_for_this_browser() -> str:
 def _link_email_for_this_browser() -> str:
     """The per-email key of a seller sign-in link request (see the module's docstring)."""
     email = _form_email()
-    if not email:
-        return f"address:{request.remote_addr or '-'}"
+    key = email_key(email)
     device = _device()
-    if email_key(email) in device.get("accounts", []):
-        return f"{email_key(email)}|device:{device['id']}"
-    return email_key(email)
+    if email and key in device.get("accounts", []):
+        return f"{key}|device:{device['id']}"
+    return key
 
 
 LINK_EMAIL_LIMIT = limiter.limit("3 per 15 minutes", methods=["POST"], key_func=_link_email_for_this_browser,
@@ -92,18 +93,13 @@ LINK_EMAIL_LIMIT = limiter.limit("3 per 15 minutes", methods=["POST"], key_func=
 LINK_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]), LINK_EMAIL_LIMIT]
 
 
-def _form_email_key() -> str:
-    email = _form_email()
-    return email_key(email) if email else f"address:{request.remote_addr or '-'}"
-
-
 # The confirmation of a seller's new address: per address, and one bucket per inbox shared by the
 # profile page and ``POST /api/v1/me/email`` (web/contact_api.py), so asking through both sends no
 # more. Apart from the sign-in links' bucket: strangers asking for sign-in links to an inbox do not
 # keep its owner from confirming it as their new address.
 CONFIRM_EMAIL_SCOPE = "confirm-email"
 CONFIRM_LIMITS = [limiter.limit("5 per minute;30 per hour", methods=["POST"]),
-                  limiter.shared_limit("3 per 15 minutes", scope=CONFIRM_EMAIL_SCOPE, key_func=_form_email_key,
+                  limiter.shared_limit("3 per 15 minutes", scope=CONFIRM_EMAIL_SCOPE, key_func=lambda: email_key(_form_email()),
                                        methods=["POST"])]
 
 
