@@ -317,8 +317,9 @@ def rehearsal(app: Flask | None = None) -> Iterator[Session]:
     engine = bound.engine
     name = engine.url.database if engine.dialect.name == "sqlite" else None
     path = Path(name) if name and name != ":memory:" and not name.startswith("file:") else None
-    if path is None or not path.exists() or path.stat().st_size > REHEARSAL_COPY_LIMIT:
-        if path is not None and path.exists():
+    size = path.stat().st_size if path is not None and path.exists() else None
+    if size is None or size > REHEARSAL_COPY_LIMIT:
+        if size is not None:
             log.warning("a dry run works in place, holding the database's write lock to its end: the database "
                         "is over %d bytes", REHEARSAL_COPY_LIMIT)
         with bound.sessions() as session:
