@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, func, null, select
+from sqlalchemy import Select, and_, bindparam, func, null, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -49,7 +49,7 @@ from referrals.models import (
     Sharer,
     SharerFirstSale,
 )
-from referrals.reviews import DEFAULT_HOLD_DAYS, hold_if_flagged
+from referrals.reviews import DEFAULT_HOLD_DAYS, hold_if_flagged, recent_sales, sales_so_far
 from referrals.share_tokens import share_url
 from referrals.sharers import create_sharer, customer_query, find_customer
 from referrals.visitors import ip_hash, ip_prefix_hash
@@ -258,16 +258,12 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
     waiting = select(Conversion.id).where(Conversion.workspace_id == Workspace.id, Conversion.type == "refund",
                                           Conversion.order_id == order_id, Conversion.applied.is_(False)).exists()
     # (the prior sale: the two columns a replay reads, not its whole row)
-    # The seller's sales so far (the refund-share rule's input) in one pass over them, not three: a
-    # derived table of the seller named by the link code (or the evidence), joined to the sharer.
+    # The seller's latest sales (the refund-share rule's input), summed in a one-row derived table
+    # read from the seller's index alone: bounded however many sales the seller has.
     seller = (select(Link.sharer_id).where(Link.workspace_id == bindparam("workspace_id"),
                                            Link.code == bindparam("code")).correlate(None).scalar_subquery()
               if by_code else bindparam("sharer_id"))
-    totals = (select(Conversion.sharer_id.label("seller"), func.count(Conversion.id).label("sales"),
-                     func.sum(Conversion.amount_minor).label("gross"),
-                     func.sum(Conversion.refunded_minor).label("refunded"))
-              .where(Conversion.sharer_id == seller, Conversion.type == "sale")
-              .group_by(Conversion.sharer_id).subquery("seller_totals"))
+    totals = sales_so_far(recent_sales(seller)).subquery("seller_totals")
     query = select(Workspace, Campaign, Sharer, inviter, RiskSettings, buyer, prior.request_hash.label("prior_hash"),
                    prior.response.label("prior_response"), waiting.label("waiting"),
                    listening.label("listeners"), totals.c.sales, totals.c.gross, totals.c.refunded,
@@ -289,7 +285,7 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
     buyer_id = found.limit(1).correlate(None).scalar_subquery() if found is not None else null()
     return (query.outerjoin(Campaign, and_(campaign_on, Campaign.workspace_id == Workspace.id))
             .outerjoin(Sharer, and_(sharer_on, Sharer.workspace_id == Workspace.id))
-            .outerjoin(totals, totals.c.seller == Sharer.id)
+            .outerjoin(totals, true())
             .outerjoin(inviter, inviter.id == Sharer.invited_by)
             .outerjoin(RiskSettings, RiskSettings.workspace_id == Workspace.id)
             .outerjoin(buyer, buyer.id == buyer_id)

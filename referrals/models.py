@@ -228,6 +228,9 @@ class Conversion(Base):
         Index("ix_conversions_customer", "workspace_id", "customer_sharer_id", "occurred_at"),
         # The IP-prefix risk rule counts one workspace's sales from one network in a window.
         Index("ix_conversions_ip_prefix", "workspace_id", "ip_prefix", "occurred_at"),
+        # A seller's sales, newest first, with the amounts: the refund-share rule reads the latest ones
+        # from the index alone (referrals/risk.py, RECENT_SALES); every lookup by seller uses it too.
+        Index("ix_conversions_seller_sales", "sharer_id", "type", "id", "amount_minor", "refunded_minor"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -239,7 +242,7 @@ class Conversion(Base):
     currency: Mapped[str] = mapped_column(String(3))
     campaign_id: Mapped[int | None] = mapped_column(Integer)
     link_id: Mapped[int | None] = mapped_column(Integer)
-    sharer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    sharer_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str | None] = mapped_column(String(32))
     click_id: Mapped[str | None] = mapped_column(String(32))
     # The content version of the post whose click the sale is credited through (see Click.content_version).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from plumbing.errors import ApiError
@@ -18,7 +18,7 @@ from plumbing.pagination import DEFAULT_LIMIT, newest_first
 from referrals import bonuses, customer_rollup, ledger, prizes
 from referrals.identity import same_person
 from referrals.models import Click, Commission, Conversion, RiskReview, RiskSettings, Sharer
-from referrals.risk import SaleFacts, flags, merged
+from referrals.risk import RECENT_SALES, SaleFacts, flags, merged
 
 DEFAULT_HOLD_DAYS = 14
 
@@ -32,6 +32,23 @@ def settings_for(session: Session, workspace_id: int) -> RiskSettings:
 def settings_json(settings: RiskSettings) -> dict:
     return {"rules": merged(settings.rules or {}), "hold_days": settings.hold_days,
             "expiry_decision": settings.expiry_decision}
+
+
+def recent_sales(seller, but: int | None = None) -> Subquery:
+    """The seller's latest ``RECENT_SALES`` sales (amount and refunds), but the sale ``but``: what the
+    refund-share rule weighs, read newest first from ``ix_conversions_seller_sales`` alone.
+    ``seller``: an id, or a SQL expression giving one."""
+    query = select(Conversion.amount_minor, Conversion.refunded_minor).where(Conversion.sharer_id == seller,
+                                                                           Conversion.type == "sale")
+    if but is not None:
+        query = query.where(Conversion.id != but)
+    return query.order_by(Conversion.id.desc()).limit(RECENT_SALES).subquery("recent_sales")
+
+
+def sales_so_far(recent: Subquery) -> Select:
+    """One row: how many of ``recent`` (see :func:`recent_sales`), their gross and their refunds."""
+    return select(func.count().label("sales"), func.coalesce(func.sum(recent.c.amount_minor), 0).label("gross"),
+                  func.coalesce(func.sum(recent.c.refunded_minor), 0).label("refunded"))
 
 
 def save_settings(session: Session, workspace_id: int, rules: dict, hold_days: int, expiry_decision: str) -> RiskSettings:
@@ -70,9 +87,7 @@ def sale_facts(session: Session, conversion: Conversion, sharer: Sharer, custome
             .where(Conversion.workspace_id == conversion.workspace_id, Conversion.type == "sale",
                    Conversion.customer_sharer_id == buyer_id, Conversion.occurred_at >= since))
     sales, gross, refunded = seller_totals or session.execute(
-        select(func.count(Conversion.id), func.coalesce(func.sum(Conversion.amount_minor), 0),
-               func.coalesce(func.sum(Conversion.refunded_minor), 0))
-        .where(Conversion.sharer_id == sharer.id, Conversion.type == "sale", Conversion.id != conversion.id)).one()
+        sales_so_far(recent_sales(sharer.id, but=conversion.id))).one()
     inviter = session.get(Sharer, sharer.invited_by) if sharer.invited_by else None
     inviter_is_buyer = inviter is not None and (
         buyer_id == inviter.id

@@ -28,6 +28,9 @@ DEFAULTS: dict[str, dict | None] = {
     "inviter_purchase": {},
 }
 RULES = tuple(DEFAULTS)
+# refund_share weighs the seller's latest sales, not all of them: a burst of refunds shows in a seller
+# with years of good sales, and a sale reads at most this many rows however big its seller is.
+RECENT_SALES = 1000
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,37 @@ def test_a_sharer_whose_refunds_exceed_the_share_is_held(owner, campaign, make_s
     assert statuses(res) == ["held"] and rules_of(res) == ["refund_share"]
 
 
+def _past_sales(app, sharer_id: int, tag: str, count: int, refunded: bool) -> None:
+    """``count`` sales of 199.00 by the sharer, recorded before now (written directly: thousands of them)."""
+    from sqlalchemy import insert
+
+    from referrals.models import Conversion, Sharer
+
+    with database.new_session(app) as s:
+        workspace_id = s.get(Sharer, sharer_id).workspace_id
+        s.execute(insert(Conversion), [
+            {"workspace_id": workspace_id, "type": "sale", "order_id": f"{tag}-{i}", "amount_minor": 19900,
+             "currency": "CNY", "sharer_id": sharer_id, "attribution": "code", "refunded_minor": 19900 if refunded else 0,
+             "occurred_at": datetime.now(timezone.utc) - timedelta(days=30), "request_hash": "0" * 64}
+            for i in range(count)])
+        s.commit()
+
+
+def test_the_refund_share_weighs_the_sellers_latest_sales(app, owner, campaign, make_sharer, make_link):
+    """RECENT_SALES (1,000): a burst of refunds shows in a seller with many good sales before it, and
+    refunds long past no longer hold a seller whose recent sales are sound."""
+    burst, mended = make_sharer("近期退款"), make_sharer("早期退款")
+    _past_sales(app, burst["id"], "GOOD", 3000, refunded=False)
+    _past_sales(app, burst["id"], "BURST", 600, refunded=True)  # 600 of the latest 1,000: 60%, of all 3,600: 17%
+    _past_sales(app, burst["id"], "NOW", 400, refunded=False)
+    _past_sales(app, mended["id"], "OLD", 1200, refunded=True)  # of all 2,200: 55%, of the latest 1,000: 0%
+    _past_sales(app, mended["id"], "SOUND", 1000, refunded=False)
+    held = sale(owner, "W-1", code=make_link(campaign["id"], burst["id"])["code"])
+    assert statuses(held) == ["held"] and rules_of(held) == ["refund_share"]
+    assert "60%" in held.json["review"]["flags"][0]["detail"]
+    assert statuses(sale(owner, "W-2", code=make_link(campaign["id"], mended["id"])["code"])) == ["pending"]
+
+
 def test_a_refund_of_a_held_sale_reverses_it_and_a_rejection_after_takes_only_the_rest(
         app, owner, campaign, make_sharer, make_link):
     seller = make_sharer("小林")
