@@ -13,7 +13,9 @@ core). Every sale names a new buyer, so every one enrolls a sharer; one order in
 ten is posted twice at once, to check that a replay credits nothing twice.
 Prints sales/s, latency p50/p99, SQL statements per sale (counted in-process on
 the same database), and the median of an authenticated GET over HTTP (once the database has
-settled: statistics and visibility map, see ``settle``).
+settled: statistics and visibility map, see ``settle``). Beside them, in the same run and under
+the same server settings, the floor: a bare Flask app writing a sale in ten statements on the same
+database (``bench/bare_sale.py``), driven alike, and the ratio of the two.
 """
 from __future__ import annotations
 
@@ -172,8 +174,21 @@ def settle(app) -> None:
 def one_backend(args) -> dict:
     app, env, seeded = seed()
     threads = int(os.environ.get("SHARECAST_WEB_THREADS", "4"))
+    config = (os.cpu_count() or 1, threads)
+    from bench import bare_sale
+
+    bare_sale.create_tables()
+    bare_sale.engine.dispose()
     port = free_port()
-    server = granian("app:web_app", port, env, (os.cpu_count() or 1, threads), factory=True)
+    server = granian("bench.bare_sale:app", port, env, config)
+    try:
+        wait_port(port, 60)
+        drive(port, "", "", args.clients * 4, args.clients, 30, "W")  # warm up
+        bare = drive(port, "", "", args.sales, args.clients, args.seconds, "S")
+    finally:
+        stop([server])
+    port = free_port()
+    server = granian("app:web_app", port, env, config, factory=True)
     try:
         wait_port(port, 60)
         drive(port, seeded["owner"], seeded["code"], args.clients * 4, args.clients, 30, "W")  # warm up
@@ -183,7 +198,9 @@ def one_backend(args) -> dict:
     finally:
         stop([server])
     return {**load, "twice": credited_twice(app), "get_ms": get_ms,
-            "statements": statements_per_sale(app, seeded["owner"], seeded["code"])}
+            "statements": statements_per_sale(app, seeded["owner"], seeded["code"]),
+            "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"],
+            "ratio": load["sales_per_s"] / bare["sales_per_s"]}
 
 
 def per_backend(argv: list[str], postgres: str | None, redis: str | None, timeout: float) -> dict[str, dict]:
@@ -224,7 +241,9 @@ def main() -> None:
     rows = [("sales/s", "sales_per_s", "{:.0f}"), ("p50 ms", "p50", "{:.1f}"), ("p99 ms", "p99", "{:.1f}"),
             ("requests", "requests", "{}"), ("statuses", "statuses", "{}"),
             ("credited twice", "twice", "{}"), ("statements/sale", "statements", "{:.1f}"),
-            ("GET earnings median ms", "get_ms", "{:.2f}")]
+            ("GET earnings median ms", "get_ms", "{:.2f}"),
+            ("bare Flask, 10 stmts/s", "bare_per_s", "{:.0f}"), ("bare Flask p99 ms", "bare_p99", "{:.1f}"),
+            ("sales/s / bare", "ratio", "{:.2f}")]
     print(f"{'':24}" + "".join(f"{name:>22}" for name in results))
     for label, key, fmt in rows:
         print(f"{label:24}" + "".join(f"{fmt.format(r[key]):>22}" for r in results.values()))

@@ -1,0 +1,60 @@
+"""The floor for ``bench_sales.py``: a bare Flask app recording a sale in the statements Sharecast spends on one.
+
+Per ``POST /api/v1/conversions``: the JSON body read, one transaction of ten statements with
+SQLAlchemy Core on the same database (the order's lock, one read for an earlier answer, the sale
+and seven more rows, as a sale with enrolment writes: buyer, link, commissions, ledger lines,
+roll-ups), and the answer as JSON; a replayed order answers its first answer. No key check,
+schema, attribution, rules or roll-up logic: what is left is the stack (granian, Flask, SQLAlchemy,
+the driver and the database) at the same work, the most any app on it could reach.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from flask import Flask, request
+from sqlalchemy import create_engine, text
+
+app = Flask(__name__)
+_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(os.environ['SHARECAST_INSTANCE']) / 'bare-sale.db'}"
+POSTGRESQL = _url.startswith("postgresql")
+engine = create_engine(_url, pool_size=int(os.environ.get("SHARECAST_WEB_THREADS", "4")) + 2)
+_ROWS = ("buyer", "link", "commission 1", "commission 2", "ledger 1", "ledger 2", "rollup")
+
+
+def create_tables() -> None:
+    key = "BIGSERIAL PRIMARY KEY" if POSTGRESQL else "INTEGER PRIMARY KEY"
+    with engine.begin() as conn:
+        if not POSTGRESQL:
+            conn.execute(text("PRAGMA journal_mode=WAL"))
+        conn.execute(text("DROP TABLE IF EXISTS bare_rows"))
+        conn.execute(text("DROP TABLE IF EXISTS bare_orders"))
+        conn.execute(text(f"CREATE TABLE bare_orders (id {key}, order_id VARCHAR(200) UNIQUE NOT NULL, "
+                          "amount_minor BIGINT NOT NULL, response TEXT NOT NULL)"))
+        conn.execute(text(f"CREATE TABLE bare_rows (id {key}, order_ref BIGINT NOT NULL, kind VARCHAR(20) NOT NULL, "
+                          "amount_minor BIGINT NOT NULL)"))
+
+
+@app.post("/api/v1/conversions")
+def conversions():
+    body = request.get_json()
+    order, amount = str(body["order_id"]), int(round(float(body["amount"]) * 100))
+    with engine.begin() as conn:
+        if POSTGRESQL:
+            lock = int.from_bytes(hashlib.blake2b(order.encode(), digest_size=8).digest(), "big", signed=True)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+        else:  # SQLite: the write lock now, as Sharecast's BEGIN IMMEDIATE takes it
+            conn.execute(text("UPDATE bare_orders SET amount_minor = amount_minor WHERE id = 0"))
+        prior = conn.execute(text("SELECT response FROM bare_orders WHERE order_id = :o"), {"o": order}).scalar()
+        if prior is not None:
+            return app.response_class(prior, status=200, mimetype="application/json")
+        answer = json.dumps({"order_id": order, "amount": body["amount"], "customer": body.get("customer"),
+                             "commissions": [{"level": 1}, {"level": 2}]})
+        ref = conn.execute(text("INSERT INTO bare_orders (order_id, amount_minor, response) VALUES (:o, :a, :r) "
+                                "RETURNING id"), {"o": order, "a": amount, "r": answer}).scalar()
+        for kind in _ROWS:
+            conn.execute(text("INSERT INTO bare_rows (order_ref, kind, amount_minor) VALUES (:r, :k, :a)"),
+                         {"r": ref, "k": kind, "a": amount})
+    return app.response_class(answer, status=201, mimetype="application/json")
