@@ -14,14 +14,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from catalog.rules import Rule
 from plumbing import database
 from referrals.attribution import Evidence
 from referrals.identity import normalize_email, normalize_phone
-from referrals.models import Conversion, CustomerBinding
+from referrals.models import Conversion, CustomerBinding, RiskReview
 from workspaces.models import Workspace
 
 MODES = ("none", "days", "permanent")
@@ -110,12 +110,31 @@ def bind(session: Session, workspace: Workspace, customer: dict, current: Custom
 
 
 def refunded(session: Session, sale: Conversion, amount_minor: int) -> None:
-    """Take a refund off the net sales of the binding its sale counted towards."""
-    if sale.binding_id is None or amount_minor <= 0:
+    """Take a refund off the net sales of the binding its sale counted towards (unless the sale was
+    rejected in review: :func:`rejected` took all of it off then)."""
+    if sale.binding_id is None or amount_minor <= 0 or _rejected(session, sale.id):
         return
-    binding = session.get(CustomerBinding, sale.binding_id)
-    if binding is not None and binding.currency == sale.currency:
-        binding.net_sales_minor -= amount_minor
+    session.execute(update(CustomerBinding).where(CustomerBinding.id == sale.binding_id,
+                                                  CustomerBinding.currency == sale.currency)
+                    .values(net_sales_minor=CustomerBinding.net_sales_minor - amount_minor))
+
+
+def rejected(session: Session, sale: Conversion, now: datetime) -> None:
+    """Take a sale rejected in risk review out of the binding it counted towards: one order fewer,
+    and what its refunds left of it off the net sales. A binding that no other order holds ends
+    (``ended_at``): a fraud order binds nobody to its sharer. Call once, when the review is rejected."""
+    if sale.binding_id is None:
+        return
+    left = sale.amount_minor - sale.refunded_minor
+    binding = CustomerBinding
+    session.execute(update(binding).where(binding.id == sale.binding_id).values(
+        orders=binding.orders - 1,
+        net_sales_minor=binding.net_sales_minor - case((binding.currency == sale.currency, left), else_=0),
+        ended_at=case((and_(binding.orders <= 1, binding.ended_at.is_(None)), now), else_=binding.ended_at)))
+
+
+def _rejected(session: Session, conversion_id: int) -> bool:
+    return session.scalar(select(RiskReview.status).where(RiskReview.conversion_id == conversion_id)) == "rejected"
 
 
 def binding_json(binding: CustomerBinding, protected: bool) -> dict:

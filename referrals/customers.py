@@ -24,13 +24,14 @@ def mask(binding: CustomerBinding) -> str:
 
 
 def list_customers(session: Session, sharer_id: int, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict:
-    """One page of the sharer's customers, newest binding first, with the totals over all of them."""
+    """One page of the sharer's customers, newest binding first, with the totals over all of them. A
+    binding whose every order was rejected in risk review (none left) is no customer of theirs."""
     now = utcnow()
-    rows, next_cursor = newest_first(session, select(CustomerBinding).where(CustomerBinding.sharer_id == sharer_id),
+    mine = (CustomerBinding.sharer_id == sharer_id, CustomerBinding.orders > 0)
+    rows, next_cursor = newest_first(session, select(CustomerBinding).where(*mine),
                                      CustomerBinding.created_at, CustomerBinding.id, cursor, limit)
     customers, repeat = session.execute(
-        select(func.count(), func.count().filter(CustomerBinding.orders >= 2))
-        .where(CustomerBinding.sharer_id == sharer_id)).one()
+        select(func.count(), func.count().filter(CustomerBinding.orders >= 2)).where(*mine)).one()
     return {
         "items": [{"id": b.id, "contact": mask(b), "first_order_at": b.first_order_at.isoformat(),
                    "last_order_at": b.last_order_at.isoformat(), "orders": b.orders,

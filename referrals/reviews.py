@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from plumbing.errors import ApiError
 from plumbing.pagination import DEFAULT_LIMIT, newest_first
-from referrals import bonuses, customer_rollup, ledger, prizes
+from referrals import binding, bonuses, customer_rollup, ledger, prizes
 from referrals.identity import same_person
 from referrals.models import Click, Commission, Conversion, RiskReview, RiskSettings, Sharer
 from referrals.risk import RECENT_SALES, SaleFacts, flags, merged
@@ -165,7 +165,8 @@ def reject(session: Session, workspace_id: int, review_id: int, reason: str, by:
     """The held commissions are reversed, an off-price line's hold with them (a rejected sale
     pays nothing), and so are the pending awards it counted towards (a contest prize share, a
     target bonus); ``reason`` is what the sharer reads. The buyer's purchase summaries and the sharer's first
-    sale are rebuilt without it (a rejected sale counts nowhere). :raise ApiError 404/409: unknown, or
+    sale are rebuilt without it, and it leaves the customer binding it counted towards (a rejected sale
+    counts nowhere, see :func:`binding.rejected`). :raise ApiError 404/409: unknown, or
     decided already."""
     review = _open(session, workspace_id, review_id)
     for c in _held(session, review):
@@ -173,6 +174,7 @@ def reject(session: Session, workspace_id: int, review_id: int, reason: str, by:
         c.price_held = False
     review.status, review.reason, review.decided_at, review.decided_by = "rejected", reason, now, by
     sale = session.get(Conversion, review.conversion_id)
+    binding.rejected(session, sale, now)  # after the commissions, before the awards: a refund's order
     ledger.lock_awards(session, workspace_id)  # as a refund does (see ledger.lock_awards)
     prizes.reverse_for_rejection(session, sale)
     bonuses.reverse_for_refund(session, sale, sale.id, memo=f"order {sale.order_id} rejected in review: below the target")

@@ -68,3 +68,26 @@ def test_a_bad_customers_cursor_is_a_422_page(seller_a, cursor):
 def test_the_page_needs_a_signed_in_seller(client):
     res = client.get("/seller/customers")
     assert res.status_code in (302, 303, 401)
+
+
+def test_a_sale_rejected_in_review_leaves_the_customers_binding(owner, campaign, seller_a, make_link):
+    """Its order and net sales come off (a refund after it takes nothing off twice); a binding that
+    only a rejected sale made ends, and the customer is the seller's no more."""
+    sharer, pages = seller_a
+    put(owner, {"binding": {"mode": "days", "days": 30}})
+    code = make_link(campaign["id"], sharer["id"])["code"]
+    assert bound_sale(owner, "B-1", BUYER, code=code, occurred_at=at(-3)).status_code == 201
+    held = bound_sale(owner, "B-2", {**BUYER, "email": "lin@mailinator.com"}, code=code, occurred_at=at(-2))
+    stranger = bound_sale(owner, "B-3", {"external_id": "fraud-1", "email": "f@mailinator.com"}, code=code,
+                          occurred_at=at(-1))
+    assert held.json["review"] and stranger.json["review"]
+    page = text_of(pages.get("/seller/customers"))
+    assert "CN¥200.00" in page and "Orders: 2" in page
+    assert re.search(r"Customers</div><div class=\"value\">2<", page)
+    for res in (held, stranger):
+        rejected = owner.post(f"/api/v1/risk/reviews/{res.json['review']['id']}/reject", {"reason": "刷单"})
+        assert rejected.status_code == 200
+    assert owner.post("/api/v1/conversions", {"type": "refund", "order_id": "B-2", "amount": "100.00"}).status_code == 201
+    page = text_of(pages.get("/seller/customers"))
+    assert "CN¥100.00" in page and "Orders: 1" in page and "CN¥0.00" not in page
+    assert re.search(r"Customers</div><div class=\"value\">1<", page) and "f***@mailinator.com" not in page
