@@ -157,7 +157,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var current = document.querySelector(".mainnav [aria-current]");
     if (!current) return;
-    var nav = current.parentNode;
+    var nav = current.closest(".mainnav");  // (the offsets are the bar's: it is positioned)
     if (current.offsetLeft + current.offsetWidth > nav.clientWidth) {
       nav.scrollLeft = current.offsetLeft + current.offsetWidth - nav.clientWidth + 16;
     }
