@@ -63,6 +63,23 @@ def granian(target: str, port: int, env: dict, config: tuple[int, int], factory:
                             stdout=subprocess.DEVNULL)
 
 
+def settled(proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait until ``proc`` has started up (its CPU time still for a second), so its start-up
+    (seconds of CPU for the app's imports) does not fall on the first server timed."""
+    def cpu() -> float:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    deadline = time.time() + timeout
+    before = cpu()
+    while time.time() < deadline:
+        time.sleep(1)
+        now = cpu()
+        if now - before < 0.05:
+            return
+        before = now
+
+
 def stop(procs: list[subprocess.Popen]) -> None:
     for p in procs:
         p.send_signal(signal.SIGTERM)
@@ -182,6 +199,7 @@ def main() -> None:
     app, env, link_id, code = seed()
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
     writer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "click-writer"], cwd=ROOT, env=env)
+    settled(writer)
     results: dict[str, dict[tuple, dict]] = {"raw WSGI": {}, "sharecast": {}, "sharecast?v": {}}
     try:
         for config in configs:
