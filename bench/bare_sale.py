@@ -15,20 +15,21 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from plumbing.database import make_engine
 
 app = Flask(__name__)
 _url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(os.environ['SHARECAST_INSTANCE']) / 'bare-sale.db'}"
 POSTGRESQL = _url.startswith("postgresql")
-engine = create_engine(_url, pool_size=int(os.environ.get("SHARECAST_WEB_THREADS", "4")) + 2)
+# Sharecast's own engine settings (SQLite: WAL, NORMAL sync, the busy timeout, BEGIN IMMEDIATE).
+engine = make_engine(_url)
 _ROWS = ("buyer", "link", "commission 1", "commission 2", "ledger 1", "ledger 2", "rollup")
 
 
 def create_tables() -> None:
     key = "BIGSERIAL PRIMARY KEY" if POSTGRESQL else "INTEGER PRIMARY KEY"
     with engine.begin() as conn:
-        if not POSTGRESQL:
-            conn.execute(text("PRAGMA journal_mode=WAL"))
         conn.execute(text("DROP TABLE IF EXISTS bare_rows"))
         conn.execute(text("DROP TABLE IF EXISTS bare_orders"))
         conn.execute(text(f"CREATE TABLE bare_orders (id {key}, order_id VARCHAR(200) UNIQUE NOT NULL, "
@@ -42,11 +43,9 @@ def conversions():
     body = request.get_json()
     order, amount = str(body["order_id"]), int(round(float(body["amount"]) * 100))
     with engine.begin() as conn:
-        if POSTGRESQL:
+        if POSTGRESQL:  # (SQLite: the engine's BEGIN IMMEDIATE, as Sharecast's, is the lock)
             lock = int.from_bytes(hashlib.blake2b(order.encode(), digest_size=8).digest(), "big", signed=True)
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
-        else:  # SQLite: the write lock now, as Sharecast's BEGIN IMMEDIATE takes it
-            conn.execute(text("UPDATE bare_orders SET amount_minor = amount_minor WHERE id = 0"))
         prior = conn.execute(text("SELECT response FROM bare_orders WHERE order_id = :o"), {"o": order}).scalar()
         if prior is not None:
             return app.response_class(prior, status=200, mimetype="application/json")

@@ -199,7 +199,7 @@ def one_backend(args) -> dict:
         stop([server])
     return {**load, "twice": credited_twice(app), "get_ms": get_ms,
             "statements": statements_per_sale(app, seeded["owner"], seeded["code"]),
-            "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"],
+            "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"], "bare_statuses": bare["statuses"],
             "ratio": load["sales_per_s"] / bare["sales_per_s"]}
 
 
@@ -243,6 +243,7 @@ def main() -> None:
             ("credited twice", "twice", "{}"), ("statements/sale", "statements", "{:.1f}"),
             ("GET earnings median ms", "get_ms", "{:.2f}"),
             ("bare Flask, 10 stmts/s", "bare_per_s", "{:.0f}"), ("bare Flask p99 ms", "bare_p99", "{:.1f}"),
+            ("bare Flask statuses", "bare_statuses", "{}"),
             ("sales/s / bare", "ratio", "{:.2f}")]
     print(f"{'':24}" + "".join(f"{name:>22}" for name in results))
     for label, key, fmt in rows:

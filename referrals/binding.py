@@ -60,7 +60,8 @@ def find_binding(session: Session, workspace_id: int, customer: dict, at: dateti
     """The customer's binding in force at ``at``, matched by customer id, email or phone.
 
     Holds the customer's lock until the transaction ends, so two orders of one
-    buyer cannot both make a binding.
+    buyer cannot both make a binding, and the binding's row (a refund or a rejection
+    changing its figures meanwhile waits, or is read; one that ended it leaves it out).
     """
     external_id, email, phone = _keys(customer)
     database.lock(session, f"customer:{workspace_id}:{external_id}")
@@ -72,7 +73,7 @@ def find_binding(session: Session, workspace_id: int, customer: dict, at: dateti
     return session.scalars(select(CustomerBinding).where(
         CustomerBinding.workspace_id == workspace_id, or_(*matches), CustomerBinding.ended_at.is_(None),
         or_(CustomerBinding.expires_at.is_(None), CustomerBinding.expires_at > at))
-        .order_by(CustomerBinding.bound_at.desc(), CustomerBinding.id.desc())).first()
+        .order_by(CustomerBinding.bound_at.desc(), CustomerBinding.id.desc()).with_for_update()).first()
 
 
 def _expiry(workspace: Workspace, at: datetime) -> datetime | None:

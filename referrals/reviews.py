@@ -169,11 +169,13 @@ def reject(session: Session, workspace_id: int, review_id: int, reason: str, by:
     counts nowhere, see :func:`binding.rejected`). :raise ApiError 404/409: unknown, or
     decided already."""
     review = _open(session, workspace_id, review_id)
+    # The sale first, as a refund locks it: a refund at the same moment either came before (its
+    # refunds are read here) or waits until this rejection has taken the sale off its binding.
+    sale = session.get(Conversion, review.conversion_id, with_for_update=True)
     for c in _held(session, review):
         ledger.reject(session, c, memo=reason)
         c.price_held = False
     review.status, review.reason, review.decided_at, review.decided_by = "rejected", reason, now, by
-    sale = session.get(Conversion, review.conversion_id)
     binding.rejected(session, sale, now)  # after the commissions, before the awards: a refund's order
     ledger.lock_awards(session, workspace_id)  # as a refund does (see ledger.lock_awards)
     prizes.reverse_for_rejection(session, sale)

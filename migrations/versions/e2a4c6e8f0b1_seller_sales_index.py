@@ -5,6 +5,9 @@ Revision ID: e2a4c6e8f0b1
 Revises: d8f0b2c4e6a3
 Create Date: 2026-12-01 09:10:00
 
+On PostgreSQL both indexes are built and dropped CONCURRENTLY (outside the migration's
+transaction), so sales keep being written while a large ``conversions`` table is indexed; the
+statements are idempotent, for a node that runs the upgrade at the same moment as another.
 """
 from typing import Sequence, Union
 
@@ -16,17 +19,27 @@ down_revision: Union[str, Sequence[str], None] = 'd8f0b2c4e6a3'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
+NEW = ('ix_conversions_seller_sales', ['sharer_id', 'type', 'id', 'amount_minor', 'refunded_minor'])
+OLD = ('ix_conversions_sharer_id', ['sharer_id'])
+
+
+def _swap(create: tuple[str, list[str]], drop: str) -> None:
+    """Create one index, then drop the other, so a seller's sales are never without one."""
+    if op.get_bind().dialect.name == 'postgresql':
+        with op.get_context().autocommit_block():
+            op.create_index(create[0], 'conversions', create[1], postgresql_concurrently=True, if_not_exists=True)
+            op.drop_index(drop, table_name='conversions', postgresql_concurrently=True, if_exists=True)
+        return
+    with op.batch_alter_table('conversions', schema=None) as batch_op:
+        batch_op.create_index(create[0], create[1], unique=False)
+        batch_op.drop_index(drop)
+
 
 def upgrade() -> None:
-    """Upgrade schema: the new index first, so a seller's sales are never without one."""
-    with op.batch_alter_table('conversions', schema=None) as batch_op:
-        batch_op.create_index('ix_conversions_seller_sales',
-                              ['sharer_id', 'type', 'id', 'amount_minor', 'refunded_minor'], unique=False)
-        batch_op.drop_index('ix_conversions_sharer_id')
+    """Upgrade schema."""
+    _swap(NEW, OLD[0])
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('conversions', schema=None) as batch_op:
-        batch_op.create_index('ix_conversions_sharer_id', ['sharer_id'], unique=False)
-        batch_op.drop_index('ix_conversions_seller_sales')
+    _swap(OLD, NEW[0])
