@@ -80,6 +80,7 @@ def drive(port: int, key: str, code: str, total: int, clients: int, limit_s: flo
     """``total`` sales from ``clients`` keep-alive connections, bounded by ``limit_s``."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    first_error: list[str] = []
     lock = threading.Lock()
     deadline = time.time() + limit_s
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
@@ -95,11 +96,13 @@ def drive(port: int, key: str, code: str, total: int, clients: int, limit_s: flo
                 t = time.perf_counter()
                 conn.request("POST", "/api/v1/conversions", sale_body(order, code), headers)
                 res = conn.getresponse()
-                res.read()
+                body = res.read()
                 elapsed = (time.perf_counter() - t) * 1000
                 with lock:
                     latencies.append(elapsed)
                     statuses[res.status] = statuses.get(res.status, 0) + 1
+                    if res.status >= 500 and not first_error:  # what went wrong, for the report
+                        first_error.append(body[:300].decode(errors="replace"))
         conn.close()
 
     started = time.perf_counter()
@@ -111,7 +114,7 @@ def drive(port: int, key: str, code: str, total: int, clients: int, limit_s: flo
     elapsed = time.perf_counter() - started
     q = statistics.quantiles(latencies, n=100)
     return {"requests": len(latencies), "sales_per_s": statuses.get(201, 0) / elapsed, "p50": q[49], "p99": q[98],
-            "statuses": statuses}
+            "statuses": statuses, "first_error": first_error[0] if first_error else ""}
 
 
 def get_median(port: int, key: str, sharer_id: int, runs: int = 300) -> float:
@@ -200,6 +203,7 @@ def one_backend(args) -> dict:
     return {**load, "twice": credited_twice(app), "get_ms": get_ms,
             "statements": statements_per_sale(app, seeded["owner"], seeded["code"]),
             "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"], "bare_statuses": bare["statuses"],
+            "bare_first_error": bare["first_error"],
             "ratio": load["sales_per_s"] / bare["sales_per_s"]}
 
 
@@ -248,6 +252,10 @@ def main() -> None:
     print(f"{'':24}" + "".join(f"{name:>22}" for name in results))
     for label, key, fmt in rows:
         print(f"{label:24}" + "".join(f"{fmt.format(r[key]):>22}" for r in results.values()))
+    for name, r in results.items():  # a server error's answer says what went wrong
+        for server, key in (("Sharecast", "first_error"), ("bare Flask", "bare_first_error")):
+            if r[key]:
+                print(f"{name}, {server}: first 5xx answer: {r[key]}")
 
 
 if __name__ == "__main__":
