@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from conftest import STAFF_PASSWORD, csrf_token_of
 
+from app import create_app
+
 
 class Browser:
     """A cookie-keeping client at one IP address."""
@@ -103,3 +105,14 @@ def test_strangers_asking_for_a_sellers_links_do_not_keep_the_seller_from_gettin
         == [200, 200, 200, 429]  # one bucket for every stranger and spelling: the inbox is not flooded
     assert ask(seller) == 200  # the seller's own browser asks on its own bucket
     assert ask(Browser(app, "203.0.113.9")) == 429
+
+
+def test_with_the_limits_redis_down_they_still_hold_and_nothing_answers_500(app, staff, tmp_path):
+    """Each process counts in memory meanwhile (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED)."""
+    down = create_app({**{k: app.config[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_URL")},
+                       "TESTING": True, "INSTANCE_PATH": tmp_path / "other-node",
+                       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})  # nothing listens there
+    attacker, owner = Browser(down, "203.0.113.8"), Browser(down, "198.51.100.22")
+    codes = [attacker.sign_in(staff["email"], "wrong password").status_code for _ in range(12)]
+    assert codes == [422] * 10 + [429] * 2
+    assert owner.sign_in(staff["email"], STAFF_PASSWORD).status_code == 303

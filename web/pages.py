@@ -74,6 +74,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down: each process counts in memory meanwhile (the limits still hold, per process)
+    # and looks for Redis again, rather than every limited page answering 500.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
