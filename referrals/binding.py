@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from catalog.rules import Rule
@@ -89,15 +89,16 @@ def bind(session: Session, workspace: Workspace, customer: dict, current: Custom
     if workspace.binding_mode == "none":
         return None
     at = conversion.occurred_at
+    taken_over = None
     if current is not None and current.sharer_id != conversion.sharer_id:
         current.ended_at = at  # taken over (the workspace allows it)
-        current = None
+        taken_over, current = current.id, None
     if current is None:
         external_id, email, phone = _keys(customer)
         current = CustomerBinding(
             workspace_id=workspace.id, sharer_id=conversion.sharer_id, campaign_id=conversion.campaign_id,
             external_id=external_id, email=email, phone=phone, currency=conversion.currency, bound_at=at,
-            first_order_at=at, last_order_at=at, orders=0, net_sales_minor=0)
+            first_order_at=at, last_order_at=at, orders=0, net_sales_minor=0, took_over_id=taken_over)
         session.add(current)
     current.expires_at = _expiry(workspace, at)
     current.campaign_id = conversion.campaign_id
@@ -123,15 +124,25 @@ def refunded(session: Session, sale: Conversion, amount_minor: int) -> None:
 def rejected(session: Session, sale: Conversion, now: datetime) -> None:
     """Take a sale rejected in risk review out of the binding it counted towards: one order fewer,
     and what its refunds left of it off the net sales. A binding that no other order holds ends
-    (``ended_at``): a fraud order binds nobody to its sharer. Call once, when the review is rejected."""
+    (``ended_at``): a fraud order binds nobody to its sharer; and if it had taken the customer over,
+    the binding it ended is in force again. Call once, when the review is rejected (its sale locked)."""
     if sale.binding_id is None:
         return
-    left = sale.amount_minor - sale.refunded_minor
-    binding = CustomerBinding
-    session.execute(update(binding).where(binding.id == sale.binding_id).values(
-        orders=binding.orders - 1,
-        net_sales_minor=binding.net_sales_minor - case((binding.currency == sale.currency, left), else_=0),
-        ended_at=case((and_(binding.orders <= 1, binding.ended_at.is_(None)), now), else_=binding.ended_at)))
+    # Locked: a sale of this customer (find_binding) waits, or has counted already.
+    binding = session.get(CustomerBinding, sale.binding_id, with_for_update=True, populate_existing=True)
+    if binding is None:
+        return
+    binding.orders -= 1
+    if binding.currency == sale.currency:
+        binding.net_sales_minor -= sale.amount_minor - sale.refunded_minor
+    if binding.orders > 0 or binding.ended_at is not None:
+        return
+    binding.ended_at = now
+    if binding.took_over_id is not None:
+        # Only if that binding ended by this takeover (and nothing ended it since).
+        session.execute(update(CustomerBinding).where(CustomerBinding.id == binding.took_over_id,
+                                                      CustomerBinding.ended_at == binding.bound_at)
+                        .values(ended_at=None))
 
 
 def _rejected(session: Session, conversion_id: int) -> bool:

@@ -389,7 +389,8 @@ class CustomerBinding(Base):
 
     The buyer is known by the merchant's customer id and/or normalised email or
     phone. A binding ends (``ended_at``) when another sharer takes the customer
-    over; the row stays, so each sharer keeps the history of their customers.
+    over, or when every order under it was rejected in risk review; the row stays,
+    so each sharer keeps the history of their customers.
     Orders and net sales (refunds netted) count the sales booked under it.
     """
 
@@ -416,6 +417,9 @@ class CustomerBinding(Base):
     last_order_at: Mapped[datetime] = mapped_column(UTCDateTime)
     orders: Mapped[int] = mapped_column(Integer, default=0)
     net_sales_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The binding this one ended when its sharer took the customer over: reopened should every
+    # order of this one be rejected in risk review (a fraud order takes nobody's customer).
+    took_over_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -102,6 +102,21 @@ def test_with_takeover_a_newer_link_takes_the_customer_over(owner, campaign, mak
     assert old["bound"] is False and old["orders"] == 1
 
 
+def test_a_takeover_by_a_sale_rejected_in_review_gives_the_customer_back(owner, campaign, make_sharer, make_link):
+    """Every order of the new binding rejected: it ends, and the binding it took over is in force again."""
+    put(owner, {"binding": {"mode": "days", "days": 30, "takeover": True}})
+    first, second = make_sharer("甲"), make_sharer("乙")
+    sale(owner, "F-1", BUYER, code=make_link(campaign["id"], first["id"])["code"])
+    fraud = sale(owner, "F-2", {**BUYER, "email": "lin@mailinator.com"}, code=make_link(campaign["id"], second["id"])["code"])
+    assert fraud.json["sharer_id"] == second["id"] and fraud.json["review"]
+    assert owner.post(f"/api/v1/risk/reviews/{fraud.json['review']['id']}/reject", {"reason": "刷单"}).status_code == 200
+    repeat = sale(owner, "F-3", BUYER)
+    assert repeat.json["sharer_id"] == first["id"] and repeat.json["attributed_by"] == "binding"
+    mine = owner.get(f"/api/v1/sharers/{first['id']}/customers").json
+    assert [(c["bound"], c["orders"]) for c in mine["items"]] == [(True, 2)]
+    assert owner.get(f"/api/v1/sharers/{second['id']}/customers").json["items"] == []
+
+
 def test_a_binding_pays_still_at_most_two_levels(owner, make_sharer, make_link):
     put(owner, {"binding": {"mode": "permanent"}})
     campaign = owner.post("/api/v1/campaigns", CAMPAIGN).json
