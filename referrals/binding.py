@@ -21,7 +21,7 @@ from catalog.rules import Rule
 from plumbing import database
 from referrals.attribution import Evidence
 from referrals.identity import normalize_email, normalize_phone
-from referrals.models import Conversion, CustomerBinding, RiskReview
+from referrals.models import Conversion, CustomerBinding
 from workspaces.models import Workspace
 
 MODES = ("none", "days", "permanent")
@@ -112,9 +112,9 @@ def bind(session: Session, workspace: Workspace, customer: dict, current: Custom
 
 
 def refunded(session: Session, sale: Conversion, amount_minor: int) -> None:
-    """Take a refund off the net sales of the binding its sale counted towards (unless the sale was
-    rejected in review: :func:`rejected` took all of it off then)."""
-    if sale.binding_id is None or amount_minor <= 0 or _rejected(session, sale.id):
+    """Take a refund off the net sales of the binding its sale counted towards (none once the sale
+    was rejected in review: :func:`rejected` took all of it off then)."""
+    if sale.binding_id is None or amount_minor <= 0:
         return
     session.execute(update(CustomerBinding).where(CustomerBinding.id == sale.binding_id,
                                                   CustomerBinding.currency == sale.currency)
@@ -130,6 +130,7 @@ def rejected(session: Session, sale: Conversion, now: datetime) -> None:
         return
     # Locked: a sale of this customer (find_binding) waits, or has counted already.
     binding = session.get(CustomerBinding, sale.binding_id, with_for_update=True, populate_existing=True)
+    sale.binding_id = None  # it counts towards no binding now: a later refund takes nothing off
     if binding is None:
         return
     binding.orders -= 1
@@ -143,10 +144,6 @@ def rejected(session: Session, sale: Conversion, now: datetime) -> None:
         session.execute(update(CustomerBinding).where(CustomerBinding.id == binding.took_over_id,
                                                       CustomerBinding.ended_at == binding.bound_at)
                         .values(ended_at=None))
-
-
-def _rejected(session: Session, conversion_id: int) -> bool:
-    return session.scalar(select(RiskReview.status).where(RiskReview.conversion_id == conversion_id)) == "rejected"
 
 
 def binding_json(binding: CustomerBinding, protected: bool) -> dict:

@@ -258,7 +258,7 @@ class Conversion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict] = mapped_column(JSON, default=dict)
-    # The customer binding this sale counted towards (its sharer's customer list).
+    # The customer binding this sale counts towards (its sharer's customer list); none once rejected in review.
     binding_id: Mapped[int | None] = mapped_column(Integer)
     # A sale's buyer's network: the keyed hash of their IP's /24 or /48 (referrals/visitors.py), never the IP.
     ip_prefix: Mapped[str | None] = mapped_column(String(32))

@@ -37,4 +37,4 @@ def nav_groups() -> list[tuple[object, list[tuple[str, object]]]]:
 
 @bp.context_processor
 def _nav() -> dict:
-    return {"nav_items": NAV, "nav_groups": nav_groups(), "nav_current": is_current}
+    return {"nav_groups": nav_groups(), "nav_current": is_current}
