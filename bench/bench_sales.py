@@ -174,6 +174,21 @@ def settle(app) -> None:
         conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
 
 
+def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: str, args, factory: bool = False,
+               then=None) -> tuple[dict, object]:
+    """Serve ``target`` under granian, warm it up, drive the timed load; ``then(port)`` runs while it
+    still serves. Returns the load's figures and what ``then`` gave."""
+    port = free_port()
+    server = granian(target, port, env, config, factory)
+    try:
+        wait_port(port, 60)
+        drive(port, key, code, args.clients * 4, args.clients, 30, "W")  # warm up
+        load = drive(port, key, code, args.sales, args.clients, args.seconds, "S")
+        return load, then(port) if then else None
+    finally:
+        stop([server])
+
+
 def one_backend(args) -> dict:
     app, env, seeded = seed()
     threads = int(os.environ.get("SHARECAST_WEB_THREADS", "4"))
@@ -182,24 +197,14 @@ def one_backend(args) -> dict:
 
     bare_sale.create_tables()
     bare_sale.engine.dispose()
-    port = free_port()
-    server = granian("bench.bare_sale:app", port, env, config)
-    try:
-        wait_port(port, 60)
-        drive(port, "", "", args.clients * 4, args.clients, 30, "W")  # warm up
-        bare = drive(port, "", "", args.sales, args.clients, args.seconds, "S")
-    finally:
-        stop([server])
-    port = free_port()
-    server = granian("app:web_app", port, env, config, factory=True)
-    try:
-        wait_port(port, 60)
-        drive(port, seeded["owner"], seeded["code"], args.clients * 4, args.clients, 30, "W")  # warm up
-        load = drive(port, seeded["owner"], seeded["code"], args.sales, args.clients, args.seconds, "S")
+    bare, _ = timed_load("bench.bare_sale:app", env, config, "", "", args)
+
+    def earnings_get(port: int) -> float:
         settle(app)
-        get_ms = get_median(port, seeded["seller"], seeded["seller_id"])
-    finally:
-        stop([server])
+        return get_median(port, seeded["seller"], seeded["seller_id"])
+
+    load, get_ms = timed_load("app:web_app", env, config, seeded["owner"], seeded["code"], args, factory=True,
+                              then=earnings_get)
     return {**load, "twice": credited_twice(app), "get_ms": get_ms,
             "statements": statements_per_sale(app, seeded["owner"], seeded["code"]),
             "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"], "bare_statuses": bare["statuses"],
