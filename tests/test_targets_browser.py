@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
+from playwright.sync_api import expect
 from sqlalchemy import update
 
 from accounts.passes import issue_pass
@@ -51,7 +52,7 @@ def test_the_seller_follows_their_target_and_the_marketer_everyone(app, page_ser
     phone.wait_for_url(f"{page_server}/seller/")
     phone.goto(f"{page_server}/seller/board")
     phone.get_by_role("link", name="My targets").click()
-    assert phone.get_by_role("heading", name="十单奖").is_visible()
+    expect(phone.get_by_role("heading", name="十单奖")).to_be_visible()
     shown = phone.locator("[data-figure=progress]").inner_text()
     assert shown.startswith("7 of 10 orders, ") and shown.endswith("¥50.00 bonus"), shown
     check(phone, "seller-targets-phone-en", True)
@@ -68,7 +69,7 @@ def test_the_seller_follows_their_target_and_the_marketer_everyone(app, page_ser
     page.wait_for_url(f"{page_server}/console/")
     page.get_by_role("link", name="个人目标").first.click()
     page.get_by_role("link", name="十单奖").click()
-    assert page.locator("table >> text=小林").first.is_visible()
+    expect(page.locator("table >> text=小林").first).to_be_visible()
     check(page, "console-target-desktop-zh", False)
     page.goto(f"{page_server}/console/targets/new")
     check(page, "console-target-new-desktop-zh", False)

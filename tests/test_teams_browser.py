@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from conftest import DESKTOP, PHONE, axe_violations, no_horizontal_scroll, screenshot
+from playwright.sync_api import expect
 from sqlalchemy import update
 
 from accounts.passes import issue_pass
@@ -68,8 +69,8 @@ def test_marketer_reads_the_board_and_the_cohorts_and_a_seller_their_contest(app
     sign_in(page, page_server, staff)
     page.get_by_role("link", name="团队 PK").first.click()
     page.get_by_role("link", name="春茶 PK").click()
-    assert page.get_by_role("heading", name="#1 红队").is_visible()
-    assert page.locator("table >> text=大李").first.is_visible()
+    expect(page.get_by_role("heading", name="#1 红队")).to_be_visible()
+    expect(page.locator("table >> text=大李").first).to_be_visible()
     check(page, "console-contest-desktop-zh", False)
     page.get_by_role("link", name="顾客", exact=True).click()
     assert page.locator("[data-figure=customers]").inner_text() == "3"
@@ -87,7 +88,7 @@ def test_marketer_reads_the_board_and_the_cohorts_and_a_seller_their_contest(app
     phone.wait_for_url(f"{page_server}/seller/")
     phone.goto(f"{page_server}/seller/board")
     phone.get_by_role("link", name="Team contests").click()
-    assert phone.get_by_role("heading", name="春茶 PK").is_visible()
+    expect(phone.get_by_role("heading", name="春茶 PK")).to_be_visible()
     mine = phone.locator("[data-figure=my-share]").inner_text()
     assert "¥200.00" in mine and "¥125.00" in mine  # Red sold 800.00, 小林 200.00 of it: 125.00 of 500.00
     check(phone, "seller-contests-phone-en", True)
@@ -109,13 +110,14 @@ def test_marketer_sets_up_a_contest_in_the_console(app, page_server, browser_con
     page.get_by_label("红队").check()
     page.get_by_label("First place: cash").fill("500.00")
     page.get_by_role("button", name="Set up contest").click()
-    assert page.locator("[aria-invalid=true]").count() >= 1 and page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert page.locator("[aria-invalid=true]").count() >= 1
     check(page, "console-contest-new-errors-desktop", False)
     assert owner.get("/api/v1/contests").json["items"] == []
     end = (datetime.now(timezone.utc) + timedelta(days=407)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Ends").fill(end)
     page.get_by_label("蓝队").check()
     page.get_by_role("button", name="Set up contest").click()
-    assert page.get_by_role("heading", name="Spring PK").first.is_visible()
+    expect(page.get_by_role("heading", name="Spring PK").first).to_be_visible()
     [made] = owner.get("/api/v1/contests").json["items"]
     assert made["name"] == "Spring PK" and made["measure"] == "net_sales"
