@@ -7,6 +7,7 @@ document cannot drift from the code.
 from __future__ import annotations
 
 import json
+import threading
 
 import flask_smorest
 from flask import Flask
@@ -68,7 +69,43 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 class SharecastApi(Api):
+    """flask-smorest's Api, documenting the operations when the document is first read rather than
+    when the app is made. Documenting 140 operations (resolving their schemas) is half of making the
+    app, which every worker, CLI call and test pays and almost none of them serves the document."""
+
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, *args, **kwargs):
+        self._undocumented: list[tuple[flask_smorest.Blueprint, str, list | None]] = []
+        self._documenting = threading.RLock()
+        self._busy = False
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self):
+        if self._undocumented:
+            with self._documenting:
+                if self._undocumented and not self._busy:  # (a blueprint's doc callbacks may read spec)
+                    self._busy = True
+                    try:
+                        for blp, name, parameters in self._undocumented:
+                            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+                            self._spec.tag({"name": name, "description": blp.description})
+                        self._undocumented = []
+                    finally:
+                        self._busy = False
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):  # a new app's document: init_app
+        self._spec, self._undocumented = value, []
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Api.register_blueprint, with the blueprint's operations documented on first read."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
 
     def handle_http_exception(self, error):
         return handle_http_error(error)
