@@ -65,14 +65,29 @@ def backend_urls(tmp_path_factory):
         embedded.shutdown()
 
 
+@pytest.fixture(scope="session")
+def emptying(backend_urls) -> str | None:
+    """On PostgreSQL, the SQL that empties every table and restarts every sequence, in one round trip.
+    DELETE rather than TRUNCATE: on a test's few rows it takes 20 ms, where TRUNCATE, which gives
+    each of the 74 tables new files, takes 250 ms, a tenth of the suite's time on PostgreSQL."""
+    database_url = backend_urls[0]
+    if not database_url:
+        return None
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        sequences = conn.scalars(text("SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences")).all()
+    engine.dispose()
+    return "; ".join([f"DELETE FROM {t.name}" for t in reversed(Base.metadata.sorted_tables)]
+                     + [f"SELECT setval('{name}', 1, false)" for name in sequences])
+
+
 @pytest.fixture
-def app(backend_urls, tmp_path):
+def app(backend_urls, emptying, tmp_path):
     database_url, template, redis_url = backend_urls
     if database_url:
         engine = create_engine(database_url)
         with engine.begin() as conn:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            conn.exec_driver_sql(emptying)
         engine.dispose()
     else:
         shutil.copy(template, tmp_path / "test.db")
@@ -178,7 +193,7 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def post(path: str, key: str, body: dict | None = None) -> tuple[int, dict]:
         conn = HTTPConnection("127.0.0.1", server.server_port, timeout=60)
@@ -299,7 +314,7 @@ def page_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = base
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     yield base
     server.shutdown()
 

@@ -89,7 +89,7 @@ class _HttpFake:
         self.requests: list[tuple[str, str]] = []
         self.payments: list[dict] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     @property
     def base(self) -> str:
