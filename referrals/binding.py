@@ -123,7 +123,8 @@ def refunded(session: Session, sale: Conversion, amount_minor: int) -> None:
 
 def rejected(session: Session, sale: Conversion, now: datetime) -> None:
     """Take a sale rejected in risk review out of the binding it counted towards: one order fewer,
-    and what its refunds left of it off the net sales. A binding that no other order holds ends
+    and what its refunds left of it off the net sales; if it was the latest order, the days it added
+    to the binding go too (see :func:`_back_to_last_order`). A binding that no other order holds ends
     (``ended_at``): a fraud order binds nobody to its sharer; and if it had taken the customer over,
     the binding it ended is in force again. Call once, when the review is rejected (its sale locked)."""
     if sale.binding_id is None:
@@ -136,7 +137,11 @@ def rejected(session: Session, sale: Conversion, now: datetime) -> None:
     binding.orders -= 1
     if binding.currency == sale.currency:
         binding.net_sales_minor -= sale.amount_minor - sale.refunded_minor
-    if binding.orders > 0 or binding.ended_at is not None:
+    if binding.orders > 0:
+        if sale.occurred_at >= binding.last_order_at:
+            _back_to_last_order(session, binding)
+        return
+    if binding.ended_at is not None:
         return
     binding.ended_at = now
     if binding.took_over_id is not None:
@@ -144,6 +149,22 @@ def rejected(session: Session, sale: Conversion, now: datetime) -> None:
         session.execute(update(CustomerBinding).where(CustomerBinding.id == binding.took_over_id,
                                                       CustomerBinding.ended_at == binding.bound_at)
                         .values(ended_at=None))
+
+
+def _back_to_last_order(session: Session, binding: CustomerBinding) -> None:
+    """The binding as its latest order left standing made it, when the order taken out was the latest:
+    its last order and campaign, and its expiry as many days after that order as it ran after the
+    one taken out (the days in force then, whatever the workspace says now)."""
+    latest = session.execute(
+        select(Conversion.occurred_at, Conversion.campaign_id)
+        .where(Conversion.sharer_id == binding.sharer_id, Conversion.type == "sale",
+               Conversion.binding_id == binding.id)
+        .order_by(Conversion.occurred_at.desc(), Conversion.id.desc()).limit(1)).first()
+    if latest is None or latest.occurred_at >= binding.last_order_at:
+        return
+    if binding.expires_at is not None:
+        binding.expires_at -= binding.last_order_at - latest.occurred_at
+    binding.last_order_at, binding.campaign_id = latest.occurred_at, latest.campaign_id
 
 
 def binding_json(binding: CustomerBinding, protected: bool) -> dict:

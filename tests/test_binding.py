@@ -117,6 +117,22 @@ def test_a_takeover_by_a_sale_rejected_in_review_gives_the_customer_back(owner, 
     assert owner.get(f"/api/v1/sharers/{second['id']}/customers").json["items"] == []
 
 
+def test_a_repeat_order_rejected_in_review_takes_back_its_extension_of_the_binding(owner, campaign, make_sharer,
+                                                                                 make_link):
+    """The binding is as if the rejected order had not been: its days run from the last order left."""
+    put(owner, {"binding": {"mode": "days", "days": 30}})
+    seller = make_sharer()
+    sale(owner, "X-1", BUYER, code=make_link(campaign["id"], seller["id"])["code"], occurred_at=at(-50))
+    fraud = sale(owner, "X-2", {**BUYER, "email": "lin@mailinator.com"}, occurred_at=at(-25))
+    assert fraud.json["attributed_by"] == "binding" and fraud.json["review"], fraud.json
+    assert fraud.json["binding"]["expires_at"] > at(0)  # 30 days from the repeat order
+    assert owner.post(f"/api/v1/risk/reviews/{fraud.json['review']['id']}/reject", {"reason": "刷单"}).status_code == 200
+    [row] = owner.get(f"/api/v1/sharers/{seller['id']}/customers").json["items"]
+    assert row["orders"] == 1 and row["bound"] is False  # 30 days from the first order: ended 20 days ago
+    late = sale(owner, "X-3", BUYER)
+    assert late.status_code == 201 and late.json["attributed"] is False and late.json["commissions"] == []
+
+
 def test_a_binding_pays_still_at_most_two_levels(owner, make_sharer, make_link):
     put(owner, {"binding": {"mode": "permanent"}})
     campaign = owner.post("/api/v1/campaigns", CAMPAIGN).json
