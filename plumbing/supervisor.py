@@ -7,7 +7,8 @@ its group and no orphan survives it; children also die with the supervisor
 is restarted after a backoff that doubles while it keeps dying young (up to
 ``max_backoff``) and resets once it has stayed up. Only SIGTERM or SIGINT to the
 supervisor stops everything: children are asked with SIGTERM in reverse start
-order, and their groups are killed after ``stop_timeout``.
+order (a child the later ones waited for, the embedded Redis, once they have
+stopped), and their groups are killed after ``stop_timeout``.
 """
 from __future__ import annotations
 
@@ -125,7 +126,19 @@ class Supervisor:
     # -- stopping
 
     def _stop_all(self) -> None:
-        running = [c for c in reversed(self.children) if c.process is not None]
+        """Stop the children in reverse start order, a child the ones after it waited for (``ready``:
+        the embedded Redis) only once they have stopped, so that none of them loses it on its way out."""
+        later: list[Child] = []
+        for child in reversed(self.children):
+            if child.ready is not None:
+                self._stop(later)
+                later = []
+            later.append(child)
+        self._stop(later)
+
+    def _stop(self, children: list[Child]) -> None:
+        """SIGTERM to each child's group at once; a group still there after ``stop_timeout`` is killed."""
+        running = [c for c in children if c.process is not None]
         for child in running:
             if child.process.poll() is None:
                 try:

@@ -66,9 +66,16 @@ class Service:
         assert out.returncode == 0, out.stderr
         return out.stdout
 
-    def launch(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port),
-                                      "--workers", str(self.workers)], cwd=ROOT, env=self.env, start_new_session=True)
+    def launch(self, output: Path | None = None) -> None:
+        """Start it; its log (stdout and stderr) goes to ``output`` when given."""
+        log = open(output, "wb") if output else None  # noqa: SIM115 - the child holds it
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port",
+                                          str(self.port), "--workers", str(self.workers)], cwd=ROOT, env=self.env,
+                                         start_new_session=True, stdout=log, stderr=log)
+        finally:
+            if log:
+                log.close()
 
     def start(self) -> None:
         self.launch()
@@ -276,12 +283,18 @@ def test_a_killed_web_server_is_restarted_and_the_click_it_answered_is_kept(serv
 
 def test_sigterm_stops_every_process_cleanly(tmp_path):
     service = Service(tmp_path)
-    service.start()
+    service.launch(output=tmp_path / "serve.log")
+    wait_until(lambda: service.get("/healthz") == 200)
+    wait_until(lambda: service.child("worker") and service.child("click-writer"))
+    time.sleep(2)  # the click writer waits on the stream, the scheduler holds its lock
     tree = [p.pid for p in service.tree()]
     assert len(tree) >= 4
     service.proc.send_signal(signal.SIGTERM)
     assert service.proc.wait(40) == 0
     gone(tree)
+    # The embedded Redis stops after its clients: none of them logs losing it on the way out.
+    errors = [line for line in (tmp_path / "serve.log").read_text().splitlines() if '"level": "ERROR"' in line]
+    assert errors == [], errors[:3]
 
 
 def test_a_killed_supervisor_takes_every_child_down(tmp_path):
