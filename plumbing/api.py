@@ -77,23 +77,17 @@ class SharecastApi(Api):
 
     def __init__(self, *args, **kwargs):
         self._undocumented: list[tuple[flask_smorest.Blueprint, str, list | None]] = []
-        self._documenting = threading.RLock()
-        self._busy = False
+        self._documenting = threading.Lock()
         super().__init__(*args, **kwargs)
 
     @property
     def spec(self):
         if self._undocumented:
-            with self._documenting:
-                if self._undocumented and not self._busy:  # (a blueprint's doc callbacks may read spec)
-                    self._busy = True
-                    try:
-                        for blp, name, parameters in self._undocumented:
-                            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
-                            self._spec.tag({"name": name, "description": blp.description})
-                        self._undocumented = []
-                    finally:
-                        self._busy = False
+            with self._documenting:  # a second first reader waits, then finds nothing left to do
+                for blp, name, parameters in self._undocumented:
+                    blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+                    self._spec.tag({"name": name, "description": blp.description})
+                self._undocumented = []
         return self._spec
 
     @spec.setter
