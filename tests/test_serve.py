@@ -77,8 +77,8 @@ class Service:
             if log:
                 log.close()
 
-    def start(self) -> None:
-        self.launch()
+    def start(self, output: Path | None = None) -> None:
+        self.launch(output)
         wait_until(lambda: self.get("/healthz") == 200 or self.get("/r/none") == 404)
         wait_until(lambda: self.child("worker") and self.child("click-writer"))
 
@@ -283,9 +283,7 @@ def test_a_killed_web_server_is_restarted_and_the_click_it_answered_is_kept(serv
 
 def test_sigterm_stops_every_process_cleanly(tmp_path):
     service = Service(tmp_path)
-    service.launch(output=tmp_path / "serve.log")
-    wait_until(lambda: service.get("/healthz") == 200)
-    wait_until(lambda: service.child("worker") and service.child("click-writer"))
+    service.start(output=tmp_path / "serve.log")
     time.sleep(2)  # the click writer waits on the stream, the scheduler holds its lock
     tree = [p.pid for p in service.tree()]
     assert len(tree) >= 4
