@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from servers import serve_in_background
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -187,13 +188,12 @@ BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/60
 @pytest.fixture
 def live_server(app):
     """The app on a real threaded HTTP server on 127.0.0.1; yields a JSON poster."""
-    import threading
     from http.client import HTTPConnection
 
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    serve_in_background(server)
 
     def post(path: str, key: str, body: dict | None = None) -> tuple[int, dict]:
         conn = HTTPConnection("127.0.0.1", server.server_port, timeout=60)
@@ -307,14 +307,13 @@ def page_server(app):
     PUBLIC_URL points at the server, so links, QR codes and images the pages
     show resolve in a real browser.
     """
-    import threading
 
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = base
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    serve_in_background(server)
     yield base
     server.shutdown()
 

@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from servers import serve_in_background
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -89,7 +90,7 @@ class _HttpFake:
         self.requests: list[tuple[str, str]] = []
         self.payments: list[dict] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        serve_in_background(self.httpd)
 
     @property
     def base(self) -> str:

@@ -18,6 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from standardwebhooks import Webhook
 
 
+def serve_in_background(server) -> None:
+    """``server.serve_forever()`` on a daemon thread, looking for ``shutdown()`` every 20 ms rather
+    than socketserver's 500 ms, which each test stopping a server waited out."""
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+
+
 class _Server:
     """A ThreadingHTTPServer on 127.0.0.1 whose handler calls ``self.answer``."""
 
@@ -44,7 +50,7 @@ class _Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
         self.lock = threading.Lock()
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        serve_in_background(self.httpd)
 
     def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"

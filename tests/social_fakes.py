@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
-from servers import _form
+from servers import _form, serve_in_background
 
 
 class FakePlatform:
@@ -68,7 +68,7 @@ class FakePlatform:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        serve_in_background(self.httpd)
 
     def url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -973,7 +973,7 @@ class ImageHost:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        serve_in_background(self.httpd)
 
     def put(self, path: str, data: bytes, content_type: str = "image/jpeg") -> str:
         self.files[path] = (data, content_type)

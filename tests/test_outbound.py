@@ -5,7 +5,7 @@ import ipaddress
 import socket
 
 import pytest
-from servers import WebhookReceiver
+from servers import WebhookReceiver, serve_in_background
 
 from plumbing import guarded_http
 
@@ -96,7 +96,6 @@ class _Endless:
     """A server answering every request with a body that never ends (``pace`` seconds between chunks)."""
 
     def __init__(self, pace: float = 0.0):
-        import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         outer = self
@@ -125,7 +124,7 @@ class _Endless:
         self.pace, self.sent = pace, 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        serve_in_background(self.server)
 
     def close(self):
         self.server.shutdown()

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import gzip
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from servers import serve_in_background
 
 from referrals.snippet import script_tag, snippet
 
@@ -43,7 +43,7 @@ def _brand_site(tag: str):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    serve_in_background(server)
     return server
 
 
