@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
 sys.path.insert(0, str(ROOT / "bench"))
 
 CHANNELS = ["wechat_moments", "wechat_official", "weibo", "qzone", "xiaohongshu", "douyin", "x", "email"]
