@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, null, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from catalog.models import Campaign
 from catalog.rules import Rule
@@ -291,7 +291,25 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
             .outerjoin(buyer, buyer.id == buyer_id)
             .outerjoin(prior, and_(prior.workspace_id == Workspace.id, prior.type == "sale",
                                    prior.order_id == order_id, prior.refund_id == ""))
-            .where(Workspace.id == bindparam("workspace_id")))
+            .where(Workspace.id == bindparam("workspace_id"))
+            .options(*_unread(Campaign, _CAMPAIGN_UNREAD), *_unread(Sharer, _SHARER_UNREAD),
+                     *_unread(inviter, _SHARER_UNREAD), *_unread(buyer, _SHARER_UNREAD)))
+
+
+# Columns a sale never reads, left out of its context (see _unread).
+_CAMPAIGN_UNREAD = ("title", "body", "hashtags", "price_minor", "original_price_minor", "landing_url", "channels",
+                    "created_at", "updated_at", "brand_name", "brand_color", "call_to_action", "language",
+                    "logo_image_id", "content_version", "look", "badges", "seller_opener", "template_id")
+_SHARER_UNREAD = ("notify_email", "notify_url", "notify_secret_sealed", "display_name", "suspension_reason",
+                  "avatar_key", "phone_changed_at", "email_changed_at", "source", "created_at")
+
+
+def _unread(entity, names: tuple[str, ...]) -> list:
+    """Deferred loads of ``entity``'s columns ``names``: the context query's cost is per column
+    (the driver describes and decodes each, the ORM populates each, JSON ones are parsed), and half
+    of them are campaign copy and sharer profile no sale reads. One that something reads after all
+    is loaded then, by a statement of its own (tests/test_sale_statements.py counts them)."""
+    return [defer(getattr(entity, name)) for name in names]
 
 
 def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence | None) -> _Context:
