@@ -48,14 +48,13 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
     and no other transaction can see them: nothing to lock, read or compare.
     """
     currency = session.get(Workspace, workspace_id).currency
-    mine = (CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id)
     if new and sale is not None:
         bought = ([(sale.occurred_at, sale.amount_minor - sale.refunded_minor, sale.currency, sale.sharer_id,
                     sale.campaign_id, sale.self_referral)]
                   if sale.refunded_minor < sale.amount_minor else [])
         summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
         if summary is not None:
-            session.execute(insert(CustomerSummary.__table__), summary)  # (Core: nothing to load)
+            session.execute(_INSERT_SUMMARY, summary)  # (Core: nothing to load)
         old: set = set()
     else:
         database.lock(session, f"customer:{workspace_id}:{customer_id}")
@@ -68,11 +67,12 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
             .order_by(Conversion.occurred_at, Conversion.id)).all()]
         summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
         _write_summary(session, workspace_id, customer_id, summary)
-        old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month).where(*mine)).all())
+        old = set(session.execute(select(CustomerMonth.first_month, CustomerMonth.month)
+                                  .where(*_months_of(workspace_id, customer_id))).all())
     cells = {(m["first_month"], m["month"]) for m in months}
     if old == cells:
         return
-    _write_months(session, mine, old, cells, months)
+    _write_months(session, workspace_id, customer_id, old, cells, months)
     # Counters in one order (cells sorted) so concurrent customers never wait on each other in a cycle.
     slot = customer_id % COHORT_SLOTS
     for cell in sorted(old ^ cells):
@@ -100,16 +100,28 @@ def _write_summary(session: Session, workspace_id: int, customer_id: int, summar
         session.execute(update(CustomerSummary).where(*key).values(**changes))
 
 
-def _write_months(session: Session, mine: tuple, old: set, new: set, months: list[dict]) -> None:
+# Built once: the new buyer's rows are written by every sale that enrolls one.
+_INSERT_SUMMARY = insert(CustomerSummary.__table__)
+_INSERT_MONTHS = insert(CustomerMonth.__table__)
+
+
+def _months_of(workspace_id: int, customer_id: int) -> tuple:
+    return CustomerMonth.workspace_id == workspace_id, CustomerMonth.customer_sharer_id == customer_id
+
+
+def _write_months(session: Session, workspace_id: int, customer_id: int, old: set, new: set,
+                  months: list[dict]) -> None:
     """Only the month rows that differ: a month gone, a month new, or every row when the first month moved."""
     old_months, new_months = {m for _, m in old}, {m for _, m in new}
     if gone := old_months - new_months:
-        session.execute(delete(CustomerMonth).where(*mine, CustomerMonth.month.in_(gone)))
+        session.execute(delete(CustomerMonth).where(*_months_of(workspace_id, customer_id),
+                                                    CustomerMonth.month.in_(gone)))
     if added := [row for row in months if row["month"] not in old_months]:
-        session.execute(insert(CustomerMonth.__table__), added)
+        session.execute(_INSERT_MONTHS, added)
     first = {f for f, _ in new}
     if first and {f for f, _ in old} - first:
-        session.execute(update(CustomerMonth).where(*mine).values(first_month=first.pop()))
+        session.execute(update(CustomerMonth).where(*_months_of(workspace_id, customer_id))
+                        .values(first_month=first.pop()))
 
 
 def _count(session: Session, workspace_id: int, cell: tuple[int, int], slot: int, step: int) -> None:

@@ -26,11 +26,14 @@ def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sh
 
     ``new_sharer``: the sharer was made in this transaction, so has no link to look for.
     """
-    query = select(Link).where(Link.campaign_id == campaign_id, Link.sharer_id == sharer_id, Link.channel == channel,
-                               Link.product_id == product_id if product_id is not None else Link.product_id.is_(None))
-    existing = None if new_sharer else session.scalar(query)
-    if existing:
-        return existing, False
+    def existing() -> Link | None:  # (built only when asked: a new sharer's sale never asks, and building costs)
+        return session.scalar(select(Link).where(
+            Link.campaign_id == campaign_id, Link.sharer_id == sharer_id, Link.channel == channel,
+            Link.product_id == product_id if product_id is not None else Link.product_id.is_(None)))
+
+    found = None if new_sharer else existing()
+    if found:
+        return found, False
     for _ in range(5):
         # One statement, no savepoint: a taken code or triple inserts nothing.
         link = database.insert_row(session, Link, dict(workspace_id=workspace_id, campaign_id=campaign_id,
@@ -38,9 +41,9 @@ def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sh
                                                         code=_codes.random(length=CODE_LENGTH)))
         if link is not None:
             return link, True
-        existing = session.scalar(query)
-        if existing:  # a concurrent request made it first
-            return existing, False
+        found = existing()
+        if found:  # a concurrent request made it first
+            return found, False
     raise ApiError(503, "busy", "Could not allocate a link code; try again.")  # pragma: no cover
 
 
