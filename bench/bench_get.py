@@ -65,7 +65,9 @@ def add_ledger_lines(app, seeded: dict, count: int) -> None:
 def one_backend(args) -> dict:
     app, env, seeded = seed()
     add_ledger_lines(app, seeded, args.ledger_lines)
-    settle(app)
+    from plumbing import database
+
+    settle(database.engine_of(app))
     path = f"/api/v1/sharers/{seeded['seller_id']}/earnings"
     headers = {"Authorization": f"Bearer {seeded['seller']}"}
     servers = {"this checkout": ("app:web_app", ROOT, True, path)}

@@ -2,10 +2,13 @@
 
 Run by hand:
 
-    .venv/bin/python bench/bench_sales.py [--sales 2000] [--seconds 60] [--clients 16]
+    .venv/bin/python bench/bench_sales.py [--sales 2000] [--seconds 60] [--clients 16] [--history 2000]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/sharecast_perf --redis redis://127.0.0.1:6379/9]
 
-Each backend runs in a child process of its own: SQLite (WAL) with the embedded
+Before the timed burst each app records ``--history`` sales (untimed) and the database is
+settled as autovacuum would settle it (``settle``): a peak meets a shop's database with its
+statistics, not tables made a second earlier, whose plans read every row. Each backend runs
+in a child process of its own: SQLite (WAL) with the embedded
 Redis in a temporary instance folder, and PostgreSQL + Redis when ``--postgres``
 is given (its tables are dropped and migrated again: point it at a throwaway
 database). The app is served by granian as ``flask serve`` does (one worker per
@@ -162,28 +165,30 @@ def statements_per_sale(app, owner_key: str, code: str, sales: int = 5) -> float
     return len(seen) / sales
 
 
-def settle(app) -> None:
+def settle(engine) -> None:
     """What PostgreSQL's autovacuum does within a minute of so many new rows (statistics, and the
     visibility map that lets a sum read the index alone), and SQLite's ``ANALYZE``: the state a
     live database is in, rather than one seeded a second ago with no statistics at all."""
     from sqlalchemy import text
 
-    from plumbing import database
-
-    engine = database.engine_of(app)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
 
 
-def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: str, args, factory: bool = False,
-               then=None) -> tuple[dict, object]:
-    """Serve ``target`` under granian, warm it up, drive the timed load; ``then(port)`` runs while it
-    still serves. Returns the load's figures and what ``then`` gave."""
+def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: str, args, engine,
+               factory: bool = False, then=None) -> tuple[dict, object]:
+    """Serve ``target`` under granian, warm it up with ``args.history`` sales and settle ``engine``'s
+    database, then drive the timed load; ``then(port)`` runs while it still serves. Returns the
+    load's figures and what ``then`` gave."""
     port = free_port()
     server = granian(target, port, env, config, factory)
     try:
         wait_port(port, 60)
-        drive(port, key, code, args.clients * 4, args.clients, 30, "W")  # warm up
+        # The shop's sales before the burst (and the server's warm-up), then what autovacuum does
+        # with them: a peak meets a database with statistics, not one made a second ago.
+        drive(port, key, code, max(args.history, args.clients * 4), args.clients, 120, "H")
+        if args.history:
+            settle(engine)
         load = drive(port, key, code, args.sales, args.clients, args.seconds, "S")
         return load, then(port) if then else None
     finally:
@@ -195,17 +200,20 @@ def one_backend(args) -> dict:
     threads = int(os.environ.get("SHARECAST_WEB_THREADS", "4"))
     config = (os.cpu_count() or 1, threads)
     from bench import bare_sale
+    from plumbing import database
 
     bare_sale.create_tables()
     bare_sale.engine.dispose()
-    bare, _ = timed_load("bench.bare_sale:app", env, config, "", "", args)
+    bare, _ = timed_load("bench.bare_sale:app", env, config, "", "", args, bare_sale.engine)
+    bare_sale.engine.dispose()
+    engine = database.engine_of(app)
 
     def earnings_get(port: int) -> float:
-        settle(app)
+        settle(engine)
         return get_median(port, seeded["seller"], seeded["seller_id"])
 
-    load, get_ms = timed_load("app:web_app", env, config, seeded["owner"], seeded["code"], args, factory=True,
-                              then=earnings_get)
+    load, get_ms = timed_load("app:web_app", env, config, seeded["owner"], seeded["code"], args, engine,
+                              factory=True, then=earnings_get)
     return {**load, "twice": credited_twice(app), "get_ms": get_ms,
             "statements": statements_per_sale(app, seeded["owner"], seeded["code"]),
             "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"], "bare_statuses": bare["statuses"],
@@ -237,6 +245,8 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--history", type=int, default=2000,
+                        help="sales recorded before the timed burst, the database then settled; 0: none")
     parser.add_argument("--postgres", help="a throwaway PostgreSQL database URL")
     parser.add_argument("--redis", help="the Redis URL to use with --postgres")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -245,9 +255,10 @@ def main() -> None:
         print(json.dumps(one_backend(args)))
         return
     results = per_backend([__file__, "--sales", str(args.sales), "--seconds", str(args.seconds), "--clients",
-                           str(args.clients)], args.postgres, args.redis, args.seconds * 4 + 300)
-    print(f"granian, {os.cpu_count()} workers; {args.clients} clients; up to {args.sales} sales or {args.seconds:.0f} s; "
-          "every sale enrolls a new buyer; 1 order in 10 posted twice")
+                           str(args.clients), "--history", str(args.history)], args.postgres, args.redis, args.seconds * 4 + 300)
+    print(f"granian, {os.cpu_count()} workers; {args.clients} clients; up to {args.sales} sales or {args.seconds:.0f} s "
+          f"after {args.history} earlier sales and a settled database; every sale enrolls a new buyer; "
+          "1 order in 10 posted twice")
     rows = [("sales/s", "sales_per_s", "{:.0f}"), ("p50 ms", "p50", "{:.1f}"), ("p99 ms", "p99", "{:.1f}"),
             ("requests", "requests", "{}"), ("statuses", "statuses", "{}"),
             ("credited twice", "twice", "{}"), ("statements/sale", "statements", "{:.1f}"),
