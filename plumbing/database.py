@@ -165,16 +165,18 @@ def insert_row(session: Session, model: type, values: dict) -> Any:
     session), or None when it would have. One statement, no savepoint (the transaction stays
     usable, unlike after an IntegrityError).
 
-    A Core statement built once per model: the row comes back as plain columns and becomes the
-    object, as if loaded (an ORM INSERT ... RETURNING of the entity cost three times the CPU)."""
+    A Core statement built once per model and set of given columns: what the database or a column
+    default filled in comes back as plain columns and, with ``values``, becomes the object, as if
+    loaded (an ORM INSERT ... RETURNING of the entity cost three times the CPU; returning the given
+    columns too, the driver's describing and decoding of each)."""
     if session.autoflush:  # (as an ORM statement would: what it refers to may still be pending)
         session.flush()
     postgres = session.get_bind().dialect.name == "postgresql"
-    statement, attributes = _insert_returning(model, postgres)
+    statement, attributes, empty = _insert_returning(model, postgres, frozenset(values))
     row = session.execute(statement, values).first()
     if row is None:
         return None
-    obj = model(**{key: value for key, value in zip(attributes, row)})
+    obj = model(**values, **empty, **{key: value for key, value in zip(attributes, row)})
     make_transient_to_detached(obj)
     try:
         session.add(obj)  # (detached → persistent: no SQL)
@@ -216,12 +218,21 @@ def _attribute_keys(model: type) -> list[str]:
 
 
 @functools.cache
-def _insert_returning(model: type, postgres: bool) -> tuple:
-    """``insert_row``'s statement for ``model`` and the attribute names of the columns it returns."""
+def _insert_returning(model: type, postgres: bool, given: frozenset[str]) -> tuple:
+    """``insert_row``'s statement for ``model`` given the columns ``given``; the attribute names of the
+    columns it returns (the key and those with a default); and the others left out, which are null."""
     table = model.__table__
+    returned, empty = [], {}
+    for column, key in zip(table.columns, _attribute_keys(model)):
+        if key in given:
+            continue
+        if column.primary_key or column.default is not None or column.server_default is not None:
+            returned.append((column, key))
+        else:
+            empty[key] = None
     statement = ((postgresql if postgres else sqlite).insert(table).on_conflict_do_nothing()
-                 .returning(*table.columns))
-    return statement, _attribute_keys(model)
+                 .returning(*(column for column, _ in returned)))
+    return statement, [key for _, key in returned], empty
 
 
 def lock(session: Session, key: str) -> None:
