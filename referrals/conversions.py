@@ -292,16 +292,19 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
             .outerjoin(prior, and_(prior.workspace_id == Workspace.id, prior.type == "sale",
                                    prior.order_id == order_id, prior.refund_id == ""))
             .where(Workspace.id == bindparam("workspace_id"))
-            .options(*_unread(Campaign, _CAMPAIGN_UNREAD), *_unread(Sharer, _SHARER_UNREAD),
-                     *_unread(inviter, _SHARER_UNREAD), *_unread(buyer, _SHARER_UNREAD)))
+            .options(*_unread(Workspace, _WORKSPACE_UNREAD), *_unread(Campaign, _CAMPAIGN_UNREAD),
+                     *_unread(Sharer, _SHARER_UNREAD), *_unread(inviter, _SHARER_UNREAD),
+                     *_unread(buyer, _SHARER_UNREAD)))
 
 
 # Columns a sale never reads, left out of its context (see _unread).
 _CAMPAIGN_UNREAD = ("title", "body", "hashtags", "price_minor", "original_price_minor", "landing_url", "channels",
                     "created_at", "updated_at", "brand_name", "brand_color", "call_to_action", "language",
-                    "logo_image_id", "content_version", "look", "badges", "seller_opener", "template_id")
+                    "logo_image_id", "content_version", "look", "badges", "seller_opener", "template_id", "name",
+                    "starts_at", "ends_at")
+_WORKSPACE_UNREAD = ("slug", "name", "created_at", "min_payout_minor", "timezone", "approval_required")
 _SHARER_UNREAD = ("notify_email", "notify_url", "notify_secret_sealed", "display_name", "suspension_reason",
-                  "avatar_key", "phone_changed_at", "email_changed_at", "source", "created_at")
+                  "avatar_key", "phone_changed_at", "email_changed_at", "source", "created_at", "name", "code")
 
 
 def _unread(entity, names: tuple[str, ...]) -> list:
