@@ -36,13 +36,24 @@ class ShareToken:
     may_join: bool
 
 
+class _IssuedAt(TimestampSigner):
+    """Signs as at ``issued_at``: the same token again, as the same payload, key and time sign alike."""
+
+    def __init__(self, *args, issued_at: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.issued_at = issued_at
+
+    def get_timestamp(self) -> int:
+        return self.issued_at
+
+
 def _serializer(issued_at: int | None = None) -> URLSafeTimedSerializer:
     keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or []), current_app.config["SECRET_KEY"]]
-    signer = TimestampSigner
-    if issued_at is not None:  # the same token again: same payload, key and time sign alike
-        signer = type("IssuedAt", (TimestampSigner,), {"get_timestamp": lambda self: issued_at})
+    signer, signer_kwargs = TimestampSigner, {"digest_method": hashlib.sha256}
+    if issued_at is not None:
+        signer, signer_kwargs = _IssuedAt, {**signer_kwargs, "issued_at": issued_at}
     # itsdangerous signs with the last key and verifies with any of them.
-    return URLSafeTimedSerializer(keys, salt=SALT, signer=signer, signer_kwargs={"digest_method": hashlib.sha256})
+    return URLSafeTimedSerializer(keys, salt=SALT, signer=signer, signer_kwargs=signer_kwargs)
 
 
 def make_token(workspace_id: int, link_id: int, may_join: bool, issued_at: int | None = None) -> str:
