@@ -271,7 +271,7 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
                                                                SharerFirstSale.sharer_id == Sharer.id).scalar_subquery(),
                    *_new_ids(postgresql))
     if by_code:
-        query = (query.add_columns(Link).select_from(Workspace)
+        query = (query.add_columns(Link).options(*_unread(Link, _LINK_UNREAD)).select_from(Workspace)
                  .outerjoin(Link, and_(Link.workspace_id == Workspace.id, Link.code == bindparam("code"))))
         campaign_on = Campaign.id == (func.coalesce(Link.campaign_id, bindparam("campaign_id")) if with_campaign
                                       else Link.campaign_id)
@@ -294,7 +294,7 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
             .where(Workspace.id == bindparam("workspace_id"))
             .options(*_unread(Workspace, _WORKSPACE_UNREAD), *_unread(Campaign, _CAMPAIGN_UNREAD),
                      *_unread(Sharer, _SHARER_UNREAD), *_unread(inviter, _SHARER_UNREAD),
-                     *_unread(buyer, _SHARER_UNREAD)))
+                     *_unread(buyer, _SHARER_UNREAD), *_unread(RiskSettings, ("updated_at",))))
 
 
 # Columns a sale never reads, left out of its context (see _unread).
@@ -302,6 +302,7 @@ _CAMPAIGN_UNREAD = ("title", "body", "hashtags", "price_minor", "original_price_
                     "created_at", "updated_at", "brand_name", "brand_color", "call_to_action", "language",
                     "logo_image_id", "content_version", "look", "badges", "seller_opener", "template_id", "name",
                     "starts_at", "ends_at")
+_LINK_UNREAD = ("code", "created_at", "product_id", "disabled")
 _WORKSPACE_UNREAD = ("slug", "name", "created_at", "min_payout_minor", "timezone", "approval_required")
 _SHARER_UNREAD = ("notify_email", "notify_url", "notify_secret_sealed", "display_name", "suspension_reason",
                   "avatar_key", "phone_changed_at", "email_changed_at", "source", "created_at", "name", "code")
