@@ -310,9 +310,10 @@ _SHARER_UNREAD = ("notify_email", "notify_url", "notify_secret_sealed", "display
 
 def _unread(entity, names: tuple[str, ...]) -> list:
     """Deferred loads of ``entity``'s columns ``names``: the context query's cost is per column
-    (the driver describes and decodes each, the ORM populates each, JSON ones are parsed), and half
-    of them are campaign copy and sharer profile no sale reads. One that something reads after all
-    is loaded then, by a statement of its own (tests/test_sale_statements.py counts them)."""
+    (the driver describes and decodes each, the ORM populates each, JSON ones are parsed), and more
+    than half of them are campaign copy, profiles and names no sale reads (the sale tests pass with
+    them raising when read). One that something reads after all is loaded then, by a statement of
+    its own (tests/test_sale_statements.py counts them)."""
     return [defer(getattr(entity, name)) for name in names]
 
 
