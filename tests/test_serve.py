@@ -24,6 +24,8 @@ import psutil
 import pytest
 from conftest import BROWSER, CAMPAIGN
 
+from referrals.clickbuffer import STREAM
+
 ROOT = Path(__file__).resolve().parent.parent
 # The process model must hold on both backends (issue 1/10): these run on PostgreSQL too.
 pytestmark = [pytest.mark.slow, pytest.mark.backend_matters]
@@ -76,6 +78,14 @@ class Service:
         finally:
             if log:
                 log.close()
+
+    def redis(self):
+        """A client of the Redis this service uses: the shared one, or its own embedded one."""
+        import redis
+
+        from plumbing import embedded_redis
+
+        return redis.Redis.from_url(self.env.get("REDIS_URL") or embedded_redis.url_for(self.instance))
 
     def start(self, output: Path | None = None) -> None:
         self.launch(output)
@@ -284,7 +294,11 @@ def test_a_killed_web_server_is_restarted_and_the_click_it_answered_is_kept(serv
 def test_sigterm_stops_every_process_cleanly(tmp_path):
     service = Service(tmp_path)
     service.start(output=tmp_path / "serve.log")
-    time.sleep(2)  # the click writer waits on the stream, the scheduler holds its lock
+    # Stopped while the click writer waits on the stream and the scheduler holds its lock: the
+    # moments at which losing Redis first would log errors.
+    r = service.redis()
+    wait_until(lambda: r.exists("rq:scheduler-lock:default", STREAM) == 2
+               and any(group["consumers"] for group in r.xinfo_groups(STREAM)))
     tree = [p.pid for p in service.tree()]
     assert len(tree) >= 4
     service.proc.send_signal(signal.SIGTERM)
