@@ -235,6 +235,9 @@ def _insert_returning(model: type, postgres: bool, given: frozenset[str]) -> tup
     return statement, [key for _, key in returned], empty
 
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
 def lock(session: Session, key: str) -> None:
     """Hold a transaction-scoped lock on ``key`` (released at commit or rollback).
 
@@ -249,8 +252,6 @@ def lock(session: Session, key: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_ADVISORY_LOCK, {"key": key})
 
-
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 @dataclass(frozen=True)

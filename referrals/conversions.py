@@ -294,7 +294,7 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
             .where(Workspace.id == bindparam("workspace_id"))
             .options(*_unread(Workspace, _WORKSPACE_UNREAD), *_unread(Campaign, _CAMPAIGN_UNREAD),
                      *_unread(Sharer, _SHARER_UNREAD), *_unread(inviter, _SHARER_UNREAD),
-                     *_unread(buyer, _SHARER_UNREAD), *_unread(RiskSettings, ("updated_at",))))
+                     *_unread(buyer, _SHARER_UNREAD), *_unread(RiskSettings, _RISK_UNREAD)))
 
 
 # Columns a sale never reads, left out of its context (see _unread).
@@ -303,6 +303,7 @@ _CAMPAIGN_UNREAD = ("title", "body", "hashtags", "price_minor", "original_price_
                     "logo_image_id", "content_version", "look", "badges", "seller_opener", "template_id", "name",
                     "starts_at", "ends_at")
 _LINK_UNREAD = ("code", "created_at", "product_id", "disabled")
+_RISK_UNREAD = ("updated_at",)
 _WORKSPACE_UNREAD = ("slug", "name", "created_at", "min_payout_minor", "timezone", "approval_required")
 _SHARER_UNREAD = ("notify_email", "notify_url", "notify_secret_sealed", "display_name", "suspension_reason",
                   "avatar_key", "phone_changed_at", "email_changed_at", "source", "created_at", "name", "code")

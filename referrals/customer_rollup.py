@@ -16,6 +16,10 @@ from referrals.models import COHORT_SLOTS, CohortCount, Conversion, CustomerMont
 from referrals.stats import not_rejected_in_review
 from workspaces.models import Workspace
 
+# Built once: every sale that enrolls a buyer writes these rows.
+_INSERT_SUMMARY = insert(CustomerSummary.__table__)
+_INSERT_MONTHS = insert(CustomerMonth.__table__)
+
 
 def rollup_rows(workspace_id: int, customer_id: int, bought: list[tuple], currency: str) -> tuple[dict | None, list[dict]]:
     """Pure: a customer's summary row and month rows from their purchases ``(occurred_at, net minor,
@@ -95,14 +99,9 @@ def _write_summary(session: Session, workspace_id: int, customer_id: int, summar
     if stored is not None and summary is None:
         session.execute(delete(CustomerSummary).where(*key))
     elif stored is None and summary is not None:
-        session.execute(insert(CustomerSummary), [summary])
+        session.execute(_INSERT_SUMMARY, summary)
     elif changes := summary_changes(stored, summary):
         session.execute(update(CustomerSummary).where(*key).values(**changes))
-
-
-# Built once: the new buyer's rows are written by every sale that enrolls one.
-_INSERT_SUMMARY = insert(CustomerSummary.__table__)
-_INSERT_MONTHS = insert(CustomerMonth.__table__)
 
 
 def _months_of(workspace_id: int, customer_id: int) -> tuple:
