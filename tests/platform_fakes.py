@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from tests.servers import _Server
+from servers import _Server
 
 
 def _pct(value: str) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from platform_fakes import FakeAliyunSms, FakeTencentSms
 
 from platforms import aliyun_sms, tencent_sms
 from platforms.sms import SmsError, SmsSettings
 from plumbing import guarded_http
-from tests.platform_fakes import FakeAliyunSms, FakeTencentSms
 
 
 @pytest.fixture
