@@ -294,16 +294,19 @@ def test_a_killed_web_server_is_restarted_and_the_click_it_answered_is_kept(serv
 def test_sigterm_stops_every_process_cleanly(tmp_path):
     service = Service(tmp_path)
     service.start(output=tmp_path / "serve.log")
-    # Stopped while the click writer waits on the stream and the scheduler holds its lock: the
-    # moments at which losing Redis first would log errors.
-    r = service.redis()
-    wait_until(lambda: r.exists("rq:scheduler-lock:default", STREAM) == 2
-               and any(group["consumers"] for group in r.xinfo_groups(STREAM)))
-    tree = [p.pid for p in service.tree()]
-    assert len(tree) >= 4
-    service.proc.send_signal(signal.SIGTERM)
-    assert service.proc.wait(40) == 0
-    gone(tree)
+    try:
+        # Stopped while the click writer waits on the stream and the scheduler holds its lock: the
+        # moments at which losing Redis first would log errors.
+        r = service.redis()
+        wait_until(lambda: r.exists("rq:scheduler-lock:default", STREAM) == 2
+                   and any(group["consumers"] for group in r.xinfo_groups(STREAM)))
+        tree = [p.pid for p in service.tree()]
+        assert len(tree) >= 4
+        service.proc.send_signal(signal.SIGTERM)
+        assert service.proc.wait(40) == 0
+        gone(tree)
+    finally:
+        service.stop()  # (a failure above must not leave the service running)
     # The embedded Redis stops after its clients: none of them logs losing it on the way out.
     errors = [line for line in (tmp_path / "serve.log").read_text().splitlines() if '"level": "ERROR"' in line]
     assert errors == [], errors[:3]
