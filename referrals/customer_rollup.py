@@ -57,6 +57,12 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
                     sale.campaign_id, sale.self_referral)]
                   if sale.refunded_minor < sale.amount_minor else [])
         summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
+        if summary is not None and session.get_bind().dialect.name == "postgresql":
+            # The summary, the one month and its cohort cell in one statement (see _new_customer).
+            (month,) = months
+            database.execute_compiled(session, _new_customer(), {
+                **summary, "month": month["month"], "slot": customer_id % COHORT_SLOTS})
+            return
         if summary is not None:
             session.execute(_INSERT_SUMMARY, summary)  # (Core: nothing to load)
         old: set = set()
@@ -142,6 +148,24 @@ def _cohort_upsert(postgres: bool):
         slot=bindparam("slot"), customers=step)
     return upsert.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month", "slot"],
                                         set_={"customers": CohortCount.__table__.c.customers + step})
+
+
+@functools.cache
+def _new_customer():
+    """PostgreSQL: a new customer's rows after their first purchase in one statement: the summary
+    and the month row as data-modifying WITHs, then one customer more in the cohort cell (their
+    first month, that month). Parameters: the summary's columns, ``month`` and ``slot``."""
+    summaries, months, cells = CustomerSummary.__table__, CustomerMonth.__table__, CohortCount.__table__
+    workspace, customer, month = bindparam("workspace_id"), bindparam("customer_sharer_id"), bindparam("month")
+    summary = insert(summaries).values({column.name: bindparam(column.name, type_=column.type)
+                                        for column in summaries.columns})
+    month_row = insert(months).values(workspace_id=workspace, customer_sharer_id=customer, month=month,
+                                      first_month=month)
+    cell = postgresql.insert(cells).values(workspace_id=workspace, first_month=month, month=month,
+                                           slot=bindparam("slot"), customers=1)
+    cell = cell.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month", "slot"],
+                                      set_={"customers": cells.c.customers + 1})
+    return cell.add_cte(summary.cte("summary"), month_row.cte("month_row"))
 
 
 def _sold(sale: Conversion) -> bool:

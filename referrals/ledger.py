@@ -6,6 +6,7 @@ enters pending from the sale), so the buckets always add up to what was earned.
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select
@@ -47,14 +48,46 @@ _INSERT_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.
 def book_new(session: Session, commissions: list[dict], memo: str = "") -> None:
     """Insert new commissions (column values, ``id`` included: drawn beforehand, see
     referrals.conversions) and enter each as pending: one INSERT for the commissions and one for
-    their ledger lines, whatever their number. Core statements: nothing to load into the session."""
+    their ledger lines, whatever their number; on PostgreSQL one statement for both. Core
+    statements: nothing to load into the session."""
     if not commissions:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        now = database.utcnow()
+        params = {"memo": memo, "created_at": now}
+        for i, c in enumerate(commissions):
+            params.update({f"c{i}_{name}": c[name] for name in _BOOKED_COLUMNS})
+        database.execute_compiled(session, _booking(len(commissions)), params)
         return
     session.execute(_INSERT_COMMISSIONS, commissions)
     session.execute(_INSERT_ENTRIES, [dict(
         workspace_id=c["workspace_id"], sharer_id=c["sharer_id"], commission_id=c["id"],
         conversion_id=c["conversion_id"], payout_id=None, currency=c["currency"], bucket="pending",
         amount_minor=c["amount_minor"], reason="commission", memo=memo) for c in commissions])
+
+
+# What a new commission is given (every other column of it is empty until approved or paid).
+_BOOKED_COLUMNS = ("id", "workspace_id", "conversion_id", "campaign_id", "sharer_id", "level", "currency",
+                   "amount_minor", "reversed_minor", "status", "price_held", "approvable_at")
+
+
+@functools.cache
+def _booking(count: int):
+    """PostgreSQL: ``count`` new commissions and their pending ledger lines in one statement (the
+    commissions' INSERT as a data-modifying WITH; the lines' foreign keys are checked at the
+    statement's end). Parameters ``c<i>_<column>`` (``_BOOKED_COLUMNS``), ``memo`` and ``created_at``."""
+    commissions, entries = Commission.__table__, LedgerEntry.__table__
+    rows = range(count)
+    booked = insert(commissions).values([
+        {**{name: bindparam(f"c{i}_{name}", type_=commissions.c[name].type) for name in _BOOKED_COLUMNS},
+         "created_at": bindparam("created_at", type_=commissions.c.created_at.type)} for i in rows])
+    lines = insert(entries).values([dict(
+        workspace_id=bindparam(f"c{i}_workspace_id"), sharer_id=bindparam(f"c{i}_sharer_id"),
+        commission_id=bindparam(f"c{i}_id"), conversion_id=bindparam(f"c{i}_conversion_id"), payout_id=None,
+        currency=bindparam(f"c{i}_currency"), bucket="pending", amount_minor=bindparam(f"c{i}_amount_minor"),
+        reason="commission", memo=bindparam("memo", type_=entries.c.memo.type),
+        created_at=bindparam("created_at", type_=entries.c.created_at.type)) for i in rows])
+    return lines.add_cte(booked.cte("booked"))
 
 
 def reverse(session: Session, c: Commission, delta: int, conversion_id: int, memo: str = "") -> str:

@@ -78,6 +78,29 @@ def test_refreshing_after_each_sale_and_refund_equals_a_rebuild(app, owner, step
         s.rollback()
 
 
+def test_new_buyers_written_with_their_first_sale_equal_a_rebuild(app, owner):
+    """The sale's shortcut for a buyer it enrolled (``new``: nothing to read; on PostgreSQL one
+    statement): two new buyers in one cohort cell count two, and a later refresh changes nothing."""
+    with database.new_session(app) as s:
+        ws = s.scalar(select(Workspace.id))
+        orders = []
+        for i, (customer, minutes) in enumerate([(7, 0), (8, 60), (9, 60 * 24 * 40)]):
+            order = Conversion(workspace_id=ws, type="sale", order_id=f"o{i}", refund_id="", amount_minor=100 + i,
+                               refunded_minor=0, currency="CNY", sharer_id=1, campaign_id=None, attribution="code",
+                               customer_sharer_id=customer, occurred_at=START + timedelta(minutes=minutes),
+                               request_hash="-", response={})
+            s.add(order)
+            s.flush()
+            orders.append(order)
+            refresh_customer(s, ws, customer, new=True, sale=order)
+        assert stored(s, ws) == rebuilt(ws, orders)
+        assert stored(s, ws)[2] == Counter({(24312, 24312): 2, (24313, 24313): 1})  # January, February 2026
+        for customer in (7, 8, 9):
+            refresh_customer(s, ws, customer)
+        assert stored(s, ws) == rebuilt(ws, orders)
+        s.rollback()
+
+
 def test_an_unchanged_customer_costs_no_write(app, owner):
     with database.new_session(app) as s:
         ws = s.scalar(select(Workspace.id))
