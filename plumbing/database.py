@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DisconnectionError, InvalidRequestError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidRequestError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -268,6 +268,7 @@ def _insert_returning(model: type, postgres: bool, given: frozenset[str]) -> tup
     return statement, [key for _, key in returned], empty
 
 
+_ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
@@ -282,9 +283,25 @@ def lock(session: Session, key: str) -> None:
     """
     if session.info.get(_REHEARSAL):
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_ADVISORY_LOCK, {"key": key})
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    import psycopg  # (PostgreSQL only)
 
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.driver != "psycopg" or driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        session.execute(_ADVISORY_LOCK, {"key": key})
+        return
+    # The transaction's first statement: psycopg sends BEGIN and waits for it before the lock,
+    # two round trips. In a pipeline both go at once and one answer is awaited.
+    try:
+        with driver.pipeline():
+            connection.exec_driver_sql(_ADVISORY_LOCK_SQL, {"key": key})
+    except psycopg.Error as exc:
+        if driver.closed:  # lost: again as any statement runs, so SQLAlchemy drops it as it drops every lost one
+            session.execute(_ADVISORY_LOCK, {"key": key})
+        # The server refused it (a lock timeout, say): raised as SQLAlchemy raises the driver's errors.
+        raise DBAPIError.instance(_ADVISORY_LOCK_SQL, {"key": key}, exc, psycopg.Error) from exc
 
 
 @dataclass(frozen=True)

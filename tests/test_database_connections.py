@@ -68,3 +68,47 @@ def test_a_sale_after_the_server_ends_the_connections_is_recorded_once(app, post
 def test_a_healthy_pooled_connection_is_used_again(app, postgres):
     first = pooled_backends(postgres, 2)
     assert sorted(pooled_backends(postgres, 2)) == sorted(first)  # the same server processes: none replaced
+
+
+def test_a_connection_lost_at_the_transactions_first_lock_fails_as_sqlalchemy_reports_it(app, postgres):
+    """The order's lock goes with its BEGIN in one round trip (a psycopg pipeline, outside SQLAlchemy's
+    execution): a connection ended between checkout and that lock still fails as any statement
+    does, as a lost connection SQLAlchemy has invalidated, and the next transaction is served."""
+    from sqlalchemy.exc import OperationalError
+
+    with database.new_session(app) as s:
+        pid = s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        s.commit()  # (checked out again below, without the checkout's look at the socket)
+        connection = s.connection()
+        end_backends(postgres.url, [pid])
+        with pytest.raises(OperationalError) as failed:
+            database.lock(s, "order:1:LOST")
+        assert failed.value.connection_invalidated
+        assert connection.invalidated
+    with database.new_session(app) as s:
+        database.lock(s, "order:1:NEXT")
+        held = s.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND pid = pg_backend_pid()")).scalar()
+        assert held == 1
+        s.commit()
+
+
+def test_the_transactions_first_lock_refused_by_the_server_raises_that_refusal(app, postgres):
+    """A refusal that comes back with the piped lock's answer (here a lock timeout) is raised as
+    SQLAlchemy raises the driver's errors, naming what the server said."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    impatient = create_engine(postgres.url, connect_args={"options": "-c lock_timeout=100"})
+    try:
+        with database.new_session(app) as holder:
+            database.lock(holder, "order:1:HELD")
+            with Session(impatient) as s:
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    database.lock(s, "order:1:HELD")
+            holder.rollback()
+        with Session(impatient) as s:
+            database.lock(s, "order:1:HELD")  # released: taken at once
+            s.commit()
+    finally:
+        impatient.dispose()
