@@ -192,6 +192,15 @@ def insert_object(session: Session, obj: Any) -> None:
     (an IntegrityError leaves ``obj`` out of the session)."""
     if session.autoflush:  # (as a flush would: what it refers to may still be pending)
         session.flush()
+    values = new_row(obj)
+    session.execute(_insert_plain(type(obj)), values)
+    adopt(session, obj)
+
+
+def new_row(obj: Any) -> dict:
+    """The column values (by column name) of a new ``obj`` about to be inserted as they are, its
+    column defaults applied to it first (``insert_object``; or a statement of one's own, then
+    :func:`adopt`). A default that is a SQL expression is left to the database (read again if used)."""
     table, state = obj.__table__, obj.__dict__
     values = {}
     for column, key in zip(table.columns, _attribute_keys(type(obj))):
@@ -201,9 +210,13 @@ def insert_object(session: Session, obj: Any) -> None:
                 continue  # a SQL expression: the database computes it (read again if used)
             setattr(obj, key, None if default is None else default.arg(None) if default.is_callable else default.arg)
         values[column.name] = state[key]
-    session.execute(_insert_plain(type(obj)), values)
+    return values
+
+
+def adopt(session: Session, obj: Any) -> None:
+    """Put ``obj``, just inserted from :func:`new_row`'s values, in the session as if loaded (no SQL)."""
     make_transient_to_detached(obj)
-    session.add(obj)  # (detached → persistent: no SQL)
+    session.add(obj)  # (detached → persistent)
 
 
 def execute_compiled(session: Session, statement: Any, params: dict) -> None:

@@ -100,17 +100,24 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
         body, conversion, follow_up = _refund(session, session.get(Workspace, workspace_id), data, refund_id)
     conversion.request_hash = request_hash
 
-    def write() -> None:
-        """Insert the row, once, with the answer as known by then: a sale's follow-up writes it just
-        before its commissions, whose ids it knows already (see _Context); an answer that changes
-        after that (a review, early refunds, lines) costs an UPDATE at the end."""
+    def write(book=None) -> None:
+        """Insert the row, once, with the answer as known by then: a sale's follow-up writes it with
+        its commissions, whose ids it knows already (see _Context): ``book(row)`` books them and
+        inserts the row given (``ledger.book_new``; ``row`` None: in already). An answer that
+        changes after that (a review, early refunds, lines) costs an UPDATE at the end."""
         if conversion in session:
+            if book is not None:
+                book(None)
             return
         conversion.response = copy.deepcopy(_stored(body))  # (body changes on; the row keeps this)
         if conversion.id is None:
             session.add(conversion)
             session.flush()
-        else:  # a sale, whose id was drawn with its context
+            if book is not None:
+                book(None)
+        elif book is not None:  # a sale, whose id was drawn with its context
+            book(conversion)
+        else:
             database.insert_object(session, conversion)
         body["id"] = conversion.id
 
@@ -491,10 +498,10 @@ def _self_buyer(session: Session, customer: dict, sharer: Sharer) -> Sharer | No
 
 def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: Sharer,
                conversion: Conversion, body: dict, customer: dict, public_url: str, lines: list,
-               enrollment: tuple[Sharer | Application, bool], binding: CustomerBinding | None = None,
-               write=None) -> None:
+               enrollment: tuple[Sharer | Application, bool], binding: CustomerBinding | None,
+               write) -> None:
     """Commissions, enrollment and early refunds for an attributed sale; ``write`` inserts the sale's
-    row, which this calls once the answer is known but before the commissions that refer to it.
+    row, which this calls once the answer is known, with the commissions that refer to it.
 
     Without lines the whole amount follows the campaign's rule; with lines each
     pays by its product's rule, and a line off the brand's price holds them all.
@@ -542,9 +549,8 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
         body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
                                    "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
     body["commissions"] = _commissions_json(rows)  # as booked, unless a review or an early refund changes them
-    if write is not None:
-        write()
-    ledger.book_new(session, rows, memo=f"order {conversion.order_id}")
+    # The sale's row goes in with its commissions (on PostgreSQL one statement: see ledger.book_new).
+    write(functools.partial(ledger.book_new, session, rows, f"order {conversion.order_id}"))
     if lines:  # before the early refunds, which may name them
         body["items"] = store_lines(session, conversion.id, lines, conversion.currency)
     totals = context.seller_totals if context.evidence.sharer_id == sharer.id else None

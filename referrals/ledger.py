@@ -14,7 +14,17 @@ from sqlalchemy.orm import Session
 
 from plumbing import database
 from plumbing.money import format_amount
-from referrals.models import Commission, LedgerEntry, Payout, PayoutBatch, Prize, RiskReview, Sharer, TargetBonus
+from referrals.models import (
+    Commission,
+    Conversion,
+    LedgerEntry,
+    Payout,
+    PayoutBatch,
+    Prize,
+    RiskReview,
+    Sharer,
+    TargetBonus,
+)
 from workspaces.models import Workspace
 
 BUCKETS = ("pending", "approved", "paid", "reversed")
@@ -45,19 +55,27 @@ _INSERT_COMMISSIONS = insert(Commission.__table__).returning(Commission.__table_
 _INSERT_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id)
 
 
-def book_new(session: Session, commissions: list[dict], memo: str = "") -> None:
+def book_new(session: Session, commissions: list[dict], memo: str = "", sale: Conversion | None = None) -> None:
     """Insert new commissions (column values, ``id`` included: drawn beforehand, see
     referrals.conversions) and enter each as pending: one INSERT for the commissions and one for
-    their ledger lines, whatever their number; on PostgreSQL one statement for both. Core
-    statements: nothing to load into the session."""
+    their ledger lines, whatever their number; on PostgreSQL one statement for both, which also
+    inserts their ``sale`` when given (a new row, its id set; it joins the session as if loaded).
+    Core statements: nothing to load into the session."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if sale is not None and not (postgres and commissions):
+        database.insert_object(session, sale)
+        sale = None
     if not commissions:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        now = database.utcnow()
-        params = {"memo": memo, "created_at": now}
+    if postgres:
+        params = {"memo": memo, "created_at": database.utcnow()}
         for i, c in enumerate(commissions):
             params.update({f"c{i}_{name}": c[name] for name in _BOOKED_COLUMNS})
-        database.execute_compiled(session, _booking(len(commissions)), params)
+        if sale is not None:
+            params.update({f"s_{name}": value for name, value in database.new_row(sale).items()})
+        database.execute_compiled(session, _booking(len(commissions), sale is not None), params)
+        if sale is not None:
+            database.adopt(session, sale)
         return
     session.execute(_INSERT_COMMISSIONS, commissions)
     session.execute(_INSERT_ENTRIES, [dict(
@@ -72,11 +90,12 @@ _BOOKED_COLUMNS = ("id", "workspace_id", "conversion_id", "campaign_id", "sharer
 
 
 @functools.cache
-def _booking(count: int):
+def _booking(count: int, with_sale: bool = False):
     """PostgreSQL: ``count`` new commissions and their pending ledger lines in one statement (the
-    commissions' INSERT as a data-modifying WITH; the lines' foreign keys are checked at the
-    statement's end). Parameters ``c<i>_<column>`` (``_BOOKED_COLUMNS``), ``memo`` and ``created_at``."""
-    commissions, entries = Commission.__table__, LedgerEntry.__table__
+    commissions' INSERT, and their sale's with ``with_sale``, as data-modifying WITHs; foreign keys
+    are checked at the statement's end). Parameters ``c<i>_<column>`` (``_BOOKED_COLUMNS``), ``memo``,
+    ``created_at`` and the sale's ``s_<column>`` (every column)."""
+    commissions, entries, sales = Commission.__table__, LedgerEntry.__table__, Conversion.__table__
     rows = range(count)
     booked = insert(commissions).values([
         {**{name: bindparam(f"c{i}_{name}", type_=commissions.c[name].type) for name in _BOOKED_COLUMNS},
@@ -87,7 +106,11 @@ def _booking(count: int):
         currency=bindparam(f"c{i}_currency"), bucket="pending", amount_minor=bindparam(f"c{i}_amount_minor"),
         reason="commission", memo=bindparam("memo", type_=entries.c.memo.type),
         created_at=bindparam("created_at", type_=entries.c.created_at.type)) for i in rows])
-    return lines.add_cte(booked.cte("booked"))
+    if not with_sale:
+        return lines.add_cte(booked.cte("booked"))
+    sale = insert(sales).values({column.name: bindparam(f"s_{column.name}", type_=column.type)
+                                 for column in sales.columns})
+    return lines.add_cte(sale.cte("sale"), booked.cte("booked"))
 
 
 def reverse(session: Session, c: Commission, delta: int, conversion_id: int, memo: str = "") -> str:
