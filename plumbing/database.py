@@ -225,25 +225,30 @@ def execute_compiled(session: Session, statement: Any, params: dict) -> None:
     each value through its column type as ``session.execute`` would pass it. For the
     statements of the sale at peak: ``session.execute`` of a statement with many
     parameters spends more on finding its compiled form (the statement's cache key)
-    than on sending it. Flushes first, as an ORM statement would."""
+    than on sending it. Flushes first, as an ORM statement would. A driver whose parameters
+    are not named ``%(name)s`` (pg8000's) gets the statement through ``session.execute``."""
     if session.autoflush:
         session.flush()
     connection = session.connection()
+    if connection.dialect.paramstyle != "pyformat":
+        session.execute(statement, params)
+        return
     sql, processors, constants = _compiled(statement, connection.dialect)
     values = {**constants, **params}
     connection.exec_driver_sql(sql, {key: processors[key](value) if key in processors else value
                                      for key, value in values.items()})
 
 
-# By the statement's id and the dialect's name; each entry keeps its statement, so no other
-# statement can be given that id while the entry stands. Meant for statements built once.
-_compiled_forms: dict[tuple[int, str], tuple[Any, str, dict, dict]] = {}
+# By the statement's id and the dialect's class (its SQL and converters differ by driver); each
+# entry keeps its statement, so no other statement can be given that id while the entry stands.
+# Meant for statements built once.
+_compiled_forms: dict[tuple[int, type], tuple[Any, str, dict, dict]] = {}
 
 
 def _compiled(statement: Any, dialect: Any) -> tuple[str, dict, dict]:
     """``statement``'s SQL for ``dialect``, its parameters' converters (``SQLCompiler._bind_processors``)
     and the values of the constants written into it (``"pending"`` becomes a parameter too)."""
-    key = (id(statement), dialect.name)
+    key = (id(statement), type(dialect))
     found = _compiled_forms.get(key)
     if found is None:
         compiled = statement.compile(dialect=dialect)
@@ -298,11 +303,14 @@ def lock(session: Session, key: str) -> None:
         return
     if session.get_bind().dialect.name != "postgresql":
         return
-    import psycopg  # (PostgreSQL only)
-
     connection = session.connection()
+    if connection.dialect.driver != "psycopg":
+        session.execute(_ADVISORY_LOCK, {"key": key})
+        return
+    import psycopg  # (psycopg only)
+
     driver = connection.connection.driver_connection
-    if connection.dialect.driver != "psycopg" or driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+    if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE or not _pipelines_supported():
         session.execute(_ADVISORY_LOCK, {"key": key})
         return
     # The transaction's first statement: psycopg sends BEGIN and waits for it before the lock,
@@ -315,6 +323,14 @@ def lock(session: Session, key: str) -> None:
             session.execute(_ADVISORY_LOCK, {"key": key})
         # The server refused it (a lock timeout, say): raised as SQLAlchemy raises the driver's errors.
         raise DBAPIError.instance(_ADVISORY_LOCK_SQL, {"key": key}, exc, psycopg.Error) from exc
+
+
+@functools.cache
+def _pipelines_supported() -> bool:
+    """Whether psycopg's libpq can pipeline (14 and later; the binary package bundles one)."""
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
 
 
 @dataclass(frozen=True)

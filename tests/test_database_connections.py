@@ -112,3 +112,25 @@ def test_the_transactions_first_lock_refused_by_the_server_raises_that_refusal(a
             s.commit()
     finally:
         impatient.dispose()
+
+
+def test_the_transactions_first_lock_goes_with_its_begin(app, postgres, monkeypatch):
+    """One round trip for BEGIN and the lock (a psycopg pipeline); a lock later in the transaction
+    is a statement of its own."""
+    import psycopg
+
+    opened = []
+    pipeline = psycopg.Connection.pipeline
+
+    def counted(self):
+        opened.append(self.info.transaction_status)
+        return pipeline(self)
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", counted)
+    with database.new_session(app) as s:
+        database.lock(s, "order:1:FIRST")
+        database.lock(s, "customer:1:7")
+        held = s.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND pid = pg_backend_pid()")).scalar()
+        s.commit()
+    assert opened == [psycopg.pq.TransactionStatus.IDLE] and held == 2

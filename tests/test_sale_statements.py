@@ -67,6 +67,14 @@ def test_a_sale_books_each_commission_with_its_pending_ledger_line(app, owner, c
             (c.id, c.sharer_id, c.workspace_id, "CNY", "pending", c.amount_minor, "commission", "order BOOK-1", None)
             for c in commissions]
         assert all(c.created_at.tzinfo is not None and c.approvable_at > c.created_at for c in commissions)
+        # The sale's own row, written in the same statement on PostgreSQL.
+        buyer = res.json["customer_sharer"]
+        assert (sale.amount_minor, sale.currency, sale.sharer_id, sale.link_id, sale.attribution, sale.applied,
+                sale.customer_sharer_id, sale.new_sharer, sale.refunded_minor, sale.self_referral) == (
+            19900, "CNY", seller["id"], link["id"], "code", True, buyer["id"], True, 0, False)
+        assert sale.created_at.tzinfo is not None and sale.occurred_at.tzinfo is not None
+        assert sale.response["commissions"] == res.json["commissions"]
+        assert sale.response["customer_sharer"]["id"] == buyer["id"] and "share_url" not in sale.response["customer_sharer"]
         assert all(e.created_at.tzinfo is not None for e in lines)
 
 
