@@ -286,7 +286,6 @@ def _insert_returning(model: type, postgres: bool, given: frozenset[str]) -> tup
     return statement, [key for _, key in returned], empty
 
 
-_ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
@@ -299,38 +298,42 @@ def lock(session: Session, key: str) -> None:
     them to its end would keep live writers waiting (or, as a dry run's rows take
     them in no set order, deadlock with one).
     """
-    if session.info.get(_REHEARSAL):
+    if session.info.get(_REHEARSAL) or session.get_bind().dialect.name != "postgresql":
         return
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    connection = session.connection()
-    if connection.dialect.driver != "psycopg":
+    if not _lock_with_begin(session.connection(), key):
         session.execute(_ADVISORY_LOCK, {"key": key})
-        return
-    import psycopg  # (psycopg only)
+
+
+def _lock_with_begin(connection, key: str) -> bool:
+    """The lock as the transaction's first statement, sent with its BEGIN (psycopg sends BEGIN and
+    waits for it before the first statement: two round trips; in a pipeline both go at once).
+    False, having sent nothing, when it is not the first statement or psycopg cannot pipeline.
+    A failure is raised as SQLAlchemy raises any statement's."""
+    if connection.dialect.driver != "psycopg" or not _pipelines_supported():
+        return False
+    import psycopg
 
     driver = connection.connection.driver_connection
-    if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE or not _pipelines_supported():
-        session.execute(_ADVISORY_LOCK, {"key": key})
-        return
-    # The transaction's first statement: psycopg sends BEGIN and waits for it before the lock,
-    # two round trips. In a pipeline both go at once and one answer is awaited.
+    if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return False
+    sql = _compiled(_ADVISORY_LOCK, connection.dialect)[0]
     try:
         with driver.pipeline():
-            connection.exec_driver_sql(_ADVISORY_LOCK_SQL, {"key": key})
+            connection.exec_driver_sql(sql, {"key": key})
     except psycopg.Error as exc:
-        if driver.closed:  # lost: again as any statement runs, so SQLAlchemy drops it as it drops every lost one
-            session.execute(_ADVISORY_LOCK, {"key": key})
+        if driver.closed:  # lost: run again as any statement runs, so SQLAlchemy drops it as every lost one
+            connection.execute(_ADVISORY_LOCK, {"key": key})
         # The server refused it (a lock timeout, say): raised as SQLAlchemy raises the driver's errors.
-        raise DBAPIError.instance(_ADVISORY_LOCK_SQL, {"key": key}, exc, psycopg.Error) from exc
+        raise DBAPIError.instance(sql, {"key": key}, exc, psycopg.Error) from exc
+    return True
 
 
 @functools.cache
 def _pipelines_supported() -> bool:
     """Whether psycopg's libpq can pipeline (14 and later; the binary package bundles one)."""
-    import psycopg
+    from psycopg import Pipeline
 
-    return psycopg.Pipeline.is_supported()
+    return Pipeline.is_supported()
 
 
 @dataclass(frozen=True)

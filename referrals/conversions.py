@@ -103,22 +103,20 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     def write(book=None) -> None:
         """Insert the row, once, with the answer as known by then: a sale's follow-up writes it with
         its commissions, whose ids it knows already (see _Context): ``book(row)`` books them and
-        inserts the row given (``ledger.book_new``; ``row`` None: in already). An answer that
-        changes after that (a review, early refunds, lines) costs an UPDATE at the end."""
-        if conversion in session:
-            if book is not None:
-                book(None)
-            return
-        conversion.response = copy.deepcopy(_stored(body))  # (body changes on; the row keeps this)
-        if conversion.id is None:
-            session.add(conversion)
-            session.flush()
-            if book is not None:
-                book(None)
-        elif book is not None:  # a sale, whose id was drawn with its context
-            book(conversion)
-        else:
-            database.insert_object(session, conversion)
+        inserts ``row`` (``ledger.book_new``; None: in already). An answer that changes after that
+        (a review, early refunds, lines) costs an UPDATE at the end."""
+        row = None
+        if conversion not in session:
+            conversion.response = copy.deepcopy(_stored(body))  # (body changes on; the row keeps this)
+            if conversion.id is None:  # a refund: its INSERT draws its id
+                session.add(conversion)
+                session.flush()
+            else:  # a sale, whose id was drawn with its context
+                row = conversion
+        if book is not None:
+            book(row)
+        elif row is not None:
+            database.insert_object(session, row)
         body["id"] = conversion.id
 
     try:

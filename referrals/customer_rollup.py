@@ -61,7 +61,8 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
             # The summary, the one month and its cohort cell in one statement (see _new_customer).
             (month,) = months
             database.execute_compiled(session, _new_customer(), {
-                **summary, "month": month["month"], "slot": customer_id % COHORT_SLOTS})
+                **summary, "month": month["month"], "first_month": month["month"],
+                "slot": customer_id % COHORT_SLOTS, "step": 1})
             return
         if summary is not None:
             session.execute(_INSERT_SUMMARY, summary)  # (Core: nothing to load)
@@ -153,19 +154,16 @@ def _cohort_upsert(postgres: bool):
 @functools.cache
 def _new_customer():
     """PostgreSQL: a new customer's rows after their first purchase in one statement: the summary
-    and the month row as data-modifying WITHs, then one customer more in the cohort cell (their
-    first month, that month). Parameters: the summary's columns, ``month`` and ``slot``."""
-    summaries, months, cells = CustomerSummary.__table__, CustomerMonth.__table__, CohortCount.__table__
-    workspace, customer, month = bindparam("workspace_id"), bindparam("customer_sharer_id"), bindparam("month")
+    and the month row as data-modifying WITHs before the cohort cell's upsert (``_cohort_upsert``).
+    Parameters: the summary's columns and the upsert's (``first_month`` and ``month`` both the
+    purchase's month, ``slot``, ``step`` 1)."""
+    summaries, months = CustomerSummary.__table__, CustomerMonth.__table__
     summary = insert(summaries).values({column.name: bindparam(column.name, type_=column.type)
                                         for column in summaries.columns})
-    month_row = insert(months).values(workspace_id=workspace, customer_sharer_id=customer, month=month,
-                                      first_month=month)
-    cell = postgresql.insert(cells).values(workspace_id=workspace, first_month=month, month=month,
-                                           slot=bindparam("slot"), customers=1)
-    cell = cell.on_conflict_do_update(index_elements=["workspace_id", "first_month", "month", "slot"],
-                                      set_={"customers": cells.c.customers + 1})
-    return cell.add_cte(summary.cte("summary"), month_row.cte("month_row"))
+    month_row = insert(months).values(workspace_id=bindparam("workspace_id"),
+                                      customer_sharer_id=bindparam("customer_sharer_id"),
+                                      month=bindparam("month"), first_month=bindparam("first_month"))
+    return _cohort_upsert(True).add_cte(summary.cte("summary"), month_row.cte("month_row"))
 
 
 def _sold(sale: Conversion) -> bool:

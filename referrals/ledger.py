@@ -61,13 +61,7 @@ def book_new(session: Session, commissions: list[dict], memo: str = "", sale: Co
     their ledger lines, whatever their number; on PostgreSQL one statement for both, which also
     inserts their ``sale`` when given (a new row, its id set; it joins the session as if loaded).
     Core statements: nothing to load into the session."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if sale is not None and not (postgres and commissions):
-        database.insert_object(session, sale)
-        sale = None
-    if not commissions:
-        return
-    if postgres:
+    if commissions and session.get_bind().dialect.name == "postgresql":
         params = {"memo": memo, "created_at": database.utcnow()}
         for i, c in enumerate(commissions):
             params.update({f"c{i}_{name}": c[name] for name in _BOOKED_COLUMNS})
@@ -76,6 +70,10 @@ def book_new(session: Session, commissions: list[dict], memo: str = "", sale: Co
         database.execute_compiled(session, _booking(len(commissions), sale is not None), params)
         if sale is not None:
             database.adopt(session, sale)
+        return
+    if sale is not None:
+        database.insert_object(session, sale)
+    if not commissions:
         return
     session.execute(_INSERT_COMMISSIONS, commissions)
     session.execute(_INSERT_ENTRIES, [dict(

@@ -15,7 +15,7 @@ from referrals.models import Conversion
 @pytest.fixture
 def postgres(app):
     if database.engine_of(app).dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: the embedded SQLite has no server to restart")
+        pytest.skip("PostgreSQL only: SQLite has no server to lose a connection to, and no advisory locks")
     return database.engine_of(app)
 
 
