@@ -146,12 +146,21 @@ def web_server_argv(host: str, port: int, workers: int) -> list[str]:
             "--respawn-failed-workers", "--no-ws", "--log-level", "warning"]
 
 
+def redirect_children(host: str, port: int, workers: int, env: dict[str, str]) -> list[Child]:
+    """The event-loop redirect server's processes, one per core unless ``workers`` says: they share the port."""
+    argv = [sys.executable, "-m", "flask", "--app", "app", "redirect-server", "--host", host, "--port", str(port),
+            "--workers", "1"]
+    return [Child(f"redirects-{n}", argv, env=env, cwd=str(ROOT)) for n in range(1, (workers or os.cpu_count() or 1) + 1)]
+
+
 def init_processes(app: Flask) -> None:
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True, type=int)
     @click.option("--workers", default=0, type=int, help="web worker processes (default: one per core)")
-    def serve(host: str, port: int, workers: int) -> None:
+    @click.option("--redirect-port", default=0, type=int, envvar="SHARECAST_REDIRECT_PORT",
+                  help="also run the event-loop redirect server on this port (README, \"The redirect server\")")
+    def serve(host: str, port: int, workers: int, redirect_port: int) -> None:
         """Run the web server, a worker and the click writer (and the embedded Redis), supervised."""
         migrate.upgrade(app.config["DATABASE_URL"])
         instance = Path(app.config["INSTANCE_PATH"]).resolve()
@@ -178,6 +187,8 @@ def init_processes(app: Flask) -> None:
             Child("worker", [*flask_cmd, "worker"], env=env, cwd=str(ROOT)),
             Child("click-writer", [*flask_cmd, "click-writer"], env=env, cwd=str(ROOT)),
         ]
+        if redirect_port:
+            children += redirect_children(host, redirect_port, workers, env)
         click.echo(f"Sharecast on http://{host}:{port} (redis {env.get('REDIS_URL')})", err=True)
         Supervisor(children).run()
 
@@ -190,6 +201,22 @@ def init_processes(app: Flask) -> None:
         _migrate_unless_skipped(app)
         argv = web_server_argv(host, port, workers or os.cpu_count() or 1)
         os.execv(argv[0], argv)
+
+    @app.cli.command("redirect-server")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5001, show_default=True, type=int)
+    @click.option("--workers", default=0, type=int, help="processes sharing the port (default: one per core)")
+    def redirect_server(host: str, port: int, workers: int) -> None:
+        """Serve /r/<code> on an event loop, supervised (README, "The redirect server")."""
+        _migrate_unless_skipped(app)
+        redis_client.ensure_server(app)
+        if workers == 1:
+            from referrals import redirect_server as server
+
+            server.run(server.server_for(app), host, port)
+            return
+        env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"], SHARECAST_SKIP_MIGRATIONS="1")
+        Supervisor(redirect_children(host, port, workers, env)).run()
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")

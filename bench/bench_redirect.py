@@ -1,18 +1,24 @@
-"""Benchmark GET /r/<code> against a raw 302 WSGI app, same server, same run.
+"""Benchmark GET /r/<code> against a raw 302 WSGI app, in the same run.
 
 Run by hand (needs `wrk`: apt-get install wrk):
 
     .venv/bin/python bench/bench_redirect.py [--seconds 10] [--connections 64] [--configs 2x4,2x16,4x8]
+                                             [--loop-workers 2,4]
 
 Uses DATABASE_URL / REDIS_URL when set (production backends), else the
-embedded default in a temporary instance folder. Both apps run under granian
-(the server ``flask serve`` runs) at each number of workers and blocking
-threads given; the ratio compares each app at its own best
-configuration, so the raw app is never measured oversubscribed. A click
-writer runs beside them, as in production. Sharecast is measured twice in the
-same run: a bare link and a post's tagged one (``?v=1``, the creative tag).
-Prints requests/s, latency percentiles, the ratio, and whether every answered
-redirect (tagged) became a click carrying its content version.
+embedded default in a temporary instance folder. The raw app and Sharecast's
+WSGI app (``/r/`` answered by its redirect layer) run under granian (the server
+``flask serve`` runs) at each number of workers and blocking threads given;
+Sharecast's event-loop redirect server (``flask redirect-server``) at each number
+of processes given, with a bare link, a post's tagged one (``?v=1``, the
+creative tag), and the tagged one again with the click writer stopped
+(SIGSTOP: the clicks wait, durable, in Redis, and are written afterwards),
+which is what the redirect itself costs when the writers run elsewhere. A
+click writer runs beside every other measurement, as on one machine in
+production. Ratios compare each at its own best configuration, so the raw app
+is never measured oversubscribed. Prints requests/s, latency percentiles, the
+ratios, and whether every answered tagged redirect became a click carrying its
+content version, on each server.
 """
 from __future__ import annotations
 
@@ -188,65 +194,94 @@ def seed():
         return app, env, link.id, link.code
 
 
+def event_loop_server(port: int, env: dict, workers: int) -> subprocess.Popen:
+    """``flask redirect-server`` (the event-loop server) with ``workers`` processes sharing ``port``."""
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "redirect-server", "--port", str(port),
+                             "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--configs", default=f"{os.cpu_count()}x4,{os.cpu_count()}x16,{2 * os.cpu_count()}x8",
                         help="granian workers x blocking threads per worker to try, comma-separated")
+    parser.add_argument("--loop-workers", default=f"{os.cpu_count()},{2 * os.cpu_count()}",
+                        help="processes of the event-loop redirect server to try, comma-separated")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--exact", type=int, default=20_000, help="redirects in the exact-count phase")
+    parser.add_argument("--exact", type=int, default=20_000, help="redirects in each exact-count phase")
     args = parser.parse_args()
     os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-bench-")
     app, env, link_id, code = seed()
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
+    loop_workers = [int(n) for n in args.loop_workers.split(",")]
     writer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "click-writer"], cwd=ROOT, env=env)
     settled(writer)
-    results: dict[str, dict[tuple, dict]] = {"raw WSGI": {}, "sharecast": {}, "sharecast?v": {}}
-    try:
-        for config in configs:
-            for name, target, path, factory in (("raw WSGI", "bench.rawapp:app", "/", False),
-                                                ("sharecast", "app:web_app", f"/r/{code}", True),
-                                                ("sharecast?v", "app:web_app", f"/r/{code}?v=1", True)):
-                port = free_port()
-                print(f"{name}, {config[0]} workers x {config[1]} threads ...", file=sys.stderr, flush=True)
-                server = granian(target, port, env, config, factory)
-                try:
-                    wait_port(port)
-                    wrk(f"http://127.0.0.1:{port}{path}", 2, 8)  # warm caches and connections
-                    results[name][config] = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
-                finally:
-                    stop([server])
-        best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in results.items()}
+    results: dict[str, dict[tuple, dict]] = {
+        "raw WSGI": {}, "WSGI /r/": {}, "loop /r/?v": {}, "loop /r/": {}, "loop, no writer": {}}
+
+    def measure(name: str, config: tuple, start, path: str, writer_paused: bool = False) -> None:
         port = free_port()
-        server = granian("app:web_app", port, env, best["sharecast"], True)
+        print(f"{name}, {config} ...", file=sys.stderr, flush=True)
+        server = start(port)
+        try:
+            wait_port(port)
+            wrk(f"http://127.0.0.1:{port}{path}", 2, 8)  # warm caches and connections
+            if writer_paused:  # the clicks wait, durable, in Redis; the writer catches up afterwards
+                writer.send_signal(signal.SIGSTOP)
+            try:
+                results[name][config] = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
+            finally:
+                writer.send_signal(signal.SIGCONT)
+        finally:
+            stop([server])
+        written_so_far(app, link_id)  # the next server starts with the writer idle
+
+    def exact_count(start, path: str) -> tuple[int, int]:
+        port = free_port()
+        server = start(port)
         try:
             wait_port(port)
             written_so_far(app, link_id)
             before = count_settled(app, link_id, 0, timeout=0, version=1)
-            exact = exact_phase(port, f"/r/{code}?v=1", args.exact)
-            recorded = count_settled(app, link_id, before + exact, version=1) - before
+            exact = exact_phase(port, path, args.exact)
+            return exact, count_settled(app, link_id, before + exact, version=1) - before
         finally:
             stop([server])
+
+    try:
+        for config in configs:
+            measure("raw WSGI", config, lambda port: granian("bench.rawapp:app", port, env, config), "/")
+            measure("WSGI /r/", config, lambda port: granian("app:web_app", port, env, config, True), f"/r/{code}")
+        for workers in loop_workers:
+            start = lambda port: event_loop_server(port, env, workers)  # noqa: E731
+            measure("loop /r/", (workers,), start, f"/r/{code}")
+            measure("loop /r/?v", (workers,), start, f"/r/{code}?v=1")
+            measure("loop, no writer", (workers,), start, f"/r/{code}?v=1", writer_paused=True)
+        best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in results.items()}
+        wsgi_exact = exact_count(lambda port: granian("app:web_app", port, env, best["WSGI /r/"], True),
+                                 f"/r/{code}?v=1")
+        loop_exact = exact_count(lambda port: event_loop_server(port, env, best["loop /r/?v"][0]), f"/r/{code}?v=1")
     finally:
         stop([writer])
 
     backend = "PostgreSQL + Redis" if os.environ.get("DATABASE_URL") else "SQLite (WAL) + embedded Redis"
-    print(f"backend: {backend}; server: granian; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-          f"wrk -t2 -c{args.connections} -d{args.seconds}s")
-    print(f"{'':12}{'workers x threads':>18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}")
+    print(f"backend: {backend}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+          f"wrk -t2 -c{args.connections} -d{args.seconds}s; a click writer runs beside unless said")
+    print(f"{'':16}{'config':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}")
     for name, runs in results.items():
         for config, r in runs.items():
             mark = "  <- best" if config == best[name] else ""
-            print(f"{name:12}{'%d x %d' % config:>18}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
+            shown = "%d x %d" % config if len(config) == 2 else f"{config[0]} proc"
+            print(f"{name:16}{shown:>10}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
                   f"{r['timeouts']:>9}{r['bad']:>9}{mark}")
-    raw, ours = results["raw WSGI"][best["raw WSGI"]], results["sharecast"][best["sharecast"]]
-    tagged = results["sharecast?v"][best["sharecast?v"]]
-    print(f"ratio sharecast/raw, each at its best: {ours['rps'] / raw['rps']:.2f}; "
-          f"sharecast p99 {ours['p99']:.1f} ms")
-    print(f"tagged links (?v=1) / bare links, each at its best: {tagged['rps'] / ours['rps']:.2f}; "
-          f"tagged p99 {tagged['p99']:.1f} ms")
-    print(f"exact phase (tagged links): {recorded} clicks of version 1 recorded for {exact} answered redirects "
-          f"({'all recorded' if recorded == exact else 'MISMATCH'})")
+    raw = results["raw WSGI"][best["raw WSGI"]]
+    print("each at its best, against the raw WSGI app under granian:")
+    for name in ("WSGI /r/", "loop /r/", "loop /r/?v", "loop, no writer"):
+        r = results[name][best[name]]
+        print(f"  {name:16} ratio {r['rps'] / raw['rps']:.2f}, p99 {r['p99']:.1f} ms")
+    for name, (exact, recorded) in (("WSGI /r/?v", wsgi_exact), ("loop /r/?v", loop_exact)):
+        print(f"exact phase, {name}: {recorded} clicks of version 1 recorded for {exact} answered redirects "
+              f"({'all recorded' if recorded == exact else 'MISMATCH'})")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,9 @@ def _epoch(value) -> float | None:
     return value.timestamp()
 
 
+MISS = object()  # what :meth:`LinkCache.cached` answers when it would have to look
+
+
 class LookupUnavailable(Exception):
     """The database could not be asked and nothing (not even stale) is cached."""
 
@@ -119,6 +122,20 @@ class LinkCache:
             self._entries.popitem(last=False)
         return target
 
+    def cached(self, code: str, now: float | None = None) -> Target | None | object:
+        """The code's target while its cache entry is fresh (at ``now``, ``time.monotonic()``'s), else
+        :data:`MISS`; never waits for Redis or the database (the event-loop server asks this first,
+        and :meth:`resolve` off its loop)."""
+        hit = self._entries.get(code)
+        if hit is not None and hit[0] > (time.monotonic() if now is None else now):
+            return hit[1]
+        return MISS
+
+    def check_generation(self) -> None:
+        """Look at the invalidation counter now (the event-loop server calls this once a second,
+        off its loop, since :meth:`cached` does not)."""
+        self._check_generation(time.monotonic())
+
     def _check_generation(self, now: float) -> None:
         self._next_check = now + 1.0
         try:
@@ -128,7 +145,8 @@ class LinkCache:
         if generation != self._generation:
             self._generation = generation
             # Everything is due for a fresh look, but stays as a fallback.
-            for code, (_, target) in self._entries.items():
+            # A copy: another thread may add an entry meanwhile.
+            for code, (_, target) in list(self._entries.items()):
                 self._entries[code] = (0.0, target)
 
     def _load(self, code: str) -> Target | None:

@@ -13,13 +13,14 @@ import os
 import re
 import secrets
 import time
+from typing import NamedTuple
 
 from flask import Flask
 
 from plumbing import database, metrics, redis_client
 from plumbing.appstate import AppSlot
 from referrals.clickbuffer import ClickBuffer, creative_tag, encode_click, spool_dir
-from referrals.linkcache import LinkCache, LookupUnavailable
+from referrals.linkcache import LinkCache, LookupUnavailable, Target
 from referrals.visitors import VisitorHasher, is_bot
 
 PREFIX = "/r/"
@@ -31,7 +32,6 @@ _NOT_FOUND_HEADERS = [("Content-Type", "text/html; charset=utf-8"), ("Content-Le
                       ("Cache-Control", "no-store")]
 _UNAVAILABLE = ("<!doctype html><meta charset=utf-8><title>Try again</title>"
                 "<p>Please try again in a moment. 请稍后重试。</p>").encode()
-# Codes are shortuuid letters and digits; anything else is answered without a lookup.
 _CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
@@ -63,17 +63,94 @@ def new_click_id(now: float | None = None) -> str:
     return f"{int((time.time() if now is None else now) * 1000):011x}{tail}"
 
 
-class RedirectLayer:
-    """WSGI middleware answering GET/HEAD ``/r/<code>``; all else goes to ``next_app``."""
+class Answer(NamedTuple):
+    """What ``/r/<code>`` answers, whichever server asked: the status line, headers and body,
+    and the encoded click to hand off durably before it is sent (None: nothing to record)."""
 
-    def __init__(self, next_app, links: LinkCache, clicks: ClickBuffer, visitor: VisitorHasher,
-                 carry_ip: bool = False):
-        self.next_app = next_app
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    click: str | None = None
+    location: str | None = None  # a 302's, also in ``headers``
+
+
+NOT_FOUND = Answer("404 Not Found", _NOT_FOUND_HEADERS, _NOT_FOUND)
+UNAVAILABLE = Answer("503 Service Unavailable", [
+    ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(_UNAVAILABLE))),
+    ("Retry-After", "5"), ("Cache-Control", "no-store")], _UNAVAILABLE)
+
+
+def _redirect(location: str, click: str | None = None) -> Answer:
+    return Answer("302 Found", [
+        ("Location", location),
+        ("Content-Length", "0"),
+        # Each visit must reach us to be counted; no browser or CDN may cache the hop.
+        ("Cache-Control", "private, no-store"),
+    ], b"", click, location)
+
+
+class Redirector:
+    """The redirect itself, apart from any server: the WSGI layer below and the event-loop
+    server (:mod:`referrals.redirect_server`) both ask it, so both answer alike."""
+
+    def __init__(self, links: LinkCache, visitor: VisitorHasher, carry_ip: bool = False, counters=None):
         self.links = links
-        self.clicks = clicks
         self.visitor = visitor
         # Only with a GeoIP database: the writer looks the country up and keeps nothing else of the address.
         self.carry_ip = carry_ip
+        # Anything with inc(): the outcomes' Prometheus counters, or the event-loop server's tallies of them.
+        self.found, self.not_found, self.unavailable_ = counters or (
+            metrics.REDIRECT_FOUND, metrics.REDIRECT_NOT_FOUND, metrics.REDIRECT_UNAVAILABLE)
+
+    @staticmethod
+    def well_formed(code: str) -> bool:
+        """Codes are shortuuid letters and digits; anything else is answered without a lookup."""
+        return _CODE.fullmatch(code) is not None
+
+    def lookup(self, code: str) -> Target | None:
+        """The code's target (None: no such link), from the cache or the database.
+
+        :raise LookupUnavailable: the database is down and the code was never seen."""
+        return self.links.resolve(code) if self.well_formed(code) else None
+
+    def answer(self, target: Target | None, method: str, user_agent: str, referer: str, address: str,
+               query: str | None) -> Answer:
+        """302 to the landing URL with ``sc_click`` appended; 404 for unknown or expired codes.
+
+        HEAD requests and bots are redirected without ``sc_click``; bots are
+        recorded (flagged) and never counted or credited. A disabled link (its sharer
+        suspended) is redirected without ``sc_click`` and records nothing.
+        """
+        now = time.time()
+        if target is None or target.expired(now):
+            self.not_found.inc()
+            return NOT_FOUND
+        self.found.inc()
+        if method == "HEAD" or target.disabled:
+            return _redirect(target.location(None))
+        user_agent = user_agent[:512]
+        bot = is_bot(user_agent)
+        click_id = new_click_id(now)
+        click = encode_click(
+            click_id, target.link_id, target.workspace_id, target.campaign_id, target.sharer_id, target.channel,
+            int(now * 1000), self.visitor(address, user_agent, now), bot,
+            user_agent, referer[:1000], creative_tag(query) if query else "",
+            address[:45] if self.carry_ip else "")
+        return _redirect(target.location(None if bot else click_id), click)
+
+    def unavailable(self) -> Answer:
+        self.unavailable_.inc()
+        return UNAVAILABLE
+
+
+class RedirectLayer:
+    """WSGI middleware answering GET/HEAD ``/r/<code>``; all else goes to ``next_app``."""
+
+    def __init__(self, next_app, redirector: Redirector, clicks: ClickBuffer):
+        self.next_app = next_app
+        self.redirector = redirector
+        self.links = redirector.links
+        self.clicks = clicks
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -84,56 +161,32 @@ class RedirectLayer:
         return self.follow(code, method, environ, start_response)
 
     def follow(self, code: str, method: str, environ, start_response):
-        """302 to the landing URL with ``sc_click`` appended; 404 for unknown or expired codes.
-
-        HEAD requests and bots are redirected without ``sc_click``; bots are
-        recorded (flagged) and never counted or credited. A disabled link (its sharer
-        suspended) is redirected without ``sc_click`` and records nothing.
-        """
+        """Answer as :meth:`Redirector.answer` says, once its click (if any) is durable."""
+        redirector = self.redirector
         try:
-            target = self.links.resolve(code) if _CODE.fullmatch(code) else None
+            target = redirector.lookup(code)
         except LookupUnavailable:
-            metrics.REDIRECT_UNAVAILABLE.inc()
-            start_response("503 Service Unavailable", [("Content-Type", "text/html; charset=utf-8"),
-                                                       ("Retry-After", "5"), ("Cache-Control", "no-store")])
-            return [] if method == "HEAD" else [_UNAVAILABLE]
-        now = time.time()
-        if target is None or target.expired(now):
-            metrics.REDIRECT_NOT_FOUND.inc()
-            start_response("404 Not Found", _NOT_FOUND_HEADERS)
-            return [] if method == "HEAD" else [_NOT_FOUND]
-        metrics.REDIRECT_FOUND.inc()
-        if method == "HEAD" or target.disabled:
-            return _redirect(start_response, target.location(None))
-        user_agent = environ.get("HTTP_USER_AGENT", "")[:512]
-        bot = is_bot(user_agent)
-        click_id = new_click_id(now)
-        address = environ.get("REMOTE_ADDR", "")
-        query = environ.get("QUERY_STRING")
-        self.clicks.push(encode_click(
-            click_id, target.link_id, target.workspace_id, target.campaign_id, target.sharer_id, target.channel,
-            int(now * 1000), self.visitor(address, user_agent, now), bot,
-            user_agent, environ.get("HTTP_REFERER", "")[:1000], creative_tag(query) if query else "",
-            address[:45] if self.carry_ip else ""))
-        return _redirect(start_response, target.location(None if bot else click_id))
-
-
-def _redirect(start_response, location: str):
-    start_response("302 Found", [
-        ("Location", location),
-        ("Content-Length", "0"),
-        # Each visit must reach us to be counted; no browser or CDN may cache the hop.
-        ("Cache-Control", "private, no-store"),
-    ])
-    return []
+            answer = redirector.unavailable()
+        else:
+            answer = redirector.answer(target, method, environ.get("HTTP_USER_AGENT", ""),
+                                       environ.get("HTTP_REFERER", ""), environ.get("REMOTE_ADDR", ""),
+                                       environ.get("QUERY_STRING"))
+        if answer.click is not None:
+            self.clicks.push(answer.click)
+        start_response(answer.status, answer.headers)
+        return [] if method == "HEAD" or not answer.body else [answer.body]
 
 
 def init_app(app: Flask) -> None:
     """Put the redirect layer in front of the Flask app (inside any ProxyFix)."""
     links = LinkCache(database.engine_of(app), redis_client.fast_connection(app), ttl=app.config["LINK_CACHE_TTL"])
     clicks = ClickBuffer(redis_client.fast_connection(app), spool_dir(app.config))
-    app.wsgi_app = _layer.set(app, RedirectLayer(app.wsgi_app, links, clicks, VisitorHasher(app.config["SECRET_KEY"]),
-                                                 carry_ip=bool(app.config.get("GEOIP_DB"))))
+    app.wsgi_app = _layer.set(app, RedirectLayer(app.wsgi_app, redirector_for(app, links), clicks))
+
+
+def redirector_for(app: Flask, links: LinkCache, counters=None) -> Redirector:
+    return Redirector(links, VisitorHasher(app.config["SECRET_KEY"]), carry_ip=bool(app.config.get("GEOIP_DB")),
+                      counters=counters)
 
 
 _layer: AppSlot[RedirectLayer] = AppSlot("redirect")

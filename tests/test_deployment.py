@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -35,10 +38,15 @@ def test_the_image_runs_as_a_user_and_checks_its_health_on_healthz():
 
 
 def test_the_images_command_serves_and_its_healthcheck_passes(tmp_path):
-    port = str(free_port())
+    port, redirects = str(free_port()), str(free_port())
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    assert re.search(r"^ENV .*SHARECAST_REDIRECT_PORT=8001\b", dockerfile, re.M)
     command = [port if part == "8000" else part for part in instruction("CMD")]
-    health = [part.replace(":8000/", f":{port}/") for part in instruction("HEALTHCHECK")]
+    health = [part.replace(":8000/", f":{port}/").replace(":8001/", f":{redirects}/")
+              for part in instruction("HEALTHCHECK")]
+    assert ":8001/healthz" in " ".join(instruction("HEALTHCHECK"))  # the redirect server is checked too
     env = dict(os.environ, FLASK_APP="app", SHARECAST_INSTANCE=str(tmp_path / "instance"),
+               SHARECAST_REDIRECT_PORT=redirects,
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     node = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     try:
@@ -77,3 +85,46 @@ def test_the_service_installs_no_test_tool_and_every_package_is_pinned_with_a_ha
     assert {"flask", "granian", "sqlalchemy", "rq", "psycopg", "prometheus-client"} <= set(service)
     shared = set(service) & set(tests)
     assert all(service[p] == tests[p] for p in shared), "the test lock must keep the service's versions"
+
+
+@pytest.mark.skipif(not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists(), reason="needs nginx")
+def test_the_balancers_config_sends_redirects_to_the_redirect_server_and_the_rest_to_the_web(tmp_path):
+    """deploy/nginx.conf (compose's balancer) in Debian's nginx, in front of a node run as the image runs it."""
+    port, redirects, public = free_port(), free_port(), free_port()
+    env = dict(os.environ, SHARECAST_INSTANCE=str(tmp_path / "instance"), SHARECAST_REDIRECT_PORT=str(redirects),
+               SHARECAST_PUBLIC_URL=f"http://127.0.0.1:{public}")
+    node = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port),
+                             "--workers", "1"], cwd=ROOT, env=env, start_new_session=True)
+    site = ((ROOT / "deploy" / "nginx.conf").read_text().replace("web:8000", f"127.0.0.1:{port}")
+            .replace("web:8001", f"127.0.0.1:{redirects}").replace("listen 8000;", f"listen 127.0.0.1:{public};"))
+    (tmp_path / "site.conf").write_text(site)
+    temp = " ".join(f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                          "scgi"))
+    (tmp_path / "nginx.conf").write_text(f"""
+        {"user root;" if os.geteuid() == 0 else ""} daemon off; worker_processes 1; pid {tmp_path}/nginx.pid;
+        error_log {tmp_path}/error.log warn; events {{ worker_connections 64; }}
+        http {{ access_log off; {temp} include {tmp_path}/site.conf; }}""")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    balancer = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                                start_new_session=True, stderr=subprocess.DEVNULL)
+
+    def get(path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{public}{path}", timeout=5) as res:
+                return res.status, res.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+        except OSError:
+            return 0, b""
+
+    try:
+        wait_until(lambda: get("/healthz")[0] == 200 and get("/r/a/b")[0] == 404, timeout=90, every=0.5)
+        # /r/ reached the redirect server (its plain 404 for a path that is no code), the rest the web app
+        assert get("/r/a/b")[1] == b"Not found\n"
+        status, page = get("/seller/sign-in")
+        assert status == 200 and b"<html" in page.lower()
+    finally:
+        balancer.send_signal(signal.SIGTERM)
+        node.send_signal(signal.SIGTERM)
+        balancer.wait(20)
+        assert node.wait(40) == 0

@@ -1,8 +1,9 @@
 """Several nodes behind a load balancer, against one PostgreSQL and one Redis.
 
-Each node is a whole ``flask serve`` (web server, RQ worker with its scheduler, click
-writer) with its own process group, instance folder, temporary folder and port, as on
-separate hosts; nginx (Debian's) balances between them. Nothing is shared but the
+Each node is a whole ``flask serve`` (web server, event-loop redirect server, RQ worker
+with its scheduler, click writer) with its own process group, instance folder, temporary
+folder and ports, as on separate hosts; nginx (Debian's) balances between them, sending
+``/r/`` to the redirect servers and the rest to the web servers. Nothing is shared but the
 database and Redis.
 """
 from __future__ import annotations
@@ -40,7 +41,9 @@ class Node(Service):
     def __init__(self, folder: Path, public_url: str):
         folder.mkdir(parents=True)
         (folder / "tmp").mkdir()
+        self.redirect_port = free_port()
         super().__init__(folder, workers=1, TMPDIR=str(folder / "tmp"), SHARECAST_PUBLIC_URL=public_url,
+                         SHARECAST_REDIRECT_PORT=str(self.redirect_port),
                          SHARECAST_ALLOW_PRIVATE_TARGETS="1", SHARECAST_CLICK_CLAIM_IDLE_SECONDS=str(CLAIM_IDLE),
                          SHARECAST_WORKER_MAINTENANCE_SECONDS="5", SHARECAST_LOG_FORMAT="text",
                          SHARECAST_LOG_LEVEL="WARNING", SECRET_KEY="one-secret-for-every-node")
@@ -56,16 +59,24 @@ class Node(Service):
                 pass
         self.proc.wait(10)
 
-    def location(self, code: str) -> tuple[int, str]:
-        """Follow ``code`` on this node alone (a counted click when it redirects)."""
-        conn = HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            conn.request("GET", f"/r/{code}", headers={"User-Agent": BROWSER})
-            res = conn.getresponse()
-            self.followed += res.status == 302
-            return res.status, res.getheader("Location", "")
-        finally:
-            conn.close()
+    def start(self, output: Path | None = None) -> None:
+        super().start(output)
+        wait_until(lambda: _answers(self.redirect_port))
+
+    def locations(self, code: str) -> list[tuple[int, str]]:
+        """Follow ``code`` on this node alone, on its redirect server and on its web server (a counted
+        click each when they redirect): their statuses and locations (without the click id)."""
+        answers = []
+        for port in self.redirect_port, self.port:
+            conn = HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                conn.request("GET", f"/r/{code}", headers={"User-Agent": BROWSER})
+                res = conn.getresponse()
+                self.followed += res.status == 302
+                answers.append((res.status, res.getheader("Location", "").split("sc_click=")[0]))
+            finally:
+                conn.close()
+        return answers
 
 
 class Balancer:
@@ -79,6 +90,11 @@ class Balancer:
 
     def configure(self, nodes: list[Node]) -> None:
         servers = "\n".join(f"server 127.0.0.1:{n.port} max_fails=1 fail_timeout=30s;" for n in nodes)
+        redirects = "\n".join(f"server 127.0.0.1:{n.redirect_port} max_fails=1 fail_timeout=30s;" for n in nodes)
+        proxy = """proxy_http_version 1.1; proxy_set_header Connection "";
+                        proxy_set_header Host $http_host;
+                        proxy_connect_timeout 1s;
+                        proxy_next_upstream error timeout http_502 http_503;"""
         temp = " ".join(f"{kind}_temp_path {self.folder}/{kind};" for kind in
                         ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         user = "user root;" if os.geteuid() == 0 else ""
@@ -89,15 +105,11 @@ class Balancer:
             http {{
                 access_log off; {temp}
                 upstream nodes {{ {servers} keepalive 16; }}
+                upstream redirects {{ {redirects} keepalive 16; }}
                 server {{
                     listen 127.0.0.1:{self.port};
-                    location / {{
-                        proxy_pass http://nodes;
-                        proxy_http_version 1.1; proxy_set_header Connection "";
-                        proxy_set_header Host $http_host;
-                        proxy_connect_timeout 1s;
-                        proxy_next_upstream error timeout http_502 http_503;
-                    }}
+                    location /r/ {{ proxy_pass http://redirects; {proxy} }}
+                    location / {{ proxy_pass http://nodes; {proxy} }}
                 }}
             }}""")
 
@@ -153,11 +165,12 @@ def test_nodes_behind_a_balancer_share_links_jobs_and_clicks_and_survive_losing_
 
         # Links: every node follows the link; an edit made through one reaches all within two seconds.
         for node in nodes:
-            assert node.location(code)[0] == 302
+            assert [status for status, _ in node.locations(code)] == [302, 302]
         new_landing = "https://shop.example.com/p/longjing-2?utm_source=sharecast"
         c.call("PATCH", f"/api/v1/campaigns/{campaign['id']}", key, {"landing_url": new_landing})
         edited = time.time()
-        wait_until(lambda: all(n.location(code)[1].startswith(new_landing) for n in nodes), timeout=5, every=0.05)
+        wait_until(lambda: all(location.startswith(new_landing) for n in nodes for _, location in n.locations(code)),
+                   timeout=5, every=0.05)
         assert time.time() - edited < 2.5
 
         # Load through the balancer; one node's click writer holds clicks it has read but not
