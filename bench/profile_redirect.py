@@ -4,7 +4,9 @@
 
 Uses DATABASE_URL / REDIS_URL when set, else the embedded default in a temporary
 instance folder. Prints microseconds per call of each step of ``GET /r/<code>``
-(the whole layer with the click hand-off left out, then each part alone), and
+(the web app's whole layer with the click hand-off left out, the redirect
+server's one request from its bytes to its answer's, with the socket and the
+group write left out, then each part alone), and
 the Redis round trip of the hand-off: one ``XADD`` of one click, and of a group
 of 16 (what a group commit sends under load), per click. Compare with
 ``bench/bench_redirect.py``, which serves the same path over HTTP.
@@ -35,6 +37,36 @@ def per_call(fn, calls: int) -> float:
     return best
 
 
+def _event_loop_request(app, code: str):
+    """One request through the redirect server's connection, from its bytes to its answer's, with the
+    socket and the group write left out (the answer is written at once)."""
+    from referrals import redirect_server
+
+    server = redirect_server.server_for(app)
+
+    class Socket:
+        def get_extra_info(self, name):
+            return ("203.0.113.7", 50000)
+
+        def write(self, data):
+            pass
+
+        def is_closing(self):
+            return False
+
+    class WriteAtOnce:
+        def add(self, click, connection, slot, reply):
+            connection.fill(slot, reply)
+
+    server.commit = WriteAtOnce()
+    server.links.resolve(code)
+    connection = redirect_server.Connection(server)
+    connection.connection_made(Socket())
+    request = (f"GET /r/{code}?v=1 HTTP/1.1\r\nHost: s.example.com\r\nUser-Agent: {UA}\r\nAccept: */*\r\n"
+               "Accept-Language: zh-CN,zh;q=0.9\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n").encode()
+    return lambda: connection.data_received(request)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=50_000)
@@ -53,8 +85,8 @@ def main() -> None:
         def push(self, click: str) -> None:
             pass
 
-    quiet = redirect.RedirectLayer(layer.next_app, layer.links, NoHandOff(None, Path(tempfile.mkdtemp())),
-                                   layer.visitor)
+    quiet = redirect.RedirectLayer(layer.next_app, layer.redirector, NoHandOff(None, Path(tempfile.mkdtemp())))
+    loop_request = _event_loop_request(app, code)
     environ = {"PATH_INFO": f"/r/{code}", "REQUEST_METHOD": "GET", "HTTP_USER_AGENT": UA,
                "REMOTE_ADDR": "203.0.113.7", "QUERY_STRING": "v=1"}
 
@@ -65,8 +97,9 @@ def main() -> None:
     now = time.time()
     steps = {
         "whole layer, hand-off left out": lambda: quiet(environ, start_response),
+        "redirect server: parse to answer": loop_request,
         "link lookup (cached)": lambda: layer.links.resolve(code),
-        "visitor hash (HMAC)": lambda: layer.visitor("203.0.113.7", UA),
+        "visitor hash (HMAC)": lambda: layer.redirector.visitor("203.0.113.7", UA),
         "click id": redirect.new_click_id,
         "bot check (cached)": lambda: is_bot(UA),
         "creative tag": lambda: creative_tag("v=1"),

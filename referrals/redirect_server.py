@@ -57,6 +57,7 @@ HEAD_TIMEOUT = 10.0  # seconds to send a whole request once begun
 IDLE_TIMEOUT = 60.0  # seconds a keep-alive connection may wait for its next request
 STALLED_TIMEOUT = 30.0  # seconds a client may leave its answers unread
 DRAIN_TIMEOUT = 5.0  # on SIGTERM: seconds for the redirects in hand to be answered
+MAX_LOOKUPS = 1000  # codes waiting to be looked up in the database; beyond, 503 (a flood of unknown codes)
 _PREFIX = PREFIX.encode()
 
 
@@ -147,11 +148,14 @@ class _Resp(asyncio.Protocol):
 class RedisLink:
     """One connection to Redis for the loop's writes, and nothing else.
 
-    redis-py reads the URL (``redis://``, ``rediss://``, ``unix://``; user, password,
-    database) and hiredis packs each command and parses its reply. redis-py's own
-    asyncio client costs about 150 µs of CPU per command on this machine, more than
-    the clicks of a group it carries; this costs a few. A command not answered within
-    ``timeout`` raises ``TimeoutError`` and drops the connection (the next opens anew).
+    redis-py reads the URL (``redis://``, ``rediss://`` with its ``ssl_*`` options,
+    ``unix://``; user, password, database) and hiredis packs each command and parses
+    its reply. redis-py's own asyncio client costs about 150 µs of CPU per command on
+    this machine, more than the clicks of a group it carries; this costs a few. A
+    command not answered within ``timeout`` of being asked (connecting included)
+    raises ``TimeoutError``; any failure, an error reply included (``READONLY`` from a
+    primary demoted by a failover, ``OOM``), drops the connection: the next command
+    opens a new one, to wherever the URL now points.
     """
 
     def __init__(self, url: str, timeout: float = 0.25):
@@ -161,17 +165,22 @@ class RedisLink:
 
     async def command(self, *args) -> object:
         loop = asyncio.get_running_loop()
-        if self._resp is None or self._resp.lost:
-            self._resp = None
-            resp = await asyncio.wait_for(self._connect(loop), self.timeout)
-            self._resp = resp
-        return await self._send(loop, self._resp, args)
+        deadline = loop.time() + self.timeout
+        try:
+            if self._resp is None or self._resp.lost:
+                self._resp = None
+                self._resp = await asyncio.wait_for(self._connect(loop, deadline), self.timeout)
+            return await self._send(loop, self._resp, args, deadline)
+        except BaseException:
+            self.close()
+            raise
 
-    async def _send(self, loop: asyncio.AbstractEventLoop, resp: _Resp, args: tuple) -> object:
+    @staticmethod
+    async def _send(loop: asyncio.AbstractEventLoop, resp: _Resp, args: tuple, deadline: float) -> object:
         future = loop.create_future()
         resp.waiting.append(future)
         resp.transport.write(hiredis.pack_command(args))
-        timer = loop.call_later(self.timeout, self._expire, resp, future)
+        timer = loop.call_at(deadline, _expire, future)
         try:
             reply = await future
         finally:
@@ -180,28 +189,19 @@ class RedisLink:
             raise reply
         return reply
 
-    def _expire(self, resp: _Resp, future: asyncio.Future) -> None:
-        if not future.done():
-            future.set_exception(TimeoutError("Redis did not answer in time"))
-            resp.transport.abort()  # its reply may still come: nothing else may read it
-
-    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Resp:
+    async def _connect(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Resp:
         options = self.options
         if "path" in options:
             _, resp = await loop.create_unix_connection(_Resp, options["path"])
         else:
-            context = None
-            if options.get("connection_class") is SSLConnection:
-                context = ssl.create_default_context()
-                if options.get("ssl_cert_reqs") in ("none", ssl.CERT_NONE):
-                    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-            _, resp = await loop.create_connection(_Resp, options.get("host", "localhost"),
-                                                   options.get("port", 6379), ssl=context)
+            _, resp = await loop.create_connection(_Resp, options.get("host", "localhost"), options.get("port", 6379),
+                                                   ssl=_tls_context(options))
         try:
             if options.get("password"):
-                await self._send(loop, resp, ("AUTH", *filter(None, (options.get("username"),)), options["password"]))
+                await self._send(loop, resp, ("AUTH", *filter(None, (options.get("username"),)), options["password"]),
+                                 deadline)
             if options.get("db"):
-                await self._send(loop, resp, ("SELECT", options["db"]))
+                await self._send(loop, resp, ("SELECT", options["db"]), deadline)
         except BaseException:
             resp.transport.abort()
             raise
@@ -209,8 +209,32 @@ class RedisLink:
 
     def close(self) -> None:
         if self._resp is not None:
-            self._resp.transport.abort()
+            self._resp.transport.abort()  # a reply may still come: nothing else may read it
             self._resp = None
+
+
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError("Redis did not answer in time"))
+
+
+def _tls_context(options: dict) -> ssl.SSLContext | None:
+    """The TLS settings of a ``rediss://`` URL's query (``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``,
+    ``ssl_cert_reqs``, ``ssl_check_hostname``), as redis-py's own connection applies them; None for plain TCP."""
+    if options.get("connection_class") is not SSLConnection:
+        return None
+    context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
+    if options.get("ssl_certfile"):
+        context.load_cert_chain(options["ssl_certfile"], options.get("ssl_keyfile"))
+    requirement = options.get("ssl_cert_reqs", "required")
+    if options.get("ssl_check_hostname") is False or requirement in ("none", "optional", ssl.CERT_NONE,
+                                                                     ssl.CERT_OPTIONAL):
+        context.check_hostname = False
+    if requirement in ("none", ssl.CERT_NONE):
+        context.verify_mode = ssl.CERT_NONE
+    elif requirement in ("optional", ssl.CERT_OPTIONAL):
+        context.verify_mode = ssl.CERT_OPTIONAL
+    return context
 
 
 class GroupCommit:
@@ -256,45 +280,55 @@ class GroupCommit:
 
     async def _write(self, clicks: list[str], waiting: list) -> None:
         now = time.monotonic()
+        durable = cancelled = False
         try:
-            written = False
             if now >= self._skip_redis_until:
                 try:
                     await self._redis.command("XADD", STREAM, "*", FIELD, ENTRY_SEP.join(clicks))
-                    written = True
+                    durable = True
                     metrics.CLICKS_TO_REDIS.inc(len(clicks))
                 except Exception:  # noqa: BLE001 - any Redis failure falls through to the spool
                     self._skip_redis_until = now + 1.0
                     log.warning("Redis did not take %d clicks; spooling them", len(clicks), exc_info=True)
-            if not written:
+            if not durable:
                 self._spool.spool(clicks)
+                durable = True
                 metrics.CLICKS_TO_SPOOL.inc(len(clicks))
-        except BaseException:  # cancelled (the process is stopping): these clicks are not durable, say nothing
-            self._writing = False
-            self.idle.set()
+        except asyncio.CancelledError:  # the process is stopping mid-write
+            cancelled = True
             raise
-        self._writing = False
-        for connection, slot, reply in waiting:
-            connection.fill(slot, reply)
-        if self._clicks:
-            self._flush()
-        else:
-            self.idle.set()
+        except Exception:
+            log.exception("%d clicks could not be handed off; their redirects go unanswered", len(clicks))
+        finally:
+            self._writing = False
+            for connection, slot, reply in waiting:
+                if durable:
+                    connection.fill(slot, reply)
+                else:  # no click, no answer: the visitor's browser may ask again
+                    connection.transport.close()
+            if self._clicks and not cancelled:
+                self._flush()
+            else:
+                self.idle.set()
 
 
 class Connection(asyncio.Protocol):
     """One client connection: httptools calls the ``on_*`` methods as it parses."""
 
     __slots__ = ("server", "transport", "parser", "peer", "replies", "url", "user_agent", "referer",
-                 "forwarded", "head_size", "body_size", "refused", "started", "last_active", "paused_since")
+                 "forwarded", "head_size", "in_head", "body_size", "refused", "started", "last_active",
+                 "paused_since")
 
     def __init__(self, server: RedirectServer):
         self.server = server
         self.transport: asyncio.Transport | None = None
-        self.replies: deque[list] = deque()  # [reply bytes or None until known, close after it]
+        # One per request read, in order: [its reply's bytes (None until known), close after it, asked at].
+        self.replies: deque[list] = deque()
         self.started: float | None = None  # when the request being read began (None: between requests)
+        self.in_head = False  # reading a request's line and headers
+        self.head_size = 0
         self.paused_since: float | None = None
-        self.refused: Answer | None = None
+        self.refused: Answer | None = None  # set once the connection is refused: nothing more is read
 
     # -- asyncio
 
@@ -310,16 +344,22 @@ class Connection(asyncio.Protocol):
         self.server.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.is_closing():
+        if self.refused is not None or self.transport.is_closing():
             return
         self.last_active = time.monotonic()
+        if self.in_head:
+            # httptools gathers a header until its line ends: count what arrives, not only whole headers.
+            self.head_size += len(data)
+            if self.head_size > MAX_HEAD:
+                self.refuse(_TOO_LARGE)
+                return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self.refuse(_BAD_REQUEST)
+        except httptools.HttpParserUpgrade:  # the request before it is answered; then nothing more
+            self.finish_after_replies()
         except httptools.HttpParserCallbackError as exc:
             if self.refused is None:  # not a limit of ours: a bug, not the client's fault
-                log.error("answering a redirect failed", exc_info=exc.__context__)
+                log.error("reading a request failed", exc_info=exc.__context__)
             self.refuse(self.refused or _FAILED)
         except httptools.HttpParserError:
             self.refuse(_BAD_REQUEST)
@@ -330,7 +370,8 @@ class Connection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.paused_since = None
-        self.transport.resume_reading()
+        if self.refused is None and not self.server.stopping:
+            self.transport.resume_reading()
 
     # -- httptools
 
@@ -338,6 +379,7 @@ class Connection(asyncio.Protocol):
         self.url = b""
         self.user_agent = self.referer = self.forwarded = b""
         self.head_size = self.body_size = 0
+        self.in_head = True
         self.started = self.last_active
 
     def on_url(self, url: bytes) -> None:
@@ -359,6 +401,9 @@ class Connection(asyncio.Protocol):
             elif name == b"x-forwarded-for":
                 self.forwarded = value if not self.forwarded else self.forwarded + b"," + value
 
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+
     def on_body(self, body: bytes) -> None:
         self.body_size += len(body)
         if self.body_size > MAX_BODY:
@@ -371,21 +416,31 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.started = None
+        self.in_head = False
         method = self.parser.get_method()
         keep_alive = self.parser.should_keep_alive()
-        slot = [None, not keep_alive]
+        slot = [None, not keep_alive, self.last_active]
         self.replies.append(slot)
+        try:
+            self._dispatch(slot, method, keep_alive)
+        except Exception:  # a bug: answer it rather than leave the client waiting for ever
+            log.exception("answering a request failed")
+            slot[1] = True
+            self.fill(slot, _reply(_FAILED, method == b"HEAD", False))
+
+    def _dispatch(self, slot: list, method: bytes, keep_alive: bool) -> None:
         head = method == b"HEAD"
         url = self.url
         if url.startswith(_PREFIX) and b"%" not in url and b"#" not in url:  # the usual /r/<code>[?query]
             path, _, query = url.partition(b"?")
-        else:
+        else:  # percent-escapes, a fragment, or the absolute form (GET http://host/r/code)
             try:
                 parsed = httptools.parse_url(url)
             except httptools.HttpParserInvalidURLError:
                 self.fill(slot, _reply(_BAD_REQUEST, head, keep_alive))
                 return
-            path, query = unquote(parsed.path.decode("latin-1")).encode("latin-1", "replace"), parsed.query
+            path = unquote((parsed.path or b"/").decode("latin-1")).encode("latin-1", "replace")
+            query = parsed.query
         code = path[len(_PREFIX):]
         if not path.startswith(_PREFIX) or b"/" in code:
             answer = _HEALTHY if path == b"/healthz" and method in (b"GET", b"HEAD") else _NO_SUCH_PAGE
@@ -410,7 +465,7 @@ class Connection(asyncio.Protocol):
         slot[0] = reply
         replies, transport = self.replies, self.transport
         while replies and replies[0][0] is not None:
-            reply, close = replies.popleft()
+            reply, close, _asked = replies.popleft()
             if transport.is_closing():
                 replies.clear()
                 return
@@ -419,26 +474,43 @@ class Connection(asyncio.Protocol):
                 replies.clear()
                 transport.close()
                 return
+        if not replies and (self.server.stopping or self.refused is not None):
+            transport.close()
 
     def refuse(self, answer: Answer) -> None:
-        """A request that cannot be read: answer it (after the ones before it) and close."""
+        """A request that cannot be read: answer it (after the ones before it) and read nothing more."""
+        self.refused = answer
         self.started = None
-        slot = [None, True]
+        self.transport.pause_reading()
+        slot = [None, True, self.last_active]
         self.replies.append(slot)
         self.fill(slot, _reply(answer, False, False))
 
+    def finish_after_replies(self) -> None:
+        """Read nothing more; close once the requests read so far are answered."""
+        self.refused = self.refused or _BAD_REQUEST
+        self.started = None
+        self.transport.pause_reading()
+        if self.replies:
+            self.replies[-1][1] = True
+        else:
+            self.transport.close()
+
     def check(self, now: float) -> None:
-        """Close a connection that is too slow sending, idle too long or not reading."""
+        """Close a connection that is too slow sending, idle too long, not reading, or whose answer is stuck."""
         if self.started is not None and now - self.started > HEAD_TIMEOUT:
             self.refuse(_TIMEOUT)
         elif self.paused_since is not None and now - self.paused_since > STALLED_TIMEOUT:
+            self.transport.abort()
+        elif self.replies and now - self.replies[0][2] > STALLED_TIMEOUT:
+            log.warning("a redirect's answer was not ready in %.0f s; closing its connection", STALLED_TIMEOUT)
             self.transport.abort()
         elif self.started is None and not self.replies and now - self.last_active > IDLE_TIMEOUT:
             self.transport.close()
 
 
 class RedirectServer:
-    """One process's server: its connections, its group commit and the helper thread for lookups."""
+    """One process's server: its connections, its group commit and the helper threads."""
 
     def __init__(self, redirector: Redirector, redis_url: str, spool_dir: Path, proxy_count: int = 0,
                  tallies: tuple[_Tally, ...] = ()):
@@ -449,10 +521,14 @@ class RedirectServer:
         self.spool = ClickBuffer(None, spool_dir)
         self.proxy_count = proxy_count
         self.connections: set[Connection] = set()
-        # One thread: lookups of codes not in the cache and the invalidation counter. One is
-        # enough (a code looked up is cached), and it bounds what a flood of unknown codes costs.
+        # One thread looks up codes not in the cache (a code looked up is cached, and one thread
+        # bounds what a flood of unknown codes costs the database); beyond MAX_LOOKUPS waiting,
+        # 503. Another looks at the cache's invalidation counter, so a slow lookup never delays it.
         self.lookups = ThreadPoolExecutor(1, thread_name_prefix="link-lookup")
+        self.pending_lookups = 0
+        self.cache_checks = ThreadPoolExecutor(1, thread_name_prefix="link-cache-check")
         self.commit: GroupCommit | None = None
+        self.stopping = False
 
     def follow(self, connection: Connection, slot: list, code: str, method: str, user_agent: str, referer: str,
                address: str, query: str | None, keep_alive: bool) -> None:
@@ -460,6 +536,10 @@ class RedirectServer:
         if target is MISS and not self.redirector.well_formed(code):
             target = None
         if target is MISS:
+            if self.pending_lookups >= MAX_LOOKUPS:
+                connection.fill(slot, _reply(self.redirector.unavailable(), method == "HEAD", keep_alive))
+                return
+            self.pending_lookups += 1
             future = asyncio.get_running_loop().run_in_executor(self.lookups, self.redirector.lookup, code)
             future.add_done_callback(lambda done: self._looked_up(
                 done, connection, slot, method, user_agent, referer, address, query, keep_alive))
@@ -467,16 +547,26 @@ class RedirectServer:
         self._answer(target, connection, slot, method, user_agent, referer, address, query, keep_alive)
 
     def _looked_up(self, done: asyncio.Future, *args) -> None:
+        self.pending_lookups -= 1
         connection, slot, method, *_rest, keep_alive = args
         try:
             target = done.result()
         except LookupUnavailable:
             connection.fill(slot, _reply(self.redirector.unavailable(), method == "HEAD", keep_alive))
             return
+        except asyncio.CancelledError:  # stopping
+            connection.transport.close()
+            return
+        except Exception:
+            log.exception("looking a link up failed")
+            slot[1] = True
+            connection.fill(slot, _reply(_FAILED, method == "HEAD", False))
+            return
         try:
             self._answer(target, *args)
         except Exception:  # here no parser catches it, and the client would wait for ever
             log.exception("answering a redirect failed")
+            slot[1] = True
             connection.fill(slot, _reply(_FAILED, method == "HEAD", False))
 
     def _answer(self, target, connection: Connection, slot: list, method: str, user_agent: str, referer: str,
@@ -500,19 +590,33 @@ class RedirectServer:
         finally:
             server.close()  # no new connections; the balancer sends them to the other processes
             housekeeping.cancel()
-            try:
-                await asyncio.wait_for(self.commit.idle.wait(), DRAIN_TIMEOUT)
-            except TimeoutError:
-                log.warning("stopping with clicks still unwritten; their redirects were not answered")
-            for connection in list(self.connections):
-                connection.transport.close()
+            await self._drain()
             for tally in self.tallies:
                 tally.flush()
             redis.close()
             self.lookups.shutdown(wait=False, cancel_futures=True)
+            self.cache_checks.shutdown(wait=False, cancel_futures=True)
+
+    async def _drain(self) -> None:
+        """Stop reading; answer the requests read (their clicks written), closing each connection once
+        its last is answered; after ``DRAIN_TIMEOUT`` close the rest unanswered."""
+        self.stopping = True
+        for connection in list(self.connections):
+            connection.transport.pause_reading()
+            if not connection.replies:
+                connection.transport.close()
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        while any(c.replies for c in self.connections) or self.pending_lookups or not self.commit.idle.is_set():
+            if time.monotonic() > deadline:
+                log.warning("stopping with redirects unanswered (their clicks not yet written)")
+                break
+            await asyncio.sleep(0.01)
+        for connection in list(self.connections):
+            connection.transport.close()
 
     async def _housekeeping(self) -> None:
         loop = asyncio.get_running_loop()
+        check: asyncio.Future | None = None
         while True:
             await asyncio.sleep(1.0)
             now = time.monotonic()
@@ -520,10 +624,14 @@ class RedirectServer:
                 connection.check(now)
             for tally in self.tallies:
                 tally.flush()
-            try:
-                await loop.run_in_executor(self.lookups, self.links.check_generation)
-            except Exception:  # noqa: BLE001 - the cache's own TTL still bounds staleness
-                log.warning("could not check the link cache's generation", exc_info=True)
+            if check is None or check.done():
+                check = loop.run_in_executor(self.cache_checks, self._check_generation)
+
+    def _check_generation(self) -> None:
+        try:
+            self.links.check_generation()
+        except Exception:  # noqa: BLE001 - the cache's own TTL still bounds staleness
+            log.warning("could not check the link cache's generation", exc_info=True)
 
 
 def server_for(app: Flask) -> RedirectServer:

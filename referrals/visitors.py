@@ -29,8 +29,9 @@ _crawlers = CrawlerDetect()
 class VisitorHasher:
     def __init__(self, secret: str):
         self._secret = secret.encode()
-        self._day = -1
-        self._inner = self._outer = hashlib.sha256()
+        # (day, inner state, outer state): one attribute, so that a thread crossing midnight with
+        # another never pairs one day's inner state with the other's outer.
+        self._states = (-1, hashlib.sha256(), hashlib.sha256())
 
     def __call__(self, ip: str, user_agent: str, now: float | None = None) -> str:
         """``now``: seconds since the epoch (the redirect passes the one clock read it made).
@@ -39,16 +40,16 @@ class VisitorHasher:
         states, taken once a day (RFC 2104, section 4): each call copies them instead of
         keying a new HMAC, half the cost of ``hmac.digest`` with OpenSSL 3, same digest."""
         day = int(time.time() if now is None else now) // 86400
-        if day != self._day:
+        states = self._states
+        if day != states[0]:
             name = datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%d")
             salt = hmac.new(self._secret, b"visitor-salt:" + name.encode(), hashlib.sha256).digest()
             key = salt.ljust(64, b"\0")  # SHA-256's block; the salt (32 bytes) is never longer
-            self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-            self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-            self._day = day
-        inner = self._inner.copy()
+            states = self._states = (day, hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+                                     hashlib.sha256(bytes(b ^ 0x5C for b in key)))
+        inner = states[1].copy()
         inner.update(f"{ip}|{user_agent}".encode())
-        outer = self._outer.copy()
+        outer = states[2].copy()
         outer.update(inner.digest())
         return outer.hexdigest()[:32]
 

@@ -352,3 +352,88 @@ def test_a_redirect_whose_click_is_not_yet_durable_when_the_server_stops_is_neve
     assert got == [b""]  # closed without an answer: the visitor's browser may try again
     assert not list((app.config["INSTANCE_PATH"] / "click-spool").glob("clicks-*.log"))
     assert drain(app) == 1  # only the first redirect's click
+
+
+def test_absolute_form_and_percent_escaped_requests(app, served, campaign, make_sharer, make_link):
+    path = path_of(make_link(campaign["id"], make_sharer()["id"])["url"])
+    code = path[len("/r/"):]
+    escaped = "/r/" + "".join(f"%{ord(ch):02X}" for ch in code)
+    ask = "".join(f"GET {target} HTTP/1.1\r\nHost: x\r\nUser-Agent: {BROWSER}\r\n\r\n" for target in (
+        "http://s.example.com", f"http://s.example.com{path}?v=1", escaped, "/r/%zz", "/r/a%2Fb"))
+    assert statuses(served.raw(ask.encode(), until_closed=False)) == [404, 302, 302, 404, 404]
+    assert drain(app) == 2
+
+
+def test_a_header_that_never_ends_is_refused_once_past_the_limit_not_at_the_timeout(served):
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as s:
+        s.sendall(b"GET /r/abc HTTP/1.1\r\nHost: x\r\nX-Endless: ")
+        started = time.monotonic()
+        got = b""
+        try:
+            for _ in range(64):
+                s.sendall(b"a" * 4096)  # 256 KiB of one header, never ended
+                time.sleep(0.005)
+        except OSError:
+            pass  # refused and closed while we were still sending
+        try:
+            while chunk := s.recv(65536):
+                got += chunk
+        except OSError:
+            pass
+    assert statuses(got) == [431] and time.monotonic() - started < 5
+
+
+def test_an_upgrade_request_gets_one_answer_then_the_connection_closes(served):
+    got = served.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                     b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")
+    assert statuses(got) == [200]
+
+
+def test_a_failure_while_answering_is_a_500_not_a_connection_left_waiting(app, served, campaign, make_sharer,
+                                                                           make_link, monkeypatch):
+    path = path_of(make_link(campaign["id"], make_sharer()["id"])["url"])
+
+    def broken(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(served.server.redirector, "answer", broken)
+    looked_up = served.raw(b"GET /r/nosuchcode HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert statuses(looked_up) == [500]  # answered after the helper thread's lookup
+    served.server.links.resolve(path[len("/r/"):])
+    cached = served.raw(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert statuses(cached) == [500]  # answered on the loop, within the parser's callback
+
+
+def test_too_many_codes_waiting_for_the_database_are_answered_503(served, monkeypatch):
+    monkeypatch.setattr(redirect_server, "MAX_LOOKUPS", 0)
+    status, headers, _ = served.get("/r/neverseen")
+    assert status == 503 and headers["Retry-After"] == "5"
+
+
+def test_stopping_closes_idle_keep_alive_connections_at_once(app):
+    running = Running(app)
+    idle = socket.create_connection(("127.0.0.1", running.port), timeout=5)
+    idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert statuses(idle.recv(65536)) == [200]
+    started = time.monotonic()
+    running.close()
+    assert idle.recv(65536) == b"" and time.monotonic() - started < 2  # closed, not left to time out
+    idle.close()
+    assert not running.thread.is_alive()
+
+
+def test_an_error_reply_drops_the_redis_connection_and_the_next_write_opens_a_new_one(app):
+    url = app.config["REDIS_URL"]
+    redis.Redis.from_url(url).set("not-a-stream", "x")
+
+    async def writes():
+        link = redirect_server.RedisLink(url)
+        try:
+            with pytest.raises(hiredis.ReplyError, match="WRONGTYPE"):
+                await link.command("XADD", "not-a-stream", "*", "c", "x")
+            assert link._resp is None
+            return await link.command("XADD", STREAM, "*", "c", "x")
+        finally:
+            link.close()
+
+    assert asyncio.run(writes())
