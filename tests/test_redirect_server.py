@@ -76,6 +76,25 @@ def served(app):
     running.close()
 
 
+def in_own_thread(coroutine):
+    """``asyncio.run(coroutine)`` on a thread of its own: the browser tests' Playwright keeps an event
+    loop running on the main thread for the whole session."""
+    outcome = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def clicks(app):
     with database.new_session(app) as s:
         return list(s.scalars(select(Click).order_by(Click.id)))
@@ -318,10 +337,10 @@ def test_the_redis_link_signs_in_and_picks_the_database_its_url_names(tmp_path):
             finally:
                 link.close()
 
-        assert asyncio.run(write(f"unix://:s3cret@{sock}?db=3")).startswith(b"1")
+        assert in_own_thread(write(f"unix://:s3cret@{sock}?db=3")).startswith(b"1")
         assert client.xlen(STREAM) == 1  # in database 3, as the URL said
         with pytest.raises(hiredis.ReplyError):
-            asyncio.run(write(f"unix://:wrong@{sock}?db=3"))
+            in_own_thread(write(f"unix://:wrong@{sock}?db=3"))
     finally:
         server.terminate()
         server.wait(10)
@@ -433,4 +452,4 @@ def test_an_error_reply_drops_the_redis_connection_and_the_next_write_opens_a_ne
         finally:
             link.close()
 
-    assert asyncio.run(writes())
+    assert in_own_thread(writes())
