@@ -80,13 +80,13 @@ UNAVAILABLE = Answer("503 Service Unavailable", [
     ("Retry-After", "5"), ("Cache-Control", "no-store")], _UNAVAILABLE)
 
 
+# A 302's headers after its Location. Each visit must reach us to be counted; no browser or CDN
+# may cache the hop. (The event-loop server writes these as bytes once, at import.)
+REDIRECT_HEADERS = [("Content-Length", "0"), ("Cache-Control", "private, no-store")]
+
+
 def _redirect(location: str, click: str | None = None) -> Answer:
-    return Answer("302 Found", [
-        ("Location", location),
-        ("Content-Length", "0"),
-        # Each visit must reach us to be counted; no browser or CDN may cache the hop.
-        ("Cache-Control", "private, no-store"),
-    ], b"", click, location)
+    return Answer("302 Found", [("Location", location), *REDIRECT_HEADERS], b"", click, location)
 
 
 class Redirector:

@@ -47,7 +47,7 @@ from redis.connection import SSLConnection, parse_url
 from plumbing import database, metrics, redis_client
 from referrals.clickbuffer import ENTRY_SEP, FIELD, STREAM, ClickBuffer, spool_dir
 from referrals.linkcache import MISS, LinkCache, LookupUnavailable
-from referrals.redirect import NOT_FOUND, PREFIX, UNAVAILABLE, Answer, Redirector, redirector_for
+from referrals.redirect import NOT_FOUND, PREFIX, REDIRECT_HEADERS, UNAVAILABLE, Answer, Redirector, redirector_for
 
 log = logging.getLogger("sharecast.redirects")
 
@@ -62,8 +62,9 @@ _PREFIX = PREFIX.encode()
 
 
 _FOUND = b"HTTP/1.1 302 Found\r\nLocation: "
-_FOUND_REST = {True: b"\r\nContent-Length: 0\r\nCache-Control: private, no-store\r\n\r\n",
-               False: b"\r\nContent-Length: 0\r\nCache-Control: private, no-store\r\nConnection: close\r\n\r\n"}
+_FOUND_REST = {keep_alive: "".join(["\r\n", *(f"{name}: {value}\r\n" for name, value in REDIRECT_HEADERS),
+                                    "" if keep_alive else "Connection: close\r\n", "\r\n"]).encode("latin-1")
+               for keep_alive in (True, False)}
 
 
 def _encode(answer: Answer, head: bool, keep_alive: bool) -> bytes:
@@ -75,7 +76,7 @@ def _encode(answer: Answer, head: bool, keep_alive: bool) -> bytes:
 
 def _reply(answer: Answer, head: bool, keep_alive: bool) -> bytes:
     """:func:`_encode`, without building what is always the same again."""
-    if answer.location is not None:  # a redirect's headers are always these (redirect._redirect)
+    if answer.location is not None:  # a redirect: its Location, then redirect.REDIRECT_HEADERS
         return _FOUND + answer.location.encode("latin-1") + _FOUND_REST[keep_alive]
     return _CONSTANT_REPLIES.get((id(answer), head, keep_alive)) or _encode(answer, head, keep_alive)
 

@@ -453,3 +453,12 @@ def test_an_error_reply_drops_the_redis_connection_and_the_next_write_opens_a_ne
             link.close()
 
     assert in_own_thread(writes())
+
+
+def test_a_redirects_bytes_are_its_headers_written_out():
+    from referrals.redirect import _redirect
+
+    answer = _redirect("https://shop.example.com/p/1?sc_click=abc")
+    for head in (False, True):
+        for keep_alive in (False, True):
+            assert redirect_server._reply(answer, head, keep_alive) == redirect_server._encode(answer, head, keep_alive)
