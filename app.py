@@ -238,7 +238,13 @@ def init_processes(app: Flask) -> None:
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
-        clickwriter.writer_for(app).run(lambda: bool(stopping))
+        writer = clickwriter.writer_for(app)
+        os.nice(max(0, app.config["CLICK_WRITER_NICE"]))
+        # As in the web workers: the startup objects out of the collector's sight, so the
+        # full collections a batch's thousands of new objects set off stay short.
+        gc.collect()
+        gc.freeze()
+        writer.run(lambda: bool(stopping))
 
 
 def _migrate_unless_skipped(app: Flask) -> None:

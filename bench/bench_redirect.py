@@ -214,30 +214,55 @@ def main() -> None:
     app, env, link_id, code = seed()
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
     loop_workers = [int(n) for n in args.loop_workers.split(",")]
-    writer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "click-writer"], cwd=ROOT, env=env)
-    settled(writer)
-    results: dict[str, dict[tuple, dict]] = {
-        "raw WSGI": {}, "WSGI /r/": {}, "loop /r/?v": {}, "loop /r/": {}, "loop, no writer": {}}
+    writers = {"niced": None, "equal": None}  # the click writer as configured, and at the servers' priority
 
-    def measure(name: str, config: tuple, start, path: str, writer_paused: bool = False) -> None:
+    def writer(kind: str) -> subprocess.Popen:
+        """The click writer of that ``kind``, the only one running."""
+        for other, proc in writers.items():
+            if other != kind and proc is not None:
+                written_so_far(app, link_id)
+                stop([proc])
+                writers[other] = None
+        if writers[kind] is None:
+            extra = {"SHARECAST_CLICK_WRITER_NICE": "0"} if kind == "equal" else {}
+            writers[kind] = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "click-writer"],
+                                             cwd=ROOT, env={**env, **extra})
+            settled(writers[kind])
+        return writers[kind]
+
+    results: dict[str, dict[tuple, dict]] = {
+        "raw WSGI": {}, "WSGI /r/": {}, "loop /r/": {}, "loop /r/?v": {}, "loop, equal writer": {},
+        "loop, no writer": {}}
+
+    def measure(name: str, config: tuple, start, path: str, writer_kind: str = "niced",
+                writer_paused: bool = False) -> None:
         port = free_port()
         print(f"{name}, {config} ...", file=sys.stderr, flush=True)
+        proc = writer(writer_kind)
         server = start(port)
         try:
             wait_port(port)
             wrk(f"http://127.0.0.1:{port}{path}", 2, 8)  # warm caches and connections
+            before = written_so_far(app, link_id)
             if writer_paused:  # the clicks wait, durable, in Redis; the writer catches up afterwards
-                writer.send_signal(signal.SIGSTOP)
+                proc.send_signal(signal.SIGSTOP)
             try:
                 results[name][config] = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
             finally:
-                writer.send_signal(signal.SIGCONT)
+                proc.send_signal(signal.SIGCONT)
         finally:
             stop([server])
+        # What the timed phase left waiting in Redis, and how long the writer took to write it.
+        run = results[name][config]
+        clicks = before + run["requests"] if path.startswith("/r/") else before  # the raw app records none
+        run["backlog"] = max(0, clicks - count_settled(app, link_id, 0, timeout=0))
+        started = time.time()
         written_so_far(app, link_id)  # the next server starts with the writer idle
+        run["catch_up"] = time.time() - started
 
     def exact_count(start, path: str) -> tuple[int, int]:
         port = free_port()
+        writer("niced")
         server = start(port)
         try:
             wait_port(port)
@@ -257,28 +282,32 @@ def main() -> None:
             measure("loop /r/", (workers,), start, f"/r/{code}")
             measure("loop /r/?v", (workers,), start, f"/r/{code}?v=1")
             measure("loop, no writer", (workers,), start, f"/r/{code}?v=1", writer_paused=True)
+            measure("loop, equal writer", (workers,), start, f"/r/{code}?v=1", writer_kind="equal")
         best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in results.items()}
         wsgi_exact = exact_count(lambda port: granian("app:web_app", port, env, best["WSGI /r/"], True),
                                  f"/r/{code}?v=1")
         loop_exact = exact_count(lambda port: event_loop_server(port, env, best["loop /r/?v"][0]), f"/r/{code}?v=1")
     finally:
-        stop([writer])
+        stop([proc for proc in writers.values() if proc is not None])
 
     backend = "PostgreSQL + Redis" if os.environ.get("DATABASE_URL") else "SQLite (WAL) + embedded Redis"
     print(f"backend: {backend}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-          f"wrk -t2 -c{args.connections} -d{args.seconds}s; a click writer runs beside unless said")
-    print(f"{'':16}{'config':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}")
+          f"wrk -t2 -c{args.connections} -d{args.seconds}s; a click writer runs beside, niced as configured "
+          "(SHARECAST_CLICK_WRITER_NICE), unless said; backlog: clicks waiting in Redis as the timed phase ended, "
+          "written in the seconds after")
+    print(f"{'':19}{'config':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}"
+          f"{'backlog':>9}{'written':>9}")
     for name, runs in results.items():
         for config, r in runs.items():
             mark = "  <- best" if config == best[name] else ""
             shown = "%d x %d" % config if len(config) == 2 else f"{config[0]} proc"
-            print(f"{name:16}{shown:>10}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
-                  f"{r['timeouts']:>9}{r['bad']:>9}{mark}")
+            print(f"{name:19}{shown:>10}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
+                  f"{r['timeouts']:>9}{r['bad']:>9}{r['backlog']:>9}{r['catch_up']:>8.1f}s{mark}")
     raw = results["raw WSGI"][best["raw WSGI"]]
     print("each at its best, against the raw WSGI app under granian:")
-    for name in ("WSGI /r/", "loop /r/", "loop /r/?v", "loop, no writer"):
+    for name in ("WSGI /r/", "loop /r/", "loop /r/?v", "loop, no writer", "loop, equal writer"):
         r = results[name][best[name]]
-        print(f"  {name:16} ratio {r['rps'] / raw['rps']:.2f}, p99 {r['p99']:.1f} ms")
+        print(f"  {name:19} ratio {r['rps'] / raw['rps']:.2f}, p99 {r['p99']:.1f} ms")
     for name, (exact, recorded) in (("WSGI /r/?v", wsgi_exact), ("loop /r/?v", loop_exact)):
         print(f"exact phase, {name}: {recorded} clicks of version 1 recorded for {exact} answered redirects "
               f"({'all recorded' if recorded == exact else 'MISMATCH'})")

@@ -83,16 +83,22 @@ def emit_reversals(session: Session, workspace_id: int, order_id: str, currency:
              {**reversal, "order_id": order_id, "currency": currency, "refund_conversion_id": refund_id})
 
 
-def emit_clicks(session: Session, rows: list[dict]) -> None:
-    """One ``link.clicked`` per workspace for a written batch of clicks (click writer rows)."""
-    by_workspace: dict[int, list[dict]] = {}
-    for r in rows:
-        by_workspace.setdefault(r["workspace_id"], []).append({
-            "id": r["id"], "link_id": r["link_id"], "campaign_id": r["campaign_id"], "sharer_id": r["sharer_id"],
-            "channel": r["channel"] or None, "clicked_at": _iso(r["clicked_at"]),
-            "unique": bool(r["is_unique"]), "bot": bool(r["bot"])})
-    for workspace_id, clicks in by_workspace.items():
-        emit(session, workspace_id, "link.clicked", {"count": len(clicks), "clicks": clicks})
+def emit_clicks(session: Session, clicks: list) -> None:
+    """One ``link.clicked`` per workspace for a written batch of clicks: objects with the attributes
+    ``id``, ``workspace_id``, ``link_id``, ``campaign_id``, ``sharer_id``, ``channel``, ``clicked_at``,
+    ``is_unique`` and ``bot`` (the click writer's). A workspace's payload is built only when one of its
+    endpoints listens."""
+    by_workspace: dict[int, list] = {}
+    for c in clicks:
+        by_workspace.setdefault(c.workspace_id, []).append(c)
+    for workspace_id, theirs in by_workspace.items():
+        endpoints = live_endpoints(session, workspace_id)
+        if not any("link.clicked" in e.events for e in endpoints):
+            continue
+        emit(session, workspace_id, "link.clicked", {"count": len(theirs), "clicks": [{
+            "id": c.id, "link_id": c.link_id, "campaign_id": c.campaign_id, "sharer_id": c.sharer_id,
+            "channel": c.channel or None, "clicked_at": _iso(c.clicked_at), "unique": bool(c.is_unique),
+            "bot": bool(c.bot)} for c in theirs]}, endpoints)
 
 
 def _iso(value: datetime | str) -> str:

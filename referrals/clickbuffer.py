@@ -66,12 +66,21 @@ def creative_tag(query_string: str) -> str:
 
 
 def decode_click(raw: str) -> dict[str, str]:
-    """:raise ValueError: not a click of a format this version knows."""
+    """A click's values by field name. :raise ValueError: not a click of a format this version knows."""
+    return dict(zip(FIELDS, decode_values(raw)))
+
+
+def decode_values(raw: str) -> list[str]:
+    """A click's values in the order of ``FIELDS`` (what the click writer reads, a click at a time).
+
+    :raise ValueError: not a click of a format this version knows.
+    """
     parts = raw.split(SEP)
     if parts[0] == VERSION and len(parts) == len(FIELDS) + 1:
-        return dict(zip(FIELDS, parts[1:]))
+        del parts[0]
+        return parts
     if parts[0] == "1" and len(parts) == _V1_LENGTH + 1:
-        return dict(zip(FIELDS, parts[1:] + ["", ""]))
+        return parts[1:] + ["", ""]
     raise ValueError(f"unknown click format: {raw[:40]!r}")
 
 

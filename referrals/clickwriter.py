@@ -15,6 +15,7 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 
 from flask import Flask
@@ -25,8 +26,8 @@ from catalog.models import Campaign
 from events.emit import emit_clicks
 from plumbing import database, metrics, outbox, redis_client
 from plumbing.appstate import AppSlot
-from plumbing.database import insert_for
-from referrals.clickbuffer import ENTRY_SEP, FIELD, GROUP, STREAM, decode_click, spool_dir
+from plumbing.database import insert_for, insert_rows
+from referrals.clickbuffer import ENTRY_SEP, FIELD, FIELDS, GROUP, STREAM, decode_values, spool_dir
 from referrals.clickfacets import facets_of
 from referrals.geoip import CountryOf, open_lookup
 from referrals.models import Click, ClickCreativeHour, ClickFacetHour, ClickRollup, LinkClickTotal, VisitorHour
@@ -51,103 +52,141 @@ ROLLUPS = ClickRollup.__table__
 TOTALS = LinkClickTotal.__table__
 FACETS = ClickFacetHour.__table__
 CREATIVES = ClickCreativeHour.__table__
-# Row keys that are not columns of clicks: what the rollups need besides.
-_NOT_STORED = ("hour", "country")
+
+
+@dataclass(slots=True)
+class _Click:
+    """A decoded click as the writer needs it; ``ts`` in milliseconds."""
+    id: str
+    workspace_id: int
+    link_id: int
+    campaign_id: int
+    sharer_id: int
+    channel: str
+    ts: int
+    visitor: str
+    user_agent: str
+    referrer: str
+    bot: bool
+    content_version: int | None
+    country: str | None
+    is_unique: bool = False
+    clicked_at: datetime | None = None
+
+    @property
+    def hour(self) -> int:
+        return self.ts // 3_600_000
+
+
+def _clicks_of(values: list[list[str]], country_of: CountryOf | None) -> list[_Click]:
+    """Pure but for ``country_of``: clicks' values (in ``FIELDS`` order) as ``_Click``\\ s, one per id, in
+    the order of their ids."""
+    clicks: dict[str, _Click] = {}
+    times: dict[int, datetime] = {}  # a busy second's clicks share their milliseconds
+    for click_id, link, workspace, campaign, sharer, channel, ts, visitor, bot, agent, referrer, tag, ip in values:
+        at = int(ts)
+        if (clicked_at := times.get(at)) is None:
+            clicked_at = times[at] = datetime.fromtimestamp(at / 1000, timezone.utc)
+        clicks[click_id] = _Click(
+            click_id, int(workspace), int(link), int(campaign), int(sharer), channel, at, visitor, agent, referrer,
+            bot == "1", int(tag) if tag.isascii() and tag.isdigit() else None,
+            country_of(ip) if country_of is not None and ip else None, clicked_at=clicked_at)
+    return sorted(clicks.values(), key=_by_id)  # ids are time-ordered: a key's first click comes first
+
+
+_by_id = attrgetter("id")
 
 
 def write_clicks(session: Session, clicks: list[dict], country_of: CountryOf | None = None) -> WriteResult:
-    """Insert ``clicks`` (decoded stream entries) and update rollups; the caller commits.
+    """Insert ``clicks`` (as :func:`~referrals.clickbuffer.decode_click` gives them; the creative tag
+    and the address may be left out) and update rollups; the caller commits. See :func:`write_values`."""
+    return write_values(session, [[c.get(field, "") for field in FIELDS] for c in clicks], country_of)
+
+
+def write_values(session: Session, clicks: list[list[str]], country_of: CountryOf | None = None) -> WriteResult:
+    """Insert ``clicks`` (each its values in ``FIELDS`` order, as the stream holds them) and update
+    rollups; the caller commits.
 
     Already-written clicks are skipped; uniqueness is one click per visitor per
-    link per UTC hour, decided against everything written before. Core
-    statements with executemany parameters keep this at a few µs a click (an
-    ORM or multi-VALUES insert costs ~190 µs). A click's creative tag counts
-    when it names a content version its campaign has (one lookup per batch);
-    with ``country_of`` (a GeoIP database) its address becomes a country facet.
+    link per UTC hour, decided against everything written before. Only the
+    clicks this call inserted are counted: another writer may hold the same
+    click (a claimed batch, a sale fetching it early). The clicks and their
+    visitor keys go in as multi-row statements run as the driver's SQL
+    (:func:`plumbing.database.insert_rows`), and the rollups add up groups of
+    clicks alike rather than clicks: the writer shares its machine with the
+    redirect at peak. A click's creative tag counts when it names a content
+    version its campaign has (one lookup per batch); with ``country_of`` (a
+    GeoIP database) its address becomes a country facet.
     """
     if not clicks:
         return WriteResult()
     conn = session.connection()
-    insert = insert_for(session)
-    rows = {}
-    for c in clicks:
-        ts = int(c["ts"])
-        rows[c["id"]] = {
-            "id": c["id"], "workspace_id": int(c["ws"]), "link_id": int(c["link"]),
-            "campaign_id": int(c["campaign"]), "sharer_id": int(c["sharer"]), "channel": c["channel"],
-            "clicked_at": datetime.fromtimestamp(ts / 1000, timezone.utc), "hour": ts // 3_600_000,
-            "visitor": c["visitor"], "user_agent": c["ua"], "referrer": c["ref"],
-            "bot": c["bot"] == "1", "is_unique": False,
-            "content_version": int(tag) if (tag := c.get("creative") or "").isascii() and tag.isdigit() else None,
-            "country": country_of(c["ip"]) if country_of is not None and c.get("ip") else None,
-        }
-    _known_versions_only(conn, rows.values())
-    new_ids = set()
-    for chunk in _chunks(list(rows), 500):
-        new_ids.update(chunk)
-        # The time bounds let PostgreSQL look only in the months' partitions the chunk falls in.
-        times = [rows[i]["clicked_at"] for i in chunk]
-        new_ids.difference_update(conn.execute(select(CLICKS.c.id).where(
-            CLICKS.c.id.in_(chunk), CLICKS.c.clicked_at.between(min(times), max(times)))).scalars())
-    if not new_ids:
-        return WriteResult()
-    fresh = [rows[i] for i in sorted(new_ids)]
+    rows = _clicks_of(clicks, country_of)
+    _known_versions_only(conn, rows)
     # The first human click of each (link, visitor, hour) in the batch is
-    # unique if the database did not know that key: the insert tells us.
-    first_of_hour: dict[tuple, dict] = {}
-    for r in fresh:
-        if not r["bot"]:
-            first_of_hour.setdefault((r["link_id"], r["visitor"], r["hour"]), r)
-    firsts: list[tuple] = []
-    if first_of_hour:
-        firsts = [tuple(k) for k in conn.execute(
-            insert(VISITOR_HOURS).on_conflict_do_nothing().returning(
-                VISITOR_HOURS.c.link_id, VISITOR_HOURS.c.visitor, VISITOR_HOURS.c.hour),
-            [{"link_id": k[0], "visitor": k[1], "hour": k[2]} for k in first_of_hour])]
+    # unique if the database did not know that key: the insert tells us. A click
+    # written before (a replayed batch) had its key inserted with it.
+    first_of_hour: dict[tuple, _Click] = {}
+    for r in rows:
+        if not r.bot:
+            first_of_hour.setdefault((r.link_id, r.visitor, r.hour), r)
+    firsts = insert_rows(conn, VISITOR_HOURS, list(first_of_hour), returning=VISITOR_HOURS.primary_key.columns)
     for key in firsts:
-        first_of_hour[key]["is_unique"] = True
-    # Only the clicks this insert wrote are counted: another writer may hold
-    # the same click (a claimed batch, a sale fetching it early).
-    written = set(conn.execute(insert(CLICKS).on_conflict_do_nothing().returning(CLICKS.c.id),
-                               [{k: v for k, v in r.items() if k not in _NOT_STORED} for r in fresh]).scalars())
-    fresh = [r for r in fresh if r["id"] in written]
+        first_of_hour[tuple(key)].is_unique = True
+    written = {i for (i,) in insert_rows(conn, CLICKS, [
+        (r.id, r.workspace_id, r.link_id, r.campaign_id, r.sharer_id, r.channel, r.clicked_at, r.visitor,
+         r.user_agent, r.referrer, r.bot, r.is_unique, r.content_version) for r in rows],
+        returning=[CLICKS.c.id])}
+    fresh = [r for r in rows if r.id in written]
     emit_clicks(session, fresh)  # sent after commit
+    _add_rollups(conn, fresh)
+    return WriteResult(written=len(fresh), unique=sum(r.is_unique for r in fresh))
+
+
+def _add_rollups(conn, fresh: list[_Click]) -> None:
+    """Add the human clicks among ``fresh`` to the hourly, per-link, facet and creative counts: alike
+    clicks (the same in everything counted: link, campaign, sharer, channel, hour, post version, user
+    agent, referrer, country, uniqueness) are counted once as a group, since a busy link's clicks mostly
+    are."""
+    groups: dict[tuple, list[_Click]] = {}
+    for r in fresh:
+        if not r.bot:
+            groups.setdefault((r.link_id, r.campaign_id, r.sharer_id, r.workspace_id, r.channel, r.hour,
+                               r.content_version, r.user_agent, r.referrer, r.country, r.is_unique), []).append(r)
     hourly: dict[tuple, dict] = {}
     per_link: dict[int, dict] = {}
     facets: dict[tuple, dict] = {}
     creatives: dict[tuple, dict] = {}
-    for r in fresh:
-        if r["bot"]:
-            continue
-        agg = hourly.setdefault((r["campaign_id"], r["channel"], r["hour"]), {
-            "campaign_id": r["campaign_id"], "channel": r["channel"], "hour": r["hour"],
-            "workspace_id": r["workspace_id"], "clicks": 0, "unique_clicks": 0})
-        agg["clicks"] += 1
-        agg["unique_clicks"] += r["is_unique"]
-        total = per_link.setdefault(r["link_id"], {
-            "link_id": r["link_id"], "workspace_id": r["workspace_id"], "campaign_id": r["campaign_id"],
-            "sharer_id": r["sharer_id"], "clicks": 0, "unique_clicks": 0, "last_click_at": r["clicked_at"],
-            "first_click_at": r["clicked_at"]})
-        total["clicks"] += 1
-        total["unique_clicks"] += r["is_unique"]
-        creative = creatives.setdefault((r["campaign_id"], r["hour"], r["channel"], r["content_version"] or 0), {
-            "campaign_id": r["campaign_id"], "hour": r["hour"], "channel": r["channel"],
-            "content_version": r["content_version"] or 0, "workspace_id": r["workspace_id"], "clicks": 0,
-            "unique_clicks": 0})
-        creative["clicks"] += 1
-        creative["unique_clicks"] += r["is_unique"]
+
+    def add(cell: dict, count: int, unique: bool) -> None:
+        cell["clicks"] += count
+        cell["unique_clicks"] += count if unique else 0
+
+    for (link_id, _, _, _, _, hour, version, user_agent, referrer, country, unique), alike in groups.items():
+        r, count = alike[0], len(alike)
+        add(hourly.setdefault((r.campaign_id, r.channel, hour), {
+            "campaign_id": r.campaign_id, "channel": r.channel, "hour": hour, "workspace_id": r.workspace_id,
+            "clicks": 0, "unique_clicks": 0}), count, unique)
+        first, last = min(a.clicked_at for a in alike), max(a.clicked_at for a in alike)
+        total = per_link.setdefault(link_id, {
+            "link_id": link_id, "workspace_id": r.workspace_id, "campaign_id": r.campaign_id,
+            "sharer_id": r.sharer_id, "clicks": 0, "unique_clicks": 0, "last_click_at": last,
+            "first_click_at": first})
+        add(total, count, unique)
+        total["last_click_at"] = max(total["last_click_at"], last)
+        total["first_click_at"] = min(total["first_click_at"], first)
+        add(creatives.setdefault((r.campaign_id, hour, r.channel, version or 0), {
+            "campaign_id": r.campaign_id, "hour": hour, "channel": r.channel, "content_version": version or 0,
+            "workspace_id": r.workspace_id, "clicks": 0, "unique_clicks": 0}), count, unique)
         # Device, browser, system, referring site (and country): derived here, never on the redirect.
-        values = facets_of(r["user_agent"], r["referrer"])
-        if r["country"] is not None:
-            values["country"] = r["country"]
+        values = facets_of(user_agent, referrer)
+        if country is not None:
+            values["country"] = country
         for facet, value in values.items():
-            cell = facets.setdefault((r["campaign_id"], r["hour"], facet, value), {
-                "campaign_id": r["campaign_id"], "hour": r["hour"], "facet": facet, "value": value,
-                "workspace_id": r["workspace_id"], "clicks": 0, "unique_clicks": 0})
-            cell["clicks"] += 1
-            cell["unique_clicks"] += r["is_unique"]
-        total["last_click_at"] = max(total["last_click_at"], r["clicked_at"])
-        total["first_click_at"] = min(total["first_click_at"], r["clicked_at"])
+            add(facets.setdefault((r.campaign_id, hour, facet, value), {
+                "campaign_id": r.campaign_id, "hour": hour, "facet": facet, "value": value,
+                "workspace_id": r.workspace_id, "clicks": 0, "unique_clicks": 0}), count, unique)
+    insert = insert_for(conn)
     _add_counts(conn, insert, ROLLUPS, [ROLLUPS.c.campaign_id, ROLLUPS.c.channel, ROLLUPS.c.hour], hourly.values())
     _add_counts(conn, insert, TOTALS, [TOTALS.c.link_id], per_link.values(), latest="last_click_at",
                 earliest="first_click_at")
@@ -155,19 +194,18 @@ def write_clicks(session: Session, clicks: list[dict], country_of: CountryOf | N
                 [facets[key] for key in sorted(facets)])
     _add_counts(conn, insert, CREATIVES, [CREATIVES.c.campaign_id, CREATIVES.c.hour, CREATIVES.c.channel,
                                           CREATIVES.c.content_version], [creatives[key] for key in sorted(creatives)])
-    return WriteResult(written=len(fresh), unique=len(firsts))
 
 
-def _known_versions_only(conn, rows) -> None:
+def _known_versions_only(conn, rows: list[_Click]) -> None:
     """Clear the creative tag of clicks naming a content version their campaign never had (typed by hand,
     or a campaign's tag on another's link): one statement for the batch's tagged campaigns."""
-    tagged = {r["campaign_id"] for r in rows if r["content_version"] is not None}
+    tagged = {r.campaign_id for r in rows if r.content_version is not None}
     if not tagged:
         return
     latest = dict(conn.execute(select(Campaign.id, Campaign.content_version).where(Campaign.id.in_(tagged))).all())
     for r in rows:
-        if r["content_version"] is not None and not 1 <= r["content_version"] <= latest.get(r["campaign_id"], 0):
-            r["content_version"] = None
+        if r.content_version is not None and not 1 <= r.content_version <= latest.get(r.campaign_id, 0):
+            r.content_version = None
 
 
 def _add_counts(conn, insert, table, keys, rows, latest: str | None = None, earliest: str | None = None) -> None:
@@ -201,12 +239,7 @@ def backlog(redis) -> tuple[int, float]:
     return waiting, max(0.0, time.time() - ms / 1000)
 
 
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _decode(fields: dict) -> list[dict]:
+def _decode(fields: dict) -> list[list[str]]:
     """The clicks of a stream entry (one group commit's); none when it is malformed."""
     raw = fields.get(FIELD.encode()) if fields else None
     try:
@@ -217,7 +250,7 @@ def _decode(fields: dict) -> list[dict]:
     clicks = []
     for line in lines:
         try:
-            clicks.append(decode_click(line))
+            clicks.append(decode_values(line))
         except ValueError:
             log.error("dropping a malformed click: %r", line[:200])
     return clicks
@@ -226,7 +259,7 @@ def _decode(fields: dict) -> list[dict]:
 class ClickWriter:
     """One consumer of the click stream (and of this machine's spool files)."""
 
-    def __init__(self, redis, engine: Engine, spool_dir: Path, batch_size: int = 2000, consumer: str | None = None,
+    def __init__(self, redis, engine: Engine, spool_dir: Path, batch_size: int = 250, consumer: str | None = None,
                  claim_idle_ms: int = CLAIM_IDLE_MS, country_of: CountryOf | None = None):
         self.redis = redis
         self.country_of = country_of
@@ -279,7 +312,7 @@ class ClickWriter:
             ids = [entry_id for entry_id, _ in entries]
             try:
                 with self._session() as session, session.begin():
-                    written = write_clicks(session, [c for _, f in entries for c in _decode(f)], self.country_of).written
+                    written = write_values(session, [c for _, f in entries for c in _decode(f)], self.country_of).written
             except Exception:
                 self._recover = True  # the batch stays pending; read it again next time
                 raise
@@ -370,13 +403,13 @@ class ClickWriter:
             if not line:
                 continue
             try:
-                clicks.append(decode_click(line))
+                clicks.append(decode_values(line))
             except ValueError:
                 log.error("dropping a malformed spooled click: %r", line[:200])
         total = 0
         for start in range(0, len(clicks), self.batch_size):
             with self._session() as session, session.begin():
-                written = write_clicks(session, clicks[start:start + self.batch_size], self.country_of).written
+                written = write_values(session, clicks[start:start + self.batch_size], self.country_of).written
             metrics.CLICKS_WRITTEN.inc(written)
             total += written
         path.unlink(missing_ok=True)
@@ -397,9 +430,9 @@ class ClickWriter:
             # two of the web process's clock that stamped the click id.
             entries = self.redis.xrange(STREAM, f"{max(ms - 5_000, 0)}", f"{ms + 5_000}", count=100_000)
             for click in (c for _, fields in entries for c in _decode(fields)):
-                if click["id"] == click_id:
+                if click[0] == click_id:  # FIELDS[0], the id
                     with self._session() as session, session.begin():
-                        written = write_clicks(session, [click], self.country_of).written
+                        written = write_values(session, [click], self.country_of).written
                     metrics.CLICKS_WRITTEN.inc(written)
                     return True
         except Exception:  # noqa: BLE001

@@ -254,6 +254,9 @@ def test_a_killed_click_writer_is_restarted_and_no_click_is_lost(service):
     traffic.finish()
     assert traffic.failed == [] and traffic.answered > 50
     wait_until(lambda: service.clicks(key, campaign) == traffic.answered, timeout=60)
+    # Redirects get the CPU first (SHARECAST_CLICK_WRITER_NICE, 10 by default), the restarted writer's too.
+    supervisor = psutil.Process(service.proc.pid).nice()
+    assert wait_until(lambda: (w := service.child("click-writer")) and w.nice() == min(19, supervisor + 10))
 
 
 @pytest.mark.skipif(not EMBEDDED, reason="only the embedded default runs its own Redis")
