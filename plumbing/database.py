@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import secrets
 import select
 import sqlite3
@@ -170,7 +171,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[tuple], returni
     click writer's batches: SQLAlchemy's ``executemany`` spends ~10 µs a row converting its
     parameters, where here each column's converter (its type's bind processor, as SQLAlchemy
     would run it) runs once per distinct value and the rest is left to the driver's C code.
-    psycopg gets PostgreSQL's own ``$n`` placeholders through a ``RawCursor``: turning a page's
+    psycopg gets PostgreSQL's own ``$n`` placeholders (:func:`run_numbered`): turning a page's
     thousands of ``%s`` into them is Python, ~80 µs a row.
     """
     dialect = connection.dialect
@@ -193,10 +194,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[tuple], returni
             values.extend(row)
         sql = _insert_rows_sql(table, len(page), returning_names, dialect.driver == "psycopg", dialect)
         if dialect.driver == "psycopg":
-            with psycopg.RawCursor(connection.connection.dbapi_connection) as cursor:
-                cursor.execute(sql, values)
-                if returning_names:
-                    out.extend(cursor.fetchall())
+            out.extend(run_numbered(connection, sql, values, fetch=bool(returning_names)))
         else:
             result = connection.exec_driver_sql(sql, tuple(values))
             if returning_names:
@@ -294,27 +292,72 @@ def execute_compiled(session: Session, statement: Any, params: dict) -> None:
     if connection.dialect.paramstyle != "pyformat":
         session.execute(statement, params)
         return
-    sql, processors, constants = _compiled(statement, connection.dialect)
+    sql, processors, constants, positional = _compiled(statement, connection.dialect)
     values = {**constants, **params}
-    connection.exec_driver_sql(sql, {key: processors[key](value) if key in processors else value
-                                     for key, value in values.items()})
+    values = {key: processors[key](value) if key in processors else value for key, value in values.items()}
+    if positional is None:
+        connection.exec_driver_sql(sql, values)
+    else:
+        sql, order = positional
+        run_numbered(connection, sql, [values[name] for name in order])
+
+
+def run_numbered(connection: Connection, sql: str, values: list, fetch: bool = False) -> list[tuple]:
+    """psycopg only: run ``sql``, whose placeholders are PostgreSQL's own (``$1``, ``$2`` …), with
+    ``values`` through a ``RawCursor`` on ``connection``'s DBAPI connection (so inside its
+    transaction); its rows when ``fetch``. psycopg turns ``%s`` placeholders into those in Python
+    on every call of a statement over 50 parameters or 4 KiB (it caches only smaller ones): a
+    tenth of a sale's CPU, most of a click batch's. The engine's cursor events hear of it as of
+    any statement, and an error comes out as SQLAlchemy's (a lost connection invalidated), as
+    from ``exec_driver_sql``."""
+    cursor = psycopg.RawCursor(connection.connection.dbapi_connection)
+    try:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
+        cursor.execute(sql, values)
+        rows = cursor.fetchall() if fetch else []
+        connection.dispatch.after_cursor_execute(connection, cursor, sql, values, None, False)
+        return rows
+    except psycopg.Error as error:
+        connection._handle_dbapi_exception(error, sql, values, cursor, None)  # raises SQLAlchemy's error
+        raise
+    finally:
+        cursor.close()
+
+
+_PYFORMAT = re.compile(r"%(?:%|\(([^)]*)\)s)")
+
+
+def numbered(sql: str) -> tuple[str, list[str]]:
+    """Pure: ``sql`` with ``%(name)s`` placeholders (and ``%%``) in PostgreSQL's own form (``$n``,
+    ``%``), and the names in the order of their numbers (a name used twice keeps its number)."""
+    order: dict[str, int] = {}
+
+    def number(match: re.Match) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        return f"${order.setdefault(name, len(order) + 1)}"
+
+    return _PYFORMAT.sub(number, sql), list(order)
 
 
 # By the statement's id and the dialect's class (its SQL and converters differ by driver); each
 # entry keeps its statement, so no other statement can be given that id while the entry stands.
 # Meant for statements built once.
-_compiled_forms: dict[tuple[int, type], tuple[Any, str, dict, dict]] = {}
+_compiled_forms: dict[tuple[int, type], tuple[Any, str, dict, dict, tuple[str, list[str]] | None]] = {}
 
 
-def _compiled(statement: Any, dialect: Any) -> tuple[str, dict, dict]:
-    """``statement``'s SQL for ``dialect``, its parameters' converters (``SQLCompiler._bind_processors``)
-    and the values of the constants written into it (``"pending"`` becomes a parameter too)."""
+def _compiled(statement: Any, dialect: Any) -> tuple[str, dict, dict, tuple[str, list[str]] | None]:
+    """``statement``'s SQL for ``dialect``, its parameters' converters (``SQLCompiler._bind_processors``),
+    the values of the constants written into it (``"pending"`` becomes a parameter too), and for
+    psycopg the SQL with numbered placeholders and their names (:func:`numbered`)."""
     key = (id(statement), type(dialect))
     found = _compiled_forms.get(key)
     if found is None:
         compiled = statement.compile(dialect=dialect)
         constants = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
-        found = _compiled_forms[key] = (statement, compiled.string, dict(compiled._bind_processors), constants)
+        found = _compiled_forms[key] = (statement, compiled.string, dict(compiled._bind_processors), constants,
+                                        numbered(compiled.string) if dialect.driver == "psycopg" else None)
     return found[1:]
 
 

@@ -1,19 +1,17 @@
 """The click writer's roll-ups (hourly per channel, per link, per post version) against a brute-force
-count of the clicks it stored, replays and alike clicks included; and its multi-row insert."""
+count of the clicks it stored, replays and alike clicks included."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from plumbing import database
-from plumbing.database import insert_rows
 from referrals.clickwriter import write_clicks
-from referrals.models import Click, ClickCreativeHour, ClickRollup, LinkClickTotal, VisitorHour
+from referrals.models import Click, ClickCreativeHour, ClickRollup, LinkClickTotal
 from referrals.redirect import new_click_id
 
 START = datetime(2026, 6, 1, tzinfo=timezone.utc)
@@ -72,34 +70,3 @@ def test_the_roll_ups_equal_a_brute_force_count_of_the_clicks(app, campaign, bat
             times = [c.clicked_at for c in clicks if c.link_id == link_id]
             assert (r.first_click_at, r.last_click_at) == (min(times), max(times))
         s.rollback()
-
-
-def test_insert_rows_skips_stored_keys_and_returns_the_rows_it_inserted(app):
-    with database.new_session(app) as s:
-        conn = s.connection()
-        keys = [(1, "a", 10), (1, "b", 10), (2, "a", 10)]
-        assert sorted(insert_rows(conn, VisitorHour.__table__, keys[:2], VisitorHour.__table__.primary_key.columns)) \
-            == keys[:2]
-        got = insert_rows(conn, VisitorHour.__table__, keys + [(3, "c", 11)],
-                          VisitorHour.__table__.primary_key.columns, page_size=2)
-        assert sorted(got) == [(2, "a", 10), (3, "c", 11)]  # across two pages; stored keys skipped
-        assert insert_rows(conn, VisitorHour.__table__, []) == []
-        s.commit()
-        assert s.query(VisitorHour).count() == 4
-
-
-def test_insert_rows_converts_values_as_the_orm_does(app):
-    at = datetime(2026, 6, 1, 8, 30, tzinfo=timezone(timedelta(hours=8)))  # 00:30 UTC
-    with database.new_session(app) as s:
-        s.add(Click(id="orm", workspace_id=1, link_id=1, campaign_id=1, sharer_id=1, channel="x", clicked_at=at,
-                    visitor="v", user_agent="", referrer="", bot=False, is_unique=True, content_version=None))
-        s.flush()
-        insert_rows(s.connection(), Click.__table__,
-                    [("rows", 1, 1, 1, 1, "x", at, "v", "", "", False, True, None)])
-        stored = s.connection().exec_driver_sql(
-            "SELECT id, clicked_at, bot, is_unique FROM clicks ORDER BY id").all()
-        assert [tuple(r)[1:] for r in stored][0] == [tuple(r)[1:] for r in stored][1]  # the very same stored values
-        assert {c.clicked_at for c in s.scalars(select(Click))} == {at}
-        with pytest.raises(ValueError, match="naive"):  # UTCDateTime's rule holds here too
-            insert_rows(s.connection(), Click.__table__,
-                        [("naive", 1, 1, 1, 1, "x", datetime(2026, 6, 1), "v", "", "", False, True, None)])

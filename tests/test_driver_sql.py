@@ -1,0 +1,64 @@
+"""Statements run as the driver's SQL (plumbing.database): the click writer's multi-row insert, and
+PostgreSQL's own placeholders through psycopg, heard by the engine's events and failing as SQLAlchemy's."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from plumbing import database
+from plumbing.database import insert_rows, numbered, run_numbered
+from referrals.models import Click, VisitorHour
+
+
+def test_insert_rows_skips_stored_keys_and_returns_the_rows_it_inserted(app):
+    with database.new_session(app) as s:
+        conn = s.connection()
+        keys = [(1, "a", 10), (1, "b", 10), (2, "a", 10)]
+        assert sorted(insert_rows(conn, VisitorHour.__table__, keys[:2], VisitorHour.__table__.primary_key.columns)) \
+            == keys[:2]
+        got = insert_rows(conn, VisitorHour.__table__, keys + [(3, "c", 11)],
+                          VisitorHour.__table__.primary_key.columns, page_size=2)
+        assert sorted(got) == [(2, "a", 10), (3, "c", 11)]  # across two pages; stored keys skipped
+        assert insert_rows(conn, VisitorHour.__table__, []) == []
+        s.commit()
+        assert s.query(VisitorHour).count() == 4
+
+
+def test_insert_rows_converts_values_as_the_orm_does(app):
+    at = datetime(2026, 6, 1, 8, 30, tzinfo=timezone(timedelta(hours=8)))  # 00:30 UTC
+    with database.new_session(app) as s:
+        s.add(Click(id="orm", workspace_id=1, link_id=1, campaign_id=1, sharer_id=1, channel="x", clicked_at=at,
+                    visitor="v", user_agent="", referrer="", bot=False, is_unique=True, content_version=None))
+        s.flush()
+        insert_rows(s.connection(), Click.__table__,
+                    [("rows", 1, 1, 1, 1, "x", at, "v", "", "", False, True, None)])
+        stored = s.connection().exec_driver_sql(
+            "SELECT id, clicked_at, bot, is_unique FROM clicks ORDER BY id").all()
+        assert [tuple(r)[1:] for r in stored][0] == [tuple(r)[1:] for r in stored][1]  # the very same stored values
+        assert {c.clicked_at for c in s.scalars(select(Click))} == {at}
+        with pytest.raises(ValueError, match="naive"):  # UTCDateTime's rule holds here too
+            insert_rows(s.connection(), Click.__table__,
+                        [("naive", 1, 1, 1, 1, "x", datetime(2026, 6, 1), "v", "", "", False, True, None)])
+
+
+def test_pyformat_placeholders_become_numbered_ones():
+    assert numbered("SELECT %(a)s, %(b)s, %(a)s, 'x%%y' FROM t WHERE c LIKE 'z%%'") == (
+        "SELECT $1, $2, $1, 'x%y' FROM t WHERE c LIKE 'z%'", ["a", "b"])
+    assert numbered("SELECT 1") == ("SELECT 1", [])
+
+
+def test_a_numbered_statement_is_heard_by_the_engines_events_and_fails_as_sqlalchemys(app):
+    engine = database.engine_of(app)
+    if engine.dialect.driver != "psycopg":
+        pytest.skip("numbered placeholders are for psycopg (CI's PostgreSQL pass runs this)")
+    sql = "INSERT INTO visitor_hours (link_id, visitor, hour) VALUES ($1, $2, $3) RETURNING link_id"
+    with database.new_session(app) as s, database.statements(engine) as seen:
+        assert run_numbered(s.connection(), sql, [7, "v", 1], fetch=True) == [(7,)]
+        assert seen == [sql]
+        with pytest.raises(IntegrityError):  # what exec_driver_sql would raise: callers catch SQLAlchemy's errors
+            run_numbered(s.connection(), sql, [7, "v", 1])
+        s.rollback()
+        assert s.scalar(select(VisitorHour.link_id)) is None  # still one transaction, rolled back whole
