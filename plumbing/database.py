@@ -317,7 +317,7 @@ def run_numbered(connection: Connection, sql: str, values: list, fetch: bool = F
         rows = cursor.fetchall() if fetch else []
         connection.dispatch.after_cursor_execute(connection, cursor, sql, values, None, False)
         return rows
-    except psycopg.Error as error:
+    except BaseException as error:  # as SQLAlchemy's own execution: an interrupt invalidates the connection too
         connection._handle_dbapi_exception(error, sql, values, cursor, None)  # raises SQLAlchemy's error
         raise
     finally:

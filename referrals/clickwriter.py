@@ -100,7 +100,7 @@ _by_id = attrgetter("id")
 def write_clicks(session: Session, clicks: list[dict], country_of: CountryOf | None = None) -> WriteResult:
     """Insert ``clicks`` (as :func:`~referrals.clickbuffer.decode_click` gives them; the creative tag
     and the address may be left out) and update rollups; the caller commits. See :func:`write_values`."""
-    return write_values(session, [[c.get(field, "") for field in FIELDS] for c in clicks], country_of)
+    return write_values(session, [[c.get(field) or "" for field in FIELDS] for c in clicks], country_of)
 
 
 def write_values(session: Session, clicks: list[list[str]], country_of: CountryOf | None = None) -> WriteResult:
@@ -120,8 +120,10 @@ def write_values(session: Session, clicks: list[list[str]], country_of: CountryO
     """
     if not clicks:
         return WriteResult()
-    conn = session.connection()
+    # Decoded before the first statement: on SQLite that statement takes the database's write
+    # lock, and this (niced) process should hold it no longer than its writes need.
     rows = _clicks_of(clicks, country_of)
+    conn = session.connection()
     _known_versions_only(conn, rows)
     # The first human click of each (link, visitor, hour) in the batch is
     # unique if the database did not know that key: the insert tells us. A click
@@ -130,7 +132,7 @@ def write_values(session: Session, clicks: list[list[str]], country_of: CountryO
     for r in rows:
         if not r.bot:
             first_of_hour.setdefault((r.link_id, r.visitor, r.hour), r)
-    firsts = insert_rows(conn, VISITOR_HOURS, list(first_of_hour), returning=VISITOR_HOURS.primary_key.columns)
+    firsts = insert_rows(conn, VISITOR_HOURS, sorted(first_of_hour), returning=VISITOR_HOURS.primary_key.columns)
     for key in firsts:
         first_of_hour[tuple(key)].is_unique = True
     written = {i for (i,) in insert_rows(conn, CLICKS, [
@@ -187,9 +189,12 @@ def _add_rollups(conn, fresh: list[_Click]) -> None:
                 "campaign_id": r.campaign_id, "hour": hour, "facet": facet, "value": value,
                 "workspace_id": r.workspace_id, "clicks": 0, "unique_clicks": 0}), count, unique)
     insert = insert_for(conn)
-    _add_counts(conn, insert, ROLLUPS, [ROLLUPS.c.campaign_id, ROLLUPS.c.channel, ROLLUPS.c.hour], hourly.values())
-    _add_counts(conn, insert, TOTALS, [TOTALS.c.link_id], per_link.values(), latest="last_click_at",
-                earliest="first_click_at")
+    # Each table's rows in key order: writers on several nodes then lock them in the same order
+    # (PostgreSQL), never each waiting for the other's.
+    _add_counts(conn, insert, ROLLUPS, [ROLLUPS.c.campaign_id, ROLLUPS.c.channel, ROLLUPS.c.hour],
+                [hourly[key] for key in sorted(hourly)])
+    _add_counts(conn, insert, TOTALS, [TOTALS.c.link_id], [per_link[key] for key in sorted(per_link)],
+                latest="last_click_at", earliest="first_click_at")
     _add_counts(conn, insert, FACETS, [FACETS.c.campaign_id, FACETS.c.hour, FACETS.c.facet, FACETS.c.value],
                 [facets[key] for key in sorted(facets)])
     _add_counts(conn, insert, CREATIVES, [CREATIVES.c.campaign_id, CREATIVES.c.hour, CREATIVES.c.channel,

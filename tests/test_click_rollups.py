@@ -70,3 +70,12 @@ def test_the_roll_ups_equal_a_brute_force_count_of_the_clicks(app, campaign, bat
             times = [c.clicked_at for c in clicks if c.link_id == link_id]
             assert (r.first_click_at, r.last_click_at) == (min(times), max(times))
         s.rollback()
+
+
+def test_a_click_given_without_or_with_an_empty_creative_tag_and_address_is_written(app, campaign):
+    with database.new_session(app) as s:
+        given = entries([(1, "weibo", 0, 0, False, "", "ua-a"), (2, "weibo", 0, 0, False, "", "ua-a")], campaign["id"])
+        del given[0]["creative"]
+        given[1]["creative"] = given[1]["ip"] = None
+        assert write_clicks(s, given).written == 2
+        s.rollback()
