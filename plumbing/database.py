@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from flask import Flask, current_app, g, request
 from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, Table, create_engine, event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -192,7 +191,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[tuple], returni
                     except KeyError:
                         row[i] = seen[value] = processor(value)
             values.extend(row)
-        sql = _insert_rows_sql(table, len(page), returning_names, dialect.driver == "psycopg", dialect)
+        sql = _insert_rows_sql(table, len(page), returning_names, dialect)
         if dialect.driver == "psycopg":
             out.extend(run_numbered(connection, sql, values, fetch=bool(returning_names)))
         else:
@@ -203,11 +202,12 @@ def insert_rows(connection: Connection, table: Table, rows: list[tuple], returni
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_rows_sql(table: Table, count: int, returning: tuple, numbered: bool, dialect: Any) -> str:
-    """``insert_rows``' statement for ``count`` rows (a full page's is made once)."""
+def _insert_rows_sql(table: Table, count: int, returning: tuple, dialect: Any) -> str:
+    """``insert_rows``' statement for ``count`` rows (a full page's is made once); psycopg's with
+    numbered placeholders (:func:`run_numbered`)."""
     quote = dialect.identifier_preparer
     width = len(table.columns)
-    if numbered:
+    if dialect.driver == "psycopg":
         groups = (f"({', '.join(f'${row * width + i + 1}' for i in range(width))})" for row in range(count))
     else:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -310,7 +310,7 @@ def run_numbered(connection: Connection, sql: str, values: list, fetch: bool = F
     tenth of a sale's CPU, most of a click batch's. The engine's cursor events hear of it as of
     any statement, and an error comes out as SQLAlchemy's (a lost connection invalidated), as
     from ``exec_driver_sql``."""
-    cursor = psycopg.RawCursor(connection.connection.dbapi_connection)
+    cursor = connection.dialect.dbapi.RawCursor(connection.connection.dbapi_connection)  # the psycopg module
     try:
         connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
         cursor.execute(sql, values)

@@ -324,6 +324,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOTS = Path(os.environ.get("SHARECAST_SCREENSHOTS", Path(__file__).resolve().parent.parent / ".screenshots"))
 
 
+@pytest.fixture
+def postgres(app):
+    """The app's engine, for a test of what only PostgreSQL has (a server to lose a connection to,
+    advisory locks, psycopg's placeholders): skipped on SQLite, run by CI's PostgreSQL pass."""
+    if database.engine_of(app).dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (CI's PostgreSQL pass runs this)")
+    return database.engine_of(app)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium driven by Playwright (never a downloaded browser).

@@ -12,13 +12,6 @@ from plumbing import database
 from referrals.models import Conversion
 
 
-@pytest.fixture
-def postgres(app):
-    if database.engine_of(app).dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has no server to lose a connection to, and no advisory locks")
-    return database.engine_of(app)
-
-
 def pooled_backends(engine, count: int) -> list[int]:
     """Check out ``count`` connections at once, note their server processes, give them back to the pool."""
     held = [engine.connect() for _ in range(count)]

@@ -50,10 +50,8 @@ def test_pyformat_placeholders_become_numbered_ones():
     assert numbered("SELECT 1") == ("SELECT 1", [])
 
 
-def test_a_numbered_statement_is_heard_by_the_engines_events_and_fails_as_sqlalchemys(app):
-    engine = database.engine_of(app)
-    if engine.dialect.driver != "psycopg":
-        pytest.skip("numbered placeholders are for psycopg (CI's PostgreSQL pass runs this)")
+def test_a_numbered_statement_is_heard_by_the_engines_events_and_fails_as_sqlalchemys(app, postgres):
+    engine = postgres
     sql = "INSERT INTO visitor_hours (link_id, visitor, hour) VALUES ($1, $2, $3) RETURNING link_id"
     with database.new_session(app) as s, database.statements(engine) as seen:
         assert run_numbered(s.connection(), sql, [7, "v", 1], fetch=True) == [(7,)]
