@@ -28,6 +28,8 @@ REDIRECT_UNAVAILABLE = REDIRECTS.labels("unavailable")
 CLICKS_BUFFERED = Counter("sharecast_clicks_buffered", "Clicks buffered by the web processes", ["to"])
 CLICKS_TO_REDIS = CLICKS_BUFFERED.labels("redis")
 CLICKS_TO_SPOOL = CLICKS_BUFFERED.labels("spool")
+CLICKS_REFUSED = Counter("sharecast_clicks_refused", "Clicks put neither in Redis nor in the spool "
+                         "(Redis away and the disk full or read-only): their redirects were refused")
 CLICKS_WRITTEN = Counter("sharecast_clicks_written", "Clicks written to the database by the click writer")
 JOB_FAILURES = Counter("sharecast_job_failures", "Background jobs that raised", ["job"])
 PUBLICATIONS = Counter("sharecast_publications", "Publication attempts by outcome", ["outcome"])

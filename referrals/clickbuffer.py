@@ -5,7 +5,8 @@ with the other requests of that moment), so
 killing the web process right after it answers loses nothing. If Redis does
 not answer within its short timeout the click is appended to a spool file
 under ``instance/`` instead, and Redis is skipped for a second so an outage
-never slows redirects; the click writer drains both.
+never slows redirects; the click writer drains both. A click that neither takes
+(the disk full as well) is refused: its redirect is not answered.
 
 A click is its values joined by the ASCII unit separator, which is cheaper
 to pack than thirteen fields (this runs per click). Format 2 added the
@@ -18,12 +19,15 @@ commit (see :class:`ClickBuffer`).
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from pathlib import Path
 
 from plumbing import metrics
+
+log = logging.getLogger(__name__)
 
 STREAM = "sc:clicks"
 GROUP = "click-writers"
@@ -106,17 +110,22 @@ class ClickBuffer:
         self._cond = threading.Condition(threading.Lock())
         self._waiting: list[str] = []
         self._queued = 0  # clicks ever appended (sequence number of the newest)
-        self._durable = 0  # clicks ever written to Redis or the spool, in order
+        self._done = 0  # clicks ever written to Redis or the spool, or refused, in order
+        # Batches that went neither to Redis nor to the spool: (first, last) sequence numbers, and
+        # how many of their requests have yet to learn it.
+        self._refused: dict[tuple[int, int], int] = {}
         self._writing = False
 
-    def push(self, click: str) -> None:
-        """Hand an encoded click off durably; returns once it is in Redis (or the spool). Never raises."""
+    def push(self, click: str) -> bool:
+        """Hand an encoded click off durably; returns once it is in Redis or the spool (True), or
+        once neither would take it (False: Redis away and the spool unwritable, a full disk say;
+        the redirect must not be answered). Never raises."""
         cond = self._cond
         with cond:
             self._waiting.append(click)
             self._queued += 1
             mine = self._queued
-            while self._durable < mine:
+            while self._done < mine:
                 if self._writing:
                     cond.wait()
                     continue
@@ -124,27 +133,49 @@ class ClickBuffer:
                 batch = self._waiting[:self._max_batch]
                 del self._waiting[:self._max_batch]
                 cond.release()
+                durable = False
                 try:
-                    self._write(batch)
+                    durable = self._write(batch)
                 finally:
                     cond.acquire()
                     self._writing = False
-                    self._durable += len(batch)  # the oldest waiting clicks: batches go in order
+                    if not durable:
+                        self._refused[(self._done + 1, self._done + len(batch))] = len(batch)
+                    self._done += len(batch)  # the oldest waiting clicks: batches go in order
                     cond.notify_all()
+            return not self._refused or not self._learn_refused(mine)
 
-    def _write(self, batch: list[str]) -> None:
+    def _learn_refused(self, mine: int) -> bool:
+        """Whether click number ``mine`` was in a refused batch (each is asked once; the lock held)."""
+        for (first, last), left in self._refused.items():
+            if first <= mine <= last:
+                if left == 1:
+                    del self._refused[(first, last)]
+                else:
+                    self._refused[(first, last)] = left - 1
+                return True
+        return False
+
+    def _write(self, batch: list[str]) -> bool:
         now = time.monotonic()
         if now >= self._skip_redis_until:
             try:
                 self._xadd(batch)
                 metrics.CLICKS_TO_REDIS.inc(len(batch))
-                return
+                return True
             except Exception:  # noqa: BLE001 - any Redis failure falls through to the spool
                 self._skip_redis_until = now + 1.0
                 if self._conn is not None:
                     self._conn.disconnect()
-        self.spool(batch)
+        try:
+            self.spool(batch)
+        except OSError:
+            metrics.CLICKS_REFUSED.inc(len(batch))
+            log.exception("%d clicks could be put neither in Redis nor in the spool; their redirects are refused",
+                          len(batch))
+            return False
         metrics.CLICKS_TO_SPOOL.inc(len(batch))
+        return True
 
     def _xadd(self, batch: list[str]) -> None:
         # One connection of redis-py's pool kept for this process's redirects
@@ -156,14 +187,19 @@ class ClickBuffer:
         self._conn.read_response()
 
     def spool(self, batch: list[str]) -> None:
+        """Append ``batch`` to this process's spool file.
+
+        :raise OSError: it could not be written (a full disk, a read-only folder): the clicks are not
+            durable and their redirects must not be answered."""
+        self._spool_dir.mkdir(parents=True, exist_ok=True)
+        # Open per write: the writer renames spool files before reading them,
+        # and a fresh open then lands in a fresh file.
+        fd = os.open(self._spool_dir / f"clicks-{os.getpid()}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            self._spool_dir.mkdir(parents=True, exist_ok=True)
-            # Open per write: the writer renames spool files before reading them,
-            # and a fresh open then lands in a fresh file.
-            fd = os.open(self._spool_dir / f"clicks-{os.getpid()}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, "".join(click + "\n" for click in batch).encode())
-            finally:
-                os.close(fd)
-        except OSError:  # pragma: no cover - disk full or read-only: the redirect still goes out
-            pass
+            data = "".join(click + "\n" for click in batch).encode()
+            size = os.fstat(fd).st_size  # (this process's one writer appends to this file)
+            if os.write(fd, data) != len(data):  # a full disk took part of it: no half line is left
+                os.ftruncate(fd, size)
+                raise OSError(f"the spool took part of {len(batch)} clicks")
+        finally:
+            os.close(fd)

@@ -171,8 +171,8 @@ class RedirectLayer:
             answer = redirector.answer(target, method, environ.get("HTTP_USER_AGENT", ""),
                                        environ.get("HTTP_REFERER", ""), environ.get("REMOTE_ADDR", ""),
                                        environ.get("QUERY_STRING"))
-        if answer.click is not None:
-            self.clicks.push(answer.click)
+        if answer.click is not None and not self.clicks.push(answer.click):
+            answer = UNAVAILABLE  # no durable click, no redirect (counted in sharecast_clicks_refused)
         start_response(answer.status, answer.headers)
         return [] if method == "HEAD" or not answer.body else [answer.body]
 

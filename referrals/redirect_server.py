@@ -299,7 +299,9 @@ class GroupCommit:
             cancelled = True
             raise
         except Exception:
-            log.exception("%d clicks could not be handed off; their redirects go unanswered", len(clicks))
+            metrics.CLICKS_REFUSED.inc(len(clicks))
+            log.exception("%d clicks could be put neither in Redis nor in the spool; their redirects go unanswered",
+                          len(clicks))
         finally:
             self._writing = False
             for connection, slot, reply in waiting:

@@ -1,6 +1,10 @@
 """GET /r/<code>: the hot path, and the clicks it hands to the writer."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,8 +13,9 @@ from conftest import BROWSER, drain, path_of
 from sqlalchemy import select
 
 from plumbing import database, redis_client
+from plumbing.config import ROOT
 from referrals import redirect
-from referrals.clickbuffer import STREAM
+from referrals.clickbuffer import STREAM, ClickBuffer
 from referrals.clickwriter import ClickWriter
 from referrals.models import Click
 
@@ -148,6 +153,65 @@ def test_redis_outage_spools_clicks_to_disk_without_slowing_the_redirect(app, cl
     time.sleep(1.1)
     drain(app)
     assert len(clicks(app)) == 21
+
+
+def test_a_click_neither_redis_nor_the_spool_takes_refuses_its_redirect(app, client, campaign, make_sharer, make_link,
+                                                                         tmp_path):
+    from prometheus_client import REGISTRY
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    follow(client, link)  # warm the link cache
+    buffer = redirect.layer(app).clicks
+    buffer._redis, buffer._conn = redis_client.fast_client("redis://127.0.0.1:1/0"), None  # nothing listens there
+    (tmp_path / "full").write_text("")
+    spool, buffer._spool_dir = buffer._spool_dir, tmp_path / "full" / "click-spool"  # mkdir: not a directory
+    refused_before = REGISTRY.get_sample_value("sharecast_clicks_refused_total") or 0
+    res = follow(client, link)
+    assert res.status_code == 503 and "Location" not in res.headers and res.headers["Retry-After"]
+    assert REGISTRY.get_sample_value("sharecast_clicks_refused_total") == refused_before + 1
+    buffer._spool_dir = spool  # the disk has room again
+    assert follow(client, link).status_code == 302
+    [spooled] = spool.glob("clicks-*.log")
+    os.utime(spooled, (time.time() - 60, time.time() - 60))  # the writer takes a spool file once it is still
+    drain(app)
+    assert len(clicks(app)) == 2  # the warm-up's and the last: the refused one was never answered
+
+
+def test_every_request_of_a_refused_batch_learns_it_and_the_next_batch_starts_clean(tmp_path):
+    (tmp_path / "full").write_text("")
+    buffer = ClickBuffer(redis_client.fast_client("redis://127.0.0.1:1/0"), tmp_path / "full" / "spool", max_batch=3)
+    results: list[bool] = []
+    threads = [threading.Thread(target=lambda i=i: results.append(buffer.push(f"click-{i}"))) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == [False] * 10 and buffer._refused == {}
+    buffer._spool_dir = tmp_path / "spool"
+    assert buffer.push("click-10") is True
+    assert (tmp_path / "spool" / f"clicks-{os.getpid()}.log").read_text() == "click-10\n"
+
+
+def test_a_spool_write_the_disk_cuts_short_leaves_no_half_click(tmp_path):
+    """A full disk can take part of a write: the file is cut back to its last whole click."""
+    script = f"""
+import os, resource, signal, sys
+sys.path.insert(0, {str(ROOT)!r})
+from pathlib import Path
+from referrals.clickbuffer import ClickBuffer
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write returns short, then fails
+buffer = ClickBuffer(None, Path({str(tmp_path)!r}))
+buffer.spool(["a" * 100])
+resource.setrlimit(resource.RLIMIT_FSIZE, (150, resource.RLIM_INFINITY))
+try:
+    buffer.spool(["b" * 100])
+except OSError as exc:
+    print("refused", exc)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("refused")
+    assert (tmp_path / next(p.name for p in tmp_path.glob("clicks-*.log"))).read_text() == "a" * 100 + "\n"
 
 
 def test_link_cache_sees_changes_after_invalidation(app, client, campaign, make_sharer, make_link):

@@ -218,6 +218,27 @@ def test_with_redis_gone_clicks_go_to_the_spool_and_redirects_still_answer(app, 
     assert drain(app) == 4
 
 
+def test_with_redis_gone_and_the_spool_unwritable_a_redirect_goes_unanswered(app, campaign, make_sharer, make_link,
+                                                                             tmp_path):
+    from prometheus_client import REGISTRY
+
+    path = path_of(make_link(campaign["id"], make_sharer()["id"])["url"])
+    refused_before = REGISTRY.get_sample_value("sharecast_clicks_refused_total") or 0
+    running = Running(app)
+    try:
+        assert running.get(path)[0] == 302  # the link is cached now
+        running.server.commit._redis = redirect_server.RedisLink("redis://127.0.0.1:1/0")  # nothing listens
+        (tmp_path / "full").write_text("")
+        running.server.commit._spool._spool_dir = tmp_path / "full" / "click-spool"  # mkdir: not a directory
+        got = running.raw(f"GET {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: {BROWSER}\r\n\r\n".encode())
+        assert got == b""  # closed without an answer: no durable click, no redirect
+    finally:
+        running.close()
+    assert REGISTRY.get_sample_value("sharecast_clicks_refused_total") == refused_before + 1
+    assert not list((app.config["INSTANCE_PATH"] / "click-spool").glob("clicks-*.log"))
+    assert drain(app) == 1  # the first click only
+
+
 def test_a_changed_link_is_honoured_within_the_cache_check(app, served, campaign, make_sharer, make_link):
     link = make_link(campaign["id"], make_sharer()["id"])
     path = path_of(link["url"])
