@@ -38,6 +38,9 @@ CLAIM_IDLE_MS = 60_000
 # taken as abandoned (its writer is gone for good); a live writer reads a file
 # in seconds.
 STALE_READING_SECONDS = 300
+# A spool file's clicks go to the database this many a transaction (``batch_size`` counts stream
+# entries, and an entry carries up to a group commit's clicks).
+SPOOL_PAGE_CLICKS = 2000
 
 
 @dataclass
@@ -412,9 +415,9 @@ class ClickWriter:
             except ValueError:
                 log.error("dropping a malformed spooled click: %r", line[:200])
         total = 0
-        for start in range(0, len(clicks), self.batch_size):
+        for start in range(0, len(clicks), SPOOL_PAGE_CLICKS):
             with self._session() as session, session.begin():
-                written = write_values(session, clicks[start:start + self.batch_size], self.country_of).written
+                written = write_values(session, clicks[start:start + SPOOL_PAGE_CLICKS], self.country_of).written
             metrics.CLICKS_WRITTEN.inc(written)
             total += written
         path.unlink(missing_ok=True)
