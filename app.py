@@ -239,7 +239,7 @@ def init_processes(app: Flask) -> None:
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
         writer = clickwriter.writer_for(app)
-        os.nice(max(0, app.config["CLICK_WRITER_NICE"]))
+        os.nice(app.config["CLICK_WRITER_NICE"])
         # As in the web workers: the startup objects out of the collector's sight, so the
         # full collections a batch's thousands of new objects set off stay short.
         gc.collect()

@@ -196,4 +196,6 @@ class Config:
         instance = Path(values["INSTANCE_PATH"])
         if not values["SECRET_KEY"]:
             values["SECRET_KEY"] = _instance_secret(instance)
+        if not 0 <= values["CLICK_WRITER_NICE"] <= 19:  # (lower than 0 needs root, and would rank it above redirects)
+            raise ValueError(f"SHARECAST_CLICK_WRITER_NICE must be 0 to 19, not {values['CLICK_WRITER_NICE']}")
         return values

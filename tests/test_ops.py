@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from conftest import BROWSER, drain
 
 from app import create_app
@@ -88,3 +89,10 @@ def test_each_request_gets_an_id_in_its_answer_and_its_json_log_line(client, cap
     for odd in ("x" * 65, "a b", "<script>"):
         fresh = client.get("/healthz", headers={"X-Request-ID": odd}).headers["X-Request-ID"]
         assert fresh != odd and len(fresh) == 32
+
+
+def test_a_click_writer_niceness_outside_0_to_19_is_refused_at_start(app):
+    for nice in (-5, 20):
+        with pytest.raises(ValueError, match="SHARECAST_CLICK_WRITER_NICE must be 0 to 19"):
+            create_app({**app.config, "CLICK_WRITER_NICE": nice})
+    assert create_app({**app.config, "CLICK_WRITER_NICE": 0}).config["CLICK_WRITER_NICE"] == 0
