@@ -26,7 +26,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, Table, create_engine, event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidRequestError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidRequestError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -292,7 +292,11 @@ def execute_compiled(session: Session, statement: Any, params: dict) -> None:
     if connection.dialect.paramstyle != "pyformat":
         session.execute(statement, params)
         return
-    sql, processors, constants, positional = _compiled(statement, connection.dialect)
+    sql, processors, constants, positional, required = _compiled(statement, connection.dialect)
+    if not required <= params.keys():  # refused as SQLAlchemy's own execution refuses it
+        missing = min(required - params.keys())
+        cause = InvalidRequestError(f"A value is required for bind parameter {missing!r}")
+        raise StatementError(str(cause), sql, params, cause)
     values = {**constants, **params}
     values = {key: processors[key](value) if key in processors else value for key, value in values.items()}
     if positional is None:
@@ -347,17 +351,19 @@ def numbered(sql: str) -> tuple[str, list[str]]:
 _compiled_forms: dict[tuple[int, type], tuple[Any, str, dict, dict, tuple[str, list[str]] | None]] = {}
 
 
-def _compiled(statement: Any, dialect: Any) -> tuple[str, dict, dict, tuple[str, list[str]] | None]:
+def _compiled(statement: Any, dialect: Any) -> tuple[str, dict, dict, tuple[str, list[str]] | None, frozenset[str]]:
     """``statement``'s SQL for ``dialect``, its parameters' converters (``SQLCompiler._bind_processors``),
-    the values of the constants written into it (``"pending"`` becomes a parameter too), and for
-    psycopg the SQL with numbered placeholders and their names (:func:`numbered`)."""
+    the values of the constants written into it (``"pending"`` becomes a parameter too), for
+    psycopg the SQL with numbered placeholders and their names (:func:`numbered`), and the names of
+    the parameters a caller must give."""
     key = (id(statement), type(dialect))
     found = _compiled_forms.get(key)
     if found is None:
         compiled = statement.compile(dialect=dialect)
         constants = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
+        required = frozenset(name for bind, name in compiled.bind_names.items() if bind.required)
         found = _compiled_forms[key] = (statement, compiled.string, dict(compiled._bind_processors), constants,
-                                        numbered(compiled.string) if dialect.driver == "psycopg" else None)
+                                        numbered(compiled.string) if dialect.driver == "psycopg" else None, required)
     return found[1:]
 
 

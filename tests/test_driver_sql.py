@@ -60,3 +60,18 @@ def test_a_numbered_statement_is_heard_by_the_engines_events_and_fails_as_sqlalc
             run_numbered(s.connection(), sql, [7, "v", 1])
         s.rollback()
         assert s.scalar(select(VisitorHour.link_id)) is None  # still one transaction, rolled back whole
+
+
+def test_execute_compiled_refuses_a_missing_parameter_as_sqlalchemy_does(app):
+    from sqlalchemy import bindparam, update
+    from sqlalchemy.exc import InvalidRequestError, StatementError
+
+    statement = update(VisitorHour.__table__).where(VisitorHour.__table__.c.hour == bindparam("at_hour")) \
+        .values(visitor=bindparam("new_visitor"))
+    with database.new_session(app) as s:
+        with database.statements(database.engine_of(app)) as seen:
+            with pytest.raises(StatementError, match="new_visitor") as refused:
+                database.execute_compiled(s, statement, {"at_hour": 10})
+        assert isinstance(refused.value.orig, InvalidRequestError)  # on either backend, as SQLAlchemy's
+        assert not [sql for sql in seen if sql.startswith("UPDATE")]  # nothing was sent
+        database.execute_compiled(s, statement, {"at_hour": 10, "new_visitor": "b"})  # and with both, it runs
