@@ -116,6 +116,38 @@ def test_replayed_batch_is_written_once(app, client, campaign, make_sharer, make
     assert len(clicks(app)) == 1
 
 
+def test_a_large_batch_goes_in_transactions_of_a_bounded_size_each_acknowledged_once_written(
+        app, client, campaign, make_sharer, make_link, monkeypatch):
+    from referrals import clickwriter
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    r = redis.Redis.from_url(app.config["REDIS_URL"])
+    for _ in range(7):
+        follow(client, link)  # (one click a stream entry, each request alone)
+    assert r.xlen(STREAM) == 7
+    monkeypatch.setattr(clickwriter, "TRANSACTION_CLICKS", 3)
+    transactions = []
+    real = clickwriter.write_values
+
+    def second_fails(session, clicks, country_of):
+        transactions.append(len(clicks))
+        if len(transactions) == 2:
+            raise RuntimeError("the database went away")
+        return real(session, clicks, country_of)
+
+    monkeypatch.setattr(clickwriter, "write_values", second_fails)
+    writer = clickwriter.writer_for(app)
+    try:
+        writer.drain()
+        raise AssertionError("the failing transaction must stop the drain")
+    except RuntimeError:
+        pass
+    assert transactions == [3, 3] and len(clicks(app)) == 3
+    assert r.xlen(STREAM) == 4  # the first transaction's entries acknowledged and gone; the rest pending
+    monkeypatch.setattr(clickwriter, "write_values", real)
+    assert writer.drain() == 4 and len(clicks(app)) == 7
+
+
 def test_clicks_wait_in_redis_while_the_database_is_down(app, client, campaign, make_sharer, make_link, tmp_path):
     from sqlalchemy import create_engine
 
