@@ -38,13 +38,16 @@ CLAIM_IDLE_MS = 60_000
 # taken as abandoned (its writer is gone for good); a live writer reads a file
 # in seconds.
 STALE_READING_SECONDS = 300
-# Clicks go to the database at most about this many a transaction (60-170 ms of CPU on SQLite),
-# whatever the batch read: ``batch_size`` counts stream entries, and an entry carries up to a group
-# commit's 256 clicks. On SQLite a transaction holds the database's one write lock, and a sale
-# waits for it. Smaller transactions cost more a click (each rewrites the index pages it touched:
-# +45% CPU a click at 500 and +10% at 1,000, draining 100,000 clicks), so this bounds the rare huge batch
-# and leaves a burst's usual one (250 entries of ~20 clicks) whole.
+# Clicks go to the database at most about this many a transaction, whatever the batch read:
+# ``batch_size`` counts stream entries, and an entry carries up to a group commit's 256 clicks.
+# Smaller transactions cost more a click (each rewrites the index pages it touched: +10% CPU at
+# 1,000 and +45% at 500 on SQLite, draining 100,000 clicks). On SQLite a transaction holds the
+# database's one write lock, and a sale waits for it, the longer as the writer is niced while a
+# burst has the CPU: there they stay small (bench/bench_sale_during_clicks.py; 1,000 clicks:
+# 20-60 ms of CPU). On PostgreSQL, where only a sale naming a click of the batch waits, they
+# leave a burst's usual batch (250 entries of ~20 clicks) whole.
 TRANSACTION_CLICKS = 5000
+SQLITE_TRANSACTION_CLICKS = 1000
 
 
 @dataclass
@@ -268,14 +271,14 @@ def _decode(fields: dict) -> list[list[str]]:
     return clicks
 
 
-def _transactions(entries: list[tuple[str, list[list[str]]]]):
-    """Stream entries (id, clicks) in runs of about ``TRANSACTION_CLICKS`` clicks: (ids, clicks)."""
+def _transactions(entries: list[tuple[str, list[list[str]]]], size: int):
+    """Stream entries (id, clicks) in runs of about ``size`` clicks: (ids, clicks)."""
     ids: list[str] = []
     clicks: list[list[str]] = []
     for entry_id, values in entries:
         ids.append(entry_id)
         clicks.extend(values)
-        if len(clicks) >= TRANSACTION_CLICKS:
+        if len(clicks) >= size:
             yield ids, clicks
             ids, clicks = [], []
     if ids:
@@ -300,6 +303,8 @@ class ClickWriter:
         self._next_claim = 0.0
         self._next_spool = 0.0
         self._group_ready = False
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._transaction_clicks = SQLITE_TRANSACTION_CLICKS if self._sqlite else TRANSACTION_CLICKS
 
     def _session(self) -> Session:
         # Names our Redis so webhook events emitted in the batch are enqueued after commit.
@@ -335,7 +340,8 @@ class ClickWriter:
             block_ms = None
             if not entries:
                 break
-            for ids, clicks in _transactions([(entry_id, _decode(fields)) for entry_id, fields in entries]):
+            for ids, clicks in _transactions([(entry_id, _decode(fields)) for entry_id, fields in entries],
+                                             self._transaction_clicks):
                 try:
                     with self._session() as session, session.begin():
                         written = write_values(session, clicks, self.country_of).written
@@ -346,6 +352,8 @@ class ClickWriter:
                 self.redis.xdel(STREAM, *ids)
                 metrics.CLICKS_WRITTEN.inc(written)
                 total += written
+                if self._sqlite:  # a sale waiting for SQLite's write lock takes it now (database.begin_immediate)
+                    time.sleep(database.SQLITE_TURN_SECONDS)
         return total
 
     def _next_entries(self, block_ms: int | None) -> list:
@@ -433,9 +441,10 @@ class ClickWriter:
             except ValueError:
                 log.error("dropping a malformed spooled click: %r", line[:200])
         total = 0
-        for start in range(0, len(clicks), TRANSACTION_CLICKS):
+        size = self._transaction_clicks
+        for start in range(0, len(clicks), size):
             with self._session() as session, session.begin():
-                written = write_values(session, clicks[start:start + TRANSACTION_CLICKS], self.country_of).written
+                written = write_values(session, clicks[start:start + size], self.country_of).written
             metrics.CLICKS_WRITTEN.inc(written)
             total += written
         path.unlink(missing_ok=True)

@@ -125,7 +125,8 @@ def test_a_large_batch_goes_in_transactions_of_a_bounded_size_each_acknowledged_
     for _ in range(7):
         follow(client, link)  # (one click a stream entry, each request alone)
     assert r.xlen(STREAM) == 7
-    monkeypatch.setattr(clickwriter, "TRANSACTION_CLICKS", 3)
+    writer = clickwriter.writer_for(app)
+    monkeypatch.setattr(writer, "_transaction_clicks", 3)
     transactions = []
     real = clickwriter.write_values
 
@@ -136,7 +137,6 @@ def test_a_large_batch_goes_in_transactions_of_a_bounded_size_each_acknowledged_
         return real(session, clicks, country_of)
 
     monkeypatch.setattr(clickwriter, "write_values", second_fails)
-    writer = clickwriter.writer_for(app)
     try:
         writer.drain()
         raise AssertionError("the failing transaction must stop the drain")
