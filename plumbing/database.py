@@ -145,22 +145,31 @@ def begin_immediate(connection: Connection, timeout: float = SQLITE_BUSY_SECONDS
     raw = connection.connection.driver_connection
     # Heard by the engine's statement events, as when SQLAlchemy sent it (statement counts stay true).
     connection.dispatch.before_cursor_execute(connection, None, "BEGIN IMMEDIATE", (), None, False)
-    raw.execute("PRAGMA busy_timeout = 0")
+    begun = False
     try:
+        raw.execute("PRAGMA busy_timeout = 0")
         deadline = time.monotonic() + timeout
         pause = 0.0005
-        while True:
+        while not begun:
             try:
                 raw.execute("BEGIN IMMEDIATE")
-                break
+                begun = True
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() + pause > deadline:
+                # Any busy code (the extended ones too: SQLITE_BUSY_SNAPSHOT when another committed
+                # between this BEGIN's read and its lock, SQLITE_BUSY_RECOVERY), as SQLite's own wait.
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() + pause > deadline:
                     raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, sqlite3.Error) from exc
-            time.sleep(pause)
-            pause = min(pause * 2, 0.004)
-    finally:
+                time.sleep(pause)
+                pause = min(pause * 2, 0.004)
         raw.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
-    connection.dispatch.after_cursor_execute(connection, None, "BEGIN IMMEDIATE", (), None, False)
+        connection.dispatch.after_cursor_execute(connection, None, "BEGIN IMMEDIATE", (), None, False)
+    except BaseException:
+        # Nothing half done on a pooled connection: no write lock without a transaction SQLAlchemy
+        # knows of, and SQLite's own busy timeout back (an interrupt included).
+        if begun:
+            raw.rollback()
+        raw.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
+        raise
 
 
 def replace_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:

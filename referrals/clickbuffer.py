@@ -169,7 +169,7 @@ class ClickBuffer:
                     self._conn.disconnect()
         try:
             self.spool(batch)
-        except OSError:
+        except Exception:  # noqa: BLE001 - a full disk (OSError) or anything else: the click is not durable
             metrics.CLICKS_REFUSED.inc(len(batch))
             log.exception("%d clicks could be put neither in Redis nor in the spool; their redirects are refused",
                           len(batch))

@@ -348,13 +348,22 @@ class ClickWriter:
                 except Exception:
                     self._recover = True  # the rest of the batch stays pending; read it again next time
                     raise
-                self.redis.xack(STREAM, GROUP, *ids)
-                self.redis.xdel(STREAM, *ids)
+                try:
+                    self.redis.xack(STREAM, GROUP, *ids)
+                    self.redis.xdel(STREAM, *ids)
+                except Exception:
+                    self._recover = True  # the rest of the batch is ours, pending: read it again next time
+                    raise
                 metrics.CLICKS_WRITTEN.inc(written)
                 total += written
-                if self._sqlite:  # a sale waiting for SQLite's write lock takes it now (database.begin_immediate)
-                    time.sleep(database.SQLITE_TURN_SECONDS)
+                self._take_turns()
         return total
+
+    def _take_turns(self) -> None:
+        """After each transaction on SQLite, leave the write lock free a moment: a sale waiting for
+        it takes it now (``database.begin_immediate``) rather than after the whole backlog."""
+        if self._sqlite:
+            time.sleep(database.SQLITE_TURN_SECONDS)
 
     def _next_entries(self, block_ms: int | None) -> list:
         if self._recover:
@@ -447,6 +456,7 @@ class ClickWriter:
                 written = write_values(session, clicks[start:start + size], self.country_of).written
             metrics.CLICKS_WRITTEN.inc(written)
             total += written
+            self._take_turns()
         path.unlink(missing_ok=True)
         return total
 
