@@ -91,6 +91,13 @@ def create_private_sqlite_file(url: str) -> None:
         pass
 
 
+SQLITE_BUSY_SECONDS = 30.0
+_SQLITE_BUSY_TIMEOUT = f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}"
+# How long a SQLite writer that writes transaction after transaction (the click writer) leaves the
+# write lock free after each: longer than begin_immediate's longest pause, so a waiting one takes it.
+SQLITE_TURN_SECONDS = 0.005
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout."""
     if url.startswith("sqlite"):
@@ -105,7 +112,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+            cur.execute(_SQLITE_BUSY_TIMEOUT)
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -121,12 +128,6 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_size=5, max_overflow=10)
     event.listen(engine, "checkout", replace_if_closed_by_server)
     return engine
-
-
-SQLITE_BUSY_SECONDS = 30.0
-# How long a SQLite writer that writes transaction after transaction (the click writer) leaves the
-# write lock free after each: longer than begin_immediate's longest pause, so a waiting one takes it.
-SQLITE_TURN_SECONDS = 0.005
 
 
 def begin_immediate(connection: Connection, timeout: float = SQLITE_BUSY_SECONDS) -> None:
@@ -161,15 +162,13 @@ def begin_immediate(connection: Connection, timeout: float = SQLITE_BUSY_SECONDS
                     raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, sqlite3.Error) from exc
                 time.sleep(pause)
                 pause = min(pause * 2, 0.004)
-        raw.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
         connection.dispatch.after_cursor_execute(connection, None, "BEGIN IMMEDIATE", (), None, False)
     except BaseException:
-        # Nothing half done on a pooled connection: no write lock without a transaction SQLAlchemy
-        # knows of, and SQLite's own busy timeout back (an interrupt included).
-        if begun:
+        if begun:  # no write lock left on a pooled connection outside a transaction SQLAlchemy knows of
             raw.rollback()
-        raw.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
         raise
+    finally:
+        raw.execute(_SQLITE_BUSY_TIMEOUT)  # SQLite's own busy timeout back, whatever happened (an interrupt too)
 
 
 def replace_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:

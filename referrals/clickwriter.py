@@ -343,27 +343,25 @@ class ClickWriter:
             for ids, clicks in _transactions([(entry_id, _decode(fields)) for entry_id, fields in entries],
                                              self._transaction_clicks):
                 try:
-                    with self._session() as session, session.begin():
-                        written = write_values(session, clicks, self.country_of).written
-                except Exception:
-                    self._recover = True  # the rest of the batch stays pending; read it again next time
-                    raise
-                try:
+                    written = self._commit(clicks)
                     self.redis.xack(STREAM, GROUP, *ids)
                     self.redis.xdel(STREAM, *ids)
                 except Exception:
-                    self._recover = True  # the rest of the batch is ours, pending: read it again next time
+                    self._recover = True  # the rest of the batch stays pending; read it again next time
                     raise
-                metrics.CLICKS_WRITTEN.inc(written)
                 total += written
-                self._take_turns()
         return total
 
-    def _take_turns(self) -> None:
-        """After each transaction on SQLite, leave the write lock free a moment: a sale waiting for
-        it takes it now (``database.begin_immediate``) rather than after the whole backlog."""
+    def _commit(self, clicks: list[list[str]]) -> int:
+        """Write ``clicks`` in a transaction of their own; how many were new. Then, on SQLite, leave
+        the write lock free a moment: a sale waiting for it takes it now
+        (``database.begin_immediate``) rather than after the whole backlog."""
+        with self._session() as session, session.begin():
+            written = write_values(session, clicks, self.country_of).written
+        metrics.CLICKS_WRITTEN.inc(written)
         if self._sqlite:
             time.sleep(database.SQLITE_TURN_SECONDS)
+        return written
 
     def _next_entries(self, block_ms: int | None) -> list:
         if self._recover:
@@ -449,14 +447,8 @@ class ClickWriter:
                 clicks.append(decode_values(line))
             except ValueError:
                 log.error("dropping a malformed spooled click: %r", line[:200])
-        total = 0
         size = self._transaction_clicks
-        for start in range(0, len(clicks), size):
-            with self._session() as session, session.begin():
-                written = write_values(session, clicks[start:start + size], self.country_of).written
-            metrics.CLICKS_WRITTEN.inc(written)
-            total += written
-            self._take_turns()
+        total = sum(self._commit(clicks[start:start + size]) for start in range(0, len(clicks), size))
         path.unlink(missing_ok=True)
         return total
 
