@@ -502,7 +502,7 @@ class _Bound:
     engine: Engine
     sessions: sessionmaker
     read_sessions: sessionmaker
-    single_reads: sessionmaker
+    single_reads: Engine
 
 
 _bound: AppSlot[_Bound] = AppSlot("database")
@@ -518,7 +518,7 @@ def init_app(app: Flask) -> None:
     single = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else reads
     _bound.set(app, _Bound(engine, sessionmaker(engine, expire_on_commit=False, info=info),
                            sessionmaker(reads, expire_on_commit=False, info=info),
-                           sessionmaker(single, expire_on_commit=False, info=info)))
+                           single))
     app.teardown_appcontext(close_session)
 
 
@@ -630,10 +630,12 @@ def read_session(app: Flask | None = None) -> Session:
     return _bound.get(app).read_sessions()
 
 
-def single_read(app: Flask | None = None) -> Session:
-    """A fresh session for one reading statement (no transaction on PostgreSQL: several statements
-    would each see their own snapshot); the caller closes it."""
-    return _bound.get(app).single_reads()
+def single_read(app: Flask | None = None) -> Connection:
+    """A fresh connection for one reading statement (no transaction on PostgreSQL: several
+    statements would each see their own snapshot); the caller closes it. A Core connection, not a
+    session: for a statement that loads no objects the ORM's execution costs more than the
+    statement (a quarter of the earnings GET's CPU, see bench/bench_get.py)."""
+    return _bound.get(app).single_reads.connect()
 
 
 def session() -> Session:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from plumbing import database
@@ -261,7 +261,8 @@ _EARNINGS_IN = _sharer_earnings_statement(lambda currency: currency == bindparam
 _EARNINGS_IN_WORKSPACE_CURRENCY = _sharer_earnings_statement(lambda currency: currency == Workspace.currency)
 
 
-def sharer_earnings(session: Session, workspace_id: int, sharer_id: int, currency: str | None) -> dict[str, str] | None:
+def sharer_earnings(session: Session | Connection, workspace_id: int, sharer_id: int,
+                    currency: str | None) -> dict[str, str] | None:
     """:func:`earnings` of a sharer of this workspace, in ``currency`` or else the workspace's, in one
     statement (the sharer's check and the currency with the sums); None when there is no such sharer."""
     params = {"sharer_id": sharer_id, "workspace_id": workspace_id}

@@ -129,8 +129,8 @@ def conversions(data: dict):
 def earnings(query: dict, sharer_id: int):
     """A sharer's money by state. :raise 403: another seller's. :raise 404: unknown sharer."""
     current().check_acts_for(sharer_id)
-    with database.single_read() as session:  # one statement: no transaction to begin and end
-        money = ledger.sharer_earnings(session, current().workspace_id, sharer_id, query.get("currency"))
+    with database.single_read() as connection:  # one statement: no transaction to begin and end
+        money = ledger.sharer_earnings(connection, current().workspace_id, sharer_id, query.get("currency"))
     if money is None:
         raise ApiError(404, "not_found", "No such sharer.")
     return money
