@@ -117,7 +117,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - driver hook
-            if conn.get_execution_options().get("sqlite_deferred", False):
+            options = conn.get_execution_options()
+            if options.get("sqlite_single_statement", False):
+                return  # one statement is a transaction of its own (SQLite's autocommit)
+            if options.get("sqlite_deferred", False):
                 conn.exec_driver_sql("BEGIN")
             else:
                 begin_immediate(conn)
@@ -514,8 +517,9 @@ def init_app(app: Flask) -> None:
     # Reads need no write lock: on SQLite they start with a plain (deferred) BEGIN.
     info = {_APP: app}  # for commit hooks that run outside an app context (jobs, CLI, tests)
     reads = engine.execution_options(sqlite_deferred=True)
-    # One statement needs no transaction: on PostgreSQL that saves the BEGIN and ROLLBACK round trips.
-    single = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else reads
+    # One statement needs no transaction: that saves the BEGIN and ROLLBACK (round trips on PostgreSQL).
+    single = (engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql"
+              else engine.execution_options(sqlite_single_statement=True))
     _bound.set(app, _Bound(engine, sessionmaker(engine, expire_on_commit=False, info=info),
                            sessionmaker(reads, expire_on_commit=False, info=info),
                            single))
