@@ -16,7 +16,6 @@ import logging
 import os
 import random
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import datetime, timedelta, timezone
@@ -26,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
 sys.path.insert(0, str(ROOT / "bench"))
+
+from bench.timing import scratch_folder  # noqa: E402
 
 CHANNELS = ["wechat_moments", "wechat_official", "weibo", "qzone", "xiaohongshu", "douyin", "x", "email"]
 STAFF_PASSWORD = "correct horse battery staple 100k"
@@ -124,7 +125,7 @@ def main() -> None:
     parser.add_argument("--sharers", type=int, default=100_000)
     parser.add_argument("--profile", help="profile this page (a path) instead of timing them all")
     args = parser.parse_args()
-    os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-100k-")
+    os.environ["SHARECAST_INSTANCE"] = scratch_folder("sharecast-100k-")
 
     from timing import timed
 

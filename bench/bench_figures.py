@@ -14,7 +14,6 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,13 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench.timing import scratch_folder  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=200_000)
     args = parser.parse_args()
-    os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-figures-")
+    os.environ["SHARECAST_INSTANCE"] = scratch_folder("sharecast-figures-")
 
     from sqlalchemy import insert, select
     from timing import timed

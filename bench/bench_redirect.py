@@ -29,13 +29,15 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
+
+from bench.timing import scratch_folder  # noqa: E402
+
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.42"
 
 
@@ -210,7 +212,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--exact", type=int, default=20_000, help="redirects in each exact-count phase")
     args = parser.parse_args()
-    os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-bench-")
+    os.environ["SHARECAST_INSTANCE"] = scratch_folder("sharecast-bench-")
     app, env, link_id, code = seed()
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
     loop_workers = [int(n) for n in args.loop_workers.split(",")]

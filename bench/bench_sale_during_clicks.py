@@ -24,13 +24,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
+
+from bench.timing import scratch_folder  # noqa: E402
 
 HOG = "import time\nend = time.time() + {s}\nwhile time.time() < end:\n    pass\n"
 
@@ -108,7 +109,7 @@ def main() -> None:
           f"{os.cpu_count()} busy processes at nice 0; sales one after another for {args.seconds:.0f} s")
     for name, extra in cases:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-bench-")
+        env["SHARECAST_INSTANCE"] = scratch_folder("sharecast-bench-")
         argv = [sys.executable, __file__, "--child", "--clicks", str(args.clicks), "--per-entry", str(args.per_entry),
                 "--seconds", str(args.seconds), *extra]
         out = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=args.seconds + 600)

@@ -29,7 +29,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from http.client import HTTPConnection
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
 
 from bench.bench_redirect import free_port, granian, stop, wait_port  # noqa: E402
+from bench.timing import scratch_folder  # noqa: E402
 
 
 def seed():
@@ -232,7 +232,7 @@ def per_backend(argv: list[str], postgres: str | None, redis: str | None, timeou
     results = {}
     for name, extra in backends.items():
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(extra, SHARECAST_INSTANCE=tempfile.mkdtemp(prefix="sharecast-bench-"))
+        env.update(extra, SHARECAST_INSTANCE=scratch_folder("sharecast-bench-"))
         out = subprocess.run([sys.executable, argv[0], "--child", *argv[1:]], env=env, cwd=ROOT,
                              capture_output=True, text=True, timeout=timeout)
         if out.returncode != 0:

@@ -20,7 +20,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_redirect import UA, free_port, granian, seed, stop, wait_port  # noqa: E402
+from bench.timing import scratch_folder  # noqa: E402
 
 
 class SlowClients:
@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=200, help="slow connections")
     parser.add_argument("--requests", type=int, default=2000, help="timed redirects per phase")
     args = parser.parse_args()
-    os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-bench-")
+    os.environ["SHARECAST_INSTANCE"] = scratch_folder("sharecast-bench-")
     app, env, _link_id, code = seed()
     servers = [("granian (flask serve)", lambda port: granian("app:web_app", port, env, (4, 4), True))]
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,12 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench.timing import scratch_folder  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clicks", type=int, default=1_000_000)
     args = parser.parse_args()
-    os.environ["SHARECAST_INSTANCE"] = tempfile.mkdtemp(prefix="sharecast-stats-")
+    os.environ["SHARECAST_INSTANCE"] = scratch_folder("sharecast-stats-")
 
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session

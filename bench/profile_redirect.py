@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import scratch_folder  # noqa: E402
+
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.42"
 
 
@@ -71,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=50_000)
     args = parser.parse_args()
-    os.environ.setdefault("SHARECAST_INSTANCE", tempfile.mkdtemp(prefix="sharecast-profile-"))
+    os.environ.setdefault("SHARECAST_INSTANCE", scratch_folder("sharecast-profile-"))
     from bench.bench_redirect import seed
     from plumbing import metrics, redis_client
     from referrals import redirect
