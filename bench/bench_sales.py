@@ -16,7 +16,9 @@ core). Every sale names a new buyer, so every one enrolls a sharer; one order in
 ten is posted twice at once, to check that a replay credits nothing twice.
 Prints sales/s, latency p50/p99, SQL statements per sale (counted in-process on
 the same database), and the median of an authenticated GET over HTTP (once the database has
-settled: statistics and visibility map, see ``settle``). Beside them, in the same run and under
+settled: statistics and visibility map, see ``settle``), and the CPU per request of the web
+workers, PostgreSQL's processes (on this machine) and the clients, read from ``/proc`` around the
+timed load: what two cores allow. Beside them, in the same run and under
 the same server settings, the floor: a bare Flask app writing the same rows in as many statements
 as Sharecast's sale, on the same database (``bench/bare_sale.py``), driven alike, and the ratio of
 the two.
@@ -176,11 +178,41 @@ def settle(engine) -> None:
         conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
 
 
+def processes() -> dict[int, tuple[int, str, float]]:
+    """Every process this user may read: pid → (parent pid, command name, CPU seconds so far)."""
+    found = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:  # (gone meanwhile)
+            continue
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        found[int(entry)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def cpu_by_part(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the web server (granian and its workers), PostgreSQL's processes on
+    this machine (none when the database is elsewhere) and this process (the clients)."""
+    seen = processes()
+    parts = {"web": 0.0, "database": 0.0, "client": seen.get(os.getpid(), (0, "", 0.0))[2]}
+    for pid, (parent, name, cpu) in seen.items():
+        if pid == server_pid or parent == server_pid:
+            parts["web"] += cpu
+        elif name.startswith("postgres"):
+            parts["database"] += cpu
+    return parts
+
+
 def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: str, args, engine,
                factory: bool = False, then=None) -> tuple[dict, object]:
     """Serve ``target`` under granian, warm it up with ``args.history`` sales and settle ``engine``'s
     database, then drive the timed load; ``then(port)`` runs while it still serves. Returns the
-    load's figures and what ``then`` gave."""
+    load's figures (with the CPU each part spent per request: where the time goes, and what two
+    cores allow) and what ``then`` gave."""
     port = free_port()
     server = granian(target, port, env, config, factory)
     try:
@@ -190,7 +222,10 @@ def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: 
         drive(port, key, code, max(args.history, args.clients * 4), args.clients, 120, "H")
         if args.history:
             settle(engine)
+        before = cpu_by_part(server.pid)
         load = drive(port, key, code, args.sales, args.clients, args.seconds, "S")
+        after = cpu_by_part(server.pid)
+        load["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / max(1, load["requests"]) for part in after}
         return load, then(port) if then else None
     finally:
         stop([server])
@@ -218,8 +253,12 @@ def one_backend(args) -> dict:
     return {**load, "twice": credited_twice(app), "get_ms": get_ms,
             "statements": statements_per_sale(app, seeded["owner"], seeded["code"]),
             "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"], "bare_statuses": bare["statuses"],
-            "bare_first_error": bare["first_error"],
+            "bare_first_error": bare["first_error"], "cpu": _cpu_row(load["cpu_ms"]), "bare_cpu": _cpu_row(bare["cpu_ms"]),
             "ratio": load["sales_per_s"] / bare["sales_per_s"]}
+
+
+def _cpu_row(cpu_ms: dict[str, float]) -> str:
+    return " / ".join(f"{cpu_ms[part]:.2f}" for part in ("web", "database", "client"))
 
 
 def per_backend(argv: list[str], postgres: str | None, redis: str | None, timeout: float) -> dict[str, dict]:
@@ -266,7 +305,10 @@ def main() -> None:
             ("GET earnings median ms", "get_ms", "{:.2f}"),
             ("bare Flask sales/s", "bare_per_s", "{:.0f}"), ("bare Flask p99 ms", "bare_p99", "{:.1f}"),
             ("bare Flask statuses", "bare_statuses", "{}"),
-            ("sales/s / bare", "ratio", "{:.2f}")]
+            ("sales/s / bare", "ratio", "{:.2f}"),
+            # CPU per request summed over each part's processes, from /proc (database: PostgreSQL's
+            # processes on this machine; SQLite's work is the web workers'): what the cores allow
+            ("CPU ms web/db/client", "cpu", "{}"), ("bare CPU ms web/db/client", "bare_cpu", "{}")]
     print(f"{'':24}" + "".join(f"{name:>22}" for name in results))
     for label, key, fmt in rows:
         print(f"{label:24}" + "".join(f"{fmt.format(r[key]):>22}" for r in results.values()))
