@@ -16,8 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
 
-from bench.timing import scratch_folder  # noqa: E402
+from bench.timing import scratch_folder, timed  # noqa: E402
 
 
 def main() -> None:
@@ -28,7 +29,6 @@ def main() -> None:
 
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
-    from timing import timed
 
     from app import create_app
     from plumbing import database, migrate
