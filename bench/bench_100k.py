@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.timing import scratch_folder  # noqa: E402
+from bench.timing import scratch_folder, timed  # noqa: E402
 
 CHANNELS = ["wechat_moments", "wechat_official", "weibo", "qzone", "xiaohongshu", "douyin", "x", "email"]
 STAFF_PASSWORD = "correct horse battery staple 100k"
@@ -127,7 +127,6 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["SHARECAST_INSTANCE"] = scratch_folder("sharecast-100k-")
 
-    from timing import timed
 
     from app import create_app
     from plumbing import migrate, redis_client

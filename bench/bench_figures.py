@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.timing import scratch_folder  # noqa: E402
+from bench.timing import scratch_folder, timed  # noqa: E402
 
 
 def main() -> None:
@@ -33,7 +33,6 @@ def main() -> None:
     os.environ["SHARECAST_INSTANCE"] = scratch_folder("sharecast-figures-")
 
     from sqlalchemy import insert, select
-    from timing import timed
 
     from app import create_app
     from figures.customers import cohorts, repurchase

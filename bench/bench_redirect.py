@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
 
-from bench.timing import scratch_folder  # noqa: E402
+from bench.timing import process_stat, scratch_folder  # noqa: E402
 
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.42"
 
@@ -76,8 +76,7 @@ def settled(proc: subprocess.Popen, timeout: float = 60) -> None:
     """Wait until ``proc`` has started up (its CPU time still for a second), so its start-up
     (seconds of CPU for the app's imports) does not fall on the first server timed."""
     def cpu() -> float:
-        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_stat(proc.pid)[2]
 
     deadline = time.time() + timeout
     before = cpu()

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # as pytest.ini's pythonpath: tests.conftest imports its neighbours by name
 
 from bench.bench_redirect import free_port, granian, stop, wait_port  # noqa: E402
-from bench.timing import scratch_folder  # noqa: E402
+from bench.timing import process_stat, scratch_folder  # noqa: E402
 
 
 def seed():
@@ -180,18 +180,8 @@ def settle(engine) -> None:
 
 def processes() -> dict[int, tuple[int, str, float]]:
     """Every process this user may read: pid → (parent pid, command name, CPU seconds so far)."""
-    found = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            text = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:  # (gone meanwhile)
-            continue
-        name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
-        found[int(entry)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
-    return found
+    found = {int(entry): process_stat(int(entry)) for entry in os.listdir("/proc") if entry.isdigit()}
+    return {pid: stat for pid, stat in found.items() if stat is not None}  # (None: gone meanwhile)
 
 
 def cpu_by_part(server_pid: int) -> dict[str, float]:

@@ -1,12 +1,14 @@
-"""What the benchmarks share: the median of a few runs, and scratch instance folders."""
+"""What the benchmarks share: the median of a few runs, scratch instance folders, a process's CPU time."""
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def timed(fn: Callable, runs: int = 5, clock: Callable[[], float] = time.perf_counter) -> tuple[float, object]:
@@ -28,3 +30,14 @@ def scratch_folder(prefix: str = "sharecast-bench-") -> str:
     folder = tempfile.mkdtemp(prefix=prefix)
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+def process_stat(pid: int) -> tuple[int, str, float] | None:
+    """A process's parent pid, command name and CPU seconds so far (user and system), from
+    ``/proc/<pid>/stat``; None when it is gone or not ours to read."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+    return int(fields[1]), name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -635,8 +635,8 @@ def read_session(app: Flask | None = None) -> Session:
 
 
 def single_read(app: Flask | None = None) -> Connection:
-    """A fresh connection for one reading statement (no transaction on PostgreSQL: several
-    statements would each see their own snapshot); the caller closes it. A Core connection, not a
+    """A fresh connection for one reading statement, run without a transaction around it on either
+    backend (several statements would each see their own snapshot); the caller closes it. A Core connection, not a
     session: for a statement that loads no objects the ORM's execution costs more than the
     statement (a quarter of the earnings GET's CPU, see bench/bench_get.py)."""
     return _bound.get(app).single_reads.connect()
