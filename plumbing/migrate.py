@@ -66,3 +66,20 @@ def init_app(app: Flask) -> None:
         command.revision(alembic_config(app.config["DATABASE_URL"]), message=message, autogenerate=True)
 
     app.cli.add_command(group)
+
+
+def replace_index(table: str, create: tuple[str, list[str]], drop: str) -> None:
+    """In a migration: create one index of ``table``, then drop the other, so its rows are never
+    without one. On PostgreSQL both CONCURRENTLY, outside the migration's transaction, so writes go
+    on while a large table is indexed, and idempotent, for a node that runs the upgrade at the same
+    moment as another."""
+    from alembic import op
+
+    if op.get_bind().dialect.name == "postgresql":
+        with op.get_context().autocommit_block():
+            op.create_index(create[0], table, create[1], postgresql_concurrently=True, if_not_exists=True)
+            op.drop_index(drop, table_name=table, postgresql_concurrently=True, if_exists=True)
+        return
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.create_index(create[0], create[1], unique=False)
+        batch_op.drop_index(drop)

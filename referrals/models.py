@@ -228,9 +228,11 @@ class Conversion(Base):
         Index("ix_conversions_customer", "workspace_id", "customer_sharer_id", "occurred_at"),
         # The IP-prefix risk rule counts one workspace's sales from one network in a window.
         Index("ix_conversions_ip_prefix", "workspace_id", "ip_prefix", "occurred_at"),
-        # A seller's sales, newest first, with the amounts: the refund-share rule reads the latest ones
-        # from the index alone (referrals/risk.py, RECENT_SALES); every lookup by seller uses it too.
-        Index("ix_conversions_seller_sales", "sharer_id", "type", "id", "amount_minor", "refunded_minor"),
+        # A seller's sales, newest first, with the amounts and whether review rejected them: the
+        # refund-share rule reads the latest ones from the index alone (referrals/risk.py,
+        # RECENT_SALES); every lookup by seller uses it too.
+        Index("ix_conversions_seller_counted", "sharer_id", "type", "id", "amount_minor", "refunded_minor",
+              "rejected"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -262,6 +264,10 @@ class Conversion(Base):
     binding_id: Mapped[int | None] = mapped_column(Integer)
     # A sale's buyer's network: the keyed hash of their IP's /24 or /48 (referrals/visitors.py), never the IP.
     ip_prefix: Mapped[str | None] = mapped_column(String(32))
+    # Rejected in risk review (set with its review's status by reviews.reject, never cleared): the
+    # refund-share rule leaves such a sale out, reading this from the seller's index. Other figures
+    # ask the review itself (stats.not_rejected_in_review), one probe per sale they read anyway.
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Commission(Base):

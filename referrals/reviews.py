@@ -35,11 +35,12 @@ def settings_json(settings: RiskSettings) -> dict:
 
 
 def recent_sales(seller, but: int | None = None) -> Subquery:
-    """The seller's latest ``RECENT_SALES`` sales (amount and refunds), but the sale ``but``: what the
-    refund-share rule weighs, read newest first from ``ix_conversions_seller_sales`` alone.
+    """The seller's latest ``RECENT_SALES`` sales (amount and refunds), but the sale ``but`` and those
+    rejected in review (a rejected sale counts nowhere; one still in review counts): what the
+    refund-share rule weighs, read newest first from ``ix_conversions_seller_counted`` alone.
     ``seller``: an id, or a SQL expression giving one."""
-    query = select(Conversion.amount_minor, Conversion.refunded_minor).where(Conversion.sharer_id == seller,
-                                                                           Conversion.type == "sale")
+    query = select(Conversion.amount_minor, Conversion.refunded_minor).where(
+        Conversion.sharer_id == seller, Conversion.type == "sale", Conversion.rejected.is_(False))
     if but is not None:
         query = query.where(Conversion.id != but)
     return query.order_by(Conversion.id.desc()).limit(RECENT_SALES).subquery("recent_sales")
@@ -172,6 +173,7 @@ def reject(session: Session, workspace_id: int, review_id: int, reason: str, by:
     # The sale first, as a refund locks it: a refund at the same moment either came before (its
     # refunds are read here) or waits until this rejection has taken the sale off its binding.
     sale = session.get(Conversion, review.conversion_id, with_for_update=True)
+    sale.rejected = True
     for c in _held(session, review):
         ledger.reject(session, c, memo=reason)
         c.price_held = False

@@ -122,6 +122,65 @@ def test_a_sharer_whose_refunds_exceed_the_share_is_held(owner, campaign, make_s
     assert statuses(res) == ["held"] and rules_of(res) == ["refund_share"]
 
 
+def _rejected_sales(owner, code: str, tag: str, count: int) -> list[int]:
+    """``count`` sales through ``code`` held (a throwaway email) and rejected in review; their sales' ids."""
+    ids = []
+    for i in range(count):
+        res = sale(owner, f"{tag}-{i}", code=code, customer={"external_id": f"{tag}{i}", "email": f"{tag}{i}@mailinator.com"})
+        assert statuses(res) == ["held"]
+        [review] = [r for r in owner.get("/api/v1/risk/reviews?status=open").json["items"]
+                    if r["conversion_id"] == res.json["id"]]
+        assert owner.post(f"/api/v1/risk/reviews/{review['id']}/reject", {"reason": "刷单"}).status_code == 200
+        ids.append(res.json["id"])
+    return ids
+
+
+def test_sales_rejected_in_review_count_nowhere_in_the_refund_share(owner, campaign, make_sharer, make_link):
+    """3 of 5 sound sales refunded (60%): rejected sales, never refunded, do not dilute the share
+    (counted, it would be 3 of 8, 37.5%), nor make up the five sales the rule waits for."""
+    seller, newcomer = make_sharer("小林"), make_sharer("小周")
+    link = make_link(campaign["id"], seller["id"])
+    for i in range(5):
+        assert statuses(sale(owner, f"R-{i}", code=link["code"])) == ["pending"]
+    for i in range(3):
+        assert refund(owner, f"R-{i}").status_code == 201
+    _rejected_sales(owner, link["code"], "F", 3)
+    res = sale(owner, "R-5", code=link["code"])
+    assert statuses(res) == ["held"] and rules_of(res) == ["refund_share"]
+    assert "60%" in res.json["review"]["flags"][0]["detail"]
+    # Four sound sales, one refunded, and three rejected ones (never refunded, but not sales): not five.
+    fresh = make_link(campaign["id"], newcomer["id"])["code"]
+    for i in range(4):
+        assert statuses(sale(owner, f"N-{i}", code=fresh)) == ["pending"]
+    _rejected_sales(owner, fresh, "G", 3)
+    assert refund(owner, "N-0").status_code == 201
+    for i in range(3):
+        assert refund(owner, f"G-{i}").status_code == 201  # (refunds of rejected sales: still not sales)
+    assert statuses(sale(owner, "N-4", code=fresh)) == ["pending"]
+
+
+def test_the_migration_marks_the_sales_rejected_before_it(app, owner, campaign, make_sharer, make_link):
+    from alembic import command
+    from sqlalchemy import select, update
+
+    from plumbing import migrate
+    from referrals.models import Conversion
+
+    seller = make_sharer("小林")
+    rejected = _rejected_sales(owner, make_link(campaign["id"], seller["id"])["code"], "F", 2)
+    sound = sale(owner, "R-1", code=make_link(campaign["id"], seller["id"])["code"]).json["id"]
+    with database.new_session(app) as s:
+        assert set(s.scalars(select(Conversion.id).where(Conversion.rejected))) == set(rejected)
+        s.execute(update(Conversion).values(rejected=False))
+        s.commit()
+    url = app.config["DATABASE_URL"]
+    command.downgrade(migrate.alembic_config(url), "f4b6d8a0c2e3")
+    migrate.upgrade(url)
+    with database.new_session(app) as s:
+        marks = s.execute(select(Conversion.id, Conversion.rejected).where(Conversion.sharer_id == seller["id"]))
+        assert dict(marks.all()) == {rejected[0]: True, rejected[1]: True, sound: False}
+
+
 def _past_sales(app, sharer_id: int, tag: str, count: int, refunded: bool) -> None:
     """``count`` sales of 199.00 by the sharer, recorded before now (written directly: thousands of them)."""
     from sqlalchemy import insert

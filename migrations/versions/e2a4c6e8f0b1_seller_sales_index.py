@@ -11,7 +11,7 @@ statements are idempotent, for a node that runs the upgrade at the same moment a
 """
 from typing import Sequence, Union
 
-from alembic import op
+from plumbing import migrate
 
 # revision identifiers, used by Alembic.
 revision: str = 'e2a4c6e8f0b1'
@@ -23,23 +23,11 @@ NEW = ('ix_conversions_seller_sales', ['sharer_id', 'type', 'id', 'amount_minor'
 OLD = ('ix_conversions_sharer_id', ['sharer_id'])
 
 
-def _swap(create: tuple[str, list[str]], drop: str) -> None:
-    """Create one index, then drop the other, so a seller's sales are never without one."""
-    if op.get_bind().dialect.name == 'postgresql':
-        with op.get_context().autocommit_block():
-            op.create_index(create[0], 'conversions', create[1], postgresql_concurrently=True, if_not_exists=True)
-            op.drop_index(drop, table_name='conversions', postgresql_concurrently=True, if_exists=True)
-        return
-    with op.batch_alter_table('conversions', schema=None) as batch_op:
-        batch_op.create_index(create[0], create[1], unique=False)
-        batch_op.drop_index(drop)
-
-
 def upgrade() -> None:
     """Upgrade schema."""
-    _swap(NEW, OLD[0])
+    migrate.replace_index('conversions', NEW, OLD[0])
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    _swap(OLD, NEW[0])
+    migrate.replace_index('conversions', OLD, NEW[0])
