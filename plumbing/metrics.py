@@ -21,7 +21,8 @@ from prometheus_client.registry import REGISTRY, Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-REDIRECTS = Counter("sharecast_redirects", "Answers of /r/<code> by outcome", ["outcome"])
+REDIRECTS = Counter("sharecast_redirects", "Answers of /r/<code> by outcome (found: a redirect sent, its click "
+                    "durable first)", ["outcome"])
 REDIRECT_FOUND = REDIRECTS.labels("found")
 REDIRECT_NOT_FOUND = REDIRECTS.labels("not_found")
 REDIRECT_UNAVAILABLE = REDIRECTS.labels("unavailable")

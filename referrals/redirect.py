@@ -120,13 +120,16 @@ class Redirector:
         HEAD requests and bots are redirected without ``sc_click``; bots are
         recorded (flagged) and never counted or credited. A disabled link (its sharer
         suspended) is redirected without ``sc_click`` and records nothing.
+
+        A redirect with a click counts as ``found`` once its click is durable (the caller's
+        :meth:`delivered`): one whose click was refused was not answered with a redirect.
         """
         now = time.time()
         if target is None or target.expired(now):
             self.not_found.inc()
             return NOT_FOUND
-        self.found.inc()
         if method == "HEAD" or target.disabled:
+            self.found.inc()
             return _redirect(target.location(None))
         user_agent = user_agent[:512]
         bot = is_bot(user_agent)
@@ -137,6 +140,10 @@ class Redirector:
             user_agent, referer[:1000], creative_tag(query) if query else "",
             address[:45] if self.carry_ip else "")
         return _redirect(target.location(None if bot else click_id), click)
+
+    def delivered(self, count: int = 1) -> None:
+        """``count`` redirects whose clicks are durable were sent (see :meth:`answer`)."""
+        self.found.inc(count)
 
     def unavailable(self) -> Answer:
         self.unavailable_.inc()
@@ -171,8 +178,11 @@ class RedirectLayer:
             answer = redirector.answer(target, method, environ.get("HTTP_USER_AGENT", ""),
                                        environ.get("HTTP_REFERER", ""), environ.get("REMOTE_ADDR", ""),
                                        environ.get("QUERY_STRING"))
-        if answer.click is not None and not self.clicks.push(answer.click):
-            answer = UNAVAILABLE  # no durable click, no redirect (counted in sharecast_clicks_refused)
+        if answer.click is not None:
+            if self.clicks.push(answer.click):
+                redirector.delivered()
+            else:  # no durable click, no redirect (its click counted in sharecast_clicks_refused)
+                answer = redirector.unavailable()
         start_response(answer.status, answer.headers)
         return [] if method == "HEAD" or not answer.body else [answer.body]
 

@@ -248,8 +248,9 @@ class GroupCommit:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, redis: RedisLink, spool: ClickBuffer,
-                 max_batch: int = 512):
+                 delivered=lambda count: None, max_batch: int = 512):
         self._loop = loop
+        self._delivered = delivered  # told how many redirects went out with their clicks durable
         self._redis = redis
         self._spool = spool
         self._max_batch = max_batch
@@ -309,6 +310,8 @@ class GroupCommit:
                     connection.fill(slot, reply)
                 else:  # no click, no answer: the visitor's browser may ask again
                     connection.transport.close()
+            if durable:
+                self._delivered(len(waiting))
             if self._clicks and not cancelled:
                 self._flush()
             else:
@@ -585,7 +588,7 @@ class RedirectServer:
         """Serve on ``sock`` until ``stop`` is set, then answer what is in hand and return."""
         loop = asyncio.get_running_loop()
         redis = RedisLink(self.redis_url)
-        self.commit = GroupCommit(loop, redis, self.spool)
+        self.commit = GroupCommit(loop, redis, self.spool, self.redirector.delivered)
         server = await loop.create_server(lambda: Connection(self), sock=sock, backlog=1024)
         housekeeping = loop.create_task(self._housekeeping())
         try:

@@ -187,6 +187,14 @@ def test_redis_outage_spools_clicks_to_disk_without_slowing_the_redirect(app, cl
     assert len(clicks(app)) == 21
 
 
+def redirect_outcomes() -> dict[str, float]:
+    """``sharecast_redirects_total`` by outcome, as this process counted them so far."""
+    from prometheus_client import REGISTRY
+
+    return {outcome: REGISTRY.get_sample_value("sharecast_redirects_total", {"outcome": outcome}) or 0
+            for outcome in ("found", "not_found", "unavailable")}
+
+
 def test_a_click_neither_redis_nor_the_spool_takes_refuses_its_redirect(app, client, campaign, make_sharer, make_link,
                                                                          tmp_path):
     from prometheus_client import REGISTRY
@@ -198,11 +206,15 @@ def test_a_click_neither_redis_nor_the_spool_takes_refuses_its_redirect(app, cli
     (tmp_path / "full").write_text("")
     spool, buffer._spool_dir = buffer._spool_dir, tmp_path / "full" / "click-spool"  # mkdir: not a directory
     refused_before = REGISTRY.get_sample_value("sharecast_clicks_refused_total") or 0
+    outcomes_before = redirect_outcomes()
     res = follow(client, link)
     assert res.status_code == 503 and "Location" not in res.headers and res.headers["Retry-After"]
     assert REGISTRY.get_sample_value("sharecast_clicks_refused_total") == refused_before + 1
+    # Answered 503, so counted as unavailable, not as a redirect found.
+    assert redirect_outcomes() == {**outcomes_before, "unavailable": outcomes_before["unavailable"] + 1}
     buffer._spool_dir = spool  # the disk has room again
     assert follow(client, link).status_code == 302
+    assert redirect_outcomes()["found"] == outcomes_before["found"] + 1
     [spooled] = spool.glob("clicks-*.log")
     os.utime(spooled, (time.time() - 60, time.time() - 60))  # the writer takes a spool file once it is still
     drain(app)

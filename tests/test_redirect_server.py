@@ -19,6 +19,7 @@ import pytest
 import redis
 from conftest import BROWSER, drain, path_of
 from sqlalchemy import select
+from test_redirect import redirect_outcomes
 
 from plumbing import database
 from plumbing.config import ROOT
@@ -224,6 +225,7 @@ def test_with_redis_gone_and_the_spool_unwritable_a_redirect_goes_unanswered(app
 
     path = path_of(make_link(campaign["id"], make_sharer()["id"])["url"])
     refused_before = REGISTRY.get_sample_value("sharecast_clicks_refused_total") or 0
+    outcomes_before = redirect_outcomes()
     running = Running(app)
     try:
         assert running.get(path)[0] == 302  # the link is cached now
@@ -235,6 +237,8 @@ def test_with_redis_gone_and_the_spool_unwritable_a_redirect_goes_unanswered(app
     finally:
         running.close()
     assert REGISTRY.get_sample_value("sharecast_clicks_refused_total") == refused_before + 1
+    # (the server's tallies reach the counters as it stops) The unanswered one is no redirect found.
+    assert redirect_outcomes() == {**outcomes_before, "found": outcomes_before["found"] + 1}
     assert not list((app.config["INSTANCE_PATH"] / "click-spool").glob("clicks-*.log"))
     assert drain(app) == 1  # the first click only
 
