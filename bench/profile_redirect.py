@@ -84,8 +84,8 @@ def main() -> None:
     layer = redirect.layer(app)
 
     class NoHandOff(ClickBuffer):
-        def push(self, click: str) -> None:
-            pass
+        def push(self, click: str) -> bool:
+            return True  # taken (a refused click would time a 503, not a redirect)
 
     quiet = redirect.RedirectLayer(layer.next_app, layer.redirector, NoHandOff(None, Path(tempfile.mkdtemp())))
     loop_request = _event_loop_request(app, code)

@@ -9,7 +9,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
@@ -68,15 +68,23 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(group)
 
 
+_INVALID_INDEX = text("SELECT true FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid "
+                      "WHERE pg_class.relname = :name AND NOT pg_index.indisvalid")
+
+
 def replace_index(table: str, create: tuple[str, list[str]], drop: str) -> None:
     """In a migration: create one index of ``table``, then drop the other, so its rows are never
     without one. On PostgreSQL both CONCURRENTLY, outside the migration's transaction, so writes go
-    on while a large table is indexed, and idempotent, for a node that runs the upgrade at the same
-    moment as another."""
+    on while a large table is indexed; safe to run again after an upgrade stopped halfway (a build
+    that was interrupted leaves an invalid index, dropped here and built again; no other upgrade runs
+    meanwhile, see migrations/env.py)."""
     from alembic import op
 
-    if op.get_bind().dialect.name == "postgresql":
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
         with op.get_context().autocommit_block():
+            if bind.scalar(_INVALID_INDEX, {"name": create[0]}):
+                op.drop_index(create[0], table_name=table, postgresql_concurrently=True, if_exists=True)
             op.create_index(create[0], table, create[1], postgresql_concurrently=True, if_not_exists=True)
             op.drop_index(drop, table_name=table, postgresql_concurrently=True, if_exists=True)
         return

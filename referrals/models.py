@@ -231,8 +231,8 @@ class Conversion(Base):
         # A seller's sales, newest first, with the amounts and whether review rejected them: the
         # refund-share rule reads the latest ones from the index alone (referrals/risk.py,
         # RECENT_SALES); every lookup by seller uses it too.
-        Index("ix_conversions_seller_counted", "sharer_id", "type", "id", "amount_minor", "refunded_minor",
-              "rejected"),
+        Index("ix_conversions_seller_counted", "sharer_id", "type", "rejected", "id", "amount_minor",
+              "refunded_minor"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

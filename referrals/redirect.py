@@ -145,6 +145,10 @@ class Redirector:
         """``count`` redirects whose clicks are durable were sent (see :meth:`answer`)."""
         self.found.inc(count)
 
+    def refused(self, count: int = 1) -> None:
+        """``count`` redirects were not sent: their clicks could be made durable nowhere."""
+        self.unavailable_.inc(count)
+
     def unavailable(self) -> Answer:
         self.unavailable_.inc()
         return UNAVAILABLE
@@ -182,7 +186,8 @@ class RedirectLayer:
             if self.clicks.push(answer.click):
                 redirector.delivered()
             else:  # no durable click, no redirect (its click counted in sharecast_clicks_refused)
-                answer = redirector.unavailable()
+                redirector.refused()
+                answer = UNAVAILABLE
         start_response(answer.status, answer.headers)
         return [] if method == "HEAD" or not answer.body else [answer.body]
 

@@ -244,13 +244,15 @@ class GroupCommit:
     One write is in flight at a time; clicks arriving meanwhile wait for the
     next, which starts as soon as it returns. Like :class:`ClickBuffer`, a
     failed or slow write (its client gives up in 250 ms) puts the batch in the
-    spool file and skips Redis for a second; the answers go out either way.
+    spool file and skips Redis for a second; the answers go out once either took
+    the clicks, and their connections are closed unanswered when neither did.
+    ``outcomes``: told how many redirects went out (``delivered``) or not (``refused``).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, redis: RedisLink, spool: ClickBuffer,
-                 delivered=lambda count: None, max_batch: int = 512):
+                 outcomes: Redirector | None = None, max_batch: int = 512):
         self._loop = loop
-        self._delivered = delivered  # told how many redirects went out with their clicks durable
+        self._outcomes = outcomes
         self._redis = redis
         self._spool = spool
         self._max_batch = max_batch
@@ -310,8 +312,8 @@ class GroupCommit:
                     connection.fill(slot, reply)
                 else:  # no click, no answer: the visitor's browser may ask again
                     connection.transport.close()
-            if durable:
-                self._delivered(len(waiting))
+            if self._outcomes is not None and not cancelled:
+                (self._outcomes.delivered if durable else self._outcomes.refused)(len(waiting))
             if self._clicks and not cancelled:
                 self._flush()
             else:
@@ -588,7 +590,7 @@ class RedirectServer:
         """Serve on ``sock`` until ``stop`` is set, then answer what is in hand and return."""
         loop = asyncio.get_running_loop()
         redis = RedisLink(self.redis_url)
-        self.commit = GroupCommit(loop, redis, self.spool, self.redirector.delivered)
+        self.commit = GroupCommit(loop, redis, self.spool, self.redirector)
         server = await loop.create_server(lambda: Connection(self), sock=sock, backlog=1024)
         housekeeping = loop.create_task(self._housekeeping())
         try:

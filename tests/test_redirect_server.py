@@ -238,7 +238,8 @@ def test_with_redis_gone_and_the_spool_unwritable_a_redirect_goes_unanswered(app
         running.close()
     assert REGISTRY.get_sample_value("sharecast_clicks_refused_total") == refused_before + 1
     # (the server's tallies reach the counters as it stops) The unanswered one is no redirect found.
-    assert redirect_outcomes() == {**outcomes_before, "found": outcomes_before["found"] + 1}
+    assert redirect_outcomes() == {**outcomes_before, "found": outcomes_before["found"] + 1,
+                                   "unavailable": outcomes_before["unavailable"] + 1}
     assert not list((app.config["INSTANCE_PATH"] / "click-spool").glob("clicks-*.log"))
     assert drain(app) == 1  # the first click only
 
