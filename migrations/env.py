@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+import logging
 import re
 import time
-from contextlib import contextmanager
 
 from alembic import context
-from sqlalchemy import Engine, create_engine, pool, text
+from sqlalchemy import Connection, create_engine, pool, text
 
 # Every model module, imported so Base.metadata knows all tables.
 import accounts.models  # noqa: F401
@@ -42,34 +42,50 @@ def run_migrations_offline() -> None:
 _LOCK_KEY = {"key": "sharecast:migrations"}
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(hashtextextended(:key, 0))")
 _UNLOCK = text("SELECT pg_advisory_unlock(hashtextextended(:key, 0))")
+log = logging.getLogger("alembic.env")
 
 
-@contextmanager
-def _one_upgrade_at_a_time(engine: Engine):
-    """On PostgreSQL, a session advisory lock on a connection of its own, taken by polling outside any
-    transaction: a waiting statement would hold a snapshot, which CREATE INDEX CONCURRENTLY in the
-    upgrade under way waits out, while that upgrade holds what the statement waits for (a deadlock)."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
-        while not lock.scalar(_TRY_LOCK, _LOCK_KEY):
-            time.sleep(0.2)
-        try:
-            yield
-        finally:
-            lock.scalar(_UNLOCK, _LOCK_KEY)
+def _wait_for_lock(connection: Connection) -> bool:
+    """On PostgreSQL, take the upgrade's session advisory lock on the upgrade's own connection (so it
+    lives exactly as long as the work), polling with no transaction left open between tries: a
+    statement waiting for the lock would hold a snapshot, which a CREATE INDEX CONCURRENTLY of the
+    upgrade under way waits out while that upgrade holds the lock (a deadlock). False on SQLite."""
+    if connection.dialect.name != "postgresql":
+        return False
+    waited = False
+    while not connection.scalar(_TRY_LOCK, _LOCK_KEY):
+        connection.commit()
+        if not waited:
+            log.info("Waiting for another process's upgrade of this database")
+            waited = True
+        time.sleep(0.2)
+    connection.commit()
+    return True
+
+
+def _unlock(connection: Connection) -> None:
+    try:
+        connection.rollback()  # (after a failed migration)
+        connection.scalar(_UNLOCK, _LOCK_KEY)
+        connection.commit()
+    except Exception:  # noqa: BLE001 - the connection's end releases it; the migration's own error wins
+        log.warning("Could not release the upgrade lock; closing the connection will", exc_info=True)
 
 
 def run_migrations_online() -> None:
-    """Under :func:`_one_upgrade_at_a_time`: a process starting while another upgrades waits for it,
-    then reads the revision it left, instead of running the same statements again and failing."""
+    """Under the lock of :func:`_wait_for_lock`: a process starting while another upgrades waits for
+    it, then reads the revision it left, instead of running the same statements again and failing."""
     engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
-    with _one_upgrade_at_a_time(engine), engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          include_name=include_name)
-        with context.begin_transaction():
-            context.run_migrations()
+    with engine.connect() as connection:
+        locked = _wait_for_lock(connection)
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                              include_name=include_name)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if locked:
+                _unlock(connection)
     engine.dispose()
 
 

@@ -68,8 +68,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(group)
 
 
-_INVALID_INDEX = text("SELECT true FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid "
-                      "WHERE pg_class.relname = :name AND NOT pg_index.indisvalid")
+# (to_regclass: the name as CREATE and DROP resolve it, on the search path; NULL when there is none)
+_INVALID_INDEX = text("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:name)")
 
 
 def replace_index(table: str, create: tuple[str, list[str]], drop: str) -> None:
@@ -83,7 +83,7 @@ def replace_index(table: str, create: tuple[str, list[str]], drop: str) -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         with op.get_context().autocommit_block():
-            if bind.scalar(_INVALID_INDEX, {"name": create[0]}):
+            if not op.get_context().as_sql and bind.scalar(_INVALID_INDEX, {"name": create[0]}):
                 op.drop_index(create[0], table_name=table, postgresql_concurrently=True, if_exists=True)
             op.create_index(create[0], table, create[1], postgresql_concurrently=True, if_not_exists=True)
             op.drop_index(drop, table_name=table, postgresql_concurrently=True, if_exists=True)
