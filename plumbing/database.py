@@ -130,7 +130,54 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     engine = create_engine(url, pool_size=5, max_overflow=10)
     event.listen(engine, "checkout", replace_if_closed_by_server)
+    event.listen(engine, "begin", _note_begin)
+    event.listen(engine, "before_cursor_execute", _note_statement)
     return engine
+
+
+# Whether the connection's transaction ran anything but a read (PostgreSQL; see ReadEndsInCommit).
+_WROTE = "sharecast.wrote"
+_READ = re.compile(r"\s*(SELECT|SHOW)\b", re.IGNORECASE)
+
+
+def _note_begin(conn: Connection) -> None:  # pragma: no cover - driver hook
+    conn.info[_WROTE] = False
+
+
+def _note_statement(conn: Connection, _cursor, statement: str, _parameters, _context,
+                    _executemany) -> None:  # pragma: no cover - driver hook
+    if not conn.info.get(_WROTE, True) and not _READ.match(statement):
+        conn.info[_WROTE] = True  # (a CTE, DML, DDL, a raw statement: anything not plainly a read)
+
+
+class ReadEndsInCommit(Session):
+    """A session whose transaction only read ends with COMMIT rather than ROLLBACK when closed: the
+    same to the database, but psycopg forgets every prepared statement of its connection on each
+    ROLLBACK, so with reads in between (every GET, every refused request) a sale's statements were
+    parsed and planned afresh on every execution, never reaching psycopg's threshold of five
+    (PostgreSQL; on SQLite nothing is tracked, and a close rolls back as before). Anything but a
+    plain SELECT in the transaction, or objects not flushed, and it rolls back as any session does."""
+
+    def close(self) -> None:
+        connection = self.info.pop(_TRANSACTION_CONNECTION, None)
+        transaction = self.get_transaction()
+        if (connection is not None and transaction is not None and transaction.is_active
+                and not connection.invalidated and not connection.info.get(_WROTE, True)
+                and not (self.new or self.dirty or self.deleted)):
+            try:
+                self.commit()
+            except Exception:  # noqa: BLE001 - ended as it would have been: rolled back
+                log.warning("Ending a read-only transaction failed", exc_info=True)
+                self.rollback()
+        super().close()
+
+
+_TRANSACTION_CONNECTION = "sharecast.transaction_connection"
+
+
+@event.listens_for(ReadEndsInCommit, "after_begin")
+def _keep_connection(session: Session, _transaction, connection: Connection) -> None:
+    session.info[_TRANSACTION_CONNECTION] = connection
 
 
 def begin_immediate(connection: Connection, timeout: float = SQLITE_BUSY_SECONDS) -> None:
@@ -520,8 +567,8 @@ def init_app(app: Flask) -> None:
     # One statement needs no transaction: that saves the BEGIN and ROLLBACK (round trips on PostgreSQL).
     single = (engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql"
               else engine.execution_options(sqlite_single_statement=True))
-    _bound.set(app, _Bound(engine, sessionmaker(engine, expire_on_commit=False, info=info),
-                           sessionmaker(reads, expire_on_commit=False, info=info),
+    _bound.set(app, _Bound(engine, sessionmaker(engine, class_=ReadEndsInCommit, expire_on_commit=False, info=info),
+                           sessionmaker(reads, class_=ReadEndsInCommit, expire_on_commit=False, info=info),
                            single))
     app.teardown_appcontext(close_session)
 

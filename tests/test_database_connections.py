@@ -127,3 +127,41 @@ def test_the_transactions_first_lock_goes_with_its_begin(app, postgres, monkeypa
                               "AND pid = pg_backend_pid()")).scalar()
         s.commit()
     assert opened == [psycopg.pq.TransactionStatus.IDLE] and held == 2
+
+
+def _prepared_on(raw) -> int:
+    """The statements prepared on the psycopg connection ``raw`` (idle in the pool), asked on it."""
+    try:
+        return raw.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0]
+    finally:
+        raw.rollback()
+
+
+def test_a_session_that_only_read_keeps_its_connections_prepared_statements(app, postgres):
+    """psycopg forgets a connection's prepared statements on ROLLBACK: a read-only session ends in
+    COMMIT instead, so statements run five times stay prepared across requests that only read."""
+    with app.app_context():
+        s = database.read_session()
+        for _ in range(6):  # psycopg prepares a statement at its fifth run
+            s.execute(select(Conversion.id).where(Conversion.order_id == "nothing")).all()
+        raw = s.connection().connection.dbapi_connection
+        s.close()
+        assert _prepared_on(raw) >= 1
+
+
+def test_a_session_that_wrote_and_did_not_commit_still_rolls_back(app, postgres, owner, make_sharer):
+    """Anything but a plain read (a flush, a raw UPDATE, a CTE) and the close rolls back, as always."""
+    from referrals.models import Sharer
+
+    sharer_id = make_sharer("小林")["id"]
+    with app.app_context():
+        for write in (lambda s: s.get(Sharer, sharer_id).__setattr__("name", "flushed") or s.flush(),
+                      lambda s: s.execute(text("UPDATE sharers SET name = 'raw' WHERE id = :id"), {"id": sharer_id}),
+                      lambda s: s.execute(text("WITH x AS (UPDATE sharers SET name = 'cte' WHERE id = :id RETURNING id) "
+                                               "SELECT * FROM x"), {"id": sharer_id})):
+            s = database.new_session()
+            s.execute(select(Sharer.id)).all()
+            write(s)
+            s.close()
+            with database.new_session() as check:
+                assert check.get(Sharer, sharer_id).name == "小林"
