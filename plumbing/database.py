@@ -156,20 +156,32 @@ class ReadEndsInCommit(Session):
     ROLLBACK, so with reads in between (every GET, every refused request) a sale's statements were
     parsed and planned afresh on every execution, never reaching psycopg's threshold of five
     (PostgreSQL; on SQLite nothing is tracked, and a close rolls back as before). Anything but a
-    plain SELECT in the transaction, or objects not flushed, and it rolls back as any session does."""
+    plain SELECT in the transaction, objects not flushed, or a transaction the server aborted (a
+    failed SELECT), and it rolls back as any session does."""
 
     def close(self) -> None:
-        connection = self.info.pop(_TRANSACTION_CONNECTION, None)
+        try:
+            if self._read_only():
+                try:
+                    self.commit()
+                except Exception:  # noqa: BLE001 - ended as it would have been: rolled back
+                    log.warning("Ending a read-only transaction failed", exc_info=True)
+                    self.rollback()
+        finally:
+            super().close()
+
+    def _read_only(self) -> bool:
+        """Whether the transaction open now is the one whose connection was noted, and only read."""
+        began = self.info.pop(_TRANSACTION_CONNECTION, None)
         transaction = self.get_transaction()
-        if (connection is not None and transaction is not None and transaction.is_active
-                and not connection.invalidated and not connection.info.get(_WROTE, True)
-                and not (self.new or self.dirty or self.deleted)):
-            try:
-                self.commit()
-            except Exception:  # noqa: BLE001 - ended as it would have been: rolled back
-                log.warning("Ending a read-only transaction failed", exc_info=True)
-                self.rollback()
-        super().close()
+        if began is None or transaction is None or began[0] is not transaction or not transaction.is_active:
+            return False
+        connection = began[1]
+        if (connection.closed or connection.invalidated or connection.info.get(_WROTE, True)
+                or self.new or self.dirty or self.deleted):
+            return False
+        # (psycopg's: in a transaction the server still runs, not one it aborted)
+        return connection.connection.driver_connection.info.transaction_status.name == "INTRANS"
 
 
 _TRANSACTION_CONNECTION = "sharecast.transaction_connection"
@@ -177,7 +189,8 @@ _TRANSACTION_CONNECTION = "sharecast.transaction_connection"
 
 @event.listens_for(ReadEndsInCommit, "after_begin")
 def _keep_connection(session: Session, _transaction, connection: Connection) -> None:
-    session.info[_TRANSACTION_CONNECTION] = connection
+    """The root transaction and its connection (a later transaction of the session has its own)."""
+    session.info[_TRANSACTION_CONNECTION] = (session.get_transaction(), connection)
 
 
 def begin_immediate(connection: Connection, timeout: float = SQLITE_BUSY_SECONDS) -> None:

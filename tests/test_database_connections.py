@@ -165,3 +165,34 @@ def test_a_session_that_wrote_and_did_not_commit_still_rolls_back(app, postgres,
             s.close()
             with database.new_session() as check:
                 assert check.get(Sharer, sharer_id).name == "小林"
+
+
+def test_changes_never_flushed_and_a_failed_read_end_in_rollback_and_a_reused_session_closes(
+        app, postgres, owner, make_sharer):
+    """The close commits only a transaction that is the one begun, alive on the server, and that only
+    read: objects changed but not flushed are not written by it; a SELECT the server refused ends
+    in ROLLBACK (no commit hooks run); a session used again after its commit closes cleanly."""
+    from sqlalchemy import event
+
+    from referrals.models import Sharer
+
+    sharer_id = make_sharer("小林")["id"]
+    with app.app_context():
+        s = database.new_session()
+        s.execute(select(Sharer.id)).all()
+        s.get(Sharer, sharer_id).name = "never flushed"
+        s.close()
+        commits = []
+        s = database.new_session()
+        event.listen(s, "after_commit", lambda session: commits.append(session))
+        with pytest.raises(Exception, match="division by zero"):
+            s.execute(text("SELECT 1 / 0"))
+        s.close()
+        assert commits == []
+        s = database.new_session()
+        s.execute(select(Sharer.id)).all()
+        s.commit()
+        s.begin()  # (a transaction with no connection yet: the one noted was the first's)
+        s.close()
+        with database.new_session() as check:
+            assert check.get(Sharer, sharer_id).name == "小林"
