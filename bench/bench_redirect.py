@@ -3,7 +3,7 @@
 Run by hand (needs `wrk`: apt-get install wrk):
 
     .venv/bin/python bench/bench_redirect.py [--seconds 10] [--connections 64] [--configs 2x4,2x16,4x8]
-                                             [--loop-workers 2,4]
+                                             [--loop-workers 2,4] [--rounds 3]
 
 Uses DATABASE_URL / REDIS_URL when set (production backends), else the
 embedded default in a temporary instance folder. The raw app and Sharecast's
@@ -19,6 +19,12 @@ production. Ratios compare each at its own best configuration, so the raw app
 is never measured oversubscribed. Prints requests/s, latency percentiles, the
 ratios, and whether every answered tagged redirect became a click carrying its
 content version, on each server.
+
+With ``--rounds N`` every phase runs N times, round after round (so a slow minute
+of the machine falls on every server alike): each configuration is shown by its
+median round, ratios are taken between medians, and each round's own ratios
+(raw app and server measured minutes apart, in the same round) are printed too.
+On a small machine one phase moves by a tenth from one run to the next.
 """
 from __future__ import annotations
 
@@ -195,6 +201,11 @@ def seed():
         return app, env, link.id, link.code
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run of median requests/s (of an even number, the lower of the middle two)."""
+    return sorted(runs, key=lambda run: run["rps"])[(len(runs) - 1) // 2]
+
+
 def event_loop_server(port: int, env: dict, workers: int) -> subprocess.Popen:
     """``flask redirect-server`` (the event-loop server) with ``workers`` processes sharing ``port``."""
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "redirect-server", "--port", str(port),
@@ -210,7 +221,10 @@ def main() -> None:
                         help="processes of the event-loop redirect server to try, comma-separated")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--exact", type=int, default=20_000, help="redirects in each exact-count phase")
+    parser.add_argument("--rounds", type=int, default=1, help="times every phase runs; each shown by its median")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
     os.environ["SHARECAST_INSTANCE"] = scratch_folder("sharecast-bench-")
     app, env, link_id, code = seed()
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
@@ -231,7 +245,7 @@ def main() -> None:
             settled(writers[kind])
         return writers[kind]
 
-    results: dict[str, dict[tuple, dict]] = {
+    results: dict[str, dict[tuple, list[dict]]] = {
         "raw WSGI": {}, "WSGI /r/": {}, "loop /r/": {}, "loop /r/?v": {}, "loop, equal writer": {},
         "loop, no writer": {}}
 
@@ -248,13 +262,13 @@ def main() -> None:
             if writer_paused:  # the clicks wait, durable, in Redis; the writer catches up afterwards
                 proc.send_signal(signal.SIGSTOP)
             try:
-                results[name][config] = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
+                run = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
             finally:
                 proc.send_signal(signal.SIGCONT)
         finally:
             stop([server])
+        results[name].setdefault(config, []).append(run)
         # What the timed phase left waiting in Redis, and how long the writer took to write it.
-        run = results[name][config]
         clicks = before + run["requests"] if path.startswith("/r/") else before  # the raw app records none
         run["backlog"] = max(0, clicks - count_settled(app, link_id, 0, timeout=0))
         started = time.time()
@@ -275,16 +289,20 @@ def main() -> None:
             stop([server])
 
     try:
-        for config in configs:
-            measure("raw WSGI", config, lambda port: granian("bench.rawapp:app", port, env, config), "/")
-            measure("WSGI /r/", config, lambda port: granian("app:web_app", port, env, config, True), f"/r/{code}")
-        for workers in loop_workers:
-            start = lambda port: event_loop_server(port, env, workers)  # noqa: E731
-            measure("loop /r/", (workers,), start, f"/r/{code}")
-            measure("loop /r/?v", (workers,), start, f"/r/{code}?v=1")
-            measure("loop, no writer", (workers,), start, f"/r/{code}?v=1", writer_paused=True)
-            measure("loop, equal writer", (workers,), start, f"/r/{code}?v=1", writer_kind="equal")
-        best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in results.items()}
+        for _ in range(args.rounds):
+            for config in configs:
+                measure("raw WSGI", config, lambda port: granian("bench.rawapp:app", port, env, config), "/")
+                measure("WSGI /r/", config, lambda port: granian("app:web_app", port, env, config, True),
+                        f"/r/{code}")
+            for workers in loop_workers:
+                start = lambda port: event_loop_server(port, env, workers)  # noqa: E731
+                measure("loop /r/", (workers,), start, f"/r/{code}")
+                measure("loop /r/?v", (workers,), start, f"/r/{code}?v=1")
+                measure("loop, no writer", (workers,), start, f"/r/{code}?v=1", writer_paused=True)
+                measure("loop, equal writer", (workers,), start, f"/r/{code}?v=1", writer_kind="equal")
+        median = {name: {config: median_run(rounds) for config, rounds in runs.items()}
+                  for name, runs in results.items()}
+        best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in median.items()}
         wsgi_exact = exact_count(lambda port: granian("app:web_app", port, env, best["WSGI /r/"], True),
                                  f"/r/{code}?v=1")
         loop_exact = exact_count(lambda port: event_loop_server(port, env, best["loop /r/?v"][0]), f"/r/{code}?v=1")
@@ -298,17 +316,26 @@ def main() -> None:
           "written in the seconds after")
     print(f"{'':19}{'config':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'timeouts':>9}{'non-3xx':>9}"
           f"{'backlog':>9}{'written':>9}")
-    for name, runs in results.items():
+    for name, runs in median.items():
         for config, r in runs.items():
             mark = "  <- best" if config == best[name] else ""
             shown = "%d x %d" % config if len(config) == 2 else f"{config[0]} proc"
+            spread = ""
+            if args.rounds > 1:  # every round's req/s, the median's shown in the row
+                spread = "  rounds " + " ".join(f"{run['rps']:.0f}" for run in results[name][config])
             print(f"{name:19}{shown:>10}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}"
-                  f"{r['timeouts']:>9}{r['bad']:>9}{r['backlog']:>9}{r['catch_up']:>8.1f}s{mark}")
-    raw = results["raw WSGI"][best["raw WSGI"]]
-    print("each at its best, against the raw WSGI app under granian:")
+                  f"{r['timeouts']:>9}{r['bad']:>9}{r['backlog']:>9}{r['catch_up']:>8.1f}s{mark}{spread}")
+    raw = median["raw WSGI"][best["raw WSGI"]]
+    print("each at its best" + (f" (median of {args.rounds} rounds)" if args.rounds > 1 else "")
+          + ", against the raw WSGI app under granian:")
+    raw_rounds = results["raw WSGI"][best["raw WSGI"]]
     for name in ("WSGI /r/", "loop /r/", "loop /r/?v", "loop, no writer", "loop, equal writer"):
-        r = results[name][best[name]]
-        print(f"  {name:19} ratio {r['rps'] / raw['rps']:.2f}, p99 {r['p99']:.1f} ms")
+        r = median[name][best[name]]
+        each = ""
+        if args.rounds > 1:
+            each = "; rounds " + " ".join(f"{run['rps'] / against['rps']:.2f}"
+                                          for run, against in zip(results[name][best[name]], raw_rounds))
+        print(f"  {name:19} ratio {r['rps'] / raw['rps']:.2f}, p99 {r['p99']:.1f} ms{each}")
     for name, (exact, recorded) in (("WSGI /r/?v", wsgi_exact), ("loop /r/?v", loop_exact)):
         print(f"exact phase, {name}: {recorded} clicks of version 1 recorded for {exact} answered redirects "
               f"({'all recorded' if recorded == exact else 'MISMATCH'})")
