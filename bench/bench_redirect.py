@@ -333,8 +333,9 @@ def main() -> None:
         r = median[name][best[name]]
         each = ""
         if args.rounds > 1:
-            each = "; rounds " + " ".join(f"{run['rps'] / against['rps']:.2f}"
-                                          for run, against in zip(results[name][best[name]], raw_rounds))
+            runs = results[name][best[name]]
+            each = ("; rounds " + " ".join(f"{run['rps'] / against['rps']:.2f}" for run, against in zip(runs, raw_rounds))
+                    + ", p99 " + " ".join(f"{run['p99']:.1f}" for run in runs))
         print(f"  {name:19} ratio {r['rps'] / raw['rps']:.2f}, p99 {r['p99']:.1f} ms{each}")
     for name, (exact, recorded) in (("WSGI /r/?v", wsgi_exact), ("loop /r/?v", loop_exact)):
         print(f"exact phase, {name}: {recorded} clicks of version 1 recorded for {exact} answered redirects "
