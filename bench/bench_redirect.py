@@ -15,7 +15,10 @@ creative tag), and the tagged one again with the click writer stopped
 (SIGSTOP: the clicks wait, durable, in Redis, and are written afterwards),
 which is what the redirect itself costs when the writers run elsewhere. A
 click writer runs beside every other measurement, as on one machine in
-production. Ratios compare each at its own best configuration, so the raw app
+production: as configured (in a burst it lets clicks wait in Redis for up to
+SHARECAST_CLICK_WRITER_MAX_LAG_SECONDS, 30 by default, longer than a timed
+phase), at the servers' priority ("equal"), and writing straight through the
+burst as it did before it held off ("steady": burst rate 0). Ratios compare each at its own best configuration, so the raw app
 is never measured oversubscribed. Prints requests/s, latency percentiles, the
 ratios, and whether every answered tagged redirect became a click carrying its
 content version, on each server.
@@ -229,7 +232,8 @@ def main() -> None:
     app, env, link_id, code = seed()
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
     loop_workers = [int(n) for n in args.loop_workers.split(",")]
-    writers = {"niced": None, "equal": None}  # the click writer as configured, and at the servers' priority
+    # The click writer as configured; at the servers' priority; writing straight through a burst.
+    writers = {"niced": None, "equal": None, "steady": None}
 
     def writer(kind: str) -> subprocess.Popen:
         """The click writer of that ``kind``, the only one running."""
@@ -239,7 +243,8 @@ def main() -> None:
                 stop([proc])
                 writers[other] = None
         if writers[kind] is None:
-            extra = {"SHARECAST_CLICK_WRITER_NICE": "0"} if kind == "equal" else {}
+            extra = {"equal": {"SHARECAST_CLICK_WRITER_NICE": "0"},
+                     "steady": {"SHARECAST_CLICK_WRITER_BURST_RATE": "0"}}.get(kind, {})
             writers[kind] = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "click-writer"],
                                              cwd=ROOT, env={**env, **extra})
             settled(writers[kind])
@@ -247,7 +252,7 @@ def main() -> None:
 
     results: dict[str, dict[tuple, list[dict]]] = {
         "raw WSGI": {}, "WSGI /r/": {}, "loop /r/": {}, "loop /r/?v": {}, "loop, equal writer": {},
-        "loop, no writer": {}}
+        "loop, no writer": {}, "loop, steady writer": {}}
 
     def measure(name: str, config: tuple, start, path: str, writer_kind: str = "niced",
                 writer_paused: bool = False) -> None:
@@ -300,6 +305,7 @@ def main() -> None:
                 measure("loop /r/?v", (workers,), start, f"/r/{code}?v=1")
                 measure("loop, no writer", (workers,), start, f"/r/{code}?v=1", writer_paused=True)
                 measure("loop, equal writer", (workers,), start, f"/r/{code}?v=1", writer_kind="equal")
+                measure("loop, steady writer", (workers,), start, f"/r/{code}?v=1", writer_kind="steady")
         median = {name: {config: median_run(rounds) for config, rounds in runs.items()}
                   for name, runs in results.items()}
         best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in median.items()}
@@ -329,7 +335,7 @@ def main() -> None:
     print("each at its best" + (f" (median of {args.rounds} rounds)" if args.rounds > 1 else "")
           + ", against the raw WSGI app under granian:")
     raw_rounds = results["raw WSGI"][best["raw WSGI"]]
-    for name in ("WSGI /r/", "loop /r/", "loop /r/?v", "loop, no writer", "loop, equal writer"):
+    for name in ("WSGI /r/", "loop /r/", "loop /r/?v", "loop, no writer", "loop, equal writer", "loop, steady writer"):
         r = median[name][best[name]]
         each = ""
         if args.rounds > 1:

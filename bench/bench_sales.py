@@ -267,6 +267,10 @@ def per_backend(argv: list[str], postgres: str | None, redis: str | None, timeou
         if out.returncode != 0:
             raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
         results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        if results[name].get("first_error") or results[name].get("bare_first_error"):
+            # A server error's own account: the servers' log lines (JSON, to this child's stderr).
+            errors = [line for line in out.stderr.splitlines() if '"level": "ERROR"' in line or "Traceback" in line]
+            print(f"{name}: the servers' first error lines:", *errors[:3], sep="\n", file=sys.stderr)
     return results
 
 

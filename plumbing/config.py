@@ -78,6 +78,11 @@ class Config:
     # redirect servers, a burst of redirects takes the CPU first while its clicks wait, durable,
     # in Redis, and the writer catches up after; 0 to compete as an equal.
     CLICK_WRITER_NICE = int(_number("CLICK_WRITER_NICE", 10))
+    # A burst of clicks (at least this many a second reaching one writer; 0: never) and how long
+    # the writer then lets them wait, durable in Redis, before writing them all at once: the
+    # redirects keep the CPU and the database meanwhile (referrals/clickwriter.py, ClickWriter.run).
+    CLICK_WRITER_BURST_RATE = _number("CLICK_WRITER_BURST_RATE", 2000)
+    CLICK_WRITER_MAX_LAG_SECONDS = _number("CLICK_WRITER_MAX_LAG_SECONDS", 30)
     # Whole months raw clicks are kept (figures live on in roll-ups); at least 13,
     # since a campaign's attribution window may be a year (referrals/retention.py).
     CLICK_RETENTION_MONTHS = int(_number("CLICK_RETENTION_MONTHS", 13))
@@ -198,4 +203,7 @@ class Config:
             values["SECRET_KEY"] = _instance_secret(instance)
         if not 0 <= values["CLICK_WRITER_NICE"] <= 19:  # (lower than 0 needs root, and would rank it above redirects)
             raise ValueError(f"SHARECAST_CLICK_WRITER_NICE must be 0 to 19, not {values['CLICK_WRITER_NICE']}")
+        if values["CLICK_WRITER_BURST_RATE"] < 0 or not 0 <= values["CLICK_WRITER_MAX_LAG_SECONDS"] <= 600:
+            raise ValueError("SHARECAST_CLICK_WRITER_BURST_RATE must be 0 or more, and "
+                             "SHARECAST_CLICK_WRITER_MAX_LAG_SECONDS 0 to 600")
         return values

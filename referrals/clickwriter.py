@@ -47,6 +47,11 @@ STALE_READING_SECONDS = 300
 # 20-60 ms of CPU). On PostgreSQL, where only a sale naming a click of the batch waits, they
 # leave a burst's usual batch (250 entries of ~20 clicks) whole.
 TRANSACTION_CLICKS = 5000
+# Stream entries a writer holding off in a burst lets wait at most (each up to a group commit's
+# 256 clicks; in a burst about twenty): Redis keeps them in memory meanwhile.
+MAX_HELD_ENTRIES = 100_000
+# Batches (of ``batch_size`` entries) a running writer reads between two looks at how fast clicks arrive.
+RUN_BATCHES = 4
 SQLITE_TRANSACTION_CLICKS = 1000
 
 
@@ -289,8 +294,13 @@ class ClickWriter:
     """One consumer of the click stream (and of this machine's spool files)."""
 
     def __init__(self, redis, engine: Engine, spool_dir: Path, batch_size: int = 250, consumer: str | None = None,
-                 claim_idle_ms: int = CLAIM_IDLE_MS, country_of: CountryOf | None = None):
+                 claim_idle_ms: int = CLAIM_IDLE_MS, country_of: CountryOf | None = None,
+                 burst_rate: float = 0, max_lag: float = 0):
         self.redis = redis
+        # A burst: clicks arriving at ``burst_rate`` a second or faster (0: never). The writer then
+        # lets them gather in Redis for up to ``max_lag`` seconds (see run).
+        self.burst_rate = burst_rate
+        self.max_lag = max_lag
         self.country_of = country_of
         self.engine = engine
         self.spool_dir = spool_dir
@@ -480,18 +490,51 @@ class ClickWriter:
         """Drain until ``should_stop()``; database or Redis outages back off and retry.
 
         The pause between drains lets clicks gather into large batches: one
-        transaction per few hundred clicks instead of one per handful.
+        transaction per few hundred clicks instead of one per handful. In a burst
+        (clicks written at ``burst_rate`` a second or faster) the writer holds off
+        until the oldest waiting click has waited ``max_lag`` seconds (see hold_off):
+        the redirects have the machine, and the database, to themselves meanwhile.
         """
         delay = 0.5
+        since = time.monotonic()
         while not should_stop():
             try:
-                self.drain(block_ms=idle_block_ms)
+                # A few batches at a time, so that a burst is seen while it lasts: a drain reads
+                # until the stream is empty, which in a burst the writer (niced) may never see.
+                written = self.drain(block_ms=idle_block_ms, max_batches=RUN_BATCHES)
+                now = time.monotonic()
+                rate, since = written / max(now - since, 1e-3), now
                 delay = 0.5
-                time.sleep(pause)
+                if self.burst_rate and self.max_lag > 0 and rate >= self.burst_rate:
+                    self.hold_off(should_stop, rate, pause)
+                else:
+                    time.sleep(pause)
             except Exception:  # noqa: BLE001 - keep the writer alive; entries stay pending in Redis
                 log.exception("click write failed; retrying in %.1fs", delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
+
+    def hold_off(self, should_stop, rate: float, pause: float = 0.2) -> float:
+        """Wait, in a burst, until the oldest click in the stream has waited ``max_lag`` seconds
+        (or ``MAX_HELD_ENTRIES`` entries wait, or we stop); the seconds waited.
+
+        A burst of redirects on a machine the writer shares with them (and with the database)
+        would otherwise lose CPU to every batch written: its inserts, roll-ups and commits, in
+        this process and in the database's. Its clicks are durable in Redis meanwhile, a sale
+        naming one writes it at once (write_now), and figures are late by ``max_lag`` seconds at
+        most; then the backlog is written batch after batch without waiting, in transactions as
+        large as ever. A burst that outlasts the wait meets such a backlog every ``max_lag`` seconds.
+        """
+        started = time.monotonic()
+        while not should_stop():
+            waiting, oldest = backlog(self.redis)
+            if oldest >= self.max_lag - pause or waiting >= MAX_HELD_ENTRIES:
+                break  # (at once while a backlog older than that is still being written)
+            time.sleep(pause)
+        waited = time.monotonic() - started
+        if waited >= 1:
+            log.info("held clicks for %.1f s in a burst (%.0f/s reached this writer)", waited, rate)
+        return waited
 
 
 _writer: AppSlot[ClickWriter] = AppSlot("click_writer")
@@ -503,7 +546,8 @@ def writer_for(app: Flask) -> ClickWriter:
     return _writer.get_or_make(app, lambda: ClickWriter(
         redis_client.connection(app), database.engine_of(app), spool_dir(app.config),
         app.config["CLICK_BATCH_SIZE"], consumer_name(app.config), int(app.config["CLICK_CLAIM_IDLE_SECONDS"] * 1000),
-        open_lookup(app.config.get("GEOIP_DB", ""))))
+        open_lookup(app.config.get("GEOIP_DB", "")), app.config["CLICK_WRITER_BURST_RATE"],
+        app.config["CLICK_WRITER_MAX_LAG_SECONDS"]))
 
 
 def consumer_name(config) -> str:

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import redis
 from conftest import BROWSER, drain, path_of
 from sqlalchemy import select
+from test_serve import wait_until
 
 from plumbing import database, redis_client
 from plumbing.config import ROOT
@@ -146,6 +147,43 @@ def test_a_large_batch_goes_in_transactions_of_a_bounded_size_each_acknowledged_
     assert r.xlen(STREAM) == 4  # the first transaction's entries acknowledged and gone; the rest pending
     monkeypatch.setattr(clickwriter, "write_values", real)
     assert writer.drain() == 4 and len(clicks(app)) == 7
+
+
+def test_in_a_burst_the_writer_lets_clicks_wait_in_redis_up_to_its_lag_then_writes_them_all(
+        app, client, campaign, make_sharer, make_link, tmp_path):
+    link = make_link(campaign["id"], make_sharer()["id"])
+    r = redis.Redis.from_url(app.config["REDIS_URL"])
+    writer = ClickWriter(r, database.engine_of(app), tmp_path / "spool", consumer="bursty",
+                         burst_rate=200, max_lag=4)
+    held = []
+    real_hold = writer.hold_off
+    writer.hold_off = lambda *args: held.append(real_hold(*args)) or held[-1]
+    stopping = threading.Event()
+    running = threading.Thread(target=writer.run, args=(stopping.is_set, 200, 0.1))
+    for _ in range(300):  # a burst: far more than 200 clicks a second reach the writer's first drain
+        follow(client, link)
+    running.start()
+    try:
+        wait_until(lambda: len(clicks(app)) == 300, timeout=10, every=0.05)
+        for _ in range(20):  # clicks during the burst wait, durable, in the stream
+            follow(client, link)
+        arrived = time.time()
+        time.sleep(2)
+        assert len(clicks(app)) == 300 and r.xlen(STREAM) > 0
+        wait_until(lambda: len(clicks(app)) == 320, timeout=10, every=0.05)
+        waited = time.time() - arrived
+        assert 3 <= waited <= 6, waited  # up to the writer's lag of four seconds, then all written
+        assert held and 3 <= held[0] <= 6 and r.xlen(STREAM) == 0
+        # The burst is over: the next click is written within a drain's pause again.
+        time.sleep(0.5)
+        follow(client, link)
+        quiet = time.time()
+        wait_until(lambda: len(clicks(app)) == 321, timeout=10, every=0.02)
+        assert time.time() - quiet < 1.5 and len(held) == 1
+    finally:
+        stopping.set()
+        running.join(10)
+    assert not running.is_alive()
 
 
 def test_clicks_wait_in_redis_while_the_database_is_down(app, client, campaign, make_sharer, make_link, tmp_path):
