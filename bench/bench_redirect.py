@@ -3,7 +3,7 @@
 Run by hand (needs `wrk`: apt-get install wrk):
 
     .venv/bin/python bench/bench_redirect.py [--seconds 10] [--connections 64] [--configs 2x4,2x16,4x8]
-                                             [--loop-workers 2,4] [--rounds 3]
+                                             [--loop-workers 2,4] [--rounds 3] [--phases "loop /r/?v,..."]
 
 Uses DATABASE_URL / REDIS_URL when set (production backends), else the
 embedded default in a temporary instance folder. The raw app and Sharecast's
@@ -225,6 +225,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--exact", type=int, default=20_000, help="redirects in each exact-count phase")
     parser.add_argument("--rounds", type=int, default=1, help="times every phase runs; each shown by its median")
+    parser.add_argument("--phases", default="", help="only these phases, by name, comma-separated (the raw app "
+                        "always runs): 'loop /r/?v,loop, steady writer' say, with --seconds 60 for a long burst")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be 1 or more")
@@ -254,8 +256,16 @@ def main() -> None:
         "raw WSGI": {}, "WSGI /r/": {}, "loop /r/": {}, "loop /r/?v": {}, "loop, equal writer": {},
         "loop, no writer": {}, "loop, steady writer": {}}
 
+    chosen = {name.strip() for name in re.split(r",(?! )", args.phases) if name.strip()} if args.phases else set(results)
+    unknown = chosen - set(results)
+    if unknown:
+        parser.error(f"no such phase: {', '.join(sorted(unknown))}; phases: {', '.join(results)}")
+    chosen.add("raw WSGI")
+
     def measure(name: str, config: tuple, start, path: str, writer_kind: str = "niced",
                 writer_paused: bool = False) -> None:
+        if name not in chosen:
+            return
         port = free_port()
         print(f"{name}, {config} ...", file=sys.stderr, flush=True)
         proc = writer(writer_kind)
@@ -307,11 +317,15 @@ def main() -> None:
                 measure("loop, equal writer", (workers,), start, f"/r/{code}?v=1", writer_kind="equal")
                 measure("loop, steady writer", (workers,), start, f"/r/{code}?v=1", writer_kind="steady")
         median = {name: {config: median_run(rounds) for config, rounds in runs.items()}
-                  for name, runs in results.items()}
+                  for name, runs in results.items() if runs}
         best = {name: max(runs, key=lambda t: runs[t]["rps"]) for name, runs in median.items()}
-        wsgi_exact = exact_count(lambda port: granian("app:web_app", port, env, best["WSGI /r/"], True),
-                                 f"/r/{code}?v=1")
-        loop_exact = exact_count(lambda port: event_loop_server(port, env, best["loop /r/?v"][0]), f"/r/{code}?v=1")
+        exact = {}
+        if "WSGI /r/" in best:
+            exact["WSGI /r/?v"] = exact_count(lambda port: granian("app:web_app", port, env, best["WSGI /r/"], True),
+                                              f"/r/{code}?v=1")
+        if "loop /r/?v" in best:
+            exact["loop /r/?v"] = exact_count(lambda port: event_loop_server(port, env, best["loop /r/?v"][0]),
+                                              f"/r/{code}?v=1")
     finally:
         stop([proc for proc in writers.values() if proc is not None])
 
@@ -335,7 +349,7 @@ def main() -> None:
     print("each at its best" + (f" (median of {args.rounds} rounds)" if args.rounds > 1 else "")
           + ", against the raw WSGI app under granian:")
     raw_rounds = results["raw WSGI"][best["raw WSGI"]]
-    for name in ("WSGI /r/", "loop /r/", "loop /r/?v", "loop, no writer", "loop, equal writer", "loop, steady writer"):
+    for name in (name for name in median if name != "raw WSGI"):
         r = median[name][best[name]]
         each = ""
         if args.rounds > 1:
@@ -343,9 +357,9 @@ def main() -> None:
             each = ("; rounds " + " ".join(f"{run['rps'] / against['rps']:.2f}" for run, against in zip(runs, raw_rounds))
                     + ", p99 " + " ".join(f"{run['p99']:.1f}" for run in runs))
         print(f"  {name:19} ratio {r['rps'] / raw['rps']:.2f}, p99 {r['p99']:.1f} ms{each}")
-    for name, (exact, recorded) in (("WSGI /r/?v", wsgi_exact), ("loop /r/?v", loop_exact)):
-        print(f"exact phase, {name}: {recorded} clicks of version 1 recorded for {exact} answered redirects "
-              f"({'all recorded' if recorded == exact else 'MISMATCH'})")
+    for name, (answered, recorded) in exact.items():
+        print(f"exact phase, {name}: {recorded} clicks of version 1 recorded for {answered} answered redirects "
+              f"({'all recorded' if recorded == answered else 'MISMATCH'})")
 
 
 if __name__ == "__main__":
