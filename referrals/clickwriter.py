@@ -248,14 +248,18 @@ def _add_counts(conn, insert, table, keys, rows, latest: str | None = None, earl
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 
-def backlog(redis) -> tuple[int, float]:
-    """Clicks waiting in the stream, and the age in seconds of the oldest (0 when none)."""
+def backlog(redis, redis_clock: bool = False) -> tuple[int, float]:
+    """Stream entries waiting, and the age in seconds of the oldest (0 when none): by this
+    host's clock, or with ``redis_clock`` by Redis's, which stamped the entry ids."""
     waiting = redis.xlen(STREAM)
     oldest = redis.xrange(STREAM, "-", "+", count=1) if waiting else []
     if not oldest:
         return 0, 0.0
     entry_id = oldest[0][0]
     ms = int((entry_id.decode() if isinstance(entry_id, bytes) else entry_id).split("-")[0])
+    if redis_clock:
+        seconds, micros = redis.time()
+        return waiting, max(0.0, seconds + micros / 1e6 - ms / 1000)
     return waiting, max(0.0, time.time() - ms / 1000)
 
 
@@ -313,6 +317,7 @@ class ClickWriter:
         self._next_claim = 0.0
         self._next_spool = 0.0
         self._group_ready = False
+        self._per_entry = 1.0  # clicks a stream entry held, in the last transaction written
         self._sqlite = engine.dialect.name == "sqlite"
         self._transaction_clicks = SQLITE_TRANSACTION_CLICKS if self._sqlite else TRANSACTION_CLICKS
 
@@ -356,6 +361,7 @@ class ClickWriter:
                     written = self._commit(clicks)
                     self.redis.xack(STREAM, GROUP, *ids)
                     self.redis.xdel(STREAM, *ids)
+                    self._per_entry = len(clicks) / len(ids)
                 except Exception:
                     self._recover = True  # the rest of the batch stays pending; read it again next time
                     raise
@@ -496,38 +502,50 @@ class ClickWriter:
         the redirects have the machine, and the database, to themselves meanwhile.
         """
         delay = 0.5
-        since = time.monotonic()
+        since, waiting = time.monotonic(), None
+        fast = False  # the drain before this one saw clicks arrive at the burst's rate too
         while not should_stop():
             try:
+                waiting = self.redis.xlen(STREAM) if waiting is None else waiting
                 # A few batches at a time, so that a burst is seen while it lasts: a drain reads
                 # until the stream is empty, which in a burst the writer (niced) may never see.
                 written = self.drain(block_ms=idle_block_ms, max_batches=RUN_BATCHES)
-                now = time.monotonic()
-                rate, since = written / max(now - since, 1e-3), now
+                now, left = time.monotonic(), self.redis.xlen(STREAM)
+                # Clicks that arrived meanwhile: those written, less a backlog caught up (a restart,
+                # a spool file, the end of a hold), plus what waits now that did not before.
+                arrived = max(0.0, written + (left - waiting) * self._per_entry)
+                rate, since, waiting = arrived / max(now - since, 1e-3), now, left
                 delay = 0.5
-                if self.burst_rate and self.max_lag > 0 and rate >= self.burst_rate:
+                # Two drains in a row at the rate: not one drain's misjudged entry sizes.
+                burst = bool(self.burst_rate) and self.max_lag > 0 and rate >= self.burst_rate
+                if burst and fast:
                     self.hold_off(should_stop, rate, pause)
                 else:
                     time.sleep(pause)
+                fast = burst
             except Exception:  # noqa: BLE001 - keep the writer alive; entries stay pending in Redis
                 log.exception("click write failed; retrying in %.1fs", delay)
+                waiting = None
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
     def hold_off(self, should_stop, rate: float, pause: float = 0.2) -> float:
-        """Wait, in a burst, until the oldest click in the stream has waited ``max_lag`` seconds
-        (or ``MAX_HELD_ENTRIES`` entries wait, or we stop); the seconds waited.
+        """Wait, in a burst, until the oldest click in the stream has waited ``max_lag`` seconds,
+        by Redis's clock (or ``MAX_HELD_ENTRIES`` entries wait, or ``max_lag`` seconds passed
+        here, or we stop); the seconds waited.
 
         A burst of redirects on a machine the writer shares with them (and with the database)
         would otherwise lose CPU to every batch written: its inserts, roll-ups and commits, in
-        this process and in the database's. Its clicks are durable in Redis meanwhile, a sale
-        naming one writes it at once (write_now), and figures are late by ``max_lag`` seconds at
-        most; then the backlog is written batch after batch without waiting, in transactions as
-        large as ever. A burst that outlasts the wait meets such a backlog every ``max_lag`` seconds.
+        this process and in the database's. Its clicks are durable in Redis meanwhile, and a
+        sale naming one writes it at once (write_now). While the burst lasts, each click is
+        written about ``max_lag`` seconds after it arrived (a backlog older than that is
+        written without waiting); a writer that falls behind even so writes as it always did.
         """
         started = time.monotonic()
-        while not should_stop():
-            waiting, oldest = backlog(self.redis)
+        while not should_stop() and time.monotonic() - started < self.max_lag:
+            # (the wall-clock bound: another writer may keep the stream young, and this one's
+            # spool files, read only by a drain, wait with it)
+            waiting, oldest = backlog(self.redis, redis_clock=True)
             if oldest >= self.max_lag - pause or waiting >= MAX_HELD_ENTRIES:
                 break  # (at once while a backlog older than that is still being written)
             time.sleep(pause)

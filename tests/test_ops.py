@@ -100,7 +100,7 @@ def test_a_click_writer_niceness_outside_0_to_19_is_refused_at_start(app):
 
 def test_a_click_writer_burst_rate_below_0_or_a_lag_outside_0_to_600_s_is_refused_at_start(app):
     for bad in ({"CLICK_WRITER_BURST_RATE": -1}, {"CLICK_WRITER_MAX_LAG_SECONDS": -1},
-                {"CLICK_WRITER_MAX_LAG_SECONDS": 601}):
+                {"CLICK_WRITER_MAX_LAG_SECONDS": 601}, {"CLICK_WRITER_BURST_RATE": float("nan")}):
         with pytest.raises(ValueError, match="SHARECAST_CLICK_WRITER_BURST_RATE must be 0 or more"):
             create_app({**app.config, **bad})
     kept = create_app({**app.config, "CLICK_WRITER_BURST_RATE": 0, "CLICK_WRITER_MAX_LAG_SECONDS": 0}).config
