@@ -79,8 +79,8 @@ class Config:
     # redirect servers, a burst of redirects takes the CPU first while its clicks wait, durable,
     # in Redis, and the writer catches up after; 0 to compete as an equal.
     CLICK_WRITER_NICE = int(_number("CLICK_WRITER_NICE", 10))
-    # A burst of clicks (at least this many a second reaching one writer; 0: never) and how long
-    # the writer then lets them wait, durable in Redis, before writing them all at once: the
+    # A burst of clicks (at least this many a second arriving for one writer; 0: never) and how
+    # long the writer then lets them wait, durable in Redis, before writing what waits: the
     # redirects keep the CPU and the database meanwhile (referrals/clickwriter.py, ClickWriter.run).
     CLICK_WRITER_BURST_RATE = _number("CLICK_WRITER_BURST_RATE", 2000)
     CLICK_WRITER_MAX_LAG_SECONDS = _number("CLICK_WRITER_MAX_LAG_SECONDS", 30)

@@ -47,12 +47,12 @@ STALE_READING_SECONDS = 300
 # 20-60 ms of CPU). On PostgreSQL, where only a sale naming a click of the batch waits, they
 # leave a burst's usual batch (250 entries of ~20 clicks) whole.
 TRANSACTION_CLICKS = 5000
+SQLITE_TRANSACTION_CLICKS = 1000
 # Stream entries a writer holding off in a burst lets wait at most (each up to a group commit's
 # 256 clicks; in a burst about twenty): Redis keeps them in memory meanwhile.
 MAX_HELD_ENTRIES = 100_000
 # Batches (of ``batch_size`` entries) a running writer reads between two looks at how fast clicks arrive.
 RUN_BATCHES = 4
-SQLITE_TRANSACTION_CLICKS = 1000
 
 
 @dataclass
@@ -248,19 +248,17 @@ def _add_counts(conn, insert, table, keys, rows, latest: str | None = None, earl
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 
-def backlog(redis, redis_clock: bool = False) -> tuple[int, float]:
-    """Stream entries waiting, and the age in seconds of the oldest (0 when none): by this
-    host's clock, or with ``redis_clock`` by Redis's, which stamped the entry ids."""
-    waiting = redis.xlen(STREAM)
-    oldest = redis.xrange(STREAM, "-", "+", count=1) if waiting else []
-    if not oldest:
+def backlog(redis) -> tuple[int, float]:
+    """Stream entries waiting, and the age in seconds of the oldest (0 when none), by the clock
+    of Redis, which stamped the entry ids (a host's own may be off by seconds): one round trip."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.xlen(STREAM).xrange(STREAM, "-", "+", count=1).time()
+    waiting, oldest, (seconds, micros) = pipe.execute()
+    if not waiting or not oldest:
         return 0, 0.0
     entry_id = oldest[0][0]
     ms = int((entry_id.decode() if isinstance(entry_id, bytes) else entry_id).split("-")[0])
-    if redis_clock:
-        seconds, micros = redis.time()
-        return waiting, max(0.0, seconds + micros / 1e6 - ms / 1000)
-    return waiting, max(0.0, time.time() - ms / 1000)
+    return waiting, max(0.0, seconds + micros / 1e6 - ms / 1000)
 
 
 def _decode(fields: dict) -> list[list[str]]:
@@ -497,7 +495,8 @@ class ClickWriter:
 
         The pause between drains lets clicks gather into large batches: one
         transaction per few hundred clicks instead of one per handful. In a burst
-        (clicks written at ``burst_rate`` a second or faster) the writer holds off
+        (clicks arriving at ``burst_rate`` a second or faster, seen over two drains
+        in a row) the writer holds off
         until the oldest waiting click has waited ``max_lag`` seconds (see hold_off):
         the redirects have the machine, and the database, to themselves meanwhile.
         """
@@ -530,8 +529,8 @@ class ClickWriter:
                 delay = min(delay * 2, 30.0)
 
     def hold_off(self, should_stop, rate: float, pause: float = 0.2) -> float:
-        """Wait, in a burst, until the oldest click in the stream has waited ``max_lag`` seconds,
-        by Redis's clock (or ``MAX_HELD_ENTRIES`` entries wait, or ``max_lag`` seconds passed
+        """Wait, in a burst, until the oldest click in the stream has waited ``max_lag`` seconds
+        (or ``MAX_HELD_ENTRIES`` entries wait, or ``max_lag`` seconds passed
         here, or we stop); the seconds waited.
 
         A burst of redirects on a machine the writer shares with them (and with the database)
@@ -545,7 +544,7 @@ class ClickWriter:
         while not should_stop() and time.monotonic() - started < self.max_lag:
             # (the wall-clock bound: another writer may keep the stream young, and this one's
             # spool files, read only by a drain, wait with it)
-            waiting, oldest = backlog(self.redis, redis_clock=True)
+            waiting, oldest = backlog(self.redis)
             if oldest >= self.max_lag - pause or waiting >= MAX_HELD_ENTRIES:
                 break  # (at once while a backlog older than that is still being written)
             time.sleep(pause)
