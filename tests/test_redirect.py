@@ -172,7 +172,9 @@ def test_in_a_burst_the_writer_lets_clicks_wait_in_redis_up_to_its_lag_then_writ
         follow(client, link)
         quiet = time.time()
         wait_until(lambda: written(301), timeout=10, every=0.02)
-        assert time.time() - quiet < 1.5 and held == []
+        # Written a drain or two later, well before a hold would have let it wait its 4 s
+        # (a loaded CI machine took 1.95 s once: the bound leaves it room).
+        assert held == [] and time.time() - quiet < 3, (held, time.time() - quiet)
 
         # A burst: clicks arriving at far more than 200 a second for a second and a half.
         ends = time.time() + 1.5
@@ -195,7 +197,7 @@ def test_in_a_burst_the_writer_lets_clicks_wait_in_redis_up_to_its_lag_then_writ
         follow(client, link)
         quiet = time.time()
         wait_until(lambda: written(sent + 1), timeout=10, every=0.02)
-        assert time.time() - quiet < 1.5 and len(held) == holds
+        assert len(held) == holds and time.time() - quiet < 3, (held, time.time() - quiet)
     finally:
         stopping.set()
         running.join(10)
