@@ -19,6 +19,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from flask import Flask
+from redis.exceptions import ResponseError
 from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
@@ -261,6 +262,38 @@ def backlog(redis) -> tuple[int, float]:
     return waiting, max(0.0, seconds + micros / 1e6 - ms / 1000)
 
 
+def trim_acknowledged(redis) -> int:
+    """Delete the stream's entries the group has read and acknowledged, written already but left
+    behind by a writer stopped between its ``XACK`` and ``XDEL``; how many. Left there, they would
+    count as waiting for ever, age the writer-lag metric without end and cut every burst's hold short.
+
+    Every entry older than the group's last delivered one was delivered (ids only grow), so those
+    older than the oldest still pending are acknowledged: ``XTRIM MINID`` of the smaller of that
+    one and the next id after the last delivered keeps the rest. Another writer reading or
+    acknowledging meanwhile only makes the bound lower than it could be."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.xinfo_groups(STREAM).xpending(STREAM, GROUP)
+    try:
+        groups, pending = pipe.execute()
+    except ResponseError:  # no stream yet
+        return 0
+    group = next((g for g in groups if _text(g["name"]) == GROUP), None)
+    if group is None:
+        return 0
+    ms, seq = (int(part) for part in _text(group["last-delivered-id"]).split("-"))
+    bound = f"{ms}-{seq + 1}"
+    if pending["pending"]:
+        bound = min(bound, _text(pending["min"]), key=lambda entry: tuple(int(p) for p in entry.split("-")))
+    trimmed = redis.xtrim(STREAM, minid=bound, approximate=False)
+    if trimmed:
+        log.warning("deleted %d click entries acknowledged but left in the stream", trimmed)
+    return trimmed
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _decode(fields: dict) -> list[list[str]]:
     """The clicks of a stream entry (one group commit's); none when it is malformed."""
     raw = fields.get(FIELD.encode()) if fields else None
@@ -388,6 +421,7 @@ class ClickWriter:
                                             count=self.batch_size)
             if claimed and claimed[1]:
                 return claimed[1]
+            trim_acknowledged(self.redis)
             self._next_claim = time.monotonic() + 5.0
         fresh = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=self.batch_size, block=block_ms)
         return fresh[0][1] if fresh else []

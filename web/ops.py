@@ -91,7 +91,8 @@ class _Backlog(Collector):
             depth.add_metric([queue.name, "failed"], FailedJobRegistry(queue=queue).count)
             yield depth
             waiting, age = backlog(redis)
-            yield GaugeMetricFamily("sharecast_clicks_waiting", "Clicks in the stream not yet written", value=waiting)
+            yield GaugeMetricFamily("sharecast_clicks_waiting",
+                                    "Stream entries not yet written (each a group commit's clicks, one or more)", value=waiting)
             yield GaugeMetricFamily("sharecast_click_writer_lag_seconds",
                                     "Age of the oldest click not yet written", value=age)
         except Exception as exc:  # noqa: BLE001
