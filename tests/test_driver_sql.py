@@ -75,3 +75,32 @@ def test_execute_compiled_refuses_a_missing_parameter_as_sqlalchemy_does(app):
         assert isinstance(refused.value.orig, InvalidRequestError)  # on either backend, as SQLAlchemy's
         assert not [sql for sql in seen if sql.startswith("UPDATE")]  # nothing was sent
         database.execute_compiled(s, statement, {"at_hour": 10, "new_visitor": "b"})  # and with both, it runs
+
+
+def test_insert_row_gives_the_object_as_a_read_of_its_row_would_and_none_on_a_conflict(app, owner):
+    from referrals.models import Sharer
+    from workspaces.models import Workspace
+
+    with database.new_session(app) as s:
+        workspace_id = s.scalar(select(Workspace.id))
+    given = {"workspace_id": workspace_id, "name": "小林", "email": "lin@example.com", "phone": None,
+             "external_id": "buyer-1", "code": "ROW1", "invited_by": None}
+    with database.new_session(app) as s:
+        with database.statements(database.engine_of(app)) as seen:
+            made = database.insert_row(s, Sharer, given)
+        assert len([sql for sql in seen if sql.startswith("INSERT")]) == 1
+        assert made in s and made.id is not None
+        # Python-side defaults computed, server defaults and the key returned, the rest null: no load.
+        with database.statements(database.engine_of(app)) as seen:
+            ours = {column.key: getattr(made, column.key) for column in Sharer.__mapper__.column_attrs}
+        assert seen == []
+        assert ours["source"] == "invited" and ours["notify_email"] is True and ours["created_at"].tzinfo is not None
+        # A row breaking a unique constraint: None, and the transaction goes on.
+        assert database.insert_row(s, Sharer, {**given, "external_id": "buyer-2"}) is None
+        other = database.insert_row(s, Sharer, {**given, "external_id": "buyer-3", "code": "ROW3"})
+        assert other.id != made.id
+        s.commit()
+    with database.new_session(app) as s:
+        stored = s.get(Sharer, ours["id"])
+        assert {column.key: getattr(stored, column.key) for column in Sharer.__mapper__.column_attrs} == ours
+        assert s.scalar(select(Sharer.id).where(Sharer.external_id == "buyer-2")) is None
