@@ -213,9 +213,11 @@ def test_in_a_burst_the_writer_lets_clicks_wait_in_redis_up_to_its_lag_then_writ
         assert held and len(clicks(app)) == so_far < sent and r.xlen(STREAM) > 0  # waiting, durable, in Redis
         wait_until(lambda: written(sent), timeout=15, every=0.05)
         # The hold lasted about the writer's lag of four seconds (its oldest click was a drain or two
-        # old when it began), and the last clicks of the burst were written within that lag.
-        assert 3 <= waits[0] <= 4.5, waits
-        assert time.time() - ends <= 6, time.time() - ends
+        # old when it began), and the last clicks of the burst were written within that lag: not a
+        # hold cut short, nor two holds. (Loose bounds: CI runs two test passes on two cores at
+        # once, and a starved writer's hold once took 4.51 s, its last look at the stream late.)
+        assert 2 <= waits[0] <= 6, waits
+        assert time.time() - ends <= 7.5, time.time() - ends
 
         # The burst is over: the next click is written within a drain's pause again.
         time.sleep(0.5)
