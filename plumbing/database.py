@@ -357,16 +357,16 @@ def insert_row(session: Session, model: type, values: dict) -> Any:
     CPU; ``session.execute`` of the same Core statement 355 µs a row on PostgreSQL, this 280."""
     dialect = session.get_bind().dialect
     shape = _insert_returning(model, dialect.name == "postgresql", frozenset(values))
-    params = {f"v_{key}": value for key, value in values.items()}
-    filled = {}
-    for key, default in shape.defaults:
-        filled[key] = params[f"v_{key}"] = default.arg(None) if default.is_callable else default.arg
-    rows = execute_compiled(session, shape.statement, params, fetch=True)
+    filled = {key: _python_default(default) for key, default in shape.defaults}
+    rows = execute_compiled(session, shape.statement, {f"v_{key}": value for key, value in {**values, **filled}.items()},
+                            fetch=True)
     if not rows:
         return None
-    raw = dialect.paramstyle == "pyformat"  # (the driver's values, not yet through the column types)
-    returned = {key: convert(value) if raw and (convert := column.type._cached_result_processor(dialect, None))
-                else value for (column, key), value in zip(shape.returned, rows[0])}
+    returned = dict(zip((key for _, key in shape.returned), rows[0]))
+    if dialect.paramstyle == "pyformat":  # the driver's values, not yet through the column types
+        for column, key in shape.returned:
+            if convert := column.type._cached_result_processor(dialect, None):
+                returned[key] = convert(returned[key])
     obj = model(**values, **filled, **shape.empty, **returned)
     make_transient_to_detached(obj)
     try:
@@ -399,9 +399,14 @@ def new_row(obj: Any) -> dict:
         if key not in state or (state[key] is None and default is not None):  # (None takes the default, as in a flush)
             if default is not None and not (default.is_scalar or default.is_callable):
                 continue  # a SQL expression: the database computes it (read again if used)
-            setattr(obj, key, None if default is None else default.arg(None) if default.is_callable else default.arg)
+            setattr(obj, key, None if default is None else _python_default(default))
         values[column.name] = state[key]
     return values
+
+
+def _python_default(default: Any) -> Any:
+    """The value of a column's Python-side default (a scalar, or a callable's result)."""
+    return default.arg(None) if default.is_callable else default.arg
 
 
 def adopt(session: Session, obj: Any) -> None:
@@ -410,7 +415,7 @@ def adopt(session: Session, obj: Any) -> None:
     session.add(obj)  # (detached → persistent)
 
 
-def execute_compiled(session: Session, statement: Any, params: dict, fetch: bool = False) -> list | None:
+def execute_compiled(session: Session, statement: Any, params: dict, fetch: bool = False) -> list:
     """Run ``statement`` (a Core statement built once, whose parameters are all named
     ``bindparam``\\ s) with ``params``: compiled once per dialect and run as its SQL text,
     each value through its column type as ``session.execute`` would pass it. For the
@@ -418,13 +423,13 @@ def execute_compiled(session: Session, statement: Any, params: dict, fetch: bool
     parameters spends more on finding its compiled form (the statement's cache key)
     than on sending it. Flushes first, as an ORM statement would. A driver whose parameters
     are not named ``%(name)s`` (pg8000's, SQLite's) gets the statement through ``session.execute``.
-    ``fetch``: the rows it returns, as the driver gives them."""
+    ``fetch``: the rows it returns (else none are read)."""
     if session.autoflush:
         session.flush()
     connection = session.connection()
     if connection.dialect.paramstyle != "pyformat":
         result = session.execute(statement, params)
-        return [tuple(row) for row in result] if fetch else None
+        return result.all() if fetch else []
     sql, processors, constants, positional, required = _compiled(statement, connection.dialect)
     if not required <= params.keys():  # refused as SQLAlchemy's own execution refuses it
         missing = min(required - params.keys())
@@ -434,10 +439,9 @@ def execute_compiled(session: Session, statement: Any, params: dict, fetch: bool
     values = {key: processors[key](value) if key in processors else value for key, value in values.items()}
     if positional is None:
         result = connection.exec_driver_sql(sql, values)
-        return [tuple(row) for row in result] if fetch else None
+        return result.all() if fetch else []
     sql, order = positional
-    rows = run_numbered(connection, sql, [values[name] for name in order], fetch=fetch)
-    return rows if fetch else None
+    return run_numbered(connection, sql, [values[name] for name in order], fetch=fetch)
 
 
 def run_numbered(connection: Connection, sql: str, values: list, fetch: bool = False) -> list[tuple]:

@@ -19,7 +19,6 @@ from operator import attrgetter
 from pathlib import Path
 
 from flask import Flask
-from redis.exceptions import ResponseError
 from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
@@ -257,8 +256,7 @@ def backlog(redis) -> tuple[int, float]:
     waiting, oldest, (seconds, micros) = pipe.execute()
     if not waiting or not oldest:
         return 0, 0.0
-    entry_id = oldest[0][0]
-    ms = int((entry_id.decode() if isinstance(entry_id, bytes) else entry_id).split("-")[0])
+    ms, _ = _entry_id(oldest[0][0])
     return waiting, max(0.0, seconds + micros / 1e6 - ms / 1000)
 
 
@@ -270,28 +268,22 @@ def trim_acknowledged(redis) -> int:
     Every entry older than the group's last delivered one was delivered (ids only grow), so those
     older than the oldest still pending are acknowledged: ``XTRIM MINID`` of the smaller of that
     one and the next id after the last delivered keeps the rest. Another writer reading or
-    acknowledging meanwhile only makes the bound lower than it could be."""
+    acknowledging meanwhile only makes the bound lower than it could be. (The writer calls it
+    once its group exists.)"""
     pipe = redis.pipeline(transaction=False)
-    pipe.xinfo_groups(STREAM).xpending(STREAM, GROUP)
-    try:
-        groups, pending = pipe.execute()
-    except ResponseError:  # no stream yet
-        return 0
-    group = next((g for g in groups if _text(g["name"]) == GROUP), None)
-    if group is None:
-        return 0
-    ms, seq = (int(part) for part in _text(group["last-delivered-id"]).split("-"))
-    bound = f"{ms}-{seq + 1}"
-    if pending["pending"]:
-        bound = min(bound, _text(pending["min"]), key=lambda entry: tuple(int(p) for p in entry.split("-")))
-    trimmed = redis.xtrim(STREAM, minid=bound, approximate=False)
+    groups, pending = pipe.xinfo_groups(STREAM).xpending(STREAM, GROUP).execute()
+    ms, seq = _entry_id(next(g["last-delivered-id"] for g in groups if g["name"] in (GROUP, GROUP.encode())))
+    bound = min((ms, seq + 1), _entry_id(pending["min"])) if pending["pending"] else (ms, seq + 1)
+    trimmed = redis.xtrim(STREAM, minid=f"{bound[0]}-{bound[1]}", approximate=False)
     if trimmed:
         log.warning("deleted %d click entries acknowledged but left in the stream", trimmed)
     return trimmed
 
 
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _entry_id(value: bytes | str) -> tuple[int, int]:
+    """A stream entry id (``<ms>-<seq>``) as numbers, which order as the ids do."""
+    ms, seq = (value.decode() if isinstance(value, bytes) else value).split("-")
+    return int(ms), int(seq)
 
 
 def _decode(fields: dict) -> list[list[str]]:
