@@ -363,10 +363,6 @@ def insert_row(session: Session, model: type, values: dict) -> Any:
     if not rows:
         return None
     returned = dict(zip((key for _, key in shape.returned), rows[0]))
-    if dialect.paramstyle == "pyformat":  # the driver's values, not yet through the column types
-        for column, key in shape.returned:
-            if convert := column.type._cached_result_processor(dialect, None):
-                returned[key] = convert(returned[key])
     obj = model(**values, **filled, **shape.empty, **returned)
     make_transient_to_detached(obj)
     try:
@@ -374,6 +370,34 @@ def insert_row(session: Session, model: type, values: dict) -> Any:
     except InvalidRequestError:  # a stale object with this key (a reused SQLite rowid): refresh it
         obj = session.merge(obj, load=False)
     return obj
+
+
+def as_loaded(session: Session, model: type, values: dict) -> Any:
+    """The ``model`` object whose columns (by attribute key) are ``values``, as if the session had
+    loaded it: the one it holds already for that key, if any, else a new one put in it (no SQL).
+    A column missing from ``values`` is loaded when first read, as a deferred one is. None when
+    the primary key is (the row of an outer join that found none). For the few objects a hot
+    statement reads as plain columns: the ORM's load of an entity costs several times this."""
+    mapper = model.__mapper__
+    key = tuple(values[name] for name in _primary_keys(model))
+    if None in key:
+        return None
+    held = session.identity_map.get(mapper.identity_key_from_primary_key(key))
+    if held is not None:
+        return held
+    # Made as the ORM's loader makes one (no constructor: its attribute events and validators are
+    # for new objects); the columns not given are marked expired, to be loaded on first read.
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+@functools.cache
+def _primary_keys(model: type) -> tuple[str, ...]:
+    mapper = model.__mapper__
+    return tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
 
 
 def insert_object(session: Session, obj: Any) -> None:
@@ -430,18 +454,30 @@ def execute_compiled(session: Session, statement: Any, params: dict, fetch: bool
     if connection.dialect.paramstyle != "pyformat":
         result = session.execute(statement, params)
         return result.all() if fetch else []
-    sql, processors, constants, positional, required = _compiled(statement, connection.dialect)
-    if not required <= params.keys():  # refused as SQLAlchemy's own execution refuses it
-        missing = min(required - params.keys())
+    form = _compiled(statement, connection.dialect)
+    if not form.required <= params.keys():  # refused as SQLAlchemy's own execution refuses it
+        missing = min(form.required - params.keys())
         cause = InvalidRequestError(f"A value is required for bind parameter {missing!r}")
-        raise StatementError(str(cause), sql, params, cause)
-    values = {**constants, **params}
+        raise StatementError(str(cause), form.sql, params, cause)
+    values = {**form.constants, **params}
+    processors = form.processors
     values = {key: processors[key](value) if key in processors else value for key, value in values.items()}
-    if positional is None:
-        result = connection.exec_driver_sql(sql, values)
-        return result.all() if fetch else []
-    sql, order = positional
-    return run_numbered(connection, sql, [values[name] for name in order], fetch=fetch)
+    if form.positional is None:
+        rows = connection.exec_driver_sql(form.sql, values).all() if fetch else []
+    else:
+        sql, order = form.positional
+        rows = run_numbered(connection, sql, [values[name] for name in order], fetch=fetch)
+    if form.results and rows:  # the driver's values, not yet through the column types
+        rows = [_through(row, form.results) for row in rows]
+    return rows
+
+
+def _through(row: tuple, results: tuple[tuple[int, Any], ...]) -> tuple:
+    """``row`` with each of the ``results`` columns (index, converter) converted."""
+    row = list(row)
+    for index, convert in results:
+        row[index] = convert(row[index])
+    return tuple(row)
 
 
 def run_numbered(connection: Connection, sql: str, values: list, fetch: bool = False) -> list[tuple]:
@@ -483,26 +519,37 @@ def numbered(sql: str) -> tuple[str, list[str]]:
     return _PYFORMAT.sub(number, sql), list(order)
 
 
-# By the statement's id and the dialect's class (its SQL and converters differ by driver); each
-# entry keeps its statement, so no other statement can be given that id while the entry stands.
+@dataclass(frozen=True)
+class _Form:
+    """A statement compiled for one dialect (see :func:`_compiled`)."""
+    statement: Any  # kept, so that no other statement can be given its id while the entry stands
+    sql: str
+    processors: dict  # the parameters' converters (``SQLCompiler._bind_processors``)
+    constants: dict  # the values of the constants written into it (``"pending"`` becomes a parameter too)
+    positional: tuple[str, list[str]] | None  # psycopg: the SQL with numbered placeholders, their names
+    required: frozenset[str]  # the parameters a caller must give
+    results: tuple[tuple[int, Any], ...]  # the result columns whose type converts the driver's value
+
+
+# By the statement's id and the dialect's class (its SQL and converters differ by driver).
 # Meant for statements built once.
-_compiled_forms: dict[tuple[int, type], tuple[Any, str, dict, dict, tuple[str, list[str]] | None]] = {}
+_compiled_forms: dict[tuple[int, type], _Form] = {}
 
 
-def _compiled(statement: Any, dialect: Any) -> tuple[str, dict, dict, tuple[str, list[str]] | None, frozenset[str]]:
-    """``statement``'s SQL for ``dialect``, its parameters' converters (``SQLCompiler._bind_processors``),
-    the values of the constants written into it (``"pending"`` becomes a parameter too), for
-    psycopg the SQL with numbered placeholders and their names (:func:`numbered`), and the names of
-    the parameters a caller must give."""
+def _compiled(statement: Any, dialect: Any) -> _Form:
+    """``statement``'s SQL for ``dialect`` and what running it as such needs (:func:`numbered`)."""
     key = (id(statement), type(dialect))
     found = _compiled_forms.get(key)
     if found is None:
         compiled = statement.compile(dialect=dialect)
         constants = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
         required = frozenset(name for bind, name in compiled.bind_names.items() if bind.required)
-        found = _compiled_forms[key] = (statement, compiled.string, dict(compiled._bind_processors), constants,
-                                        numbered(compiled.string) if dialect.driver == "psycopg" else None, required)
-    return found[1:]
+        results = tuple((index, convert) for index, column in enumerate(compiled._result_columns)
+                        if (convert := column[3]._cached_result_processor(dialect, None)))
+        found = _compiled_forms[key] = _Form(statement, compiled.string, dict(compiled._bind_processors), constants,
+                                             numbered(compiled.string) if dialect.driver == "psycopg" else None,
+                                             required, results)
+    return found
 
 
 @functools.cache
@@ -576,7 +623,7 @@ def _lock_with_begin(connection, key: str) -> bool:
     driver = connection.connection.driver_connection
     if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return False
-    sql = _compiled(_ADVISORY_LOCK, connection.dialect)[0]
+    sql = _compiled(_ADVISORY_LOCK, connection.dialect).sql
     try:
         with driver.pipeline():
             connection.exec_driver_sql(sql, {"key": key})

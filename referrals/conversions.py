@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, null, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, defer
+from sqlalchemy.orm import Session, aliased
 
 from catalog.models import Campaign
 from catalog.rules import Rule
@@ -269,14 +269,15 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
                                            Link.code == bindparam("code")).correlate(None).scalar_subquery()
               if by_code else bindparam("sharer_id"))
     totals = sales_so_far(recent_sales(seller)).subquery("seller_totals")
-    query = select(Workspace, Campaign, Sharer, inviter, RiskSettings, buyer, prior.request_hash.label("prior_hash"),
+    query = select(*(getattr(entity, key) for _, entity, keys in _rows_read() for key in keys),
+                   prior.request_hash.label("prior_hash"),
                    prior.response.label("prior_response"), waiting.label("waiting"),
                    listening.label("listeners"), totals.c.sales, totals.c.gross, totals.c.refunded,
                    select(SharerFirstSale.first_sale_at).where(SharerFirstSale.workspace_id == Workspace.id,
                                                                SharerFirstSale.sharer_id == Sharer.id).scalar_subquery(),
                    *_new_ids(postgresql))
     if by_code:
-        query = (query.add_columns(Link).options(*_unread(Link, _LINK_UNREAD)).select_from(Workspace)
+        query = (query.add_columns(Link.id, Link.sharer_id, Link.campaign_id, Link.channel).select_from(Workspace)
                  .outerjoin(Link, and_(Link.workspace_id == Workspace.id, Link.code == bindparam("code"))))
         campaign_on = Campaign.id == (func.coalesce(Link.campaign_id, bindparam("campaign_id")) if with_campaign
                                       else Link.campaign_id)
@@ -296,31 +297,43 @@ def _context_query(by_code: bool, with_campaign: bool, external_id: bool, email:
             .outerjoin(buyer, buyer.id == buyer_id)
             .outerjoin(prior, and_(prior.workspace_id == Workspace.id, prior.type == "sale",
                                    prior.order_id == order_id, prior.refund_id == ""))
-            .where(Workspace.id == bindparam("workspace_id"))
-            .options(*_unread(Workspace, _WORKSPACE_UNREAD), *_unread(Campaign, _CAMPAIGN_UNREAD),
-                     *_unread(Sharer, _SHARER_UNREAD), *_unread(inviter, _SHARER_UNREAD),
-                     *_unread(buyer, _SHARER_UNREAD), *_unread(RiskSettings, _RISK_UNREAD)))
+            .where(Workspace.id == bindparam("workspace_id")))
 
 
-# Columns a sale never reads, left out of its context (see _unread).
+# Columns a sale never reads, left out of its context (see _read).
 _CAMPAIGN_UNREAD = ("title", "body", "hashtags", "price_minor", "original_price_minor", "landing_url", "channels",
                     "created_at", "updated_at", "brand_name", "brand_color", "call_to_action", "language",
                     "logo_image_id", "content_version", "look", "badges", "seller_opener", "template_id", "name",
                     "starts_at", "ends_at")
-_LINK_UNREAD = ("code", "created_at", "product_id", "disabled")
 _RISK_UNREAD = ("updated_at",)
 _WORKSPACE_UNREAD = ("slug", "name", "created_at", "min_payout_minor", "timezone", "approval_required")
 _SHARER_UNREAD = ("notify_email", "notify_url", "notify_secret_sealed", "display_name", "suspension_reason",
                   "avatar_key", "phone_changed_at", "email_changed_at", "source", "created_at", "name", "code")
 
 
-def _unread(entity, names: tuple[str, ...]) -> list:
-    """Deferred loads of ``entity``'s columns ``names``: the context query's cost is per column
-    (the driver describes and decodes each, the ORM populates each, JSON ones are parsed), and more
-    than half of them are campaign copy, profiles and names no sale reads (the sale tests pass with
-    them raising when read). One that something reads after all is loaded then, by a statement of
-    its own (tests/test_sale_statements.py counts them)."""
-    return [defer(getattr(entity, name)) for name in names]
+def _read(model: type, unread: tuple[str, ...]) -> tuple[str, ...]:
+    """The attribute keys of ``model``'s columns but ``unread``: the context query's cost is per
+    column (the driver decodes each, JSON ones are parsed), and more than half of
+    them are campaign copy, profiles and names no sale reads (the sale tests pass with them raising
+    when read). One that something reads after all is loaded then, by a statement of its own, as
+    a deferred column is (tests/test_sale_statements.py counts them)."""
+    keys = model.__mapper__.column_attrs.keys()
+    assert set(unread) <= set(keys), "unread columns are the model's"
+    return tuple(key for key in keys if key not in unread)
+
+
+@functools.cache
+def _rows_read() -> tuple:
+    """The rows the context joins, in the order of its columns: (model, the entity in the query,
+    the columns read). Read as plain columns and made objects by ``database.as_loaded``: the ORM's
+    load of these six entities cost more than half of the context query's CPU. (Built on first
+    use: the models' mappers are configured by then.)"""
+    return ((Workspace, Workspace, _read(Workspace, _WORKSPACE_UNREAD)),
+            (Campaign, Campaign, _read(Campaign, _CAMPAIGN_UNREAD)),
+            (Sharer, Sharer, _read(Sharer, _SHARER_UNREAD)),
+            (Sharer, _INVITER, _read(Sharer, _SHARER_UNREAD)),
+            (RiskSettings, RiskSettings, _read(RiskSettings, _RISK_UNREAD)),
+            (Sharer, _BUYER, _read(Sharer, _SHARER_UNREAD)))
 
 
 def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence | None) -> _Context:
@@ -343,16 +356,21 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
         params.update(campaign_id=evidence.campaign_id, sharer_id=evidence.sharer_id)
     query = _context_query(by_code, with_campaign, bool(external_id), bool(email), bool(phone),
                            session.get_bind().dialect.name == "postgresql")
-    row = session.execute(query, params).one()
-    # The identity map holds rows weakly: keep them for the transaction (the request's session).
-    session.info["sale_context"] = tuple(row)
-    (workspace, _, sharer, _, risk, known, prior_hash, prior_response, waiting, listeners, sales, gross, refunded,
-     first, conversion_id, commission_1, commission_2) = row[:17]
+    (row,) = database.execute_compiled(session, query, params, fetch=True)
+    rows, at = [], 0
+    for model, _, keys in _rows_read():
+        rows.append(database.as_loaded(session, model, dict(zip(keys, row[at:at + len(keys)]))))
+        at += len(keys)
+    # The identity map holds objects weakly: keep them for the transaction (the request's session).
+    session.info["sale_context"] = tuple(rows)
+    workspace, _, sharer, _, risk, known = rows
+    (prior_hash, prior_response, waiting, listeners, sales, gross, refunded, first, conversion_id, commission_1,
+     commission_2) = row[at:at + 11]
     recorded = None if prior_hash is None else _Prior(prior_hash, prior_response)
     if evidence is None:
-        link = row[17]
-        evidence = (Evidence("code", None, data.get("campaign_id")) if link is None else
-                    Evidence("code", link.sharer_id, link.campaign_id, link.id, link.channel or None))
+        link_id, link_sharer, link_campaign, link_channel = row[at + 11:]
+        evidence = (Evidence("code", None, data.get("campaign_id")) if link_id is None else
+                    Evidence("code", link_sharer, link_campaign, link_id, link_channel or None))
     if sharer is not None and sharer.suspended_at is not None:
         evidence = replace(evidence, suspended=True)
     risk = risk or RiskSettings(workspace_id=workspace_id, rules={}, hold_days=DEFAULT_HOLD_DAYS,

@@ -104,3 +104,39 @@ def test_insert_row_gives_the_object_as_a_read_of_its_row_would_and_none_on_a_co
         stored = s.get(Sharer, ours["id"])
         assert {column.key: getattr(stored, column.key) for column in Sharer.__mapper__.column_attrs} == ours
         assert s.scalar(select(Sharer.id).where(Sharer.external_id == "buyer-2")) is None
+
+
+def test_as_loaded_gives_the_object_a_load_would_with_no_statement_and_the_rest_on_first_read(app, owner):
+    from sqlalchemy import bindparam
+
+    from referrals.models import Sharer
+    from workspaces.models import Workspace
+
+    suspended = datetime(2026, 11, 11, 0, 0, 1, tzinfo=timezone.utc)
+    with database.new_session(app) as s:
+        workspace_id = s.scalar(select(Workspace.id))
+        sharer = Sharer(workspace_id=workspace_id, name="小林", email="lin@example.com", external_id="loaded-1",
+                        code="LOAD1", suspended_at=suspended)
+        s.add(sharer)
+        s.commit()
+        sharer_id = sharer.id
+    read = ("id", "workspace_id", "email", "suspended_at")
+    statement = select(*(getattr(Sharer, key) for key in read)).where(Sharer.id == bindparam("id"))
+    with database.new_session(app) as s:
+        (row,) = database.execute_compiled(s, statement, {"id": sharer_id}, fetch=True)
+        with database.statements(database.engine_of(app)) as seen:
+            made = database.as_loaded(s, Sharer, dict(zip(read, row)))
+            # The column types' conversion of the driver's values too (an aware UTC time).
+            assert (made.id, made.email, made.suspended_at) == (sharer_id, "lin@example.com", suspended)
+            assert made.suspended_at.tzinfo is timezone.utc  # (psycopg's own is the session's zone)
+            assert made in s and not s.new and not s.dirty
+            assert database.as_loaded(s, Sharer, dict(zip(read, row))) is made  # the one the session holds
+            assert s.get(Sharer, sharer_id) is made
+            assert database.as_loaded(s, Sharer, dict.fromkeys(read)) is None  # an outer join's empty side
+        assert seen == []
+        with database.statements(database.engine_of(app)) as seen:
+            assert (made.name, made.code) == ("小林", "LOAD1")  # what was not read: one statement, then none
+        assert len(seen) == 1
+        with database.statements(database.engine_of(app)) as seen:
+            s.commit()
+        assert [sql for sql in seen if sql.startswith(("INSERT", "UPDATE"))] == []
