@@ -488,7 +488,7 @@ def run_numbered(connection: Connection, sql: str, values: list, fetch: bool = F
     tenth of a sale's CPU, most of a click batch's. The engine's cursor events hear of it as of
     any statement, and an error comes out as SQLAlchemy's (a lost connection invalidated), as
     from ``exec_driver_sql``."""
-    cursor = connection.dialect.dbapi.RawCursor(connection.connection.dbapi_connection)  # the psycopg module
+    cursor = _raw_cursor(connection)
     try:
         connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
         cursor.execute(sql, values)
@@ -496,10 +496,22 @@ def run_numbered(connection: Connection, sql: str, values: list, fetch: bool = F
         connection.dispatch.after_cursor_execute(connection, cursor, sql, values, None, False)
         return rows
     except BaseException as error:  # as SQLAlchemy's own execution: an interrupt invalidates the connection too
-        connection._handle_dbapi_exception(error, sql, values, cursor, None)  # raises SQLAlchemy's error
+        connection._handle_dbapi_exception(error, sql, values, cursor, None)  # raises SQLAlchemy's error (and closes it)
         raise
-    finally:
-        cursor.close()
+
+
+def _raw_cursor(connection: Connection) -> Any:
+    """The ``RawCursor`` (of the psycopg module) kept for ``connection``'s DBAPI connection: a new
+    cursor per statement cost a new set of loaders for its result's columns (one for each JSON
+    column), about 40 µs of a sale's context read. Kept in the pool's ``info`` for the DBAPI
+    connection, which goes with it; made again once closed (SQLAlchemy closes a cursor whose
+    statement failed)."""
+    dbapi_connection = connection.connection.dbapi_connection
+    info = connection.connection.info
+    cursor = info.get("sharecast.raw_cursor")
+    if cursor is None or cursor.closed or cursor.connection is not dbapi_connection:
+        cursor = info["sharecast.raw_cursor"] = connection.dialect.dbapi.RawCursor(dbapi_connection)
+    return cursor
 
 
 _PYFORMAT = re.compile(r"%(?:%|\(([^)]*)\)s)")
@@ -623,10 +635,11 @@ def _lock_with_begin(connection, key: str) -> bool:
     driver = connection.connection.driver_connection
     if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return False
-    sql = _compiled(_ADVISORY_LOCK, connection.dialect).sql
+    form = _compiled(_ADVISORY_LOCK, connection.dialect)
+    sql = form.sql
     try:
         with driver.pipeline():
-            connection.exec_driver_sql(sql, {"key": key})
+            run_numbered(connection, form.positional[0], [key])
     except psycopg.Error as exc:
         if driver.closed:  # lost: run again as any statement runs, so SQLAlchemy drops it as every lost one
             connection.execute(_ADVISORY_LOCK, {"key": key})

@@ -62,6 +62,26 @@ def test_a_numbered_statement_is_heard_by_the_engines_events_and_fails_as_sqlalc
         assert s.scalar(select(VisitorHour.link_id)) is None  # still one transaction, rolled back whole
 
 
+def test_numbered_statements_share_one_cursor_per_connection_made_again_after_a_failure(app, postgres):
+    sql = "INSERT INTO visitor_hours (link_id, visitor, hour) VALUES ($1, $2, $3) RETURNING link_id"
+    with database.new_session(app) as s:
+        connection = s.connection()
+        assert run_numbered(connection, sql, [7, "v", 1], fetch=True) == [(7,)]
+        kept = database._raw_cursor(connection)
+        assert run_numbered(connection, sql, [8, "v", 1], fetch=True) == [(8,)]
+        assert database._raw_cursor(connection) is kept and not kept.closed
+        with pytest.raises(IntegrityError):
+            run_numbered(connection, sql, [8, "v", 1])
+        s.rollback()
+        # SQLAlchemy closed the failed statement's cursor: the next statement gets a new one.
+        assert kept.closed
+        assert run_numbered(s.connection(), sql, [9, "v", 1], fetch=True) == [(9,)]
+        s.commit()
+    with database.new_session(app) as s:  # (the pool's next checkout of that connection, likely)
+        assert run_numbered(s.connection(), "SELECT link_id FROM visitor_hours ORDER BY link_id", [],
+                            fetch=True) == [(9,)]
+
+
 def test_execute_compiled_refuses_a_missing_parameter_as_sqlalchemy_does(app):
     from sqlalchemy import bindparam, update
     from sqlalchemy.exc import InvalidRequestError, StatementError
