@@ -364,9 +364,8 @@ def insert_row(session: Session, model: type, values: dict) -> Any:
         return None
     returned = dict(zip((key for _, key in shape.returned), rows[0]))
     obj = model(**values, **filled, **shape.empty, **returned)
-    make_transient_to_detached(obj)
     try:
-        session.add(obj)  # (detached → persistent: no SQL)
+        adopt(session, obj)
     except InvalidRequestError:  # a stale object with this key (a reused SQLite rowid): refresh it
         obj = session.merge(obj, load=False)
     return obj
@@ -389,8 +388,7 @@ def as_loaded(session: Session, model: type, values: dict) -> Any:
     # for new objects); the columns not given are marked expired, to be loaded on first read.
     obj = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
-    make_transient_to_detached(obj)
-    session.add(obj)
+    adopt(session, obj)
     return obj
 
 
