@@ -437,6 +437,19 @@ def adopt(session: Session, obj: Any) -> None:
     session.add(obj)  # (detached → persistent)
 
 
+@dataclass(frozen=True)
+class Rider:
+    """Writes that can ride in another INSERT as its data-modifying WITHs on PostgreSQL (one
+    statement, one round trip for all), and run by themselves elsewhere.
+
+    ``writes``: a function (cached: it is part of the statement's cache key) giving the INSERTs as
+    ``(statement, name)`` pairs, whose parameters are named bindparams found in ``params``;
+    ``alone``: runs them without another statement to ride in."""
+    writes: Any
+    params: dict
+    alone: Any
+
+
 def execute_compiled(session: Session, statement: Any, params: dict, fetch: bool = False) -> list:
     """Run ``statement`` (a Core statement built once, whose parameters are all named
     ``bindparam``\\ s) with ``params``: compiled once per dialect and run as its SQL text,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, func, null, select, true
+from sqlalchemy import Select, and_, bindparam, case, func, inspect, null, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -32,12 +32,12 @@ from referrals import bonuses, ledger, line_refunds, prizes
 from referrals.attribution import Evidence, attribute
 from referrals.binding import bind, binding_json, bound_evidence, find_binding, refunded, repeat_terms
 from referrals.commission import shares_for_sale
-from referrals.customer_rollup import note_sale, refresh_customer, refresh_first_sale
+from referrals.customer_rollup import first_purchase, note_sale, refresh_customer, refresh_first_sale
 from referrals.enrollment import apply
 from referrals.grades import rates_for
 from referrals.identity import normalize_email, normalize_phone, same_person
 from referrals.lines import held, pay_lines, resolve_lines, store_lines
-from referrals.links import get_or_create_link
+from referrals.links import get_or_create_link, unsaved_link
 from referrals.models import (
     Application,
     Click,
@@ -51,7 +51,7 @@ from referrals.models import (
 )
 from referrals.reviews import DEFAULT_HOLD_DAYS, hold_if_flagged, recent_sales, sales_so_far
 from referrals.share_tokens import share_url
-from referrals.sharers import create_sharer, customer_query, find_customer
+from referrals.sharers import create_sharer, customer_query, find_customer, unsaved_sharer
 from referrals.visitors import ip_hash, ip_prefix_hash
 from workspaces.models import Workspace
 
@@ -78,6 +78,12 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     :return: 201 and the answer; 200 and the first answer on an identical
         replay; raises 409 on a replay with different content.
     """
+    return _record(session, workspace_id, data, public_url)
+
+
+def _record(session: Session, workspace_id: int, given: dict, public_url: str, enroll_apart: bool = False) -> Outcome:
+    """:func:`record_conversion`; ``enroll_apart``: its second try (see _enroll)."""
+    data = given
     refund_id = data.get("refund_id") or ""
     if data["type"] == "sale" and refund_id:
         raise ApiError(422, "validation_error", "Only a refund has a refund_id.", {"refund_id": "not allowed on a sale"})
@@ -89,7 +95,7 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     database.lock(session, f"order:{workspace_id}:{data['order_id']}")
     if data["type"] == "sale":
         # The sale's one read tells an earlier answer to replay too (see _context).
-        done = _sale(session, workspace_id, data, public_url, key, request_hash, network)
+        done = _sale(session, workspace_id, data, public_url, key, request_hash, network, enroll_apart)
         if isinstance(done, Outcome):
             return done
         body, conversion, follow_up = done
@@ -136,6 +142,10 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
         replay = _replay(session, key, request_hash, public_url)
         if replay:
             return replay
+        if data["type"] == "sale" and not enroll_apart:
+            # A new buyer's code word or external_id was taken (another order of theirs enrolled
+            # them meanwhile): nothing was written; once more, enrolling them on their own.
+            return _record(session, workspace_id, given, public_url, enroll_apart=True)
         raise
     return Outcome(201, _answer(conversion.response, workspace_id, public_url))
 
@@ -234,21 +244,33 @@ class _Context:
     # sale's row carries its whole answer from its INSERT: no UPDATE of the answer afterwards.
     conversion_id: int
     commission_ids: tuple[int, int]
+    # Ids for a buyer who is no sharer yet and their link, likewise (see _enroll); None: the buyer
+    # is, or is enrolled apart (record_conversion's second try).
+    new_buyer_ids: tuple[int, int] | None
 
 
 def _new_ids(postgresql: bool) -> tuple:
-    """The next conversion id and two commission ids, as columns of the context query.
+    """The next conversion id, two commission ids, and a sharer's and a link's for a buyer who is
+    no sharer yet (see _enroll), as columns of the context query.
 
-    PostgreSQL: drawn from the tables' sequences (an unused one is a gap, as after any rollback).
-    SQLite: the next free ids, which nobody else can take meanwhile: every writing transaction
-    there begins IMMEDIATE, so runs alone (see plumbing.database)."""
+    PostgreSQL: drawn from the tables' sequences (an unused one is a gap, as after any rollback);
+    the buyer's two only when the query found no buyer. SQLite: the next free ids, which nobody
+    else can take meanwhile: every writing transaction there begins IMMEDIATE, so runs alone (see
+    plumbing.database)."""
     if postgresql:
+        new_buyer = _BUYER.id.is_(None)
         return (func.nextval("conversions_id_seq"), func.nextval("commissions_id_seq").label("c1"),
-                func.nextval("commissions_id_seq").label("c2"))
+                func.nextval("commissions_id_seq").label("c2"),
+                case((new_buyer, func.nextval("sharers_id_seq"))).label("buyer_id"),
+                case((new_buyer, func.nextval("links_id_seq"))).label("buyer_link_id"))
     after = select(func.coalesce(func.max(Commission.id), 0) + 1).correlate(None).scalar_subquery()
-    latest = aliased(Conversion, name="latest")
+    latest, latest_sharer, latest_link = (aliased(Conversion, name="latest"), aliased(Sharer, name="latest_sharer"),
+                                          aliased(Link, name="latest_link"))
     return (select(func.coalesce(func.max(latest.id), 0) + 1).correlate(None).scalar_subquery(),
-            after.label("c1"), (after + 1).label("c2"))
+            after.label("c1"), (after + 1).label("c2"),
+            select(func.coalesce(func.max(latest_sharer.id), 0) + 1).correlate(None).scalar_subquery().label("buyer_id"),
+            select(func.coalesce(func.max(latest_link.id), 0) + 1).correlate(None).scalar_subquery()
+            .label("buyer_link_id"))
 
 
 @functools.cache
@@ -336,7 +358,8 @@ def _rows_read() -> tuple:
             (Sharer, _BUYER, _read(Sharer, _SHARER_UNREAD)))
 
 
-def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence | None) -> _Context:
+def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence | None,
+             enroll_apart: bool = False) -> _Context:
     """The workspace, the evidence's campaign, sharer, the sharer's inviter and sales so far, the
     risk settings, whether anyone listens to webhooks, and the buyer as a sharer: one query.
 
@@ -365,10 +388,10 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
     session.info["sale_context"] = tuple(rows)
     workspace, _, sharer, _, risk, known = rows
     (prior_hash, prior_response, waiting, listeners, sales, gross, refunded, first, conversion_id, commission_1,
-     commission_2) = row[at:at + 11]
+     commission_2, buyer_id, buyer_link_id) = row[at:at + 13]
     recorded = None if prior_hash is None else _Prior(prior_hash, prior_response)
     if evidence is None:
-        link_id, link_sharer, link_campaign, link_channel = row[at + 11:]
+        link_id, link_sharer, link_campaign, link_channel = row[at + 13:]
         evidence = (Evidence("code", None, data.get("campaign_id")) if link_id is None else
                     Evidence("code", link_sharer, link_campaign, link_id, link_channel or None))
     if sharer is not None and sharer.suspended_at is not None:
@@ -377,7 +400,8 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
                                 expiry_decision="release")
     totals = (int(sales or 0), int(gross or 0), int(refunded or 0)) if sharer is not None else None
     return _Context(workspace, evidence, risk, bool(listeners), known, recorded, bool(waiting), totals, first,
-                    conversion_id, (commission_1, commission_2))
+                    conversion_id, (commission_1, commission_2),
+                    None if enroll_apart or buyer_id is None else (buyer_id, buyer_link_id))
 
 
 def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
@@ -415,7 +439,7 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
 
 
 def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key: tuple, request_hash: str,
-          network: str | None = None):
+          network: str | None = None, enroll_apart: bool = False):
     """The sale's answer, row and follow-up; or the earlier answer (an Outcome) when the order's sale
     was recorded already (``network``: the keyed hash of the buyer's IP prefix, if given).
     :raise ApiError 409: it was, with different content."""
@@ -423,7 +447,7 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
         raise ApiError(422, "validation_error", "A sale needs the customer.",
                        {"customer.external_id": "required for a sale"})
     occurred_at = data.get("occurred_at") or utcnow()
-    context = _context(session, workspace_id, data, _named(session, workspace_id, data))
+    context = _context(session, workspace_id, data, _named(session, workspace_id, data), enroll_apart)
     workspace, named = context.workspace, context.evidence
     if context.prior is not None:
         return _replay_of(context.prior, key, request_hash, public_url)
@@ -452,7 +476,8 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
     customer = data["customer"]
     self_referral = bool(sharer) and _self_buyer(session, customer, sharer) is not None
     # The buyer is enrolled before the sale is written, so its row names them from the start.
-    buyer, enrolled = (_enroll(session, workspace, customer, sharer, self_referral, context.buyer)
+    buyer, enrolled = (_enroll(session, workspace, customer, sharer, self_referral, context.buyer,
+                               context.new_buyer_ids)
                        if verdict.attributed else (None, False))
     buyer_sharer = buyer if isinstance(buyer, Sharer) else None
     conversion = Conversion(
@@ -552,21 +577,28 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
         amount_minor=share.amount_minor, reversed_minor=0, status=status, price_held=status == "held",
         approvable_at=approvable_at) for share, commission_id in zip(shares, context.commission_ids)]
     buyer, enrolled = enrollment
-    buyer_id = None
+    buyer_id, new_rows, riders = None, (), ()
     if isinstance(buyer, Application):
         # Enrollment by approval: the buyer's request waits for a marketer like any other.
         body["customer_application"] = {"id": buyer.id, "status": buyer.status}
     else:
         buyer_id = buyer.id
-    if buyer_id is not None:
+    if buyer_id is not None and inspect(buyer).transient:  # made by _enroll with drawn ids: written with the sale
+        link = unsaved_link(context.new_buyer_ids[1], workspace.id, campaign.id, buyer.id)
+        new_rows = (buyer, link)
+        if not context.early_refunds:  # their roll-ups follow from this sale alone: written with it too
+            riders = (first_purchase(session, workspace.id, buyer.id, conversion),)
+    elif buyer_id is not None:
         link, _ = get_or_create_link(session, workspace.id, campaign.id, buyer.id, "", new_sharer=enrolled)
+    if buyer_id is not None:
         # The share page's address carries a secret, never the (public) link code: see share_tokens.
         issued_at = int(time.time())
         body["customer_sharer"] = {"id": buyer.id, "new": enrolled, "share": [link.id, enrolled, issued_at],
                                    "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
     body["commissions"] = _commissions_json(rows)  # as booked, unless a review or an early refund changes them
     # The sale's row goes in with its commissions (on PostgreSQL one statement: see ledger.book_new).
-    write(functools.partial(ledger.book_new, session, rows, f"order {conversion.order_id}"))
+    write(functools.partial(ledger.book_new, session, rows, f"order {conversion.order_id}", new_rows=new_rows,
+                            riders=riders))
     if lines:  # before the early refunds, which may name them
         body["items"] = store_lines(session, conversion.id, lines, conversion.currency)
     totals = context.seller_totals if context.evidence.sharer_id == sharer.id else None
@@ -587,7 +619,7 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
             continue
         _apply_refund(session, conversion, refund)  # refreshes the buyer's rows itself
         early_refunds += 1
-    if buyer_id is not None:
+    if buyer_id is not None and not riders:
         # A buyer enrolled by this very sale has no rows yet, unless an early refund just wrote them.
         refresh_customer(session, workspace.id, buyer_id, new=enrolled and not early_refunds, sale=conversion)
     # After early refunds: a sale refunded in full is no first sale. A seller's later sales change
@@ -610,9 +642,15 @@ def _commissions_json(rows: list[dict]) -> list[dict]:
 
 
 def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Sharer,
-            self_referral: bool, found: Sharer | None) -> tuple[Sharer | Application, bool]:
+            self_referral: bool, found: Sharer | None,
+            new_ids: tuple[int, int] | None = None) -> tuple[Sharer | Application, bool]:
     """The buyer as a sharer invited by whoever brought them; a repeat buyer is found again
     (``found``: what :func:`find_customer` answers, read with the sale's context).
+
+    ``new_ids``: the ids drawn for a new buyer and their link. The new sharer is then made
+    unsaved, to be inserted with the sale's row (``ledger.book_new``): a taken code word, or an
+    ``external_id`` another order of theirs took meanwhile, fails that statement, and
+    record_conversion tries the sale once more with the buyer enrolled apart (None).
 
     By approval, a new buyer gets an application (one, however often they buy) instead.
     """
@@ -634,6 +672,14 @@ def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Shar
         except ApiError:  # contact details we cannot normalise must not cost the sale
             return apply(session, workspace, customer.get("name") or "", external_id=external_id,
                          invited_by=sharer.id, source="sale")[1], True
+    if new_ids is not None:
+        name = customer.get("name") or ""
+        try:
+            return unsaved_sharer(session, new_ids[0], workspace_id, name, email, phone, external_id,
+                                  invited_by=sharer.id, source="enrolled"), True
+        except ApiError:  # (422 only) contact details we cannot normalise must not cost the sale
+            return unsaved_sharer(session, new_ids[0], workspace_id, name, external_id=external_id,
+                                  invited_by=sharer.id, source="enrolled"), True
     try:
         buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=email, phone=phone,
                               external_id=external_id, invited_by=sharer.id, source="enrolled", looked_up=True)

@@ -51,19 +51,17 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
     enrolled by ``sale`` in this transaction (``new``) has that sale only and no rows yet,
     and no other transaction can see them: nothing to lock, read or compare.
     """
+    if new and sale is not None and sale.refunded_minor < sale.amount_minor \
+            and session.get_bind().dialect.name == "postgresql":
+        # The summary, the one month and its cohort cell in one statement (see _new_customer).
+        database.execute_compiled(session, _new_customer(), first_purchase(session, workspace_id, customer_id, sale).params)
+        return
     currency = session.get(Workspace, workspace_id).currency
     if new and sale is not None:
         bought = ([(sale.occurred_at, sale.amount_minor - sale.refunded_minor, sale.currency, sale.sharer_id,
                     sale.campaign_id, sale.self_referral)]
                   if sale.refunded_minor < sale.amount_minor else [])
         summary, months = rollup_rows(workspace_id, customer_id, bought, currency)
-        if summary is not None and session.get_bind().dialect.name == "postgresql":
-            # The summary, the one month and its cohort cell in one statement (see _new_customer).
-            (month,) = months
-            database.execute_compiled(session, _new_customer(), {
-                **summary, "month": month["month"], "first_month": month["month"],
-                "slot": customer_id % COHORT_SLOTS, "step": 1})
-            return
         if summary is not None:
             session.execute(_INSERT_SUMMARY, summary)  # (Core: nothing to load)
         old: set = set()
@@ -157,13 +155,37 @@ def _new_customer():
     and the month row as data-modifying WITHs before the cohort cell's upsert (``_cohort_upsert``).
     Parameters: the summary's columns and the upsert's (``first_month`` and ``month`` both the
     purchase's month, ``slot``, ``step`` 1)."""
+    *before, (cohort, _) = _new_customer_writes()
+    return cohort.add_cte(*(write.cte(name) for write, name in before))
+
+
+@functools.cache
+def _new_customer_writes() -> tuple:
+    """:func:`_new_customer`'s three INSERTs as ``(statement, name)``: the summary, the month row,
+    the cohort cell's upsert (last); for another statement to carry too (see first_purchase)."""
     summaries, months = CustomerSummary.__table__, CustomerMonth.__table__
     summary = insert(summaries).values({column.name: bindparam(column.name, type_=column.type)
                                         for column in summaries.columns})
     month_row = insert(months).values(workspace_id=bindparam("workspace_id"),
                                       customer_sharer_id=bindparam("customer_sharer_id"),
                                       month=bindparam("month"), first_month=bindparam("first_month"))
-    return _cohort_upsert(True).add_cte(summary.cte("summary"), month_row.cte("month_row"))
+    return (summary, "summary"), (month_row, "month_row"), (_cohort_upsert(True), "cohort")
+
+
+def first_purchase(session: Session, workspace_id: int, customer_id: int, sale: Conversion) -> database.Rider:
+    """The rows of a customer whose first purchase is ``sale``, a new sale not refunded (a buyer
+    the sale enrolls, with no refund waiting for it): what :func:`refresh_customer` writes for
+    them, to be written with the sale's own row on PostgreSQL (see ``ledger.book_new``)."""
+    currency = session.get(Workspace, workspace_id).currency
+    refunded = sale.refunded_minor or 0  # (None: not written yet, its default to come)
+    assert refunded < sale.amount_minor, "a purchase"
+    summary, (month,) = rollup_rows(workspace_id, customer_id, [(
+        sale.occurred_at, sale.amount_minor - refunded, sale.currency, sale.sharer_id, sale.campaign_id,
+        sale.self_referral)], currency)
+    params = {**summary, "month": month["month"], "first_month": month["month"], "slot": customer_id % COHORT_SLOTS,
+              "step": 1}
+    return database.Rider(_new_customer_writes, params,
+                          lambda: refresh_customer(session, workspace_id, customer_id, new=True, sale=sale))
 
 
 def _sold(sale: Conversion) -> bool:

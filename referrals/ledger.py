@@ -55,31 +55,44 @@ _INSERT_COMMISSIONS = insert(Commission.__table__).returning(Commission.__table_
 _INSERT_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id)
 
 
-def book_new(session: Session, commissions: list[dict], memo: str = "", sale: Conversion | None = None) -> None:
+def book_new(session: Session, commissions: list[dict], memo: str = "", sale: Conversion | None = None,
+             new_rows: tuple = (), riders: tuple[database.Rider, ...] = ()) -> None:
     """Insert new commissions (column values, ``id`` included: drawn beforehand, see
     referrals.conversions) and enter each as pending: one INSERT for the commissions and one for
     their ledger lines, whatever their number; on PostgreSQL one statement for both, which also
-    inserts their ``sale`` when given (a new row, its id set; it joins the session as if loaded).
+    inserts their ``sale`` when given (a new row, its id set), ``new_rows`` (new objects, their
+    ids set: a sale's new buyer and their link), each joining the session as if loaded, and the
+    ``riders``' writes (a new buyer's roll-ups); elsewhere those run after, by themselves.
     Core statements: nothing to load into the session."""
-    if commissions and session.get_bind().dialect.name == "postgresql":
+    if (commissions or sale is not None) and session.get_bind().dialect.name == "postgresql":
         params = {"memo": memo, "created_at": database.utcnow()}
         for i, c in enumerate(commissions):
             params.update({f"c{i}_{name}": c[name] for name in _BOOKED_COLUMNS})
         if sale is not None:
             params.update({f"s_{name}": value for name, value in database.new_row(sale).items()})
-        database.execute_compiled(session, _booking(len(commissions), sale is not None), params)
-        if sale is not None:
-            database.adopt(session, sale)
+        for j, row in enumerate(new_rows):
+            params.update({f"r{j}_{name}": value for name, value in database.new_row(row).items()})
+        for rider in riders:
+            assert not params.keys() & rider.params.keys(), "a rider's parameters are its own"
+            params.update(rider.params)
+        database.execute_compiled(session, _booking(len(commissions), sale is not None,
+                                                    tuple(row.__table__ for row in new_rows),
+                                                    tuple(rider.writes for rider in riders)), params)
+        for row in (*new_rows, *((sale,) if sale is not None else ())):
+            database.adopt(session, row)
         return
+    for row in new_rows:
+        database.insert_object(session, row)
     if sale is not None:
         database.insert_object(session, sale)
-    if not commissions:
-        return
-    session.execute(_INSERT_COMMISSIONS, commissions)
-    session.execute(_INSERT_ENTRIES, [dict(
-        workspace_id=c["workspace_id"], sharer_id=c["sharer_id"], commission_id=c["id"],
-        conversion_id=c["conversion_id"], payout_id=None, currency=c["currency"], bucket="pending",
-        amount_minor=c["amount_minor"], reason="commission", memo=memo) for c in commissions])
+    if commissions:
+        session.execute(_INSERT_COMMISSIONS, commissions)
+        session.execute(_INSERT_ENTRIES, [dict(
+            workspace_id=c["workspace_id"], sharer_id=c["sharer_id"], commission_id=c["id"],
+            conversion_id=c["conversion_id"], payout_id=None, currency=c["currency"], bucket="pending",
+            amount_minor=c["amount_minor"], reason="commission", memo=memo) for c in commissions])
+    for rider in riders:
+        rider.alone()
 
 
 # What a new commission is given (every other column of it is empty until approved or paid).
@@ -87,14 +100,28 @@ _BOOKED_COLUMNS = ("id", "workspace_id", "conversion_id", "campaign_id", "sharer
                    "amount_minor", "reversed_minor", "status", "price_held", "approvable_at")
 
 
+def _whole_row(table, prefix: str):
+    """An INSERT of one row of ``table`` with every column a parameter ``<prefix><column>``."""
+    return insert(table).values({column.name: bindparam(f"{prefix}{column.name}", type_=column.type)
+                                 for column in table.columns})
+
+
 @functools.cache
-def _booking(count: int, with_sale: bool = False):
+def _booking(count: int, with_sale: bool = False, new_tables: tuple = (), riders: tuple = ()):
     """PostgreSQL: ``count`` new commissions and their pending ledger lines in one statement (the
-    commissions' INSERT, and their sale's with ``with_sale``, as data-modifying WITHs; foreign keys
-    are checked at the statement's end). Parameters ``c<i>_<column>`` (``_BOOKED_COLUMNS``), ``memo``,
-    ``created_at`` and the sale's ``s_<column>`` (every column)."""
-    commissions, entries, sales = Commission.__table__, LedgerEntry.__table__, Conversion.__table__
+    commissions' INSERT, their sale's with ``with_sale``, a row of each of ``new_tables`` and the
+    ``riders``' writes (``Rider.writes``) as data-modifying WITHs; foreign keys are checked at the
+    statement's end). Parameters ``c<i>_<column>`` (``_BOOKED_COLUMNS``), ``memo``, ``created_at``,
+    the sale's ``s_<column>``, the new rows' ``r<j>_<column>`` (every column) and the riders' own."""
+    commissions, entries = Commission.__table__, LedgerEntry.__table__
     rows = range(count)
+    writes = [(_whole_row(table, f"r{j}_"), f"new_{j}") for j, table in enumerate(new_tables)]
+    writes += [(write, f"rider_{k}_{name}") for k, writes_of in enumerate(riders) for write, name in writes_of()]
+    if with_sale:
+        writes.append((_whole_row(Conversion.__table__, "s_"), "sale"))
+    if not count:  # (a sale that pays nobody: its row's INSERT is the statement)
+        *before, (last, _) = writes
+        return last.add_cte(*(write.cte(name) for write, name in before))
     booked = insert(commissions).values([
         {**{name: bindparam(f"c{i}_{name}", type_=commissions.c[name].type) for name in _BOOKED_COLUMNS},
          "created_at": bindparam("created_at", type_=commissions.c.created_at.type)} for i in rows])
@@ -104,11 +131,7 @@ def _booking(count: int, with_sale: bool = False):
         currency=bindparam(f"c{i}_currency"), bucket="pending", amount_minor=bindparam(f"c{i}_amount_minor"),
         reason="commission", memo=bindparam("memo", type_=entries.c.memo.type),
         created_at=bindparam("created_at", type_=entries.c.created_at.type)) for i in rows])
-    if not with_sale:
-        return lines.add_cte(booked.cte("booked"))
-    sale = insert(sales).values({column.name: bindparam(f"s_{column.name}", type_=column.type)
-                                 for column in sales.columns})
-    return lines.add_cte(sale.cte("sale"), booked.cte("booked"))
+    return lines.add_cte(*(write.cte(name) for write, name in writes), booked.cte("booked"))
 
 
 def reverse(session: Session, c: Commission, delta: int, conversion_id: int, memo: str = "") -> str:

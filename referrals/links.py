@@ -47,6 +47,13 @@ def get_or_create_link(session: Session, workspace_id: int, campaign_id: int, sh
     raise ApiError(503, "busy", "Could not allocate a link code; try again.")  # pragma: no cover
 
 
+def unsaved_link(link_id: int, workspace_id: int, campaign_id: int, sharer_id: int, channel: str = "") -> Link:
+    """A new sharer's link with ``link_id`` (drawn beforehand) and a new code, not yet inserted: for
+    a statement that writes it with the sharer (a sale's new buyer, see ``ledger.book_new``)."""
+    return Link(id=link_id, workspace_id=workspace_id, campaign_id=campaign_id, sharer_id=sharer_id,
+                channel=channel, product_id=None, code=_codes.random(length=CODE_LENGTH))
+
+
 def link_urls(public_url: str, code: str) -> dict[str, str]:
     """A link's public addresses (its share page is not one: see referrals/share_tokens.py)."""
     return {"code": code, "url": f"{public_url}/r/{code}", "qr_url": f"{public_url}/q/{code}.png"}

@@ -34,23 +34,10 @@ def create_sharer(session: Session, workspace_id: int, name: str, email: str | N
     :raise ApiError 422: bad email or phone, unknown inviter.
     :raise ApiError 409: ``external_id`` already used in this workspace.
     """
-    errors = {}
-    norm_email = normalize_email(email)
-    if email and not norm_email:
-        errors["email"] = "not an email address"
-    norm_phone = normalize_phone(phone)
-    if phone and not norm_phone:
-        errors["phone"] = "not a phone number"
-    inviter = session.get(Sharer, invited_by) if invited_by is not None else None  # often already loaded
-    if invited_by is not None and (inviter is None or inviter.workspace_id != workspace_id):
-        errors["invited_by"] = "no such sharer in this workspace"
-    if errors:
-        raise ApiError(422, "validation_error", "The sharer has invalid fields.", errors)
+    values = _new_values(session, workspace_id, name, email, phone, external_id, invited_by, source)
     if external_id and not looked_up and session.scalar(select(Sharer.id).where(
             Sharer.workspace_id == workspace_id, Sharer.external_id == external_id)) is not None:
         raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.", {"external_id": "taken"})
-    values = dict(workspace_id=workspace_id, name=name.strip(), email=norm_email, phone=norm_phone,
-                  external_id=external_id or None, invited_by=invited_by, source=source)
     for _ in range(5):
         # One statement, no savepoint: a taken code word or external_id inserts nothing.
         sharer = database.insert_row(session, Sharer, {**values, "code": _codes.random(length=6)})
@@ -63,6 +50,37 @@ def create_sharer(session: Session, workspace_id: int, name: str, email: str | N
             raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.",
                            {"external_id": "taken"})
     raise ApiError(503, "busy", "Could not allocate a sharer code; try again.")  # pragma: no cover
+
+
+def unsaved_sharer(session: Session, sharer_id: int, workspace_id: int, name: str, email: str | None = None,
+                   phone: str | None = None, external_id: str | None = None, invited_by: int | None = None,
+                   source: str = "invited") -> Sharer:
+    """The sharer :func:`create_sharer` would add, with ``sharer_id`` (drawn beforehand) and a new
+    code word, not yet inserted: for a statement that writes it with other rows (a sale's new buyer,
+    see ``ledger.book_new``), which fails as a whole on a taken code word or ``external_id``.
+
+    :raise ApiError 422: as :func:`create_sharer`."""
+    values = _new_values(session, workspace_id, name, email, phone, external_id, invited_by, source)
+    return Sharer(id=sharer_id, code=_codes.random(length=6), **values)
+
+
+def _new_values(session: Session, workspace_id: int, name: str, email: str | None, phone: str | None,
+                external_id: str | None, invited_by: int | None, source: str) -> dict:
+    """A new sharer's columns, checked and normalised. :raise ApiError 422: see :func:`create_sharer`."""
+    errors = {}
+    norm_email = normalize_email(email)
+    if email and not norm_email:
+        errors["email"] = "not an email address"
+    norm_phone = normalize_phone(phone)
+    if phone and not norm_phone:
+        errors["phone"] = "not a phone number"
+    inviter = session.get(Sharer, invited_by) if invited_by is not None else None  # often already loaded
+    if invited_by is not None and (inviter is None or inviter.workspace_id != workspace_id):
+        errors["invited_by"] = "no such sharer in this workspace"
+    if errors:
+        raise ApiError(422, "validation_error", "The sharer has invalid fields.", errors)
+    return dict(workspace_id=workspace_id, name=name.strip(), email=norm_email, phone=norm_phone,
+                external_id=external_id or None, invited_by=invited_by, source=source)
 
 
 def customer_query(workspace_id, external_id, email, phone):

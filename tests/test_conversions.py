@@ -242,6 +242,65 @@ def test_buyer_is_enrolled_as_a_sharer_invited_by_the_seller_and_found_again_on_
     assert client.get(f"/r/{code}", headers={"User-Agent": BROWSER}).status_code == 302
 
 
+@pytest.mark.parametrize("taken", ["sharer code", "link code"])
+def test_a_new_buyers_taken_code_costs_a_second_try_not_the_sale(app, owner, campaign, make_sharer, make_link,
+                                                                  monkeypatch, taken):
+    """The new buyer and their link are written with the sale, their codes drawn at random: a code
+    someone holds already fails that statement, and the sale is tried once more, enrolling apart."""
+    from referrals import links, sharers
+    from referrals.models import CustomerSummary, Link
+
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    with database.new_session(app) as s:
+        held = s.get(Sharer, seller["id"]).code if taken == "sharer code" else link["code"]
+    codes = sharers._codes if taken == "sharer code" else links._codes
+    drawn = []
+
+    def random(length):  # the held code first, then real ones
+        drawn.append(held if not drawn else real(length=length))
+        return drawn[-1]
+
+    real = codes.random
+    monkeypatch.setattr(codes, "random", random)
+    res = sale(owner, "TAKEN-1", code=link["code"], customer={"external_id": "taken-buyer", "name": "新客"})
+    assert res.status_code == 201, res.json
+    buyer = res.json["customer_sharer"]
+    assert buyer["new"] is True and len(drawn) == 2, drawn  # the held code was tried, then another
+    assert [c["sharer_id"] for c in res.json["commissions"]] == [seller["id"]]
+    with database.new_session(app) as s:
+        enrolled = s.get(Sharer, buyer["id"])
+        assert enrolled.external_id == "taken-buyer" and enrolled.invited_by == seller["id"]
+        their_codes = s.scalars(select(Link.code).where(Link.sharer_id == buyer["id"])).all()
+        assert len(their_codes) == 1 and held not in (enrolled.code, their_codes[0])
+        assert drawn[1] == (enrolled.code if taken == "sharer code" else their_codes[0])
+        assert s.scalar(select(func.count()).where(Sharer.external_id == "taken-buyer")) == 1
+        assert s.scalar(select(CustomerSummary.purchases).where(
+            CustomerSummary.customer_sharer_id == buyer["id"])) == 1
+    assert count(app, Conversion) == 1 and count(app, Commission) == 1 and count(app, LedgerEntry) == 1
+
+
+def test_orders_of_one_new_buyer_at_once_enroll_them_once(app, owner, campaign, make_sharer, make_link,
+                                                           live_server):
+    """Each order reads no buyer and tries to enroll them with its sale; the unique external_id lets
+    one in, and the others are tried again and find them (on PostgreSQL: SQLite's writers run one
+    at a time, so each order after the first finds the buyer at once)."""
+    from referrals.models import CustomerSummary
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    for round_ in range(3):
+        bodies = [{"type": "sale", "order_id": f"TWIN-{round_}-{i}", "amount": "10.00", "code": link["code"],
+                   "customer": {"external_id": f"twin-{round_}"}} for i in range(4)]
+        results = at_once([lambda b=b: live_server("/api/v1/conversions", owner.key, b) for b in bodies])
+        assert [status for status, _ in results] == [201] * 4, results
+        buyers = [answer["customer_sharer"] for _, answer in results]
+        assert len({b["id"] for b in buyers}) == 1 and sorted(b["new"] for b in buyers) == [False] * 3 + [True]
+        with database.new_session(app) as s:
+            assert s.scalar(select(func.count()).where(Sharer.external_id == f"twin-{round_}")) == 1
+            assert s.scalar(select(CustomerSummary.purchases).where(
+                CustomerSummary.customer_sharer_id == buyers[0]["id"])) == 4
+
+
 def test_only_two_levels_are_ever_paid(owner, campaign, make_sharer, make_link):
     top = make_sharer("A")
     mid = make_sharer("B", invited_by=top["id"])
