@@ -568,11 +568,27 @@ def _compiled(statement: Any, dialect: Any) -> _Form:
         constants = {name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required}
         required = frozenset(name for bind, name in compiled.bind_names.items() if bind.required)
         results = tuple((index, convert) for index, column in enumerate(compiled._result_columns)
-                        if (convert := column[3]._cached_result_processor(dialect, None)))
+                        if (convert := _result_converter(column[3], column[0], dialect)))
         found = _compiled_forms[key] = _Form(statement, compiled.string, dict(compiled._bind_processors), constants,
                                              numbered(compiled.string) if dialect.driver == "psycopg" else None,
                                              required, results)
     return found
+
+
+def _result_converter(column_type: Any, name: str, dialect: Any) -> Any:
+    """What ``column_type`` does to the driver's value of a result column (None: nothing), as its
+    result processor. Some pick theirs by the driver's type code of the column, known only from a
+    result's description (psycopg's ``Numeric`` and ``Float``), which ``execute_compiled`` does not
+    ask for: such a column is refused when a row is read, clearly (a statement that fetches
+    nothing runs)."""
+    try:
+        return column_type._cached_result_processor(dialect, None)
+    except TypeError:  # (it needed the type code)
+        def refuse(_value: Any) -> Any:
+            raise NotImplementedError(
+                f"execute_compiled cannot convert the result column {name!r} ({column_type!r}) without the driver's "
+                "type code: read it through session.execute, or as a type whose converter needs none")
+        return refuse
 
 
 @functools.cache

@@ -97,6 +97,24 @@ def test_execute_compiled_refuses_a_missing_parameter_as_sqlalchemy_does(app):
         database.execute_compiled(s, statement, {"at_hour": 10, "new_visitor": "b"})  # and with both, it runs
 
 
+def test_execute_compiled_refuses_a_result_column_it_cannot_convert_only_when_a_row_is_read(app, postgres):
+    """psycopg's Numeric converter is chosen by the column's type code: a statement returning one runs
+    when nothing is fetched, and a fetch says why it cannot, instead of a TypeError at compile time."""
+    from decimal import Decimal
+
+    from sqlalchemy import Numeric, bindparam, cast
+
+    statement = select(cast(bindparam("amount"), Numeric(10, 2)).label("amount"), VisitorHour.__table__.c.hour) \
+        .where(VisitorHour.__table__.c.hour == bindparam("hour"))
+    with database.new_session(app) as s:
+        s.add(VisitorHour(link_id=7, visitor="v", hour=3))
+        s.flush()
+        assert database.execute_compiled(s, statement, {"amount": Decimal("1.50"), "hour": 3}) == []
+        with pytest.raises(NotImplementedError, match="'amount'"):
+            database.execute_compiled(s, statement, {"amount": Decimal("1.50"), "hour": 3}, fetch=True)
+        assert s.execute(statement, {"amount": Decimal("1.50"), "hour": 3}).all() == [(Decimal("1.50"), 3)]
+
+
 def test_insert_row_gives_the_object_as_a_read_of_its_row_would_and_none_on_a_conflict(app, owner):
     from referrals.models import Sharer
     from workspaces.models import Workspace
