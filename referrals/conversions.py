@@ -81,8 +81,16 @@ def record_conversion(session: Session, workspace_id: int, data: dict, public_ur
     return _record(session, workspace_id, data, public_url)
 
 
+class _TakenMeanwhile(Exception):
+    """A new buyer written with their sale found their code word or external_id taken (see _enroll)."""
+
+
 def _record(session: Session, workspace_id: int, given: dict, public_url: str, enroll_apart: bool = False) -> Outcome:
-    """:func:`record_conversion`; ``enroll_apart``: its second try (see _enroll)."""
+    """:func:`record_conversion`; ``enroll_apart``: a new buyer is enrolled by statements of their
+    own (see _enroll): on the second try, and whenever the session holds other work (several
+    orders of one delivery, an import's dry run in a savepoint), which a second try's rollback
+    would take with it."""
+    enroll_apart = enroll_apart or session.in_transaction()
     data = given
     refund_id = data.get("refund_id") or ""
     if data["type"] == "sale" and refund_id:
@@ -142,11 +150,13 @@ def _record(session: Session, workspace_id: int, given: dict, public_url: str, e
         replay = _replay(session, key, request_hash, public_url)
         if replay:
             return replay
-        if data["type"] == "sale" and not enroll_apart:
-            # A new buyer's code word or external_id was taken (another order of theirs enrolled
-            # them meanwhile): nothing was written; once more, enrolling them on their own.
-            return _record(session, workspace_id, given, public_url, enroll_apart=True)
         raise
+    except _TakenMeanwhile:
+        # Nothing of this sale is written, and the transaction was this sale's alone: once more,
+        # enrolling the buyer on their own (another order of theirs may have enrolled them).
+        session.rollback()
+        return _replay(session, key, request_hash, public_url) or _record(
+            session, workspace_id, given, public_url, enroll_apart=True)
     return Outcome(201, _answer(conversion.response, workspace_id, public_url))
 
 
@@ -597,8 +607,13 @@ def _book_sale(session: Session, context: _Context, campaign: Campaign, sharer: 
                                    "share_url": share_url(public_url, workspace.id, link.id, enrolled, issued_at)}
     body["commissions"] = _commissions_json(rows)  # as booked, unless a review or an early refund changes them
     # The sale's row goes in with its commissions (on PostgreSQL one statement: see ledger.book_new).
-    write(functools.partial(ledger.book_new, session, rows, f"order {conversion.order_id}", new_rows=new_rows,
-                            riders=riders))
+    try:
+        write(functools.partial(ledger.book_new, session, rows, f"order {conversion.order_id}", new_rows=new_rows,
+                                riders=riders))
+    except IntegrityError as exc:
+        if new_rows:  # (the buyer's unique columns; anything else fails the same way on the second try)
+            raise _TakenMeanwhile from exc
+        raise
     if lines:  # before the early refunds, which may name them
         body["items"] = store_lines(session, conversion.id, lines, conversion.currency)
     totals = context.seller_totals if context.evidence.sharer_id == sharer.id else None
@@ -650,7 +665,8 @@ def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Shar
     ``new_ids``: the ids drawn for a new buyer and their link. The new sharer is then made
     unsaved, to be inserted with the sale's row (``ledger.book_new``): a taken code word, or an
     ``external_id`` another order of theirs took meanwhile, fails that statement, and
-    record_conversion tries the sale once more with the buyer enrolled apart (None).
+    record_conversion rolls back and tries the sale once more with the buyer enrolled apart
+    (None: see _record).
 
     By approval, a new buyer gets an application (one, however often they buy) instead.
     """

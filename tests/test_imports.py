@@ -47,6 +47,33 @@ def test_dry_run_shows_what_would_be_credited_and_keeps_nothing(app, owner, camp
     assert counts(app) == before
 
 
+def test_a_dry_run_whose_new_buyer_draws_a_taken_code_goes_on(app, owner, campaign, make_sharer, make_link,
+                                                               monkeypatch):
+    """Each row of a dry run is a savepoint in one transaction: a sale there enrolls its buyer by
+    statements of their own, which retry a taken code, and never rolls back the rows before it."""
+    from referrals import sharers
+
+    seller = make_sharer()
+    link = make_link(campaign["id"], seller["id"])
+    with database.new_session(app) as s:
+        held = s.get(Sharer, seller["id"]).code
+    real, drawn = sharers._codes.random, []
+
+    def random(length):  # the second buyer draws the held code first
+        drawn.append(held if len(drawn) == 1 else real(length=length))
+        return drawn[-1]
+
+    monkeypatch.setattr(sharers._codes, "random", random)
+    before = counts(app)
+    res = post_csv(owner, "type,order_id,amount,code,customer_external_id\n"
+                          f"sale,D-1,10.00,{link['code']},d-1\nsale,D-2,20.00,{link['code']},d-2\n"
+                          f"sale,D-3,30.00,{link['code']},d-3\n", dry_run=True)
+    assert res.status_code == 200, res.json
+    assert (res.json["created"], res.json["failed"]) == (3, 0), res.json["results"]
+    assert drawn[1] == held and len(drawn) == 4  # the held one, then another
+    assert counts(app) == before
+
+
 def test_import_records_good_rows_reports_bad_ones_and_is_idempotent(app, owner, campaign, make_sharer, make_link):
     sharer = make_sharer()
     link = make_link(campaign["id"], sharer["id"])
