@@ -17,7 +17,7 @@ import secrets
 import select
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -440,14 +440,29 @@ def adopt(session: Session, obj: Any) -> None:
 @dataclass(frozen=True)
 class Rider:
     """Writes that can ride in another INSERT as its data-modifying WITHs on PostgreSQL (one
-    statement, one round trip for all), and run by themselves elsewhere.
+    statement, one round trip for all: :func:`chained`), and run by themselves elsewhere.
 
     ``writes``: a function (cached: it is part of the statement's cache key) giving the INSERTs as
     ``(statement, name)`` pairs, whose parameters are named bindparams found in ``params``;
     ``alone``: runs them without another statement to ride in."""
-    writes: Any
+    writes: Callable[[], tuple]
     params: dict
-    alone: Any
+    alone: Callable[[], None]
+
+
+def chained(writes: Sequence[tuple[Any, str]]) -> Any:
+    """PostgreSQL: the last of ``writes`` (``(statement, name)`` pairs) as one statement that runs
+    the others first, as its data-modifying WITHs under their names (foreign keys are checked at
+    the statement's end, so any order will do)."""
+    *before, (last, _) = writes
+    return last.add_cte(*(statement.cte(name) for statement, name in before))
+
+
+def whole_row_insert(table: Table, prefix: str = "") -> Any:
+    """An INSERT of one row of ``table``, each column's value the parameter ``<prefix><column name>``
+    (a prefix keeps apart the rows of one :func:`chained` statement)."""
+    return table.insert().values({column.name: bindparam(f"{prefix}{column.name}", type_=column.type)
+                                  for column in table.columns})
 
 
 def execute_compiled(session: Session, statement: Any, params: dict, fetch: bool = False) -> list:
@@ -663,7 +678,6 @@ def _lock_with_begin(connection, key: str) -> bool:
     if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return False
     form = _compiled(_ADVISORY_LOCK, connection.dialect)
-    sql = form.sql
     try:
         with driver.pipeline():
             run_numbered(connection, form.positional[0], [key])
@@ -671,7 +685,7 @@ def _lock_with_begin(connection, key: str) -> bool:
         if driver.closed:  # lost: run again as any statement runs, so SQLAlchemy drops it as every lost one
             connection.execute(_ADVISORY_LOCK, {"key": key})
         # The server refused it (a lock timeout, say): raised as SQLAlchemy raises the driver's errors.
-        raise DBAPIError.instance(sql, {"key": key}, exc, psycopg.Error) from exc
+        raise DBAPIError.instance(form.sql, {"key": key}, exc, psycopg.Error) from exc
     return True
 
 

@@ -688,24 +688,21 @@ def _enroll(session: Session, workspace: Workspace, customer: dict, sharer: Shar
         except ApiError:  # contact details we cannot normalise must not cost the sale
             return apply(session, workspace, customer.get("name") or "", external_id=external_id,
                          invited_by=sharer.id, source="sale")[1], True
-    if new_ids is not None:
-        name = customer.get("name") or ""
-        try:
-            return unsaved_sharer(session, new_ids[0], workspace_id, name, email, phone, external_id,
-                                  invited_by=sharer.id, source="enrolled"), True
-        except ApiError:  # (422 only) contact details we cannot normalise must not cost the sale
-            return unsaved_sharer(session, new_ids[0], workspace_id, name, external_id=external_id,
-                                  invited_by=sharer.id, source="enrolled"), True
+    name = customer.get("name") or ""
+
+    def enroll(**contact) -> Sharer:
+        given = dict(external_id=external_id, invited_by=sharer.id, source="enrolled", **contact)
+        if new_ids is not None:
+            return unsaved_sharer(session, new_ids[0], workspace_id, name, **given)
+        return create_sharer(session, workspace_id, name, looked_up=True, **given)
+
     try:
-        buyer = create_sharer(session, workspace_id, customer.get("name") or "", email=email, phone=phone,
-                              external_id=external_id, invited_by=sharer.id, source="enrolled", looked_up=True)
+        return enroll(email=email, phone=phone), True
     except ApiError as exc:
-        if exc.code == "duplicate_external_id":  # another order of theirs enrolled them just now
+        if exc.code == "duplicate_external_id":  # (create_sharer's) another order of theirs enrolled them just now
             return find_customer(session, workspace_id, external_id, None, None), False
         # Contact details we cannot normalise must not cost the sale: enroll without them.
-        buyer = create_sharer(session, workspace_id, customer.get("name") or "", external_id=external_id,
-                              invited_by=sharer.id, source="enrolled")
-    return buyer, True
+        return enroll(), True
 
 
 def _refund(session, workspace: Workspace, data: dict, refund_id: str) -> tuple[dict, Conversion]:

@@ -54,7 +54,7 @@ def refresh_customer(session: Session, workspace_id: int, customer_id: int, new:
     if new and sale is not None and sale.refunded_minor < sale.amount_minor \
             and session.get_bind().dialect.name == "postgresql":
         # The summary, the one month and its cohort cell in one statement (see _new_customer).
-        database.execute_compiled(session, _new_customer(), first_purchase(session, workspace_id, customer_id, sale).params)
+        database.execute_compiled(session, _new_customer(), _first_purchase(session, workspace_id, customer_id, sale))
         return
     currency = session.get(Workspace, workspace_id).currency
     if new and sale is not None:
@@ -155,18 +155,15 @@ def _new_customer():
     and the month row as data-modifying WITHs before the cohort cell's upsert (``_cohort_upsert``).
     Parameters: the summary's columns and the upsert's (``first_month`` and ``month`` both the
     purchase's month, ``slot``, ``step`` 1)."""
-    *before, (cohort, _) = _new_customer_writes()
-    return cohort.add_cte(*(write.cte(name) for write, name in before))
+    return database.chained(_new_customer_writes())
 
 
 @functools.cache
 def _new_customer_writes() -> tuple:
     """:func:`_new_customer`'s three INSERTs as ``(statement, name)``: the summary, the month row,
     the cohort cell's upsert (last); for another statement to carry too (see first_purchase)."""
-    summaries, months = CustomerSummary.__table__, CustomerMonth.__table__
-    summary = insert(summaries).values({column.name: bindparam(column.name, type_=column.type)
-                                        for column in summaries.columns})
-    month_row = insert(months).values(workspace_id=bindparam("workspace_id"),
+    summary = database.whole_row_insert(CustomerSummary.__table__)
+    month_row = insert(CustomerMonth.__table__).values(workspace_id=bindparam("workspace_id"),
                                       customer_sharer_id=bindparam("customer_sharer_id"),
                                       month=bindparam("month"), first_month=bindparam("first_month"))
     return (summary, "summary"), (month_row, "month_row"), (_cohort_upsert(True), "cohort")
@@ -176,16 +173,20 @@ def first_purchase(session: Session, workspace_id: int, customer_id: int, sale: 
     """The rows of a customer whose first purchase is ``sale``, a new sale not refunded (a buyer
     the sale enrolls, with no refund waiting for it): what :func:`refresh_customer` writes for
     them, to be written with the sale's own row on PostgreSQL (see ``ledger.book_new``)."""
+    return database.Rider(_new_customer_writes, _first_purchase(session, workspace_id, customer_id, sale),
+                          lambda: refresh_customer(session, workspace_id, customer_id, new=True, sale=sale))
+
+
+def _first_purchase(session: Session, workspace_id: int, customer_id: int, sale: Conversion) -> dict:
+    """:func:`_new_customer_writes`' parameters for a customer whose first purchase is ``sale``."""
     currency = session.get(Workspace, workspace_id).currency
     refunded = sale.refunded_minor or 0  # (None: not written yet, its default to come)
     assert refunded < sale.amount_minor, "a purchase"
     summary, (month,) = rollup_rows(workspace_id, customer_id, [(
         sale.occurred_at, sale.amount_minor - refunded, sale.currency, sale.sharer_id, sale.campaign_id,
         sale.self_referral)], currency)
-    params = {**summary, "month": month["month"], "first_month": month["month"], "slot": customer_id % COHORT_SLOTS,
-              "step": 1}
-    return database.Rider(_new_customer_writes, params,
-                          lambda: refresh_customer(session, workspace_id, customer_id, new=True, sale=sale))
+    return {**summary, "month": month["month"], "first_month": month["month"], "slot": customer_id % COHORT_SLOTS,
+            "step": 1}
 
 
 def _sold(sale: Conversion) -> bool:

@@ -100,12 +100,6 @@ _BOOKED_COLUMNS = ("id", "workspace_id", "conversion_id", "campaign_id", "sharer
                    "amount_minor", "reversed_minor", "status", "price_held", "approvable_at")
 
 
-def _whole_row(table, prefix: str):
-    """An INSERT of one row of ``table`` with every column a parameter ``<prefix><column>``."""
-    return insert(table).values({column.name: bindparam(f"{prefix}{column.name}", type_=column.type)
-                                 for column in table.columns})
-
-
 @functools.cache
 def _booking(count: int, with_sale: bool = False, new_tables: tuple = (), riders: tuple = ()):
     """PostgreSQL: ``count`` new commissions and their pending ledger lines in one statement (the
@@ -115,13 +109,12 @@ def _booking(count: int, with_sale: bool = False, new_tables: tuple = (), riders
     the sale's ``s_<column>``, the new rows' ``r<j>_<column>`` (every column) and the riders' own."""
     commissions, entries = Commission.__table__, LedgerEntry.__table__
     rows = range(count)
-    writes = [(_whole_row(table, f"r{j}_"), f"new_{j}") for j, table in enumerate(new_tables)]
+    writes = [(database.whole_row_insert(table, f"r{j}_"), f"new_{j}") for j, table in enumerate(new_tables)]
     writes += [(write, f"rider_{k}_{name}") for k, writes_of in enumerate(riders) for write, name in writes_of()]
     if with_sale:
-        writes.append((_whole_row(Conversion.__table__, "s_"), "sale"))
+        writes.append((database.whole_row_insert(Conversion.__table__, "s_"), "sale"))
     if not count:  # (a sale that pays nobody: its row's INSERT is the statement)
-        *before, (last, _) = writes
-        return last.add_cte(*(write.cte(name) for write, name in before))
+        return database.chained(writes)
     booked = insert(commissions).values([
         {**{name: bindparam(f"c{i}_{name}", type_=commissions.c[name].type) for name in _BOOKED_COLUMNS},
          "created_at": bindparam("created_at", type_=commissions.c.created_at.type)} for i in rows])
@@ -131,7 +124,7 @@ def _booking(count: int, with_sale: bool = False, new_tables: tuple = (), riders
         currency=bindparam(f"c{i}_currency"), bucket="pending", amount_minor=bindparam(f"c{i}_amount_minor"),
         reason="commission", memo=bindparam("memo", type_=entries.c.memo.type),
         created_at=bindparam("created_at", type_=entries.c.created_at.type)) for i in rows])
-    return lines.add_cte(*(write.cte(name) for write, name in writes), booked.cte("booked"))
+    return database.chained([*writes, (booked, "booked"), (lines, "lines")])
 
 
 def reverse(session: Session, c: Commission, delta: int, conversion_id: int, memo: str = "") -> str:
