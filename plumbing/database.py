@@ -449,6 +449,24 @@ class Rider:
     params: dict
     alone: Callable[[], None]
 
+    def check_params(self, outer: Iterable[str]) -> None:
+        """Refuse to ride in a statement whose own parameters are ``outer`` when the two share a
+        name (one would take the other's value) or when ``params`` lacks one the writes bind (it
+        would be unbound, or take the outer statement's value of that name).
+
+        :raise ValueError: naming the parameters."""
+        shared = set(outer) & self.params.keys()
+        missing = _bind_names(self.writes) - self.params.keys()
+        if shared or missing:
+            raise ValueError(f"a rider's parameters must be its own and complete: shared {sorted(shared)}, "
+                             f"missing {sorted(missing)}")
+
+
+@functools.cache
+def _bind_names(writes: Callable[[], tuple]) -> frozenset[str]:
+    """The names of the parameters a :class:`Rider`'s writes bind (worked out once per writes)."""
+    return frozenset(name for statement, _ in writes() for name in statement.compile().params)
+
 
 def chained(writes: Sequence[tuple[Any, str]]) -> Any:
     """PostgreSQL: the last of ``writes`` (``(statement, name)`` pairs) as one statement that runs
@@ -594,12 +612,14 @@ def _result_converter(column_type: Any, name: str, dialect: Any) -> Any:
     """What ``column_type`` does to the driver's value of a result column (None: nothing), as its
     result processor. Some pick theirs by the driver's type code of the column, known only from a
     result's description (psycopg's ``Numeric`` and ``Float``), which ``execute_compiled`` does not
-    ask for: such a column is refused when a row is read, clearly (a statement that fetches
-    nothing runs)."""
+    ask for: such a column's value is refused when a row is read, clearly (a statement that fetches
+    nothing runs, and a NULL reads as None)."""
     try:
         return column_type._cached_result_processor(dialect, None)
     except TypeError:  # (it needed the type code)
-        def refuse(_value: Any) -> Any:
+        def refuse(value: Any) -> Any:
+            if value is None:  # (NULL needs no converting)
+                return None
             raise NotImplementedError(
                 f"execute_compiled cannot convert the result column {name!r} ({column_type!r}) without the driver's "
                 "type code: read it through session.execute, or as a type whose converter needs none")

@@ -73,7 +73,7 @@ def book_new(session: Session, commissions: list[dict], memo: str = "", sale: Co
         for j, row in enumerate(new_rows):
             params.update({f"r{j}_{name}": value for name, value in database.new_row(row).items()})
         for rider in riders:
-            assert not params.keys() & rider.params.keys(), "a rider's parameters are its own"
+            rider.check_params(params)
             params.update(rider.params)
         database.execute_compiled(session, _booking(len(commissions), sale is not None,
                                                     tuple(row.__table__ for row in new_rows),

@@ -130,3 +130,23 @@ def test_summary_changes_names_only_the_columns_that_moved():
     assert summary_changes(row, dict(row)) == {}
     assert summary_changes(row, {**row, "purchases": 2, "net_minor": 150}) == {"purchases": 2, "net_minor": 150}
     assert summary_changes(None, None) == {}
+
+
+def test_a_rider_refuses_a_statement_it_would_share_a_parameter_with_or_lacks_one_for():
+    """A new buyer's roll-ups ride in the sale's one statement (PostgreSQL) only with parameters of
+    their own, every one their writes bind: a name shared with the sale's statement, or one missing
+    (bound from the sale's value of that name, or unbound), is refused before anything runs."""
+    import pytest
+
+    from referrals.customer_rollup import _new_customer_writes
+
+    params = {name: 1 for name in ("workspace_id", "customer_sharer_id", "first_at", "second_at", "gap_seconds",
+                                   "purchases", "net_minor", "brought_by", "first_campaign_id", "month",
+                                   "first_month", "slot", "step")}
+    rider = database.Rider(_new_customer_writes, params, lambda: None)
+    rider.check_params({"memo", "created_at", "s_id"})  # its own and complete: rides
+    with pytest.raises(ValueError, match=r"shared \['created_at'\]"):
+        database.Rider(_new_customer_writes, {**params, "created_at": 1}, lambda: None).check_params({"created_at"})
+    with pytest.raises(ValueError, match=r"missing \['month'\]"):
+        database.Rider(_new_customer_writes, {k: v for k, v in params.items() if k != "month"},
+                       lambda: None).check_params({"memo"})

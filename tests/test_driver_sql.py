@@ -99,7 +99,8 @@ def test_execute_compiled_refuses_a_missing_parameter_as_sqlalchemy_does(app):
 
 def test_execute_compiled_refuses_a_result_column_it_cannot_convert_only_when_a_row_is_read(app, postgres):
     """psycopg's Numeric converter is chosen by the column's type code: a statement returning one runs
-    when nothing is fetched, and a fetch says why it cannot, instead of a TypeError at compile time."""
+    when nothing is fetched, and a fetch of a value says why it cannot, instead of a TypeError at
+    compile time."""
     from decimal import Decimal
 
     from sqlalchemy import Numeric, bindparam, cast
@@ -113,6 +114,8 @@ def test_execute_compiled_refuses_a_result_column_it_cannot_convert_only_when_a_
         with pytest.raises(NotImplementedError, match="'amount'"):
             database.execute_compiled(s, statement, {"amount": Decimal("1.50"), "hour": 3}, fetch=True)
         assert s.execute(statement, {"amount": Decimal("1.50"), "hour": 3}).all() == [(Decimal("1.50"), 3)]
+        # A NULL needs no converting: it reads as None.
+        assert database.execute_compiled(s, statement, {"amount": None, "hour": 3}, fetch=True) == [(None, 3)]
 
 
 def test_insert_row_gives_the_object_as_a_read_of_its_row_would_and_none_on_a_conflict(app, owner):
