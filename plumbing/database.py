@@ -498,20 +498,32 @@ def execute_compiled(session: Session, statement: Any, params: dict, fetch: bool
     if connection.dialect.paramstyle != "pyformat":
         result = session.execute(statement, params)
         return result.all() if fetch else []
-    form = _compiled(statement, connection.dialect)
-    if not form.required <= params.keys():  # refused as SQLAlchemy's own execution refuses it
+    form, values = _bound_values(statement, connection.dialect, params)
+    if form.positional is None:
+        rows = connection.exec_driver_sql(form.sql, values).all() if fetch else []
+    else:
+        rows = run_numbered(connection, form.positional[0], values, fetch=fetch)
+    return _converted(form, rows)
+
+
+def _bound_values(statement: Any, dialect: Any, params: dict) -> tuple[_Form, Any]:
+    """``statement``'s compiled form for ``dialect`` and the driver's values for ``params``, each
+    through its column type: by name, or in the order of the numbered placeholders (psycopg).
+    :raise StatementError: a required parameter is missing (as SQLAlchemy's own execution says)."""
+    form = _compiled(statement, dialect)
+    if not form.required <= params.keys():
         missing = min(form.required - params.keys())
         cause = InvalidRequestError(f"A value is required for bind parameter {missing!r}")
         raise StatementError(str(cause), form.sql, params, cause)
     values = {**form.constants, **params}
     processors = form.processors
     values = {key: processors[key](value) if key in processors else value for key, value in values.items()}
-    if form.positional is None:
-        rows = connection.exec_driver_sql(form.sql, values).all() if fetch else []
-    else:
-        sql, order = form.positional
-        rows = run_numbered(connection, sql, [values[name] for name in order], fetch=fetch)
-    if form.results and rows:  # the driver's values, not yet through the column types
+    return form, values if form.positional is None else [values[name] for name in form.positional[1]]
+
+
+def _converted(form: _Form, rows: list) -> list:
+    """``rows`` as the driver gave them, with the result columns through their column types."""
+    if form.results and rows:
         rows = [_through(row, form.results) for row in rows]
     return rows
 
@@ -681,32 +693,51 @@ def lock(session: Session, key: str) -> None:
     """
     if session.info.get(_REHEARSAL) or session.get_bind().dialect.name != "postgresql":
         return
-    if not _lock_with_begin(session.connection(), key):
+    if _lock_with_begin(session.connection(), key) is None:
         session.execute(_ADVISORY_LOCK, {"key": key})
 
 
-def _lock_with_begin(connection, key: str) -> bool:
+def locked_read(session: Session, key: str, statement: Any, params: dict) -> list:
+    """:func:`lock` on ``key``, then the rows of ``statement`` (as :func:`execute_compiled` runs it).
+    As the transaction's first statements on PostgreSQL through psycopg, the BEGIN, the lock and
+    the read are sent at once: one round trip, where one after the other cost three (two when the
+    lock goes with the BEGIN). The server runs the read once the lock is granted, with a snapshot
+    taken then, so it sees all that the lock's previous holder committed."""
+    if not session.info.get(_REHEARSAL) and session.get_bind().dialect.name == "postgresql":
+        if session.autoflush:
+            session.flush()
+        rows = _lock_with_begin(session.connection(), key, (statement, params))
+        if rows is not None:
+            return rows
+    lock(session, key)
+    return execute_compiled(session, statement, params, fetch=True)
+
+
+def _lock_with_begin(connection, key: str, read: tuple[Any, dict] | None = None) -> list | None:
     """The lock as the transaction's first statement, sent with its BEGIN (psycopg sends BEGIN and
-    waits for it before the first statement: two round trips; in a pipeline both go at once).
-    False, having sent nothing, when it is not the first statement or psycopg cannot pipeline.
+    waits for it before the first statement: two round trips; in a pipeline both go at once), and
+    with them ``read`` (a statement and its parameters), whose rows it returns ([] without one).
+    None, having sent nothing, when it is not the first statement or psycopg cannot pipeline.
     A failure is raised as SQLAlchemy raises any statement's."""
     if connection.dialect.driver != "psycopg" or not _pipelines_supported():
-        return False
+        return None
     import psycopg
 
     driver = connection.connection.driver_connection
     if driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        return False
+        return None
     form = _compiled(_ADVISORY_LOCK, connection.dialect)
+    read_form, values = _bound_values(read[0], connection.dialect, read[1]) if read else (None, None)
     try:
         with driver.pipeline():
             run_numbered(connection, form.positional[0], [key])
+            rows = run_numbered(connection, read_form.positional[0], values, fetch=True) if read_form else []
     except psycopg.Error as exc:
         if driver.closed:  # lost: run again as any statement runs, so SQLAlchemy drops it as every lost one
             connection.execute(_ADVISORY_LOCK, {"key": key})
         # The server refused it (a lock timeout, say): raised as SQLAlchemy raises the driver's errors.
         raise DBAPIError.instance(form.sql, {"key": key}, exc, psycopg.Error) from exc
-    return True
+    return _converted(read_form, rows) if read_form else rows
 
 
 @functools.cache

@@ -100,14 +100,16 @@ def _record(session: Session, workspace_id: int, given: dict, public_url: str, e
     key = (workspace_id, data["type"], data["order_id"], refund_id)
     # One order at a time: a sale and its refunds must see each other, and
     # identical concurrent refunds must replay rather than both apply.
-    database.lock(session, f"order:{workspace_id}:{data['order_id']}")
+    order_lock = f"order:{workspace_id}:{data['order_id']}"
     if data["type"] == "sale":
-        # The sale's one read tells an earlier answer to replay too (see _context).
-        done = _sale(session, workspace_id, data, public_url, key, request_hash, network, enroll_apart)
+        # The sale's one read, which takes the lock first (see _context), tells an earlier answer to replay too.
+        done = _sale(session, workspace_id, data, public_url, key, request_hash, network, enroll_apart,
+                     order_lock=order_lock)
         if isinstance(done, Outcome):
             return done
         body, conversion, follow_up = done
     else:
+        database.lock(session, order_lock)
         replay = _replay(session, key, request_hash, public_url)
         if replay:
             return replay
@@ -369,9 +371,11 @@ def _rows_read() -> tuple:
 
 
 def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence | None,
-             enroll_apart: bool = False) -> _Context:
+             enroll_apart: bool = False, *, order_lock: str) -> _Context:
     """The workspace, the evidence's campaign, sharer, the sharer's inviter and sales so far, the
-    risk settings, whether anyone listens to webhooks, and the buyer as a sharer: one query.
+    risk settings, whether anyone listens to webhooks, and the buyer as a sharer: one query, run
+    once the order's lock ``order_lock`` is held (on PostgreSQL sent with it, see
+    ``database.locked_read``).
 
     ``evidence`` None: the sale names a link ``code``, joined here too. The rows land in the
     session's identity map, so the ``session.get`` calls that follow (campaign, seller,
@@ -389,7 +393,7 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
         params.update(campaign_id=evidence.campaign_id, sharer_id=evidence.sharer_id)
     query = _context_query(by_code, with_campaign, bool(external_id), bool(email), bool(phone),
                            session.get_bind().dialect.name == "postgresql")
-    (row,) = database.execute_compiled(session, query, params, fetch=True)
+    (row,) = database.locked_read(session, order_lock, query, params)
     rows, at = [], 0
     for model, _, keys in _rows_read():
         rows.append(database.as_loaded(session, model, dict(zip(keys, row[at:at + len(keys)]))))
@@ -449,15 +453,17 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
 
 
 def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key: tuple, request_hash: str,
-          network: str | None = None, enroll_apart: bool = False):
+          network: str | None = None, enroll_apart: bool = False, *, order_lock: str):
     """The sale's answer, row and follow-up; or the earlier answer (an Outcome) when the order's sale
-    was recorded already (``network``: the keyed hash of the buyer's IP prefix, if given).
+    was recorded already (``network``: the keyed hash of the buyer's IP prefix, if given), the
+    order's lock (``order_lock``) held from its first read on.
     :raise ApiError 409: it was, with different content."""
     if not data.get("customer") or not data["customer"].get("external_id"):
         raise ApiError(422, "validation_error", "A sale needs the customer.",
                        {"customer.external_id": "required for a sale"})
     occurred_at = data.get("occurred_at") or utcnow()
-    context = _context(session, workspace_id, data, _named(session, workspace_id, data), enroll_apart)
+    context = _context(session, workspace_id, data, _named(session, workspace_id, data), enroll_apart,
+                       order_lock=order_lock)
     workspace, named = context.workspace, context.evidence
     if context.prior is not None:
         return _replay_of(context.prior, key, request_hash, public_url)

@@ -63,6 +63,19 @@ def test_a_healthy_pooled_connection_is_used_again(app, postgres):
     assert sorted(pooled_backends(postgres, 2)) == sorted(first)  # the same server processes: none replaced
 
 
+def _hours_of(hour: int):
+    """A read for :func:`database.locked_read`: how many visitor-hour marks ``hour`` has."""
+    from sqlalchemy import bindparam, func
+
+    from referrals.models import VisitorHour
+
+    table = VisitorHour.__table__
+    return select(func.count()).select_from(table).where(table.c.hour == bindparam("hour"))
+
+
+_HOURS = _hours_of(0)
+
+
 def test_a_connection_lost_at_the_transactions_first_lock_fails_as_sqlalchemy_reports_it(app, postgres):
     """The order's lock goes with its BEGIN in one round trip (a psycopg pipeline, outside SQLAlchemy's
     execution): a connection ended between checkout and that lock still fails as any statement
@@ -86,9 +99,13 @@ def test_a_connection_lost_at_the_transactions_first_lock_fails_as_sqlalchemy_re
         s.commit()
 
 
-def test_the_transactions_first_lock_refused_by_the_server_raises_that_refusal(app, postgres):
-    """A refusal that comes back with the piped lock's answer (here a lock timeout) is raised as
-    SQLAlchemy raises the driver's errors, naming what the server said."""
+@pytest.mark.parametrize("take", [lambda s, key: database.lock(s, key),
+                                  lambda s, key: database.locked_read(s, key, _HOURS, {"hour": 41})],
+                         ids=["lock", "lock and read"])
+def test_the_transactions_first_lock_refused_by_the_server_raises_that_refusal(app, postgres, take):
+    """A refusal that comes back with the piped lock's answer (here a lock timeout), with or without
+    a read piped after it, is raised as SQLAlchemy raises the driver's errors, naming what the
+    server said."""
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import Session
 
@@ -98,10 +115,10 @@ def test_the_transactions_first_lock_refused_by_the_server_raises_that_refusal(a
             database.lock(holder, "order:1:HELD")
             with Session(impatient) as s:
                 with pytest.raises(OperationalError, match="lock timeout"):
-                    database.lock(s, "order:1:HELD")
+                    take(s, "order:1:HELD")
             holder.rollback()
         with Session(impatient) as s:
-            database.lock(s, "order:1:HELD")  # released: taken at once
+            take(s, "order:1:HELD")  # released: taken at once
             s.commit()
     finally:
         impatient.dispose()
@@ -127,6 +144,65 @@ def test_the_transactions_first_lock_goes_with_its_begin(app, postgres, monkeypa
                               "AND pid = pg_backend_pid()")).scalar()
         s.commit()
     assert opened == [psycopg.pq.TransactionStatus.IDLE] and held == 2
+
+
+def test_a_read_sent_with_the_lock_runs_once_the_lock_is_granted_and_sees_what_its_holder_committed(app, postgres):
+    """``locked_read`` sends the BEGIN, the lock and the read at once (one round trip): the server
+    still runs the read only once the lock is granted, with a snapshot taken then."""
+    import threading
+
+    from referrals.models import VisitorHour
+
+    read = []
+    with database.new_session(app) as holder:
+        database.lock(holder, "order:1:HELD")
+        holder.add(VisitorHour(link_id=1, visitor="v", hour=41))
+        holder.flush()
+
+        def reader():
+            with database.new_session(app) as s:
+                read.append(database.locked_read(s, "order:1:HELD", _HOURS, {"hour": 41}))
+                s.commit()
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and not read  # waiting for the lock
+        holder.commit()
+    thread.join(10)
+    assert read == [[(1,)]]
+
+
+def test_a_sales_lock_and_read_go_with_its_begin_in_one_round_trip(app, postgres, owner, campaign, make_sharer,
+                                                                  make_link, monkeypatch):
+    """A sale by link code: its BEGIN, the order's lock and its one read are sent in one psycopg
+    pipeline; the write follows, a round trip of its own (then, this being the seller's first
+    sale, the mark of it)."""
+    import psycopg
+    from sqlalchemy import event
+
+    link = make_link(campaign["id"], make_sharer()["id"])
+    piped, seen = [], []
+    pipeline = psycopg.Connection.pipeline
+
+    def counted(self):
+        piped.append(self.info.transaction_status)
+        return pipeline(self)
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0], conn.connection.driver_connection._pipeline is not None))
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", counted)
+    event.listen(postgres, "before_cursor_execute", note)
+    try:
+        res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "PIPED", "amount": "10.00",
+                                                 "code": link["code"], "customer": {"external_id": "c-piped"}})
+    finally:
+        event.remove(postgres, "before_cursor_execute", note)
+    assert res.status_code == 201, res.json
+    assert piped == [psycopg.pq.TransactionStatus.IDLE]
+    assert [in_pipeline for _, in_pipeline in seen[:3]] == [True, True, False], seen
+    assert seen[0][0] == "SELECT" and seen[2][0] == "WITH" and not any(piped for _, piped in seen[3:]), seen
 
 
 def _prepared_on(raw) -> int:
