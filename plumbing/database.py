@@ -111,10 +111,13 @@ SQLITE_TURN_SECONDS = 0.005
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout."""
+    """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout. A failed statement's
+    error (and so the log of a request that failed with it) names the statement but not its values,
+    which are buyers' emails, phones and addresses as often as not (``hide_parameters``)."""
     if url.startswith("sqlite"):
         create_private_sqlite_file(url)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook
@@ -139,8 +142,8 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if make_url(url).get_driver_name() != "psycopg":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    engine = create_engine(url, pool_size=5, max_overflow=10)
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+    engine = create_engine(url, pool_size=5, max_overflow=10, hide_parameters=True)
     event.listen(engine, "checkout", replace_if_closed_by_server)
     event.listen(engine, "begin", _note_begin)
     event.listen(engine, "before_cursor_execute", _note_statement)
@@ -464,8 +467,13 @@ class Rider:
 
 @functools.cache
 def _bind_names(writes: Callable[[], tuple]) -> frozenset[str]:
-    """The names of the parameters a :class:`Rider`'s writes bind (worked out once per writes)."""
-    return frozenset(name for statement, _ in writes() for name in statement.compile().params)
+    """The names of the parameters a :class:`Rider`'s writes need (bindparams without a value of
+    their own; worked out once per writes function)."""
+    names = set()
+    for statement, _ in writes():
+        compiled = statement.compile()
+        names.update(name for bind, name in compiled.bind_names.items() if bind.required)
+    return frozenset(names)
 
 
 def chained(writes: Sequence[tuple[Any, str]]) -> Any:

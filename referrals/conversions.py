@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -102,7 +103,8 @@ def _record(session: Session, workspace_id: int, given: dict, public_url: str, e
     # identical concurrent refunds must replay rather than both apply.
     order_lock = f"order:{workspace_id}:{data['order_id']}"
     if data["type"] == "sale":
-        # The sale's one read, which takes the lock first (see _context), tells an earlier answer to replay too.
+        # The lock is taken before the sale's first read (see _sale), and its one read of the
+        # context tells an earlier answer to replay too.
         done = _sale(session, workspace_id, data, public_url, key, request_hash, network, enroll_apart,
                      order_lock=order_lock)
         if isinstance(done, Outcome):
@@ -371,11 +373,11 @@ def _rows_read() -> tuple:
 
 
 def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence | None,
-             enroll_apart: bool = False, *, order_lock: str) -> _Context:
+             enroll_apart: bool = False, *, order_lock: str | None) -> _Context:
     """The workspace, the evidence's campaign, sharer, the sharer's inviter and sales so far, the
     risk settings, whether anyone listens to webhooks, and the buyer as a sharer: one query, run
     once the order's lock ``order_lock`` is held (on PostgreSQL sent with it, see
-    ``database.locked_read``).
+    ``database.locked_read``; None: held already).
 
     ``evidence`` None: the sale names a link ``code``, joined here too. The rows land in the
     session's identity map, so the ``session.get`` calls that follow (campaign, seller,
@@ -393,7 +395,8 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
         params.update(campaign_id=evidence.campaign_id, sharer_id=evidence.sharer_id)
     query = _context_query(by_code, with_campaign, bool(external_id), bool(email), bool(phone),
                            session.get_bind().dialect.name == "postgresql")
-    (row,) = database.locked_read(session, order_lock, query, params)
+    (row,) = (database.locked_read(session, order_lock, query, params) if order_lock is not None
+              else database.execute_compiled(session, query, params, fetch=True))
     rows, at = [], 0
     for model, _, keys in _rows_read():
         rows.append(database.as_loaded(session, model, dict(zip(keys, row[at:at + len(keys)]))))
@@ -418,8 +421,9 @@ def _context(session: Session, workspace_id: int, data: dict, evidence: Evidence
                     None if enroll_apart or buyer_id is None else (buyer_id, buyer_link_id))
 
 
-def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
-    """The evidence the sale names; None for a link code, which :func:`_context` looks up."""
+def _named(session: Session, workspace_id: int, data: dict, lock_order: Callable[[], None]) -> Evidence | None:
+    """The evidence the sale names; None for a link code, which :func:`_context` looks up. Before
+    reading anything (a click, a coupon's or an id's sharer), it calls ``lock_order``."""
     given = [k for k in EVIDENCE_KEYS if data.get(k) not in (None, "")]
     if len(given) > 1:
         raise ApiError(422, "validation_error", "Give one of click_id, code, sharer_id or coupon.",
@@ -430,6 +434,7 @@ def _named(session: Session, workspace_id: int, data: dict) -> Evidence | None:
     method = given[0]
     if method == "code":
         return None  # joined by _context
+    lock_order()
     if method == "click_id":
         click = session.scalar(select(Click).where(Click.id == data["click_id"], Click.workspace_id == workspace_id))
         if click is None:
@@ -456,14 +461,21 @@ def _sale(session: Session, workspace_id: int, data: dict, public_url: str, key:
           network: str | None = None, enroll_apart: bool = False, *, order_lock: str):
     """The sale's answer, row and follow-up; or the earlier answer (an Outcome) when the order's sale
     was recorded already (``network``: the keyed hash of the buyer's IP prefix, if given), the
-    order's lock (``order_lock``) held from its first read on.
+    order's lock (``order_lock``) taken before its first read: with the context's read (one round
+    trip with the BEGIN on PostgreSQL), or before the evidence's own read when it has one.
     :raise ApiError 409: it was, with different content."""
     if not data.get("customer") or not data["customer"].get("external_id"):
         raise ApiError(422, "validation_error", "A sale needs the customer.",
                        {"customer.external_id": "required for a sale"})
     occurred_at = data.get("occurred_at") or utcnow()
-    context = _context(session, workspace_id, data, _named(session, workspace_id, data), enroll_apart,
-                       order_lock=order_lock)
+    held = []
+
+    def lock_order() -> None:
+        database.lock(session, order_lock)
+        held.append(order_lock)
+
+    named = _named(session, workspace_id, data, lock_order)
+    context = _context(session, workspace_id, data, named, enroll_apart, order_lock=None if held else order_lock)
     workspace, named = context.workspace, context.evidence
     if context.prior is not None:
         return _replay_of(context.prior, key, request_hash, public_url)

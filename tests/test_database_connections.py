@@ -63,8 +63,8 @@ def test_a_healthy_pooled_connection_is_used_again(app, postgres):
     assert sorted(pooled_backends(postgres, 2)) == sorted(first)  # the same server processes: none replaced
 
 
-def _hours_of(hour: int):
-    """A read for :func:`database.locked_read`: how many visitor-hour marks ``hour`` has."""
+def _hours_read():
+    """A read for :func:`database.locked_read`: how many visitor-hour marks the hour ``hour`` has."""
     from sqlalchemy import bindparam, func
 
     from referrals.models import VisitorHour
@@ -73,10 +73,15 @@ def _hours_of(hour: int):
     return select(func.count()).select_from(table).where(table.c.hour == bindparam("hour"))
 
 
-_HOURS = _hours_of(0)
+_HOURS = _hours_read()
+# The transaction's first lock, alone or with a read piped after it.
+_TAKING_THE_LOCK = pytest.mark.parametrize(
+    "take", [lambda s, key: database.lock(s, key), lambda s, key: database.locked_read(s, key, _HOURS, {"hour": 41})],
+    ids=["lock", "lock and read"])
 
 
-def test_a_connection_lost_at_the_transactions_first_lock_fails_as_sqlalchemy_reports_it(app, postgres):
+@_TAKING_THE_LOCK
+def test_a_connection_lost_at_the_transactions_first_lock_fails_as_sqlalchemy_reports_it(app, postgres, take):
     """The order's lock goes with its BEGIN in one round trip (a psycopg pipeline, outside SQLAlchemy's
     execution): a connection ended between checkout and that lock still fails as any statement
     does, as a lost connection SQLAlchemy has invalidated, and the next transaction is served."""
@@ -88,7 +93,7 @@ def test_a_connection_lost_at_the_transactions_first_lock_fails_as_sqlalchemy_re
         connection = s.connection()
         end_backends(postgres.url, [pid])
         with pytest.raises(OperationalError) as failed:
-            database.lock(s, "order:1:LOST")
+            take(s, "order:1:LOST")
         assert failed.value.connection_invalidated
         assert connection.invalidated
     with database.new_session(app) as s:
@@ -99,9 +104,7 @@ def test_a_connection_lost_at_the_transactions_first_lock_fails_as_sqlalchemy_re
         s.commit()
 
 
-@pytest.mark.parametrize("take", [lambda s, key: database.lock(s, key),
-                                  lambda s, key: database.locked_read(s, key, _HOURS, {"hour": 41})],
-                         ids=["lock", "lock and read"])
+@_TAKING_THE_LOCK
 def test_the_transactions_first_lock_refused_by_the_server_raises_that_refusal(app, postgres, take):
     """A refusal that comes back with the piped lock's answer (here a lock timeout), with or without
     a read piped after it, is raised as SQLAlchemy raises the driver's errors, naming what the
@@ -173,15 +176,17 @@ def test_a_read_sent_with_the_lock_runs_once_the_lock_is_granted_and_sees_what_i
     assert read == [[(1,)]]
 
 
-def test_a_sales_lock_and_read_go_with_its_begin_in_one_round_trip(app, postgres, owner, campaign, make_sharer,
-                                                                  make_link, monkeypatch):
+@pytest.mark.parametrize("evidence", ["code", "coupon"])
+def test_a_sales_lock_goes_with_its_begin_and_a_code_sales_read_with_them(app, postgres, owner, campaign, make_sharer,
+                                                                          make_link, monkeypatch, evidence):
     """A sale by link code: its BEGIN, the order's lock and its one read are sent in one psycopg
-    pipeline; the write follows, a round trip of its own (then, this being the seller's first
-    sale, the mark of it)."""
+    pipeline, the write a round trip of its own. A sale by coupon reads the coupon's sharer first:
+    the lock goes with the BEGIN before that read, and is not taken again for the context's."""
     import psycopg
     from sqlalchemy import event
 
-    link = make_link(campaign["id"], make_sharer()["id"])
+    sharer = make_sharer()
+    link = make_link(campaign["id"], sharer["id"])
     piped, seen = [], []
     pipeline = psycopg.Connection.pipeline
 
@@ -190,19 +195,24 @@ def test_a_sales_lock_and_read_go_with_its_begin_in_one_round_trip(app, postgres
         return pipeline(self)
 
     def note(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement.split()[0], conn.connection.driver_connection._pipeline is not None))
+        seen.append((statement, conn.connection.driver_connection._pipeline is not None, str(parameters)))
 
     monkeypatch.setattr(psycopg.Connection, "pipeline", counted)
     event.listen(postgres, "before_cursor_execute", note)
     try:
-        res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "PIPED", "amount": "10.00",
-                                                 "code": link["code"], "customer": {"external_id": "c-piped"}})
+        res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": f"PIPED-{evidence}", "amount": "10.00",
+                                                 evidence: link["code"] if evidence == "code" else sharer["code"],
+                                                 "customer": {"external_id": f"c-{evidence}"}})
     finally:
         event.remove(postgres, "before_cursor_execute", note)
     assert res.status_code == 201, res.json
+    assert res.json["sharer_id"] == sharer["id"]
     assert piped == [psycopg.pq.TransactionStatus.IDLE]
-    assert [in_pipeline for _, in_pipeline in seen[:3]] == [True, True, False], seen
-    assert seen[0][0] == "SELECT" and seen[2][0] == "WITH" and not any(piped for _, piped in seen[3:]), seen
+    order_locks = [piped_now for sql, piped_now, values in seen if "pg_advisory_xact_lock" in sql and "order:" in values]
+    assert order_locks == [True], seen  # once, with the BEGIN
+    in_pipeline = [piped_now for _, piped_now, _ in seen]
+    assert in_pipeline[:2] == ([True, True] if evidence == "code" else [True, False]), seen
+    assert not any(in_pipeline[2:]), seen  # the write, and all after, on their own
 
 
 def _prepared_on(raw) -> int:

@@ -142,3 +142,24 @@ def test_payout_batches_show_full_contacts_and_each_view_is_kept(app, owner, cam
         assert [v.sharer_id for v in views] == [lin["id"], lin["id"]]  # the JSON page, then the CSV
         assert all(v.api_key_id is not None and v.user_id is None for v in views)
         assert views[0].api_key_id != views[1].api_key_id  # the marketer's key, then the owner's
+
+
+def test_a_failed_statement_names_itself_but_not_the_buyers_details(app, make_sharer):
+    """A statement that fails (here a taken external id) raises an error naming the statement, not
+    its values: such errors are logged with the request that failed, and the values are buyers'
+    emails and phones."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from workspaces.models import Workspace
+
+    make_sharer("林", external_id="taken-1")
+    with database.new_session(app) as s:
+        workspace_id = s.scalar(select(Workspace.id))
+        s.add(Sharer(workspace_id=workspace_id, name="王", external_id="taken-1", code="PRIV1",
+                     email="wang.secret@example.com", phone="+8613900139000"))
+        with pytest.raises(IntegrityError) as failed:
+            s.flush()
+    text = str(failed.value)
+    assert "INSERT INTO sharers" in text and "parameters hidden" in text
+    assert "wang.secret@example.com" not in text and "13900139000" not in text
