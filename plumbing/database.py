@@ -452,28 +452,19 @@ class Rider:
     params: dict
     alone: Callable[[], None]
 
-    def check_params(self, outer: Iterable[str]) -> None:
+    def check_params(self, outer: Iterable[str], dialect: Any) -> None:
         """Refuse to ride in a statement whose own parameters are ``outer`` when the two share a
-        name (one would take the other's value) or when ``params`` lacks one the writes bind (it
-        would be unbound, or take the outer statement's value of that name).
+        name (one would take the other's value) or when ``params`` lacks one the writes need as
+        compiled for ``dialect`` (it would be unbound, or take the outer statement's value of that
+        name).
 
         :raise ValueError: naming the parameters."""
         shared = set(outer) & self.params.keys()
-        missing = _bind_names(self.writes) - self.params.keys()
+        missing = frozenset().union(*(_compiled(write, dialect).required for write, _ in self.writes())) \
+            - self.params.keys()
         if shared or missing:
             raise ValueError(f"a rider's parameters must be its own and complete: shared {sorted(shared)}, "
                              f"missing {sorted(missing)}")
-
-
-@functools.cache
-def _bind_names(writes: Callable[[], tuple]) -> frozenset[str]:
-    """The names of the parameters a :class:`Rider`'s writes need (bindparams without a value of
-    their own; worked out once per writes function)."""
-    names = set()
-    for statement, _ in writes():
-        compiled = statement.compile()
-        names.update(name for bind, name in compiled.bind_names.items() if bind.required)
-    return frozenset(names)
 
 
 def chained(writes: Sequence[tuple[Any, str]]) -> Any:

@@ -277,14 +277,16 @@ def _new_ids(postgresql: bool) -> tuple:
                 func.nextval("commissions_id_seq").label("c2"),
                 case((new_buyer, func.nextval("sharers_id_seq"))).label("buyer_id"),
                 case((new_buyer, func.nextval("links_id_seq"))).label("buyer_link_id"))
-    after = select(func.coalesce(func.max(Commission.id), 0) + 1).correlate(None).scalar_subquery()
-    latest, latest_sharer, latest_link = (aliased(Conversion, name="latest"), aliased(Sharer, name="latest_sharer"),
-                                          aliased(Link, name="latest_link"))
-    return (select(func.coalesce(func.max(latest.id), 0) + 1).correlate(None).scalar_subquery(),
-            after.label("c1"), (after + 1).label("c2"),
-            select(func.coalesce(func.max(latest_sharer.id), 0) + 1).correlate(None).scalar_subquery().label("buyer_id"),
-            select(func.coalesce(func.max(latest_link.id), 0) + 1).correlate(None).scalar_subquery()
-            .label("buyer_link_id"))
+
+    def next_free(model: type, name: str):
+        """The next free id of ``model``'s table, read through an alias of its own (the query
+        joins the same tables)."""
+        table = aliased(model, name=name)
+        return select(func.coalesce(func.max(table.id), 0) + 1).correlate(None).scalar_subquery()
+
+    after = next_free(Commission, "latest_commission")
+    return (next_free(Conversion, "latest"), after.label("c1"), (after + 1).label("c2"),
+            next_free(Sharer, "latest_sharer").label("buyer_id"), next_free(Link, "latest_link").label("buyer_link_id"))
 
 
 @functools.cache

@@ -181,7 +181,8 @@ def _first_purchase(session: Session, workspace_id: int, customer_id: int, sale:
     """:func:`_new_customer_writes`' parameters for a customer whose first purchase is ``sale``."""
     currency = session.get(Workspace, workspace_id).currency
     refunded = sale.refunded_minor or 0  # (None: not written yet, its default to come)
-    assert refunded < sale.amount_minor, "a purchase"
+    if refunded >= sale.amount_minor:
+        raise ValueError(f"sale {sale.id} is refunded in full: no first purchase")
     summary, (month,) = rollup_rows(workspace_id, customer_id, [(
         sale.occurred_at, sale.amount_minor - refunded, sale.currency, sale.sharer_id, sale.campaign_id,
         sale.self_referral)], currency)

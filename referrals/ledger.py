@@ -73,7 +73,7 @@ def book_new(session: Session, commissions: list[dict], memo: str = "", sale: Co
         for j, row in enumerate(new_rows):
             params.update({f"r{j}_{name}": value for name, value in database.new_row(row).items()})
         for rider in riders:
-            rider.check_params(params)
+            rider.check_params(params, session.get_bind().dialect)
             params.update(rider.params)
         database.execute_compiled(session, _booking(len(commissions), sale is not None,
                                                     tuple(row.__table__ for row in new_rows),

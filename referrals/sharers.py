@@ -40,7 +40,7 @@ def create_sharer(session: Session, workspace_id: int, name: str, email: str | N
         raise ApiError(409, "duplicate_external_id", "A sharer with this external_id exists.", {"external_id": "taken"})
     for _ in range(5):
         # One statement, no savepoint: a taken code word or external_id inserts nothing.
-        sharer = database.insert_row(session, Sharer, {**values, "code": _codes.random(length=6)})
+        sharer = database.insert_row(session, Sharer, {**values, "code": _new_code()})
         if sharer is not None:
             return sharer
         # Either the random code word collided, or a concurrent request took
@@ -61,7 +61,12 @@ def unsaved_sharer(session: Session, sharer_id: int, workspace_id: int, name: st
 
     :raise ApiError 422: as :func:`create_sharer`."""
     values = _new_values(session, workspace_id, name, email, phone, external_id, invited_by, source)
-    return Sharer(id=sharer_id, code=_codes.random(length=6), **values)
+    return Sharer(id=sharer_id, code=_new_code(), **values)
+
+
+def _new_code() -> str:
+    """A new sharer's code word (their coupon): 6 letters of ``CODE_ALPHABET``."""
+    return _codes.random(length=6)
 
 
 def _new_values(session: Session, workspace_id: int, name: str, email: str | None, phone: str | None,

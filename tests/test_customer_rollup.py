@@ -137,6 +137,7 @@ def test_a_rider_refuses_a_statement_it_would_share_a_parameter_with_or_lacks_on
     their own, every one their writes bind: a name shared with the sale's statement, or one missing
     (bound from the sale's value of that name, or unbound), is refused before anything runs."""
     import pytest
+    from sqlalchemy.dialects import postgresql
 
     from referrals.customer_rollup import _new_customer_writes
 
@@ -144,9 +145,10 @@ def test_a_rider_refuses_a_statement_it_would_share_a_parameter_with_or_lacks_on
                                    "purchases", "net_minor", "brought_by", "first_campaign_id", "month",
                                    "first_month", "slot", "step")}
     rider = database.Rider(_new_customer_writes, params, lambda: None)
-    rider.check_params({"memo", "created_at", "s_id"})  # its own and complete: rides
+    dialect = postgresql.dialect()
+    rider.check_params({"memo", "created_at", "s_id"}, dialect)  # its own and complete: rides
     with pytest.raises(ValueError, match=r"shared \['created_at'\]"):
-        database.Rider(_new_customer_writes, {**params, "created_at": 1}, lambda: None).check_params({"created_at"})
+        database.Rider(_new_customer_writes, {**params, "created_at": 1}, lambda: None).check_params({"created_at"}, dialect)
     with pytest.raises(ValueError, match=r"missing \['month'\]"):
         database.Rider(_new_customer_writes, {k: v for k, v in params.items() if k != "month"},
-                       lambda: None).check_params({"memo"})
+                       lambda: None).check_params({"memo"}, dialect)
