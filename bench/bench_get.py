@@ -1,5 +1,6 @@
 """Benchmark a simple authenticated GET over HTTP (issue 18): ``GET /api/v1/sharers/{id}/earnings``
-with a seller key, one keep-alive connection, one request at a time.
+with a seller key, one keep-alive connection, one request at a time. The seller has ``--ledger-lines`` lines, ``--tail`` of them after the
+ledger's checkpoint (referrals/balances.py: the lines since the worker's job last ran).
 
 Run by hand:
 
@@ -64,8 +65,13 @@ def add_ledger_lines(app, seeded: dict, count: int) -> None:
 
 def one_backend(args) -> dict:
     app, env, seeded = seed()
-    add_ledger_lines(app, seeded, args.ledger_lines)
+    add_ledger_lines(app, seeded, args.ledger_lines - args.tail)
     from plumbing import database
+    from referrals import balances
+
+    with app.app_context():  # the worker's checkpoint job, every 30 s (referrals/jobs.py)
+        balances.advance()
+    add_ledger_lines(app, seeded, args.tail)  # the seller's lines since its last run
 
     settle(database.engine_of(app))
     path = f"/api/v1/sharers/{seeded['seller_id']}/earnings"
@@ -110,15 +116,19 @@ def main() -> None:
     parser.add_argument("--redis", help="the Redis URL to use with --postgres")
     parser.add_argument("--ledger-lines", type=int, default=2000,
                         help="the seller's pending ledger lines (bench_sales.py leaves about 2,000)")
+    parser.add_argument("--tail", type=int, default=200,
+                        help="of which after the ledger's checkpoint (the seller's lines since the job's last run)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(one_backend(args)))
         return
-    argv = [__file__, "--runs", str(args.runs), "--seconds", str(args.seconds), "--ledger-lines", str(args.ledger_lines)]
+    argv = [__file__, "--runs", str(args.runs), "--seconds", str(args.seconds), "--ledger-lines", str(args.ledger_lines),
+            "--tail", str(args.tail)]
     argv += ["--against", args.against] if args.against else []
     for name, results in per_backend(argv, args.postgres, args.redis, args.seconds + 300).items():
-        print(f"{name}: GET earnings with a seller key ({args.ledger_lines} ledger lines), 1 connection, "
+        print(f"{name}: GET earnings with a seller key ({args.ledger_lines} ledger lines, "
+              f"{args.tail} after the checkpoint), 1 connection, "
               f"granian {os.cpu_count()} workers; load average {results['load']:.2f}")
         for server, r in results["servers"].items():
             print(f"  {server:16} median {r['median']:.2f} ms   p90 {r['p90']:.2f} ms   ({r['n']} requests)")

@@ -15,8 +15,10 @@ database). The app is served by granian as ``flask serve`` does (one worker per
 core). Every sale names a new buyer, so every one enrolls a sharer; one order in
 ten is posted twice at once, to check that a replay credits nothing twice.
 Prints sales/s, latency p50/p99, SQL statements per sale (counted in-process on
-the same database), and the median of an authenticated GET over HTTP (once the database has
-settled: statistics and visibility map, see ``settle``), and the CPU per request of the web
+the same database), and the median of an authenticated GET over HTTP (the seller's earnings, once
+the database has settled: statistics and visibility map, see ``settle``; with all of the seller's
+ledger lines after the ledger's checkpoint, and after the worker's checkpoint job summed them,
+referrals/balances.py), and the CPU per request of the web
 workers, PostgreSQL's processes (on this machine) and the clients, read from ``/proc`` around the
 timed load: what two cores allow. Beside them, in the same run and under
 the same server settings, the floor: a bare Flask app writing the same rows in as many statements
@@ -234,13 +236,27 @@ def one_backend(args) -> dict:
     bare_sale.engine.dispose()
     engine = database.engine_of(app)
 
-    def earnings_get(port: int) -> float:
-        settle(engine)
-        return get_median(port, seeded["seller"], seeded["seller_id"])
+    def earnings_get(port: int) -> dict:
+        """The GET's median with every one of the seller's lines after the ledger's checkpoint (no
+        worker runs its job here), then once the job has run, as the worker runs it every 30 s."""
+        from sqlalchemy import func, select
 
-    load, get_ms = timed_load("app:web_app", env, config, seeded["owner"], seeded["code"], args, engine,
-                              factory=True, then=earnings_get)
-    return {**load, "twice": credited_twice(app), "get_ms": get_ms,
+        from referrals import balances
+        from referrals.models import LedgerEntry
+
+        settle(engine)
+        with database.new_session(app) as s:
+            lines = s.scalar(select(func.count()).where(LedgerEntry.sharer_id == seeded["seller_id"]))
+        unsummed = get_median(port, seeded["seller"], seeded["seller_id"])
+        with app.app_context():
+            balances.advance()
+        settle(engine)
+        return {"get_ms": get_median(port, seeded["seller"], seeded["seller_id"]), "get_unsummed_ms": unsummed,
+                "seller_lines": lines}
+
+    load, get = timed_load("app:web_app", env, config, seeded["owner"], seeded["code"], args, engine,
+                           factory=True, then=earnings_get)
+    return {**load, "twice": credited_twice(app), **get,
             "statements": statements_per_sale(app, seeded["owner"], seeded["code"]),
             "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"], "bare_statuses": bare["statuses"],
             "bare_first_error": bare["first_error"], "cpu": _cpu_row(load["cpu_ms"]), "bare_cpu": _cpu_row(bare["cpu_ms"]),
@@ -296,7 +312,9 @@ def main() -> None:
     rows = [("sales/s", "sales_per_s", "{:.0f}"), ("p50 ms", "p50", "{:.1f}"), ("p99 ms", "p99", "{:.1f}"),
             ("requests", "requests", "{}"), ("statuses", "statuses", "{}"),
             ("credited twice", "twice", "{}"), ("statements/sale", "statements", "{:.1f}"),
+            ("seller's ledger lines", "seller_lines", "{}"),
             ("GET earnings median ms", "get_ms", "{:.2f}"),
+            ("  before the checkpoint", "get_unsummed_ms", "{:.2f}"),
             ("bare Flask sales/s", "bare_per_s", "{:.0f}"), ("bare Flask p99 ms", "bare_p99", "{:.1f}"),
             ("bare Flask statuses", "bare_statuses", "{}"),
             ("sales/s / bare", "ratio", "{:.2f}"),

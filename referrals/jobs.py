@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from plumbing import database, redis_client
 from plumbing.database import utcnow
-from referrals import clickwriter, retention
+from referrals import balances, clickwriter, retention
 from referrals.csv_imports import run_import
 from referrals.grades import evaluate
 from referrals.imports import COLUMNS, REQUIRED, import_rows
@@ -73,9 +73,24 @@ def maintain_clicks() -> dict:
             "clicks_deleted": kept.clicks_deleted, "visitor_hours_deleted": kept.visitor_hours_deleted}
 
 
+LEDGER_JOB_ID = "sharecast-checkpoint-ledger"
+LEDGER_EVERY = timedelta(seconds=30)
+
+
+def checkpoint_ledger() -> int:
+    """Sum the settled ledger lines into sharers' balances (``balances.advance``); then plan the
+    next run. A balance reads the lines after the checkpoint, so between runs it reads at most
+    LEDGER_EVERY of a sharer's lines. Safe to run twice."""
+    moved = balances.advance()
+    redis_client.queue().enqueue_in(LEDGER_EVERY, checkpoint_ledger, job_id=LEDGER_JOB_ID)
+    return moved
+
+
 def schedule_periodic(queue: Queue, delay: timedelta = timedelta(seconds=5)) -> None:
-    """(Re)plan the approval, grading and click upkeep jobs; fixed job ids keep one plan however many workers start."""
+    """(Re)plan the approval, grading, click upkeep and ledger checkpoint jobs; fixed job ids keep
+    one plan however many workers start."""
     queue.enqueue_in(delay, approve_due_commissions, job_id=APPROVE_JOB_ID)
+    queue.enqueue_in(delay, checkpoint_ledger, job_id=LEDGER_JOB_ID)
     queue.enqueue_in(delay, evaluate_grades, job_id=GRADES_JOB_ID)
     queue.enqueue_in(delay, maintain_clicks, job_id=CLICKS_JOB_ID)
 

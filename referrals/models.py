@@ -306,11 +306,14 @@ class LedgerEntry(Base):
     """
 
     __tablename__ = "ledger_entries"
-    # Holds the amounts too: a sharer's balances are summed from the index alone.
-    __table_args__ = (Index("ix_ledger_sharer_balance", "sharer_id", "currency", "bucket", "amount_minor"),)
+    # A sharer's lines in id order with their amounts: the lines after the horizon (LedgerHorizon)
+    # are summed from the index alone, and a sharer's history is read in order. A workspace's lines
+    # in id order: those after the horizon found without the ones before (a payout run's list).
+    __table_args__ = (Index("ix_ledger_sharer_lines", "sharer_id", "id", "currency", "bucket", "amount_minor"),
+                      Index("ix_ledger_workspace_lines", "workspace_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"))
     commission_id: Mapped[int | None] = mapped_column(ForeignKey("commissions.id"))
     conversion_id: Mapped[int | None] = mapped_column(Integer)
@@ -321,6 +324,36 @@ class LedgerEntry(Base):
     reason: Mapped[str] = mapped_column(String(32))
     memo: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerHorizon(Base):
+    """How far the ledger is summed into LedgerBalance: every line with an id up to ``through_id``,
+    and none after it. One row (id 1), moved on by the checkpoint job (referrals/balances.py) to
+    lines no transaction can still be writing; a balance is the sharer's LedgerBalance plus their
+    lines after it, so it costs the same after a million lines as after ten."""
+
+    __tablename__ = "ledger_horizon"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    through_id: Mapped[int] = mapped_column(BigInteger)
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerBalance(Base):
+    """A sharer's ledger lines up to the horizon (LedgerHorizon), summed by currency and bucket. Kept
+    by the checkpoint job alone: a sale never writes it, so a seller's many sales at once do not
+    wait on one row."""
+
+    __tablename__ = "ledger_balances"
+    # A workspace's balances of one bucket (the approved ones a payout run pays) from the index alone.
+    __table_args__ = (Index("ix_ledger_balances_workspace", "workspace_id", "bucket", "sharer_id", "currency",
+                            "amount_minor"),)
+
+    sharer_id: Mapped[int] = mapped_column(ForeignKey("sharers.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 
 class Payout(Base):

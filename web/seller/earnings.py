@@ -5,8 +5,8 @@ from flask import g, render_template
 from sqlalchemy import select
 
 from plumbing import database
+from referrals import balances
 from referrals.earnings import ledger_lines, sharer_performance
-from referrals.models import LedgerEntry
 from web.seller.blueprint import bp
 from web.seller.inputs import paged
 from web.seller.labels import BUCKETS, reason_sentence
@@ -17,8 +17,8 @@ PAGE_SIZE = 20  # ledger lines a page: a phone screen or two
 
 def _currencies(session, sharer_id: int, default: str) -> list[str]:
     """The workspace's currency first, then any other the seller has earned in."""
-    others = session.scalars(select(LedgerEntry.currency).where(LedgerEntry.sharer_id == sharer_id)
-                             .distinct().order_by(LedgerEntry.currency))
+    earned = balances.sums(("currency",), lambda t: [t.c.sharer_id == sharer_id]).subquery()
+    others = session.scalars(select(earned.c.currency).order_by(earned.c.currency))
     return [default, *(c for c in others if c != default)]
 
 
