@@ -13,7 +13,8 @@ it is inserted, after its transaction took the table's ROW EXCLUSIVE lock, held 
 PostgreSQL the job takes SHARE on ``ledger_entries`` for a moment, which waits for the writers in
 flight (for at most ``LOCK_WAIT_MS``; new writers wait behind it as long) and reads the highest
 id: every line up to it is committed, and every later line will have a higher id (the sequence is
-the table's own, without a per-session cache). On SQLite one writer runs at a time, and a line
+the table's own, with a cache of 1, PostgreSQL's default: a per-session cache would hand out lower
+ids later, and ``tests/test_ledger_balances.py`` checks it is 1). On SQLite one writer runs at a time, and a line
 not yet committed has an id above every committed one.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy.sql import Select
 
 from plumbing import database
 from plumbing.database import utcnow
-from referrals.models import LedgerBalance, LedgerEntry, LedgerHorizon
+from referrals.models import LedgerBalance, LedgerEntry, LedgerHorizon, Sharer
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,11 @@ def _locked_horizon(session: Session) -> LedgerHorizon:
 
 def _sum_into_balances(session: Session, start: int, end: int) -> int:
     """Add the lines with ids in (start, end] to their sharers' balances; how many lines."""
-    lines = LedgerEntry.__table__.c
-    keys = (lines.sharer_id, lines.currency, lines.bucket, lines.workspace_id)
+    lines, sharers = LedgerEntry.__table__.c, Sharer.__table__.c
+    # (a balance's workspace is its sharer's, whatever a line says: one row a key, however grouped)
+    keys = (lines.sharer_id, lines.currency, lines.bucket, sharers.workspace_id)
     rows = session.execute(select(*keys, func.sum(lines.amount_minor), func.count())
+                           .join_from(LedgerEntry.__table__, Sharer.__table__, sharers.id == lines.sharer_id)
                            .where(lines.id > start, lines.id <= end).group_by(*keys)).all()
     insert = database.insert_for(session)
     for at in range(0, len(rows), _PAGE):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from rq import Queue, get_current_job
+from rq.exceptions import NoSuchJobError
 from sqlalchemy import select
 
 from plumbing import database, redis_client
@@ -87,12 +88,23 @@ def checkpoint_ledger() -> int:
 
 
 def schedule_periodic(queue: Queue, delay: timedelta = timedelta(seconds=5)) -> None:
-    """(Re)plan the approval, grading, click upkeep and ledger checkpoint jobs; fixed job ids keep
-    one plan however many workers start."""
-    queue.enqueue_in(delay, approve_due_commissions, job_id=APPROVE_JOB_ID)
-    queue.enqueue_in(delay, checkpoint_ledger, job_id=LEDGER_JOB_ID)
-    queue.enqueue_in(delay, evaluate_grades, job_id=GRADES_JOB_ID)
-    queue.enqueue_in(delay, maintain_clicks, job_id=CLICKS_JOB_ID)
+    """(Re)plan the approval, grading, click upkeep and ledger checkpoint jobs in ``delay``, each
+    unless it is planned sooner already (a worker's start, and each approval run, plan again any a
+    lost worker dropped; none is put off: the checkpoint's 30 s stay 30 s); fixed job ids keep one
+    plan however many workers start."""
+    for job, job_id in ((approve_due_commissions, APPROVE_JOB_ID), (checkpoint_ledger, LEDGER_JOB_ID),
+                        (evaluate_grades, GRADES_JOB_ID), (maintain_clicks, CLICKS_JOB_ID)):
+        _plan_within(queue, delay, job, job_id)
+
+
+def _plan_within(queue: Queue, delay: timedelta, job, job_id: str) -> None:
+    """Plan ``job`` under ``job_id`` in ``delay``, unless it is planned to run sooner already."""
+    try:
+        planned = queue.scheduled_job_registry.get_scheduled_time(job_id)
+    except NoSuchJobError:
+        planned = None
+    if planned is None or planned > utcnow() + delay:
+        queue.enqueue_in(delay, job, job_id=job_id)
 
 
 def run_sales_import(import_id: int) -> None:

@@ -35,7 +35,10 @@ OLD_WORKSPACE = ('ix_ledger_entries_workspace_id', ['workspace_id'])
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
+    """Upgrade schema: the indexes first (on PostgreSQL each commits on its own, so an upgrade
+    stopped after them runs again from the start, as after the tables)."""
+    migrate.replace_index('ledger_entries', NEW, OLD[0])
+    migrate.replace_index('ledger_entries', NEW_WORKSPACE, OLD_WORKSPACE[0])
     horizon = op.create_table(
         'ledger_horizon',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -58,8 +61,6 @@ def upgrade() -> None:
     )
     op.create_index('ix_ledger_balances_workspace', 'ledger_balances',
                     ['workspace_id', 'bucket', 'sharer_id', 'currency', 'amount_minor'], unique=False)
-    migrate.replace_index('ledger_entries', NEW, OLD[0])
-    migrate.replace_index('ledger_entries', NEW_WORKSPACE, OLD_WORKSPACE[0])
 
 
 def downgrade() -> None:
