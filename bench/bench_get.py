@@ -1,6 +1,7 @@
 """Benchmark a simple authenticated GET over HTTP (issue 18): ``GET /api/v1/sharers/{id}/earnings``
-with a seller key, one keep-alive connection, one request at a time. The seller has ``--ledger-lines`` lines, ``--tail`` of them after the
-ledger's checkpoint (referrals/balances.py: the lines since the worker's job last ran).
+with a seller key, one keep-alive connection, one request at a time. The seller has
+``--ledger-lines`` lines, ``--tail`` of them after the ledger's checkpoint (referrals/balances.py:
+the lines since the worker's job last ran).
 
 Run by hand:
 

@@ -60,12 +60,19 @@ def sums(keys: tuple[str, ...], where: Callable[[Table], list]) -> Select:
     return select(*columns, func.sum(both.c.amount_minor).label("total")).group_by(*columns)
 
 
-def _settled_through(session: Session) -> int | None:
+def _settled_through() -> int | None:
     """The highest ledger id below which no transaction can still be writing a line (see the
     module's doc); None when writers in flight outlasted every wait."""
     highest = select(func.coalesce(func.max(LedgerEntry.id), 0))
-    if session.get_bind().dialect.name != "postgresql":
-        return int(session.scalar(highest))
+    with database.single_read() as connection:
+        if connection.dialect.name != "postgresql":  # (a read: SQLite's write lock is not needed)
+            return int(connection.scalar(highest))
+    with database.new_session() as session:
+        return _settled_under_lock(session, highest)
+
+
+def _settled_under_lock(session: Session, highest: Select) -> int | None:
+    """PostgreSQL: ``highest`` read under SHARE on ``ledger_entries`` (see the module's doc)."""
     for attempt in range(LOCK_TRIES):
         try:
             session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
@@ -86,8 +93,7 @@ def advance(step: int = STEP) -> int:
     """Sum the ledger lines no transaction can still be writing into their sharers' balances, and
     move the horizon past them, ``step`` ids a transaction; the lines summed. Safe to run twice and
     at once: each step locks the horizon's row and starts from where it stands."""
-    with database.new_session() as session:
-        top = _settled_through(session)
+    top = _settled_through()
     moved = 0
     while top is not None:
         with database.new_session() as session:

@@ -75,6 +75,12 @@ def assert_every_balance_is_the_lines(app, apis: dict[int, Api], sharers: dict[i
                     in ledger.payable_balances(s, workspace_id)} == payable
 
 
+def assert_balances_of(app, owner, sharer_id: int) -> None:
+    """:func:`assert_every_balance_is_the_lines` for one sharer of the ``owner`` fixture's workspace."""
+    workspace_id = workspace_of(app, sharer_id)
+    assert_every_balance_is_the_lines(app, {workspace_id: owner}, {sharer_id: workspace_id})
+
+
 def add_line(app, sharer_id: int, currency: str, bucket: str, amount_minor: int) -> None:
     """A line as an adjustment books it, straight into the ledger (a currency no sale here pays in)."""
     with app.app_context(), database.new_session() as s:
@@ -105,9 +111,7 @@ def test_balances_are_the_sum_of_the_lines_whenever_the_checkpoint_runs(app, cli
     run = next(_orders)
     other = Api(client, run_cli(app, "workspace", "create", "--name", f"别家 {run}")["api_key"])
     stranger = other.post("/api/v1/sharers", {"name": "别家卖家"}).json
-    with app.app_context(), database.new_session() as s:
-        homes = {sharer_id: s.get(Sharer, sharer_id).workspace_id
-                 for sharer_id in (leader["id"], seller["id"], stranger["id"])}
+    homes = {sharer_id: workspace_of(app, sharer_id) for sharer_id in (leader["id"], seller["id"], stranger["id"])}
     apis = {homes[seller["id"]]: owner, homes[stranger["id"]]: other}
     sold: dict[int, int] = {}
     for i, step in enumerate(steps):
@@ -153,8 +157,8 @@ def test_the_checkpoint_sums_each_line_once_run_twice_or_at_once(app, owner, cam
     seller = make_sharer()
     link = make_link(campaign["id"], seller["id"])
     for i in range(6):
-        res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": f"T-{i}", "amount": "10.00", "customer": {"external_id": f"t-{i}"},
-                                                 "code": link["code"]})
+        res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": f"T-{i}", "amount": "10.00",
+                                                 "code": link["code"], "customer": {"external_id": f"t-{i}"}})
         assert res.status_code == 201, res.json
     moved = at_once([lambda: advance(app, 2)] * 3)
     with app.app_context(), database.new_session() as s:
@@ -164,8 +168,7 @@ def test_the_checkpoint_sums_each_line_once_run_twice_or_at_once(app, owner, cam
     assert kept == line_sums(app)
     assert advance(app) == 0  # and again: nothing left to sum
     assert kept == line_sums(app)
-    assert_every_balance_is_the_lines(app, {workspace_of(app, seller["id"]): owner},
-                                      {seller["id"]: workspace_of(app, seller["id"])})
+    assert_balances_of(app, owner, seller["id"])
 
 
 def test_a_balance_reads_its_lines_after_the_horizon_from_an_index_alone(postgres, app, owner, campaign,
@@ -173,8 +176,8 @@ def test_a_balance_reads_its_lines_after_the_horizon_from_an_index_alone(postgre
     """However long a seller's history, the earnings GET reads their balance rows and the lines
     after the horizon, from indexes: never the ledger's table, never the lines before."""
     seller = make_sharer()
+    workspace_id = workspace_of(app, seller["id"])
     with app.app_context(), database.new_session() as s:
-        workspace_id = s.scalar(select(Sharer.workspace_id).where(Sharer.id == seller["id"]))
         s.execute(insert(LedgerEntry), [
             {"workspace_id": workspace_id, "sharer_id": seller["id"], "currency": "CNY", "bucket": "pending",
              "amount_minor": 100, "reason": "commission", "memo": "", "created_at": utcnow()}] * 20_000)
@@ -198,11 +201,10 @@ def test_the_horizon_waits_for_a_line_still_being_written(postgres, app, owner, 
     checkpoint must not move past the first (it would never be summed), nor wait for it long."""
     seller = make_sharer()
     link = make_link(campaign["id"], seller["id"])
-    res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "W-0", "amount": "10.00", "customer": {"external_id": "w-0"},
-                                             "code": link["code"]})
+    res = owner.post("/api/v1/conversions", {"type": "sale", "order_id": "W-0", "amount": "10.00",
+                                             "code": link["code"], "customer": {"external_id": "w-0"}})
     assert res.status_code == 201, res.json
-    with app.app_context(), database.new_session() as s:
-        workspace_id = s.scalar(select(LedgerEntry.workspace_id).limit(1))
+    workspace_id = workspace_of(app, seller["id"])
     row = {"workspace_id": workspace_id, "sharer_id": seller["id"], "currency": "CNY", "bucket": "approved",
            "amount_minor": 700, "reason": "adjustment", "memo": "", "created_at": utcnow()}
     slow = postgres.connect()
@@ -219,8 +221,7 @@ def test_the_horizon_waits_for_a_line_still_being_written(postgres, app, owner, 
     slow.close()
     advance(app)
     assert horizon(app) >= late
-    assert_every_balance_is_the_lines(app, {workspace_of(app, seller["id"]): owner},
-                                      {seller["id"]: workspace_of(app, seller["id"])})
+    assert_balances_of(app, owner, seller["id"])
     assert owner.get(f"/api/v1/sharers/{seller['id']}/earnings").json["approved"] == "7.50"
 
 
