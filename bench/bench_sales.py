@@ -13,11 +13,13 @@ Redis in a temporary instance folder, and PostgreSQL + Redis when ``--postgres``
 is given (its tables are dropped and migrated again: point it at a throwaway
 database). The app is served by granian as ``flask serve`` does (one worker per
 core). Every sale names a new buyer, so every one enrolls a sharer; one order in
-ten is posted twice at once, to check that a replay credits nothing twice.
+ten is posted twice at once, to check that a replay credits nothing twice. The ledger's checkpoint
+job runs during the burst as the worker runs it (``--checkpoint-every``, 30 s, the first a second
+in: the burst meets one), on a thread of the benchmark's (its CPU counted as the clients').
 Prints sales/s, latency p50/p99, SQL statements per sale (counted in-process on
 the same database), and the median of an authenticated GET over HTTP (the seller's earnings, once
-the database has settled: statistics and visibility map, see ``settle``; with all of the seller's
-ledger lines after the ledger's checkpoint, and after the worker's checkpoint job summed them,
+the database has settled: statistics and visibility map, see ``settle``; with the seller's ledger
+lines since the ledger's last checkpoint, and after the worker's checkpoint job summed them,
 referrals/balances.py), and the CPU per request of the web
 workers, PostgreSQL's processes (on this machine) and the clients, read from ``/proc`` around the
 timed load: what two cores allow. Beside them, in the same run and under
@@ -200,11 +202,12 @@ def cpu_by_part(server_pid: int) -> dict[str, float]:
 
 
 def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: str, args, engine,
-               factory: bool = False, then=None) -> tuple[dict, object]:
+               factory: bool = False, then=None, during=None) -> tuple[dict, object]:
     """Serve ``target`` under granian, warm it up with ``args.history`` sales and settle ``engine``'s
-    database, then drive the timed load; ``then(port)`` runs while it still serves. Returns the
-    load's figures (with the CPU each part spent per request: where the time goes, and what two
-    cores allow) and what ``then`` gave."""
+    database, then drive the timed load, ``during(stop)`` running on a thread of its own meanwhile
+    (until the event ``stop`` is set; what it returns joins the figures); ``then(port)`` runs while
+    it still serves. Returns the load's figures (with the CPU each part spent per request: where the
+    time goes, and what two cores allow) and what ``then`` gave."""
     port = free_port()
     server = granian(target, port, env, config, factory)
     try:
@@ -214,9 +217,17 @@ def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: 
         drive(port, key, code, max(args.history, args.clients * 4), args.clients, 120, "H")
         if args.history:
             settle(engine)
+        stop_beside, beside = threading.Event(), {}
+        thread = threading.Thread(target=lambda: beside.update(during(stop_beside))) if during else None
         before = cpu_by_part(server.pid)
+        if thread:
+            thread.start()
         load = drive(port, key, code, args.sales, args.clients, args.seconds, "S")
+        stop_beside.set()
+        if thread:
+            thread.join()
         after = cpu_by_part(server.pid)
+        load.update(beside)
         load["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / max(1, load["requests"]) for part in after}
         return load, then(port) if then else None
     finally:
@@ -237,25 +248,42 @@ def one_backend(args) -> dict:
     engine = database.engine_of(app)
 
     def earnings_get(port: int) -> dict:
-        """The GET's median with every one of the seller's lines after the ledger's checkpoint (no
-        worker runs its job here), then once the job has run, as the worker runs it every 30 s."""
+        """The GET's median with the seller's lines since the ledger's last checkpoint (all of them
+        with ``--checkpoint-every 0``), then once the job has run, as the worker runs it every 30 s."""
         from sqlalchemy import func, select
 
         from referrals import balances
-        from referrals.models import LedgerEntry
+        from referrals.models import LedgerEntry, LedgerHorizon
 
         settle(engine)
         with database.new_session(app) as s:
-            lines = s.scalar(select(func.count()).where(LedgerEntry.sharer_id == seeded["seller_id"]))
+            mine = LedgerEntry.sharer_id == seeded["seller_id"]
+            lines = s.scalar(select(func.count()).where(mine))
+            horizon = s.scalar(select(LedgerHorizon.through_id)) or 0
+            unsummed_lines = s.scalar(select(func.count()).where(mine, LedgerEntry.id > horizon))
         unsummed = get_median(port, seeded["seller"], seeded["seller_id"])
         with app.app_context():
             balances.advance()
         settle(engine)
         return {"get_ms": get_median(port, seeded["seller"], seeded["seller_id"]), "get_unsummed_ms": unsummed,
-                "seller_lines": lines}
+                "seller_lines": lines, "unsummed_lines": unsummed_lines}
+
+    def checkpoints(stop: threading.Event) -> dict:
+        """The worker's checkpoint job, every ``--checkpoint-every`` seconds of the burst from its
+        first second (the worker runs it every 30 s: a burst meets it): each run's time, which
+        includes its wait for the sales in flight (the SHARE lock, during which new sales wait)."""
+        from referrals import balances
+
+        took = []
+        while args.checkpoint_every and not stop.wait(1.0 if not took else args.checkpoint_every):
+            started = time.perf_counter()
+            with app.app_context():
+                balances.advance()
+            took.append((time.perf_counter() - started) * 1000)
+        return {"checkpoints": len(took), "checkpoint_ms": max(took, default=0.0)}
 
     load, get = timed_load("app:web_app", env, config, seeded["owner"], seeded["code"], args, engine,
-                           factory=True, then=earnings_get)
+                           factory=True, then=earnings_get, during=checkpoints)
     return {**load, "twice": credited_twice(app), **get,
             "statements": statements_per_sale(app, seeded["owner"], seeded["code"]),
             "bare_per_s": bare["sales_per_s"], "bare_p99": bare["p99"], "bare_statuses": bare["statuses"],
@@ -299,22 +327,28 @@ def main() -> None:
                         help="sales recorded before the timed burst, the database then settled; 0: none")
     parser.add_argument("--postgres", help="a throwaway PostgreSQL database URL")
     parser.add_argument("--redis", help="the Redis URL to use with --postgres")
+    parser.add_argument("--checkpoint-every", type=float, default=30,
+                        help="seconds between runs of the ledger's checkpoint job during the burst, the first "
+                             "after 1 s (the worker's interval: 30); 0: none")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(one_backend(args)))
         return
     results = per_backend([__file__, "--sales", str(args.sales), "--seconds", str(args.seconds), "--clients",
-                           str(args.clients), "--history", str(args.history)], args.postgres, args.redis, args.seconds * 4 + 300)
+                           str(args.clients), "--history", str(args.history),
+                           "--checkpoint-every", str(args.checkpoint_every)], args.postgres, args.redis, args.seconds * 4 + 300)
     print(f"granian, {os.cpu_count()} workers; {args.clients} clients; up to {args.sales} sales or {args.seconds:.0f} s "
           f"after {args.history} earlier sales and a settled database; every sale enrolls a new buyer; "
           "1 order in 10 posted twice")
     rows = [("sales/s", "sales_per_s", "{:.0f}"), ("p50 ms", "p50", "{:.1f}"), ("p99 ms", "p99", "{:.1f}"),
             ("requests", "requests", "{}"), ("statuses", "statuses", "{}"),
             ("credited twice", "twice", "{}"), ("statements/sale", "statements", "{:.1f}"),
+            ("checkpoints in the burst", "checkpoints", "{}"), ("  the longest ms", "checkpoint_ms", "{:.1f}"),
             ("seller's ledger lines", "seller_lines", "{}"),
             ("GET earnings median ms", "get_ms", "{:.2f}"),
-            ("  before the checkpoint", "get_unsummed_ms", "{:.2f}"),
+            ("  with lines since one", "get_unsummed_ms", "{:.2f}"),
+            ("  those lines", "unsummed_lines", "{}"),
             ("bare Flask sales/s", "bare_per_s", "{:.0f}"), ("bare Flask p99 ms", "bare_p99", "{:.1f}"),
             ("bare Flask statuses", "bare_statuses", "{}"),
             ("sales/s / bare", "ratio", "{:.2f}"),
