@@ -47,6 +47,13 @@ def partition_name(month: date) -> str:
     return f"clicks_y{month.year}m{month.month:02d}"
 
 
+def partition_bounds(month: date) -> str:
+    """``month``'s partition bounds, its first instant to the next month's, in UTC: a bound
+    without an offset would be read in the session's ``TimeZone``, and a server in Shanghai
+    would put the last eight hours of each month's clicks in the next month's partition."""
+    return f"FROM ('{month.isoformat()} 00:00:00+00') TO ('{month_start(month, 1).isoformat()} 00:00:00+00')"
+
+
 def ensure_partitions(conn: Connection, now: datetime, since: date | None = None) -> list[str]:
     """Make the monthly partitions from ``since`` (default: this month) to three months
     ahead, and the default partition; PostgreSQL only. Returns the ones made."""
@@ -61,10 +68,11 @@ def ensure_partitions(conn: Connection, now: datetime, since: date | None = None
         if exists is None:
             try:
                 with conn.begin_nested():
-                    conn.execute(text(f"CREATE TABLE {name} PARTITION OF clicks "
-                                      f"FOR VALUES FROM ('{month.isoformat()}') TO ('{month_start(month, 1).isoformat()}')"))
+                    conn.execute(text(f"CREATE TABLE {name} PARTITION OF clicks FOR VALUES {partition_bounds(month)}"))
                 made.append(name)
-            except Exception as exc:  # noqa: BLE001 - rows for that month already sit in the default partition
+            except Exception as exc:  # noqa: BLE001 - rows for that month already sit in the default
+                # partition, or a neighbour made before its bounds were UTC overlaps it: the default
+                # partition takes the month's clicks, and retention deletes them from it
                 log.error("could not make click partition %s: %s", name, exc)
         month = month_start(month, 1)
     return made

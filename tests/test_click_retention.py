@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from plumbing import database
 from referrals import retention
@@ -78,3 +78,23 @@ def test_retention_is_never_shorter_than_a_year_long_attribution_window(app, cam
         retention.retain(conn, NOW, months=2)  # asked for two months: thirteen it is
     with database.new_session(app) as session:
         assert session.scalar(select(Click.id)) == year_old["id"]
+
+
+def test_a_months_partition_holds_its_clicks_in_utc_whatever_the_servers_time_zone(postgres):
+    """A partition's bounds are UTC instants: made from a session in Los Angeles (eight hours behind)
+    or Kiritimati (fourteen ahead), a click in a month's first and last hours lands in that month."""
+    month = retention.month_start(datetime(2031, 1, 1, tzinfo=timezone.utc))
+    edges = [datetime(2031, 1, 1, 3, tzinfo=timezone.utc), datetime(2031, 1, 31, 20, tzinfo=timezone.utc),
+             datetime(2031, 2, 1, 3, tzinfo=timezone.utc), datetime(2031, 2, 28, 20, tzinfo=timezone.utc)]
+    for zone in ("America/Los_Angeles", "Pacific/Kiritimati"):
+        with postgres.connect() as conn, conn.begin() as outer:  # rolled back: no partition stays made
+            conn.execute(text(f"SET LOCAL TimeZone = '{zone}'"))
+            made = retention.ensure_partitions(conn, datetime(2031, 1, 15, tzinfo=timezone.utc), since=month)
+            assert {"clicks_y2031m01", "clicks_y2031m02"} <= set(made)
+            conn.execute(insert(Click.__table__), [
+                {"id": f"edge{n}", "clicked_at": at, "workspace_id": 1, "link_id": 1, "campaign_id": 1, "sharer_id": 1,
+                 "channel": "weibo", "visitor": "v", "user_agent": "", "referrer": ""} for n, at in enumerate(edges)])
+            landed = dict(conn.execute(text("SELECT id, tableoid::regclass::text FROM clicks WHERE id LIKE 'edge%'")).all())
+            outer.rollback()
+        assert landed == {"edge0": "clicks_y2031m01", "edge1": "clicks_y2031m01",
+                          "edge2": "clicks_y2031m02", "edge3": "clicks_y2031m02"}, zone

@@ -55,14 +55,15 @@ def upgrade() -> None:
     op.create_table('clicks', *_columns(), sa.PrimaryKeyConstraint('id', 'clicked_at', name='pk_clicks'),
                     **({'postgresql_partition_by': 'RANGE (clicked_at)'} if postgres else {}))
     if postgres:
-        # A partition per month from the oldest click to three months ahead, and a default.
+        # A partition per month from the oldest click to three months ahead, and a default; bounds
+        # in UTC (without an offset they would be read in the session's TimeZone).
         oldest = bind.scalar(sa.text("SELECT min(clicked_at) FROM clicks_before")) or datetime.now(timezone.utc)
         now = datetime.now(timezone.utc)
         first, last = oldest.year * 12 + oldest.month - 1, now.year * 12 + now.month - 1 + 3
         for index in range(first, last + 1):
             start, end = _month(index), _month(index + 1)
             op.execute(f"CREATE TABLE clicks_y{start.year}m{start.month:02d} PARTITION OF clicks "
-                       f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')")
+                       f"FOR VALUES FROM ('{start.isoformat()} 00:00:00+00') TO ('{end.isoformat()} 00:00:00+00')")
         op.execute("CREATE TABLE clicks_default PARTITION OF clicks DEFAULT")
     op.execute(f"INSERT INTO clicks ({COLUMNS}) SELECT {COLUMNS} FROM clicks_before")
     op.drop_table('clicks_before')
