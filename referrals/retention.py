@@ -47,11 +47,26 @@ def partition_name(month: date) -> str:
     return f"clicks_y{month.year}m{month.month:02d}"
 
 
-def partition_bounds(month: date) -> str:
-    """``month``'s partition bounds, its first instant to the next month's, in UTC: a bound
-    without an offset would be read in the session's ``TimeZone``, and a server in Shanghai
-    would put the last eight hours of each month's clicks in the next month's partition."""
-    return f"FROM ('{month.isoformat()} 00:00:00+00') TO ('{month_start(month, 1).isoformat()} 00:00:00+00')"
+def partition_bounds(conn: Connection, month: date) -> str:
+    """``month``'s partition bounds: its first instant to the next month's, in UTC (a bound without
+    an offset would be read in the session's ``TimeZone``, and a server in Shanghai would put the
+    last eight hours of each month's clicks in the next month's partition). Where a neighbour's
+    partition was made before bounds were UTC, in another zone, this one starts where the previous
+    ends, or ends where the next starts: no overlap (refused) and no gap (the default's)."""
+    start = datetime(month.year, month.month, 1, tzinfo=timezone.utc)
+    following = month_start(month, 1)
+    end = datetime(following.year, following.month, 1, tzinfo=timezone.utc)
+    previous_end = _bound(conn, partition_name(month_start(month, -1)), "TO")
+    next_start = _bound(conn, partition_name(following), "FROM")
+    start, end = previous_end or start, next_start or end
+    return f"FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
+
+
+def _bound(conn: Connection, name: str, which: str) -> datetime | None:
+    """Partition ``name``'s ``FROM`` or ``TO`` bound; None when there is no such partition."""
+    return conn.scalar(text(
+        "SELECT (regexp_match(pg_get_expr(relpartbound, oid), :pattern))[1]::timestamptz "
+        "FROM pg_class WHERE relname = :name AND relispartition"), {"name": name, "pattern": f"{which} \\('([^']+)'\\)"})
 
 
 def ensure_partitions(conn: Connection, now: datetime, since: date | None = None) -> list[str]:
@@ -68,11 +83,9 @@ def ensure_partitions(conn: Connection, now: datetime, since: date | None = None
         if exists is None:
             try:
                 with conn.begin_nested():
-                    conn.execute(text(f"CREATE TABLE {name} PARTITION OF clicks FOR VALUES {partition_bounds(month)}"))
+                    conn.execute(text(f"CREATE TABLE {name} PARTITION OF clicks FOR VALUES {partition_bounds(conn, month)}"))
                 made.append(name)
-            except Exception as exc:  # noqa: BLE001 - rows for that month already sit in the default
-                # partition, or a neighbour made before its bounds were UTC overlaps it: the default
-                # partition takes the month's clicks, and retention deletes them from it
+            except Exception as exc:  # noqa: BLE001 - rows for that month already sit in the default partition
                 log.error("could not make click partition %s: %s", name, exc)
         month = month_start(month, 1)
     return made

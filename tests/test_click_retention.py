@@ -1,7 +1,7 @@
 """Raw clicks: monthly partitions on PostgreSQL, kept 13 months at least, figures untouched."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import insert, select, text
 
@@ -80,21 +80,51 @@ def test_retention_is_never_shorter_than_a_year_long_attribution_window(app, cam
         assert session.scalar(select(Click.id)) == year_old["id"]
 
 
+JANUARY_2031 = date(2031, 1, 1)
+
+
+def partitions_holding(conn, moments: list[datetime]) -> list[str]:
+    """The partition each of clicks at ``moments`` (UTC) lands in: ``clicks_y2031m01`` ... or
+    ``clicks_default``."""
+    conn.execute(insert(Click.__table__), [
+        {"id": f"edge{n}", "clicked_at": at.replace(tzinfo=timezone.utc), "workspace_id": 1, "link_id": 1,
+         "campaign_id": 1, "sharer_id": 1, "channel": "weibo", "visitor": "v", "user_agent": "", "referrer": ""}
+        for n, at in enumerate(moments)])
+    landed = dict(conn.execute(text("SELECT id, tableoid::regclass::text FROM clicks WHERE id LIKE 'edge%'")).all())
+    return [landed[f"edge{n}"] for n in range(len(moments))]
+
+
 def test_a_months_partition_holds_its_clicks_in_utc_whatever_the_servers_time_zone(postgres):
     """A partition's bounds are UTC instants: made from a session in Los Angeles (eight hours behind)
     or Kiritimati (fourteen ahead), a click in a month's first and last hours lands in that month."""
-    month = retention.month_start(datetime(2031, 1, 1, tzinfo=timezone.utc))
-    edges = [datetime(2031, 1, 1, 3, tzinfo=timezone.utc), datetime(2031, 1, 31, 20, tzinfo=timezone.utc),
-             datetime(2031, 2, 1, 3, tzinfo=timezone.utc), datetime(2031, 2, 28, 20, tzinfo=timezone.utc)]
+    edges = [datetime(2031, 1, 1, 3), datetime(2031, 1, 31, 20), datetime(2031, 2, 1, 3), datetime(2031, 2, 28, 20)]
     for zone in ("America/Los_Angeles", "Pacific/Kiritimati"):
         with postgres.connect() as conn, conn.begin() as outer:  # rolled back: no partition stays made
             conn.execute(text(f"SET LOCAL TimeZone = '{zone}'"))
-            made = retention.ensure_partitions(conn, datetime(2031, 1, 15, tzinfo=timezone.utc), since=month)
+            made = retention.ensure_partitions(conn, datetime(2031, 1, 15, tzinfo=timezone.utc), since=JANUARY_2031)
             assert {"clicks_y2031m01", "clicks_y2031m02"} <= set(made)
-            conn.execute(insert(Click.__table__), [
-                {"id": f"edge{n}", "clicked_at": at, "workspace_id": 1, "link_id": 1, "campaign_id": 1, "sharer_id": 1,
-                 "channel": "weibo", "visitor": "v", "user_agent": "", "referrer": ""} for n, at in enumerate(edges)])
-            landed = dict(conn.execute(text("SELECT id, tableoid::regclass::text FROM clicks WHERE id LIKE 'edge%'")).all())
+            landed = partitions_holding(conn, edges)
             outer.rollback()
-        assert landed == {"edge0": "clicks_y2031m01", "edge1": "clicks_y2031m01",
-                          "edge2": "clicks_y2031m02", "edge3": "clicks_y2031m02"}, zone
+        assert landed == ["clicks_y2031m01", "clicks_y2031m01", "clicks_y2031m02", "clicks_y2031m02"], zone
+
+
+def test_a_new_partition_meets_one_made_in_the_servers_time_zone_without_gap_or_overlap(postgres):
+    """Partitions made before bounds were UTC ('2031-01-01' read in the session's zone) stay: a
+    month made beside one starts where it ends, or ends where it starts, instead of failing on the
+    overlap (a zone behind UTC) or leaving a gap to the default partition (a zone ahead)."""
+    rows = [datetime(2031, 1, 1, 3), datetime(2031, 1, 31, 20), datetime(2031, 2, 1, 3), datetime(2031, 2, 1, 9),
+            datetime(2031, 2, 28, 20), datetime(2031, 3, 1, 3)]
+    cases = {  # zone: (the month made before, in that zone; where each row lands)
+        "America/Los_Angeles": ("2031-01-01", "2031-02-01", ["default", "m01", "m01", "m02", "m02", "m03"]),
+        "Asia/Shanghai": ("2031-02-01", "2031-03-01", ["m01", "m02", "m02", "m02", "m03", "m03"]),
+    }
+    for zone, (since, until, expected) in cases.items():
+        old = f"clicks_y{since[:4]}m{since[5:7]}"
+        with postgres.connect() as conn, conn.begin() as outer:
+            conn.execute(text(f"SET LOCAL TimeZone = '{zone}'"))
+            conn.execute(text(f"CREATE TABLE {old} PARTITION OF clicks FOR VALUES FROM ('{since}') TO ('{until}')"))
+            made = retention.ensure_partitions(conn, datetime(2031, 1, 15, tzinfo=timezone.utc), since=JANUARY_2031)
+            assert old not in made and len(made) == 3, made  # the others of January to April, none refused
+            landed = partitions_holding(conn, rows)
+            outer.rollback()
+        assert landed == ["clicks_default" if m == "default" else f"clicks_y2031{m}" for m in expected], zone
