@@ -218,14 +218,16 @@ def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: 
         if args.history:
             settle(engine)
         stop_beside, beside = threading.Event(), {}
-        thread = threading.Thread(target=lambda: beside.update(during(stop_beside))) if during else None
+        thread = threading.Thread(target=lambda: beside.update(during(stop_beside)), daemon=True) if during else None
         before = cpu_by_part(server.pid)
         if thread:
             thread.start()
-        load = drive(port, key, code, args.sales, args.clients, args.seconds, "S")
-        stop_beside.set()
-        if thread:
-            thread.join()
+        try:
+            load = drive(port, key, code, args.sales, args.clients, args.seconds, "S")
+        finally:
+            stop_beside.set()
+            if thread:
+                thread.join()
         after = cpu_by_part(server.pid)
         load.update(beside)
         load["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / max(1, load["requests"]) for part in after}
@@ -274,13 +276,16 @@ def one_backend(args) -> dict:
         includes its wait for the sales in flight (the SHARE lock, during which new sales wait)."""
         from referrals import balances
 
-        took = []
+        took, failed = [], ""
         while args.checkpoint_every and not stop.wait(1.0 if not took else args.checkpoint_every):
             started = time.perf_counter()
-            with app.app_context():
-                balances.advance()
+            try:
+                with app.app_context():
+                    balances.advance()
+            except Exception as exc:  # noqa: BLE001 - reported with the figures, not lost with the thread
+                failed = failed or f"the checkpoint job failed: {exc!r}"[:300]
             took.append((time.perf_counter() - started) * 1000)
-        return {"checkpoints": len(took), "checkpoint_ms": max(took, default=0.0)}
+        return {"checkpoints": len(took), "checkpoint_ms": max(took, default=0.0), "checkpoint_error": failed}
 
     load, get = timed_load("app:web_app", env, config, seeded["owner"], seeded["code"], args, engine,
                            factory=True, then=earnings_get, during=checkpoints)
@@ -359,6 +364,8 @@ def main() -> None:
     for label, key, fmt in rows:
         print(f"{label:24}" + "".join(f"{fmt.format(r[key]):>22}" for r in results.values()))
     for name, r in results.items():  # a server error's answer says what went wrong
+        if r.get("checkpoint_error"):
+            print(f"{name}: {r['checkpoint_error']}")
         for server, key in (("Sharecast", "first_error"), ("bare Flask", "bare_first_error")):
             if r[key]:
                 print(f"{name}, {server}: first 5xx answer: {r[key]}")

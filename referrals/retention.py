@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Connection, bindparam, delete, select, text
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 MIN_RETENTION_MONTHS = 13
 AHEAD_MONTHS = 3
 _BATCH = 10_000
+_ZONES_APART = timedelta(hours=14)  # the farthest a zone's midnight is from UTC's (Kiritimati)
 CLICKS = Click.__table__
 
 
@@ -51,22 +52,31 @@ def partition_bounds(conn: Connection, month: date) -> str:
     """``month``'s partition bounds: its first instant to the next month's, in UTC (a bound without
     an offset would be read in the session's ``TimeZone``, and a server in Shanghai would put the
     last eight hours of each month's clicks in the next month's partition). Where a neighbour's
-    partition was made before bounds were UTC, in another zone, this one starts where the previous
-    ends, or ends where the next starts: no overlap (refused) and no gap (the default's)."""
-    start = datetime(month.year, month.month, 1, tzinfo=timezone.utc)
+    partition was made before bounds were UTC, in another zone (at most 14 hours off), this one
+    starts where the previous ends, or ends where the next starts: no overlap (refused) and no gap
+    (the default's)."""
     following = month_start(month, 1)
+    start = datetime(month.year, month.month, 1, tzinfo=timezone.utc)
     end = datetime(following.year, following.month, 1, tzinfo=timezone.utc)
-    previous_end = _bound(conn, partition_name(month_start(month, -1)), "TO")
-    next_start = _bound(conn, partition_name(following), "FROM")
-    start, end = previous_end or start, next_start or end
+    start = _near(start, _bound(conn, partition_name(month_start(month, -1)), "TO"))
+    end = _near(end, _bound(conn, partition_name(following), "FROM"))
     return f"FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
 
 
+def _near(boundary: datetime, neighbours: datetime | None) -> datetime:
+    """The neighbour's bound where it is ``boundary`` in some time zone, else ``boundary`` (and
+    making the partition is refused if they overlap: logged, the default partition takes it)."""
+    return neighbours if neighbours and abs(neighbours - boundary) <= _ZONES_APART else boundary
+
+
 def _bound(conn: Connection, name: str, which: str) -> datetime | None:
-    """Partition ``name``'s ``FROM`` or ``TO`` bound; None when there is no such partition."""
+    """The ``FROM`` or ``TO`` bound of ``clicks``'s partition ``name`` (as ``to_regclass`` finds
+    it); None when there is no such partition."""
     return conn.scalar(text(
-        "SELECT (regexp_match(pg_get_expr(relpartbound, oid), :pattern))[1]::timestamptz "
-        "FROM pg_class WHERE relname = :name AND relispartition"), {"name": name, "pattern": f"{which} \\('([^']+)'\\)"})
+        "SELECT (regexp_match(pg_get_expr(c.relpartbound, c.oid), :pattern))[1]::timestamptz "
+        "FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid "
+        "WHERE c.oid = to_regclass(:name) AND i.inhparent = to_regclass('clicks')"),
+        {"name": name, "pattern": f"{which} \\('([^']+)'\\)"})
 
 
 def ensure_partitions(conn: Connection, now: datetime, since: date | None = None) -> list[str]:

@@ -128,3 +128,21 @@ def test_a_new_partition_meets_one_made_in_the_servers_time_zone_without_gap_or_
             landed = partitions_holding(conn, rows)
             outer.rollback()
         assert landed == ["clicks_default" if m == "default" else f"clicks_y2031{m}" for m in expected], zone
+
+
+def test_a_partition_follows_no_bound_but_a_neighbour_months_of_clicks(postgres):
+    """Only ``clicks``'s own partition of the month before, ending within a time zone of the month's
+    start, is followed: not a table of that name of another table's, nor a bound days away."""
+    utc = "FROM ('2031-02-01T00:00:00+00:00') TO ('2031-03-01T00:00:00+00:00')"
+    with postgres.connect() as conn, conn.begin() as outer:
+        conn.execute(text("CREATE TABLE other_clicks (at timestamptz) PARTITION BY RANGE (at)"))
+        conn.execute(text("CREATE TABLE clicks_y2031m01 PARTITION OF other_clicks "
+                          "FOR VALUES FROM ('2031-01-01 08:00+00') TO ('2031-02-01 08:00+00')"))
+        assert retention.partition_bounds(conn, date(2031, 2, 1)) == utc
+        conn.execute(text("DROP TABLE clicks_y2031m01; CREATE TABLE clicks_y2031m01 PARTITION OF clicks "
+                          "FOR VALUES FROM ('2031-01-01 00:00+00') TO ('2031-01-30 00:00+00')"))
+        assert retention.partition_bounds(conn, date(2031, 2, 1)) == utc
+        conn.execute(text("DROP TABLE clicks_y2031m01; CREATE TABLE clicks_y2031m01 PARTITION OF clicks "
+                          "FOR VALUES FROM ('2031-01-01 08:00+00') TO ('2031-02-01 08:00+00')"))
+        assert retention.partition_bounds(conn, date(2031, 2, 1)).startswith("FROM ('2031-02-01T08:00:00+00:00')")
+        outer.rollback()

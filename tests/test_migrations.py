@@ -71,3 +71,33 @@ def test_an_index_build_stopped_halfway_is_built_again(app, postgres, owner, cam
         assert conn.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_conversions_seller_counted'")
                            ).endswith("(sharer_id, type, rejected, id, amount_minor, refunded_minor)")
         assert conn.scalar(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_conversions_seller_sales'")) == 0
+
+
+def test_partitioning_clicks_starts_with_the_oldest_clicks_month_in_utc(postgres):
+    """The migration that partitions ``clicks`` makes months from the oldest click's, in UTC: from a
+    session in Shanghai a click at 20:00 UTC on 31 October (04:00 on 1 November there) is October's."""
+    from sqlalchemy import create_engine, text
+
+    name = f"{postgres.url.database}_zone"
+    server = create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = postgres.url.set(database=name, query={"options": "-c TimeZone=Asia/Shanghai"})
+    cfg = migrate.alembic_config(url.render_as_string(hide_password=False))
+    engine = create_engine(url)
+    try:
+        command.upgrade(cfg, "f81b240dbb17")
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # (no link, campaign ... rows)
+            conn.execute(text("INSERT INTO clicks (id, workspace_id, link_id, campaign_id, sharer_id, channel, "
+                              "clicked_at, visitor, user_agent, referrer, bot, is_unique) VALUES ('c1', 1, 1, 1, 1, "
+                              "'weibo', '2026-10-31 20:00+00', 'v', '', '', false, true)"))
+        command.upgrade(cfg, "a1c4e7f20b3d")
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT tableoid::regclass::text FROM clicks")) == "clicks_y2026m10"
+    finally:
+        engine.dispose()
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()

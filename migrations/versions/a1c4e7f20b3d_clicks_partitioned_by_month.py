@@ -57,7 +57,8 @@ def upgrade() -> None:
     if postgres:
         # A partition per month from the oldest click to three months ahead, and a default; bounds
         # in UTC (without an offset they would be read in the session's TimeZone).
-        oldest = bind.scalar(sa.text("SELECT min(clicked_at) FROM clicks_before")) or datetime.now(timezone.utc)
+        oldest = (bind.scalar(sa.text("SELECT min(clicked_at) FROM clicks_before"))  # (in the session's zone)
+                  or datetime.now(timezone.utc)).astimezone(timezone.utc)
         now = datetime.now(timezone.utc)
         first, last = oldest.year * 12 + oldest.month - 1, now.year * 12 + now.month - 1 + 3
         for index in range(first, last + 1):
