@@ -218,16 +218,14 @@ def timed_load(target: str, env: dict, config: tuple[int, int], key: str, code: 
         if args.history:
             settle(engine)
         stop_beside, beside = threading.Event(), {}
-        thread = threading.Thread(target=lambda: beside.update(during(stop_beside)), daemon=True) if during else None
+        thread = threading.Thread(target=lambda: beside.update(during(stop_beside) if during else {}), daemon=True)
         before = cpu_by_part(server.pid)
-        if thread:
-            thread.start()
+        thread.start()
         try:
             load = drive(port, key, code, args.sales, args.clients, args.seconds, "S")
         finally:
             stop_beside.set()
-            if thread:
-                thread.join()
+            thread.join()
         after = cpu_by_part(server.pid)
         load.update(beside)
         load["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / max(1, load["requests"]) for part in after}

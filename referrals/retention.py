@@ -44,6 +44,11 @@ def month_start(moment: datetime | date, shift: int = 0) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def month_instant(month: date) -> datetime:
+    """The first instant of ``month`` (a first day, as :func:`month_start` gives), in UTC."""
+    return datetime(month.year, month.month, 1, tzinfo=timezone.utc)
+
+
 def partition_name(month: date) -> str:
     return f"clicks_y{month.year}m{month.month:02d}"
 
@@ -56,10 +61,8 @@ def partition_bounds(conn: Connection, month: date) -> str:
     starts where the previous ends, or ends where the next starts: no overlap (refused) and no gap
     (the default's)."""
     following = month_start(month, 1)
-    start = datetime(month.year, month.month, 1, tzinfo=timezone.utc)
-    end = datetime(following.year, following.month, 1, tzinfo=timezone.utc)
-    start = _near(start, _bound(conn, partition_name(month_start(month, -1)), "TO"))
-    end = _near(end, _bound(conn, partition_name(following), "FROM"))
+    start = _near(month_instant(month), _bound(conn, partition_name(month_start(month, -1)), "TO"))
+    end = _near(month_instant(following), _bound(conn, partition_name(following), "FROM"))
     return f"FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
 
 
@@ -105,7 +108,7 @@ def retain(conn: Connection, now: datetime, months: int) -> Retained:
     """Drop raw clicks (and first-click-of-the-hour marks) older than ``months`` whole months."""
     months = max(months, MIN_RETENTION_MONTHS)
     cutoff = month_start(now, -months)
-    cutoff_at = datetime(cutoff.year, cutoff.month, 1, tzinfo=timezone.utc)
+    cutoff_at = month_instant(cutoff)
     dropped = deleted = 0
     if conn.dialect.name == "postgresql":
         names = conn.scalars(text(
